@@ -1,0 +1,351 @@
+"""Settings: read once, here, from a TOML file plus ``OMAMORI_*`` environment variables.
+
+No other module reads the environment or the config file. A wrong key or value stops the program
+with one line that names the key and the file (``ConfigError``), because a service that starts
+with a half-understood configuration does the wrong thing quietly for days.
+
+Environment variables override any key: ``OMAMORI_<SECTION>__<KEY>`` (double underscore between
+levels), e.g. ``OMAMORI_SMTP__PASSWORD`` or ``OMAMORI_DATABASE__URL``. Secrets belong there, not in
+the file. ``OMAMORI_CONFIG`` names the config file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+DEFAULT_CONFIG = DATA / "config.toml"
+ENV_PREFIX = "OMAMORI_"
+
+
+def _empty_is_none(v: Any) -> Any:
+    return None if v == "" else v
+
+
+# An optional path where "" in the file means "not set".
+OptPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line the user sees."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ServiceSettings(Section):
+    state_dir: Path = Path("data/state")
+    brands_file: Path = Path("data/brands.toml")
+    # Lab mode lets the crawler and checks reach loopback/private addresses. Never in production.
+    lab_mode: bool = False
+    timezone: str = "Asia/Tokyo"
+    language: Literal["ja", "en"] = "ja"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class DatabaseSettings(Section):
+    # Empty: SQLite at <state_dir>/omamori.db. Otherwise a SQLAlchemy URL, e.g.
+    # postgresql+psycopg://omamori@db.internal/omamori
+    url: str = ""
+    busy_timeout_ms: int = Field(15000, ge=100)
+    echo: bool = False
+
+
+class DnsSettings(Section):
+    # Empty list: the system resolver (/etc/resolv.conf).
+    nameservers: list[str] = []
+    port: int = Field(53, ge=1, le=65535)
+    timeout: float = Field(2.0, gt=0)
+    retries: int = Field(2, ge=0)
+    concurrency: int = Field(100, ge=1)
+    rate_limit: float = Field(500.0, gt=0, description="queries per second, all servers together")
+    use_tcp: bool = False
+
+
+class RdapSettings(Section):
+    bootstrap_file: Path = Path("data/rdap-bootstrap.json")
+    ip_bootstrap_file: Path = Path("data/rdap-bootstrap-ipv4.json")
+    # TLD -> RDAP base URL, for TLDs missing from the bootstrap or to point at a mirror.
+    overrides: dict[str, str] = {}
+    # TLDs without RDAP, looked up over WHOIS: TLD -> "host" or "host:port".
+    whois_servers: dict[str, str] = {"jp": "whois.jprs.jp"}
+    timeout: float = Field(10.0, gt=0)
+    requests_per_minute: int = Field(30, ge=1, description="per RDAP server")
+    cache_hours: float = Field(12.0, ge=0)
+    allow_http: bool = False
+
+
+class CtSettings(Section):
+    log_list: Path = Path("data/ct-log-list.json")
+    # Read logs directly (RFC 6962 and static-ct-api). Empty include list: every usable log.
+    read_logs: bool = True
+    include_logs: list[str] = []
+    exclude_logs: list[str] = []
+    # Where a new log starts: "now" (the current tree size) or "beginning".
+    start_at: Literal["now", "beginning"] = "now"
+    max_batch: int = Field(256, ge=1, le=1024)
+    parallel_logs: int = Field(8, ge=1)
+    poll_seconds: float = Field(10.0, gt=0)
+    stale_after_minutes: float = Field(60.0, gt=0)
+    # certstream-compatible servers (e.g. certstream-server-go), ws:// or wss:// URLs.
+    certstream_urls: list[str] = []
+    certstream_silence_minutes: float = Field(5.0, gt=0)
+
+
+class CrawlSettings(Section):
+    browser_executable: Path = Path("/usr/bin/chromium")
+    # Chromium's sandbox stays on unless the process is root (CI, the lab); see crawlers/README.md.
+    sandbox: Literal["auto", "on", "off"] = "auto"
+    user_agent_desktop: str = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    )
+    user_agent_mobile: str = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+    )
+    profiles: list[Literal["desktop", "mobile"]] = ["desktop"]
+    # Egress proxy, so crawls leave from a network that is not the firm's. http://host:port
+    proxy: str = ""
+    ca_file: OptPath = None
+    ignore_https_errors: bool = True
+    page_timeout_seconds: float = Field(20.0, gt=0)
+    settle_seconds: float = Field(1.5, ge=0)
+    max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    max_redirects: int = Field(8, ge=0)
+    max_page_height: int = Field(6000, ge=600)
+    batch_size: int = Field(20, ge=1)
+    viewport_width: int = 1280
+    viewport_height: int = 800
+
+
+class SmtpSettings(Section):
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    from_address: str = "brand-security@example.co.jp"
+    from_name: str = "Brand Security"
+    reply_to: str = ""
+    timeout: float = Field(30.0, gt=0)
+    ca_file: OptPath = None
+    # Optional S/MIME signing of takedown requests (PEM files).
+    smime_cert: OptPath = None
+    smime_key: OptPath = None
+
+
+class ImapSettings(Section):
+    host: str = ""
+    port: int = Field(993, ge=1, le=65535)
+    ssl: bool = True
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    # The abuse mailbox where customers' and staff's forwarded phishing lands.
+    reports_folder: str = "INBOX"
+    # The mailbox where DMARC aggregate reports (rua) land.
+    dmarc_folder: str = ""
+    # A folder of .eml files read like the mailbox (useful without IMAP).
+    eml_dir: OptPath = None
+    dmarc_dir: OptPath = None
+
+
+class PartySettings(Section):
+    name: str
+    email: str = ""
+    form_url: str = ""
+    language: Literal["ja", "en"] = "ja"
+
+
+class TakedownSettings(Section):
+    # Parties told about every confirmed phishing site, e.g. JPCERT/CC and the Council of
+    # Anti-Phishing Japan. Addresses come from config, never from guesses in code.
+    always_inform: list[PartySettings] = []
+    recheck_hours: float = Field(4.0, gt=0)
+    remind_after_hours: float = Field(48.0, gt=0)
+    escalate_after_hours: float = Field(96.0, gt=0)
+    down_confirmations: int = Field(2, ge=1)
+    max_send_attempts: int = Field(6, ge=1)
+    requester_name: str = "Brand Security Team"
+    requester_phone: str = ""
+
+
+class InventorySettings(Section):
+    expiry_warn_days: list[int] = [90, 60, 30, 7]
+    zone_files: list[Path] = []
+
+    @field_validator("expiry_warn_days")
+    @classmethod
+    def _descending(cls, v: list[int]) -> list[int]:
+        return sorted(set(v), reverse=True)
+
+
+class ReportSettings(Section):
+    recipients: list[str] = []
+    # Public base URL where the official-domains page is published (shown in the report).
+    official_list_url: str = ""
+
+
+class UserSettings(Section):
+    name: str
+    role: Literal["viewer", "analyst", "approver", "admin"] = "analyst"
+    # scrypt hash made by `omamori user hash-password`.
+    password_hash: str = ""
+    display_name: str = ""
+
+
+class DashboardSettings(Section):
+    port: int = Field(8501, ge=1, le=65535)
+    address: str = "127.0.0.1"
+    users: list[UserSettings] = []
+    # Use Streamlit's st.login (OpenID Connect, configured in .streamlit/secrets.toml) instead.
+    oidc: bool = False
+    page_size: int = Field(50, ge=10, le=500)
+
+
+class JobSettings(Section):
+    enabled: bool = True
+    interval_seconds: float = Field(gt=0)
+
+
+def _job(seconds: float) -> Any:
+    return Field(default_factory=lambda: JobSettings(interval_seconds=seconds))
+
+
+class JobsSettings(Section):
+    """One entry per job in ``watcher.schedule.JOBS`` (a meta-test keeps them in step)."""
+
+    ct_poll: JobSettings = _job(30)
+    permutations: JobSettings = _job(86400)
+    intake: JobSettings = _job(300)
+    snapshot: JobSettings = _job(120)
+    takedowns: JobSettings = _job(300)
+    inventory: JobSettings = _job(86400)
+    mailauth: JobSettings = _job(86400)
+    dmarc_reports: JobSettings = _job(3600)
+    weekly_report: JobSettings = _job(7 * 86400)
+    health: JobSettings = _job(300)
+    failing_after: int = Field(3, ge=1, description="consecutive failures before a Finding opens")
+
+
+class Settings(Section):
+    service: ServiceSettings = ServiceSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    dns: DnsSettings = DnsSettings()
+    rdap: RdapSettings = RdapSettings()
+    ct: CtSettings = CtSettings()
+    crawl: CrawlSettings = CrawlSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    imap: ImapSettings = ImapSettings()
+    takedown: TakedownSettings = TakedownSettings()
+    inventory: InventorySettings = InventorySettings()
+    report: ReportSettings = ReportSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    jobs: JobsSettings = JobsSettings()
+
+    # Where these settings came from (for messages); not a config key.
+    source: Annotated[Path | None, Field(exclude=True)] = None
+
+    def path(self, p: Path) -> Path:
+        """Resolve a configured path: absolute as is, relative to the project root."""
+        return p if p.is_absolute() else ROOT / p
+
+    @property
+    def state_dir(self) -> Path:
+        return self.path(self.service.state_dir)
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.state_dir / 'omamori.db'}"
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == "OMAMORI_CONFIG" or "__" not in key:
+            continue
+        parts = key[len(ENV_PREFIX) :].lower().split("__")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _parse_env_value(value)
+    return tree
+
+
+def _parse_env_value(value: str) -> Any:
+    # Lists and numbers in env vars are written as TOML values; anything else is a plain string.
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _describe(err: ValidationError, where: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return f"{where}: unknown key `{key}` (see data/config.example.toml for every key)"
+    if first["type"] == "missing":
+        return f"{where}: key `{key}` is required"
+    value = first.get("input")
+    shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
+    return f"{where}: key `{key}`: {first['msg']}{shown}"
+
+
+def load_settings(
+    path: Path | str | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Read settings. ``path`` None means ``$OMAMORI_CONFIG`` or ``data/config.toml`` if it exists.
+
+    Raises ConfigError with a one-line message naming the file and the key.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    if path is None and environ.get("OMAMORI_CONFIG"):
+        path = environ["OMAMORI_CONFIG"]
+    file_path = Path(path) if path is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    raw: dict[str, Any] = {}
+    if file_path is not None:
+        try:
+            raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{file_path}: config file not found (copy data/config.example.toml)") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{file_path}: not valid TOML: {e}") from None
+    env = _env_overrides(environ)
+    merged = _merge(_merge(raw, env), overrides or {})
+    where = str(file_path) if file_path else "defaults"
+    if env:
+        where += " + OMAMORI_* environment"
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as e:
+        raise ConfigError(_describe(e, where)) from None
+    settings.source = file_path
+    return settings

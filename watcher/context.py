@@ -1,0 +1,99 @@
+"""The Context: built once at the edge (CLI, service, test) and passed to every job.
+
+It carries settings, brands, the database engine, the clock and the clients of every external peer
+(DNS resolver, RDAP, mailer, HTTP). Tests and the demo change the addresses in settings, never the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from watcher.brands import BrandSpec, load_brands
+from watcher.clock import Clock, SystemClock
+from watcher.config import Settings, load_settings
+from watcher.db import make_engine, session_scope, upgrade
+from watcher.evidence import EvidenceStore
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: sa.Engine
+    brands: list[BrandSpec] = field(default_factory=list)
+    clock: Clock = field(default_factory=SystemClock)
+    actor: str = "system"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.settings.state_dir
+
+    @cached_property
+    def evidence(self) -> EvidenceStore:
+        return EvidenceStore(self.state_dir / "evidence")
+
+    @cached_property
+    def resolver(self) -> Any:
+        from watcher.resolver import Resolver
+
+        return Resolver(self.settings.dns)
+
+    @cached_property
+    def rdap(self) -> Any:
+        from watcher.rdap import RdapClient
+
+        return RdapClient(self.settings, clock=self.clock)
+
+    @cached_property
+    def mailer(self) -> Any:
+        from watcher.mail import Mailer
+
+        return Mailer(self.settings.smtp)
+
+    def http(self, **kwargs: Any) -> httpx.Client:
+        from watcher.http import make_client
+
+        return make_client(self.settings, **kwargs)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def transaction(self) -> Any:
+        return session_scope(self.engine)
+
+    def now(self) -> Any:
+        return self.clock.now()
+
+    def brand(self, slug: str) -> BrandSpec:
+        for b in self.brands:
+            if b.slug == slug:
+                return b
+        raise KeyError(f"no brand {slug!r} in {self.settings.service.brands_file}")
+
+
+def build_context(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    load_brand_file: bool = True,
+) -> Context:
+    settings = settings or load_settings()
+    engine = make_engine(
+        settings.database_url, busy_timeout_ms=settings.database.busy_timeout_ms, echo=settings.database.echo
+    )
+    if migrate:
+        upgrade(engine)
+    brands: list[BrandSpec] = []
+    brands_path = settings.path(settings.service.brands_file)
+    if load_brand_file and brands_path.exists():
+        brands = load_brands(brands_path)
+    return Context(settings=settings, engine=engine, brands=brands, clock=clock or SystemClock())

@@ -1,0 +1,44 @@
+"""omamori watches itself: a silent certstream feed, a stale CT log, a failing job opens a Finding.
+
+The CT reader and the certstream client record their own state (LogPosition, JobState of
+``certstream``); this job only compares that state with the clock and the configured limits.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from watcher.context import Context
+from watcher.findings import open_finding, resolve_finding
+from watcher.models import JobState, LogPosition, Severity
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    now = ctx.now()
+    opened = 0
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        stale = timedelta(minutes=ctx.settings.ct.stale_after_minutes)
+        for pos in s.exec(select(LogPosition).where(LogPosition.state != "retired")):
+            last = pos.last_growth_at or pos.updated_at
+            if last and now - last > stale:
+                open_finding(s, "ct_log_stale", pos.url, f"CT log {pos.description or pos.url} has not grown since {last:%Y-%m-%d %H:%M} UTC",
+                             severity=Severity.MEDIUM, now=now, data={"log_id": pos.log_id})
+                opened += 1
+            else:
+                resolve_finding(s, "ct_log_stale", pos.url, now=now)
+        if ctx.settings.ct.certstream_urls:
+            silence = timedelta(minutes=ctx.settings.ct.certstream_silence_minutes)
+            state = s.get(JobState, "certstream")
+            last = state.last_ok_at if state else None
+            if last is None or now - last > silence:
+                since = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "since start"
+                open_finding(s, "feed_silent", "certstream", f"certstream feed silent {since}",
+                             severity=Severity.HIGH, now=now)
+                opened += 1
+            else:
+                resolve_finding(s, "feed_silent", "certstream", now=now)
+        s.commit()
+    return {"opened": opened}

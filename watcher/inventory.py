@@ -1,0 +1,5 @@
+"""Not built yet: see the open issue that owns this module."""
+
+
+def run(ctx):
+    raise NotImplementedError("run: not built yet")

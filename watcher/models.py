@@ -1,0 +1,410 @@
+"""The tables: omamori's vocabulary (see docs/architecture.md).
+
+Timestamps are timezone-aware UTC on every backend (``UTCDateTime``); enums are lowercase
+``StrEnum`` stored as plain strings (so a new value needs no schema change); structured facts that
+only the code reads are JSON. Evidence files are referenced by their sha256.
+
+Schema changes need a migration in ``watcher/migrations/versions`` (``tests/test_migrations.py``
+fails when models and migrations disagree).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out — SQLite stores naive text, PostgreSQL timestamptz."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column; use an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EnumText(TypeDecorator[StrEnum]):
+    """A StrEnum stored as its lowercase value in a VARCHAR, read back as the enum."""
+
+    impl = sa.String(32)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_cls(value)
+
+
+def when(*, nullable: bool = True, index: bool = False, default_now: bool = False) -> Any:
+    kw: dict[str, Any] = {"sa_type": UTCDateTime, "nullable": nullable, "index": index}
+    if default_now:
+        return Field(default_factory=utcnow, **kw)
+    return Field(default=None, **kw)
+
+
+def enum(cls: type[StrEnum], default: StrEnum, *, index: bool = False) -> Any:
+    return Field(default=default, sa_type=EnumText(cls), nullable=False, index=index)
+
+
+def json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def json_dict() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# ---------------------------------------------------------------- enums
+
+
+class CandidateStatus(StrEnum):
+    NEW = "new"  # discovered, not yet looked at
+    CHECKED = "checked"  # captured and scored; waits for a person (or the auto rule)
+    WATCHING = "watching"  # parked / for sale / not yet live: re-checked weekly
+    CONFIRMED = "confirmed"  # phishing, decided; takedown requests are drafted
+    REPORTED = "reported"  # requests sent; re-checked every few hours
+    DOWN = "down"  # gone twice in a row; re-checked weekly
+    DISMISSED = "dismissed"  # not a threat, with a reason
+
+
+class Source(StrEnum):
+    CT = "ct"  # read directly from a CT log
+    CERTSTREAM = "certstream"
+    PERMUTATION = "permutation"
+    REPORT = "report"  # a person's report: mailbox, CLI, dashboard
+    FEED = "feed"  # an imported phishing URL list
+    DROPCATCH = "dropcatch"  # a lapsed owned domain re-registered by someone else
+    MANUAL = "manual"
+
+
+class Verdict(StrEnum):
+    UNKNOWN = "unknown"
+    PHISHING = "phishing"
+    SUSPICIOUS = "suspicious"
+    PARKED = "parked"
+    SUSPENDED = "suspended"
+    BENIGN = "benign"
+    UNREACHABLE = "unreachable"
+
+
+class OwnedSource(StrEnum):
+    CONFIG = "config"
+    DNS = "dns"
+    CT = "ct"
+    ZONEFILE = "zonefile"
+    LAPSED = "lapsed"
+
+
+class RequestStatus(StrEnum):
+    DRAFT = "draft"  # written, waits for approval (or a web form to be filled by hand)
+    QUEUED = "queued"  # approved; the outbox will send it
+    SENDING = "sending"  # claimed by a sender; if the process dies here it is checked, not re-sent
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure, with the reason
+    ANSWERED = "answered"  # a reply was attached
+    CLOSED = "closed"  # the site is down, or the request was withdrawn
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBFORM = "webform"
+
+
+class RecipientKind(StrEnum):
+    REGISTRAR = "registrar"
+    HOSTING = "hosting"
+    CDN = "cdn"
+    CERT = "cert"  # JPCERT/CC, anti-phishing council, other always-informed parties
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ACCEPTED = "accepted"  # a person accepted the risk; stays closed until the facts change
+
+
+# ---------------------------------------------------------------- tables
+
+
+class Brand(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name: str
+    name_ja: str = ""
+    # The brand's entry of the brands file, as synced (watcher.brands.BrandSpec).
+    spec: dict[str, Any] = json_dict()
+    # Reference captures of the official pages: [{url, screenshot_sha256, phash, dhash, ...}]
+    references: list[dict[str, Any]] = json_list()
+    created_at: datetime = when(nullable=False, default_now=True)
+    updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class OwnedDomain(SQLModel, table=True):
+    __tablename__ = "owned_domain"
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    name: str = Field(unique=True, index=True, max_length=253)
+    apex: str = Field(index=True, max_length=253)
+    is_apex: bool = False
+    source: OwnedSource = enum(OwnedSource, OwnedSource.CONFIG)
+    # A domain the firm let go; watched for re-registration by someone else (drop-catch).
+    lapsed: bool = False
+    registrar: str = ""
+    registered_at: datetime | None = when()
+    expires_at: datetime | None = when(index=True)
+    statuses: list[str] = json_list()
+    nameservers: list[str] = json_list()
+    dnssec: bool | None = None
+    # Last DNS profile seen: {"A": [...], "CNAME": [...], ...}
+    dns: dict[str, Any] = json_dict()
+    registration: dict[str, Any] = json_dict()
+    first_seen_at: datetime = when(nullable=False, default_now=True)
+    last_checked_at: datetime | None = when()
+
+
+class Candidate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(unique=True, index=True, max_length=253)
+    registrable: str = Field(index=True, max_length=253)
+    unicode: str = ""
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    status: CandidateStatus = enum(CandidateStatus, CandidateStatus.NEW, index=True)
+    verdict: Verdict = enum(Verdict, Verdict.UNKNOWN, index=True)
+    # The first source that found it; every later sighting is in ``sources`` and the Event log.
+    source: Source = enum(Source, Source.MANUAL, index=True)
+    sources: list[str] = json_list()
+    # Discovery reasons: [{"kind": "keyword", "detail": "...", "points": 30, "source": "ct"}]
+    reasons: list[dict[str, Any]] = json_list()
+    match_points: int = 0
+    score: int = Field(default=0, index=True)
+    # Full URLs to capture (a report names a path; CT only a host).
+    urls: list[str] = json_list()
+    # Facts from discovery: certificate issuer, not_before, CT log and index, fuzzer, reporter...
+    facts: dict[str, Any] = json_dict()
+    first_seen_at: datetime = when(nullable=False, default_now=True, index=True)
+    last_seen_at: datetime = when(nullable=False, default_now=True)
+    status_changed_at: datetime = when(nullable=False, default_now=True)
+    last_checked_at: datetime | None = when()
+    next_check_at: datetime | None = when(index=True)
+    registered_at: datetime | None = when()
+    down_count: int = 0  # consecutive checks that found it gone
+    confirmed_at: datetime | None = when()
+    down_at: datetime | None = when()
+    last_snapshot_id: int | None = None
+
+
+class Snapshot(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    taken_at: datetime = when(nullable=False, default_now=True, index=True)
+    dns: dict[str, Any] = json_dict()
+    rdap: dict[str, Any] = json_dict()
+    hosting: dict[str, Any] = json_dict()
+    # The crawler's record: final_url, redirects, status, headers, tls, title, forms, text, links...
+    capture: dict[str, Any] = json_dict()
+    # Evidence files (sha256 of files in the evidence store)
+    screenshot_sha256: str = ""
+    fullpage_sha256: str = ""
+    html_sha256: str = ""
+    favicon_sha256: str = ""
+    # Perceptual and fuzzy hashes for comparison
+    hashes: dict[str, Any] = json_dict()
+    reachable: bool = False
+    gone: bool = False  # NXDOMAIN, hold status, refused, 404/410, suspension page
+    score: int = 0
+    verdict: Verdict = enum(Verdict, Verdict.UNKNOWN)
+    reasons: list[dict[str, Any]] = json_list()
+    error: str = ""
+
+
+class TakedownRequest(SQLModel, table=True):
+    __tablename__ = "takedown_request"
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
+    recipient: str = Field(index=True, max_length=320)  # an email address, or the form's URL
+    recipient_name: str = ""
+    recipient_kind: RecipientKind = enum(RecipientKind, RecipientKind.OTHER)
+    channel: Channel = enum(Channel, Channel.EMAIL)
+    language: str = "ja"
+    subject: str = ""
+    body: str = ""
+    # Attachments as stored evidence: [{"filename", "sha256", "content_type"}]
+    attachments: list[dict[str, Any]] = json_list()
+    status: RequestStatus = enum(RequestStatus, RequestStatus.DRAFT, index=True)
+    message_id: str = Field(default="", index=True, max_length=255)
+    attempts: int = 0
+    next_attempt_at: datetime | None = when(index=True)
+    last_error: str = ""
+    escalation_level: int = 0  # 0 registrar/host, 1 next recipient, 2 CERTs...
+    auto: bool = False  # sent by the per-brand auto rule, not a person
+    created_by: str = "system"
+    created_at: datetime = when(nullable=False, default_now=True)
+    sent_at: datetime | None = when()
+    reminders_sent: int = 0
+    last_reminder_at: datetime | None = when()
+    closed_at: datetime | None = when()
+    time_to_down_seconds: float | None = None
+    replies: list[dict[str, Any]] = json_list()
+
+
+class Finding(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # One open finding per (kind, subject); the check that opens it also resolves it.
+    key: str = Field(unique=True, index=True, max_length=400)
+    kind: str = Field(index=True, max_length=64)
+    subject: str = Field(index=True, max_length=253)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    severity: Severity = enum(Severity, Severity.MEDIUM, index=True)
+    status: FindingStatus = enum(FindingStatus, FindingStatus.OPEN, index=True)
+    title: str = ""
+    detail: str = ""
+    data: dict[str, Any] = json_dict()
+    opened_at: datetime = when(nullable=False, default_now=True)
+    last_seen_at: datetime = when(nullable=False, default_now=True)
+    resolved_at: datetime | None = when()
+    times_opened: int = 1
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit log: who did what to which record, when (guideline IV.5, IV.6(3))."""
+
+    __table_args__ = (sa.Index("ix_event_object", "object_type", "object_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = when(nullable=False, default_now=True, index=True)
+    actor: str = Field(max_length=128)
+    action: str = Field(index=True, max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: int | None = None
+    detail: dict[str, Any] = json_dict()
+
+
+class LogPosition(SQLModel, table=True):
+    """How far one CT log has been read and verified."""
+
+    __tablename__ = "log_position"
+    id: int | None = Field(default=None, primary_key=True)
+    log_id: str = Field(unique=True, index=True, max_length=64)  # base64 SHA-256 of the log key
+    url: str = Field(max_length=512)
+    description: str = ""
+    api: str = "rfc6962"  # or "static"
+    next_index: int = 0  # the first entry not yet processed
+    tree_size: int = 0  # of the last verified tree head
+    root_hash: str = ""  # base64
+    sth_timestamp: datetime | None = when()
+    verified_at: datetime | None = when()
+    last_growth_at: datetime | None = when()
+    updated_at: datetime = when(nullable=False, default_now=True)
+    state: str = "active"  # active, stale, failing, retired
+    last_error: str = ""
+    entries_processed: int = 0
+    entries_failed: int = 0
+
+
+class JobState(SQLModel, table=True):
+    """The scheduler's memory of each job: last run, last success, consecutive failures."""
+
+    __tablename__ = "job_state"
+    name: str = Field(primary_key=True, max_length=64)
+    last_started_at: datetime | None = when()
+    last_finished_at: datetime | None = when()
+    last_ok_at: datetime | None = when()
+    last_error: str = ""
+    consecutive_failures: int = 0
+    runs: int = 0
+    last_summary: dict[str, Any] = json_dict()
+
+
+class PermutationState(SQLModel, table=True):
+    """Each generated lookalike name and whether it existed at the last scan (to see new ones)."""
+
+    __tablename__ = "permutation_state"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=253)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    fuzzer: str = Field(max_length=64)
+    exists: bool = False
+    first_seen_existing_at: datetime | None = when()
+    last_scanned_at: datetime | None = when()
+
+
+class Report(SQLModel, table=True):
+    """A report from a person or a feed (mail, CLI, dashboard, CSV): kept whole, deduplicated."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)  # imap, eml, feed, cli, dashboard
+    fingerprint: str = Field(unique=True, index=True, max_length=64)  # sha256 of the raw report
+    reporter: str = ""
+    subject: str = ""
+    received_at: datetime = when(nullable=False, default_now=True, index=True)
+    raw_sha256: str = ""  # the raw message in the evidence store
+    urls: list[dict[str, Any]] = json_list()
+    error: str = ""
+
+
+class DmarcReport(SQLModel, table=True):
+    """One DMARC aggregate report (RFC 7489 appendix C)."""
+
+    __tablename__ = "dmarc_report"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=400)  # org + report_id
+    org_name: str = ""
+    report_id: str = ""
+    domain: str = Field(index=True, max_length=253)
+    begin_at: datetime | None = when(index=True)
+    end_at: datetime | None = when()
+    policy: dict[str, Any] = json_dict()
+    # [{"source_ip", "count", "disposition", "dkim", "spf", "header_from", "aligned"}]
+    records: list[dict[str, Any]] = json_list()
+    received_at: datetime = when(nullable=False, default_now=True)
+    raw_sha256: str = ""
+
+
+ALL_TABLES = (
+    Brand,
+    OwnedDomain,
+    Candidate,
+    Snapshot,
+    TakedownRequest,
+    Finding,
+    Event,
+    LogPosition,
+    JobState,
+    PermutationState,
+    Report,
+    DmarcReport,
+)

@@ -1,0 +1,5 @@
+"""Not built yet: see the open issue that owns this module."""
+
+
+def weekly(ctx):
+    raise NotImplementedError("weekly: not built yet")

@@ -1,0 +1,110 @@
+"""The Candidate status life cycle: which moves are allowed, who made them, when to look next.
+
+Every move is an Event with its actor and reason. Dashboard and CLI decisions go through
+``decide``; jobs use ``transition``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from watcher.events import record
+from watcher.models import Candidate, CandidateStatus, utcnow
+
+S = CandidateStatus
+
+ALLOWED: dict[CandidateStatus, frozenset[CandidateStatus]] = {
+    S.NEW: frozenset({S.CHECKED, S.WATCHING, S.CONFIRMED, S.DISMISSED, S.DOWN}),
+    S.CHECKED: frozenset({S.CHECKED, S.WATCHING, S.CONFIRMED, S.DISMISSED, S.DOWN}),
+    S.WATCHING: frozenset({S.WATCHING, S.CHECKED, S.CONFIRMED, S.DISMISSED, S.DOWN}),
+    S.CONFIRMED: frozenset({S.REPORTED, S.DISMISSED, S.DOWN, S.CHECKED}),
+    S.REPORTED: frozenset({S.DOWN, S.CONFIRMED, S.DISMISSED}),
+    S.DOWN: frozenset({S.DOWN, S.CHECKED, S.REPORTED, S.DISMISSED}),
+    S.DISMISSED: frozenset({S.CHECKED, S.CONFIRMED, S.WATCHING}),
+}
+
+# When to look again after entering a status (None: only when something new is sighted).
+NEXT_CHECK: dict[CandidateStatus, timedelta | None] = {
+    S.NEW: timedelta(0),
+    S.CHECKED: timedelta(days=1),
+    S.WATCHING: timedelta(days=7),
+    S.CONFIRMED: timedelta(hours=4),
+    S.REPORTED: timedelta(hours=4),
+    S.DOWN: timedelta(days=7),
+    S.DISMISSED: None,
+}
+
+# Decisions a person can make, by the name used in the CLI and the dashboard.
+DECISIONS: dict[str, CandidateStatus] = {
+    "confirm": S.CONFIRMED,
+    "watch": S.WATCHING,
+    "dismiss": S.DISMISSED,
+    "reopen": S.CHECKED,
+}
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+def next_check(status: CandidateStatus, now: datetime, recheck_hours: float | None = None) -> datetime | None:
+    if status in (S.CONFIRMED, S.REPORTED) and recheck_hours:
+        return now + timedelta(hours=recheck_hours)
+    delta = NEXT_CHECK[status]
+    return None if delta is None else now + delta
+
+
+def transition(
+    session: Session,
+    cand: Candidate,
+    to: CandidateStatus,
+    *,
+    actor: str,
+    reason: str = "",
+    now: datetime | None = None,
+    recheck_hours: float | None = None,
+) -> Candidate:
+    now = now or utcnow()
+    old = cand.status
+    if to not in ALLOWED[old]:
+        raise InvalidTransition(f"candidate {cand.domain}: cannot go from {old.value} to {to.value}")
+    cand.status = to
+    if old != to:
+        cand.status_changed_at = now
+        if to == S.CONFIRMED and cand.confirmed_at is None:
+            cand.confirmed_at = now
+        if to == S.DOWN:
+            cand.down_at = now
+        if old == S.DOWN:
+            cand.down_count = 0
+    cand.next_check_at = next_check(to, now, recheck_hours)
+    session.add(cand)
+    if old != to:
+        record(session, actor, "candidate.status", cand, {"from": old.value, "to": to.value, "reason": reason}, at=now)
+    return cand
+
+
+def decide(
+    session: Session, cand: Candidate, decision: str, *, actor: str, reason: str = "", now: datetime | None = None
+) -> Candidate:
+    """A person's decision: confirm, watch, dismiss (a reason is required), reopen."""
+    if decision not in DECISIONS:
+        raise InvalidTransition(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
+    if decision == "dismiss" and not reason.strip():
+        raise InvalidTransition("dismissing needs a reason (it is kept in the audit log)")
+    return transition(session, cand, DECISIONS[decision], actor=actor, reason=reason, now=now)
+
+
+def add_note(session: Session, cand: Candidate, text: str, *, actor: str, now: datetime | None = None) -> None:
+    if not text.strip():
+        raise ValueError("an empty note")
+    record(session, actor, "candidate.note", cand, {"text": text.strip()[:5000]}, at=now or utcnow())
+
+
+def recheck_now(session: Session, cand: Candidate, *, actor: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    cand.next_check_at = now
+    session.add(cand)
+    record(session, actor, "candidate.recheck_requested", cand, {}, at=now)
