@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system venv test test-all lint run dashboard demo bench clean
+.PHONY: help setup system venv test test-all lint run dashboard demo bench schema clean
 
 help:
 	@echo "make demo      start the lab and the whole service against it, serve the dashboard"
@@ -66,6 +66,13 @@ demo: setup
 
 bench: setup
 	$(PY) -m bench
+
+# Before the first release only: regenerate the initial migration from watcher/models.py.
+schema: venv
+	rm -f watcher/migrations/versions/0001_initial_schema.py
+	$(PY) -c "from alembic import command; from watcher.db import make_engine, alembic_config; \
+	  command.revision(alembic_config(make_engine('sqlite://')), message='initial schema', autogenerate=True, rev_id='0001')"
+	$(VENV)/bin/ruff format -q watcher/migrations/versions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,95 @@
+"""Reference data shipped in data/ (CT log list, RDAP bootstrap, takeover fingerprints, ...).
+
+Each file has its public source and the date it was taken; ``omamori data refresh NAME`` fetches it
+again from the source (through the configured proxy) and rewrites the file with a new date. Nothing
+is fetched silently at run time. Capabilities add their files to ``REFERENCE``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from watcher.config import DATA
+
+
+@dataclass(frozen=True)
+class RefFile:
+    name: str
+    path: Path
+    url: str  # the public source
+    licence: str
+    # Turns the fetched bytes into what we store (validate, trim); raises ValueError on garbage.
+    transform: Callable[[bytes], Any] = lambda b: json.loads(b)
+
+
+REFERENCE: tuple[RefFile, ...] = (
+    RefFile("ct-log-list", DATA / "ct-log-list.json", "https://www.gstatic.com/ct/log_list/v3/log_list.json",
+            "CC BY 4.0 (Google)"),
+    RefFile("rdap-dns", DATA / "rdap-bootstrap.json", "https://data.iana.org/rdap/dns.json", "IANA, public"),
+    RefFile("rdap-ipv4", DATA / "rdap-bootstrap-ipv4.json", "https://data.iana.org/rdap/ipv4.json", "IANA, public"),
+)
+
+SOURCES = DATA / "SOURCES.md"
+
+
+def refresh(ref: RefFile, fetch: Callable[[str], bytes], source_url: str | None = None) -> dict[str, Any]:
+    """Fetch, check and write one reference file; returns what was written."""
+    url = source_url or ref.url
+    data = ref.transform(fetch(url))
+    stamped = {"_source": url, "_retrieved": datetime.now(UTC).strftime("%Y-%m-%d"), "_licence": ref.licence}
+    out = {**stamped, **data} if isinstance(data, dict) else {**stamped, "items": data}
+    tmp = ref.path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(ref.path)
+    return {"file": str(ref.path), "source": url, "bytes": ref.path.stat().st_size}
+
+
+cli = typer.Typer(help="Reference data shipped in data/: list and refresh from the public sources.",
+                  no_args_is_help=True)
+
+
+@cli.command("list")
+def list_cmd() -> None:
+    """Show each reference file, its source and when it was taken."""
+    for ref in REFERENCE:
+        when = "-"
+        if ref.path.exists():
+            try:
+                when = json.loads(ref.path.read_text(encoding="utf-8")).get("_retrieved", "-")
+            except (ValueError, AttributeError):
+                when = "?"
+        typer.echo(f"{ref.name:22} {when:12} {ref.url}")
+
+
+@cli.command("refresh")
+def refresh_cmd(
+    name: Annotated[str, typer.Argument(help="reference file name (`omamori data list`), or 'all'")],
+    source_url: Annotated[str | None, typer.Option(help="fetch from this URL instead (a mirror)")] = None,
+) -> None:
+    """Fetch a reference file again from its public source (uses the configured proxy)."""
+    from watcher.cli import context
+
+    ctx = context()
+    chosen = [r for r in REFERENCE if name in (r.name, "all")]
+    if not chosen:
+        typer.echo(f"no reference file {name!r}; see `omamori data list`", err=True)
+        raise typer.Exit(2)
+    with ctx.http() as client:
+        def fetch(url: str) -> bytes:
+            r = client.get(url)
+            r.raise_for_status()
+            return r.content
+
+        for ref in chosen:
+            try:
+                typer.echo(json.dumps(refresh(ref, fetch, source_url)))
+            except Exception as e:
+                typer.echo(f"{ref.name}: not refreshed: {type(e).__name__}: {e}", err=True)
+                raise typer.Exit(1) from None
