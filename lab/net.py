@@ -34,6 +34,8 @@ class Request:
     headers: Message
     body: bytes = b""
     raw_path: str = ""
+    host: str = ""  # from the absolute-form target or the Host header, without port
+    scheme: str = "http"
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -109,7 +111,9 @@ class AppHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-        return Request(self.command, urllib.parse.unquote(parts.path), query, self.headers, body, self.path)
+        host = parts.hostname or urllib.parse.urlsplit("//" + (self.headers.get("Host") or "")).hostname or ""
+        return Request(self.command, urllib.parse.unquote(parts.path) or "/", query, self.headers, body, self.path,
+                       host.lower().rstrip("."), getattr(self, "scheme", "http"))
 
     def _dispatch(self) -> None:
         try:

@@ -213,20 +213,15 @@ class LabPKI:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(base.with_suffix(".crt")), str(base.with_suffix(".key")))
         ctx.set_alpn_protocols(["http/1.1"])
+        ctx.sni_callback = self._pick_by_sni  # type: ignore[assignment]
         with self._lock:
             self._tls_contexts[host] = ctx
         return ctx
 
-    def sni_server_context(self, default_host: str = "localhost") -> ssl.SSLContext:
-        """A context that picks the certificate by SNI (falls back to `default_host`)."""
-        base = self.tls_context_for(default_host)
-
-        def pick(sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> None:
-            if server_name:
-                sslobj.context = self.tls_context_for(server_name)
-
-        base.sni_callback = pick  # type: ignore[assignment]
-        return base
+    def _pick_by_sni(self, sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> None:
+        """Every per-host context switches to the certificate of the SNI name the client asked for."""
+        if server_name:
+            sslobj.context = self.tls_context_for(server_name)
 
     def client_context(self) -> ssl.SSLContext:
         """A client context trusting the lab CAs (for tests and lab-internal clients)."""
