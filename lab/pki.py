@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import ssl
 import tempfile
 import threading
@@ -83,6 +84,13 @@ def _make_ca(name: str, org: str) -> CA:
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     return CA(name, key, cert, cert.public_bytes(serialization.Encoding.DER),
               subject.public_bytes(), spki)
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 # --- hand-rolled DER, only what a leaf TBSCertificate needs ---------------------------------------
@@ -165,7 +173,7 @@ class LabPKI:
             .serial_number(self.next_serial())
             .not_valid_before(nb)
             .not_valid_after(nb + dt.timedelta(days=days))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         )
@@ -197,14 +205,14 @@ class LabPKI:
 
     # --- TLS for the web server --------------------------------------------------------------
 
-    def tls_context_for(self, host: str) -> ssl.SSLContext:
+    def tls_context_for(self, host: str, extra_names: tuple[str, ...] = ()) -> ssl.SSLContext:
         """A server context with a lab-CA certificate for `host` (cached; files live in a temp dir)."""
         host = host.lower().rstrip(".")
         with self._lock:
             ctx = self._tls_contexts.get(host)
         if ctx is not None:
             return ctx
-        issued = self.issue([host], days=30)
+        issued = self.issue([host, *extra_names], days=30)
         base = Path(self._dir.name) / hashlib.sha256(host.encode()).hexdigest()[:16]
         cert_pem = x509.load_der_x509_certificate(issued.cert_der).public_bytes(serialization.Encoding.PEM)
         base.with_suffix(".crt").write_bytes(cert_pem + issued.issuer.cert.public_bytes(serialization.Encoding.PEM))
