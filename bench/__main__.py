@@ -1,0 +1,127 @@
+"""Run every benchmark and rewrite BENCHMARKS.md with the machine, the command and the figures.
+
+A benchmark module ``bench/<name>.py`` has ``run() -> dict``. The dict may carry ``title``,
+``what`` (what was measured), ``command`` (how to reproduce), ``notes``, and ``rows``: a list of
+dicts rendered as a table (typically measure / omamori / peer / ratio). Any other keys are shown
+as a two-column table. One failing benchmark is reported in the file, not fatal to the others.
+
+    python -m bench                 # all
+    python -m bench ct_read capture # some
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "BENCHMARKS.md"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}")
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip() or "-"
+    except (OSError, subprocess.SubprocessError):
+        return "-"
+
+
+def modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def render(name: str, result: dict[str, Any], seconds: float) -> str:
+    lines = [f"## {result.get('title', name)}", ""]
+    if result.get("what"):
+        lines += [str(result["what"]), ""]
+    rows = result.get("rows")
+    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+        cols: list[str] = []
+        for r in rows:
+            cols += [k for k in r if k not in cols]
+        lines.append("| " + " | ".join(cols) + " |")
+        lines.append("|" + "---|" * len(cols))
+        for r in rows:
+            lines.append("| " + " | ".join(_cell(r.get(c, "")) for c in cols) + " |")
+        lines.append("")
+    rest = {k: v for k, v in result.items() if k not in {"title", "what", "rows", "notes", "command"}}
+    if rest:
+        lines += ["| figure | value |", "|---|---|"]
+        lines += [f"| {k} | {_cell(v)} |" for k, v in rest.items()]
+        lines.append("")
+    lines.append(f"Reproduce: `{result.get('command', f'.venv/bin/python -m bench {name}')}` "
+                 f"(this run took {seconds:.0f} s).")
+    if result.get("notes"):
+        lines += ["", str(result["notes"])]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    names = argv or modules()
+    sections: list[str] = []
+    failed = 0
+    for name in names:
+        print(f"bench {name} ...", flush=True)
+        t0 = time.monotonic()
+        try:
+            result = importlib.import_module(f"bench.{name}").run()
+            sections.append(render(name, result, time.monotonic() - t0))
+            print(f"bench {name}: done in {time.monotonic() - t0:.0f} s", flush=True)
+        except Exception as e:
+            failed += 1
+            sections.append(f"## {name}\n\nFAILED in this run: `{type(e).__name__}: {e}`\n")
+            traceback.print_exc()
+    header = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`.venv/bin/python -m bench`); every figure below comes from one run on one",
+        "machine, with the peer tool measured in the same run. Speed lives here, never in timed test assertions.",
+        "",
+        f"- machine: {machine()}",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
+        f"- command: `make bench`{' ' + ' '.join(argv) if argv else ''}",
+        "",
+    ]
+    OUT.write_text("\n".join(header) + "\n" + "\n".join(sections), encoding="utf-8")
+    print(f"wrote {OUT}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
