@@ -350,6 +350,16 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page("410 Gone", "<h1>Gone</h1>", css=""), 410)
     if kind == "notfound":
         return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
+    if kind == "mta-sts":  # RFC 8461 policy host (mta-sts.<domain>)
+        if path != "/.well-known/mta-sts.txt":
+            return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
+        mx = opt.get("mx", ["mail." + host.removeprefix("mta-sts.")])
+        policy = (f"version: STSv1\nmode: {opt.get('mode', 'enforce')}\n"
+                  + "".join(f"mx: {m}\n" for m in mx) + f"max_age: {int(opt.get('max_age', 604800))}\n")
+        return Response(200, policy.encode(), "text/plain; charset=utf-8")
+    if kind == "corporate":
+        name = html.escape(str(opt.get("title", host)))
+        return _html(_page(name, f"<main><h1>{name}</h1><p>{html.escape(str(opt.get('text', '')))}</p></main>"))
     if kind == "blank":
         return _html(_page("", "", css=""))
     raise KeyError(f"unknown site kind {kind!r}")
@@ -358,4 +368,4 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "blank")
+         "gone", "notfound", "mta-sts", "corporate", "blank")
