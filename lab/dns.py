@@ -74,6 +74,7 @@ class LabDNS:
         self._rcodes: dict[str, str] = {}
         self._lock = threading.RLock()
         self._servers: list[DNSServer] = []
+        self._threads: list[threading.Thread] = []
         self.queries = 0
 
     # --- zone editing -------------------------------------------------------------------------
@@ -236,8 +237,14 @@ class LabDNS:
             raise OSError("no port free for both UDP and TCP")
         self.port = port
         self._servers = [udp, tcp]
+        self._threads = []
         for s in self._servers:
-            s.start_thread()
+            # our own thread with a short poll interval: dnslib's start_thread() polls every 0.5 s,
+            # which makes every stop() take a second
+            t = threading.Thread(target=s.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                 name=f"dns:{self.port}", daemon=True)
+            t.start()
+            self._threads.append(t)
         return self
 
     def stop(self) -> None:
@@ -245,7 +252,9 @@ class LabDNS:
         for s in servers:
             s.server.shutdown()
             s.server.server_close()
-            s.thread.join(timeout=5)
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads = []
 
     def __enter__(self) -> LabDNS:
         return self.start()

@@ -100,6 +100,7 @@ class AppHandler(BaseHTTPRequestHandler):
     """Turns HTTP/1.1 requests into `Request` objects for the server's app callable."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
     server: LabHTTPServer
     timeout = 30  # an idle keep-alive client does not hold a thread forever
 
