@@ -128,6 +128,8 @@ class AppHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", response.content_type)
         for key, value in response.headers.items():
             self.send_header(key, value)
+            if key.lower() == "connection" and value.lower() == "close":
+                self.close_connection = True
         if isinstance(response.body, bytes | bytearray):
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()

@@ -145,8 +145,9 @@ class LabWeb(HTTPService):
         self.log_request(request.method, request.scheme, request.host, request.path)
         site = self.site_for(request.host)
         if site is None:
-            if request.raw_path.startswith("http://"):
-                return text_response(f"lab proxy: cannot reach {request.host}\n", 502)
+            if request.raw_path.startswith("http://") or request.scheme == "https":
+                # as a proxy would: the origin is unreachable (inside a tunnel, the tunnel ends too)
+                return text_response(f"lab proxy: cannot reach {request.host}\n", 502, headers={"Connection": "close"})
             return text_response(f"lab web: no site is published on {request.host or '(no Host)'}\n", 404)
         server = self._server
         stopping = server.stopping if server else threading.Event()
