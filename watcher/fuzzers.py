@@ -1,18 +1,29 @@
 """Typosquat permutations of an owned domain: dnstwist's fuzzers plus our own.
 
-Each fuzzer is a plain function ``(domain) -> Iterable[str]`` in the ``FUZZERS`` tuple, and every
-generated name says which fuzzer made it. The CT matcher and the permutation scan share this module.
-(Issue 5 extends the table: finance words, co-jp flattening, TLD swaps, homoglyph IDNs.)
+Each fuzzer is a plain function ``(domain) -> Iterable[(fuzzer_name, name)]`` in the ``FUZZERS``
+tuple, and every generated name says which fuzzer made it. The CT matcher and the permutation scan
+share this module.
+
+dnstwist brings the textbook typos (all its fuzzers, with dictionary and tld-swap fed from the word
+and TLD lists shipped in ``data/fuzz/``). Ours add what phishing against Japanese securities brands
+actually looks like (see docs/architecture.md): brand + finance words in English and romaji, the
+whole domain flattened into one label (``hoshizora-sec-co-jp.com``), ``.co.jp`` swapped for ``.jp``,
+``.com`` and the cheap TLDs (``.top``, ``.cn``...), and IDN homoglyphs (Cyrillic ``с`` for ``c``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import dnstwist
 
+from watcher.config import DATA
 from watcher.names import InvalidName, normalize_host
+
+FUZZ_DIR = DATA / "fuzz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +33,115 @@ class Permutation:
     base: str  # the owned domain it imitates
 
 
+@lru_cache(maxsize=16)
+def word_list(filename: str) -> tuple[str, ...]:
+    """A shipped list from data/fuzz/: one entry a line, '#' comments, blanks ignored."""
+    path = Path(filename) if Path(filename).is_absolute() else FUZZ_DIR / filename
+    out: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word = line.split("#", 1)[0].strip().lower()
+        if word and word not in out:
+            out.append(word)
+    return tuple(out)
+
+
+def split_domain(domain: str) -> tuple[str, str, str]:
+    """``www.hoshizora-sec.co.jp`` -> (``www``, ``hoshizora-sec``, ``co.jp``) using the bundled PSL."""
+    n = normalize_host(domain)
+    if not n.registrable:
+        raise InvalidName(f"{domain!r}: no registrable domain")
+    label = n.registrable[: -len(n.suffix) - 1]
+    return n.subdomain, label, n.suffix
+
+
+# ---------------------------------------------------------------- dnstwist
+
+
 def dnstwist_fuzzers(domain: str) -> Iterator[tuple[str, str]]:
-    f = dnstwist.Fuzzer(domain)
+    """Every dnstwist fuzzer (addition, bitsquatting, homoglyph, ..., dictionary, tld-swap)."""
+    f = dnstwist.Fuzzer(domain, dictionary=list(word_list("dictionary.txt")),
+                        tld_dictionary=list(word_list("tlds.txt")))
     f.generate()
     for d in f.domains:
         if d["fuzzer"] != "*original":
             yield d["fuzzer"], d["domain"]
 
 
+# ---------------------------------------------------------------- ours
+
+
+def finance_words(domain: str) -> Iterator[tuple[str, str]]:
+    """Brand label + finance word (English and romaji), with and without a hyphen.
+
+    ``hoshizora-sec-login.top``, ``login-hoshizora-sec.com``, ``hoshizora-seckabu.co.jp``: hyphenated
+    forms on the own suffix, .com and the cheap TLDs; glued forms only on the own suffix and .com
+    (they are rarer and would double the list).
+    """
+    _sub, label, suffix = split_domain(domain)
+    hyphen_tlds = _unique([suffix, "com", *word_list("cheap-tlds.txt")])
+    glued_tlds = _unique([suffix, "com"])
+    for word in word_list("finance-words.txt"):
+        if word == label:
+            continue
+        for tld in hyphen_tlds:
+            yield "finance-words", f"{label}-{word}.{tld}"
+            yield "finance-words", f"{word}-{label}.{tld}"
+        for tld in glued_tlds:
+            yield "finance-words", f"{label}{word}.{tld}"
+            yield "finance-words", f"{word}{label}.{tld}"
+
+
+def co_jp_flatten(domain: str) -> Iterator[tuple[str, str]]:
+    """The whole domain folded into one label: ``hoshizora-sec-co-jp.com``, ``hoshizora-seccojp.top``."""
+    _sub, label, suffix = split_domain(domain)
+    parts = suffix.split(".")
+    folds = _unique([f"{label}-{'-'.join(parts)}", f"{label}{''.join(parts)}", f"{label}-{''.join(parts)}",
+                     f"www-{label}-{'-'.join(parts)}"])
+    for fold in folds:
+        for tld in _unique(["com", "net", "jp", *word_list("cheap-tlds.txt")]):
+            yield "co-jp", f"{fold}.{tld}"
+
+
+def tld_cheap(domain: str) -> Iterator[tuple[str, str]]:
+    """The same label under .jp/.com/.net, the other Japanese second levels, and the cheap TLDs."""
+    _sub, label, suffix = split_domain(domain)
+    for tld in _unique(["jp", "com", "net", "co", "co.jp", "ne.jp", "or.jp", "jp.net",
+                        *word_list("cheap-tlds.txt")]):
+        if tld != suffix:
+            yield "tld-cheap", f"{label}.{tld}"
+
+
+# Latin letters and the Cyrillic/Greek letters that look the same in most fonts (one swap per name:
+# that is what registrars' IDN tables allow and what phishers register).
+HOMOGLYPHS: dict[str, tuple[str, ...]] = {
+    "a": ("а", "ɑ"), "c": ("с", "ϲ"), "e": ("е",), "h": ("һ",), "i": ("і", "ı"), "j": ("ј",),
+    "k": ("κ",), "n": ("ո",), "o": ("о", "ο"), "p": ("р",), "s": ("ѕ",), "x": ("х",), "y": ("у",),
+}
+
+
+def homoglyph_idn(domain: str) -> Iterator[tuple[str, str]]:
+    """One letter of the label swapped for a Unicode look-alike, on the own suffix and .com (A-labels)."""
+    _sub, label, suffix = split_domain(domain)
+    for i, ch in enumerate(label):
+        for glyph in HOMOGLYPHS.get(ch, ()):
+            fake = label[:i] + glyph + label[i + 1:]
+            for tld in _unique([suffix, "com"]):
+                yield "homoglyph-idn", f"{fake}.{tld}"
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
 Fuzzer = Callable[[str], Iterable[tuple[str, str]]]
 
-FUZZERS: tuple[tuple[str, Fuzzer], ...] = (("dnstwist", dnstwist_fuzzers),)
+FUZZERS: tuple[tuple[str, Fuzzer], ...] = (
+    ("dnstwist", dnstwist_fuzzers),
+    ("finance-words", finance_words),
+    ("co-jp", co_jp_flatten),
+    ("tld-cheap", tld_cheap),
+    ("homoglyph-idn", homoglyph_idn),
+)
 
 
 def permutations(domain: str, fuzzers: Iterable[tuple[str, Fuzzer]] = FUZZERS) -> list[Permutation]:

@@ -2,19 +2,30 @@
 
 Failures are data: every lookup returns a ``DnsAnswer`` with a status (ok, nxdomain, nodata,
 servfail, timeout, error) instead of raising, so one broken zone never stops a batch.
+
+``profile_many`` resolves thousands of names at once (the permutation scan): a concurrency limit
+and a token-bucket rate limit from config, retries on timeout, and A first: most permutations do
+not exist, and one NXDOMAIN answers for every type, so a missing name costs one query, not five.
+``is_wildcard`` asks for random labels under a zone, so a wildcard zone or TLD is seen once and its
+synthesised answers are not mistaken for thousands of registered names.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import dns.asyncresolver
+import dns.asyncquery
 import dns.exception
-import dns.nameserver
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
@@ -76,23 +87,91 @@ class RateLimiter:
                 await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
+class _UdpPool(asyncio.DatagramProtocol):
+    """A few UDP sockets shared by every query of one event loop, answers matched by id + question.
+
+    dnspython's resolver opens, binds and closes a socket per query; at thousands of names that
+    was most of the scan's CPU. Here a query is one sendto and one parse. Several sockets (random
+    source ports) so an off-path spoofer still has to guess the port as well as the 16-bit id.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[int, str, int], asyncio.Future[dns.message.Message]] = {}
+        self.transports: list[asyncio.DatagramTransport] = []
+
+    @classmethod
+    async def open(cls, sockets: int = 4) -> _UdpPool:
+        pool = cls()
+        loop = asyncio.get_running_loop()
+        for _ in range(sockets):
+            transport, _proto = await loop.create_datagram_endpoint(lambda: pool, local_addr=("0.0.0.0", 0))
+            pool.transports.append(transport)  # type: ignore[arg-type]
+        return pool
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            msg = dns.message.from_wire(data)
+        except Exception:  # garbage or a truncated datagram: ignore, the query times out or retries
+            return
+        if not msg.question:
+            return
+        q = msg.question[0]
+        fut = self.pending.get((msg.id, q.name.to_text().lower(), q.rdtype))
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.: queries time out
+        pass
+
+    async def query(self, request: dns.message.Message, where: tuple[str, int], timeout: float
+                    ) -> dns.message.Message:
+        q = request.question[0]
+        key = (request.id, q.name.to_text().lower(), q.rdtype)
+        while key in self.pending:  # id clash with a query in flight
+            request.id = secrets.randbelow(65536)
+            key = (request.id, key[1], key[2])
+        fut: asyncio.Future[dns.message.Message] = asyncio.get_running_loop().create_future()
+        self.pending[key] = fut
+        try:
+            self.transports[secrets.randbelow(len(self.transports))].sendto(request.to_wire(), where)
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self.pending.pop(key, None)
+
+    def close(self) -> None:
+        for t in self.transports:
+            try:
+                t.close()
+            except RuntimeError:  # its loop is already closed: close the socket itself
+                sock = t.get_extra_info("socket")
+                if sock is not None:
+                    sock.close()
+        self.transports = []
+
+
 class Resolver:
     def __init__(self, settings: DnsSettings) -> None:
         self.settings = settings
         self._limiters: dict[int, RateLimiter] = {}
         self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self._pools: dict[int, _UdpPool] = {}
+        self._pool_lock: dict[int, asyncio.Lock] = {}
+        self._wildcards: dict[str, list[str] | None] = {}
+        self._servers: list[tuple[str, int]] | None = None
 
-    def _resolver(self) -> dns.asyncresolver.Resolver:
-        s = self.settings
-        if s.nameservers:
-            r = dns.asyncresolver.Resolver(configure=False)
-            r.nameservers = [dns.nameserver.Do53Nameserver(ns, port=s.port) for ns in s.nameservers]
-        else:
-            r = dns.asyncresolver.Resolver()
-        r.timeout = s.timeout
-        r.lifetime = s.timeout * (s.retries + 1)
-        r.retry_servfail = False
-        return r
+    def servers(self) -> list[tuple[str, int]]:
+        """(address, port) of the configured nameservers, else the system's (/etc/resolv.conf)."""
+        if self._servers is None:
+            s = self.settings
+            if s.nameservers:
+                self._servers = [(ns, s.port) for ns in s.nameservers]
+            else:
+                try:
+                    sys_ns = dns.resolver.Resolver().nameservers
+                except dns.exception.DNSException:
+                    sys_ns = []
+                self._servers = [(str(ns), 53) for ns in sys_ns] or [("127.0.0.1", 53)]
+        return self._servers
 
     def _loop_state(self) -> tuple[RateLimiter, asyncio.Semaphore]:
         # asyncio primitives belong to one event loop; the CLI and the jobs each run their own.
@@ -100,33 +179,53 @@ class Resolver:
         if key not in self._limiters:
             self._limiters = {key: RateLimiter(self.settings.rate_limit)}
             self._semaphores = {key: asyncio.Semaphore(self.settings.concurrency)}
+            for pool in self._pools.values():
+                pool.close()
+            self._pools = {}
+            self._pool_lock = {key: asyncio.Lock()}
         return self._limiters[key], self._semaphores[key]
+
+    async def _pool(self) -> _UdpPool:
+        key = id(asyncio.get_running_loop())
+        async with self._pool_lock[key]:
+            if key not in self._pools:
+                self._pools[key] = await _UdpPool.open()
+        return self._pools[key]
+
+    async def _exchange(self, request: dns.message.Message, where: tuple[str, int]) -> dns.message.Message:
+        timeout = self.settings.timeout
+        if self.settings.use_tcp:
+            return await dns.asyncquery.tcp(request, where[0], timeout=timeout, port=where[1])
+        reply = await (await self._pool()).query(request, where, timeout)
+        if reply.flags & dns.flags.TC:  # truncated: the whole answer only comes over TCP
+            reply = await dns.asyncquery.tcp(request, where[0], timeout=timeout, port=where[1])
+        return reply
 
     async def lookup(self, name: str, rdtype: str) -> DnsAnswer:
         limiter, sem = self._loop_state()
-        resolver = self._resolver()
+        servers = self.servers()
         last_error = ""
+        try:
+            qname = dns.name.from_text(name)
+            want = dns.rdatatype.from_text(rdtype)
+        except (dns.exception.DNSException, ValueError) as e:
+            return DnsAnswer(name, rdtype, "error", error=f"{type(e).__name__}: {e}"[:300])
         async with sem:
-            for _attempt in range(self.settings.retries + 1):
+            for attempt in range(self.settings.retries + 1):
                 await limiter.wait()
+                request = dns.message.make_query(qname, want)
+                request.flags |= dns.flags.RD
                 try:
-                    ans = await resolver.resolve(name, rdtype, tcp=self.settings.use_tcp,
-                                                 raise_on_no_answer=False, lifetime=self.settings.timeout)
-                except dns.resolver.NXDOMAIN:
-                    return DnsAnswer(name, rdtype, "nxdomain")
-                except dns.resolver.NoNameservers as e:
-                    return DnsAnswer(name, rdtype, "servfail", error=str(e)[:300])
-                except dns.exception.Timeout as e:
-                    last_error = str(e)[:300]
+                    reply = await self._exchange(request, servers[attempt % len(servers)])
+                except (TimeoutError, dns.exception.Timeout) as e:
+                    last_error = f"no answer within {self.settings.timeout}s" + (f": {e}" if str(e) else "")
                     continue
-                except dns.exception.DNSException as e:
-                    return DnsAnswer(name, rdtype, "error", error=f"{type(e).__name__}: {e}"[:300])
-                if ans.rrset is None:
-                    return DnsAnswer(name, rdtype, "nodata")
-                want = dns.rdatatype.from_text(rdtype)
-                values = [_text(rr) for rrset in ans.response.answer if rrset.rdtype == want for rr in rrset]
-                return DnsAnswer(name, rdtype, "ok" if values else "nodata", values, ans.rrset.ttl)
-        return DnsAnswer(name, rdtype, "timeout", error=last_error)
+                except (OSError, dns.exception.DNSException) as e:
+                    last_error = f"{type(e).__name__}: {e}"[:300]
+                    continue
+                return _answer(name, rdtype, qname, want, reply)
+        status = "timeout" if last_error.startswith("no answer") else "error"
+        return DnsAnswer(name, rdtype, status, error=last_error[:300])
 
     async def profile(self, name: str, types: Iterable[str] = PROFILE_TYPES) -> DnsProfile:
         answers = await asyncio.gather(*(self.lookup(name, t) for t in types))
@@ -138,7 +237,117 @@ class Resolver:
         return prof
 
     def profile_sync(self, name: str, types: Iterable[str] = PROFILE_TYPES) -> DnsProfile:
-        return asyncio.run(self.profile(name, types))
+        return self._run(self.profile(name, types))
+
+    def _run(self, coro: Any) -> Any:
+        """Run a coroutine on a fresh loop and close this loop's sockets before the loop goes."""
+
+        async def wrapped() -> Any:
+            try:
+                return await coro
+            finally:
+                pool = self._pools.pop(id(asyncio.get_running_loop()), None)
+                if pool is not None:
+                    pool.close()
+
+        return asyncio.run(wrapped())
+
+    async def profile_lazy(self, name: str, types: Iterable[str] = PROFILE_TYPES) -> DnsProfile:
+        """Like ``profile`` but asks A first and stops at NXDOMAIN (it holds for every type)."""
+        types = list(types)
+        first = "A" if "A" in types else types[0]
+        a = await self.lookup(name, first)
+        prof = DnsProfile(name)
+        prof.statuses[first] = a.status
+        if a.values:
+            prof.records[first] = a.values
+        if a.status == "nxdomain":
+            for t in types:
+                prof.statuses[t] = "nxdomain"
+            return prof
+        rest = await asyncio.gather(*(self.lookup(name, t) for t in types if t != first))
+        for ans in rest:
+            prof.statuses[ans.rdtype] = ans.status
+            if ans.values:
+                prof.records[ans.rdtype] = ans.values
+        return prof
+
+    async def aprofile_many(self, names: Iterable[str], types: Iterable[str] = PROFILE_TYPES,
+                            progress: Callable[[int, int], None] | None = None) -> dict[str, DnsProfile]:
+        names = list(dict.fromkeys(names))
+        types = list(types)
+        out: dict[str, DnsProfile] = {}
+        done = 0
+        # Bounded fan-out: a task per name would hold thousands of coroutines for nothing; the
+        # lookup semaphore is the real limit, this keeps memory flat for very long lists.
+        window = asyncio.Semaphore(max(1, self.settings.concurrency) * 2)
+
+        async def one(name: str) -> None:
+            nonlocal done
+            async with window:
+                try:
+                    out[name] = await self.profile_lazy(name, types)
+                except Exception as e:  # never lose the batch for one name
+                    prof = DnsProfile(name)
+                    for t in types:
+                        prof.statuses[t] = "error"
+                    prof.records = {}
+                    prof.statuses["error"] = f"{type(e).__name__}: {e}"[:200]
+                    out[name] = prof
+            done += 1
+            if progress is not None:
+                progress(done, len(names))
+
+        await asyncio.gather(*(one(n) for n in names))
+        return {n: out[n] for n in names}
+
+    def profile_many(self, names: Iterable[str], types: Iterable[str] = PROFILE_TYPES,
+                     progress: Callable[[int, int], None] | None = None) -> dict[str, DnsProfile]:
+        """Resolve many names concurrently (limits from [dns]); one DnsProfile per name, never raises."""
+        return self._run(self.aprofile_many(names, types, progress))
+
+    async def wildcard_answer(self, zone: str, probes: int = 2) -> list[str] | None:
+        """The A records random labels under ``zone`` get, or None when the zone is not a wildcard.
+
+        Two random 20-character labels: a real name that long and random is not registered, and
+        two agreeing answers rule out a one-off. Cached per resolver, since a scan asks per name.
+        """
+        zone = zone.strip(".").lower()
+        if zone in self._wildcards:
+            return self._wildcards[zone]
+        answers = await asyncio.gather(*(self.lookup(f"{secrets.token_hex(10)}.{zone}", "A")
+                                         for _ in range(probes)))
+        hits = [sorted(a.values) for a in answers if a.status == "ok" and a.values]
+        result = sorted({v for h in hits for v in h}) if len(hits) == probes else None
+        self._wildcards[zone] = result
+        return result
+
+    def is_wildcard(self, zone: str) -> bool:
+        """True when random names under ``zone`` resolve (a wildcard zone or TLD)."""
+        return self._run(self.wildcard_answer(zone)) is not None
+
+
+def _answer(name: str, rdtype: str, qname: dns.name.Name, want: int, reply: dns.message.Message) -> DnsAnswer:
+    rcode = reply.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        return DnsAnswer(name, rdtype, "nxdomain")
+    if rcode != dns.rcode.NOERROR:
+        return DnsAnswer(name, rdtype, "servfail", error=dns.rcode.to_text(rcode))
+    # Follow the CNAME chain inside the answer section, as a stub resolver does.
+    target = qname
+    values: list[str] = []
+    ttl: int | None = None
+    for _hop in range(16):
+        rrset = reply.get_rrset(reply.answer, target, dns.rdataclass.IN, want)
+        if rrset is not None:
+            values = [_text(rr) for rr in rrset]
+            ttl = rrset.ttl
+            break
+        cname = reply.get_rrset(reply.answer, target, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if cname is None or want == dns.rdatatype.CNAME:
+            break
+        target = cname[0].target
+    return DnsAnswer(name, rdtype, "ok" if values else "nodata", values, ttl)
 
 
 def _text(rr: Any) -> str:
