@@ -34,6 +34,11 @@ REFERENCE: tuple[RefFile, ...] = (
             "CC BY 4.0 (Google)"),
     RefFile("rdap-dns", DATA / "rdap-bootstrap.json", "https://data.iana.org/rdap/dns.json", "IANA, public"),
     RefFile("rdap-ipv4", DATA / "rdap-bootstrap-ipv4.json", "https://data.iana.org/rdap/ipv4.json", "IANA, public"),
+    # Subdomain takeover fingerprints (watcher.takeover); the upstream file, trimmed to the fields we use.
+    RefFile("takeover-fingerprints", DATA / "takeover-fingerprints.json",
+            "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
+            "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
+            transform=lambda b: __import__("watcher.takeover", fromlist=["x"]).validate_fingerprints(b)),
 )
 
 SOURCES = DATA / "SOURCES.md"

@@ -1,0 +1,68 @@
+"""Fixtures for the owned-domain tests: a Context whose DNS, HTTP proxy, RDAP and SMTP are the lab's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.conftest import make_settings
+from watcher.brands import sync_brands
+from watcher.clock import FrozenClock
+from watcher.context import Context, build_context
+from watcher.models import Finding, FindingStatus
+
+
+def lab_sections(dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any = None, whois: Any = None) -> dict:
+    s: dict[str, dict] = {}
+    if dns is not None:
+        s["dns"] = {"nameservers": [dns.host], "port": dns.port, "timeout": 1.0, "retries": 0}
+    if web is not None:
+        s["crawl"] = {"proxy": web.proxy_url, "ca_file": web.ca_file}
+    if rdap is not None:
+        s["rdap"] = {"bootstrap_file": "", "overrides": {t: rdap.url for t in ("com", "jp", "co.jp", "top")},
+                     "allow_http": True, "cache_hours": 0}
+        if whois is not None:
+            s["rdap"]["whois_servers"] = {"jp": f"{whois.host}:{whois.port}"}
+    if smtp is not None:
+        s["smtp"] = {"host": smtp.host, "port": smtp.port, "starttls": False, "from_address": "omamori@hoshizora-sec.co.jp"}
+    return s
+
+
+@pytest.fixture
+def make_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Context]]:
+    """Factory: make_ctx(dns=lab_dns, web=lab_web, ..., **extra_sections) -> a Context with brands synced."""
+    made: list[Context] = []
+
+    def make(*, dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any = None, whois: Any = None,
+             **extra: dict) -> Context:
+        sections = lab_sections(dns, web, rdap, smtp, whois)
+        for k, v in extra.items():
+            sections[k] = {**sections.get(k, {}), **v}
+        ctx = build_context(make_settings(tmp_path, "", **sections), clock=clock)
+        with Session(ctx.engine) as s:
+            sync_brands(s, ctx.brands)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for c in made:
+        c.engine.dispose()
+
+
+def finding(ctx: Context, kind: str, subject: str) -> Finding | None:
+    with Session(ctx.engine) as s:
+        return s.exec(select(Finding).where(Finding.kind == kind, Finding.subject == subject)).first()
+
+
+def is_open(ctx: Context, kind: str, subject: str) -> bool:
+    f = finding(ctx, kind, subject)
+    return f is not None and f.status == FindingStatus.OPEN
+
+
+def is_resolved(ctx: Context, kind: str, subject: str) -> bool:
+    f = finding(ctx, kind, subject)
+    return f is not None and f.status == FindingStatus.RESOLVED

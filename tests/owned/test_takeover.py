@@ -1,0 +1,107 @@
+"""Subdomain takeover checks on the lab: dangling CNAME (NXDOMAIN, unclaimed cloud page), NS, MX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from tests.owned.conftest import finding, is_open, is_resolved
+from watcher import takeover
+from watcher.brands import add_owned
+from watcher.inventory import run_checks, source_dns
+from watcher.models import Brand, OwnedSource, Severity
+from watcher.zonefile import import_zone_files
+
+ZONE = """$ORIGIN hoshizora-sec.co.jp.
+$TTL 3600
+@        IN SOA ns1.lab-dns.test. hostmaster.hoshizora-sec.co.jp. 1 3600 600 86400 300
+@        IN NS  ns1.lab-dns.test.
+static   IN CNAME hoshizora-static.s3.amazonaws.com.
+campaign IN CNAME hz-campaign.azurewebsites.net.
+dev      IN NS  ns1.expired-dns-host.com.
+_dmarc   IN TXT "v=DMARC1; p=reject"
+*.wild   IN A 192.0.2.1
+"""
+
+
+def world(dns) -> None:
+    for apex in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com"):
+        dns.add_zone(apex)
+        dns.set(apex, "A", "192.0.2.10")
+    for ns in ("ns1.lab-dns.test", "ns2.lab-dns.test"):
+        dns.set(ns, "A", "192.0.2.53")
+    for h in ("www", "trade", "mail"):
+        dns.set(f"{h}.hoshizora-sec.co.jp", "A", "192.0.2.10")
+    dns.set("hzsec.com", "MX", ["10 mail.hoshizora-sec.co.jp", "20 mx.old-mail-provider.net"])
+    dns.set("static.hoshizora-sec.co.jp", "CNAME", "hoshizora-static.s3.amazonaws.com")
+    dns.set("hoshizora-static.s3.amazonaws.com", "A", "192.0.2.200")
+    dns.set("campaign.hoshizora-sec.co.jp", "CNAME", "hz-campaign.azurewebsites.net")
+    dns.set("dev.hoshizora-sec.co.jp", "NS", "ns1.expired-dns-host.com")
+
+
+CHECKS = (takeover.check_cname, takeover.check_ns, takeover.check_mx)
+
+
+def test_fingerprint_table_is_shipped_with_its_source() -> None:
+    services = takeover.load_services()
+    assert len(services) >= 30
+    assert sum(s.vulnerable for s in services) >= 30
+    assert takeover.service_for("x.s3.amazonaws.com").name == "AWS/S3"
+    assert takeover.service_for("foo.github.io").name == "Github"
+    assert takeover.service_for("www.example.com") is None
+    assert takeover.mx_hosts(["0 .", "10 mx.a.example."]) == ["mx.a.example"]
+
+
+def test_dangling_records_open_and_resolve(make_ctx, lab_dns, lab_web, tmp_path: Path) -> None:
+    world(lab_dns)
+    lab_web.publish("static.hoshizora-sec.co.jp", "takeover-s3")
+    zone = tmp_path / "hoshizora-sec.co.jp.zone"
+    zone.write_text(ZONE)
+    ctx = make_ctx(dns=lab_dns, web=lab_web, inventory={"zone_files": [str(zone)]})
+
+    summary = run_checks(ctx, CHECKS, sources=(import_zone_files, source_dns))
+    assert summary["owned_added_zonefile"] == 3  # static, campaign, dev (not _dmarc, not the wildcard)
+
+    s3 = finding(ctx, "takeover_cname", "static.hoshizora-sec.co.jp")
+    assert s3 and s3.severity == Severity.CRITICAL and s3.data["service"] == "AWS/S3"
+    assert "The specified bucket does not exist" in s3.detail and "attacker" not in s3.title
+    az = finding(ctx, "takeover_cname", "campaign.hoshizora-sec.co.jp")
+    assert az and az.data["status"] == "nxdomain" and az.data["service"] == "Microsoft Azure"
+    assert "Microsoft Azure" in az.detail
+    ns = finding(ctx, "takeover_ns", "dev.hoshizora-sec.co.jp")
+    assert ns and "expired-dns-host.com" in ns.detail and ns.severity == Severity.CRITICAL
+    mx = finding(ctx, "takeover_mx", "hzsec.com")
+    assert mx and mx.data["hosts"]["mx.old-mail-provider.net"] == "nxdomain"
+    assert not is_open(ctx, "takeover_cname", "www.hoshizora-sec.co.jp")
+    assert not is_open(ctx, "takeover_ns", "hoshizora-sec.co.jp")
+
+    # Fixed: the bucket is claimed again, the Azure record is gone, the NS host exists, the MX is cleaned.
+    lab_web.publish("static.hoshizora-sec.co.jp", "corporate", title="static")
+    lab_dns.delete("campaign.hoshizora-sec.co.jp", "CNAME")
+    lab_dns.set("campaign.hoshizora-sec.co.jp", "A", "192.0.2.10")
+    lab_dns.set("ns1.expired-dns-host.com", "A", "192.0.2.54")
+    lab_dns.set("hzsec.com", "MX", ["10 mail.hoshizora-sec.co.jp"])
+    run_checks(ctx, CHECKS, sources=(source_dns,))
+    for kind, subject in (("takeover_cname", "static.hoshizora-sec.co.jp"),
+                          ("takeover_cname", "campaign.hoshizora-sec.co.jp"),
+                          ("takeover_ns", "dev.hoshizora-sec.co.jp"), ("takeover_mx", "hzsec.com")):
+        assert is_resolved(ctx, kind, subject), (kind, subject)
+
+
+def test_lame_delegation_and_unreachable_proxy_are_not_crashes(make_ctx, lab_dns, lab_web) -> None:
+    world(lab_dns)
+    lab_dns.delete("dev.hoshizora-sec.co.jp")
+    lab_dns.set("ops.hoshizora-sec.co.jp", "NS", "ns1.lab-dns.test")
+    lab_dns.set_rcode("ops.hoshizora-sec.co.jp", "SERVFAIL")
+    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    with Session(ctx.engine) as s:
+        add_owned(s, s.exec(select(Brand).where(Brand.slug == "hoshizora")).one(), "ops.hoshizora-sec.co.jp",
+                  OwnedSource.DNS)
+        s.commit()
+    summary = run_checks(ctx, CHECKS, sources=(source_dns,))
+    # SERVFAIL covers the whole subzone, so its NS records cannot be read: nothing is claimed, no crash,
+    # and the other hosts were still checked.
+    assert summary["owned"] == 9
+    assert not is_open(ctx, "takeover_ns", "ops.hoshizora-sec.co.jp")
+    assert is_open(ctx, "takeover_mx", "hzsec.com")

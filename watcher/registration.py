@@ -1,0 +1,189 @@
+"""Registration life cycle of owned apex domains (guideline IV.4(4)②): expiry, locks, DNSSEC, NS changes.
+
+The RDAP client (``ctx.rdap``, WHOIS for TLDs without RDAP such as .jp) is asked once per apex per
+run; what it says is written into the OwnedDomain row so the dashboard and the reports read it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from watcher.events import record
+from watcher.findings import resolve_finding
+from watcher.models import OwnedDomain, Severity
+
+if TYPE_CHECKING:
+    from watcher.inventory import CheckRun
+
+TRANSFER_LOCK = "client transfer prohibited"
+UPDATE_LOCK = "client update prohibited"
+DELETE_LOCK = "client delete prohibited"
+HOLDS = ("client hold", "server hold")
+
+
+def _apexes(run: CheckRun) -> list[tuple[OwnedDomain, Any]]:
+    """Owned apexes with their registration, rows updated; undecidable ones noted and left out."""
+    out = []
+    for d in run.hosts():
+        if not d.is_apex:
+            continue
+        reg = run.registration(d.name)
+        if reg.error and not reg.exists:
+            run.error("registration", d.name, reg.error)
+            continue
+        if reg.exists:
+            baseline = d.registration.get("ns_baseline")
+            d.registrar = reg.registrar or d.registrar
+            d.registered_at = reg.created_at or d.registered_at
+            d.expires_at = reg.expires_at or d.expires_at
+            d.statuses = list(reg.statuses)
+            d.nameservers = sorted(n.lower().rstrip(".") for n in reg.nameservers)
+            d.dnssec = reg.dnssec
+            d.registration = {**reg.as_dict(), "ns_baseline": baseline if baseline is not None else d.nameservers}
+            d.last_checked_at = run.now
+            run.session.add(d)
+        out.append((d, reg))
+    return out
+
+
+def _apex_rows(run: CheckRun) -> list[tuple[OwnedDomain, Any]]:
+    key = "_apex_rows"
+    cached = run._registrations.get(key)
+    if cached is None:
+        cached = _apexes(run)
+        run._registrations[key] = cached
+    return cached
+
+
+def expiry_band(days: float, warn_days: list[int]) -> int | None:
+    """The smallest configured warning threshold that ``days`` is within (None: not yet warned)."""
+    band = None
+    for t in sorted(warn_days, reverse=True):
+        if days <= t:
+            band = t
+    return band
+
+
+def _severity(days: float) -> Severity:
+    if days <= 7:
+        return Severity.CRITICAL
+    if days <= 30:
+        return Severity.HIGH
+    if days <= 60:
+        return Severity.MEDIUM
+    return Severity.LOW
+
+
+def check_expiry(run: CheckRun) -> None:
+    """Owned apexes expiring within ``inventory.expiry_warn_days``, and apexes no longer registered."""
+    warn = run.ctx.settings.inventory.expiry_warn_days
+    for d, reg in _apex_rows(run):
+        if not reg.exists:
+            run.fail("registration_missing", d.name,
+                     f"{d.name} が登録されていません / {d.name} is not registered",
+                     severity=Severity.CRITICAL,
+                     detail="The registry has no record of this domain: it expired or was deleted. Anyone can "
+                     "register it now and receive our mail and serve pages under our name (drop-catch). Register it "
+                     "again at once. / 第三者が取得し、当社を装ったサイトやメールに使えます。直ちに再登録してください。")
+            continue
+        run.ok("registration_missing", d.name)
+        if d.expires_at is None:
+            run.note("expiry", f"{d.name}: registry gave no expiry date")
+            continue
+        days = (d.expires_at - run.now).total_seconds() / 86400
+        band = expiry_band(days, warn)
+        if band is None:
+            run.ok("expiry", d.name)
+            continue
+        when = d.expires_at.strftime("%Y-%m-%d")
+        if days < 0:
+            title = f"{d.name} は {when} に期限切れです / {d.name} expired on {when}"
+        else:
+            title = f"{d.name} の有効期限まで残り{int(days)}日（{when}） / {d.name} expires in {int(days)} days ({when})"
+        run.fail("expiry", d.name, title, severity=_severity(days), brand_id=d.brand_id,
+                 data={"expires_at": d.expires_at.isoformat(), "band": band, "registrar": d.registrar},
+                 detail=f"Renew at {d.registrar or 'the registrar'} (or enable auto-renew). A lapsed domain is "
+                 "re-registered by drop-catchers within days and used for phishing with our own name. / "
+                 "更新または自動更新の設定をしてください。失効したドメインは第三者に取得され悪用されます。")
+
+
+def check_locks(run: CheckRun) -> None:
+    """Registrar locks: transfer and update prohibited; no hold status on our own domains."""
+    for d, reg in _apex_rows(run):
+        if not reg.exists:
+            continue
+        statuses = {s.lower() for s in reg.statuses}
+        for kind, status, sev, what in (
+            ("lock_transfer", TRANSFER_LOCK, Severity.HIGH,
+             "someone who gets into the registrar account (or tricks the registrar) can move the domain to "
+             "another registrar and take it / レジストラアカウントを奪った第三者がドメインを移管・奪取できます"),
+            ("lock_update", UPDATE_LOCK, Severity.MEDIUM,
+             "name servers and contacts can be changed without the extra registrar step, so a hijacked "
+             "account can redirect every name at once / ネームサーバー等が容易に書き換えられ、全ホストを乗っ取られます"),
+        ):
+            if status in statuses:
+                run.ok(kind, d.name)
+            else:
+                run.fail(kind, d.name, f"{d.name} に {status} がありません / {d.name} lacks “{status}”",
+                         severity=sev, brand_id=d.brand_id, data={"statuses": sorted(statuses)},
+                         detail=f"Without this lock {what}. Ask {d.registrar or 'the registrar'} to set it "
+                         "(registry lock where offered).")
+        held = sorted(statuses & set(HOLDS))
+        if held:
+            run.fail("registration_hold", d.name, f"{d.name} が停止（{', '.join(held)}）されています / "
+                     f"{d.name} is on hold ({', '.join(held)})", severity=Severity.CRITICAL, brand_id=d.brand_id,
+                     data={"statuses": sorted(statuses)},
+                     detail="A domain on hold does not resolve: customers cannot reach us and may search for and "
+                     "find a lookalike. Contact the registrar. / ドメインが名前解決されず、顧客が偽サイトに誘導される恐れがあります。")
+        else:
+            run.ok("registration_hold", d.name)
+
+
+def check_dnssec(run: CheckRun) -> None:
+    """DNSSEC on each owned apex (a signed zone resists cache poisoning of our login hosts)."""
+    for d, reg in _apex_rows(run):
+        if not reg.exists or reg.dnssec is None:
+            continue
+        if reg.dnssec:
+            run.ok("dnssec", d.name)
+        else:
+            run.fail("dnssec", d.name, f"{d.name} はDNSSEC未署名です / {d.name} is not signed with DNSSEC",
+                     severity=Severity.LOW, brand_id=d.brand_id,
+                     detail="Without DNSSEC a poisoned resolver can send customers to a fake login page on our "
+                     "real name. Sign the zone and publish the DS at the registrar. / DNSキャッシュポイズニングで"
+                     "正規のホスト名のまま偽サイトへ誘導される恐れがあります。")
+
+
+def check_nameservers(run: CheckRun) -> None:
+    """Name servers differ from the accepted set (first seen, or accepted with `inventory accept-ns`)."""
+    for d, reg in _apex_rows(run):
+        if not reg.exists or not d.nameservers:
+            continue
+        baseline = sorted(d.registration.get("ns_baseline") or [])
+        if not baseline or baseline == d.nameservers:
+            run.ok("ns_changed", d.name)
+            continue
+        run.fail("ns_changed", d.name,
+                 f"{d.name} のネームサーバーが変更されました / name servers of {d.name} changed",
+                 severity=Severity.HIGH, brand_id=d.brand_id,
+                 data={"before": baseline, "now": d.nameservers},
+                 detail=f"Was {', '.join(baseline)}; now {', '.join(d.nameservers)}. Whoever runs the new servers "
+                 "answers for every name in the domain (login pages, mail). If nobody here made this change, the "
+                 "registrar account may be compromised. If it was planned: `omamori inventory accept-ns "
+                 f"{d.name}`. / 意図しない変更なら、レジストラアカウントの乗っ取りの可能性があります。")
+
+
+def accept_nameservers(session: Session, name: str, *, actor: str, now: datetime) -> bool:
+    """Take the current name servers of an owned apex as the expected set; resolves ``ns_changed``."""
+    d = session.exec(select(OwnedDomain).where(OwnedDomain.name == name.lower().rstrip("."))).first()
+    if d is None or not d.nameservers:
+        return False
+    before = d.registration.get("ns_baseline")
+    d.registration = {**d.registration, "ns_baseline": list(d.nameservers)}
+    session.add(d)
+    record(session, actor, "owned.ns_accepted", d, {"before": before, "now": d.nameservers}, at=now)
+    resolve_finding(session, "ns_changed", d.name, now=now, actor=actor, note="accepted by a person")
+    return True

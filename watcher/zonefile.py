@@ -1,0 +1,88 @@
+"""BIND zone files as a source of owned names (``inventory.zone_files``), parsed by dnspython.
+
+A zone file lists names DNS alone never reveals (no zone transfer from outside), so forgotten hosts
+— the usual takeover victims — come into the inventory from here. Service labels (``_dmarc``,
+``_domainkey``...) and wildcards are not hosts and are skipped. An unreadable file is a Finding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import dns.exception
+import dns.name
+import dns.zone
+
+from watcher.brands import add_owned
+from watcher.models import OwnedSource, Severity
+from watcher.names import InvalidName, is_within, normalize_host
+
+if TYPE_CHECKING:
+    from watcher.inventory import CheckRun
+
+MAX_ZONE_BYTES = 50 * 1024 * 1024
+
+
+def _origin_from_filename(path: Path) -> str | None:
+    # Common conventions: db.example.com, example.com.zone, example.com.db, example.com
+    name = path.name
+    for prefix in ("db.",):
+        name = name.removeprefix(prefix)
+    for suffix in (".zone", ".db", ".txt"):
+        name = name.removesuffix(suffix)
+    return name if "." in name else None
+
+
+def zone_names(path: Path) -> tuple[str, list[str]]:
+    """(origin, host names) of a BIND zone file. Raises ValueError with a readable reason."""
+    if path.stat().st_size > MAX_ZONE_BYTES:
+        raise ValueError(f"larger than {MAX_ZONE_BYTES} bytes")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    origin = None if "$ORIGIN" in text.upper() else _origin_from_filename(path)
+    try:
+        zone = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=False,
+                                  filename=str(path))
+    except (dns.exception.DNSException, ValueError) as e:
+        raise ValueError(f"{type(e).__name__}: {e}") from None
+    origin_text = zone.origin.to_text(omit_final_dot=True).lower() if zone.origin else ""
+    names = []
+    for name in zone.nodes:
+        text_name = (name if isinstance(name, dns.name.Name) else dns.name.from_text(str(name))).to_text(
+            omit_final_dot=True).lower()
+        if any(label.startswith(("_", "*")) for label in text_name.split(".")):
+            continue
+        names.append(text_name)
+    return origin_text, sorted(set(names))
+
+
+def import_zone_files(run: CheckRun) -> None:
+    """Add every host of the configured zone files that lies inside one of our brands' domains."""
+    settings = run.ctx.settings
+    brands = run.brands()
+    for configured in settings.inventory.zone_files:
+        path = settings.path(configured)
+        kind, subject = "zonefile_unreadable", str(path)[-253:]
+        try:
+            origin, names = zone_names(path)
+        except (OSError, ValueError) as e:
+            run.fail(kind, subject, f"ゾーンファイルを読めません / zone file {path.name} cannot be read",
+                     severity=Severity.MEDIUM, detail=f"{path}: {e}. Names only this file knows are not "
+                     "inventoried, so their dangling records go unchecked.", data={"error": str(e)[:500]})
+            continue
+        run.ok(kind, subject)
+        added = 0
+        for name in names:
+            brand_id = run.brand_of(origin) or run.brand_of(name)
+            brand = brands.get(brand_id) if brand_id is not None else None
+            if brand is None or not any(is_within(name, d) for d in brand.spec.get("official_domains", [])):
+                continue
+            try:
+                normalize_host(name, allow_wildcard=False, allow_ip=False)
+            except InvalidName:
+                continue
+            if add_owned(run.session, brand, name, OwnedSource.ZONEFILE, actor=run.ctx.actor) is not None:
+                added += 1
+        run.counts["owned_added_zonefile"] += added
+        if added:
+            run.forget_hosts()
