@@ -153,17 +153,20 @@ class LabCertstream:
     async def _handler(self, ws: ServerConnection) -> None:
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._clients[ws] = queue
+        sender = asyncio.create_task(self._send_loop(ws, queue))
         try:
-            while True:
-                msg = await queue.get()
-                if msg is None:
-                    break
+            await ws.wait_closed()  # ends when either side closes; the sender alone would never notice
+        finally:
+            sender.cancel()
+            self._clients.pop(ws, None)
+
+    async def _send_loop(self, ws: ServerConnection, queue: asyncio.Queue[str | None]) -> None:
+        try:
+            while (msg := await queue.get()) is not None:
                 await ws.send(msg)
                 self.sent += 1
-        except Exception:  # the client went away: nothing to clean but our registration
+        except Exception:  # the client went away; _handler cleans up
             pass
-        finally:
-            self._clients.pop(ws, None)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -175,14 +178,15 @@ class LabCertstream:
     async def _main(self) -> None:
         self._stopped = asyncio.Event()
         port = self._requested_port or free_port()
-        async with serve(self._handler, self.host, port, ping_interval=20, max_queue=None) as server:
+        async with serve(self._handler, self.host, port, ping_interval=20, max_queue=None,
+                         close_timeout=0.5) as server:
             self.port = port
             beat = asyncio.create_task(self._heartbeats())
             self._ready.set()
             await self._stopped.wait()
             beat.cancel()
-            for ws in list(self._clients):
-                await ws.close(1001, "lab stopping")
+            await asyncio.gather(*(ws.close(1001, "lab stopping") for ws in list(self._clients)),
+                                 return_exceptions=True)
             server.close()
 
     def _run(self) -> None:
@@ -200,8 +204,8 @@ class LabCertstream:
             return
 
         async def _drop() -> None:
-            for ws in list(self._clients):
-                await ws.close(code, reason)
+            # close concurrently; a client slow to finish the closing handshake is cut after close_timeout
+            await asyncio.gather(*(ws.close(code, reason) for ws in list(self._clients)), return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(_drop(), loop).result(timeout=5)
 
