@@ -1,0 +1,217 @@
+"""Every write the dashboard makes, each through a ``watcher`` function, as the signed-in user.
+
+The dashboard never changes a row itself: ``watcher.triage`` moves statuses and writes notes,
+``watcher.takedowns`` confirms, drafts, approves and withdraws requests, ``watcher.intake`` takes a
+reported URL. Those functions write the audit Event with ``actor="dashboard:<user>"``.
+
+The role is checked here as well as by hiding buttons, because a hidden button is not a permission.
+Functions the peers are still building are looked up at call time (``optional``), so the dashboard
+shows the action disabled until they land and needs no change when they do.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+
+from dashboard import data
+from dashboard.ui import UI, flash
+from watcher import triage
+from watcher.models import Candidate, TakedownRequest
+
+# Who may do what: viewer reads; analyst triages; approver confirms and sends; admin everything.
+ROLES: dict[str, str] = {
+    "watch": "analyst", "dismiss": "analyst", "reopen": "analyst", "note": "analyst", "recheck": "analyst",
+    "submit": "analyst", "attach_reply": "analyst",
+    "confirm": "approver", "draft": "approver", "approve": "approver", "approve_all": "approver",
+    "withdraw": "approver",
+}
+
+
+def optional(target: str) -> Callable[..., Any] | None:
+    """``module:function`` if it exists yet (peers build some of them while the dashboard is in use)."""
+    module, name = target.split(":")
+    try:
+        fn = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return fn if callable(fn) else None
+
+
+def available(action: str) -> bool:
+    need = {
+        "draft": "watcher.takedowns:draft_requests", "approve": "watcher.takedowns:approve",
+        "approve_all": "watcher.takedowns:approve_all", "withdraw": "watcher.takedowns:withdraw",
+        "attach_reply": "watcher.takedowns:attach_reply", "submit": "watcher.intake:submit_url",
+    }.get(action)
+    return need is None or optional(need) is not None
+
+
+class Forbidden(PermissionError):
+    pass
+
+
+def _check(ui: UI, action: str) -> None:
+    role = ROLES[action]
+    if not ui.can(role):
+        raise Forbidden(ui.t("needs_role", role=ui.role_name(role)))
+
+
+def _run(ui: UI, action: str, work: Callable[[Session], str | None]) -> bool:
+    """Run one write in one transaction; report the outcome as a flash message; clear the caches."""
+    try:
+        _check(ui, action)
+        with ui.ctx.transaction() as session:
+            message = work(session)
+    except Exception as e:  # shown to the person, who can correct and retry; nothing half-written
+        flash("error", ui.t("failed", error=str(e) or type(e).__name__))
+        return False
+    data.clear()
+    flash("success", message or ui.t("done"))
+    return True
+
+
+def _candidate(session: Session, candidate_id: int) -> Candidate:
+    cand = session.get(Candidate, candidate_id)
+    if cand is None:
+        raise LookupError(f"candidate {candidate_id} not found")
+    return cand
+
+
+def _request(session: Session, request_id: int) -> TakedownRequest:
+    req = session.get(TakedownRequest, request_id)
+    if req is None:
+        raise LookupError(f"request {request_id} not found")
+    return req
+
+
+# ---------------------------------------------------------------- candidate decisions
+
+
+def decide(ui: UI, candidate_id: int, decision: str, reason: str = "") -> bool:
+    if decision == "confirm":
+        return confirm(ui, candidate_id, reason)
+
+    def work(s: Session) -> None:
+        triage.decide(s, _candidate(s, candidate_id), decision, actor=ui.actor, reason=reason, now=ui.ctx.now())
+
+    return _run(ui, decision, work)
+
+
+def confirm(ui: UI, candidate_id: int, reason: str = "") -> bool:
+    """Confirm as phishing and draft the takedown requests (``watcher.takedowns.confirm``)."""
+    full = optional("watcher.takedowns:confirm")
+
+    def work(s: Session) -> str | None:
+        cand = _candidate(s, candidate_id)
+        if full is not None:
+            full(ui.ctx, s, cand, actor=ui.actor, reason=reason)
+            return None
+        triage.decide(s, cand, "confirm", actor=ui.actor, reason=reason, now=ui.ctx.now())
+        return ui.t("drafts_without_module")
+
+    return _run(ui, "confirm", work)
+
+
+def draft(ui: UI, candidate_id: int) -> bool:
+    fn = optional("watcher.takedowns:draft_requests")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.draft_requests"))
+        fn(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor)
+
+    return _run(ui, "draft", work)
+
+
+def note(ui: UI, candidate_id: int, text: str) -> bool:
+    def work(s: Session) -> None:
+        triage.add_note(s, _candidate(s, candidate_id), text, actor=ui.actor, now=ui.ctx.now())
+
+    return _run(ui, "note", work)
+
+
+def recheck(ui: UI, candidate_id: int) -> bool:
+    """Ask for a check now: the snapshot job takes it on its next pass (or at once when it can)."""
+    check_now = optional("watcher.snapshot:check_candidate")
+
+    def work(s: Session) -> None:
+        triage.recheck_now(s, _candidate(s, candidate_id), actor=ui.actor, now=ui.ctx.now())
+
+    ok = _run(ui, "recheck", work)
+    if ok and check_now is not None:
+        try:
+            check_now(ui.ctx, candidate_id, actor=ui.actor)
+        except Exception as e:  # the request is recorded; the job will retry it
+            flash("warning", ui.t("failed", error=str(e)))
+        data.clear()
+    return ok
+
+
+# ---------------------------------------------------------------- takedown requests
+
+
+def approve(ui: UI, request_id: int) -> bool:
+    fn = optional("watcher.takedowns:approve")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.approve"))
+        fn(ui.ctx, s, _request(s, request_id), actor=ui.actor)
+
+    return _run(ui, "approve", work)
+
+
+def approve_all(ui: UI, candidate_id: int) -> bool:
+    fn = optional("watcher.takedowns:approve_all")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.approve_all"))
+        fn(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor)
+
+    return _run(ui, "approve_all", work)
+
+
+def withdraw(ui: UI, request_id: int, reason: str) -> bool:
+    fn = optional("watcher.takedowns:withdraw")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.withdraw"))
+        if not reason.strip():
+            raise ValueError(ui.t("reason"))
+        fn(s, _request(s, request_id), actor=ui.actor, reason=reason)
+
+    return _run(ui, "withdraw", work)
+
+
+def attach_reply(ui: UI, request_id: int, text: str) -> bool:
+    fn = optional("watcher.takedowns:attach_reply")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.attach_reply"))
+        fn(s, _request(s, request_id), text, actor=ui.actor)
+
+    return _run(ui, "attach_reply", work)
+
+
+# ---------------------------------------------------------------- reports from people
+
+
+def submit_url(ui: UI, url: str, note_text: str = "", brand: str | None = None) -> bool:
+    fn = optional("watcher.intake:submit_url")
+
+    def work(s: Session) -> str | None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.intake.submit_url"))
+        result = fn(ui.ctx, s, url, reporter=ui.actor, note=note_text, channel="dashboard", brand=brand)
+        items = result if isinstance(result, list | tuple) else [result]
+        names = [getattr(c, "domain", str(c)) for c in items if c is not None]
+        return ui.t("submitted", domains=", ".join(names) or url)
+
+    return _run(ui, "submit", work)

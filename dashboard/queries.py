@@ -1,0 +1,371 @@
+"""The read side: every query the dashboard runs, as plain functions of an engine.
+
+No Streamlit here, so ``bench/dashboard.py`` times exactly what the views run. Rules that keep the
+dashboard fast on 100,000 candidates and 1,000,000 events:
+
+- lists are pages (``LIMIT``/``OFFSET`` over an indexed ordering), never whole tables;
+- counts are ``GROUP BY`` in the database, never ``len()`` of loaded rows;
+- the event log is only read per object (``ix_event_object``) or per action (``ix_event_action``);
+- heavy JSON columns (capture, DNS, RDAP) are loaded for one snapshot at a time.
+
+Results are plain dicts and lists so ``st.cache_data`` can pickle them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from watcher.models import (
+    Brand,
+    Candidate,
+    DmarcReport,
+    Event,
+    Finding,
+    FindingStatus,
+    JobState,
+    LogPosition,
+    OwnedDomain,
+    RequestStatus,
+    Snapshot,
+    TakedownRequest,
+)
+
+Row = dict[str, Any]
+
+# Findings about omamori itself (watcher.health, watcher.schedule, the CT reader).
+SELF_KINDS: tuple[str, ...] = ("job_failing", "feed_silent", "ct_log_stale", "ct_log_verification")
+# Mail-authentication findings are named after the mechanism (spf_missing, dmarc_policy_none, ...).
+MAIL_MECHANISMS: tuple[str, ...] = ("spf", "dkim", "dmarc", "bimi", "mta_sts")
+# Owned-domain findings that mean someone else can serve content under our name right now.
+URGENT_OWNED: tuple[str, ...] = ("takeover", "dropcatch", "drop_catch")
+OPEN_REQUEST: tuple[RequestStatus, ...] = (
+    RequestStatus.DRAFT, RequestStatus.QUEUED, RequestStatus.SENDING, RequestStatus.SENT, RequestStatus.ANSWERED,
+)
+
+
+def mechanism_of(kind: str) -> str | None:
+    k = kind.lower().replace("-", "_")
+    for m in MAIL_MECHANISMS:
+        if k == m or k.startswith(m + "_") or (m == "mta_sts" and k.startswith("mtasts")):
+            return m
+    return None
+
+
+def _rows(engine: Engine, stmt: sa.Select[Any]) -> list[Row]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def _scalar(engine: Engine, stmt: sa.Select[Any]) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(stmt).scalar()
+
+
+# ---------------------------------------------------------------- brands and the triage queue
+
+
+def brands(engine: Engine) -> list[Row]:
+    return _rows(engine, sa.select(Brand.id, Brand.slug, Brand.name, Brand.name_ja, Brand.spec, Brand.references)
+                 .order_by(Brand.slug))
+
+
+def status_counts(engine: Engine) -> dict[str, int]:
+    stmt = sa.select(Candidate.status, sa.func.count()).group_by(Candidate.status)
+    with engine.connect() as conn:
+        return {str(s): int(n) for s, n in conn.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the triage queue shows. Defaults: what waits for a person (new and checked)."""
+
+    statuses: tuple[str, ...] = ("new", "checked")
+    brand_id: int | None = None
+    sources: tuple[str, ...] = ()
+    verdicts: tuple[str, ...] = ()
+    since: datetime | None = None
+    domain_contains: str = ""
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        cond: list[sa.ColumnElement[bool]] = []
+        if self.statuses:
+            cond.append(Candidate.status.in_(self.statuses))  # type: ignore[attr-defined]
+        if self.brand_id is not None:
+            cond.append(Candidate.brand_id == self.brand_id)  # type: ignore[arg-type]
+        if self.sources:
+            cond.append(Candidate.source.in_(self.sources))  # type: ignore[attr-defined]
+        if self.verdicts:
+            cond.append(Candidate.verdict.in_(self.verdicts))  # type: ignore[attr-defined]
+        if self.since is not None:
+            cond.append(Candidate.first_seen_at >= self.since)  # type: ignore[arg-type]
+        if self.domain_contains.strip():
+            cond.append(Candidate.domain.contains(self.domain_contains.strip().lower(), autoescape=True))  # type: ignore[attr-defined]
+        return cond
+
+
+QUEUE_COLUMNS = (Candidate.id, Candidate.domain, Candidate.unicode, Candidate.brand_id, Candidate.score,
+                 Candidate.status, Candidate.verdict, Candidate.source, Candidate.first_seen_at,
+                 Candidate.last_checked_at)
+
+
+def queue_page(engine: Engine, f: QueueFilter, *, limit: int, offset: int) -> tuple[list[Row], int]:
+    """One page of the queue, highest score first, and the number of matches."""
+    where = f.where()
+    page = (sa.select(*QUEUE_COLUMNS).where(*where)
+            .order_by(Candidate.score.desc(), Candidate.id.desc())  # type: ignore[attr-defined]
+            .limit(limit).offset(offset))
+    total = _scalar(engine, sa.select(sa.func.count()).select_from(Candidate).where(*where))
+    return _rows(engine, page), int(total or 0)
+
+
+# ---------------------------------------------------------------- one candidate
+
+
+def candidate(engine: Engine, candidate_id: int) -> Row | None:
+    rows = _rows(engine, sa.select(Candidate).where(Candidate.id == candidate_id))
+    return rows[0] if rows else None
+
+
+def latest_snapshot(engine: Engine, candidate_id: int) -> Row | None:
+    rows = _rows(engine, sa.select(Snapshot).where(Snapshot.candidate_id == candidate_id)
+                 .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(1))  # type: ignore[attr-defined]
+    return rows[0] if rows else None
+
+
+def snapshot_timeline(engine: Engine, candidate_id: int, limit: int = 50) -> list[Row]:
+    # Light columns only: the timeline needs when and what, not every capture's JSON.
+    return _rows(engine, sa.select(Snapshot.id, Snapshot.taken_at, Snapshot.score, Snapshot.verdict,
+                                   Snapshot.reachable, Snapshot.gone, Snapshot.error, Snapshot.screenshot_sha256)
+                 .where(Snapshot.candidate_id == candidate_id)
+                 .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(limit))  # type: ignore[attr-defined]
+
+
+def object_events(engine: Engine, object_type: str, object_id: int, limit: int = 200) -> list[Row]:
+    return _rows(engine, sa.select(Event.id, Event.at, Event.actor, Event.action, Event.detail)
+                 .where(Event.object_type == object_type, Event.object_id == object_id)
+                 .order_by(Event.at.desc(), Event.id.desc()).limit(limit))  # type: ignore[attr-defined]
+
+
+def candidate_requests(engine: Engine, candidate_id: int) -> list[Row]:
+    return _rows(engine, sa.select(TakedownRequest).where(TakedownRequest.candidate_id == candidate_id)
+                 .order_by(TakedownRequest.id))
+
+
+def request_events(engine: Engine, request_ids: Sequence[int], limit: int = 200) -> list[Row]:
+    if not request_ids:
+        return []
+    return _rows(engine, sa.select(Event.id, Event.at, Event.actor, Event.action, Event.object_id, Event.detail)
+                 .where(Event.object_type == "takedownrequest", Event.object_id.in_(list(request_ids)))  # type: ignore[union-attr]
+                 .order_by(Event.at.desc()).limit(limit))  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- takedowns
+
+
+def open_by_recipient(engine: Engine) -> list[Row]:
+    stmt = (sa.select(TakedownRequest.recipient, TakedownRequest.recipient_name, TakedownRequest.recipient_kind,
+                      sa.func.count().label("count"), sa.func.min(TakedownRequest.created_at).label("oldest"))
+            .where(TakedownRequest.status.in_(OPEN_REQUEST))  # type: ignore[attr-defined]
+            .group_by(TakedownRequest.recipient, TakedownRequest.recipient_name, TakedownRequest.recipient_kind)
+            .order_by(sa.text("count DESC")))
+    return _rows(engine, stmt)
+
+
+def request_outcomes(engine: Engine) -> dict[str, int]:
+    stmt = sa.select(TakedownRequest.status, sa.func.count()).group_by(TakedownRequest.status)
+    with engine.connect() as conn:
+        return {str(s): int(n) for s, n in conn.execute(stmt)}
+
+
+def reminders_due(engine: Engine, now: datetime, remind_after_hours: float, limit: int = 100) -> list[Row]:
+    """Sent, unanswered requests whose last contact is older than the reminder interval."""
+    cutoff = now - timedelta(hours=remind_after_hours)
+    last = sa.func.coalesce(TakedownRequest.last_reminder_at, TakedownRequest.sent_at)
+    stmt = (sa.select(TakedownRequest.id, TakedownRequest.candidate_id, Candidate.domain, TakedownRequest.recipient,
+                      TakedownRequest.sent_at, TakedownRequest.reminders_sent, TakedownRequest.last_reminder_at)
+            .join(Candidate, Candidate.id == TakedownRequest.candidate_id)
+            .where(TakedownRequest.status == RequestStatus.SENT, TakedownRequest.sent_at.is_not(None),  # type: ignore[union-attr]
+                   last < cutoff)
+            .order_by(last).limit(limit))
+    return _rows(engine, stmt)
+
+
+def open_requests_page(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row], int]:
+    where = TakedownRequest.status.in_(OPEN_REQUEST)  # type: ignore[attr-defined]
+    stmt = (sa.select(TakedownRequest.id, TakedownRequest.candidate_id, Candidate.domain, TakedownRequest.recipient,
+                      TakedownRequest.recipient_kind, TakedownRequest.channel, TakedownRequest.status,
+                      TakedownRequest.created_at, TakedownRequest.sent_at, TakedownRequest.reminders_sent,
+                      TakedownRequest.escalation_level)
+            .join(Candidate, Candidate.id == TakedownRequest.candidate_id)
+            .where(where).order_by(TakedownRequest.created_at, TakedownRequest.id).limit(limit).offset(offset))
+    total = _scalar(engine, sa.select(sa.func.count()).select_from(TakedownRequest).where(where))
+    return _rows(engine, stmt), int(total or 0)
+
+
+def time_to_down_hours(engine: Engine, limit: int = 5000) -> list[float]:
+    stmt = (sa.select(TakedownRequest.time_to_down_seconds)
+            .where(TakedownRequest.time_to_down_seconds.is_not(None))  # type: ignore[union-attr]
+            .order_by(TakedownRequest.closed_at.desc()).limit(limit))  # type: ignore[union-attr]
+    with engine.connect() as conn:
+        return [float(s) / 3600 for (s,) in conn.execute(stmt)]
+
+
+# ---------------------------------------------------------------- owned domains and findings
+
+
+def owned_domains(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row], int]:
+    stmt = (sa.select(OwnedDomain.id, OwnedDomain.name, OwnedDomain.apex, OwnedDomain.is_apex, OwnedDomain.source,
+                      OwnedDomain.lapsed, OwnedDomain.registrar, OwnedDomain.expires_at, OwnedDomain.statuses,
+                      OwnedDomain.dnssec, OwnedDomain.last_checked_at)
+            .order_by(OwnedDomain.expires_at.is_(None), OwnedDomain.expires_at, OwnedDomain.name)  # type: ignore[union-attr]
+            .limit(limit).offset(offset))
+    total = _scalar(engine, sa.select(sa.func.count()).select_from(OwnedDomain))
+    return _rows(engine, stmt), int(total or 0)
+
+
+def expiry_points(engine: Engine, limit: int = 2000) -> list[Row]:
+    """Apexes with a known expiry, for the timeline chart (hosts share their apex's expiry)."""
+    stmt = (sa.select(OwnedDomain.name, OwnedDomain.expires_at, OwnedDomain.lapsed)
+            .where(OwnedDomain.is_apex.is_(True), OwnedDomain.expires_at.is_not(None))  # type: ignore[attr-defined, union-attr]
+            .order_by(OwnedDomain.expires_at).limit(limit))
+    return _rows(engine, stmt)
+
+
+def open_findings(engine: Engine, *, kinds: Sequence[str] | None = None, exclude: Sequence[str] = (),
+                  limit: int = 500) -> list[Row]:
+    stmt = sa.select(Finding.id, Finding.kind, Finding.subject, Finding.severity, Finding.title, Finding.detail,
+                     Finding.opened_at, Finding.last_seen_at, Finding.times_opened, Finding.data) \
+        .where(Finding.status == FindingStatus.OPEN)
+    if kinds is not None:
+        stmt = stmt.where(Finding.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+    if exclude:
+        stmt = stmt.where(Finding.kind.not_in(list(exclude)))  # type: ignore[attr-defined]
+    rows = _rows(engine, stmt.order_by(Finding.opened_at).limit(limit))
+    return sorted(rows, key=lambda r: _severity_rank(r["severity"]))
+
+
+_SEVERITY = ("critical", "high", "medium", "low", "info")
+
+
+def _severity_rank(s: Any) -> int:
+    return _SEVERITY.index(str(s)) if str(s) in _SEVERITY else len(_SEVERITY)
+
+
+def owned_findings(engine: Engine) -> list[Row]:
+    """Open findings about our domains; takeover and drop-catch first, then by severity."""
+    rows = [r for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"]) is None]
+    return sorted(rows, key=lambda r: (not any(u in r["kind"] for u in URGENT_OWNED), _severity_rank(r["severity"])))
+
+
+# ---------------------------------------------------------------- mail authentication
+
+
+def mail_state(engine: Engine, sending_domains: Sequence[str]) -> list[Row]:
+    """Per sending domain and mechanism: the open findings' titles, or ``[]`` when none is open."""
+    findings = [r for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"])]
+    out: list[Row] = []
+    for domain in sending_domains:
+        row: Row = {"domain": domain}
+        for m in MAIL_MECHANISMS:
+            row[m] = [f["title"] or f["kind"] for f in findings
+                      if mechanism_of(f["kind"]) == m and (f["subject"] == domain or f["subject"].endswith("." + domain))]
+        out.append(row)
+    return out
+
+
+def job_last_ok(engine: Engine, name: str) -> datetime | None:
+    return _scalar(engine, sa.select(JobState.last_ok_at).where(JobState.name == name))
+
+
+def dmarc_summary(engine: Engine, since: datetime, max_reports: int = 5000) -> Row:
+    """Who sends as us: per (domain, source IP) the messages, aligned and failing, over recent reports."""
+    stmt = (sa.select(DmarcReport.domain, DmarcReport.org_name, DmarcReport.records)
+            .where(DmarcReport.begin_at >= since).order_by(DmarcReport.begin_at.desc()).limit(max_reports))  # type: ignore[operator, union-attr]
+    total: Counter[tuple[str, str]] = Counter()
+    aligned: Counter[tuple[str, str]] = Counter()
+    reporters: dict[tuple[str, str], set[str]] = {}
+    n = 0
+    for rep in _rows(engine, stmt):
+        n += 1
+        for rec in rep["records"] or []:
+            key = (rep["domain"], str(rec.get("source_ip", "?")))
+            count = int(rec.get("count", 0) or 0)
+            total[key] += count
+            if _aligned(rec):
+                aligned[key] += count
+            reporters.setdefault(key, set()).add(rep["org_name"])
+    senders = [{"domain": d, "source_ip": ip, "messages": total[(d, ip)], "aligned": aligned[(d, ip)],
+                "failing": total[(d, ip)] - aligned[(d, ip)], "reported_by": ", ".join(sorted(reporters[(d, ip)]))}
+               for d, ip in total]
+    senders.sort(key=lambda r: (-r["failing"], -r["messages"]))
+    return {"reports": n, "senders": senders}
+
+
+def _aligned(rec: Row) -> bool:
+    if "aligned" in rec:
+        return bool(rec["aligned"])
+    # RFC 7489: DMARC passes when either aligned DKIM or aligned SPF passes.
+    return str(rec.get("dkim", "")).lower() == "pass" or str(rec.get("spf", "")).lower() == "pass"
+
+
+# ---------------------------------------------------------------- health
+
+
+def log_positions(engine: Engine) -> list[Row]:
+    return _rows(engine, sa.select(LogPosition.description, LogPosition.url, LogPosition.api, LogPosition.next_index,
+                                   LogPosition.tree_size, LogPosition.verified_at, LogPosition.last_growth_at,
+                                   LogPosition.state, LogPosition.last_error, LogPosition.entries_processed,
+                                   LogPosition.entries_failed).order_by(LogPosition.description))
+
+
+def job_states(engine: Engine) -> list[Row]:
+    return _rows(engine, sa.select(JobState).order_by(JobState.name))
+
+
+def job_failures(engine: Engine, limit: int = 50) -> list[Row]:
+    return _rows(engine, sa.select(Event.at, Event.detail).where(Event.action == "job.failed")
+                 .order_by(Event.at.desc()).limit(limit))  # type: ignore[attr-defined]
+
+
+def self_findings(engine: Engine) -> list[Row]:
+    return open_findings(engine, kinds=SELF_KINDS)
+
+
+# ---------------------------------------------------------------- CSV exports (streamed in chunks)
+
+
+EXPORTS: dict[str, tuple[Any, ...]] = {
+    "candidates": (Candidate.id, Candidate.domain, Candidate.registrable, Candidate.status, Candidate.verdict,
+                   Candidate.source, Candidate.score, Candidate.first_seen_at, Candidate.confirmed_at,
+                   Candidate.down_at),
+    "requests": (TakedownRequest.id, TakedownRequest.candidate_id, TakedownRequest.recipient,
+                 TakedownRequest.recipient_kind, TakedownRequest.channel, TakedownRequest.status,
+                 TakedownRequest.created_at, TakedownRequest.sent_at, TakedownRequest.closed_at,
+                 TakedownRequest.time_to_down_seconds),
+    "owned": (OwnedDomain.id, OwnedDomain.name, OwnedDomain.apex, OwnedDomain.source, OwnedDomain.lapsed,
+              OwnedDomain.registrar, OwnedDomain.expires_at, OwnedDomain.dnssec),
+    "findings": (Finding.id, Finding.kind, Finding.subject, Finding.severity, Finding.status, Finding.title,
+                 Finding.opened_at, Finding.resolved_at),
+}
+
+
+def export_rows(engine: Engine, name: str, chunk: int = 5000) -> Iterator[Sequence[Any]]:
+    """Header, then rows in id order, read in keyset chunks so memory stays flat on big tables."""
+    cols = EXPORTS[name]
+    yield [c.key for c in cols]
+    id_col = cols[0]
+    last = -1
+    while True:
+        with engine.connect() as conn:
+            batch = list(conn.execute(sa.select(*cols).where(id_col > last).order_by(id_col).limit(chunk)))
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1][0]

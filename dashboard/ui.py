@@ -1,0 +1,55 @@
+"""What every view gets: the context, the signed-in user, the language; and the flash messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard.i18n import tr
+from watcher.auth import can
+from watcher.config import Settings, UserSettings
+from watcher.context import Context
+
+
+@dataclass(frozen=True)
+class UI:
+    ctx: Context
+    settings: Settings
+    user: UserSettings
+    lang: str
+
+    @property
+    def db(self) -> str:
+        return self.settings.database_url
+
+    @property
+    def actor(self) -> str:
+        # The audit log names the person, and that it was done in the dashboard.
+        return f"dashboard:{self.user.name}"
+
+    @property
+    def page_size(self) -> int:
+        return self.settings.dashboard.page_size
+
+    def t(self, key: str, **fmt: object) -> str:
+        return tr(self.lang, key, **fmt)
+
+    def can(self, role: str) -> bool:
+        return can(self.user, role)
+
+    def role_name(self, role: str) -> str:
+        return self.t(f"role_{role}")
+
+
+FLASH = "_flash"
+
+
+def flash(kind: str, text: str) -> None:
+    """Queue a message for the next run (actions run in callbacks, before the page is drawn)."""
+    st.session_state.setdefault(FLASH, []).append((kind, text))
+
+
+def show_flashes() -> None:
+    for kind, text in st.session_state.pop(FLASH, []):
+        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)

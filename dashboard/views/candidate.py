@@ -1,0 +1,172 @@
+"""One candidate: what it is, why omamori thinks so, what it looks like next to our page, what to do.
+
+Layout follows the decision: screenshot beside the official page first, then the reasons with their
+points, then the facts that back them (page, DNS, RDAP, hosting), the history, and the actions last;
+a confirmation shows the drafted requests exactly as they will be sent before anything is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard import actions, data, widgets
+from dashboard.ui import UI
+from dashboard.views import requests as request_panel
+from watcher.models import CandidateStatus
+from watcher.triage import ALLOWED, DECISIONS
+
+
+def _pick_from_input() -> None:
+    st.session_state["candidate_id"] = st.session_state.get("cand_input")
+
+
+def render(ui: UI) -> None:
+    st.header(ui.t("v_candidate"))
+    cid = st.session_state.get("candidate_id")
+    st.number_input(ui.t("candidate_id"), min_value=1, step=1, value=cid, key="cand_input",
+                    on_change=_pick_from_input)
+    if not cid:
+        st.info(ui.t("pick_candidate"))
+        return
+    bundle = data.candidate_bundle(ui.db, int(cid))
+    if bundle is None:
+        st.warning(ui.t("not_found"))
+        return
+    cand = bundle["candidate"]
+    snap = bundle["snapshot"]
+    _summary(ui, cand)
+    _screenshots(ui, cand, snap)
+    _reasons(ui, cand, snap)
+    _facts(ui, snap)
+    _timeline(ui, bundle)
+    _actions(ui, cand)
+    request_panel.render(ui, cand, bundle["requests"])
+
+
+def _summary(ui: UI, cand: dict[str, Any]) -> None:
+    shown = cand["unicode"] if cand["unicode"] and cand["unicode"] != cand["domain"] else cand["domain"]
+    st.subheader(shown)
+    if shown != cand["domain"]:
+        st.caption(cand["domain"])
+    brand = next((b for b in data.brands(ui.db) if b["id"] == cand["brand_id"]), None)
+    c = st.columns(5)
+    c[0].metric(ui.t("col_score"), cand["score"])
+    c[1].metric(ui.t("status"), widgets.status_label(ui, cand["status"]))
+    c[2].metric(ui.t("verdict"), widgets.verdict_label(ui, cand["verdict"]))
+    c[3].metric(ui.t("source"), str(cand["source"]))
+    c[4].metric(ui.t("brand"), (brand["name_ja"] if ui.lang == "ja" and brand["name_ja"] else brand["name"])
+                if brand else "—")
+    st.caption(f"{ui.t('col_first_seen')}: {widgets.when(cand['first_seen_at'])} · "
+               f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
+
+
+def _reference(ui: UI, brand_id: int | None) -> dict[str, Any] | None:
+    brand = next((b for b in data.brands(ui.db) if b["id"] == brand_id), None)
+    refs = [r for r in (brand or {}).get("references") or [] if r.get("screenshot_sha256")]
+    return refs[0] if refs else None
+
+
+def _screenshots(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{ui.t('screenshot')}**")
+        sha = (snap or {}).get("screenshot_sha256", "")
+        widgets.evidence_image(ui, sha, widgets.when((snap or {}).get("taken_at")), ui.t("no_screenshot"))
+    with right:
+        ref = _reference(ui, cand["brand_id"])
+        st.markdown(f"**{ui.t('official_page', url=(ref or {}).get('url', '—'))}**")
+        widgets.evidence_image(ui, (ref or {}).get("screenshot_sha256", ""), (ref or {}).get("url", ""),
+                               ui.t("no_screenshot"))
+
+
+def _reasons(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
+    st.markdown(f"#### {ui.t('reasons')}")
+    # Discovery reasons (why it was found) and the latest snapshot's (what the page showed).
+    reasons = list(cand["reasons"] or []) + list((snap or {}).get("reasons") or [])
+    reasons.sort(key=lambda r: -int(r.get("points", 0) or 0))
+    widgets.table(reasons, {"points": ui.t("points"), "kind": ui.t("kind"), "detail": ui.t("detail")},
+                  key="reasons_table", empty=ui.t("none"))
+
+
+def _facts(ui: UI, snap: dict[str, Any] | None) -> None:
+    st.markdown(f"#### {ui.t('page_facts')}")
+    cap = (snap or {}).get("capture") or {}
+    forms = cap.get("forms") or []
+    targets = sorted({str(f.get("action", "")) for f in forms if isinstance(f, dict) and f.get("action")})
+    redirects = cap.get("redirects") or []
+    facts = [
+        (ui.t("final_url"), cap.get("final_url", "")),
+        (ui.t("title"), cap.get("title", "")),
+        (ui.t("redirects"), " → ".join(str(r.get("url", r)) if isinstance(r, dict) else str(r) for r in redirects)),
+        (ui.t("form_targets"), ", ".join(targets)),
+    ]
+    st.table({ui.t("kind"): [k for k, _ in facts], ui.t("detail"): [v or "—" for _, v in facts]})
+    tabs = st.tabs([ui.t("certificate"), ui.t("dns"), ui.t("rdap"), ui.t("hosting")])
+    with tabs[0]:
+        widgets.json_block(cap.get("tls") or cap.get("certificate"), ui.t("none"))
+    with tabs[1]:
+        widgets.json_block((snap or {}).get("dns"), ui.t("none"))
+    with tabs[2]:
+        widgets.json_block((snap or {}).get("rdap"), ui.t("none"))
+    with tabs[3]:
+        widgets.json_block((snap or {}).get("hosting"), ui.t("none"))
+
+
+def _timeline(ui: UI, bundle: dict[str, Any]) -> None:
+    st.markdown(f"#### {ui.t('timeline')}")
+    left, right = st.columns(2)
+    with left:
+        st.caption(ui.t("snapshots"))
+        widgets.table(bundle["snapshots"], {"taken_at": ui.t("col_last_checked"), "score": ui.t("col_score"),
+                                            "verdict": ui.t("verdict"), "reachable": "HTTP",
+                                            "error": ui.t("detail")}, key="snap_table", empty=ui.t("none"))
+    with right:
+        st.caption(ui.t("events"))
+        events = bundle["events"] + bundle["request_events"]
+        events.sort(key=lambda e: e["at"], reverse=True)
+        widgets.table(events, {"at": ui.t("col_first_seen"), "actor": "actor", "action": ui.t("kind"),
+                               "detail": ui.t("detail")}, key="event_table", empty=ui.t("none"))
+
+
+def _allowed(cand: dict[str, Any], decision: str) -> bool:
+    status = CandidateStatus(cand["status"])
+    return DECISIONS[decision] in ALLOWED[status] and DECISIONS[decision] != status
+
+
+def _actions(ui: UI, cand: dict[str, Any]) -> None:
+    st.markdown(f"#### {ui.t('actions')}")
+    cid = int(cand["id"])
+    if not ui.can("analyst"):
+        st.caption(ui.t("needs_role", role=ui.role_name("analyst")))
+        return
+    st.text_input(ui.t("reason"), key=f"reason_{cid}")
+    b = st.columns(5)
+    b[0].button(ui.t("confirm"), key="act_confirm", type="primary",
+                disabled=not (_allowed(cand, "confirm") and ui.can("approver")),
+                help=None if ui.can("approver") else ui.t("needs_role", role=ui.role_name("approver")),
+                on_click=_decide, args=(ui, cid, "confirm", f"reason_{cid}"))
+    b[1].button(ui.t("watch"), key="act_watch", disabled=not _allowed(cand, "watch"),
+                on_click=_decide, args=(ui, cid, "watch", f"reason_{cid}"))
+    b[2].button(ui.t("dismiss"), key="act_dismiss", disabled=not _allowed(cand, "dismiss"),
+                on_click=_decide, args=(ui, cid, "dismiss", f"reason_{cid}"))
+    b[3].button(ui.t("reopen"), key="act_reopen", disabled=not _allowed(cand, "reopen"),
+                on_click=_decide, args=(ui, cid, "reopen", f"reason_{cid}"))
+    b[4].button(ui.t("recheck"), key="act_recheck", on_click=actions.recheck, args=(ui, cid))
+    with st.form(f"note_{cid}", clear_on_submit=True):
+        text = st.text_area(ui.t("note"), key=f"note_text_{cid}", height=80)
+        if st.form_submit_button(ui.t("add_note")) and text.strip():
+            actions.note(ui, cid, text)
+            st.rerun()
+
+
+def _decide(ui: UI, cid: int, decision: str, reason_key: str) -> None:
+    reason = str(st.session_state.get(reason_key, ""))
+    if decision == "dismiss" and not reason.strip():
+        from dashboard.ui import flash
+
+        flash("error", ui.t("reason_required"))
+        return
+    if actions.decide(ui, cid, decision, reason):
+        st.session_state[reason_key] = ""

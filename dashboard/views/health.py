@@ -1,0 +1,51 @@
+"""Health: is omamori itself watching? CT logs and positions, jobs, recent failures, self-findings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.ui import UI
+from watcher.schedule import JOBS
+
+
+def render(ui: UI) -> None:
+    st.header(ui.t("v_health"))
+    h = data.health(ui.db)
+    now = ui.ctx.now()
+
+    st.markdown(f"#### {ui.t('self_findings')}")
+    if h["findings"]:
+        for f in h["findings"]:
+            st.error(f"**{f['kind']}** · {f['subject']} — {f['title']} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
+    else:
+        st.success(ui.t("all_clear"))
+
+    st.markdown(f"#### {ui.t('ct_logs')}")
+    logs = [{**r, "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
+             "growth_h": widgets.age_hours(r["last_growth_at"], now)} for r in h["logs"]]
+    widgets.table(logs, {"description": "log", "api": "API", "state": ui.t("status"), "next_index": "next",
+                         "tree_size": "tree", "lag": ui.t("lag"), "verified_at": "verified",
+                         "growth_h": "growth · " + ui.t("age_hours"), "entries_failed": "failed",
+                         "last_error": ui.t("detail")}, key="logs", empty=ui.t("no_data"))
+
+    st.markdown(f"#### {ui.t('jobs')}")
+    summaries = {j.name: j.summary for j in JOBS}
+    states = {r["name"]: r for r in h["jobs"]}
+    rows = []
+    for name in [*summaries, *sorted(set(states) - set(summaries))]:
+        r = states.get(name, {})
+        failing = int(r.get("consecutive_failures") or 0)
+        rows.append({"name": name, "ok": "❌" if failing else ("✅" if r.get("last_ok_at") else "—"),
+                     "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
+                     "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
+                     "summary": summaries.get(name, "")})
+    widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": "last run", "last_ok_at": "last ok",
+                         "failures": "×", "runs": "runs", "last_error": ui.t("detail"), "summary": ""},
+                  key="jobs")
+
+    st.markdown(f"#### {ui.t('job_failures')}")
+    fails = [{"at": r["at"], "job": r["detail"].get("job", ""), "error": r["detail"].get("error", "")}
+             for r in h["failures"]]
+    widgets.table(fails, {"at": ui.t("opened"), "job": ui.t("jobs"), "error": ui.t("detail")}, key="failures",
+                  empty=ui.t("none"))

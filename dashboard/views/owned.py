@@ -1,0 +1,59 @@
+"""Owned domains: findings first (takeover and drop-catch on top), the expiry timeline, the inventory."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.ui import UI
+
+# Registry locks among the statuses, as RDAP ("client transfer prohibited") or EPP ("clientTransferProhibited")
+# spells them; shown short so the column stays narrow.
+LOCKS: dict[str, str] = {
+    "clienttransferprohibited": "cT", "servertransferprohibited": "sT", "clientdeleteprohibited": "cD",
+    "serverdeleteprohibited": "sD", "clientupdateprohibited": "cU", "serverupdateprohibited": "sU",
+}
+
+
+def _locks(statuses: list[str]) -> str:
+    norm = {s.lower().replace(" ", "").replace("_", "") for s in statuses or []}
+    return " ".join(short for code, short in LOCKS.items() if code in norm)
+
+
+def render(ui: UI) -> None:
+    st.header(ui.t("v_owned"))
+    now = ui.ctx.now()
+    offset = int(st.session_state.get("page_owned", 0)) * ui.page_size
+    d = data.owned(ui.db, ui.page_size, offset)
+
+    st.markdown(f"#### {ui.t('priority_findings')}")
+    widgets.table(d["findings"], {"severity": ui.t("severity"), "kind": ui.t("kind"), "subject": ui.t("subject"),
+                                  "title": ui.t("title"), "opened_at": ui.t("opened")},
+                  key="owned_findings", empty=ui.t("all_clear"))
+
+    st.markdown(f"#### {ui.t('expiry_timeline')}")
+    if d["expiry"]:
+        df = pd.DataFrame([{"domain": r["name"], "expires": r["expires_at"].astimezone(UTC).replace(tzinfo=None),
+                            "days": (r["expires_at"] - now).days} for r in d["expiry"]])
+        chart = (alt.Chart(df).mark_circle(size=120)
+                 .encode(x=alt.X("expires:T", title=ui.t("expires")), y=alt.Y("domain:N", title=None, sort="x"),
+                         color=alt.Color("days:Q", scale=alt.Scale(domain=[0, 30, 90, 365],
+                                                                  range=["#c0392b", "#e67e22", "#f1c40f", "#27ae60"]),
+                                         title=ui.t("days_left")),
+                         tooltip=["domain", "expires", "days"]))
+        st.altair_chart(chart, width="stretch")
+    else:
+        st.caption(ui.t("no_data"))
+
+    st.markdown(f"#### {ui.t('inventory')}")
+    rows = [{**r, "days": (r["expires_at"] - now).days if r["expires_at"] else None,
+             "locks": _locks(r["statuses"])} for r in d["rows"]]
+    widgets.table(rows, {"name": ui.t("col_domain"), "registrar": ui.t("registrar"), "expires_at": ui.t("expires"),
+                         "days": ui.t("days_left"), "locks": ui.t("locks"), "dnssec": ui.t("dnssec"),
+                         "lapsed": ui.t("lapsed"), "source": ui.t("source")},
+                  key="owned_table", empty=ui.t("no_data"))
+    widgets.pager(ui, "owned", d["total"])

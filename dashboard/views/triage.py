@@ -1,0 +1,96 @@
+"""Triage queue: what waits for a person, highest score first; counts per status on top."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import actions, data, widgets
+from dashboard.ui import UI
+from watcher.models import CandidateStatus, Source, Verdict
+
+AGES: dict[str, timedelta | None] = {"age_any": None, "age_1d": timedelta(days=1), "age_7d": timedelta(days=7),
+                                     "age_30d": timedelta(days=30)}
+WAITING = (CandidateStatus.NEW.value, CandidateStatus.CHECKED.value)
+
+
+def open_candidate(candidate_id: int) -> None:
+    """Callback: switch to the candidate view (widget state may only change before the run draws it)."""
+    st.session_state["candidate_id"] = candidate_id
+    st.session_state["nav"] = "candidate"
+
+
+def render(ui: UI) -> None:
+    st.header(ui.t("v_triage"))
+    counts = data.status_counts(ui.db)
+    cols = st.columns(len(CandidateStatus))
+    for col, status in zip(cols, CandidateStatus, strict=True):
+        col.metric(widgets.status_label(ui, status.value), f"{counts.get(status.value, 0):,}")
+
+    brands = data.brands(ui.db)
+    brand_names = {b["id"]: (b["name_ja"] if ui.lang == "ja" and b["name_ja"] else b["name"]) for b in brands}
+    with st.expander(ui.t("filters"), expanded=True):
+        c1, c2, c3 = st.columns(3)
+        brand_id = c1.selectbox(ui.t("brand"), [None, *brand_names], key="f_brand",
+                                format_func=lambda b: ui.t("all") if b is None else brand_names[b],
+                                on_change=widgets.reset_pager, args=("queue",))
+        statuses = c2.multiselect(ui.t("status"), [s.value for s in CandidateStatus], default=list(WAITING),
+                                  key="f_status", format_func=lambda s: widgets.status_label(ui, s),
+                                  on_change=widgets.reset_pager, args=("queue",))
+        age = c3.selectbox(ui.t("age"), list(AGES), key="f_age", format_func=ui.t,
+                           on_change=widgets.reset_pager, args=("queue",))
+        c4, c5, c6 = st.columns(3)
+        sources = c4.multiselect(ui.t("source"), [s.value for s in Source], key="f_source",
+                                 on_change=widgets.reset_pager, args=("queue",))
+        verdicts = c5.multiselect(ui.t("verdict"), [v.value for v in Verdict], key="f_verdict",
+                                  format_func=lambda v: widgets.verdict_label(ui, v),
+                                  on_change=widgets.reset_pager, args=("queue",))
+        contains = c6.text_input(ui.t("search_domain"), key="f_contains", on_change=widgets.reset_pager,
+                                 args=("queue",))
+
+    delta = AGES[age]
+    # Rounded to the minute so the cache key (and the cached page) is stable between clicks.
+    since = None if delta is None else (ui.ctx.now() - delta).replace(second=0, microsecond=0)
+    limit = ui.page_size
+    offset = int(st.session_state.get("page_queue", 0)) * limit
+    rows, total = data.queue_page(ui.db, tuple(statuses), brand_id, tuple(sources), tuple(verdicts), since,
+                                  contains, limit, offset)
+    if offset and not rows and total:
+        widgets.reset_pager("queue")
+        st.rerun()
+    for r in rows:
+        r["brand"] = brand_names.get(r["brand_id"], "")
+        r["status_l"] = widgets.status_label(ui, r["status"])
+        r["verdict_l"] = widgets.verdict_label(ui, r["verdict"])
+        r["shown"] = r["unicode"] if r["unicode"] and r["unicode"] != r["domain"] else r["domain"]
+    widgets.table(rows, {"id": ui.t("col_id"), "shown": ui.t("col_domain"), "score": ui.t("col_score"),
+                         "status_l": ui.t("status"), "verdict_l": ui.t("verdict"), "source": ui.t("source"),
+                         "brand": ui.t("brand"), "first_seen_at": ui.t("col_first_seen"),
+                         "last_checked_at": ui.t("col_last_checked")},
+                  key="queue_table", empty=ui.t("queue_empty"))
+    widgets.pager(ui, "queue", total)
+
+    if rows:
+        labels = {r["id"]: f"{r['shown']}  ({r['score']})" for r in rows}
+        c1, c2 = st.columns([4, 1])
+        picked = c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__, key="pick")
+        c2.button(ui.t("open"), key="open_btn", type="primary", on_click=open_candidate, args=(picked,))
+
+    _submit_form(ui)
+
+
+def _submit_form(ui: UI) -> None:
+    """A URL someone saw (a customer's call, a colleague's mail): into discovery like any other report."""
+    if not ui.can("analyst"):
+        return
+    with st.expander(ui.t("submit_title")):
+        if not actions.available("submit"):
+            st.caption(ui.t("not_built", what="watcher.intake.submit_url"))
+        with st.form("submit_url", clear_on_submit=True):
+            url = st.text_input(ui.t("submit_url"), key="submit_url_text")
+            note = st.text_input(ui.t("submit_note"), key="submit_note_text")
+            sent = st.form_submit_button(ui.t("submit_button"), disabled=not actions.available("submit"))
+        if sent and url.strip():
+            actions.submit_url(ui, url.strip(), note)
+            st.rerun()

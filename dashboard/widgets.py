@@ -1,0 +1,90 @@
+"""Small pieces shared by the views: a pager, labelled enums, tables, JSON blocks, evidence images."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.ui import UI
+
+
+def pager(ui: UI, key: str, total: int) -> int:
+    """Previous / next buttons for a list of ``total`` rows; returns the offset of the page to show."""
+    size = ui.page_size
+    pages = max(1, -(-total // size))
+    state = f"page_{key}"
+    page = min(max(int(st.session_state.get(state, 0)), 0), pages - 1)
+    st.session_state[state] = page
+    left, mid, right = st.columns([1, 3, 1])
+
+    def move(step: int) -> None:
+        st.session_state[state] = page + step
+
+    left.button(ui.t("prev"), key=f"{key}_prev", disabled=page == 0, on_click=move, args=(-1,))
+    mid.caption(ui.t("page_of", page=page + 1, pages=pages, total=f"{total:,}"))
+    right.button(ui.t("next"), key=f"{key}_next", disabled=page >= pages - 1, on_click=move, args=(1,))
+    return page * size
+
+
+def reset_pager(key: str) -> None:
+    st.session_state[f"page_{key}"] = 0
+
+
+def status_label(ui: UI, status: Any) -> str:
+    return ui.t(f"st_{status}")
+
+
+def verdict_label(ui: UI, verdict: Any) -> str:
+    return ui.t(f"vd_{verdict}")
+
+
+def when(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def age_hours(dt: datetime | None, now: datetime) -> float | None:
+    return None if dt is None else round((now - dt).total_seconds() / 3600, 1)
+
+
+def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str | None = None,
+          empty: str = "") -> pd.DataFrame | None:
+    """A read-only table with translated headers. ``columns`` maps a row key to its header."""
+    if not rows:
+        if empty:
+            st.caption(empty)
+        return None
+    df = pd.DataFrame([{label: _cell(r.get(k)) for k, label in columns.items()} for r in rows])
+    st.dataframe(df, hide_index=True, width="stretch", key=key)
+    return df
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return when(v)
+    if isinstance(v, list | dict):
+        return json.dumps(v, ensure_ascii=False) if v else ""
+    if hasattr(v, "value"):
+        return v.value
+    return v
+
+
+def json_block(data: Any, empty: str) -> None:
+    if data:
+        st.json(data, expanded=False)
+    else:
+        st.caption(empty)
+
+
+def evidence_image(ui: UI, sha256: str, caption: str, empty: str) -> None:
+    """Show an evidence file by its hash; the hash is printed too, for the chain of custody."""
+    if sha256 and ui.ctx.evidence.exists(sha256):
+        st.image(ui.ctx.evidence.get(sha256), caption=f"{caption} · sha256 {sha256[:16]}…", width="stretch")
+    else:
+        st.info(empty)
