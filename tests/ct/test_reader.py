@@ -1,0 +1,175 @@
+"""Direct log reading against the lab's CT log: both APIs, restart, 429, forged heads, bad entries."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.ct.labhelp import log_infos
+from watcher.context import Context
+from watcher.ct.entries import Entry, names
+from watcher.ct.reader import LogReader, open_api
+from watcher.models import Candidate, Event, Finding, FindingStatus, LogPosition, OwnedDomain
+
+LOOKALIKES = ["hoshizora-sec-login.top", "www-hoshizora-sec-co-jp.k7x2.top", "hoshizora-sec.co.jp.login-check.cn",
+              "xn--hoshizora-se-khk.com", "kaede-sec-support.cn"]
+
+
+def _seed(log, n_noise: int = 600) -> list[int]:  # type: ignore[no-untyped-def]
+    """Lookalikes spread among noise so a batch boundary falls between them."""
+    idx = []
+    for i, name in enumerate(LOOKALIKES):
+        log.add_noise(n_noise // len(LOOKALIKES))
+        idx.append(log.add_certificate([name, "www." + name] if i % 2 else [name], precert=bool(i % 2)))
+    log.add_noise(50)
+    log.integrate()
+    return idx
+
+
+def _matched_events(ctx: Context) -> list[dict]:
+    with Session(ctx.engine) as s:
+        return [e.detail for e in s.exec(select(Event).where(Event.action == "ct.matched"))]
+
+
+@pytest.mark.parametrize("api", ["rfc6962", "static"])
+def test_restart_mid_run_matches_every_entry_exactly_once(lab_ct, ct_ctx: Context, matcher, api: str) -> None:
+    idx = _seed(lab_ct)
+    info = log_infos(lab_ct, api)[0]
+    first = LogReader(ct_ctx, info, matcher=matcher).run(max_batches=2)  # "crash" after two batches
+    assert first.read == 2 * 256
+    with Session(ct_ctx.engine) as s:
+        assert s.exec(select(LogPosition)).one().next_index == 512
+    second = LogReader(ct_ctx, info, matcher=matcher).run()  # a new process resumes
+    size = lab_ct.sth.size
+    assert first.read + second.read == size
+    events = _matched_events(ct_ctx)
+    by_index: dict[int, list[str]] = {}
+    for e in events:
+        by_index.setdefault(e["index"], []).append(e["name"])
+    assert sorted(by_index) == idx  # every lookalike entry, and no noise
+    assert all(len(v) == len(set(v)) for v in by_index.values())  # each name exactly once
+    assert len(events) == sum(len(v) for v in by_index.values())
+    with Session(ct_ctx.engine) as s:
+        pos = s.exec(select(LogPosition)).one()
+        assert (pos.next_index, pos.tree_size, pos.entries_processed, pos.api) == (size, size, size, api)
+        cands = {c.domain: c for c in s.exec(select(Candidate))}
+    assert "hoshizora-sec-login.top" in cands
+    c = cands["www-hoshizora-sec-co-jp.k7x2.top"]
+    assert c.source.value == "ct" and c.facts["issuer"] == "Lab Trusted CA" and c.facts["index"] == idx[1]
+    assert c.facts["precert"] is True and {"flattened", "cheap_tld"} <= {r["kind"] for r in c.reasons}
+    # a third run finds nothing new to read
+    assert LogReader(ct_ctx, info, matcher=matcher).run().read == 0
+
+
+def test_both_apis_read_the_same_entries(lab_ct) -> None:
+    _seed(lab_ct, 300)
+    a = open_api(log_infos(lab_ct, "rfc6962")[0])
+    b = open_api(log_infos(lab_ct, "static")[0])
+    ha, hb = a.head(), b.head()
+    assert (ha.size, ha.root) == (hb.size, hb.root)
+    ea = [x for i in range(0, ha.size, 256) for x in a.fetch(i, min(ha.size, i + 256), want_hash=True)]
+    eb = [x for i in range(0, hb.size, 256) for x in b.fetch(i, min(hb.size, i + 256), want_hash=True)]
+    assert len(ea) == len(eb) == ha.size
+    assert all(isinstance(x, Entry) for x in ea + eb)
+    assert [x.leaf_hash for x in ea] == [x.leaf_hash for x in eb]  # type: ignore[union-attr]
+    assert [names(x) for x in ea] == [names(x) for x in eb]  # type: ignore[arg-type]
+
+
+def test_429_then_recovery(lab_ct, ct_ctx: Context, matcher) -> None:
+    _seed(lab_ct, 100)
+    waits: list[float] = []
+    lab_ct.fail_next(3, status=429, retry_after=2)
+    res = LogReader(ct_ctx, log_infos(lab_ct, "rfc6962")[0], matcher=matcher, sleep=waits.append).run()
+    assert res.error == "" and res.read == lab_ct.sth.size
+    assert waits[:3] == [2.0, 2.0, 2.0]  # Retry-After honoured, no real sleeping in the test
+    lab_ct.fail_next(2, status=500)
+    res = LogReader(ct_ctx, log_infos(lab_ct, "rfc6962")[0], matcher=matcher, sleep=waits.append).run()
+    assert res.error == "" and waits[3:] == [1.0, 2.0]  # exponential backoff without Retry-After
+
+
+def test_log_that_keeps_failing_is_recorded_not_raised(lab_ct, ct_ctx: Context, matcher) -> None:
+    _seed(lab_ct, 10)
+    lab_ct.fail_next(50, status=503, retry_after=1)
+    res = LogReader(ct_ctx, log_infos(lab_ct, "static")[0], matcher=matcher, sleep=lambda _s: None).run()
+    assert "503" in res.error
+    with Session(ct_ctx.engine) as s:
+        pos = s.exec(select(LogPosition)).one()
+    assert pos.state == "failing" and "503" in pos.last_error
+
+
+@pytest.mark.parametrize("api", ["rfc6962", "static"])
+def test_forged_tree_head_is_rejected(lab_ct, ct_ctx: Context, matcher, api: str) -> None:
+    _seed(lab_ct, 100)
+    info = log_infos(lab_ct, api)[0]
+    LogReader(ct_ctx, info, matcher=matcher).run()
+    lab_ct.add_certificate("hoshizora-secure-account.top")
+    lab_ct.integrate()
+    lab_ct.forge_sth(True)
+    res = LogReader(ct_ctx, info, matcher=matcher).run()
+    assert "verification" in res.error and res.read == 0
+    with Session(ct_ctx.engine) as s:
+        f = s.exec(select(Finding).where(Finding.kind == "ct_log_invalid")).one()
+        assert f.status == FindingStatus.OPEN and f.subject == info.url
+        assert s.exec(select(Candidate).where(Candidate.domain == "hoshizora-secure-account.top")).first() is None
+    lab_ct.forge_sth(False)
+    res = LogReader(ct_ctx, info, matcher=matcher).run()
+    assert res.error == "" and res.read == 1
+    with Session(ct_ctx.engine) as s:
+        assert s.exec(select(Finding).where(Finding.kind == "ct_log_invalid")).one().status == FindingStatus.RESOLVED
+
+
+def test_forged_history_fails_consistency(lab_ct, ct_ctx: Context, matcher) -> None:
+    _seed(lab_ct, 20)
+    info = log_infos(lab_ct, "rfc6962")[0]
+    LogReader(ct_ctx, info, matcher=matcher).run()
+    with Session(ct_ctx.engine) as s:  # as if the log had shown us another tree before
+        pos = s.exec(select(LogPosition)).one()
+        pos.root_hash = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        pos.tree_size -= 3
+        s.add(pos)
+        s.commit()
+    lab_ct.add_noise(10)
+    res = LogReader(ct_ctx, info, matcher=matcher).run()
+    assert "consistency" in res.error
+
+
+@pytest.mark.parametrize("api", ["rfc6962", "static"])
+def test_malformed_entry_is_recorded_and_skipped(lab_ct, ct_ctx: Context, matcher, api: str) -> None:
+    idx = _seed(lab_ct, 100)
+    lab_ct.malform_entry(idx[0])  # a lookalike entry turned to garbage
+    lab_ct.malform_entry(3)
+    res = LogReader(ct_ctx, log_infos(lab_ct, api)[0], matcher=matcher).run()
+    assert res.read == lab_ct.sth.size and res.failed == 2
+    with Session(ct_ctx.engine) as s:
+        pos = s.exec(select(LogPosition)).one()
+        assert pos.entries_failed == 2 and pos.next_index == lab_ct.sth.size
+        failed = list(s.exec(select(Event).where(Event.action == "ct.entry_failed")))
+        assert len(failed) == 2
+        domains = set(s.exec(select(Candidate.domain)))
+    assert "hoshizora-sec-login.top" not in domains  # its entry was garbage
+    assert "kaede-sec-support.cn" in domains  # the rest still read
+
+
+def test_own_certificate_updates_inventory_and_flags_unexpected_issuer(lab_ct, ct_ctx: Context, matcher) -> None:
+    lab_ct.add_certificate(["campaign.hoshizora-sec.co.jp"])
+    lab_ct.add_certificate(["secure.hoshizora-sec.co.jp"], issuer="Unexpected CA")
+    lab_ct.add_certificate(["www.hoshizora-hd.co.jp"], issuer="Unexpected CA")  # the group's: never ours
+    lab_ct.integrate()
+    LogReader(ct_ctx, log_infos(lab_ct, "static")[0], matcher=matcher).run()
+    with Session(ct_ctx.engine) as s:
+        owned = {o.name: o for o in s.exec(select(OwnedDomain))}
+        findings = list(s.exec(select(Finding).where(Finding.kind == "cert_issuer")))
+        assert not list(s.exec(select(Candidate)))
+    assert owned["campaign.hoshizora-sec.co.jp"].source.value == "ct"
+    assert "secure.hoshizora-sec.co.jp" in owned and "www.hoshizora-hd.co.jp" not in owned
+    assert [f.subject for f in findings] == ["secure.hoshizora-sec.co.jp"]
+    assert "Unexpected CA" in findings[0].title
+
+
+def test_start_at_now_skips_history(lab_ct, ctx: Context, matcher) -> None:
+    _seed(lab_ct, 20)
+    info = log_infos(lab_ct, "static")[0]
+    assert LogReader(ctx, info, matcher=matcher).run().read == 0
+    lab_ct.add_certificate("hoshizora-login.top")
+    lab_ct.integrate()
+    assert LogReader(ctx, info, matcher=matcher).run().read == 1

@@ -1,0 +1,97 @@
+"""What happens to a certificate that matched: the same for direct log reading and certstream.
+
+A name of the firm's own goes to the inventory (OwnedDomain, source ct) and, when its issuer is not
+on the brand's allowed list, opens a ``cert_issuer`` Finding; any other match goes through
+``discover`` (the single door) with the certificate's facts, and a ``ct.matched`` Event records
+which log entry it came from (the audit trail, and how the tests prove "exactly once").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from watcher.brands import add_owned
+from watcher.ct.matcher import Match, Matcher
+from watcher.discover import OwnedIndex, Sighting, discover
+from watcher.events import record
+from watcher.findings import open_finding
+from watcher.models import Brand, OwnedSource, Severity, Source
+
+
+@dataclass
+class Hit:
+    """One certificate with at least one matching name."""
+
+    matches: list[Match]
+    facts: dict[str, Any]  # issuer, dates, serial, log, index, names, precert...
+
+
+def issuer_allowed(facts: dict[str, Any], allowed: tuple[str, ...]) -> bool:
+    if not allowed:
+        return True
+    text = f"{facts.get('issuer', '')} {facts.get('issuer_org', '')}".lower()
+    return any(a.lower() in text for a in allowed)
+
+
+class Ingest:
+    def __init__(self, matcher: Matcher, source: Source, *, actor: str = "ct") -> None:
+        self.matcher = matcher
+        self.source = source
+        self.actor = actor
+
+    def match_names(self, names: list[str]) -> list[Match]:
+        out = []
+        for n in names:
+            m = self.matcher.match(n)
+            if m is not None:
+                out.append(m)
+        return out
+
+    def apply(self, session: Session, hits: list[Hit], now: datetime) -> dict[str, int]:
+        """Write the hits of one batch (the caller commits, with the log position)."""
+        counts = {"matched": 0, "candidates": 0, "owned": 0, "issuer_findings": 0}
+        if not hits:
+            return counts
+        owned_index = OwnedIndex.from_brands([], session)
+        owned_index = OwnedIndex([*owned_index.domains, *self.matcher.owned])
+        brand_rows: dict[str, Brand | None] = {}
+
+        def brand(slug: str) -> Brand | None:
+            if slug not in brand_rows:
+                brand_rows[slug] = session.exec(select(Brand).where(Brand.slug == slug)).first()
+            return brand_rows[slug]
+
+        for hit in hits:
+            for m in hit.matches:
+                counts["matched"] += 1
+                where = {"log": hit.facts.get("log", ""), "index": hit.facts.get("index"), "name": m.name,
+                         "brand": m.brand, "source": self.source.value}
+                if m.owned:
+                    if m.group:
+                        continue
+                    row = brand(m.brand)
+                    if row is not None and add_owned(session, row, m.name, OwnedSource.CT, actor=self.actor):
+                        counts["owned"] += 1
+                    if not issuer_allowed(hit.facts, self.matcher.allowed_issuers(m.brand)):
+                        open_finding(session, "cert_issuer", m.name,
+                                     f"certificate for {m.name} from an unexpected issuer: {hit.facts.get('issuer')}",
+                                     severity=Severity.HIGH, brand_id=row.id if row else None, now=now,
+                                     detail=f"log {hit.facts.get('log')} entry {hit.facts.get('index')}",
+                                     data={k: hit.facts.get(k) for k in ("issuer", "issuer_org", "serial", "not_before",
+                                                                          "log", "index", "precert", "names")},
+                                     actor=self.actor)
+                        counts["issuer_findings"] += 1
+                    record(session, self.actor, "ct.owned_seen", None, where, at=now)
+                    continue
+                name = ("*." if m.wildcard else "") + m.name
+                out = discover(session, Sighting(name, self.source, brand=m.brand, reasons=list(m.reasons),
+                                                 facts=dict(hit.facts), seen_at=now), owned_index, now=now,
+                               actor=self.actor)
+                if out.created:
+                    counts["candidates"] += 1
+                record(session, self.actor, "ct.matched", out.candidate, {**where, "points": m.points}, at=now)
+        return counts

@@ -1,0 +1,294 @@
+"""Direct CT log reading, certspotter-style: verified tree heads, a saved position, nothing missed.
+
+For each log: fetch and verify the tree head (signature; consistency with the last verified head),
+then read entries from the saved position in the log's own batch size, match every name, and commit
+the matches *together with* the new position after every batch. A crash between batches repeats
+nothing and loses nothing: the next run starts at exactly the first entry not yet committed.
+
+A bad entry is recorded (``LogPosition.entries_failed`` and a ``ct.entry_failed`` Event) and skipped;
+a tree head that does not verify opens a ``ct_log_invalid`` Finding and the log is not read further
+until it verifies again; a log that does not answer is recorded on its position and retried next run.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlmodel import Session, select
+
+from watcher.context import Context
+from watcher.ct.client import LogClient, LogUnavailable
+from watcher.ct.entries import Entry, EntryError, details, names
+from watcher.ct.ingest import Hit, Ingest
+from watcher.ct.loglist import LogInfo
+from watcher.ct.matcher import Matcher, matcher_for
+from watcher.ct.merkle import TreeHead, VerificationError
+from watcher.ct.rfc6962 import Rfc6962Log
+from watcher.ct.static import StaticLog
+from watcher.events import record
+from watcher.findings import open_finding, resolve_finding
+from watcher.models import LogPosition, Severity, Source
+
+log = logging.getLogger("omamori.ct")
+
+
+class LogApi(Protocol):
+    api: str
+    batch: int
+
+    def head(self) -> TreeHead: ...
+    def check_consistency(self, old_size: int, old_root: bytes, head: TreeHead) -> None: ...
+    def fetch(self, start: int, end: int, *, want_hash: bool = False) -> list[Entry | EntryError]: ...
+    def timestamp_at(self, index: int) -> int: ...
+
+
+def open_api(info: LogInfo, *, max_batch: int = 256, sleep: Callable[[float], None] = time.sleep,
+             timeout: float = 30.0) -> LogApi:
+    client = LogClient(info.url, sleep=sleep, timeout=timeout)
+    if info.api == "static":
+        return StaticLog(client, info.key_der, info.origin)
+    return Rfc6962Log(client, info.key_der, batch=max_batch)
+
+
+@dataclass
+class RunResult:
+    log: str
+    read: int = 0
+    failed: int = 0
+    matched: int = 0
+    candidates: int = 0
+    tree_size: int = 0
+    next_index: int = 0
+    error: str = ""
+    retries: int = 0
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def process(items: list[Entry | EntryError], ingest: Ingest, info: LogInfo) -> tuple[list[Hit], list[EntryError]]:
+    """Names -> matcher for one batch (pure CPU, no database): the hot loop."""
+    hits: list[Hit] = []
+    bad: list[EntryError] = []
+    match_names = ingest.match_names
+    for item in items:
+        if isinstance(item, EntryError):
+            bad.append(item)
+            continue
+        try:
+            ns = names(item)
+        except EntryError as e:
+            bad.append(e)
+            continue
+        matches = match_names(ns)
+        if matches:
+            facts = details(item)
+            facts.update({"log": info.description, "log_url": info.url, "index": item.index, "names": ns[:100]})
+            hits.append(Hit(matches, facts))
+    return hits, bad
+
+
+class LogReader:
+    def __init__(self, ctx: Context, info: LogInfo, *, matcher: Matcher | None = None,
+                 api: LogApi | None = None, sleep: Callable[[float], None] = time.sleep,
+                 source: Source = Source.CT) -> None:
+        self.ctx = ctx
+        self.info = info
+        self.api = api or open_api(info, max_batch=ctx.settings.ct.max_batch, sleep=sleep)
+        self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct")
+
+    # --- position --------------------------------------------------------------------------
+
+    def position(self, s: Session) -> LogPosition:
+        pos = s.exec(select(LogPosition).where(LogPosition.log_id == self.info.log_id)).first()
+        if pos is None:
+            pos = LogPosition(log_id=self.info.log_id, url=self.info.url, description=self.info.description,
+                              api=self.info.api, next_index=-1, updated_at=self.ctx.now())
+            s.add(pos)
+            s.flush()
+        return pos
+
+    def _fail(self, s: Session, pos: LogPosition, error: str, *, invalid: bool) -> None:
+        now = self.ctx.now()
+        pos.last_error = error[:2000]
+        pos.state = "failing"
+        pos.updated_at = now
+        s.add(pos)
+        if invalid:
+            open_finding(s, "ct_log_invalid", self.info.url, f"CT log {self.info.description} failed verification",
+                         severity=Severity.HIGH, detail=error[:2000], now=now, actor="ct",
+                         data={"log_id": self.info.log_id, "tree_size": pos.tree_size})
+            record(s, "ct", "ct.log_invalid", pos, {"log": self.info.description, "error": error[:500]}, at=now)
+        s.commit()
+
+    def verify_head(self, s: Session, pos: LogPosition) -> TreeHead | None:
+        """Fetch, verify and store the log's tree head; None when it cannot be trusted or fetched."""
+        try:
+            head = self.api.head()
+            if pos.tree_size and pos.root_hash:
+                self.api.check_consistency(pos.tree_size, base64.b64decode(pos.root_hash), head)
+        except VerificationError as e:
+            self._fail(s, pos, f"verification: {e}", invalid=True)
+            return None
+        except LogUnavailable as e:
+            self._fail(s, pos, f"unavailable: {e}", invalid=False)
+            return None
+        now = self.ctx.now()
+        if head.size > pos.tree_size or pos.last_growth_at is None:
+            pos.last_growth_at = now
+        if pos.next_index < 0:
+            start_at = self.ctx.settings.ct.start_at
+            pos.next_index = 0 if start_at == "beginning" else head.size
+        if head.size >= pos.tree_size:
+            pos.tree_size = head.size
+            pos.root_hash = head.root_b64
+            pos.sth_timestamp = datetime.fromtimestamp(head.timestamp / 1000, now.tzinfo)
+        pos.verified_at = now
+        pos.updated_at = now
+        pos.state, pos.last_error = "active", ""
+        s.add(pos)
+        resolve_finding(s, "ct_log_invalid", self.info.url, now=now, actor="ct")
+        s.commit()
+        return head
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def run(self, *, max_entries: int | None = None, max_batches: int | None = None,
+            stop: threading.Event | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+        t0 = time.monotonic()
+        res = RunResult(self.info.description)
+        with Session(self.ctx.engine, expire_on_commit=False) as s:
+            pos = self.position(s)
+            s.commit()
+            head = self.verify_head(s, pos)
+            if head is None:
+                res.error = pos.last_error
+                res.next_index, res.tree_size = pos.next_index, pos.tree_size
+                return res
+            end = head.size if max_entries is None else min(head.size, pos.next_index + max_entries)
+            batches = 0
+            while pos.next_index < end:
+                if stop is not None and stop.is_set():
+                    break
+                if max_batches is not None and batches >= max_batches:
+                    break
+                try:
+                    items = self.api.fetch(pos.next_index, min(end, pos.next_index + self.api.batch))
+                except LogUnavailable as e:
+                    self._fail(s, pos, f"unavailable: {e}", invalid=False)
+                    res.error = pos.last_error
+                    break
+                except VerificationError as e:
+                    self._fail(s, pos, f"verification: {e}", invalid=True)
+                    res.error = pos.last_error
+                    break
+                self._commit_batch(s, pos, items, res)
+                batches += 1
+                if progress is not None:
+                    progress(len(items), end)
+            res.next_index, res.tree_size = pos.next_index, pos.tree_size
+        res.retries = getattr(getattr(self.api, "client", None), "retries", 0)
+        res.seconds = round(time.monotonic() - t0, 3)
+        return res
+
+    def _commit_batch(self, s: Session, pos: LogPosition, items: list[Entry | EntryError], res: RunResult) -> None:
+        hits, bad = process(items, self.ingest, self.info)
+        now = self.ctx.now()
+        counts = self.ingest.apply(s, hits, now)
+        for e in bad:
+            record(s, "ct", "ct.entry_failed", pos, {"log": self.info.description, "error": str(e)[:500]}, at=now)
+            log.warning("%s: %s", self.info.description, e)
+        pos.next_index += len(items)
+        pos.entries_processed += len(items) - len(bad)
+        pos.entries_failed += len(bad)
+        pos.updated_at = now
+        s.add(pos)
+        s.commit()  # the matches and the position move together
+        res.read += len(items)
+        res.failed += len(bad)
+        res.matched += counts["matched"]
+        res.candidates += counts["candidates"]
+
+    def backfill(self, start: int, end: int, *, progress: Callable[[int, int], None] | None = None) -> RunResult:
+        """Read [start, end) again for a brand added late; the saved position is not touched."""
+        res = RunResult(self.info.description)
+        with Session(self.ctx.engine, expire_on_commit=False) as s:
+            pos = self.position(s)
+            s.commit()
+            head = self.verify_head(s, pos)
+            if head is None:
+                res.error = pos.last_error
+                return res
+            i, end = max(0, start), min(end, head.size)
+            while i < end:
+                items = self.api.fetch(i, min(end, i + self.api.batch))
+                hits, bad = process(items, self.ingest, self.info)
+                counts = self.ingest.apply(s, hits, self.ctx.now())
+                s.commit()
+                i += len(items)
+                res.read += len(items)
+                res.failed += len(bad)
+                res.matched += counts["matched"]
+                res.candidates += counts["candidates"]
+                if progress is not None:
+                    progress(len(items), end)
+            res.next_index, res.tree_size = i, head.size
+        return res
+
+    def index_at(self, when: datetime) -> int:
+        """The first entry logged at or after ``when`` (binary search on entry timestamps)."""
+        head = self.api.head()
+        target = int(when.timestamp() * 1000)
+        lo, hi = 0, head.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            try:
+                ts = self.api.timestamp_at(mid)
+            except EntryError:
+                ts = self.api.timestamp_at(mid + 1) if mid + 1 < head.size else target
+            if ts < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+
+def check_stale(ctx: Context, s: Session) -> int:
+    """A log that has not grown for ``ct.stale_after_minutes`` opens ``ct_log_stale`` (as health does)."""
+    now = ctx.now()
+    limit = timedelta(minutes=ctx.settings.ct.stale_after_minutes)
+    opened = 0
+    for pos in s.exec(select(LogPosition).where(LogPosition.state != "retired")):
+        last = pos.last_growth_at or pos.updated_at
+        if last and now - last > limit:
+            open_finding(s, "ct_log_stale", pos.url, f"CT log {pos.description or pos.url} has not grown since "
+                         f"{last:%Y-%m-%d %H:%M} UTC", severity=Severity.MEDIUM, now=now, actor="ct",
+                         data={"log_id": pos.log_id})
+            opened += 1
+        else:
+            resolve_finding(s, "ct_log_stale", pos.url, now=now, actor="ct")
+    s.commit()
+    return opened
+
+
+def read_logs(ctx: Context, logs: list[LogInfo], *, max_entries: int | None = None,
+              stop: threading.Event | None = None, sleep: Callable[[float], None] = time.sleep) -> list[RunResult]:
+    """One pass over every log, ``ct.parallel_logs`` at a time; one log's failure never stops the others."""
+    matcher = matcher_for(ctx)
+
+    def one(info: LogInfo) -> RunResult:
+        try:
+            return LogReader(ctx, info, matcher=matcher, sleep=sleep).run(max_entries=max_entries, stop=stop)
+        except Exception as e:  # a bug or a surprise in one log is data, not the end of the pass
+            log.exception("reading %s failed", info.description)
+            return RunResult(info.description, error=f"{type(e).__name__}: {e}")
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.settings.ct.parallel_logs)) as pool:
+        return list(pool.map(one, logs))
