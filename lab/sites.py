@@ -177,6 +177,15 @@ def tsubame_login() -> str:
     return _page("ログイン｜つばめ証券", body, css)
 
 
+def kaede_page(path: str) -> str:
+    css = _CSS_OFFICIAL.replace("#0b1f4b", "#8a2a0a").replace("#f5c542", "#e8a33d")
+    head = ('<header><strong style="font-size:26px">🍁 かえで証券</strong><nav><a href="/">ホーム</a>'
+            '<a href="/login">ログイン</a></nav></header>')
+    if path == "/login":
+        return _page("ログイン｜かえで証券", head + "<main>" + _login_box("/login") + "</main>", css)
+    return _page("かえで証券", head + "<main><h1>かえで証券へようこそ</h1><p>資産づくりを、もっと身近に。</p></main>", css)
+
+
 # --- parked, for sale, suspended -----------------------------------------------------------------
 
 def parked(host: str, style: str) -> str:
@@ -322,6 +331,8 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(clone(fidelity))
     if kind == "tsubame":
         return _html(tsubame_login())
+    if kind == "kaede":
+        return _html(kaede_page(path)) if path in ("/", "/login") else _html(_page("404", "", css=""), 404)
     if kind.startswith("parked"):
         style = kind.partition("-")[2] or opt.get("style", "sedo")
         return _html(parked(host, style))
@@ -365,7 +376,7 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
     raise KeyError(f"unknown site kind {kind!r}")
 
 
-KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame",
+KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
          "gone", "notfound", "mta-sts", "corporate", "blank")
