@@ -44,6 +44,8 @@ class CheckRun:
     notes: list[str] = field(default_factory=list)
     _hosts: list[OwnedDomain] | None = None
     _registrations: dict[str, Any] = field(default_factory=dict)
+    # Results a check keeps for later checks of the same run or for the job's summary.
+    cache: dict[str, Any] = field(default_factory=dict)
     _brands: dict[int, Brand] | None = None
 
     # --- what the checks look at ----------------------------------------------------------------

@@ -50,12 +50,9 @@ def _apexes(run: CheckRun) -> list[tuple[OwnedDomain, Any]]:
 
 
 def _apex_rows(run: CheckRun) -> list[tuple[OwnedDomain, Any]]:
-    key = "_apex_rows"
-    cached = run._registrations.get(key)
-    if cached is None:
-        cached = _apexes(run)
-        run._registrations[key] = cached
-    return cached
+    if "apex_rows" not in run.cache:
+        run.cache["apex_rows"] = _apexes(run)
+    return run.cache["apex_rows"]
 
 
 def expiry_band(days: float, warn_days: list[int]) -> int | None:
