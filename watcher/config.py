@@ -177,6 +177,9 @@ class TakedownSettings(Section):
     # Parties told about every confirmed phishing site, e.g. JPCERT/CC and the Council of
     # Anti-Phishing Japan. Addresses come from config, never from guesses in code.
     always_inform: list[PartySettings] = []
+    # Asked only on escalation, when the first requests did not bring the site down (e.g. the TLD
+    # registry, the hosting country's CERT).
+    escalate_to: list[PartySettings] = []
     recheck_hours: float = Field(4.0, gt=0)
     remind_after_hours: float = Field(48.0, gt=0)
     escalate_after_hours: float = Field(96.0, gt=0)

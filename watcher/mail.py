@@ -1,17 +1,25 @@
 """The SMTP client: the one place omamori sends mail from (takedown requests, reports).
 
 Failures are classified so the outbox knows whether to retry: ``TemporaryFailure`` (4xx, connection
-problems) or ``PermanentFailure`` (5xx). (Issue 8 adds S/MIME signing.)
+problems) or ``PermanentFailure`` (5xx).
+
+S/MIME (guideline IV.4 best practice 2): when ``smtp.smime_cert`` and ``smtp.smime_key`` are set,
+every message is signed (detached, ``multipart/signed``, SHA-256) with ``cryptography``'s PKCS7
+builder. A signed message is sent as the exact bytes that were signed, never re-serialised, since
+any re-folding of the signed part would break the signature.
 """
 
 from __future__ import annotations
 
+import copy
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, getaddresses, make_msgid
+from pathlib import Path
 
-from watcher.config import SmtpSettings
+from watcher.config import ROOT, SmtpSettings
 
 
 class MailError(Exception):
@@ -26,9 +34,48 @@ class PermanentFailure(MailError):
     pass
 
 
+# Headers that describe the content go inside the signed part; the rest stay outside.
+_CONTENT_HEADERS = ("content-", "mime-version")
+
+
+def sign_smime(msg: EmailMessage, cert_pem: bytes, key_pem: bytes) -> bytes:
+    """The whole message, S/MIME-signed (RFC 8551 ``multipart/signed``), as bytes with CRLF endings."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    smtp_policy = policy.SMTPUTF8.clone(linesep="\r\n", utf8=False)
+    inner = copy.deepcopy(msg)
+    outer_headers = [(k, v) for k, v in msg.items() if not k.lower().startswith(_CONTENT_HEADERS)]
+    for k in {k for k, _ in outer_headers}:
+        del inner[k]
+    # 7-bit transfer encodings inside the signed part: a relay may not alter what was signed.
+    data = inner.as_bytes(policy=smtp_policy)
+    signed = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(data)
+        .add_signer(cert, key, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature])
+    )
+    head = b"".join(smtp_policy.fold_binary(k, v) for k, v in outer_headers)
+    return head + signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
 class Mailer:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+
+    @property
+    def signs(self) -> bool:
+        return bool(self.settings.smime_cert and self.settings.smime_key)
+
+    def signed_bytes(self, msg: EmailMessage) -> bytes:
+        s = self.settings
+        assert s.smime_cert and s.smime_key
+        cert, key = (p if p.is_absolute() else ROOT / p for p in (Path(s.smime_cert), Path(s.smime_key)))
+        return sign_smime(msg, cert.read_bytes(), key.read_bytes())
 
     def sender(self) -> str:
         return formataddr((self.settings.from_name, self.settings.from_address))
@@ -52,6 +99,12 @@ class Mailer:
             msg["From"] = self.sender()
         if s.reply_to and not msg["Reply-To"]:
             msg["Reply-To"] = s.reply_to
+        signed: bytes | None = None
+        if self.signs:
+            try:
+                signed = self.signed_bytes(msg)
+            except (OSError, ValueError, TypeError) as e:  # a configuration problem: retrying will not help
+                raise PermanentFailure(f"S/MIME signing failed: {type(e).__name__}: {e}") from None
         try:
             cls = smtplib.SMTP_SSL if s.ssl else smtplib.SMTP
             kwargs = {"context": self._tls()} if s.ssl else {}
@@ -64,7 +117,12 @@ class Mailer:
                     smtp.ehlo()
                 if s.username:
                     smtp.login(s.username, s.password.get_secret_value())
-                refused = smtp.send_message(msg)
+                if signed is not None:
+                    rcpts = [a for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])) if a]
+                    mail_from = getaddresses([str(msg["From"])])[0][1]
+                    refused = smtp.sendmail(mail_from, rcpts, signed)
+                else:
+                    refused = smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as e:
             codes = [c for c, _ in e.recipients.values()]
             detail = "; ".join(f"{r}: {c} {m.decode(errors='replace')}" for r, (c, m) in e.recipients.items())

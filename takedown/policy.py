@@ -1,0 +1,76 @@
+"""When: send retries, reminders, escalation, and the auto rule. Pure functions of facts and time.
+
+The auto rule (``auto_rule``): a brand with ``auto_takedown = true`` lets omamori confirm and send
+without a person only when ALL of these hold for the latest snapshot — one signal can be wrong, three
+independent ones together are overwhelming:
+
+1. the snapshot's verdict is ``phishing``;
+2. the page copies the brand visually: a screenshot/visual/layout match with an official reference
+   page, or the brand's logo found on the page (a reason whose kind names ``visual``, ``clone``,
+   ``screenshot``, ``phash``, ``layout`` or ``logo``);
+3. the page asks for a password (a reason whose kind names ``password``, or a captured form with a
+   password field);
+4. the name was made to look like the brand (a discovery reason of kind ``keyword``, ``flattened``,
+   ``permutation``, ``edit_distance``, ``homoglyph`` or ``combo``) — a report of an unrelated name
+   is left to a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+VISUAL_WORDS = ("visual", "clone", "screenshot", "phash", "layout", "logo")
+PASSWORD_WORDS = ("password",)
+LOOKALIKE_KINDS = frozenset({"keyword", "flattened", "permutation", "edit_distance", "homoglyph", "combo"})
+
+BACKOFF_BASE = timedelta(minutes=2)
+BACKOFF_CAP = timedelta(hours=6)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failed ones: 2, 4, 8 ... minutes, at most 6 h."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
+
+
+def reminder_due(*, sent_at: datetime | None, last_reminder_at: datetime | None, reminders_sent: int,
+                 now: datetime, remind_after_hours: float, max_reminders: int = 1) -> bool:
+    """One reminder ``remind_after_hours`` after sending (and again after as long, up to the max)."""
+    if sent_at is None or reminders_sent >= max_reminders:
+        return False
+    since = last_reminder_at or sent_at
+    return now - since >= timedelta(hours=remind_after_hours)
+
+
+def escalation_due(*, first_sent_at: datetime | None, now: datetime, escalate_after_hours: float) -> bool:
+    """The next level is asked ``escalate_after_hours`` after the current level's first request went out."""
+    return first_sent_at is not None and now - first_sent_at >= timedelta(hours=escalate_after_hours)
+
+
+def _kinds(reasons: Iterable[Mapping[str, Any]]) -> list[str]:
+    return [str(r.get("kind", "")).lower() for r in reasons if isinstance(r, Mapping)]
+
+
+def has_password_form(capture: Mapping[str, Any]) -> bool:
+    for form in capture.get("forms") or []:
+        if not isinstance(form, Mapping):
+            continue
+        if form.get("has_password") or form.get("password"):
+            return True
+        for f in form.get("fields") or form.get("inputs") or []:
+            if isinstance(f, Mapping) and str(f.get("type", "")).lower() == "password":
+                return True
+    return bool(capture.get("has_password_form"))
+
+
+def auto_rule(*, verdict: str, snapshot_reasons: Iterable[Mapping[str, Any]], capture: Mapping[str, Any],
+              candidate_reasons: Iterable[Mapping[str, Any]]) -> tuple[bool, list[str]]:
+    """(overwhelming?, the conditions met/missed in words) — see the module docstring."""
+    kinds = _kinds(snapshot_reasons)
+    visual = any(w in k for k in kinds for w in VISUAL_WORDS)
+    password = any(w in k for k in kinds for w in PASSWORD_WORDS) or has_password_form(capture)
+    lookalike = bool(LOOKALIKE_KINDS & set(_kinds(candidate_reasons)))
+    checks = [("verdict phishing", str(verdict).lower() == "phishing"), ("visual or logo match", visual),
+              ("password form", password), ("lookalike name", lookalike)]
+    return all(ok for _, ok in checks), [f"{name}: {'yes' if ok else 'no'}" for name, ok in checks]
