@@ -1,0 +1,93 @@
+"""The whole loop on the lab: confirm -> requests to the registrar, the hosting network and JPCERT/CC
+with the evidence attached -> the lab registrar suspends the domain -> seen gone twice -> closed with
+the time-to-down."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, select
+
+from tests.takedown.tdlab import PHISH, add_candidate, check_gone, sha, take_snapshot, wait_for
+from watcher import takedowns
+from watcher.models import Candidate, CandidateStatus, Event, RecipientKind, RequestStatus, TakedownRequest
+
+
+def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock):
+    cand = add_candidate(ctx)
+    snap = take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        drafts = takedowns.confirm(ctx, s, c, actor="analyst:sato", reason="clone of our login page")
+        s.commit()
+        assert c.status == CandidateStatus.CONFIRMED
+    by = {d.recipient: d for d in drafts}
+    assert set(by) == {"abuse@cheapnames.test", "abuse@lab-hosting.test", "phishing@jpcert.test"}
+    assert by["abuse@cheapnames.test"].recipient_kind == RecipientKind.REGISTRAR
+    assert by["abuse@lab-hosting.test"].recipient_kind == RecipientKind.HOSTING
+    assert by["phishing@jpcert.test"].language == "ja"
+    assert all(d.status == RequestStatus.DRAFT and d.message_id for d in drafts)
+
+    # Idempotent: drafting again adds nothing.
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        assert takedowns.draft_requests(ctx, s, s.get(Candidate, cand.id), actor="analyst:sato") == []
+        takedowns.approve_all(ctx, s, s.get(Candidate, cand.id), actor="approver:tanaka")
+        s.commit()
+
+    summary = takedowns.run(ctx)
+    assert summary["sent"] == 3 and summary["reported"] == 1
+    sent_at = ctx.now()
+
+    msgs = {m.rcpt_tos[0]: m for m in world.smtp.messages()}
+    assert set(msgs) == set(by)
+    shot = ctx.evidence.get(snap.screenshot_sha256)
+    for rcpt, m in msgs.items():
+        msg = m.message
+        assert msg["Message-ID"] == by[rcpt].message_id
+        files = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+        assert files["screenshot.png"] == shot  # the evidence file itself, byte for byte
+        assert files["side-by-side.png"][:8] == b"\x89PNG\r\n\x1a\n"
+        report = json.loads(files["report.json"])
+        assert report["Report"]["SourceDomain"] == PHISH
+        assert report["Report"]["SourceIps"] == ["203.0.113.10"]
+        hashes = {e["Role"]: e["Sha256"] for e in report["Report"]["Evidence"]}
+        assert hashes["screenshot"] == sha(shot) and hashes["html"] == snap.html_sha256
+        assert hashes["side_by_side"] == sha(files["side-by-side.png"])
+        assert report["Report"]["EvidenceCaptured"]["jst"].endswith("+09:00")
+
+    ja = msgs["phishing@jpcert.test"].message
+    assert ja["Subject"].startswith("【フィッシングサイト停止のお願い】hoshizora-sec-login.top（ほしぞら証券株式会社を装うサイト）")
+    assert b"=?utf-8?" in msgs["phishing@jpcert.test"].raw.split(b"\r\n\r\n")[0].lower()  # RFC 2047 on the wire
+    text = ja.get_body(("plain",)).get_content()
+    assert "hxxps://hoshizora-sec-login[.]top/login" in text
+    assert "パスワード入力欄があるログインフォーム" in text  # the snapshot's reason as written
+    assert "ブランド保護チーム 山田" in text
+    en = msgs["abuse@cheapnames.test"].message.get_body(("plain",)).get_content()
+    assert "Please suspend the domain name" in en and "the page looks like the official login page" in en
+
+    # The lab registrar (Cheap Names' abuse desk) suspends the domain a moment after the report.
+    wait_for(lambda: "client hold" in (world.rdap.domain(PHISH).statuses if world.rdap.domain(PHISH) else []))
+    clock.advance(hours=4)
+    assert check_gone(ctx, world, cand.id).status == CandidateStatus.REPORTED  # gone once: not yet
+    clock.advance(hours=4)
+    assert check_gone(ctx, world, cand.id).status == CandidateStatus.DOWN  # gone twice in a row
+
+    summary = takedowns.run(ctx)
+    assert summary["closed"] == 3
+    with Session(ctx.engine) as s:
+        reqs = s.exec(select(TakedownRequest)).all()
+        assert {r.status for r in reqs} == {RequestStatus.CLOSED}
+        assert {r.time_to_down_seconds for r in reqs} == {8 * 3600.0}
+        assert all(r.sent_at == sent_at for r in reqs)
+        stats = takedowns.time_to_down(s)
+        assert stats["abuse@cheapnames.test"] == {"count": 1, "median_hours": 8.0, "fastest_hours": 8.0}
+        actions = [(e.actor, e.action) for e in s.exec(select(Event).order_by(Event.id)).all()]
+    assert ("analyst:sato", "candidate.status") in actions
+    assert ("analyst:sato", "takedown.drafted") in actions
+    assert ("approver:tanaka", "takedown.approved") in actions
+    assert ("outbox", "takedown.sent") in actions
+    assert ("takedown-policy", "takedown.closed") in actions
+    # One message per Message-ID, nothing sent after the close.
+    ids = [m.message["Message-ID"] for m in world.smtp.messages()]
+    assert len(ids) == len(set(ids)) == 3
+

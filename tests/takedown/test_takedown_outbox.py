@@ -1,0 +1,128 @@
+"""The persistent outbox on the lab's real SMTP server: once per Message-ID across a crash, retries
+with backoff on 4xx, failed with the reason on 5xx."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from tests.takedown.tdlab import add_candidate, take_snapshot
+from watcher import takedowns
+from watcher.models import Candidate, Finding, FindingStatus, RequestStatus, TakedownRequest
+
+
+def queued(ctx, world) -> list[TakedownRequest]:
+    cand = add_candidate(ctx)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        takedowns.confirm(ctx, s, c, actor="analyst")
+        reqs = takedowns.approve_all(ctx, s, c, actor="approver")
+        s.commit()
+    return reqs
+
+
+def statuses(ctx) -> dict[str, RequestStatus]:
+    with Session(ctx.engine) as s:
+        return {r.recipient: r.status for r in s.exec(select(TakedownRequest)).all()}
+
+
+def per_message_id(world) -> Counter[str]:
+    return Counter(str(m.message["Message-ID"]) for m in world.smtp.messages())
+
+
+def test_killed_between_claim_and_send_is_not_sent_twice(ctx, world, clock):
+    reqs = queued(ctx, world)
+    victim = reqs[0]
+    # The dead process: it claimed the row (SENDING, lease) and got as far as the SMTP DATA, then died
+    # before recording SENT. Its message really reached the server.
+    with Session(ctx.engine) as s:
+        s.execute(sa.update(TakedownRequest).where(TakedownRequest.id == victim.id)
+                  .values(status="sending", next_attempt_at=ctx.now() + takedowns.SEND_LEASE))
+        s.commit()
+        req = s.get(TakedownRequest, victim.id)
+        ctx.mailer.send(takedowns.render_message(ctx, req))
+
+    # A new outbox inside the lease: the row is someone else's, untouched.
+    out = takedowns.send_due(ctx)
+    assert out["sent"] == 2 and out["uncertain"] == 0
+    # After the lease: uncertain, flagged for a person, never re-sent by itself.
+    clock.advance(minutes=11)
+    out = takedowns.send_due(ctx)
+    assert out["sent"] == 0 and out["uncertain"] == 1
+    assert takedowns.send_due(ctx)["uncertain"] == 0  # flagged once
+    assert statuses(ctx)[victim.recipient] == RequestStatus.SENDING
+    counts = per_message_id(world)
+    assert len(counts) == 3 and set(counts.values()) == {1}  # one message per Message-ID
+    with Session(ctx.engine) as s:
+        f = s.exec(select(Finding).where(Finding.kind == "takedown_send_uncertain")).one()
+        assert f.status == FindingStatus.OPEN and victim.message_id in f.detail
+        # The person checked the sent folder: it went out.
+        takedowns.mark_submitted(ctx, s, s.get(TakedownRequest, victim.id), actor="approver")
+        s.commit()
+        assert s.get(Finding, f.id).status == FindingStatus.RESOLVED
+    assert statuses(ctx)[victim.recipient] == RequestStatus.SENT
+
+
+def test_written_but_not_claimed_is_sent_exactly_once(ctx, world):
+    queued(ctx, world)  # the process died right after writing: rows are QUEUED
+    assert takedowns.send_due(ctx)["sent"] == 3
+    assert takedowns.send_due(ctx)["sent"] == 0
+    takedowns.run(ctx)
+    assert set(per_message_id(world).values()) == {1} and len(per_message_id(world)) == 3
+
+
+def test_resend_after_uncertainty_keeps_the_message_id(ctx, world, clock):
+    reqs = queued(ctx, world)
+    with Session(ctx.engine) as s:
+        s.execute(sa.update(TakedownRequest).where(TakedownRequest.id == reqs[0].id)
+                  .values(status="sending", next_attempt_at=ctx.now() - timedelta(seconds=1)))
+        s.commit()
+    takedowns.send_due(ctx)  # the other two go; the first is flagged
+    with Session(ctx.engine) as s:
+        takedowns.resend(ctx, s, s.get(TakedownRequest, reqs[0].id), actor="approver")
+        s.commit()
+    assert takedowns.send_due(ctx)["sent"] == 1
+    assert per_message_id(world)[reqs[0].message_id] == 1
+
+
+def test_temporary_failure_then_success(ctx, world, clock):
+    reqs = queued(ctx, world)
+    world.smtp.fail_next(1, code=451)
+    out = takedowns.send_due(ctx)
+    assert out == {**out, "retry": 1, "sent": 2}
+    with Session(ctx.engine) as s:
+        retry = s.exec(select(TakedownRequest).where(TakedownRequest.status == RequestStatus.QUEUED)).one()
+        assert retry.attempts == 1 and "451" in retry.last_error
+        assert retry.next_attempt_at == ctx.now() + timedelta(minutes=2)
+    assert takedowns.send_due(ctx)["sent"] == 0  # not due yet: backoff
+    clock.advance(minutes=2)
+    assert takedowns.send_due(ctx)["sent"] == 1
+    assert set(statuses(ctx).values()) == {RequestStatus.SENT}
+    assert len(per_message_id(world)) == len(reqs)
+
+
+def test_temporary_failures_up_to_the_limit_then_failed(make_ctx, world, clock):
+    ctx = make_ctx(takedown={"max_send_attempts": 2})
+    queued(ctx, world)
+    world.smtp.fail_next(4, code=421)  # three on the first round, one on the second
+    takedowns.send_due(ctx)
+    clock.advance(minutes=2)
+    takedowns.send_due(ctx)
+    with Session(ctx.engine) as s:
+        failed = s.exec(select(TakedownRequest).where(TakedownRequest.status == RequestStatus.FAILED)).all()
+        assert len(failed) == 1 and failed[0].attempts == 2 and "421" in failed[0].last_error
+
+
+def test_permanent_failure_is_recorded(ctx, world):
+    world.smtp.reject_recipient("abuse@cheapnames.test", 550)
+    queued(ctx, world)
+    out = takedowns.send_due(ctx)
+    assert out["failed"] == 1 and out["sent"] == 2
+    with Session(ctx.engine) as s:
+        req = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@cheapnames.test")).one()
+        assert req.status == RequestStatus.FAILED and "550" in req.last_error and req.attempts == 1
+    assert takedowns.send_due(ctx)["failed"] == 0  # not tried again
