@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from watcher.brands import add_owned
 from watcher.ct.matcher import Match, Matcher
-from watcher.discover import OwnedIndex, Sighting, discover
+from watcher.discover import OwnedIndex, Reason, Sighting, discover
 from watcher.events import record
 from watcher.findings import open_finding
 from watcher.models import Brand, OwnedSource, Severity, Source
@@ -88,7 +88,8 @@ class Ingest:
                     record(session, self.actor, "ct.owned_seen", None, where, at=now)
                     continue
                 name = ("*." if m.wildcard else "") + m.name
-                out = discover(session, Sighting(name, self.source, brand=m.brand, reasons=list(m.reasons),
+                reasons = [Reason(r.kind, r.detail, r.points, self.source.value) for r in m.reasons]
+                out = discover(session, Sighting(name, self.source, brand=m.brand, reasons=reasons,
                                                  facts=dict(hit.facts), seen_at=now), owned_index, now=now,
                                actor=self.actor)
                 if out.created:

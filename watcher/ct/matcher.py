@@ -304,7 +304,7 @@ class Matcher:
 
     def _homoglyphs(self, uni_labels: list[str], skip: set[int], hits: _Hits) -> None:
         for i, label in enumerate(uni_labels):
-            if i in skip:
+            if i in skip and label.isascii():
                 continue
             sk = skeleton(label)
             if not sk.isascii() and any(c.isascii() and c.isalpha() for c in sk):
@@ -318,6 +318,8 @@ class Matcher:
                 slug, what = target
                 hits.add(slug, "homoglyph", f"label {label!r} looks like {sk!r} ({what})")
                 continue
+            if i in skip:
+                continue  # the label already names the brand as it is
             for end, (text, payload) in self.auto.iter(sk):
                 for kind, slug, source in payload:
                     if kind == "keyword" and not self._excepted(slug, sk, end - len(text) + 1, end + 1):

@@ -1,0 +1,184 @@
+"""``omamori ct ...`` (log positions, one pass, backfill) and ``omamori match`` (screen a name list)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlmodel import Session, select
+
+app = typer.Typer(help="Certificate transparency: log positions, reading, backfill.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _ctx():  # type: ignore[no-untyped-def]
+    from watcher.cli import context
+
+    return context()
+
+
+def _logs(ctx, only: str | None):  # type: ignore[no-untyped-def]
+    from watcher.ct.jobs import configured_logs
+
+    logs = configured_logs(ctx)
+    if only:
+        logs = [lg for lg in logs if only.lower() in lg.description.lower() or only in lg.url or only == lg.log_id]
+        if not logs:
+            err.print(f"[red]no log matching {only!r} in the log list[/]")
+            raise typer.Exit(2)
+    return logs
+
+
+@app.command("logs")
+def logs_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every log of the log list with its saved position (next index, verified tree size, state)."""
+    from watcher.models import LogPosition
+
+    ctx = _ctx()
+    with Session(ctx.engine) as s:
+        positions = {p.log_id: p for p in s.exec(select(LogPosition))}
+    rows = []
+    for lg in _logs(ctx, None):
+        p = positions.get(lg.log_id)
+        rows.append({"log": lg.description, "api": lg.api, "url": lg.url, "state": p.state if p else "not read yet",
+                     "next_index": p.next_index if p else None, "tree_size": p.tree_size if p else None,
+                     "behind": (p.tree_size - p.next_index) if p and p.next_index >= 0 else None,
+                     "failed": p.entries_failed if p else 0, "verified_at": p.verified_at if p else None,
+                     "error": p.last_error if p else ""})
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, default=str, ensure_ascii=False))
+        return
+    t = Table("log", "api", "next index", "tree size", "behind", "failed", "state", "verified (UTC)", "last error",
+              title="CT logs")
+    for r in rows:
+        t.add_row(r["log"], r["api"], _n(r["next_index"]), _n(r["tree_size"]), _n(r["behind"]), str(r["failed"]),
+                  r["state"], f"{r['verified_at']:%Y-%m-%d %H:%M}" if r["verified_at"] else "-", r["error"][:50])
+    console.print(t)
+
+
+def _n(v: int | None) -> str:
+    return "-" if v is None else f"{v:,}"
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=False)
+
+
+@app.command("read")
+def read_cmd(
+    log: Annotated[str | None, typer.Option("--log", help="only this log (part of its description or URL)")] = None,
+    limit: Annotated[int | None, typer.Option(help="at most this many entries per log")] = None,
+) -> None:
+    """Read every log once from its saved position (what the ct_poll job does), with progress."""
+    from watcher.ct.reader import LogReader
+
+    ctx = _ctx()
+    with _progress() as prog:
+        for info in _logs(ctx, log):
+            task = prog.add_task(info.description, total=None)
+
+            def step(n: int, end: int, task: int = task) -> None:
+                prog.update(task, advance=n, total=end)
+
+            res = LogReader(ctx, info).run(max_entries=limit, progress=step)
+            prog.update(task, description=f"{info.description}: {res.read} read, {res.matched} matched"
+                        + (f", [red]{res.error[:60]}[/]" if res.error else ""))
+
+
+@app.command("backfill")
+def backfill_cmd(
+    since: Annotated[str | None, typer.Option(help="read entries logged since this date (YYYY-MM-DD, UTC)")] = None,
+    start: Annotated[int | None, typer.Option(help="first index")] = None,
+    end: Annotated[int | None, typer.Option(help="index after the last (default: the tree size)")] = None,
+    log: Annotated[str | None, typer.Option("--log", help="only this log (part of its description or URL)")] = None,
+) -> None:
+    """Read a past range again (a brand added late); the saved positions are not moved."""
+    from watcher.ct.reader import LogReader
+
+    if (since is None) == (start is None):
+        err.print("[red]give either --since DATE or --start N [--end M][/]")
+        raise typer.Exit(2)
+    when = None
+    if since is not None:
+        try:
+            when = datetime.fromisoformat(since).replace(tzinfo=UTC) if len(since) <= 10 else \
+                datetime.fromisoformat(since).astimezone(UTC)
+        except ValueError:
+            err.print(f"[red]--since {since!r} is not a date (YYYY-MM-DD)[/]")
+            raise typer.Exit(2) from None
+    ctx = _ctx()
+    total = {"read": 0, "matched": 0, "candidates": 0, "failed": 0}
+    with _progress() as prog:
+        for info in _logs(ctx, log):
+            reader = LogReader(ctx, info)
+            try:
+                first = reader.index_at(when) if when is not None else (start or 0)
+            except Exception as e:  # one log's trouble is reported, the others go on
+                err.print(f"{info.description}: [red]{type(e).__name__}: {e}[/]")
+                continue
+            task = prog.add_task(f"{info.description} from {first:,}", total=None)
+
+            def step(n: int, last: int, task: int = task, first: int = first) -> None:
+                prog.update(task, advance=n, total=last - first)
+
+            res = reader.backfill(first, end if end is not None else 2**62, progress=step)
+            for k in total:
+                total[k] += getattr(res, k)
+            if res.error:
+                err.print(f"{info.description}: [red]{res.error}[/]")
+    console.print(", ".join(f"{k}: {v:,}" for k, v in total.items()))
+
+
+def match(
+    file: Annotated[str, typer.Argument(help="a file of host names or URLs, one a line; '-' for stdin")] = "-",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="also print names that do not match")] = False,
+) -> None:
+    """Screen a list of host names: print the ones that match a brand, with the brand and the reasons."""
+    from watcher.ct.matcher import matcher_for
+    from watcher.discover import host_of
+    from watcher.names import InvalidName
+
+    ctx = _ctx()
+    m = matcher_for(ctx)
+    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8", errors="replace")  # noqa: SIM115
+    found = 0
+    with stream:
+        for raw in stream:
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            try:
+                name = host_of(text)[0]
+                res = m.match(("*." if name.wildcard else "") + name.ascii)
+            except InvalidName as e:
+                if as_json:
+                    print(json.dumps({"input": text, "error": str(e)}, ensure_ascii=False))
+                elif show_all:
+                    console.print(f"[yellow]invalid[/] {text}: {e}", highlight=False)
+                continue
+            if res is None:
+                if show_all:
+                    print(json.dumps({"input": text, "match": None}) if as_json else f"-  {text}")
+                continue
+            found += 1
+            if as_json:
+                print(json.dumps({"input": text, **res.as_dict()}, ensure_ascii=False))
+            elif res.owned:
+                console.print(f"[green]ours[/] {text} ({res.brand}): {res.reasons[0].detail}", highlight=False)
+            else:
+                console.print(f"[bold red]{res.brand}[/] {text}  [bold]{res.points}[/] points", highlight=False)
+                for r in res.reasons:
+                    console.print(f"    {r.kind}: {r.detail} (+{r.points})", highlight=False)
+    if not as_json:
+        err.print(f"{found} matching name(s)")
