@@ -58,9 +58,8 @@ def render(ui: UI) -> None:
     if page:
         labels = {r["candidate_id"]: r["domain"] for r in page}
         c1, c2 = st.columns([4, 1])
-        picked = c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__,
-                              key="td_pick")
-        c2.button(ui.t("open"), key="td_open", on_click=open_candidate, args=(picked,))
+        c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__, key="td_pick")
+        c2.button(ui.t("open"), key="td_open", on_click=open_candidate, args=("td_pick",))
 
 
 def _ttd_chart(ui: UI, hours: list[float]) -> None:

@@ -15,9 +15,13 @@ AGES: dict[str, timedelta | None] = {"age_any": None, "age_1d": timedelta(days=1
 WAITING = (CandidateStatus.NEW.value, CandidateStatus.CHECKED.value)
 
 
-def open_candidate(candidate_id: int) -> None:
-    """Callback: switch to the candidate view (widget state may only change before the run draws it)."""
-    st.session_state["candidate_id"] = candidate_id
+def open_candidate(picker_key: str) -> None:
+    """Callback: switch to the candidate view (widget state may only change before the run draws it).
+
+    It reads the picker's current value rather than taking the id as an argument: arguments are bound
+    when the button is drawn, which can be before the picker last changed.
+    """
+    st.session_state["candidate_id"] = st.session_state.get(picker_key)
     st.session_state["nav"] = "candidate"
 
 
@@ -74,8 +78,8 @@ def render(ui: UI) -> None:
     if rows:
         labels = {r["id"]: f"{r['shown']}  ({r['score']})" for r in rows}
         c1, c2 = st.columns([4, 1])
-        picked = c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__, key="pick")
-        c2.button(ui.t("open"), key="open_btn", type="primary", on_click=open_candidate, args=(picked,))
+        c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__, key="pick")
+        c2.button(ui.t("open"), key="open_btn", type="primary", on_click=open_candidate, args=("pick",))
 
     _submit_form(ui)
 

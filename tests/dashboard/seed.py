@@ -254,7 +254,9 @@ def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reaso
         dns={"A": ["203.0.113.45"], "NS": ["ns1.cheapnames.test", "ns2.cheapnames.test"], "MX": []},
         rdap={"registrar": "Cheap Names Ltd.", "registered_at": (at - timedelta(days=2)).isoformat(),
               "status": ["active"], "abuse_email": "abuse@cheapnames.test"},
-        hosting={"ip": "203.0.113.45", "network": "Lab Hosting", "asn": 64500, "abuse_email": "abuse@lab-hosting.test"},
+        # Parsed RDAP facts (what the snapshot job stores): contacts come from here, never a live lookup.
+        hosting={"ip": "203.0.113.45", "network": "Lab Hosting", "asn": 64500, "abuse_email": "abuse@lab-hosting.test",
+                 "networks": [{"name": "Lab Hosting", "abuse_email": "abuse@lab-hosting.test", "country": "JP"}]},
         capture={"final_url": url, "status": 200, "title": "ログイン | ほしぞら証券",
                  "redirects": [f"http://{cand.domain}/", f"https://{cand.domain}/", url],
                  "forms": [] if parked else [{"action": f"https://collect.{cand.domain}/p.php", "method": "post",
@@ -271,18 +273,20 @@ def _requests(s: Session, out: Seeded, now: datetime) -> None:
             channel: Channel = Channel.EMAIL) -> None:
         cid = out.candidates[domain]
         cand = s.get(Candidate, cid)
+        snap = s.get(Snapshot, cand.last_snapshot_id) if cand and cand.last_snapshot_id else None
         created = now - timedelta(hours=(sent_h or 1) + 0.5)
         r = TakedownRequest(
             candidate_id=cid, snapshot_id=cand.last_snapshot_id if cand else None, recipient=recipient,
             recipient_name=name, recipient_kind=kind, channel=channel, status=status,
             subject=f"【フィッシングサイト停止のお願い】{domain}",
             body=f"ご担当者様\n\n{domain} は当社（ほしぞら証券）を装ったフィッシングサイトです。停止をお願いいたします。\n",
-            attachments=[{"filename": "screenshot.png", "sha256": "0" * 64, "content_type": "image/png"}],
+            attachments=[{"filename": "screenshot.png", "sha256": snap.screenshot_sha256, "content_type": "image/png",
+                          "role": "screenshot"}] if snap else [],
             created_by="dashboard:approver", created_at=created,
             sent_at=None if sent_h is None else now - timedelta(hours=sent_h),
             closed_at=None if closed_h is None else now - timedelta(hours=closed_h),
             time_to_down_seconds=None if ttd_h is None else ttd_h * 3600,
-            message_id="" if sent_h is None else f"<{cid}.{kind.value}@omamori.test>")
+            message_id=f"<{cid}.{kind.value}@omamori.test>")
         s.add(r)
         s.flush()
         out.requests[f"{domain}:{kind.value}"] = int(r.id or 0)
