@@ -309,7 +309,7 @@ def test_reply_and_withdraw(app: AppFactory, world: tuple[Context, Seeded]) -> N
                      ids.requests["hoshizora-secure-login.asia:cert"])
     at = _open_any(app("approver"), cid)
     # The web-form request shows the fields to paste into the form.
-    assert any("TD-%d" % webform in t.value.to_string() for t in at.table)
+    assert any(f"TD-{webform}" in t.value.to_string() for t in at.table)
 
     at.text_area(key=f"reply_{sent}").input("We have suspended the domain.")
     at.button(key=f"reply_btn_{sent}").click().run()
