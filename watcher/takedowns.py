@@ -714,12 +714,15 @@ def _escalate(ctx: Context) -> dict[str, int]:
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    """The ``takedowns`` job: auto rule, outbox, REPORTED, close when down, reminders, escalations."""
+    """The ``takedowns`` job: auto rule, close when down, escalations, outbox (and REPORTED), reminders.
+
+    Closing comes before sending, so a site that went down is not reported; escalations come before
+    the outbox, so the next level is asked in the same run."""
     summary: dict[str, Any] = {"auto_confirmed": _auto_candidates(ctx)}
-    summary.update(send_due(ctx))
     summary["closed"] = _close_down(ctx)
-    summary.update(_remind(ctx))
     summary.update(_escalate(ctx))
+    summary.update(send_due(ctx))
+    summary.update(_remind(ctx))
     return summary
 
 

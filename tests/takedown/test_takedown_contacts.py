@@ -1,0 +1,100 @@
+"""Who is asked: RDAP/WHOIS/IP RDAP facts, the hosting table, config; and the cut rules."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from takedown import contacts
+from tests.takedown.tdlab import JPCERT, add_candidate, take_snapshot
+from watcher import takedowns
+from watcher.models import Candidate, Event
+
+RDAP = {
+    "objectClassName": "domain", "ldhName": "PHISH.TOP",
+    "entities": [{
+        "roles": ["registrar"], "vcardArray": ["vcard", [["version", {}, "text", "4.0"],
+                                                         ["fn", {}, "text", "Cheap Names Ltd."]]],
+        "entities": [{"roles": ["abuse"], "vcardArray": ["vcard", [["version", {}, "text", "4.0"],
+                                                                   ["email", {}, "text", "abuse@cheapnames.test"]]]}],
+    }],
+}
+IP_RDAP = {"name": "LAB-HOSTING-NET", "handle": "NET-203-0-113-0-24", "country": "JP", "entities": [
+    {"roles": ["registrant"], "vcardArray": ["vcard", [["fn", {}, "text", "Lab Hosting"]]]},
+    {"roles": ["abuse"], "vcardArray": ["vcard", [["fn", {}, "text", "Abuse"], ["email", {}, "text", "abuse@lab-hosting.test"]]]},
+]}
+
+
+def test_rdap_registrar_and_network_abuse_contacts():
+    assert contacts.registrar_from_rdap(RDAP) == ("Cheap Names Ltd.", "abuse@cheapnames.test")
+    assert contacts.registrar_from_rdap({"registrar": "X", "abuse_email": "a@x.test"}) == ("X", "a@x.test")
+    assert contacts.network_from_rdap(IP_RDAP) == ("Lab Hosting", "abuse@lab-hosting.test", "JP")
+
+
+def test_whois_abuse_line():
+    text = "[ドメイン名]  example.jp\n[登録担当者] JPRS Lab Designated Registrar\nAbuse Contact: abuse@jp-registrar.test\n"
+    name, email = contacts.abuse_from_whois(text)
+    assert email == "abuse@jp-registrar.test" and "JPRS" in name
+
+
+def test_gather_levels_languages_and_dedupe():
+    found = contacts.gather(
+        domain="phish.top", registrable="phish.top", rdap=RDAP, networks=[IP_RDAP, IP_RDAP],
+        hosting={"service": "Example CDN", "kind": "cdn", "abuse_email": "abuse@example-cdn.test", "source": "table"},
+        always_inform=[JPCERT, {"name": "Council of Anti-Phishing Japan", "form_url": "https://antiphishing.test/report",
+                                "language": "ja"}],
+        escalate_to=[{"name": "Registry", "email": "abuse@registry.test", "language": "en"}],
+    )
+    rows = [(r.kind, r.email or r.form_url, r.language, r.level, r.channel) for r in found]
+    assert rows == [
+        ("registrar", "abuse@cheapnames.test", "en", 0, "email"),
+        ("cdn", "abuse@example-cdn.test", "en", 0, "email"),
+        ("hosting", "abuse@lab-hosting.test", "ja", 0, "email"),  # a JP network: Japanese
+        ("cert", "phishing@jpcert.test", "ja", 0, "email"),
+        ("cert", "https://antiphishing.test/report", "ja", 0, "webform"),
+        ("other", "abuse@registry.test", "en", 1, "email"),
+    ]
+    jp = contacts.gather(domain="x.jp", registrable="x.jp", whois_text="Abuse: abuse@jp-registrar.test")
+    assert jp[0].language == "ja"  # a .jp registration's registrar is written to in Japanese
+
+
+def test_cut_the_firm_and_the_phisher():
+    rs = [contacts.Recipient("registrar", "r", email="abuse@phish.top"),
+          contacts.Recipient("hosting", "h", email="security@hoshizora-sec.co.jp"),
+          contacts.Recipient("cert", "c", email="soc@it.hoshizora-hd.co.jp"),
+          contacts.Recipient("hosting", "h2", email="noc@www.phish.top"),
+          contacts.Recipient("other", "bad", email="not an address"),
+          contacts.Recipient("registrar", "ok", email="abuse@cheapnames.test")]
+    kept, cut = contacts.cut(rs, protected_domains=["hoshizora-sec.co.jp", "hoshizora-hd.co.jp"],
+                             domain="www.phish.top", registrable="phish.top")
+    assert [r.email for r in kept] == ["abuse@cheapnames.test"]
+    why = {c.recipient.email: c.why for c in cut}
+    assert "tip off" in why["abuse@phish.top"] and "tip off" in why["noc@www.phish.top"]
+    assert "firm's own" in why["security@hoshizora-sec.co.jp"] and "firm's own" in why["soc@it.hoshizora-hd.co.jp"]
+
+
+def test_free_hosting_service_at_the_registrable_domain_is_kept():
+    hosting = {"service": "FreeHost", "kind": "free_hosting", "abuse_email": "abuse@freehost.test"}
+    rs = [contacts.Recipient("hosting", "FreeHost", email="abuse@freehost.test"),
+          contacts.Recipient("other", "phisher", email="admin@evil.freehost.test")]
+    kept, cut = contacts.cut(rs, protected_domains=[], domain="evil.freehost.test", registrable="freehost.test",
+                             hosting=hosting)
+    assert [r.email for r in kept] == ["abuse@freehost.test"]
+    assert [c.recipient.email for c in cut] == ["admin@evil.freehost.test"]
+
+
+def test_recipients_that_are_the_firm_or_the_phisher_are_cut_on_the_lab(make_ctx, world):
+    # A lookalike on the firm's own network (its IP RDAP abuse contact is the firm), whose registrar's
+    # abuse address is at the lookalike itself, and a misconfigured always-inform party at a group domain.
+    ctx = make_ctx(takedown={"always_inform": [JPCERT, {"name": "group SOC", "email": "soc@hoshizora-hd.co.jp"}]})
+    name = "hoshizora-verify.xyz"
+    world.apply("register_lookalike", name=name, address="192.0.2.99", site="clone-exact")
+    world.rdap.set_domain(name, registrar="Shady Registrar", abuse_email=f"abuse@{name}", statuses=[])
+    cand = add_candidate(ctx, name)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        drafts = takedowns.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst")
+        s.commit()
+        assert [d.recipient for d in drafts] == ["phishing@jpcert.test"]
+        cuts = {e.detail["recipient"]: e.detail["why"] for e in
+                s.exec(select(Event).where(Event.action == "takedown.recipient_cut")).all()}
+    assert set(cuts) == {f"abuse@{name}", "security@hoshizora-sec.co.jp", "soc@hoshizora-hd.co.jp"}

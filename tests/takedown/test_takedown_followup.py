@@ -1,0 +1,155 @@
+"""Who decides and what follows: the auto rule, reminders, escalation, web forms, replies, withdrawal."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from takedown import policy
+from tests.takedown.tdlab import JPCERT, add_candidate, take_snapshot
+from watcher import takedowns
+from watcher.models import (
+    Candidate,
+    CandidateStatus,
+    Channel,
+    Event,
+    Finding,
+    RequestStatus,
+    TakedownRequest,
+)
+
+
+def _auto_ctx(make_ctx, **sections):
+    ctx = make_ctx(**sections)
+    ctx.brands = [b.model_copy(update={"auto_takedown": b.slug == "hoshizora"}) for b in ctx.brands]
+    return ctx
+
+
+def test_auto_rule_confirms_and_sends_when_evidence_is_overwhelming(make_ctx, world):
+    ctx = _auto_ctx(make_ctx)
+    cand = add_candidate(ctx)
+    take_snapshot(ctx, world, cand)
+    out = takedowns.run(ctx)
+    assert out["auto_confirmed"] == 1 and out["sent"] == 3
+    with Session(ctx.engine) as s:
+        c = s.get(Candidate, cand.id)
+        assert c.status == CandidateStatus.REPORTED
+        reqs = s.exec(select(TakedownRequest)).all()
+        assert all(r.auto and r.created_by == "auto-rule" for r in reqs)
+        events = s.exec(select(Event).where(Event.actor == "auto-rule")).all()
+        actions = {e.action for e in events}
+        assert {"candidate.status", "takedown.drafted", "takedown.approved"} <= actions
+        reason = next(e.detail["reason"] for e in events if e.action == "candidate.status")
+        assert "password form: yes" in reason and "lookalike name: yes" in reason
+    texts = [m.text() for m in world.smtp.messages()]
+    assert all("automatic rule" in t or "自動判定ルール" in t for t in texts)
+
+
+def test_auto_rule_leaves_a_partial_match_to_a_person(make_ctx, world):
+    ctx = _auto_ctx(make_ctx)
+    cand = add_candidate(ctx)
+    take_snapshot(ctx, world, cand, password=False,
+                  reasons=[{"kind": "visual_clone", "detail": "looks like the login page"}])
+    assert takedowns.run(ctx)["auto_confirmed"] == 0
+    assert world.smtp.messages() == []
+    # Off by default: the same overwhelming evidence under a brand without the rule waits for a person.
+    ctx2 = make_ctx()
+    assert takedowns.run(ctx2)["auto_confirmed"] == 0
+
+
+def test_auto_rule_table():
+    ok, why = policy.auto_rule(verdict="phishing", snapshot_reasons=[{"kind": "logo_match"}],
+                               capture={"forms": [{"fields": [{"type": "password"}]}]},
+                               candidate_reasons=[{"kind": "flattened"}])
+    assert ok, why
+    ok, _ = policy.auto_rule(verdict="phishing", snapshot_reasons=[{"kind": "logo_match"}],
+                             capture={"forms": [{"fields": [{"type": "password"}]}]},
+                             candidate_reasons=[{"kind": "report"}])
+    assert not ok  # an unrelated name: a person decides
+
+
+def _sent(ctx, world, **kw):
+    cand = add_candidate(ctx)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        takedowns.confirm(ctx, s, c, actor="analyst")
+        takedowns.approve_all(ctx, s, c, actor="approver")
+        s.commit()
+    takedowns.run(ctx)
+    return cand
+
+
+def test_reminder_then_escalation_then_a_finding(make_ctx, world, clock):
+    ctx = make_ctx(takedown={"always_inform": [JPCERT], "remind_after_hours": 48, "escalate_after_hours": 96,
+                             "escalate_to": [{"name": "Lab Registry", "email": "abuse@registry.test",
+                                              "language": "en"}]})
+    cand = _sent(ctx, world)
+    first = {m.message["Message-ID"]: m for m in world.smtp.messages()}
+    assert len(first) == 3
+    clock.advance(hours=47)
+    assert takedowns.run(ctx)["reminded"] == 0
+    clock.advance(hours=1)
+    out = takedowns.run(ctx)
+    assert out["reminded"] == 3 and out["escalated"] == 0
+    reminders = world.smtp.messages()[3:]
+    assert all(m.message["In-Reply-To"] in first for m in reminders)
+    ja = next(m for m in reminders if m.rcpt_tos == ["phishing@jpcert.test"])
+    assert ja.subject.startswith("【再送】") and "引き続き稼働" in ja.text()
+    assert takedowns.run(ctx)["reminded"] == 0  # one reminder each
+    clock.advance(hours=48)
+    out = takedowns.run(ctx)
+    assert out["escalated"] == 1 and out["sent"] == 1
+    assert world.smtp.messages()[-1].rcpt_tos == ["abuse@registry.test"]
+    with Session(ctx.engine) as s:
+        lvl = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@registry.test")).one()
+        assert lvl.escalation_level == 1 and lvl.created_by == "takedown-policy"
+    clock.advance(hours=96)
+    out = takedowns.run(ctx)
+    assert out["escalation_exhausted"] == 1
+    assert takedowns.run(ctx)["escalation_exhausted"] == 0  # one finding, not one per run
+    with Session(ctx.engine) as s:
+        f = s.exec(select(Finding).where(Finding.kind == "takedown_stalled")).one()
+        assert f.subject == cand.domain
+
+
+def test_webform_recipient_is_drafted_with_fields_and_tracked(make_ctx, world):
+    form = {"name": "フィッシング対策協議会", "form_url": "https://antiphishing.test/report", "language": "ja"}
+    ctx = make_ctx(takedown={"always_inform": [form]})
+    cand = add_candidate(ctx)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        drafts = takedowns.confirm(ctx, s, c, actor="analyst")
+        web = next(d for d in drafts if d.channel == Channel.WEBFORM)
+        fields = takedowns.webform_fields(web)
+        assert fields["form"] == "https://antiphishing.test/report"
+        assert "https://hoshizora-sec-login.top/login" in fields["url"]
+        assert "フィッシングサイト" in fields["description"] and "screenshot.png" in fields["evidence_sha256"]
+        takedowns.approve_all(ctx, s, c, actor="approver")
+        s.commit()
+    out = takedowns.send_due(ctx)
+    assert out["sent"] == 2  # the emails; the form waits for a person
+    assert all(m.rcpt_tos != ["https://antiphishing.test/report"] for m in world.smtp.messages())
+    with Session(ctx.engine) as s:
+        req = s.get(TakedownRequest, web.id)
+        assert req.status == RequestStatus.QUEUED
+        takedowns.mark_submitted(ctx, s, req, actor="analyst")
+        takedowns.attach_reply(s, req, "受け付けました。", actor="analyst", now=ctx.now())
+        s.commit()
+        assert req.status == RequestStatus.ANSWERED and req.replies[0]["text"] == "受け付けました。"
+
+
+def test_withdraw_needs_a_reason_and_closes(ctx, world):
+    cand = add_candidate(ctx)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        drafts = takedowns.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst")
+        try:
+            takedowns.withdraw(s, drafts[0], actor="analyst", reason=" ")
+        except takedowns.TakedownError:
+            pass
+        else:
+            raise AssertionError("a withdrawal without a reason was accepted")
+        takedowns.withdraw(s, drafts[0], actor="analyst", reason="our own test page", now=ctx.now())
+        s.commit()
+        assert drafts[0].status == RequestStatus.CLOSED
