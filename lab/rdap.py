@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import idna
+
 from lab.net import LOOPBACK, HTTPService, Request, Response, json_response
 from lab.registrars import registrar
 
@@ -179,7 +181,7 @@ class LabRDAP(HTTPService):
 
     def _domain_json(self, rec: DomainRecord) -> dict[str, Any]:
         reg = registrar(rec.registrar, rec.abuse_email)
-        ascii_name = rec.name.encode("idna").decode() if not rec.name.isascii() else rec.name
+        ascii_name = idna.encode(rec.name).decode() if not rec.name.isascii() else rec.name
         out: dict[str, Any] = {
             "objectClassName": "domain",
             "rdapConformance": CONFORMANCE,
@@ -206,8 +208,11 @@ class LabRDAP(HTTPService):
                        "href": f"{self.url}domain/{ascii_name}", "type": RDAP_TYPE}],
             "notices": [{"title": "Terms of Use", "description": ["Lab data; fictional."]}],
         }
-        if not rec.name.isascii() or ascii_name.startswith("xn--") or ".xn--" in ascii_name:
-            out["unicodeName"] = ascii_name.encode().decode("idna")
+        if ascii_name.startswith("xn--") or ".xn--" in ascii_name:
+            try:
+                out["unicodeName"] = idna.decode(ascii_name)
+            except idna.IDNAError:  # not valid IDNA 2008: leave the U-label out rather than invent one
+                pass
         if rec.registrant:
             out["entities"].append({"objectClassName": "entity", "roles": ["registrant"],
                                     "vcardArray": _vcard(rec.registrant)})
@@ -260,13 +265,13 @@ class LabRDAP(HTTPService):
         if len(parts) >= 2 and parts[0] == "domain":
             name = parts[1].lower().rstrip(".")
             try:
-                name = name.encode("idna").decode() if not name.isascii() else name
-            except UnicodeError:
+                name = idna.encode(name).decode() if not name.isascii() else name
+            except (UnicodeError, idna.IDNAError):
                 return self._error(400, "bad domain name")
             injected = self._injected(name)
             if injected:
                 return injected
-            rec = self.state.domains.get(name) or self.state.domains.get(name.encode().decode("idna"))
+            rec = self.state.domains.get(name)
             if rec is None or name.rsplit(".", 1)[-1] in self.whois_only_tlds:
                 return self._error(404, "not found")
             return json_response(self._domain_json(rec), content_type=RDAP_TYPE)

@@ -57,6 +57,8 @@ def test_scenario_state(lab_world: Callable[..., World]) -> None:
     with pytest.raises(dns.resolver.NXDOMAIN):
         r.resolve("old.hoshizora-sec.co.jp", "A")  # dangling
     assert "p=none" in r.resolve("_dmarc.hoshizora-sec.co.jp", "TXT")[0].to_text()
+    with pytest.raises(dns.resolver.NoNameservers):  # SERVFAIL, as the scenario says
+        r.resolve("lame.hoshizora-sec.com", "A")
     rdap = httpx.get(world.rdap.url + "domain/hoshizora-sec.com").json()
     assert "client transfer prohibited" not in rdap["status"]
     with _web(world) as web:
@@ -148,6 +150,8 @@ def test_demo_scenario_applies_cleanly(lab_world: Callable[..., World]) -> None:
     from lab.whois import query
 
     assert "Domain Hunter LLC" in query("hoshizora-fx.jp", world.whois.port)
+    idn = httpx.get(world.rdap.url + "domain/xn--hoshizora-se-khk.com").json()
+    assert idn["unicodeName"] == "hoshizora-se\u0441.com"  # Cyrillic es
     with _web(world) as web:
         assert web.get("http://k3v9q.xyz/hoshizora/login.php").status_code == 200
         assert "000512345" in web.get("https://www.hoshizora-sec.co.jp/security/sms.html").text
