@@ -52,11 +52,14 @@ def parse(data: dict[str, Any], *, prefer: str = "static") -> list[LogInfo]:
     found: dict[str, LogInfo] = {}
     for op in data.get("operators", []):
         for kind, api in (("logs", "rfc6962"), ("tiled_logs", "static")):
-            for e in op.get(kind) or []:
+            entries = op.get(kind) if isinstance(op, dict) else None
+            for e in entries if isinstance(entries, list) else []:
                 try:
-                    key = base64.b64decode(e["key"])
+                    key = base64.b64decode(e["key"], validate=True)
                     url = e["url"] if api == "rfc6962" else e["monitoring_url"]
                 except (KeyError, TypeError, ValueError):
+                    continue
+                if not key or not isinstance(url, str) or not url.startswith(("http://", "https://")):
                     continue
                 log_id = e.get("log_id") or base64.b64encode(hashlib.sha256(key).digest()).decode()
                 state, final = _state(e)
