@@ -1,0 +1,5 @@
+import sys
+
+from crawlers.run import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""Decoding images safely and hashing them (perceptual hashes, fuzzy HTML hashes).
+
+Pillow's decompression-bomb check is on and tightened: a hostile favicon or screenshot-sized PNG
+that claims billions of pixels is refused before it is decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from typing import Any
+
+import imagehash
+import ppdeep
+import tlsh
+from PIL import Image
+
+# 40 Mpx is far above any capped screenshot (1280 x 6000 = 7.7 Mpx); Pillow raises above twice this.
+Image.MAX_IMAGE_PIXELS = 40_000_000
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+MAX_FAVICON_BYTES = 512 * 1024
+# ppdeep is pure Python (about 1 s per MB); phishing kits are small, so the head of a page is enough.
+MAX_FUZZY_BYTES = 256 * 1024
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Decode image bytes; raises ValueError for anything that is not a sane image."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError) as e:
+        raise ValueError(f"not a usable image: {type(e).__name__}: {e}"[:200]) from None
+    return img.convert("RGB")
+
+
+def image_hashes(img: Image.Image) -> dict[str, str]:
+    """pHash, dHash, wHash, colour hash (hex strings: imagehash.hex_to_hash reads them back)."""
+    return {
+        "phash": str(imagehash.phash(img)),
+        "dhash": str(imagehash.dhash(img)),
+        "whash": str(imagehash.whash(img)),
+        "colorhash": str(imagehash.colorhash(img, binbits=3)),
+    }
+
+
+def html_hashes(html: str) -> dict[str, str]:
+    """Fuzzy hashes of the HTML: ssdeep-compatible (ppdeep) and TLSH (empty when too short)."""
+    data = html.encode("utf-8", "replace")[:MAX_FUZZY_BYTES]
+    out: dict[str, str] = {"ssdeep": ppdeep.hash(data) if data else ""}
+    try:
+        t = tlsh.hash(data)
+        out["tlsh"] = "" if t in ("", "TNULL") else t
+    except ValueError:
+        out["tlsh"] = ""
+    return out
+
+
+def favicon_facts(data: bytes) -> dict[str, Any]:
+    """sha256 of the bytes and a dHash of the decoded icon (the same icon re-encoded still matches)."""
+    facts: dict[str, Any] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    try:
+        img = open_image(data)
+        facts["dhash"] = str(imagehash.dhash(img.resize((64, 64))))
+    except ValueError as e:
+        facts["error"] = str(e)
+    return facts

@@ -1,0 +1,230 @@
+"""The crawler process: ``python -m crawlers --job JOB.json --targets IN.jsonl --records OUT.jsonl``.
+
+Every target gets exactly one record line, written as soon as it is known (so a crash mid-batch
+loses nothing already captured). Evidence files land in the job's ``out_dir`` named by sha256.
+The browser runs under Scrapy + scrapy-playwright; a target the browser could not capture is
+fetched again over plain HTTP (no screenshot), and the record says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crawlers import fallback, imaging
+from crawlers.extract import host_of
+from crawlers.job import FLAGS, Job, Target
+from crawlers.netguard import target_refusal
+
+log = logging.getLogger("crawlers.run")
+
+MOBILE_VIEWPORT = {"width": 390, "height": 844}
+
+
+def error_kind(reason: str) -> str:
+    r = reason.lower()
+    if reason.startswith("refused") or "guard" in r:
+        return "guard"
+    if any(s in r for s in ("connection_refused", "connecterror", "connection refused", "tunnel_connection_failed",
+                            "connection_reset", "connection_closed", "empty_response")):
+        return "connect"
+    if "name_not_resolved" in r or "name or service" in r:
+        return "dns"
+    if "timeout" in r or "timed out" in r:
+        return "timeout"
+    if "cert" in r or "ssl" in r:
+        return "tls"
+    return "other"
+
+
+class RecordWriter:
+    """Stores files by sha256 and appends one JSON line per target."""
+
+    def __init__(self, job: Job, records: Path) -> None:
+        self.job = job
+        self.out = Path(job.out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.fh = records.open("a", encoding="utf-8")
+        self.done: set[str] = set()
+        self.browser_failures: dict[str, str] = {}
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.out / digest
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        return digest
+
+    def write(self, target: Target, record: dict[str, Any]) -> None:
+        if target.id in self.done:
+            return
+        self.done.add(target.id)
+        base = {"id": target.id, "url": target.url, "profile": target.profile}
+        self.fh.write(json.dumps({**base, **record}, ensure_ascii=False) + "\n")
+        self.fh.flush()
+
+    def error(self, target: Target, reason: str, **extra: Any) -> None:
+        self.write(target, {"ok": False, "error": reason, "error_kind": error_kind(reason), **extra})
+
+    def browser_failed(self, target: Target, reason: str) -> None:
+        log.warning("%s: %s", target.url, reason)
+        self.browser_failures[target.id] = reason
+
+    def page(self, target: Target, facts: dict[str, Any], *, browser: bool = True, fallback_reason: str = "") -> None:
+        files: dict[str, str] = {}
+        hashes: dict[str, Any] = {}
+        for key, name in (("screenshot_png", "screenshot"), ("fullpage_png", "fullpage")):
+            data = facts.pop(key, None)
+            if data:
+                files[name] = self.put(data)
+                if name == "screenshot":
+                    try:
+                        hashes.update(imaging.image_hashes(imaging.open_image(data)))
+                    except ValueError as e:
+                        hashes["image_error"] = str(e)
+        html = facts.pop("html", "") or ""
+        if html:
+            files["html"] = self.put(html.encode("utf-8"))
+            hashes.update(imaging.html_hashes(html))
+        favicon: dict[str, Any] = {"url": facts.pop("favicon_url", "")}
+        icon = facts.pop("favicon_bytes", None)
+        if icon:
+            favicon.update(imaging.favicon_facts(icon))
+            if "error" not in favicon:
+                files["favicon"] = self.put(icon)
+        text = facts.get("text", "")
+        self.write(target, {
+            "ok": True, "error": "", **facts, "text": text, "favicon": favicon, "files": files, "hashes": hashes,
+            "browser_used": browser, "fallback_reason": fallback_reason,
+            "final_host": host_of(facts.get("final_url", "")),
+        })
+
+
+def scrapy_settings(job: Job) -> dict[str, Any]:
+    root = os.geteuid() == 0
+    sandbox = job.sandbox == "on" or (job.sandbox == "auto" and not root)
+    if not sandbox:
+        log.warning("Chromium sandbox is OFF (%s): run the crawler as an unprivileged user to turn it on",
+                    "running as root" if root else "crawl.sandbox = off")
+    launch: dict[str, Any] = {"executable_path": job.executable, "headless": True, "args": list(FLAGS),
+                              "chromium_sandbox": sandbox, "timeout": 20000}
+    if job.proxy:
+        launch["proxy"] = {"server": job.proxy}
+    vw, vh = job.viewport
+    common = {"ignore_https_errors": job.ignore_https_errors, "locale": "ja-JP", "timezone_id": "Asia/Tokyo",
+              "service_workers": "block", "accept_downloads": False, "java_script_enabled": True}
+    contexts = {
+        "desktop": {**common, "viewport": {"width": vw, "height": vh},
+                    "user_agent": job.user_agents.get("desktop") or None},
+        "mobile": {**common, "viewport": MOBILE_VIEWPORT, "is_mobile": True, "has_touch": True,
+                   "user_agent": job.user_agents.get("mobile") or None},
+    }
+    for c in contexts.values():
+        if c.get("user_agent") is None:
+            c.pop("user_agent")
+    return {
+        "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                              "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
+        "PLAYWRIGHT_CONTEXTS": contexts,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(job.page_timeout * 1000),
+        "PLAYWRIGHT_ABORT_REQUEST": "crawlers.spiders.capture.should_abort",
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": job.concurrency,
+        "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        "CONCURRENT_REQUESTS": job.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": job.concurrency,
+        # Scrapy's defaults (1 GiB, 20 redirects, 180 s) are far too generous for hostile sites.
+        "DOWNLOAD_MAXSIZE": job.max_bytes,
+        "DOWNLOAD_WARNSIZE": job.max_bytes // 2,
+        "REDIRECT_MAX_TIMES": job.max_redirects,
+        "DOWNLOAD_TIMEOUT": int(job.page_timeout + 5),
+        "RETRY_ENABLED": False,
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": False,
+        "HTTPERROR_ALLOW_ALL": True,  # a 404/410 page is evidence too (the site is gone)
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19 runs a code-executing server otherwise
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "USER_AGENT": job.user_agents.get("desktop") or "Mozilla/5.0",
+    }
+
+
+def _crawl(job: Job, targets: list[Target], writer: RecordWriter) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.spiders import capture
+
+    capture.GUARD.update(lab_mode=job.lab_mode, max_redirects=job.max_redirects)
+    process = CrawlerProcess(settings=scrapy_settings(job), install_root_handler=True)
+    process.crawl(capture.CaptureSpider, job=job, targets=targets, writer=writer)
+    process.start()
+
+
+def _fallback(job: Job, target: Target, writer: RecordWriter, reason: str) -> None:
+    ua = job.user_agents.get(target.profile, "")
+    try:
+        facts = fallback.fetch(job, target.url, ua)
+    except (httpx.HTTPError, OSError, ValueError) as e:
+        writer.error(target, f"{reason}; plain HTTP failed too: {type(e).__name__}: {e}"[:600],
+                     browser_used=False, fallback_reason=reason)
+        return
+    icon_url = facts.get("favicon_url", "")
+    if icon_url.startswith("http"):
+        facts["favicon_bytes"] = fallback.fetch_bytes(job, icon_url, ua, imaging.MAX_FAVICON_BYTES)
+    writer.page(target, facts, browser=False, fallback_reason=reason)
+
+
+def run(job: Job, targets: list[Target], records: Path) -> dict[str, int]:
+    t0 = time.monotonic()
+    writer = RecordWriter(job, records)
+    allowed: list[Target] = []
+    for t in targets:
+        why = target_refusal(t.url, t.addresses, lab_mode=job.lab_mode)
+        if why:
+            writer.error(t, why, browser_used=False)
+        else:
+            allowed.append(t)
+    browser_ok = job.use_browser and Path(job.executable).exists()
+    if allowed and browser_ok:
+        try:
+            _crawl(job, allowed, writer)
+        except Exception as e:  # the browser layer failing must not lose the batch
+            log.exception("the browser crawl failed")
+            for t in allowed:
+                writer.browser_failures.setdefault(t.id, f"browser crawl failed: {type(e).__name__}: {e}"[:300])
+    for t in allowed:
+        if t.id in writer.done:
+            continue
+        reason = writer.browser_failures.get(t.id) or (
+            "browser disabled" if not job.use_browser else
+            f"browser not found at {job.executable}" if not browser_ok else "the browser returned nothing")
+        _fallback(job, t, writer, reason)
+    writer.fh.close()
+    return {"targets": len(targets), "records": len(writer.done), "seconds": round(time.monotonic() - t0, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m crawlers", description=__doc__)
+    p.add_argument("--job", required=True)
+    p.add_argument("--targets", required=True, help="JSON lines: {id, url, addresses, profile}")
+    p.add_argument("--records", required=True, help="JSON lines out, one per target")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    job = Job.load(a.job)
+    targets = [Target.parse(line) for line in Path(a.targets).read_text(encoding="utf-8").splitlines() if line.strip()]
+    summary = run(job, targets, Path(a.records))
+    print(json.dumps(summary), file=sys.stderr)
+    return 0

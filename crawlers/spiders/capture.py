@@ -1,0 +1,224 @@
+"""The capture spider: one Playwright page per target, everything a reviewer needs kept as evidence.
+
+Each target yields exactly one record through ``writer``: a page (browser, or the plain-HTTP
+fallback run by ``crawlers.run`` when the browser failed), or an error. Navigation waits only for the
+first bytes (``commit``); the page then gets a bounded time to settle and is stopped, so slow,
+huge and endless pages end within the per-page budget instead of stalling the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Protocol
+
+import scrapy
+from scrapy.http import Response
+
+from crawlers import fallback
+from crawlers.extract import finish_forms, host_of
+from crawlers.imaging import MAX_FAVICON_BYTES
+from crawlers.job import Job, Target
+from crawlers.netguard import host_refusal_async, urlscheme
+
+log = logging.getLogger("crawlers.capture")
+
+# Set by crawlers.run before the crawl; the abort predicate is loaded by path, so it reads this.
+GUARD: dict[str, Any] = {"lab_mode": False, "max_redirects": 8}
+_CLOSING: set[asyncio.Future[None]] = set()  # pages closed from errbacks (kept referenced until done)
+
+EXTRACT_JS = """(opts) => {
+  const skip = ['hidden', 'submit', 'button', 'image', 'reset'];
+  const field = (i) => ({type: (i.type || 'text').toLowerCase(), name: i.name || '', id: i.id || '',
+    label: [((i.labels && i.labels[0]) ? i.labels[0].innerText : ''), i.placeholder || '',
+            i.getAttribute('aria-label') || ''].join(' ').trim().slice(0, 80)});
+  const forms = [...document.forms].slice(0, 50).map(f => ({
+    action: f.getAttribute('action') || '', method: f.getAttribute('method') || 'get',
+    fields: [...f.querySelectorAll('input,select,textarea')]
+      .filter(i => !skip.includes((i.type || '').toLowerCase())).slice(0, 30).map(field)}));
+  const loose = [...document.querySelectorAll('input[type=password]')].filter(i => !i.form);
+  if (loose.length) forms.push({action: '', method: 'script', fields: loose.slice(0, 10).map(field)});
+  const body = document.body;
+  const text = body ? (body.innerText || '').slice(0, opts.maxText) : '';
+  const links = [...new Set([...document.links].slice(0, opts.maxLinks * 2).map(a => a.href)
+    .filter(h => h.startsWith('http')))].slice(0, opts.maxLinks);
+  const resources = performance.getEntriesByType('resource').slice(0, 500).map(e => e.name);
+  const images = [...document.images].slice(0, 50).map(img => {
+    const r = img.getBoundingClientRect();
+    return {src: img.currentSrc || img.src || '', alt: img.alt || '', x: Math.round(r.x + scrollX),
+            y: Math.round(r.y + scrollY), w: Math.round(r.width), h: Math.round(r.height)};
+  });
+  const icon = document.querySelector('link[rel~="icon"]');
+  const de = document.documentElement;
+  return {title: document.title || '', forms, text, links, resources, images,
+          favicon_url: icon ? icon.href : new URL('/favicon.ico', location.href).href,
+          height: Math.max(de ? de.scrollHeight : 0, body ? body.scrollHeight : 0)};
+}"""
+
+
+class Writer(Protocol):
+    def put(self, data: bytes) -> str: ...
+    def page(self, target: Target, facts: dict[str, Any]) -> None: ...
+    def browser_failed(self, target: Target, reason: str) -> None: ...
+
+
+async def should_abort(request: Any) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: the guard for every request the page makes, plus the redirect cap."""
+    url = request.url
+    scheme = urlscheme(url)
+    if scheme in ("data", "blob", "about"):
+        return False
+    if scheme not in ("http", "https"):
+        return True
+    hops, prev = 0, request.redirected_from
+    while prev is not None:
+        hops += 1
+        prev = prev.redirected_from
+    if hops > GUARD["max_redirects"]:
+        log.info("aborted %s: more than %d redirects", url[:200], GUARD["max_redirects"])
+        return True
+    if request.resource_type in ("media", "websocket", "eventsource"):
+        return True  # nothing a reviewer needs, and an endless stream
+    why = await host_refusal_async(host_of(url), GUARD["lab_mode"])
+    if why:
+        log.warning("aborted sub-request %s: %s", url[:200], why)
+        return True
+    return False
+
+
+async def init_page(page: Any, request: scrapy.Request) -> None:
+    """playwright_page_init_callback: bounded default timeouts on every page operation."""
+    page.set_default_timeout(request.meta["budget_ms"])
+
+
+class CaptureSpider(scrapy.Spider):
+    name = "capture"
+
+    def __init__(self, job: Job, targets: list[Target], writer: Writer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.targets = targets
+        self.writer = writer
+
+    async def start(self) -> Any:  # Scrapy 2.13+: start_requests() is ignored
+        ms = int(self.job.page_timeout * 1000)
+        for t in self.targets:
+            yield scrapy.Request(
+                t.url, callback=self.parse_page, errback=self.on_error, dont_filter=True,
+                meta={
+                    "target": t, "started": time.monotonic(), "budget_ms": ms,
+                    "playwright": True, "playwright_include_page": True, "playwright_context": t.profile,
+                    "playwright_page_goto_kwargs": {"wait_until": "commit", "timeout": ms},
+                    "playwright_page_init_callback": "crawlers.spiders.capture.init_page",
+                    "download_timeout": self.job.page_timeout + 5,
+                },
+            )
+
+    async def parse_page(self, response: Response) -> None:
+        target: Target = response.meta["target"]
+        page = response.meta["playwright_page"]
+        remaining = self.job.page_timeout - (time.monotonic() - response.meta["started"])
+        try:
+            facts = await asyncio.wait_for(self._capture(page, response), timeout=max(remaining, 3.0))
+        except Exception as e:  # any failure of one page becomes that page's record
+            reason = f"{type(e).__name__}: {e}".strip()[:300] or type(e).__name__
+            self.writer.browser_failed(target, f"browser capture failed: {reason}")
+        else:
+            self.writer.page(target, facts)
+        finally:
+            try:
+                await asyncio.wait_for(page.close(), timeout=5)
+            except Exception:  # a dead page or browser: the handler restarts it
+                pass
+
+    async def _capture(self, page: Any, response: Response) -> dict[str, Any]:
+        job = self.job
+        t0 = time.monotonic()
+        settle_ms = int(job.settle * 1000)
+        # Let the page load and settle for a bounded time; endless pages never fire "load".
+        for state, wait in (("load", max(settle_ms * 2, 2000)), ("networkidle", settle_ms)):
+            try:
+                await page.wait_for_load_state(state, timeout=wait)
+            except Exception:  # a timeout here is normal for hostile pages
+                break
+        log.debug("settled %.2fs", time.monotonic() - t0)
+        await page.evaluate("() => window.stop()")
+        log.debug("stopped %.2fs", time.monotonic() - t0)
+        facts: dict[str, Any] = await page.evaluate(EXTRACT_JS, {"maxText": job.max_text, "maxLinks": job.max_links})
+        log.debug("extracted %.2fs", time.monotonic() - t0)
+        html = await page.content()
+        log.debug("content %.2fs", time.monotonic() - t0)
+        raw_html = html.encode("utf-8", "replace")
+        truncated = len(raw_html) > job.max_bytes
+        html = raw_html[: job.max_bytes].decode("utf-8", "ignore")
+        vw, vh = page.viewport_size["width"], page.viewport_size["height"]
+        shot = await page.screenshot(type="png", animations="disabled")
+        height = min(int(facts.pop("height", vh) or vh), job.max_page_height)
+        full = shot
+        if height > vh:
+            full = await page.screenshot(type="png", full_page=True, animations="disabled",
+                                         clip={"x": 0, "y": 0, "width": vw, "height": height})
+        log.debug("screenshots %.2fs", time.monotonic() - t0)
+        favicon_url = facts.pop("favicon_url", "")
+        ua = job.user_agents.get(response.meta["target"].profile, "")
+        favicon = None
+        if favicon_url.startswith("http"):
+            favicon = await asyncio.to_thread(fallback.fetch_bytes, job, favicon_url, ua, MAX_FAVICON_BYTES)
+        final_url = page.url
+        redirects = [{"url": u, "status": s} for u, s in zip(response.meta.get("redirect_urls", []),
+                                                             response.meta.get("redirect_reasons", []),
+                                                             strict=False)]
+        resources = facts.pop("resources", [])
+        return {
+            **facts,
+            "final_url": final_url,
+            "status": response.status,
+            "redirects": redirects,
+            "headers": {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")[:500]
+                        for k, v in list(response.headers.items())[:60]},
+            "tls": _tls(response.meta.get("playwright_security_details")),
+            "forms": finish_forms(facts.get("forms", []), final_url),
+            "resource_hosts": sorted({h for h in map(host_of, resources) if h} - {""}),
+            "html": html,
+            "truncated": truncated,
+            "screenshot_png": shot,
+            "fullpage_png": full,
+            "favicon_url": favicon_url,
+            "favicon_bytes": favicon,
+            "browser_seconds": round(time.monotonic() - t0, 3),
+        }
+
+    def on_error(self, failure: Any) -> None:
+        request = failure.request
+        target: Target = request.meta["target"]
+        page = request.meta.get("playwright_page")
+        if page is not None:
+            _CLOSING.add(task := asyncio.ensure_future(_close_quietly(page)))
+            task.add_done_callback(_CLOSING.discard)
+        err = failure.value
+        self.writer.browser_failed(target, f"browser failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
+                                   if str(err) else f"browser failed: {type(err).__name__}")
+
+
+async def _close_quietly(page: Any) -> None:
+    try:
+        await asyncio.wait_for(page.close(), timeout=5)
+    except Exception:
+        pass
+
+
+def _tls(details: dict[str, Any] | None) -> dict[str, Any]:
+    if not details:
+        return {}
+    import datetime as dt
+
+    def ts(v: Any) -> str:
+        try:
+            return dt.datetime.fromtimestamp(float(v), dt.UTC).isoformat()
+        except (TypeError, ValueError, OverflowError):
+            return ""
+
+    return {"issuer": details.get("issuer", ""), "names": [details.get("subjectName", "")],
+            "not_before": ts(details.get("validFrom")), "not_after": ts(details.get("validTo")),
+            "protocol": details.get("protocol", "")}
