@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import threading
@@ -44,6 +45,12 @@ def _name(name: x509.Name) -> dict[str, Any]:
 
 def _colon_hex(data: bytes) -> str:
     return ":".join(f"{b:02X}" for b in data)
+
+
+@functools.lru_cache(maxsize=32)
+def _issuer_dict(der: bytes, with_der: bool) -> str:
+    """Issuers repeat in every frame: parse each once (returned as JSON so callers get a fresh copy)."""
+    return json.dumps(cert_dict(der, with_der))
 
 
 def cert_dict(der: bytes, with_der: bool) -> dict[str, Any]:
@@ -115,7 +122,7 @@ class LabCertstream:
             "data": {
                 "update_type": "PrecertLogEntry" if e.precert else "X509LogEntry",
                 "leaf_cert": cert_dict(e.cert_der, full),
-                "chain": [cert_dict(e.issuer_der, full)],
+                "chain": [json.loads(_issuer_dict(e.issuer_der, full))],
                 "cert_index": e.index,
                 "cert_link": f"{self.log.rfc6962_url}ct/v1/get-entries?start={e.index}&end={e.index}",
                 "seen": time.time(),

@@ -254,9 +254,8 @@ class LabCTLog(HTTPService):
             "operators": [{
                 "name": "Lab CT Operator",
                 "email": ["ct-operator@lab.test"],
-                "logs": [{**common, "url": self.rfc6962_url, "log_type": "test"}],
-                "tiled_logs": [{**common, "submission_url": self.rfc6962_url, "monitoring_url": self.static_url,
-                                "log_type": "test"}],
+                "logs": [{**common, "url": self.rfc6962_url}],
+                "tiled_logs": [{**common, "submission_url": self.rfc6962_url, "monitoring_url": self.static_url}],
             }],
         }
 
