@@ -13,6 +13,7 @@ whole domain flattened into one label (``hoshizora-sec-co-jp.com``), ``.co.jp`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -144,6 +145,18 @@ FUZZERS: tuple[tuple[str, Fuzzer], ...] = (
 )
 
 
+# Plain lowercase LDH names need no IDNA work: the fast path for the thousands of ASCII permutations.
+_LDH_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_LDH = re.compile(rf"^{_LDH_LABEL}(?:\.{_LDH_LABEL})+$")
+
+
+def _normal(raw: str) -> str:
+    s = raw.lower().rstrip(".")
+    if _LDH.match(s) and "xn--" not in s and len(s) <= 253 and not s.rsplit(".", 1)[-1].isdigit():
+        return s
+    return normalize_host(raw, allow_wildcard=False, allow_ip=False).ascii
+
+
 def permutations(domain: str, fuzzers: Iterable[tuple[str, Fuzzer]] = FUZZERS) -> list[Permutation]:
     """Every distinct lookalike of ``domain`` (normalised), first fuzzer wins."""
     base = normalize_host(domain).ascii
@@ -151,7 +164,7 @@ def permutations(domain: str, fuzzers: Iterable[tuple[str, Fuzzer]] = FUZZERS) -
     for _group, fn in fuzzers:
         for fuzzer, raw in fn(base):
             try:
-                name = normalize_host(raw, allow_wildcard=False, allow_ip=False).ascii
+                name = _normal(raw)
             except InvalidName:
                 continue
             if name != base and name not in seen:

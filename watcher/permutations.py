@@ -1,5 +1,225 @@
-"""Not built yet: see the open issue that owns this module."""
+"""The permutation scan: lookalikes of every official domain → DNS → ``discover``.
+
+Every day: generate the permutations of each brand's official domains (``watcher.fuzzers``), resolve
+them all with the asynchronous resolver (A, AAAA, CNAME, MX, NS), drop the answers of wildcard zones
+(a wildcard TLD would otherwise make every permutation under it look registered), and send the names
+that exist through ``discover`` with the fuzzer as the reason. ``PermutationState`` remembers
+whether each name existed at the last scan, so a name that appears between two scans is recorded
+as newly registered (an Event and a reason with the date of the last scan that did not see it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session, select
+
+from watcher.context import Context
+from watcher.discover import OwnedIndex, Reason, Sighting, discover
+from watcher.events import record
+from watcher.fuzzers import Permutation, permutations
+from watcher.models import Brand, PermutationState, Source
+from watcher.names import _icann, normalize_host
+from watcher.resolver import DnsProfile, Resolver
+
+# Points for the discovery reason: a registered lookalike of an official domain is a strong signal;
+# a newly registered one more so (most phishing domains are days old when used).
+POINTS_EXISTS = 30
+POINTS_NEW = 20
 
 
-def scan(ctx):
-    raise NotImplementedError("scan: not built yet")
+@dataclass
+class ScanResult:
+    domains: int = 0
+    generated: int = 0
+    resolved: int = 0
+    existing: int = 0
+    wildcard_skipped: int = 0
+    failed: int = 0  # timeouts / servfail / errors: recorded, retried next scan
+    discovered: int = 0
+    new_candidates: int = 0
+    newly_registered: list[str] = field(default_factory=list)
+    wildcard_zones: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _zones(name: str) -> list[str]:
+    """Zones whose wildcard could answer for ``name``: its public suffix and its registrable domain.
+
+    ``name`` is already normalised (A-labels), so the suffix list is asked directly, without the
+    IDNA work of ``normalize_host`` (this runs for every one of thousands of permutations).
+    """
+    ext = _icann()(name)
+    out = [ext.suffix] if ext.suffix else []
+    registrable = f"{ext.domain}.{ext.suffix}" if ext.domain and ext.suffix else ""
+    if registrable and registrable != name:
+        out.append(registrable)
+    return out
+
+
+async def _resolve(resolver: Resolver, names: list[str], progress: Callable[[int, int], None] | None
+                   ) -> tuple[dict[str, DnsProfile], dict[str, list[str] | None]]:
+    zones = sorted({z for n in names for z in _zones(n)})
+    answers = await asyncio.gather(*(resolver.wildcard_answer(z) for z in zones))
+    wild = dict(zip(zones, answers, strict=True))
+    profiles = await resolver.aprofile_many(names, progress=progress)
+    return profiles, wild
+
+
+def is_wildcard_noise(name: str, profile: DnsProfile, wild: dict[str, list[str] | None]) -> str:
+    """The wildcard zone that synthesised this answer, or "" when the name has its own records.
+
+    A name registered under a wildcard TLD with its own addresses is still reported; one whose
+    addresses are exactly the wildcard's is not.
+    """
+    addrs = sorted(profile.records.get("A", []))
+    for zone in _zones(name):
+        answer = wild.get(zone)
+        if answer is not None and (not addrs or set(addrs) <= set(answer)):
+            return zone
+    return ""
+
+
+def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | None = None,
+         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """The ``permutations`` job: scan the official domains of every brand (or the given ones)."""
+    targets: list[tuple[str | None, str]] = []
+    for b in ctx.brands:
+        if brand and b.slug != brand:
+            continue
+        targets += [(b.slug, d) for d in b.official_domains]
+    if domains is not None:
+        wanted = [normalize_host(d).ascii for d in domains]
+        known = dict((d, s) for s, d in targets)
+        targets = [(known.get(d), d) for d in wanted]
+    result = ScanResult(domains=len(targets))
+    perms: dict[str, tuple[str | None, Permutation]] = {}
+    for slug, domain in targets:
+        for p in permutations(domain):
+            perms.setdefault(p.name, (slug, p))
+    result.generated = len(perms)
+    now = ctx.now()
+    with ctx.session() as s:
+        owned = OwnedIndex.from_brands(ctx.brands, s)
+    names = [n for n in perms if not owned.owner_of(n)]  # our own defensive registrations
+    profiles, wild = ctx.resolver.run(_resolve(ctx.resolver, names, progress))
+    result.resolved = len(profiles)
+    result.wildcard_zones = sorted(z for z, a in wild.items() if a is not None)
+
+    with ctx.session() as s:
+        states = {st.name: st for st in s.exec(select(PermutationState))}
+        brand_ids = {b.slug: b.id for b in s.exec(select(Brand))}
+        scanned_before = any(st.last_scanned_at is not None for st in states.values())
+        for name in names:
+            slug, perm = perms[name]
+            prof = profiles[name]
+            st = states.get(name)
+            if st is None:
+                st = PermutationState(name=name, brand_id=brand_ids.get(slug or ""), fuzzer=perm.fuzzer)
+            failed = [t for t, v in prof.statuses.items() if v in ("timeout", "servfail", "error")]
+            noise = is_wildcard_noise(name, prof, wild) if prof.exists else ""
+            if noise:
+                result.wildcard_skipped += 1
+            exists = prof.exists and not noise
+            if failed and not prof.exists:
+                # Unknown is not "gone": keep the last state so a flaky resolver does not make
+                # a registered name look newly registered tomorrow.
+                result.failed += 1
+                st.last_scanned_at = now
+                s.add(st)
+                continue
+            was_seen_missing = st.last_scanned_at is not None and not st.exists
+            last_missing = st.last_scanned_at
+            if exists:
+                result.existing += 1
+                reasons = [Reason("permutation", f"{perm.fuzzer} permutation of {perm.base}", POINTS_EXISTS,
+                                  "permutation")]
+                newly = was_seen_missing and scanned_before
+                if newly and last_missing is not None:
+                    reasons.append(Reason("newly_registered",
+                                          f"newly registered since {last_missing:%Y-%m-%d}", POINTS_NEW,
+                                          "permutation"))
+                out = discover(s, Sighting(name, Source.PERMUTATION, brand=slug, reasons=reasons,
+                                           facts={"fuzzer": perm.fuzzer, "base": perm.base,
+                                                  "dns": prof.as_dict()}, seen_at=now),
+                               owned, now=now, actor="permutations")
+                if out.candidate is not None:
+                    result.discovered += 1
+                    result.new_candidates += int(out.created)
+                if newly:
+                    result.newly_registered.append(name)
+                    record(s, "permutations", "permutation.registered", out.candidate,
+                           {"name": name, "fuzzer": perm.fuzzer, "base": perm.base,
+                            "not_seen_at": last_missing.isoformat() if last_missing else None}, at=now)
+                if not st.exists or st.first_seen_existing_at is None:
+                    st.first_seen_existing_at = now
+            st.exists = exists
+            st.last_scanned_at = now
+            s.add(st)
+        s.commit()
+    return result.as_dict()
+
+
+# ---------------------------------------------------------------- CLI
+
+cli = typer.Typer(help="Typosquat permutations of the official domains / 公式ドメインの類似ドメイン検査",
+                  no_args_is_help=True)
+
+
+@cli.command("scan")
+def scan_cmd(
+    domain: Annotated[list[str] | None, typer.Option("--domain", "-d", help="scan only these domains")] = None,
+    brand: Annotated[str | None, typer.Option(help="scan only this brand's domains")] = None,
+) -> None:
+    """Generate, resolve and record lookalikes now (the daily job) / 類似ドメインを生成して名前解決."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from watcher.cli import context
+
+    ctx = context()
+    with Progress(TextColumn("DNS 名前解決 / resolving"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=False) as bar:
+        task = bar.add_task("resolve", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = scan(ctx, domains=domain or None, brand=brand, progress=progress)
+    con = Console()
+    for k, v in summary.items():
+        con.print(f"[bold]{k}[/]: {v}", highlight=False)
+
+
+@cli.command("list")
+def list_cmd(
+    domain: Annotated[str, typer.Argument(help="an official domain")],
+    fuzzer: Annotated[str | None, typer.Option(help="only names made by this fuzzer")] = None,
+) -> None:
+    """Print the permutations of DOMAIN without resolving them / 生成のみ (名前解決なし)."""
+    for p in permutations(domain):
+        if fuzzer is None or p.fuzzer == fuzzer:
+            typer.echo(f"{p.fuzzer}\t{p.name}")
+
+
+def _when(v: datetime | None) -> str:
+    return v.strftime("%Y-%m-%d") if v else "-"
+
+
+@cli.command("registered")
+def registered_cmd() -> None:
+    """List the permutations that existed at the last scan / 登録済みの類似ドメイン."""
+    from watcher.cli import context
+
+    ctx = context()
+    with Session(ctx.engine) as s:
+        for st in s.exec(select(PermutationState).where(PermutationState.exists == True)  # noqa: E712
+                         .order_by(PermutationState.name)):
+            typer.echo(f"{st.name}\t{st.fuzzer}\tfirst seen {_when(st.first_seen_existing_at)}")

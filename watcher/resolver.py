@@ -237,9 +237,9 @@ class Resolver:
         return prof
 
     def profile_sync(self, name: str, types: Iterable[str] = PROFILE_TYPES) -> DnsProfile:
-        return self._run(self.profile(name, types))
+        return self.run(self.profile(name, types))
 
-    def _run(self, coro: Any) -> Any:
+    def run(self, coro: Any) -> Any:
         """Run a coroutine on a fresh loop and close this loop's sockets before the loop goes."""
 
         async def wrapped() -> Any:
@@ -304,7 +304,7 @@ class Resolver:
     def profile_many(self, names: Iterable[str], types: Iterable[str] = PROFILE_TYPES,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, DnsProfile]:
         """Resolve many names concurrently (limits from [dns]); one DnsProfile per name, never raises."""
-        return self._run(self.aprofile_many(names, types, progress))
+        return self.run(self.aprofile_many(names, types, progress))
 
     async def wildcard_answer(self, zone: str, probes: int = 2) -> list[str] | None:
         """The A records random labels under ``zone`` get, or None when the zone is not a wildcard.
@@ -324,7 +324,7 @@ class Resolver:
 
     def is_wildcard(self, zone: str) -> bool:
         """True when random names under ``zone`` resolve (a wildcard zone or TLD)."""
-        return self._run(self.wildcard_answer(zone)) is not None
+        return self.run(self.wildcard_answer(zone)) is not None
 
 
 def _answer(name: str, rdtype: str, qname: dns.name.Name, want: int, reply: dns.message.Message) -> DnsAnswer:
