@@ -22,7 +22,7 @@ def _value(raw: str) -> Any:
 
 def _control_url(args: argparse.Namespace) -> str:
     if args.control:
-        return args.control.rstrip("/") + "/"
+        return str(args.control).rstrip("/") + "/"
     data = json.loads(Path(args.endpoints_file).read_text())
     return str(data["control"]["url"])
 

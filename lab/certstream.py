@@ -36,9 +36,11 @@ def _name(name: x509.Name) -> dict[str, Any]:
     agg = []
     for key, oid in _NAME_FIELDS.items():
         attrs = name.get_attributes_for_oid(oid)
-        out[key] = str(attrs[0].value) if attrs else None
-        if attrs:
-            agg.append(f"/{key}={attrs[0].value}")
+        value = attrs[0].value if attrs else None
+        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+        out[key] = text
+        if text is not None:
+            agg.append(f"/{key}={text}")
     out["aggregated"] = "".join(agg)
     return out
 

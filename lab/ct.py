@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -365,7 +365,7 @@ class LabCTLog(HTTPService):
 
     # --- life cycle ---------------------------------------------------------------------------
 
-    def start(self) -> LabCTLog:
+    def start(self) -> Self:
         super().start()
         self._stop.clear()
         self._seq_thread = threading.Thread(target=self._sequencer, name="ct-sequencer", daemon=True)
@@ -381,5 +381,3 @@ class LabCTLog(HTTPService):
         if self._own_pki:
             self.pki.close()
 
-    def __enter__(self) -> LabCTLog:
-        return self.start()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 LOOPBACK = "127.0.0.1"
 
@@ -173,7 +173,7 @@ class HTTPService:
     def app(self, request: Request) -> Response:
         raise NotImplementedError
 
-    def start(self) -> HTTPService:
+    def start(self) -> Self:
         if self._server is not None:
             return self
         self._server = LabHTTPServer((self.host, self._requested_port), self.handler_class, self.app)
@@ -194,7 +194,7 @@ class HTTPService:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

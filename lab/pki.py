@@ -221,7 +221,7 @@ class LabPKI:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(base.with_suffix(".crt")), str(base.with_suffix(".key")))
         ctx.set_alpn_protocols(["http/1.1"])
-        ctx.sni_callback = self._pick_by_sni  # type: ignore[assignment]
+        ctx.sni_callback = self._pick_by_sni
         with self._lock:
             self._tls_contexts[host] = ctx
         return ctx

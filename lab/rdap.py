@@ -295,5 +295,3 @@ class LabRDAP(HTTPService):
                                  content_type=RDAP_TYPE)
         return self._error(404, "unknown path")
 
-    def __enter__(self) -> LabRDAP:
-        return self.start()

@@ -12,9 +12,9 @@ from __future__ import annotations
 import collections
 import ssl
 import threading
-from typing import Any
+from typing import Any, Self
 
-from lab import sites
+from lab import sites as site_kinds
 from lab.net import LOOPBACK, AppHandler, HTTPService, Request, Response, text_response
 from lab.pki import LabPKI
 
@@ -67,8 +67,8 @@ class LabWeb(HTTPService):
         super().__init__(host, port)
         self.pki = pki or LabPKI()
         self._own_pki = pki is None
-        self._sites: dict[str, sites.Site] = {}
-        self._before_suspension: dict[str, sites.Site] = {}
+        self._sites: dict[str, site_kinds.Site] = {}
+        self._before_suspension: dict[str, site_kinds.Site] = {}
         self._lock = threading.Lock()
         self.requests: collections.deque[tuple[str, str, str, str]] = collections.deque(maxlen=10000)
 
@@ -88,10 +88,10 @@ class LabWeb(HTTPService):
 
     def publish(self, host: str, kind: str, **options: Any) -> None:
         """Serve `kind` (see `lab.sites.KINDS`) on `host` (a `*.zone` host matches every name below)."""
-        if kind not in sites.KINDS:
-            raise ValueError(f"unknown site kind {kind!r}; known: {', '.join(sites.KINDS)}")
+        if kind not in site_kinds.KINDS:
+            raise ValueError(f"unknown site kind {kind!r}; known: {', '.join(site_kinds.KINDS)}")
         with self._lock:
-            self._sites[host.lower().rstrip(".")] = sites.Site(kind, dict(options))
+            self._sites[host.lower().rstrip(".")] = site_kinds.Site(kind, dict(options))
             self._before_suspension.pop(host.lower().rstrip("."), None)
 
     def suspend(self, host: str, registrar: str = "Cheap Names Ltd.") -> None:
@@ -101,7 +101,7 @@ class LabWeb(HTTPService):
             old = self._sites.get(key)
             if old and old.kind != "suspended":
                 self._before_suspension[key] = old
-            self._sites[key] = sites.Site("suspended", {"registrar": registrar})
+            self._sites[key] = site_kinds.Site("suspended", {"registrar": registrar})
 
     def restore(self, host: str) -> None:
         key = host.lower().rstrip(".")
@@ -117,7 +117,7 @@ class LabWeb(HTTPService):
         with self._lock:
             return {h: s.kind for h, s in sorted(self._sites.items())}
 
-    def site_for(self, host: str) -> sites.Site | None:
+    def site_for(self, host: str) -> site_kinds.Site | None:
         host = host.lower().rstrip(".")
         with self._lock:
             site = self._sites.get(host)
@@ -151,9 +151,9 @@ class LabWeb(HTTPService):
             return text_response(f"lab web: no site is published on {request.host or '(no Host)'}\n", 404)
         server = self._server
         stopping = server.stopping if server else threading.Event()
-        return sites.render(site, request.host, request, stopping)
+        return site_kinds.render(site, request.host, request, stopping)
 
-    def start(self) -> LabWeb:
+    def start(self) -> Self:
         super().start()
         assert self._server is not None
         self._server.web = self  # type: ignore[attr-defined]
@@ -164,5 +164,3 @@ class LabWeb(HTTPService):
         if self._own_pki:
             self.pki.close()
 
-    def __enter__(self) -> LabWeb:
-        return self.start()

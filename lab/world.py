@@ -191,7 +191,10 @@ class World:
                 return [d for d, r in self.registrations.items()
                         if r["registrar"] == registrar and not r.get("owned") and not r.get("lapsed")]
 
-            self.smtp.abuse_desk(abuse_email, lambda d, r=name: self.act_suspend(d, registrar=r), domains, delay)
+            def suspend(domain: str, registrar: str = name) -> None:
+                self.act_suspend(domain, registrar=registrar)
+
+            self.smtp.abuse_desk(abuse_email, suspend, domains, delay)
 
     def act_network(self, cidr: str, name: str, abuse_email: str, country: str = "JP", org: str = "") -> None:
         self.rdap.set_network(cidr, name, abuse_email, country, org)
