@@ -287,6 +287,12 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
     asked = {r.recipient.lower() for r in _requests(session, cand)}
     recipients, cuts = recipients_for(ctx, session, cand, snap)
     new = [r for r in recipients if r.level == level and r.address.lower() not in asked]
+    if level == 0 and not asked and not new:
+        # Nobody to ask (no RDAP abuse contact, no network contact, nothing configured): a person must.
+        open_finding(session, "takedown_no_recipient", cand.domain, f"no takedown recipient found for {cand.domain}",
+                     severity=Severity.HIGH, now=now, data={"candidate_id": cand.id,
+                                                             "cut": [c.recipient.address for c in cuts]},
+                     detail="; ".join(c.why for c in cuts) or "RDAP/WHOIS and IP RDAP named no abuse contact")
     if not new:
         return []
     for c in cuts:
@@ -330,6 +336,11 @@ def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reas
     """A person's (or the auto rule's) decision that ``cand`` is phishing, then the drafts."""
     if cand.status not in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED):
         decide(session, cand, "confirm", actor=actor, reason=reason, now=ctx.now())
+    if latest_snapshot(session, cand) is None:
+        # The decision stands; the requests wait for evidence (draft again after a check).
+        record(session, actor, "takedown.no_evidence", cand,
+               {"why": "no snapshot yet: check the candidate, then draft the requests"}, at=ctx.now())
+        return []
     return draft_requests(ctx, session, cand, actor=actor, auto=auto)
 
 
@@ -444,7 +455,8 @@ def render_message(ctx: Context, req: TakedownRequest, *, reminder: bool = False
     if smtp.reply_to:
         msg["Reply-To"] = smtp.reply_to
     msg["Subject"] = subject or req.subject
-    msg["Date"] = format_datetime(req.sent_at or ctx.now())
+    sent_at = _parse_time(req.sent_at) if isinstance(req.sent_at, str) else req.sent_at  # a dict from a UI cache
+    msg["Date"] = format_datetime(sent_at or ctx.now())
     if reminder:
         msg["Message-ID"] = _reminder_id(req.message_id, req.reminders_sent)
         msg["In-Reply-To"] = req.message_id

@@ -153,3 +153,27 @@ def test_withdraw_needs_a_reason_and_closes(ctx, world):
         takedowns.withdraw(s, drafts[0], actor="analyst", reason="our own test page", now=ctx.now())
         s.commit()
         assert drafts[0].status == RequestStatus.CLOSED
+
+
+def test_confirm_without_evidence_records_the_decision_and_waits(ctx, world):
+    cand = add_candidate(ctx)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        assert takedowns.confirm(ctx, s, c, actor="analyst") == []
+        s.commit()
+        assert c.status == CandidateStatus.CONFIRMED
+        assert s.exec(select(Event).where(Event.action == "takedown.no_evidence")).one().actor == "analyst"
+
+
+def test_nobody_to_ask_opens_a_finding(make_ctx, world):
+    ctx = make_ctx(takedown={"always_inform": []})
+    name = "hoshizora-nobody.xyz"
+    world.apply("register_lookalike", name=name, address="192.0.2.98", site="clone-exact")
+    world.rdap.set_domain(name, registrar="Shady Registrar", abuse_email=f"abuse@{name}", statuses=[])
+    cand = add_candidate(ctx, name)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        assert takedowns.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst") == []
+        s.commit()
+        f = s.exec(select(Finding).where(Finding.kind == "takedown_no_recipient")).one()
+        assert f.subject == name and "tip off" in f.detail

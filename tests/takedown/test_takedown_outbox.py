@@ -126,3 +126,16 @@ def test_permanent_failure_is_recorded(ctx, world):
         req = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@cheapnames.test")).one()
         assert req.status == RequestStatus.FAILED and "550" in req.last_error and req.attempts == 1
     assert takedowns.send_due(ctx)["failed"] == 0  # not tried again
+
+
+def test_outbox_on_sqlite_and_postgresql(db_url, make_ctx, world, clock):
+    """The claim is a compare-and-set UPDATE: the same on both backends; a second claim loses."""
+    ctx = make_ctx(database={"url": db_url})
+    reqs = queued(ctx, world)
+    assert takedowns._claim(ctx, reqs[0].id) is True
+    assert takedowns._claim(ctx, reqs[0].id) is False  # another sender cannot take it
+    out = takedowns.send_due(ctx)
+    assert out["sent"] == 2 and out["uncertain"] == 0
+    clock.advance(minutes=11)
+    assert takedowns.send_due(ctx)["uncertain"] == 1
+    assert len(per_message_id(world)) == 2
