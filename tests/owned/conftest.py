@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,9 @@ def lab_sections(dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any =
     if web is not None:
         s["crawl"] = {"proxy": web.proxy_url, "ca_file": web.ca_file}
     if rdap is not None:
-        s["rdap"] = {"bootstrap_file": "", "overrides": {t: rdap.url for t in ("com", "jp", "co.jp", "top")},
-                     "allow_http": True, "cache_hours": 0}
+        boot = Path(tempfile.mkdtemp()) / "rdap-bootstrap.json"
+        boot.write_text(json.dumps(rdap.bootstrap()))
+        s["rdap"] = {"bootstrap_file": str(boot), "allow_http": True, "cache_hours": 0, "requests_per_minute": 60000}
         if whois is not None:
             s["rdap"]["whois_servers"] = {"jp": f"{whois.host}:{whois.port}"}
     if smtp is not None:

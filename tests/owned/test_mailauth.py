@@ -39,6 +39,12 @@ def good_domain(dns, web, domain: str, selectors: list[str], keys: dict[int, str
     dns.set(f"_smtp._tls.{domain}", "TXT", f"v=TLSRPTv1; rua=mailto:tls@{domain}")
 
 
+def test_the_job_runs_every_check() -> None:
+    # test_each_failure_opens_and_the_fix_resolves drives all of them through mailauth.run
+    assert [c.__name__ for c in mailauth.CHECKS] == [
+        "check_spf", "check_dkim", "check_dmarc", "check_bimi", "check_mta_sts", "check_tlsrpt"]
+
+
 def test_dkim_key_table(keys) -> None:
     assert mailauth.dkim_key_problems(keys[2048])[0] == []
     assert mailauth.dkim_key_problems(keys[1024])[0][0][0] == Severity.LOW
