@@ -6,6 +6,7 @@ the egress proxy and CA file come from config, and sizes and times are capped.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ def make_client(settings: Settings, *, timeout: float | None = None, follow_redi
     crawl = settings.crawl
     verify: Any = True
     if crawl.ca_file:
-        verify = str(settings.path(crawl.ca_file))
+        verify = ssl.create_default_context(cafile=str(settings.path(crawl.ca_file)))
     return httpx.Client(
         proxy=crawl.proxy or None,
         verify=verify,
