@@ -1,0 +1,541 @@
+"""The RDAP client (RFC 7480-7484, 9083, 9224), with WHOIS for the TLDs that have no RDAP.
+
+``RdapClient.domain(name) -> Registration`` and ``.ip(address) -> Network`` are synchronous and never
+raise: a failure is in ``.error``, a name that is not registered has ``.exists == False``. The client
+finds each TLD's server in the shipped IANA bootstrap snapshot (``rdap.bootstrap_file``, refreshed by
+``omamori data refresh rdap-dns``; ``rdap.overrides`` win), keeps answers in memory for
+``rdap.cache_hours``, spaces its requests to one server by ``rdap.requests_per_minute`` and, on 429,
+waits what Retry-After says (bounded) before one more try. TLDs in ``rdap.whois_servers`` (``.jp``:
+JPRS runs no RDAP service) are asked over port 43 and parsed into the same ``Registration``.
+
+What the takedown needs is the registrar's abuse contact: ICANN's RDAP profile puts it in an entity
+with role ``abuse`` nested inside the registrar entity, with a vCard email and tel; some registries
+put it at the top level instead. Both are read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from watcher.clock import Clock, SystemClock
+from watcher.config import Settings
+from watcher.names import InvalidName, normalize_host
+
+RDAP_ACCEPT = "application/rdap+json, application/json;q=0.9"
+MAX_RETRY_AFTER = 30.0  # seconds: a server asking for longer gets an error now and a retry next run
+MAX_BODY = 2 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass
+class Registration:
+    name: str
+    source: str = "rdap"  # rdap | whois
+    registrar: str = ""
+    registrar_iana_id: str = ""
+    abuse_email: str = ""
+    abuse_phone: str = ""
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    updated_at: datetime | None = None
+    statuses: list[str] = field(default_factory=list)  # RFC 8056 words, lowercase: "client hold"
+    nameservers: list[str] = field(default_factory=list)
+    dnssec: bool | None = None
+    error: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+    exists: bool = True  # False on RDAP 404 / WHOIS "No match"
+    server: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # registrant, public contact, ...
+
+    @property
+    def on_hold(self) -> bool:
+        """Suspended by the registrar or registry (the takedown worked)."""
+        return any(s in ("client hold", "server hold", "suspended") for s in self.statuses)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("created_at", "expires_at", "updated_at"):
+            d[k] = d[k].isoformat() if d[k] else None
+        return json.loads(json.dumps(d, default=str))
+
+
+@dataclass
+class Network:
+    address: str
+    start: str = ""
+    end: str = ""
+    cidr: str = ""
+    name: str = ""
+    handle: str = ""
+    org: str = ""
+    country: str = ""
+    abuse_email: str = ""
+    abuse_phone: str = ""
+    error: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+    server: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
+# ---------------------------------------------------------------- parsing (pure)
+
+_JST = timezone(timedelta(hours=9))
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d %H:%M:%S",
+                 "%Y.%m.%d", "%d-%b-%Y", "%d-%b-%Y %H:%M:%S", "%Y%m%d", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def parse_date(value: Any) -> datetime | None:
+    """Aware UTC from the forms registries write: ISO 8601 (``Z``, offsets, fractions, date only),
+    ``2026/11/25 10:00:00 (JST)``, ``2026/11/25``, ``25-Nov-2026``, ``2026-11-25 10:00:00 UTC``; None otherwise.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    s = value.strip()
+    tz: timezone = UTC
+    m = re.search(r"\s*\((JST|UTC|GMT)\)$|\s+(JST|UTC|GMT)$", s)
+    if m:
+        tz = _JST if "JST" in m.group(0) else UTC
+        s = s[: m.start()]
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    except ValueError:
+        dt = None
+        for fmt in _DATE_FORMATS:
+            try:
+                dt = datetime.strptime(s, fmt)
+                break
+            except ValueError:
+                continue
+        if dt is None:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(UTC)
+
+
+def epp_status(value: str) -> str:
+    """``clientTransferProhibited`` / ``client transfer prohibited`` -> ``client transfer prohibited``."""
+    v = value.strip()
+    if " " not in v:
+        v = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", v)
+    return v.lower().strip()
+
+
+def vcard(entity: dict[str, Any]) -> dict[str, str]:
+    """fn, org, email, tel of a jCard (RFC 7095); the first of each, tel without the ``tel:`` prefix."""
+    out: dict[str, str] = {}
+    arr = entity.get("vcardArray")
+    if not (isinstance(arr, list) and len(arr) == 2 and isinstance(arr[1], list)):
+        return out
+    for prop in arr[1]:
+        if not (isinstance(prop, list) and len(prop) >= 4):
+            continue
+        name, value = str(prop[0]).lower(), prop[3]
+        if isinstance(value, list):
+            value = " ".join(str(v) for v in value if v)
+        value = str(value).strip()
+        if name in ("fn", "org", "email", "tel") and value and name not in out:
+            out[name] = value.removeprefix("tel:") if name == "tel" else value
+    return out
+
+
+def _entities(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    ents = obj.get("entities")
+    return [e for e in ents if isinstance(e, dict)] if isinstance(ents, list) else []
+
+
+def _roles(entity: dict[str, Any]) -> list[str]:
+    roles = entity.get("roles")
+    return [str(r).lower() for r in roles] if isinstance(roles, list) else []
+
+
+def _find_abuse(entities: list[dict[str, Any]]) -> dict[str, str]:
+    for e in entities:
+        if "abuse" in _roles(e):
+            card = vcard(e)
+            if card.get("email") or card.get("tel"):
+                return card
+    for e in entities:  # one level deeper: abuse inside registrar / registrant / technical
+        found = _find_abuse(_entities(e))
+        if found:
+            return found
+    return {}
+
+
+def _events(obj: dict[str, Any]) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    events = obj.get("events")
+    for ev in events if isinstance(events, list) else []:
+        if not isinstance(ev, dict):
+            continue
+        when = parse_date(ev.get("eventDate"))
+        action = str(ev.get("eventAction", "")).lower()
+        if when and action and action not in out:
+            out[action] = when
+    return out
+
+
+def parse_domain(data: Any, name: str) -> Registration:
+    """An RDAP domain object -> Registration (missing parts stay empty; never raises)."""
+    reg = Registration(name=name, source="rdap")
+    if not isinstance(data, dict):
+        reg.error = "RDAP answer is not a JSON object"
+        return reg
+    reg.raw = data
+    ldh = data.get("ldhName")
+    if isinstance(ldh, str) and ldh:
+        reg.name = ldh.lower().rstrip(".")
+    status = data.get("status")
+    reg.statuses = [epp_status(str(s)) for s in status] if isinstance(status, list) else []
+    events = _events(data)
+    reg.created_at = events.get("registration")
+    reg.expires_at = events.get("expiration") or events.get("registrar expiration")
+    reg.updated_at = events.get("last changed")
+    ents = _entities(data)
+    registrar = next((e for e in ents if "registrar" in _roles(e)), None)
+    if registrar is not None:
+        card = vcard(registrar)
+        reg.registrar = card.get("fn") or card.get("org") or str(registrar.get("handle", ""))
+        ids = registrar.get("publicIds")
+        for pid in ids if isinstance(ids, list) else []:
+            if isinstance(pid, dict) and "iana" in str(pid.get("type", "")).lower():
+                reg.registrar_iana_id = str(pid.get("identifier", ""))
+        if not reg.registrar_iana_id and str(registrar.get("handle", "")).isdigit():
+            reg.registrar_iana_id = str(registrar["handle"])
+        abuse = _find_abuse(_entities(registrar))
+    else:
+        abuse = {}
+    abuse = abuse or _find_abuse(ents)
+    reg.abuse_email = abuse.get("email", "")
+    reg.abuse_phone = abuse.get("tel", "")
+    ns = data.get("nameservers")
+    reg.nameservers = sorted({str(n.get("ldhName", "")).lower().rstrip(".")
+                              for n in (ns if isinstance(ns, list) else []) if isinstance(n, dict)} - {""})
+    sec = data.get("secureDNS")
+    if isinstance(sec, dict):
+        signed = sec.get("delegationSigned", sec.get("zoneSigned"))
+        reg.dnssec = bool(signed) if signed is not None else None
+    return reg
+
+
+def parse_network(data: Any, address: str) -> Network:
+    """An RDAP ip network object -> Network."""
+    net = Network(address=address)
+    if not isinstance(data, dict):
+        net.error = "RDAP answer is not a JSON object"
+        return net
+    net.raw = data
+    net.start = str(data.get("startAddress", "") or "")
+    net.end = str(data.get("endAddress", "") or "")
+    net.name = str(data.get("name", "") or "")
+    net.handle = str(data.get("handle", "") or "")
+    net.country = str(data.get("country", "") or "")
+    cidrs = data.get("cidr0_cidrs")
+    if isinstance(cidrs, list) and cidrs and isinstance(cidrs[0], dict):
+        c = cidrs[0]
+        prefix = c.get("v4prefix") or c.get("v6prefix")
+        if prefix and c.get("length") is not None:
+            net.cidr = f"{prefix}/{c['length']}"
+    if not net.cidr and net.start and net.end:
+        try:
+            first = next(ipaddress.summarize_address_range(ipaddress.ip_address(net.start),
+                                                           ipaddress.ip_address(net.end)))
+            net.cidr = str(first)
+        except (ValueError, TypeError, StopIteration):
+            pass
+    ents = _entities(data)
+    owner = next((e for e in ents if "registrant" in _roles(e)), None)
+    if owner is not None:
+        card = vcard(owner)
+        net.org = card.get("fn") or card.get("org") or ""
+    abuse = _find_abuse(ents)
+    net.abuse_email = abuse.get("email", "")
+    net.abuse_phone = abuse.get("tel", "")
+    return net
+
+
+# ---------------------------------------------------------------- bootstrap
+
+
+def load_bootstrap(path: Any) -> dict[str, list[str]]:
+    """IANA RFC 9224 file -> {entry (TLD or CIDR): [base URLs]}; {} when the file is missing or bad."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for svc in data.get("services", []) if isinstance(data, dict) else []:
+        if isinstance(svc, list) and len(svc) == 2:
+            for entry in svc[0]:
+                out[str(entry).lower()] = [str(u) for u in svc[1]]
+    if isinstance(data, dict) and isinstance(data.get("default"), str):
+        out["__default__"] = [data["default"]]
+    return out
+
+
+def _base(urls: list[str], allow_http: bool) -> str:
+    https = [u for u in urls if u.startswith("https://")]
+    chosen = https[0] if https else (urls[0] if urls and allow_http and urls[0].startswith("http://") else "")
+    return chosen if not chosen or chosen.endswith("/") else chosen + "/"
+
+
+# ---------------------------------------------------------------- the client
+
+
+class RdapClient:
+    def __init__(self, settings: Settings, clock: Clock | None = None, *,
+                 transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.conf = settings.rdap
+        self.clock = clock or SystemClock()
+        self.sleep = sleep
+        self._dns = load_bootstrap(settings.path(self.conf.bootstrap_file))
+        self._ipv4 = load_bootstrap(settings.path(self.conf.ip_bootstrap_file))
+        self._cache: dict[tuple[str, str], tuple[datetime, Any]] = {}
+        self._last: dict[str, float] = {}  # server host -> monotonic time of the last request
+        self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=self.conf.timeout, follow_redirects=True, transport=transport,
+                                  headers={"Accept": RDAP_ACCEPT, "User-Agent": "omamori-rdap/0.1"})
+        self.requests = 0
+
+    # --- servers ----------------------------------------------------------------------------
+
+    def server_for(self, domain: str) -> str:
+        """RDAP base URL for ``domain``'s TLD ("" when there is none)."""
+        labels = domain.lower().rstrip(".").split(".")
+        for i in range(len(labels)):
+            suffix = ".".join(labels[i:])
+            if suffix in self.conf.overrides:
+                return _base([self.conf.overrides[suffix]], self.conf.allow_http)
+        tld = labels[-1]
+        return _base(self._dns.get(tld, []), self.conf.allow_http)
+
+    def whois_server_for(self, domain: str) -> str:
+        labels = domain.lower().rstrip(".").split(".")
+        for i in range(len(labels)):
+            spec = self.conf.whois_servers.get(".".join(labels[i:]))
+            if spec:
+                return spec
+        return ""
+
+    def ip_server_for(self, address: str) -> str:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return ""
+        best: tuple[int, list[str]] | None = None
+        for entry, urls in self._ipv4.items():
+            if entry == "__default__":
+                continue
+            try:
+                net = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                continue
+            if ip.version == net.version and ip in net and (best is None or net.prefixlen > best[0]):
+                best = (net.prefixlen, urls)
+        urls = best[1] if best else self._ipv4.get("__default__", [])
+        return _base(urls, self.conf.allow_http)
+
+    # --- cache and politeness -----------------------------------------------------------------
+
+    def _cached(self, key: tuple[str, str]) -> Any:
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit and self.clock.now() - hit[0] < timedelta(hours=self.conf.cache_hours):
+            return hit[1]
+        return None
+
+    def _store(self, key: tuple[str, str], value: Any) -> None:
+        if getattr(value, "error", ""):
+            return  # failures are retried next time, not remembered
+        with self._lock:
+            self._cache[key] = (self.clock.now(), value)
+
+    def _pace(self, host: str) -> None:
+        """Space requests to one server by 60 / requests_per_minute seconds (real time: politeness)."""
+        gap = 60.0 / self.conf.requests_per_minute
+        with self._lock:
+            now = time.monotonic()
+            wait = max(0.0, self._last.get(host, -1e9) + gap - now)
+            self._last[host] = now + wait
+        if wait > 0:
+            self.sleep(wait)
+
+    def _get(self, url: str) -> tuple[int, Any, str]:
+        """GET with pacing and one Retry-After backoff; (status, json or None, error)."""
+        host = urlsplit(url).netloc
+        for attempt in range(3):
+            self._pace(host)
+            self.requests += 1
+            try:
+                r = self._http.get(url)
+            except httpx.HTTPError as e:
+                return 0, None, f"{type(e).__name__}: {e}"[:300]
+            if r.status_code == 429:
+                wait = _retry_after(r.headers.get("Retry-After"))
+                if attempt == 2 or wait is None or wait > MAX_RETRY_AFTER:
+                    return 429, None, f"rate limited by {host} (Retry-After {r.headers.get('Retry-After')})"
+                self.sleep(wait)
+                continue
+            if r.status_code == 404:
+                return 404, None, ""
+            if r.status_code >= 400:
+                return r.status_code, None, f"HTTP {r.status_code} from {host}"
+            if len(r.content) > MAX_BODY:
+                return r.status_code, None, f"answer from {host} larger than {MAX_BODY} bytes"
+            try:
+                return r.status_code, r.json(), ""
+            except ValueError:
+                return r.status_code, None, f"answer from {host} is not JSON"
+        return 429, None, f"rate limited by {host}"
+
+    # --- the API ------------------------------------------------------------------------------
+
+    def domain(self, name: str) -> Registration:
+        """Registration facts of ``name``'s registrable domain. Never raises."""
+        try:
+            n = normalize_host(name)
+        except InvalidName as e:
+            return Registration(name=name, error=str(e))
+        target = n.registrable or n.ascii
+        if n.is_ip:
+            return Registration(name=target, error="an IP address has no domain registration")
+        cached = self._cached(("domain", target))
+        if cached is not None:
+            return cached
+        try:
+            reg = self._domain(target)
+        except Exception as e:  # the contract: never raise, whatever the peer sends
+            reg = Registration(name=target, error=f"{type(e).__name__}: {e}"[:300])
+        self._store(("domain", target), reg)
+        return reg
+
+    def _domain(self, target: str) -> Registration:
+        whois_spec = self.whois_server_for(target)
+        base = self.server_for(target)
+        if whois_spec and (not base or target.rsplit(".", 1)[-1] in self.conf.whois_servers):
+            return self._whois(target, whois_spec)
+        if not base:
+            return Registration(name=target, error=f"no RDAP server for .{target.rsplit('.', 1)[-1]} "
+                                                   "in the bootstrap file, and no WHOIS server configured")
+        url = f"{base}domain/{quote(target)}"
+        status, data, error = self._get(url)
+        if status == 404:
+            return Registration(name=target, exists=False, server=base)
+        if error:
+            return Registration(name=target, error=error, server=base)
+        reg = parse_domain(data, target)
+        reg.server = base
+        return reg
+
+    def _whois(self, target: str, spec: str) -> Registration:
+        from watcher import whois
+
+        host, port = whois.split_server(spec)
+        self._pace(f"{host}:{port}")
+        self.requests += 1
+        try:
+            text = whois.query(host, port, target, timeout=self.conf.timeout)
+        except OSError as e:
+            return Registration(name=target, source="whois", error=f"WHOIS {host}:{port}: {e}"[:300],
+                                server=spec)
+        reg = whois.parse(text, target, server=spec)
+        reg.server = spec
+        return reg
+
+    def ip(self, address: str) -> Network:
+        """The network ``address`` belongs to, its owner and abuse contact. Never raises."""
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return Network(address=address, error=f"{address!r} is not an IP address")
+        addr = str(ip)
+        cached = self._cached(("ip", addr))
+        if cached is not None:
+            return cached
+        base = self.ip_server_for(addr)
+        if not base:
+            net = Network(address=addr, error="no RDAP server for this address in the bootstrap file")
+        else:
+            try:
+                status, data, error = self._get(f"{base}ip/{addr}")
+                if status == 404:
+                    net = Network(address=addr, error="not found", server=base)
+                elif error:
+                    net = Network(address=addr, error=error, server=base)
+                else:
+                    net = parse_network(data, addr)
+                    net.server = base
+            except Exception as e:
+                net = Network(address=addr, error=f"{type(e).__name__}: {e}"[:300], server=base)
+        self._store(("ip", addr), net)
+        return net
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return 1.0
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    when = parse_date(value)  # the HTTP-date form
+    if when is None:
+        return 1.0
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def explain(ctx: Any, name: str) -> list[str]:
+    """Lines for ``omamori check``: registration facts, and network and hosting of the addresses."""
+    reg: Registration = ctx.rdap.domain(name)
+    lines: list[str] = []
+    if reg.error:
+        lines.append(f"{reg.source} lookup of {reg.name} failed: {reg.error}")
+    elif not reg.exists:
+        lines.append(f"{reg.name}: not registered ({reg.source} {reg.server})")
+    else:
+        def d(v: datetime | None) -> str:
+            return v.strftime("%Y-%m-%d") if v else "-"
+
+        lines += [
+            f"{reg.name} via {reg.source} ({reg.server})",
+            f"registrar: {reg.registrar or '-'}" + (f" (IANA {reg.registrar_iana_id})" if reg.registrar_iana_id else ""),
+            f"abuse contact: {reg.abuse_email or '-'} {reg.abuse_phone}".rstrip(),
+            f"created {d(reg.created_at)}, expires {d(reg.expires_at)}, updated {d(reg.updated_at)}",
+            f"status: {', '.join(reg.statuses) or '-'}",
+            f"nameservers: {', '.join(reg.nameservers) or '-'}; DNSSEC: "
+            + {True: "signed", False: "unsigned", None: "-"}[reg.dnssec],
+        ]
+    try:
+        prof = ctx.resolver.profile_sync(name, ["A", "AAAA", "CNAME"])
+    except Exception:
+        return lines
+    for addr in prof.addresses[:3]:
+        net = ctx.rdap.ip(addr)
+        lines.append(f"network of {addr}: " + (net.error or f"{net.name} {net.cidr} {net.country} "
+                                                            f"(abuse {net.abuse_email or '-'})"))
+    from watcher.hosting import classify
+
+    host = classify(prof.addresses, prof.records.get("CNAME", []), reg.nameservers, host=name)
+    if host.service:
+        lines.append(f"hosting: {host.service} ({host.kind}); report to {host.abuse_email or host.form_url or '-'}")
+    return lines
