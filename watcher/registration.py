@@ -6,7 +6,7 @@ run; what it says is written into the OwnedDomain row so the dashboard and the r
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
@@ -36,8 +36,14 @@ def _apexes(run: CheckRun) -> list[tuple[OwnedDomain, Any]]:
             continue
         if reg.exists:
             baseline = d.registration.get("ns_baseline")
+            recreated = bool(d.registered_at and reg.created_at
+                             and reg.created_at - d.registered_at > timedelta(days=1))
+            if recreated:
+                # Keep the creation date we knew: the finding stays until a person accepts the new one.
+                run.cache.setdefault("recreated", {})[d.name] = (d.registered_at, reg.created_at)
+            else:
+                d.registered_at = reg.created_at or d.registered_at
             d.registrar = reg.registrar or d.registrar
-            d.registered_at = reg.created_at or d.registered_at
             d.expires_at = reg.expires_at or d.expires_at
             d.statuses = list(reg.statuses)
             d.nameservers = sorted(n.lower().rstrip(".") for n in reg.nameservers)
@@ -87,6 +93,20 @@ def check_expiry(run: CheckRun) -> None:
                      "again at once. / 第三者が取得し、当社を装ったサイトやメールに使えます。直ちに再登録してください。")
             continue
         run.ok("registration_missing", d.name)
+        before_after = run.cache.get("recreated", {}).get(d.name)
+        if before_after:
+            before, after = before_after
+            run.fail("registration_recreated", d.name,
+                     f"{d.name} が削除後に再登録されています / {d.name} was deleted and registered again",
+                     severity=Severity.CRITICAL, brand_id=d.brand_id,
+                     data={"created_before": before.isoformat(), "created_now": after.isoformat(),
+                           "registrar": reg.registrar},
+                     detail=f"Created {before:%Y-%m-%d} when we last saw it, now {after:%Y-%m-%d} at "
+                     f"{reg.registrar or 'an unknown registrar'}. If the firm did not re-register it, someone "
+                     "drop-caught our own domain and controls its mail and web. If it was us, accept this "
+                     "finding. / 当社以外による再登録なら、ドメインが第三者に取得されています。")
+        else:
+            run.ok("registration_recreated", d.name)
         if d.expires_at is None:
             run.note("expiry", f"{d.name}: registry gave no expiry date")
             continue

@@ -95,8 +95,7 @@ def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
                 f = open_ma.get((f"mailauth_{a}", d))
                 row[a] = {"ok": f is None, "severity": f.severity.value if f else "", "title": f.title if f else ""}
             dm = open_ma.get(("mailauth_dmarc", d))
-            row["policy"] = (dm.data.get("p") if dm else None) or (last.get(d, {}).get("dmarc", {}).get("p")) or (
-                "reject" if state and dm is None else "?")
+            row["policy"] = (dm.data.get("p") if dm else None) or (last.get(d, {}).get("dmarc", {}).get("p")) or "?"
             row["checked"] = state.last_ok_at if state else None
             out.append(row)
     return out

@@ -126,13 +126,16 @@ async def cname_chain(resolver: Any, name: str) -> tuple[list[str], str]:
 
 
 def _fetch(run: CheckRun, host: str) -> tuple[int, str, str]:
-    """(status, body text, error) of http://host/ through the configured proxy."""
-    try:
-        with run.ctx.http(timeout=10.0) as client, client.stream("GET", f"http://{host}/") as r:
-            body = read_capped(r, PAGE_LIMIT)
-            return r.status_code, body.decode(r.encoding or "utf-8", "replace"), ""
-    except httpx.HTTPError as e:
-        return 0, "", f"{type(e).__name__}: {e}"[:300]
+    """(status, body text, error) of http://host/ (then https) through the configured proxy."""
+    error = ""
+    for scheme in ("http", "https"):  # some services answer only on one of them
+        try:
+            with run.ctx.http(timeout=10.0) as client, client.stream("GET", f"{scheme}://{host}/") as r:
+                body = read_capped(r, PAGE_LIMIT)
+                return r.status_code, body.decode(r.encoding or "utf-8", "replace"), ""
+        except httpx.HTTPError as e:
+            error = f"{scheme}: {type(e).__name__}: {e}"[:300]
+    return 0, "", error
 
 
 def _attack(service: Service | None, target: str) -> str:

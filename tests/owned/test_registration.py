@@ -74,3 +74,11 @@ def test_each_registration_problem_opens_and_resolves(make_ctx, lab_rdap, lab_wh
     lab_rdap.delete_domain("hzsec.com")  # gone from the registry
     run_checks(ctx, CHECKS)
     assert finding(ctx, "registration_missing", "hzsec.com").severity == Severity.CRITICAL
+
+    # Someone registers it again: a creation date after the one we knew.
+    lab_rdap.set_domain("hzsec.com", registrar="Cheap Names Ltd.", created=now, expires=now + dt.timedelta(days=365))
+    run_checks(ctx, CHECKS)
+    assert is_resolved(ctx, "registration_missing", "hzsec.com")
+    re = finding(ctx, "registration_recreated", "hzsec.com")
+    assert is_open(ctx, "registration_recreated", "hzsec.com") and re.severity == Severity.CRITICAL
+    assert "Cheap Names Ltd." in re.detail
