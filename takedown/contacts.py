@@ -157,7 +157,7 @@ def network_from_rdap(ip_rdap: Mapping[str, Any]) -> tuple[str, str, str]:
     for ent in _entities(ip_rdap):
         if "registrant" in (ent.get("roles") or []):
             org = vcard_value(ent, "fn")
-    name = org or str(ip_rdap.get("name") or ip_rdap.get("org") or "")
+    name = org or str(ip_rdap.get("org") or ip_rdap.get("name") or "")
     email = email or str(ip_rdap.get("abuse_email") or "")
     return name, email, str(ip_rdap.get("country") or "")
 

@@ -130,6 +130,20 @@ def _cnames(snap: Snapshot) -> list[str]:
     return [str(v) for v in (dns.get("records", dns).get("CNAME", []) or [])]
 
 
+def _lookup(ctx: Context, kind: str, key: str) -> dict[str, Any] | None:
+    """A live RDAP lookup when the snapshot lacks the facts: omamori's RDAP client (``ctx.rdap``),
+    else a minimal one through the configured bootstrap files."""
+    try:
+        client = ctx.rdap
+        found = client.ip(key) if kind == "ip" else client.domain(key)
+        data = found.as_dict() if hasattr(found, "as_dict") else dict(found)
+        if not data.get("error"):
+            return data
+    except Exception as e:  # the client is another module's; its failure must not stop a takedown
+        log.info("RDAP client %s %s: %s", kind, key, e)
+    return _rdap_get(ctx, kind, key)
+
+
 def _rdap_get(ctx: Context, kind: str, key: str) -> dict[str, Any] | None:
     """A small RDAP lookup (domain or ip) through the IANA bootstrap files of the config, used only
     when the snapshot lacks the facts. Failures are None: a missing contact is data, not a crash."""
@@ -186,13 +200,18 @@ def recipients_for(ctx: Context, session: Session, cand: Candidate,
                    snap: Snapshot) -> tuple[list[contacts.Recipient], list[contacts.Cut]]:
     """Everyone to ask about ``cand`` (all levels), after the cut rules."""
     rdap = dict(snap.rdap or {})
-    rdap_domain = rdap.get("raw") if isinstance(rdap.get("raw"), dict) else rdap
+    # The snapshot job stores {"domain": Registration, "ip": Network} (watcher.rdap, as dicts); a raw
+    # RDAP answer is read too.
+    rdap_domain = rdap.get("domain") if isinstance(rdap.get("domain"), dict) else rdap
     whois_text = str(rdap.get("whois") or rdap.get("whois_text") or "")
     if not contacts.registrar_from_rdap(rdap_domain)[1] and not whois_text:
-        rdap_domain = _rdap_get(ctx, "domain", cand.registrable) or rdap_domain
-    networks: list[dict[str, Any]] = [n for n in (snap.hosting or {}).get("networks", []) if isinstance(n, dict)]
-    if not any(contacts.network_from_rdap(n)[1] for n in networks):
-        networks = [n for n in (_rdap_get(ctx, "ip", a) for a in dict.fromkeys(_addresses(snap))) if n]
+        rdap_domain = _lookup(ctx, "domain", cand.registrable) or rdap_domain
+    networks: list[dict[str, Any]] = [n for n in [rdap.get("ip"), *(snap.hosting or {}).get("networks", [])]
+                                      if isinstance(n, dict) and contacts.network_from_rdap(n)[1]]
+    looked_up = {str(n.get("address") or "") for n in networks}
+    # The snapshot looks up the first address only; a site on several networks has several hosts.
+    networks += [n for n in (_lookup(ctx, "ip", a) for a in dict.fromkeys(_addresses(snap)) if a not in looked_up)
+                 if n]
     hosting = _hosting(ctx, snap)
     ts = ctx.settings.takedown
     found = contacts.gather(

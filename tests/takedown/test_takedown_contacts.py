@@ -98,3 +98,35 @@ def test_recipients_that_are_the_firm_or_the_phisher_are_cut_on_the_lab(make_ctx
         cuts = {e.detail["recipient"]: e.detail["why"] for e in
                 s.exec(select(Event).where(Event.action == "takedown.recipient_cut")).all()}
     assert set(cuts) == {f"abuse@{name}", "security@hoshizora-sec.co.jp", "soc@hoshizora-hd.co.jp"}
+
+
+def test_the_snapshot_jobs_format_and_a_free_hosting_service(ctx):
+    """Snapshot.rdap as the snapshot job writes it ({"domain": Registration, "ip": Network} as dicts)
+    and Snapshot.hosting as watcher.hosting.Hosting: no live lookup is needed."""
+    from watcher.models import Snapshot
+
+    name = "hoshizora-login.pages.dev"
+    cand = add_candidate(ctx, name)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        c.registrable = name  # pages.dev is on the public suffix list: each site is its own registrable name
+        snap = Snapshot(
+            candidate_id=c.id, taken_at=ctx.now(),
+            dns={"name": name, "records": {"A": ["198.51.100.7"], "CNAME": []}, "statuses": {}},
+            rdap={"domain": {"name": name, "source": "rdap", "registrar": "Cheap Names Ltd.",
+                             "abuse_email": "abuse@cheapnames.test"},
+                  "ip": {"address": "198.51.100.7", "org": "Example CDN", "name": "EXAMPLE-CDN",
+                         "abuse_email": "abuse@example-cdn.test", "country": "US"}},
+            hosting={"service": "Cloudflare Pages / Workers", "kind": "free_hosting",
+                     "abuse_email": "abuse@cloudflare.test", "form_url": "https://abuse.cloudflare.test/",
+                     "source": "https://www.cloudflare.com/trust-hub/reporting-abuse/", "matched": "host"},
+        )
+        s.add(snap)
+        s.flush()
+        kept, cut = takedowns.recipients_for(ctx, s, c, snap)
+    rows = [(r.kind, r.name, r.address, r.language) for r in kept]
+    assert rows == [("registrar", "Cheap Names Ltd.", "abuse@cheapnames.test", "en"),
+                    ("hosting", "Cloudflare Pages / Workers", "abuse@cloudflare.test", "en"),
+                    ("hosting", "Example CDN", "abuse@example-cdn.test", "en"),
+                    ("cert", "JPCERT/CC", "phishing@jpcert.test", "ja")]
+    assert cut == []
