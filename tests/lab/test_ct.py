@@ -195,10 +195,12 @@ def test_sequencer_grows_the_log_with_noise(lab_ct: LabCTLog) -> None:
 
 
 def test_bulk_noise_is_fast(lab_ct: LabCTLog) -> None:
+    # About 20,000/s on an idle 2-core box; the floor leaves room for a loaded CI machine. The
+    # benchmark-sized check (>= 5,000/s) is the slow test below.
     t = time.perf_counter()
     lab_ct.add_noise(20_000)
     rate = 20_000 / (time.perf_counter() - t)
-    assert rate >= 5_000, rate
+    assert rate >= 1_500, rate
     cert = x509.load_der_x509_certificate(lab_ct.entry(19_999).cert_der)
     lab_ct.pki.ca.cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
 
@@ -207,7 +209,7 @@ def test_bulk_noise_is_fast(lab_ct: LabCTLog) -> None:
 def test_benchmark_log_of_200k_entries(lab_ct: LabCTLog) -> None:
     t = time.perf_counter()
     lab_ct.add_noise(200_000)
-    assert time.perf_counter() - t < 40
+    assert 200_000 / (time.perf_counter() - t) >= 5_000
     assert lab_ct.sth.size == 200_000
     with httpx.Client(base_url=lab_ct.url) as c:
         assert len(c.get("static/tile/data/x001/000").content) > 0  # tile 1000
