@@ -108,8 +108,8 @@ def confirm(ui: UI, candidate_id: int, reason: str = "") -> bool:
     def work(s: Session) -> str | None:
         cand = _candidate(s, candidate_id)
         if full is not None:
-            full(ui.ctx, s, cand, actor=ui.actor, reason=reason)
-            return None
+            drafts = full(ui.ctx, s, cand, actor=ui.actor, reason=reason) or []
+            return ui.t("confirmed_drafts", n=len(drafts))
         triage.decide(s, cand, "confirm", actor=ui.actor, reason=reason, now=ui.ctx.now())
         return ui.t("drafts_without_module")
 

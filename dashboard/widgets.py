@@ -66,6 +66,8 @@ def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str |
 
 
 def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
     if isinstance(v, datetime):
         return when(v)
     if isinstance(v, list | dict):
@@ -77,7 +79,7 @@ def _cell(v: Any) -> Any:
 
 def json_block(data: Any, empty: str) -> None:
     if data:
-        st.json(data, expanded=False)
+        st.json(data, expanded=2)
     else:
         st.caption(empty)
 

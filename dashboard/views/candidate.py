@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import actions, data, widgets
-from dashboard.ui import UI
+from dashboard.ui import UI, flash
 from dashboard.views import requests as request_panel
 from watcher.models import CandidateStatus
 from watcher.triage import ALLOWED, DECISIONS
@@ -51,13 +51,16 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
     if shown != cand["domain"]:
         st.caption(cand["domain"])
     brand = next((b for b in data.brands(ui.db) if b["id"] == cand["brand_id"]), None)
-    c = st.columns(5)
-    c[0].metric(ui.t("col_score"), cand["score"])
-    c[1].metric(ui.t("status"), widgets.status_label(ui, cand["status"]))
-    c[2].metric(ui.t("verdict"), widgets.verdict_label(ui, cand["verdict"]))
-    c[3].metric(ui.t("source"), str(cand["source"]))
-    c[4].metric(ui.t("brand"), (brand["name_ja"] if ui.lang == "ja" and brand["name_ja"] else brand["name"])
-                if brand else "—")
+    brand_name = (brand["name_ja"] if ui.lang == "ja" and brand["name_ja"] else brand["name"]) if brand else "—"
+    score, facts = st.columns([1, 5])
+    score.metric(ui.t("col_score"), cand["score"])
+    # Badges, not metrics: long Japanese values would be cut off in metric tiles.
+    colour = {"phishing": "red", "suspicious": "orange", "parked": "gray", "benign": "green"}.get(
+        str(cand["verdict"]), "blue")
+    facts.markdown(
+        f"{ui.t('status')}: :blue-badge[{widgets.status_label(ui, cand['status'])}] · "
+        f"{ui.t('verdict')}: :{colour}-badge[{widgets.verdict_label(ui, cand['verdict'])}] · "
+        f"{ui.t('source')}: :gray-badge[{cand['source']}] · {ui.t('brand')}: **{brand_name}**")
     st.caption(f"{ui.t('col_first_seen')}: {widgets.when(cand['first_seen_at'])} · "
                f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
 
@@ -119,14 +122,14 @@ def _timeline(ui: UI, bundle: dict[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
         st.caption(ui.t("snapshots"))
-        widgets.table(bundle["snapshots"], {"taken_at": ui.t("col_last_checked"), "score": ui.t("col_score"),
+        widgets.table(bundle["snapshots"], {"taken_at": ui.t("at"), "score": ui.t("col_score"),
                                             "verdict": ui.t("verdict"), "reachable": "HTTP",
                                             "error": ui.t("detail")}, key="snap_table", empty=ui.t("none"))
     with right:
         st.caption(ui.t("events"))
         events = bundle["events"] + bundle["request_events"]
         events.sort(key=lambda e: e["at"], reverse=True)
-        widgets.table(events, {"at": ui.t("col_first_seen"), "actor": "actor", "action": ui.t("kind"),
+        widgets.table(events, {"at": ui.t("at"), "actor": ui.t("actor"), "action": ui.t("kind"),
                                "detail": ui.t("detail")}, key="event_table", empty=ui.t("none"))
 
 
@@ -142,7 +145,7 @@ def _actions(ui: UI, cand: dict[str, Any]) -> None:
         st.caption(ui.t("needs_role", role=ui.role_name("analyst")))
         return
     st.text_input(ui.t("reason"), key=f"reason_{cid}")
-    b = st.columns(5)
+    b = st.columns([3, 1.2, 1.2, 1.4, 1.4])
     b[0].button(ui.t("confirm"), key="act_confirm", type="primary",
                 disabled=not (_allowed(cand, "confirm") and ui.can("approver")),
                 help=None if ui.can("approver") else ui.t("needs_role", role=ui.role_name("approver")),
@@ -164,8 +167,6 @@ def _actions(ui: UI, cand: dict[str, Any]) -> None:
 def _decide(ui: UI, cid: int, decision: str, reason_key: str) -> None:
     reason = str(st.session_state.get(reason_key, ""))
     if decision == "dismiss" and not reason.strip():
-        from dashboard.ui import flash
-
         flash("error", ui.t("reason_required"))
         return
     if actions.decide(ui, cid, decision, reason):

@@ -24,10 +24,11 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('ct_logs')}")
     logs = [{**r, "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
              "growth_h": widgets.age_hours(r["last_growth_at"], now)} for r in h["logs"]]
-    widgets.table(logs, {"description": "log", "api": "API", "state": ui.t("status"), "next_index": "next",
-                         "tree_size": "tree", "lag": ui.t("lag"), "verified_at": "verified",
-                         "growth_h": "growth · " + ui.t("age_hours"), "entries_failed": "failed",
-                         "last_error": ui.t("detail")}, key="logs", empty=ui.t("no_data"))
+    widgets.table(logs, {"description": ui.t("log"), "api": "API", "state": ui.t("status"),
+                         "next_index": ui.t("next_index"), "tree_size": ui.t("tree_size"), "lag": ui.t("lag"),
+                         "verified_at": ui.t("verified_at"), "growth_h": ui.t("growth_age"),
+                         "entries_failed": ui.t("entries_failed"), "last_error": ui.t("detail")},
+                  key="logs", empty=ui.t("no_data"))
 
     st.markdown(f"#### {ui.t('jobs')}")
     summaries = {j.name: j.summary for j in JOBS}
@@ -40,12 +41,12 @@ def render(ui: UI) -> None:
                      "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
                      "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
                      "summary": summaries.get(name, "")})
-    widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": "last run", "last_ok_at": "last ok",
-                         "failures": "×", "runs": "runs", "last_error": ui.t("detail"), "summary": ""},
-                  key="jobs")
+    widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": ui.t("last_run"),
+                         "last_ok_at": ui.t("last_ok"), "failures": ui.t("failures_n"), "runs": ui.t("runs"),
+                         "last_error": ui.t("detail"), "summary": ui.t("summary")}, key="jobs")
 
     st.markdown(f"#### {ui.t('job_failures')}")
     fails = [{"at": r["at"], "job": r["detail"].get("job", ""), "error": r["detail"].get("error", "")}
              for r in h["failures"]]
-    widgets.table(fails, {"at": ui.t("opened"), "job": ui.t("jobs"), "error": ui.t("detail")}, key="failures",
+    widgets.table(fails, {"at": ui.t("at"), "job": ui.t("jobs"), "error": ui.t("detail")}, key="failures",
                   empty=ui.t("none"))

@@ -43,7 +43,7 @@ def render(ui: UI) -> None:
     c[1].metric(ui.t("messages"), f"{sum(s['messages'] for s in senders):,}")
     c[2].metric(ui.t("failing"), f"{sum(s['failing'] for s in senders):,}")
     cols = {"domain": ui.t("sending_domain"), "source_ip": ui.t("source_ip"), "messages": ui.t("messages"),
-            "aligned": ui.t("aligned"), "failing": ui.t("failing"), "reported_by": "reporter"}
+            "aligned": ui.t("aligned"), "failing": ui.t("failing"), "reported_by": ui.t("reporter")}
     st.markdown(f"##### {ui.t('who_sends')}")
     widgets.table(senders[:200], cols, key="dmarc_senders", empty=ui.t("no_data"))
     st.markdown(f"##### {ui.t('alignment_failures')}")

@@ -41,8 +41,8 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('reminders_due')}")
     widgets.table(ov["reminders"], {"id": ui.t("col_id"), "domain": ui.t("col_domain"),
-                                    "recipient": ui.t("recipient"), "sent_at": "sent",
-                                    "reminders_sent": "#", "last_reminder_at": "last"},
+                                    "recipient": ui.t("recipient"), "sent_at": ui.t("sent_at"),
+                                    "reminders_sent": ui.t("reminders_n"), "last_reminder_at": ui.t("last_reminder")},
                   key="reminders", empty=ui.t("none"))
 
     st.markdown(f"#### {ui.t('open_requests')}")
@@ -52,7 +52,8 @@ def render(ui: UI) -> None:
         r["age"] = widgets.age_hours(r["created_at"], now)
     widgets.table(page, {"id": ui.t("col_id"), "domain": ui.t("col_domain"), "recipient": ui.t("recipient"),
                          "recipient_kind": ui.t("kind"), "channel": ui.t("channel"), "status": ui.t("status"),
-                         "age": ui.t("age_hours"), "reminders_sent": "#", "escalation_level": "esc."},
+                         "age": ui.t("age_hours"), "reminders_sent": ui.t("reminders_n"),
+                         "escalation_level": ui.t("escalation")},
                   key="open_requests", empty=ui.t("none"))
     widgets.pager(ui, "requests", total)
     if page:

@@ -195,7 +195,7 @@ def test_health_view(app: AppFactory) -> None:
     logs = at.dataframe[0].value
     assert set(logs["未読"]) == {89, 0}
     jobs = at.dataframe[1].value.set_index("ジョブ")
-    assert jobs.loc["permutations", "×"] == 3
+    assert jobs.loc["permutations", "連続失敗"] == 3
     assert len(at.dataframe[2].value) == 3  # three job.failed events
 
 

@@ -1,0 +1,120 @@
+"""The read side without Streamlit, and the label table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from dashboard import queries as q
+from dashboard.i18n import LABELS, tr
+from tests.dashboard.seed import Seeded
+from watcher.config import ROOT, load_settings
+from watcher.db import make_engine
+
+
+@pytest.fixture
+def engine(seeded_template: tuple[Path, Seeded]) -> Iterator[Engine]:
+    base, _ = seeded_template
+    e = make_engine(load_settings(base / "config.toml", environ={}).database_url)
+    yield e
+    e.dispose()
+
+
+def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
+    used: set[str] = set()
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""ui\.t\(\s*["']([a-z_0-9]+)["']""", text))
+        used |= set(re.findall(r"""\btr\([^,()]+(?:\[[^\]]+\])?,\s*["']([a-z_0-9]+)["']""", text))
+    # Keys built at run time: views, statuses, verdicts, roles, age choices, CSV exports.
+    from dashboard.views import VIEWS
+    from dashboard.views.triage import AGES
+    from watcher.models import CandidateStatus, Verdict
+
+    used |= {f"v_{v}" for v in VIEWS} | {f"st_{s.value}" for s in CandidateStatus} | set(AGES)
+    used |= {f"vd_{v.value}" for v in Verdict} | {f"role_{r}" for r in ("viewer", "analyst", "approver", "admin")}
+    used |= {f"csv_{name}" for name in q.EXPORTS}
+    missing = sorted(k for k in used if k not in LABELS)
+    assert not missing, f"labels used but not defined: {missing}"
+    assert all(ja and en for ja, en in LABELS.values())
+    assert tr("ja", "page_of", page=1, pages=2, total=3) == "1 / 2 ページ（全 3 件）"
+    assert tr("en", "no-such-key") == "no-such-key"
+
+
+@pytest.mark.parametrize(("kind", "mechanism"), [
+    ("spf_missing", "spf"), ("dkim_weak_key", "dkim"), ("dmarc_policy", "dmarc"), ("bimi_missing", "bimi"),
+    ("mta_sts_missing", "mta_sts"), ("mtasts_mode", "mta_sts"), ("dmarc", "dmarc"),
+    ("takeover", None), ("expiry", None), ("spfx", None),
+])
+def test_mechanism_of(kind: str, mechanism: str | None) -> None:
+    assert q.mechanism_of(kind) == mechanism
+
+
+def test_queue_pages_in_score_order_and_counts_matches(engine: Engine) -> None:
+    everything = q.QueueFilter(statuses=())
+    first, total = q.queue_page(engine, everything, limit=5, offset=0)
+    second, _ = q.queue_page(engine, everything, limit=5, offset=5)
+    assert total == 16 and len(first) == 5
+    scores = [r["score"] for r in first + second]
+    assert scores == sorted(scores, reverse=True)
+    assert not {r["id"] for r in first} & {r["id"] for r in second}
+    assert q.status_counts(engine) == {"new": 2, "checked": 5, "watching": 3, "confirmed": 1, "reported": 2,
+                                       "down": 1, "dismissed": 2}
+
+
+def test_queue_filters_combine(engine: Engine, seeded_template: tuple[Path, Seeded]) -> None:
+    _, ids = seeded_template
+    rows, n = q.queue_page(engine, q.QueueFilter(statuses=("checked",), sources=("ct",), verdicts=("phishing",)),
+                           limit=50, offset=0)
+    assert n == 2 and {r["domain"] for r in rows} == {"hoshizora-sec-login.top", "www-hoshizora-sec-co-jp.k7x2.top"}
+    _, n = q.queue_page(engine, q.QueueFilter(statuses=(), since=ids.now - timedelta(hours=13)), limit=50,
+                             offset=0)
+    assert n == 2  # first seen 6 h and 12 h before the seed's "now"
+    # LIKE wildcards in the search box are literal characters.
+    assert q.queue_page(engine, q.QueueFilter(statuses=(), domain_contains="%"), limit=50, offset=0)[1] == 0
+
+
+def test_owned_and_mail_findings_are_split(engine: Engine) -> None:
+    owned = [f["kind"] for f in q.owned_findings(engine)]
+    assert owned[:2] == ["takeover", "dropcatch"] and "dmarc_policy" not in owned and "job_failing" not in owned
+    state = {r["domain"]: r for r in q.mail_state(engine, ["hzsec.com", "hoshizora-sec.co.jp"])}
+    assert state["hzsec.com"]["dmarc"] and state["hzsec.com"]["bimi"] and not state["hzsec.com"]["spf"]
+    assert not any(state["hoshizora-sec.co.jp"][m] for m in q.MAIL_MECHANISMS)
+    assert {f["kind"] for f in q.self_findings(engine)} == {"job_failing", "ct_log_stale"}
+
+
+def test_dmarc_summary_counts_who_sends_as_us(engine: Engine, seeded_template: tuple[Path, Seeded]) -> None:
+    _, ids = seeded_template
+    d = q.dmarc_summary(engine, ids.now - timedelta(days=30))
+    assert d["reports"] == 3
+    by_ip = {(s["domain"], s["source_ip"]): s for s in d["senders"]}
+    assert by_ip[("hoshizora-sec.co.jp", "192.0.2.10")]["messages"] == 2000
+    assert by_ip[("hoshizora-sec.co.jp", "192.0.2.10")]["reported_by"] == "Yahoo! JAPAN, google.com"
+    # DKIM pass alone aligns (RFC 7489); both failing does not.
+    assert by_ip[("hzsec.com", "192.0.2.20")]["failing"] == 0
+    assert d["senders"][0]["failing"] == 95
+    assert q.dmarc_summary(engine, ids.now + timedelta(days=1))["reports"] == 0
+
+
+def test_takedown_queries(engine: Engine, seeded_template: tuple[Path, Seeded]) -> None:
+    _, ids = seeded_template
+    assert q.request_outcomes(engine) == {"draft": 2, "sent": 2, "answered": 1, "closed": 2}
+    due = q.reminders_due(engine, ids.now, 48)
+    assert {r["domain"] for r in due} == {"hoshizora-secure-login.asia"}
+    assert q.reminders_due(engine, ids.now, 72) == []
+    assert sorted(q.time_to_down_hours(engine)) == [20.0, 30.0]
+    page, total = q.open_requests_page(engine, limit=2, offset=0)
+    assert total == 5 and len(page) == 2
+    by = {r["recipient"]: r["count"] for r in q.open_by_recipient(engine)}
+    assert by["abuse@cheapnames.test"] == 2
+
+
+def test_exports_stream_in_chunks(engine: Engine) -> None:
+    rows = list(q.export_rows(engine, "candidates", chunk=4))
+    assert rows[0][:2] == ["id", "domain"] and len(rows) == 17
+    assert [r[0] for r in rows[1:]] == sorted(r[0] for r in rows[1:])
