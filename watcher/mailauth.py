@@ -11,8 +11,8 @@ Two parts are ours, and why:
 - DMARC ``pct``: checkdmarc 6 follows RFC 9989 and drops the tag, but receivers still apply it, so a
   ``pct`` below 100 is read from the record itself.
 
-Each aspect opens or resolves its own Finding (``mailauth_spf``, ``mailauth_dkim``, ``mailauth_dmarc``,
-``mailauth_bimi``, ``mailauth_mta_sts``, ``mailauth_tlsrpt``). The job's summary carries the posture
+Each aspect opens or resolves its own Finding, whose kind is the aspect's name (``spf``, ``dkim``,
+``dmarc``, ``bimi``, ``mta_sts``, ``tlsrpt``: the dashboard groups mail findings by these), subject the domain. The job's summary carries the posture
 per domain, which the weekly report shows.
 """
 
@@ -79,7 +79,7 @@ def _worst(sevs: list[Severity]) -> Severity:
 def _report(run: CheckRun, kind: str, domain: str, brand: Brand, problems: list[tuple[Severity, str]],
             label: str, data: dict[str, Any]) -> None:
     """One finding per (aspect, domain), listing every problem found."""
-    _posture(run, domain)[kind.removeprefix("mailauth_")] = {
+    _posture(run, domain)[kind] = {
         "ok": not problems, "problems": [p for _, p in problems], **data}
     if not problems:
         run.ok(kind, domain)
@@ -123,7 +123,7 @@ def check_spf(run: CheckRun) -> None:
             elif qualifier != "fail":
                 problems.append((Severity.MEDIUM, f"ends in {qualifier or 'no all'} instead of `-all`: mail from "
                                  "servers not listed is not rejected / `-all` で終わっていません"))
-        _report(run, "mailauth_spf", domain, brand, problems, "SPF",
+        _report(run, "spf", domain, brand, problems, "SPF",
                 {"record": record, "dns_lookups": res.get("dns_lookups"), "error": res.get("error")})
 
 
@@ -175,7 +175,7 @@ def check_dkim(run: CheckRun) -> None:
         ans = answers.get(name)
         problems = per_domain.setdefault(d, [])
         if isinstance(ans, BaseException) or ans is None or ans.status in ("timeout", "error", "servfail"):
-            run.error("mailauth_dkim", name, ans if isinstance(ans, BaseException) else getattr(ans, "error", ""))
+            run.error("dkim", name, ans if isinstance(ans, BaseException) else getattr(ans, "error", ""))
             keys[sel] = {"error": "lookup failed"}
             continue
         records = [v for v in ans.values if "p=" in v]
@@ -190,7 +190,7 @@ def check_dkim(run: CheckRun) -> None:
         if not sels:
             per_domain.setdefault(d, []).append((Severity.MEDIUM, "no DKIM selectors configured (dkim_selectors in "
                                                  "the brands file): DKIM cannot be checked / DKIMセレクタが未設定です"))
-        _report(run, "mailauth_dkim", d, b, per_domain.get(d, []), "DKIM",
+        _report(run, "dkim", d, b, per_domain.get(d, []), "DKIM",
                 {"selectors": {s: keys.get(s, {}) for s in sels}})
 
 
@@ -240,7 +240,7 @@ def check_dmarc(run: CheckRun) -> None:
         res = checkdmarc.dmarc.check_dmarc(domain, resolver=r)
         problems, facts = dmarc_problems(dict(res))
         run.cache.setdefault("dmarc", {})[domain] = facts
-        _report(run, "mailauth_dmarc", domain, brand, problems, "DMARC", facts)
+        _report(run, "dmarc", domain, brand, problems, "DMARC", facts)
 
 
 # --- BIMI, MTA-STS, TLS-RPT ----------------------------------------------------------------------
@@ -267,7 +267,7 @@ def check_bimi(run: CheckRun) -> None:
         except Exception as e:  # checkdmarc raises its own classes for missing or broken records
             problems.append((Severity.LOW, f"no BIMI record ({e}): customers do not see our logo, which helps "
                              "them tell our mail from phishing / BIMI未設定（ベストプラクティス）"))
-        _report(run, "mailauth_bimi", domain, brand, problems, "BIMI", data)
+        _report(run, "bimi", domain, brand, problems, "BIMI", data)
 
 
 def fetch_mta_sts_policy(run: CheckRun, domain: str) -> tuple[str | None, str]:
@@ -295,7 +295,7 @@ def check_mta_sts(run: CheckRun) -> None:
         except Exception as e:
             problems.append((Severity.LOW, f"no MTA-STS record ({e}): mail to us can be downgraded to plain text "
                              "or redirected by an attacker on the path / MTA-STS未設定"))
-            _report(run, "mailauth_mta_sts", domain, brand, problems, "MTA-STS", data)
+            _report(run, "mta_sts", domain, brand, problems, "MTA-STS", data)
             continue
         text, error = fetch_mta_sts_policy(run, domain)
         if text is None:
@@ -316,7 +316,7 @@ def check_mta_sts(run: CheckRun) -> None:
                                      "enforcing senders will refuse to deliver to them / ポリシーにMXが含まれていません"))
             except Exception as e:
                 problems.append((Severity.MEDIUM, f"the policy file is invalid: {e} / ポリシーファイルが不正です"))
-        _report(run, "mailauth_mta_sts", domain, brand, problems, "MTA-STS", data)
+        _report(run, "mta_sts", domain, brand, problems, "MTA-STS", data)
 
 
 def check_tlsrpt(run: CheckRun) -> None:
@@ -328,7 +328,7 @@ def check_tlsrpt(run: CheckRun) -> None:
         if not res.get("valid"):
             problems.append((Severity.LOW, f"no valid TLS-RPT record ({res.get('error')}): failed or downgraded TLS "
                              "deliveries go unnoticed / TLS-RPT未設定"))
-        _report(run, "mailauth_tlsrpt", domain, brand, problems, "TLS-RPT", {"error": res.get("error")})
+        _report(run, "tlsrpt", domain, brand, problems, "TLS-RPT", {"error": res.get("error")})
 
 
 CHECKS: tuple[Callable[[CheckRun], None], ...] = (

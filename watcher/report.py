@@ -84,7 +84,7 @@ def _local(dt: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d") -> str:
 def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
     """Per sending domain: each aspect ok/NG from the open findings; DMARC policy from the last run."""
     open_ma = {(f.kind, f.subject): f for f in session.exec(
-        select(Finding).where(Finding.status == FindingStatus.OPEN, Finding.kind.startswith("mailauth_")))}  # type: ignore[attr-defined]
+        select(Finding).where(Finding.status == FindingStatus.OPEN, Finding.kind.in_(ASPECTS)))}  # type: ignore[attr-defined]
     state = session.get(JobState, "mailauth")
     last = (state.last_summary.get("posture") if state else None) or {}
     out = []
@@ -92,9 +92,9 @@ def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
         for d in b.sending_domains:
             row: dict[str, Any] = {"domain": d, "brand": b.slug}
             for a in ASPECTS:
-                f = open_ma.get((f"mailauth_{a}", d))
+                f = open_ma.get((a, d))
                 row[a] = {"ok": f is None, "severity": f.severity.value if f else "", "title": f.title if f else ""}
-            dm = open_ma.get(("mailauth_dmarc", d))
+            dm = open_ma.get(("dmarc", d))
             row["policy"] = (dm.data.get("p") if dm else None) or (last.get(d, {}).get("dmarc", {}).get("p")) or "?"
             row["checked"] = state.last_ok_at if state else None
             out.append(row)

@@ -76,26 +76,26 @@ def test_each_failure_opens_and_the_fix_resolves(make_ctx, lab_dns, lab_web, key
     posture = summary["posture"]
     assert all(a["ok"] for a in posture["hoshizora-sec.co.jp"].values()), posture["hoshizora-sec.co.jp"]
     for aspect in ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt"):
-        assert is_open(ctx, f"mailauth_{aspect}", "hzsec.com"), aspect
-        assert not is_open(ctx, f"mailauth_{aspect}", "hoshizora-sec.co.jp"), aspect
-    dmarc = finding(ctx, "mailauth_dmarc", "hzsec.com")
+        assert is_open(ctx, aspect, "hzsec.com"), aspect
+        assert not is_open(ctx, aspect, "hoshizora-sec.co.jp"), aspect
+    dmarc = finding(ctx, "dmarc", "hzsec.com")
     assert "quarantine" in dmarc.detail and "pct=50" in dmarc.detail and "rua" in dmarc.detail
     assert dmarc.data["p"] == "quarantine" and dmarc.data["pct"] == 50
-    assert "~all" in finding(ctx, "mailauth_spf", "hzsec.com").detail or "softfail" in finding(
-        ctx, "mailauth_spf", "hzsec.com").detail
-    dkim = finding(ctx, "mailauth_dkim", "hzsec.com")
+    assert "~all" in finding(ctx, "spf", "hzsec.com").detail or "softfail" in finding(
+        ctx, "spf", "hzsec.com").detail
+    dkim = finding(ctx, "dkim", "hzsec.com")
     assert "selector s2: no DKIM key" in dkim.detail and "1024 bits" in dkim.detail
-    assert "cannot be fetched" in finding(ctx, "mailauth_mta_sts", "hzsec.com").detail
-    spf_k = finding(ctx, "mailauth_spf", "kaede-sec.co.jp")
+    assert "cannot be fetched" in finding(ctx, "mta_sts", "hzsec.com").detail
+    spf_k = finding(ctx, "spf", "kaede-sec.co.jp")
     assert spf_k and spf_k.severity == Severity.HIGH and ("10" in spf_k.detail)
-    dmarc_k = finding(ctx, "mailauth_dmarc", "kaede-sec.co.jp")
+    dmarc_k = finding(ctx, "dmarc", "kaede-sec.co.jp")
     assert dmarc_k.severity == Severity.CRITICAL
 
     # The fixes, published: every finding of hzsec.com resolves on the next run.
     good_domain(lab_dns, lab_web, "hzsec.com", ["s1", "s2"], keys)
     mailauth.run(ctx)
     for aspect in ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt"):
-        assert is_resolved(ctx, f"mailauth_{aspect}", "hzsec.com"), aspect
+        assert is_resolved(ctx, aspect, "hzsec.com"), aspect
 
 
 def test_mta_sts_testing_mode_and_uncovered_mx(make_ctx, lab_dns, lab_web, keys) -> None:
@@ -104,5 +104,5 @@ def test_mta_sts_testing_mode_and_uncovered_mx(make_ctx, lab_dns, lab_web, keys)
     lab_web.publish("mta-sts.hzsec.com", "mta-sts", mode="testing", mx=["mx.other.example"])
     ctx = make_ctx(dns=lab_dns, web=lab_web)
     run_checks(ctx, (mailauth.check_mta_sts,))
-    f = finding(ctx, "mailauth_mta_sts", "hzsec.com")
+    f = finding(ctx, "mta_sts", "hzsec.com")
     assert f and "mode testing" in f.detail and "mail.hzsec.com" in f.detail

@@ -34,7 +34,7 @@ def seed(ctx) -> None:
                     d.expires_at, d.statuses, d.dnssec = now + timedelta(days=20), [], False
                 s.add(d)
         open_finding(s, "expiry", "hoshizora.jp", "hoshizora.jp expires in 20 days", severity=Severity.HIGH, now=now)
-        open_finding(s, "mailauth_dmarc", "hoshizora-sec.co.jp", "DMARC p=none", severity=Severity.HIGH,
+        open_finding(s, "dmarc", "hoshizora-sec.co.jp", "DMARC p=none", severity=Severity.HIGH,
                      data={"p": "none"}, now=now)
         open_finding(s, "takeover_cname", "static.hoshizora-sec.co.jp", "<script>alert(1)</script> unclaimed S3",
                      severity=Severity.CRITICAL, now=now)
