@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from typing import Any
 
@@ -45,9 +46,18 @@ def image_hashes(img: Image.Image) -> dict[str, str]:
     }
 
 
+_STYLE_SCRIPT = re.compile(r"(<(style|script)\b[^>]*>).*?(</\2\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def markup(html: str) -> str:
+    """The HTML without the bodies of <style> and <script>: a kit restyles and re-scripts freely, but
+    keeps the structure and words of the page it copied; and a shared CSS framework is not a copy."""
+    return _STYLE_SCRIPT.sub(r"\1\3", html[: MAX_FUZZY_BYTES * 2])
+
+
 def html_hashes(html: str) -> dict[str, str]:
-    """Fuzzy hashes of the HTML: ssdeep-compatible (ppdeep) and TLSH (empty when too short)."""
-    data = html.encode("utf-8", "replace")[:MAX_FUZZY_BYTES]
+    """Fuzzy hashes of the markup: ssdeep-compatible (ppdeep) and TLSH (empty when too short)."""
+    data = markup(html).encode("utf-8", "replace")[:MAX_FUZZY_BYTES]
     out: dict[str, str] = {"ssdeep": ppdeep.hash(data) if data else ""}
     try:
         t = tlsh.hash(data)

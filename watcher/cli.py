@@ -53,6 +53,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("mailauth", "watcher.mailauth:cli"),
     ("report", "watcher.report:cli"),
     ("data", "watcher.refdata:cli"),
+    ("capture", "watcher.capture:cli"),
 )
 # Single commands of the capabilities: (name, "module:function").
 COMMANDS: tuple[tuple[str, str], ...] = (

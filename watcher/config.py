@@ -130,6 +130,10 @@ class CrawlSettings(Section):
     max_redirects: int = Field(8, ge=0)
     max_page_height: int = Field(6000, ge=600)
     batch_size: int = Field(20, ge=1)
+    # Pages open at once in the one browser of a batch.
+    concurrency: int = Field(2, ge=1, le=8)
+    # Brand slug -> logo image file, when cropping it from the reference capture is not good enough.
+    logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
     viewport_height: int = 800
 

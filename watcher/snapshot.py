@@ -1,5 +1,354 @@
-"""Not built yet: see the open issue that owns this module."""
+"""The snapshot job: due candidates -> DNS -> RDAP -> capture -> score -> Snapshot row -> triage.
+
+Every candidate checked yields one Snapshot, whatever failed on the way (a failure is recorded in the
+snapshot, never raised): a dead resolver, a missing RDAP server, a crashed browser. Triage never
+confirms on its own (the per-brand auto rule belongs to the takedown side); it only moves between
+checked/watching, counts a reported site's consecutive "gone" checks until it is DOWN, and brings a
+DOWN site that came back to CHECKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import logging
+from typing import Any
+
+from PIL import Image
+from sqlmodel import Session, col, select
+
+from watcher import score as scoring
+from watcher.capture import capture_batch
+from watcher.context import Context
+from watcher.events import record
+from watcher.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
+from watcher.triage import next_check, transition
+
+log = logging.getLogger("omamori.snapshot")
+S = CandidateStatus
+
+Image.MAX_IMAGE_PIXELS = 40_000_000  # screenshots are capped far below this; refuse decompression bombs
+HOLD_STATUSES = ("client hold", "server hold", "clienthold", "serverhold")
+MAX_TEXT_STORED = 5000
 
 
-def run_due(ctx):
-    raise NotImplementedError("run_due: not built yet")
+# ------------------------------------------------------------------ the peers, called defensively
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if hasattr(obj, "as_dict"):
+        return dict(obj.as_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return dict(vars(obj)) if hasattr(obj, "__dict__") else {"value": str(obj)}
+
+
+def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return json.loads(json.dumps(d, default=str))
+
+
+def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any]:
+    try:
+        client = ctx.rdap
+    except Exception as e:  # the RDAP module may not be built or configured yet: say so and go on
+        return {"error": f"rdap: not available ({type(e).__name__})"}
+    out: dict[str, Any] = {}
+    try:
+        out["domain"] = _json_safe(_as_dict(client.domain(domain)))
+    except Exception as e:
+        out["error"] = f"rdap domain lookup failed: {type(e).__name__}: {e}"[:300]
+    if address:
+        try:
+            out["ip"] = _json_safe(_as_dict(client.ip(address)))
+        except Exception as e:
+            out["ip_error"] = f"rdap ip lookup failed: {type(e).__name__}: {e}"[:300]
+    return out
+
+
+def classify_hosting(addresses: list[str], cnames: list[str]) -> dict[str, Any]:
+    try:
+        from watcher.hosting import classify
+    except ImportError:
+        return {"error": "hosting: not available"}
+    try:
+        return _json_safe(_as_dict(classify(addresses, cnames)))
+    except Exception as e:
+        return {"error": f"hosting classification failed: {type(e).__name__}: {e}"[:300]}
+
+
+def rdap_statuses(rdap: dict[str, Any]) -> list[str]:
+    return [str(s).lower() for s in (rdap.get("domain") or {}).get("statuses") or []]
+
+
+def _resolve_all(ctx: Context, names: list[str]) -> dict[str, dict[str, Any]]:
+    async def go() -> list[Any]:
+        return await asyncio.gather(*(ctx.resolver.profile(n) for n in names), return_exceptions=True)
+
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        results = asyncio.run(go())
+    except Exception as e:
+        return {n: {"name": n, "records": {}, "statuses": {}, "error": f"{type(e).__name__}: {e}"[:200]} for n in names}
+    for n, r in zip(names, results, strict=True):
+        if isinstance(r, BaseException):
+            out[n] = {"name": n, "records": {}, "statuses": {}, "error": f"{type(r).__name__}: {r}"[:200]}
+        else:
+            out[n] = r.as_dict()
+    return out
+
+
+def _addresses(dns: dict[str, Any]) -> list[str]:
+    rec = dns.get("records") or {}
+    return list(rec.get("A", [])) + list(rec.get("AAAA", []))
+
+
+def _nxdomain(dns: dict[str, Any]) -> bool:
+    return any(s == "nxdomain" for s in (dns.get("statuses") or {}).values())
+
+
+# ------------------------------------------------------------------ scoring one record
+
+
+@dataclasses.dataclass
+class _BrandRef:
+    brand: dict[str, Any]
+    references: list[dict[str, Any]]
+    logos: list[Image.Image]
+
+
+def _load_image(ctx: Context, sha: str) -> Image.Image | None:
+    if not sha or not ctx.evidence.exists(sha):
+        return None
+    try:
+        img = Image.open(io.BytesIO(ctx.evidence.get(sha)))
+        img.load()
+        return img.convert("RGB")
+    except (OSError, Image.DecompressionBombError, ValueError):
+        return None
+
+
+def brand_refs(ctx: Context, session: Session) -> dict[int, _BrandRef]:
+    out: dict[int, _BrandRef] = {}
+    for b in session.exec(select(Brand)):
+        spec = dict(b.spec or {})
+        brand = {"slug": b.slug, "name": b.name, "name_ja": b.name_ja, "keywords": spec.get("keywords", []),
+                 "official_domains": spec.get("official_domains", []), "group_domains": spec.get("group_domains", [])}
+        logos, seen = [], set()
+        for ref in b.references or []:
+            sha = ref.get("logo_sha256", "")
+            if sha and sha not in seen:
+                seen.add(sha)
+                img = _load_image(ctx, sha)
+                if img is not None:
+                    logos.append(img)
+        assert b.id is not None
+        out[b.id] = _BrandRef(brand, list(b.references or []), logos)
+    return out
+
+
+def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap: dict[str, Any],
+                  match_points: int) -> scoring.Assessment:
+    """The best assessment of one capture over the candidate's brand (or every brand if unknown)."""
+    shot = _load_image(ctx, (rec.get("files") or {}).get("screenshot", "")) if rec.get("ok") else None
+    best: scoring.Assessment | None = None
+    for br in refs or [_BrandRef({}, [], [])]:
+        profile_refs = [r for r in br.references if r.get("profile", "desktop") == rec.get("profile", "desktop")]
+        ev = scoring.Evidence(record=rec, brand=br.brand, references=profile_refs or br.references, screenshot=shot,
+                              logos=br.logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
+                              now=ctx.now())
+        a = scoring.assess(ev)
+        if best is None or a.score > best.score:
+            best = a
+    assert best is not None
+    return best
+
+
+# ------------------------------------------------------------------ the job
+
+
+def _targets_for(cand: Candidate, profiles: list[str]) -> list[dict[str, Any]]:
+    urls = [u for u in (cand.urls or []) if u.startswith(("http://", "https://"))][:2] or [f"https://{cand.domain}/"]
+    return [{"id": f"{cand.id}|{i}|{p}", "url": u, "profile": p} for i, u in enumerate(urls) for p in profiles]
+
+
+def _capture_record(rec: dict[str, Any]) -> dict[str, Any]:
+    keep = {k: v for k, v in rec.items() if k not in ("files", "hashes", "id")}
+    keep["text"] = str(keep.get("text", ""))[:MAX_TEXT_STORED]
+    return keep
+
+
+def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> list[Snapshot]:
+    """Check several candidates in one crawler batch; one Snapshot each, in the order of ``ids``."""
+    settings = ctx.settings
+    with ctx.session() as s:
+        cands = [c for c in (s.get(Candidate, i) for i in ids) if c is not None]
+        refs_by_brand = brand_refs(ctx, s)
+    if not cands:
+        return []
+    dns = _resolve_all(ctx, sorted({c.domain for c in cands}))
+    rdap: dict[int, dict[str, Any]] = {}
+    hosting: dict[int, dict[str, Any]] = {}
+    targets: list[dict[str, Any]] = []
+    for c in cands:
+        d = dns[c.domain]
+        addrs = _addresses(d)
+        rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None)
+        hosting[c.id or 0] = classify_hosting(addrs, (d.get("records") or {}).get("CNAME", []))
+        if _nxdomain(d):
+            continue  # nothing to fetch: the name does not exist
+        for t in _targets_for(c, list(settings.crawl.profiles)):
+            t["addresses"] = addrs
+            targets.append(t)
+    records = capture_batch(ctx, targets) if targets else []
+    # Host-only candidates: when https fails to connect, try plain http once.
+    retry = [dict(t, url="http://" + t["url"].removeprefix("https://"))
+             for t, r in zip(targets, records, strict=True)
+             if not r.get("ok") and r.get("error_kind") in ("connect", "tls", "other")
+             and t["url"].startswith("https://") and t["url"].count("/") == 3]
+    if retry:
+        again = {r["id"]: r for r in capture_batch(ctx, retry)}
+        records = [again.get(r["id"], r) if not r.get("ok") and again.get(r["id"], {}).get("ok") else r
+                   for r in records]
+    by_cand: dict[int, list[dict[str, Any]]] = {}
+    for r in records:
+        by_cand.setdefault(int(str(r["id"]).split("|")[0]), []).append(r)
+    snaps: list[Snapshot] = []
+    for c in cands:
+        cid = c.id or 0
+        brs = [refs_by_brand[c.brand_id]] if c.brand_id in refs_by_brand else list(refs_by_brand.values())
+        snaps.append(_finish(ctx, cid, dns[c.domain], rdap[cid], hosting[cid], by_cand.get(cid, []), brs, actor))
+    return snaps
+
+
+def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], hosting: dict[str, Any],
+            records: list[dict[str, Any]], brs: list[_BrandRef], actor: str) -> Snapshot:
+    now = ctx.now()
+    with ctx.transaction() as s:
+        cand = s.get(Candidate, cid)
+        assert cand is not None
+        best: tuple[scoring.Assessment, dict[str, Any]] | None = None
+        for rec in records:
+            a = assess_record(ctx, rec, brs, rdap, cand.match_points)
+            if best is None or (a.score, rec.get("ok", False)) > (best[0].score, best[1].get("ok", False)):
+                best = (a, rec)
+        holds = [h for h in rdap_statuses(rdap) if h.replace("_", " ") in HOLD_STATUSES]
+        gone_why = ""
+        if _nxdomain(dns):
+            gone_why = "the name does not exist (NXDOMAIN)"
+        elif holds:
+            gone_why = f"the registry shows {', '.join(holds)}"
+        if best is None:
+            assessment = scoring.Assessment(0, Verdict.UNREACHABLE, [
+                {"kind": "unreachable", "detail": gone_why or "nothing was captured", "points": 0}])
+            rec: dict[str, Any] = {}
+        else:
+            assessment, rec = best
+        status = int(rec.get("status") or 0)
+        if not gone_why and rec:
+            if not rec.get("ok") and rec.get("error_kind") == "connect":
+                gone_why = f"the connection failed: {rec.get('error', '')[:120]}"
+            elif status in (404, 410):
+                gone_why = f"the page answers HTTP {status}"
+            elif assessment.page_kind == "suspended":
+                gone_why = "a suspension page is shown"
+        reachable = bool(rec.get("ok")) and status < 400 and not gone_why
+        verdict = assessment.verdict
+        if gone_why and verdict not in (Verdict.SUSPENDED, Verdict.PHISHING):
+            verdict = Verdict.SUSPENDED if holds else Verdict.UNREACHABLE
+        reasons = list(assessment.reasons)
+        if gone_why:
+            reasons.append({"kind": "gone", "detail": gone_why, "points": 0})
+        if "error" in rdap and rdap["error"].startswith("rdap: not available"):
+            reasons.append({"kind": "rdap", "detail": rdap["error"], "points": 0})
+        files = rec.get("files") or {}
+        capture = _capture_record(rec) if rec else {}
+        if len(records) > 1:
+            capture["other_captures"] = [{"url": r["url"], "profile": r.get("profile"), "ok": r.get("ok"),
+                                          "status": r.get("status"), "title": str(r.get("title", ""))[:100],
+                                          "error": r.get("error", "")} for r in records if r is not rec]
+        capture["page_kind"] = assessment.page_kind
+        hashes = dict(rec.get("hashes") or {})
+        if (rec.get("favicon") or {}).get("sha256"):
+            hashes["favicon_sha256"] = rec["favicon"]["sha256"]
+            hashes["favicon_dhash"] = rec["favicon"].get("dhash", "")
+        snap = Snapshot(
+            candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting, capture=capture,
+            screenshot_sha256=files.get("screenshot", ""), fullpage_sha256=files.get("fullpage", ""),
+            html_sha256=files.get("html", ""), favicon_sha256=files.get("favicon", ""), hashes=hashes,
+            reachable=reachable, gone=bool(gone_why), score=assessment.score, verdict=verdict, reasons=reasons,
+            error="" if rec.get("ok") else str(rec.get("error", "") or gone_why)[:500],
+        )
+        s.add(snap)
+        s.flush()
+        cand.last_snapshot_id, cand.score, cand.verdict, cand.last_checked_at = snap.id, snap.score, verdict, now
+        _triage(ctx, s, cand, snap, actor)
+        record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
+                                                  "score": snap.score, "gone": snap.gone}, at=now)
+    return snap
+
+
+def _triage(ctx: Context, s: Session, cand: Candidate, snap: Snapshot, actor: str) -> None:
+    now = ctx.now()
+    recheck = ctx.settings.takedown.recheck_hours
+    st = cand.status
+    if st in (S.NEW, S.CHECKED, S.WATCHING):
+        not_live = snap.verdict in (Verdict.PARKED, Verdict.SUSPENDED, Verdict.UNREACHABLE) or (
+            snap.capture.get("page_kind") in scoring.NOT_LIVE)
+        to = S.WATCHING if not_live and snap.verdict != Verdict.PHISHING else S.CHECKED
+        transition(s, cand, to, actor=actor, reason=f"snapshot {snap.id}: {snap.verdict.value}, score {snap.score}",
+                   now=now)
+    elif st in (S.CONFIRMED, S.REPORTED, S.DOWN):
+        if snap.gone:
+            cand.down_count += 1
+            if st == S.DOWN or cand.down_count >= ctx.settings.takedown.down_confirmations:
+                transition(s, cand, S.DOWN, actor=actor, now=now,
+                           reason=f"gone {cand.down_count} checks in a row (snapshot {snap.id})")
+            else:
+                cand.next_check_at = next_check(st, now, recheck)
+        else:
+            cand.down_count = 0
+            if st == S.DOWN:
+                transition(s, cand, S.CHECKED, actor=actor, now=now, reason=f"back up (snapshot {snap.id})")
+            else:
+                cand.next_check_at = next_check(st, now, recheck)
+    else:  # dismissed: keep the decision; the snapshot is recorded for the file
+        cand.next_check_at = None
+    s.add(cand)
+
+
+def check_candidate(ctx: Context, candidate_id: int, actor: str = "system") -> Snapshot:
+    """Check one candidate now (the dashboard's "re-check now", the CLI, the demo)."""
+    snaps = check_candidates(ctx, [candidate_id], actor)
+    if not snaps:
+        raise KeyError(f"no candidate {candidate_id}")
+    return snaps[0]
+
+
+def run_due(ctx: Context) -> dict[str, Any]:
+    """The job: every candidate whose next check is due, in crawler batches of ``crawl.batch_size``."""
+    now = ctx.now()
+    with ctx.session() as s:
+        ids = [c for c in s.exec(
+            select(Candidate.id).where(col(Candidate.next_check_at).is_not(None), col(Candidate.next_check_at) <= now,
+                                       Candidate.status != S.DISMISSED).order_by(col(Candidate.next_check_at))
+            .limit(ctx.settings.crawl.batch_size * 5)) if c is not None]
+    summary: dict[str, Any] = {"due": len(ids), "checked": 0, "errors": 0, "verdicts": {}}
+    size = ctx.settings.crawl.batch_size
+    for i in range(0, len(ids), size):
+        batch = ids[i: i + size]
+        try:
+            snaps = check_candidates(ctx, batch)
+        except Exception as e:  # one broken batch is data; the next batch still runs
+            log.exception("snapshot batch failed")
+            summary["errors"] += len(batch)
+            summary.setdefault("error", f"{type(e).__name__}: {e}"[:300])
+            continue
+        for sn in snaps:
+            summary["checked"] += 1
+            summary["verdicts"][sn.verdict.value] = summary["verdicts"].get(sn.verdict.value, 0) + 1
+    return summary

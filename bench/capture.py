@@ -1,0 +1,239 @@
+"""Capture speed and detection quality on the lab's web hosts.
+
+* pages captured per minute: one crawler process (one browser, reused) over the lab's sites
+  through the lab proxy, pinned to one core with ``taskset`` when available;
+* hashes compared per second (pHash + dHash + colour hash distances, ssdeep and TLSH);
+* dnstwist's own screenshot path (``--phash``: Selenium + chromedriver) on the same pages, as a ratio,
+  when selenium and chromium-driver are installed;
+* quality: every lab clone (exact, recoloured, re-laid-out, partial, logo-only) and every
+  non-phishing page (parked, for sale, suspended, unrelated, another firm's genuine login page,
+  blank, unclaimed cloud pages) goes through the full snapshot (DNS, capture, score, verdict).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
+
+OFFICIAL = {"trade.hoshizora-sec.co.jp": "official", "www.hoshizora-sec.co.jp": "official"}
+CLONES = {
+    "hoshizora-sec-login.top": "clone-exact",
+    "www-hoshizora-sec-co-jp.k7x2.top": "clone-recolored",
+    "hoshizora-sec.co.jp.login-check.cn": "clone-relayout",
+    "k3v9q.xyz": "clone-partial",
+    "xn--hoshizora-se-ijm.com": "clone-logo",
+}
+NON_PHISHING = {
+    "hoshizora-sec.co": "parked-sedo",
+    "hoshizora-sec.jp": "parked-godaddy",
+    "hosizora-sec.co.jp": "forsale",
+    "hoshizora-fx.jp": "parked-onamae",
+    "hoshizora-invest.net": "parked-bodis",
+    "hoshizora-secure.top": "suspended",
+    "tsubame-sec.co.jp": "tsubame",
+    "hoshizora-bakery.jp": "corporate",
+    "hoshizora-blank.net": "blank",
+    "hoshizora-assets.s3.example": "takeover-s3",
+}
+
+
+@contextlib.contextmanager
+def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """(ctx, web, dns): the lab web (all sets published), lab DNS, and a Context in lab mode on SQLite."""
+    from lab.dns import LabDNS
+    from lab.web import LabWeb
+    from watcher.brands import sync_brands
+    from watcher.config import load_settings
+    from watcher.context import build_context
+
+    with LabWeb() as web, LabDNS() as dns:
+        for i, (host, kind) in enumerate({**OFFICIAL, **CLONES, **NON_PHISHING}.items()):
+            web.publish(host, kind, **({"text": "焼きたてパンの店 ほしぞらベーカリー", "title": "Bakery"}
+                                       if kind == "corporate" else {}))
+            dns.set(host, "A", [f"203.0.113.{10 + i}"])
+        empty = workdir / "config.toml"
+        empty.write_text("")
+        exe = str(HEADLESS_SHELL) if HEADLESS_SHELL.exists() else "/usr/bin/chromium"
+        settings = load_settings(empty, environ={}, overrides={
+            "service": {"state_dir": str(workdir / "state"), "lab_mode": True,
+                        "brands_file": str(ROOT / "data" / "brands.example.toml")},
+            "dns": {"nameservers": [dns.host], "port": dns.port, "timeout": 1.0, "retries": 0},
+            "crawl": {"proxy": web.proxy_url, "browser_executable": exe, "page_timeout_seconds": 12,
+                      "settle_seconds": 0.5, "ignore_https_errors": True, **crawl},
+        })
+        ctx = build_context(settings)
+        with ctx.transaction() as s:
+            sync_brands(s, ctx.brands)
+        try:
+            yield ctx, web, dns
+        finally:
+            ctx.engine.dispose()
+
+
+def add_candidates(ctx: Any, hosts: list[str], brand: str = "hoshizora") -> dict[str, int]:
+    from sqlmodel import select
+
+    from watcher.models import Brand, Candidate
+    from watcher.names import normalize_host
+
+    ids = {}
+    with ctx.transaction() as s:
+        bid = s.exec(select(Brand.id).where(Brand.slug == brand)).first()
+        for h in hosts:
+            n = normalize_host(h)
+            c = Candidate(domain=n.ascii, registrable=n.registrable or n.ascii, brand_id=bid, next_check_at=ctx.now())
+            s.add(c)
+            s.flush()
+            ids[h] = c.id
+    return ids
+
+
+def quality(ctx: Any) -> dict[str, Any]:
+    """Every clone and non-phishing host through check_candidates; verdicts, scores and reasons."""
+    from watcher.references import capture_references
+    from watcher.snapshot import check_candidates
+
+    refs = capture_references(ctx)
+    ids = add_candidates(ctx, [*CLONES, *NON_PHISHING])
+    snaps = check_candidates(ctx, list(ids.values()))
+    by_id = {s.candidate_id: s for s in snaps}
+    rows = []
+    for host, cid in ids.items():
+        sn = by_id[cid]
+        kind = CLONES.get(host) or NON_PHISHING[host]
+        rows.append({"host": host, "kind": kind, "set": "clone" if host in CLONES else "non-phishing",
+                     "verdict": sn.verdict.value, "score": sn.score,
+                     "reasons": "; ".join(f"{r['kind']} +{r['points']}" for r in sn.reasons if r["points"])})
+    clones = [r for r in rows if r["set"] == "clone"]
+    others = [r for r in rows if r["set"] != "clone"]
+    detected = sum(r["verdict"] == "phishing" for r in clones)
+    false_pos = sum(r["verdict"] in ("phishing", "suspicious") for r in others)
+    return {"references": refs, "rows": rows, "detected": detected, "clones": len(clones),
+            "false_positives": false_pos, "non_phishing": len(others)}
+
+
+def speed(ctx: Any, web: Any, pages: int = 24) -> dict[str, Any]:
+    """Pages per minute for one crawler process (browser reused) on one core."""
+    import json
+
+    from watcher.capture import job_dict
+
+    hosts = list({**OFFICIAL, **CLONES, **NON_PHISHING})
+    targets = [{"id": str(i), "url": f"http://{hosts[i % len(hosts)]}/", "addresses": [], "profile": "desktop"}
+               for i in range(pages)]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "job.json").write_text(json.dumps(job_dict(ctx.settings, work / "files")))
+        (work / "t.jsonl").write_text("".join(json.dumps(t) + "\n" for t in targets))
+        cmd = [sys.executable, "-m", "crawlers", "--job", str(work / "job.json"), "--targets", str(work / "t.jsonl"),
+               "--records", str(work / "r.jsonl")]
+        if shutil.which("taskset"):
+            cmd = ["taskset", "-c", "0", *cmd]
+        t0 = time.monotonic()
+        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False, timeout=900)
+        wall = time.monotonic() - t0
+        recs = [json.loads(x) for x in (work / "r.jsonl").read_text().splitlines()]
+    ok = sum(bool(r.get("ok") and r.get("browser_used")) for r in recs)
+    return {"pages": pages, "captured_in_browser": ok, "seconds": round(wall, 1),
+            "pages_per_minute": round(60 * ok / wall, 1)}
+
+
+def hash_rate(n: int = 2000) -> float:
+    import random
+
+    import imagehash
+    import ppdeep
+    import tlsh
+    from PIL import Image
+
+    from watcher.score import _color_distance, _distance
+
+    rnd = random.Random(1)
+    imgs = [Image.frombytes("RGB", (64, 64), bytes(rnd.randrange(256) for _ in range(64 * 64 * 3))) for _ in range(4)]
+    ph = [str(imagehash.phash(i)) for i in imgs]
+    dh = [str(imagehash.dhash(i)) for i in imgs]
+    ch = [str(imagehash.colorhash(i, binbits=3)) for i in imgs]
+    page = ("<html><body>" + "".join(f"<p>ログイン {i} パスワード</p>" for i in range(400)) + "</body></html>").encode()
+    ss = [ppdeep.hash(page + bytes([i])) for i in range(4)]
+    tl = [tlsh.hash(page + bytes([i]) * 50) for i in range(4)]
+    t0 = time.perf_counter()
+    for i in range(n):
+        a, b = i % 4, (i + 1) % 4
+        _distance(ph[a], ph[b])
+        _distance(dh[a], dh[b])
+        _color_distance(ch[a], ch[b])
+        ppdeep.compare(ss[a], ss[b])
+        tlsh.diff(tl[a], tl[b])
+    return n / (time.perf_counter() - t0)
+
+
+def dnstwist_ratio(web: Any, pages: int = 6) -> dict[str, Any]:
+    """dnstwist --phash path (Selenium + chromedriver) timing on lab pages, when it can run here."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return {"dnstwist": "not run: selenium is not installed (pip install selenium; apt-get install chromium-driver)"}
+    if not shutil.which("chromedriver"):
+        return {"dnstwist": "not run: chromium-driver is not installed"}
+    from dnstwist import UrlOpener  # noqa: F401  (only to prove the module imports)
+    from selenium import webdriver
+
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", f"--proxy-server={web.proxy_url}",
+              "--ignore-certificate-errors", "--window-size=1366,768"):
+        opts.add_argument(a)
+    os.environ["SE_OFFLINE"] = "true"
+    hosts = list(CLONES)
+    t0 = time.monotonic()
+    drv = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=shutil.which("chromedriver")))
+    try:
+        for i in range(pages):
+            drv.get(f"http://{hosts[i % len(hosts)]}/")  # what dnstwist's HeadlessBrowser.get + screenshot do
+            drv.get_screenshot_as_png()
+    finally:
+        drv.quit()
+    wall = time.monotonic() - t0
+    return {"dnstwist_pages_per_minute": round(60 * pages / wall, 1)}
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="omamori-bench-") as tmp, lab_context(Path(tmp)) as (ctx, web, _dns):
+        q = quality(ctx)
+        sp = speed(ctx, web)
+        rate = hash_rate()
+        dt = dnstwist_ratio(web)
+    rows = [{"host": r["host"], "lab kind": r["kind"], "set": r["set"], "verdict": r["verdict"], "score": r["score"],
+             "reasons (points)": r["reasons"]} for r in q["rows"]]
+    ratio = ""
+    if "dnstwist_pages_per_minute" in dt:
+        ratio = f"{sp['pages_per_minute'] / max(dt['dnstwist_pages_per_minute'], 0.1):.2f}x"
+    return {
+        "title": "Capture and visual comparison (lab web hosts)",
+        "what": __doc__.split("\n\n")[0] if __doc__ else "",
+        "command": "python -m bench capture",
+        "pages per minute (one crawler process, one core, browser reused)": sp["pages_per_minute"],
+        "pages captured in the browser / asked": f"{sp['captured_in_browser']} / {sp['pages']} in {sp['seconds']} s",
+        "hash comparisons per second (pHash+dHash+colour+ssdeep+TLSH per comparison)": round(rate),
+        "dnstwist --phash path": dt.get("dnstwist", f"{dt.get('dnstwist_pages_per_minute')} pages/min"),
+        "omamori / dnstwist speed ratio": ratio or "n/a",
+        "clones detected (verdict phishing)": f"{q['detected']} / {q['clones']}",
+        "false positives on the non-phishing set (phishing or suspicious)": f"{q['false_positives']} / {q['non_phishing']}",
+        "rows": rows,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), ensure_ascii=False, indent=2, default=str))

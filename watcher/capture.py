@@ -1,0 +1,177 @@
+"""Running the crawler: one subprocess per batch, targets in, records and evidence files out.
+
+The crawler (``crawlers/``) is its own process because Scrapy's reactor cannot restart inside one
+process and a crashed browser must not take the service down. This module writes the job file from
+``[crawl]`` settings, runs ``python -m crawlers``, stores the files it produced in the evidence store
+(sha256-addressed, so a file seen twice is stored once) and returns one record per target, whatever
+happened to the process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from watcher.config import ROOT, Settings
+from watcher.context import Context
+
+log = logging.getLogger("omamori.capture")
+
+
+def job_dict(settings: Settings, out_dir: Path) -> dict[str, Any]:
+    """The crawler's job file (crawlers/job.py reads these keys; the two sides share only JSON)."""
+    c = settings.crawl
+    lab = settings.service.lab_mode
+    return {
+        "out_dir": str(out_dir),
+        "executable": str(c.browser_executable),
+        "sandbox": c.sandbox,
+        "lab_mode": lab,
+        "proxy": c.proxy,
+        "ca_file": str(settings.path(c.ca_file)) if c.ca_file else "",
+        # Chromium cannot take a CA file: in the lab (or when configured) it skips verification; the
+        # certificate it saw is still recorded, and the plain-HTTP fallback verifies with the CA file.
+        "ignore_https_errors": bool(c.ignore_https_errors or lab),
+        "user_agents": {"desktop": c.user_agent_desktop, "mobile": c.user_agent_mobile},
+        "viewport": [c.viewport_width, c.viewport_height],
+        "page_timeout": c.page_timeout_seconds,
+        "settle": c.settle_seconds,
+        "max_bytes": c.max_bytes,
+        "max_redirects": c.max_redirects,
+        "max_page_height": c.max_page_height,
+        "concurrency": c.concurrency,
+    }
+
+
+def _error(target: dict[str, Any], reason: str, kind: str = "crawler") -> dict[str, Any]:
+    return {"id": target["id"], "url": target["url"], "profile": target.get("profile", "desktop"), "ok": False,
+            "error": reason, "error_kind": kind, "browser_used": False}
+
+
+def capture_batch(ctx: Context, targets: list[dict[str, Any]], *, use_browser: bool = True) -> list[dict[str, Any]]:
+    """Capture every target ({id, url, addresses, profile}); one record per target, in order."""
+    if not targets:
+        return []
+    settings = ctx.settings
+    with tempfile.TemporaryDirectory(prefix="omamori-crawl-") as tmp:
+        work = Path(tmp)
+        job = job_dict(settings, work / "files")
+        job["use_browser"] = use_browser
+        (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        (work / "targets.jsonl").write_text(
+            "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in targets), encoding="utf-8")
+        records_path = work / "records.jsonl"
+        per_page = settings.crawl.page_timeout_seconds + 20
+        budget = 60 + per_page * len(targets) / max(1, settings.crawl.concurrency) * 2
+        cmd = [sys.executable, "-m", "crawlers", "--job", str(work / "job.json"),
+               "--targets", str(work / "targets.jsonl"), "--records", str(records_path)]
+        t0 = time.monotonic()
+        problem = ""
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=budget, check=False)
+            if proc.returncode != 0:
+                problem = f"crawler exited with {proc.returncode}: {proc.stderr.strip()[-300:]}"
+            for line in proc.stderr.splitlines():
+                if " WARNING " in line or " ERROR " in line:
+                    log.info("crawler: %s", line[-400:])
+        except subprocess.TimeoutExpired:
+            problem = f"crawler batch exceeded {budget:.0f} s and was stopped"
+        log.info("captured %d targets in %.1f s", len(targets), time.monotonic() - t0)
+        by_id: dict[str, dict[str, Any]] = {}
+        if records_path.exists():
+            for line in records_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a crash
+                by_id.setdefault(str(rec.get("id")), rec)
+        out = []
+        for t in targets:
+            rec = by_id.get(str(t["id"])) or _error(t, problem or "the crawler returned no record for this target")
+            _store_files(ctx, work / "files", rec)
+            out.append(rec)
+        return out
+
+
+def _store_files(ctx: Context, files_dir: Path, rec: dict[str, Any]) -> None:
+    """Move the record's files into the evidence store; drop references to files that are missing."""
+    files = rec.get("files") or {}
+    for name, digest in list(files.items()):
+        src = files_dir / str(digest)
+        if not src.exists():
+            files.pop(name)
+            continue
+        stored = ctx.evidence.put(src.read_bytes())
+        if stored != digest:  # never trust a name over the content
+            files[name] = stored
+
+
+async def _addresses(ctx: Context, host: str) -> tuple[list[str], dict[str, Any]]:
+    prof = await ctx.resolver.profile(host, ("A", "AAAA", "CNAME"))
+    return prof.addresses, prof.as_dict()
+
+
+def capture_url(ctx: Context, url: str, profile: str = "desktop") -> dict[str, Any]:
+    """Capture one URL now (resolving its host with the configured resolver first)."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    addresses: list[str] = []
+    if host:
+        try:
+            addresses, _ = asyncio.run(_addresses(ctx, host))
+        except Exception as e:  # a broken resolver must not stop a one-off capture; the crawler resolves
+            log.info("resolving %s failed: %s", host, e)
+    return capture_batch(ctx, [{"id": "1", "url": url, "addresses": addresses, "profile": profile}])[0]
+
+
+# ------------------------------------------------------------------ CLI: omamori capture ...
+
+cli = typer.Typer(help="Capture pages with the crawler (browser, fallback, evidence).", no_args_is_help=True)
+
+
+def _ctx() -> Context:
+    from watcher.context import build_context
+
+    return build_context()
+
+
+@cli.command("url")
+def url_cmd(
+    url: str,
+    profile: Annotated[str, typer.Option(help="desktop or mobile")] = "desktop",
+    full: Annotated[bool, typer.Option("--full", help="print text and links too")] = False,
+) -> None:
+    """Capture one page and print its record (JSON)."""
+    rec = capture_url(_ctx(), url, profile)
+    if not full:
+        rec = {k: v for k, v in rec.items() if k not in ("text", "links", "images")}
+    typer.echo(json.dumps(rec, ensure_ascii=False, indent=2))
+
+
+@cli.command("references")
+def references_cmd(brand: Annotated[str, typer.Option(help="one brand slug (default: all)")] = "") -> None:
+    """Capture the brands' reference pages and store their hashes and logo (Brand.references)."""
+    from watcher.references import capture_references
+
+    summary = capture_references(_ctx(), brand or None)
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@cli.command("check")
+def check_cmd(candidate_id: int) -> None:
+    """Check one candidate now: DNS, RDAP, capture, score, triage."""
+    from watcher.snapshot import check_candidate
+
+    snap = check_candidate(_ctx(), candidate_id, actor="cli")
+    typer.echo(json.dumps({"snapshot": snap.id, "verdict": snap.verdict.value, "score": snap.score,
+                           "gone": snap.gone, "reasons": snap.reasons}, ensure_ascii=False, indent=2))
