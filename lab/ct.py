@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import hashlib
 import random
 import threading
@@ -274,7 +275,7 @@ class LabCTLog(HTTPService):
         if path.startswith("/ct/v1/"):
             return self._rfc6962(path[len("/ct/v1/"):], request.query)
         if path.startswith("/static/"):
-            return self._static(path[len("/static/"):])
+            return self._static(path[len("/static/"):], request.headers.get("Accept-Encoding", ""))
         return json_response({"error": "not found"}, 404)
 
     def _rfc6962(self, op: str, q: dict[str, str]) -> Response:
@@ -320,7 +321,7 @@ class LabCTLog(HTTPService):
             return {"leaf_input": F.b64(b"\x00\x00\xde\xad\xbe\xef"), "extra_data": F.b64(b"\x00")}
         return {"leaf_input": F.b64(F.merkle_tree_leaf(e)), "extra_data": F.b64(F.extra_data(e))}
 
-    def _static(self, rest: str) -> Response:
+    def _static(self, rest: str, accept_encoding: str = "") -> Response:
         binary = "application/octet-stream"
         immutable = {"Cache-Control": "public, max-age=604800, immutable"}
         if rest == "checkpoint":
@@ -339,7 +340,13 @@ class LabCTLog(HTTPService):
             return text_response("bad tile path\n", 400)
         size = self.sth.size
         if parts[1] == "data":
-            return self._data_tile(index, width, size, immutable)
+            tile = self._data_tile(index, width, size, immutable)
+            if tile.status == 200 and "gzip" in accept_encoding:
+                # the spec asks data tiles to be compressed at the HTTP layer (clients must accept gzip)
+                assert isinstance(tile.body, bytes)
+                tile.body = gzip.compress(tile.body, compresslevel=1)
+                tile.headers["Content-Encoding"] = "gzip"
+            return tile
         level = int(parts[1]) if parts[1].isdigit() and len(parts[1]) == 1 else -1
         if not 0 <= level <= 5:
             return text_response("bad level\n", 400)

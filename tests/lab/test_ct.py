@@ -138,7 +138,9 @@ def test_static_api_checkpoint_tiles_and_data(lab_ct: LabCTLog, client: httpx.Cl
     # root from tiles: the level-1 hash is MTH of the first 256 leaves
     assert level1 == lab_ct.tree.subtree(0, 256)
     assert lab_ct.tree.root(301) == base64.b64decode(root_b64)
-    data = client.get("static/tile/data/001.p/45").content
+    resp = client.get("static/tile/data/001.p/45")
+    assert resp.headers["content-encoding"] == "gzip"  # httpx sent Accept-Encoding: gzip and decoded it
+    data = resp.content
     r = ref.Reader(data)
     leaves = []
     for _ in range(45):
