@@ -331,8 +331,35 @@ def check_tlsrpt(run: CheckRun) -> None:
         _report(run, "tlsrpt", domain, brand, problems, "TLS-RPT", {"error": res.get("error")})
 
 
+def check_non_sending(run: CheckRun) -> None:
+    """Owned apexes that send no mail must say so (``v=spf1 -all``, DMARC ``p=reject``), or they are free
+    to spoof: a defensive or marketing domain is as credible in a From: line as the main one (M3AAWG)."""
+    r = _resolver(run)
+    sending = {d for _b, d, _s in sending_domains(run)}
+    for d in run.hosts():
+        if not d.is_apex or d.name in sending:
+            continue
+        spf = checkdmarc.spf.check_spf(d.name, resolver=r)
+        dm = checkdmarc.dmarc.check_dmarc(d.name, resolver=r)
+        problems = []
+        if not spf.get("valid") or (spf.get("parsed") or {}).get("all") != "fail":
+            problems.append(f"SPF should be `v=spf1 -all` (now: {spf.get('record') or spf.get('error')})")
+        policy = _tag(dict(dm), "p") if dm.get("valid") else None
+        if policy != "reject":
+            problems.append(f"DMARC should be `p=reject` (now: {dm.get('record') or dm.get('error')})")
+        if not problems:
+            run.ok("nonsending_auth", d.name)
+            continue
+        run.fail("nonsending_auth", d.name,
+                 f"メール送信しない {d.name} がなりすまし対策をしていません / {d.name} sends no mail but does not "
+                 "forbid spoofing", severity=Severity.MEDIUM, brand_id=d.brand_id,
+                 data={"spf": spf.get("record"), "dmarc": dm.get("record")},
+                 detail="\n".join(f"- {p}" for p in problems) + "\nPhishing mail can use this domain in From: "
+                 "and receivers have no policy to reject it. / 当社ドメインを騙るメールを受信側が拒否できません。")
+
+
 CHECKS: tuple[Callable[[CheckRun], None], ...] = (
-    check_spf, check_dkim, check_dmarc, check_bimi, check_mta_sts, check_tlsrpt,
+    check_spf, check_dkim, check_dmarc, check_bimi, check_mta_sts, check_tlsrpt, check_non_sending,
 )
 
 

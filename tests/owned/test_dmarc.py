@@ -82,7 +82,7 @@ def test_hostile_xml_is_refused(data: bytes, reason: str) -> None:
 def test_bombs_are_refused_without_inflating() -> None:
     with pytest.raises(dmarc.Refused, match="zip bomb"):
         dmarc.unpack(zip_bomb())
-    gz = gzip.compress(b"<" + b"\0" * (30 * 1024 * 1024), compresslevel=9)
+    gz = gzip.compress(b"<" + b"\0" * (8 * 1024 * 1024), compresslevel=9)
     with pytest.raises(dmarc.Refused, match="zip bomb"):
         dmarc.unpack(gz)
     nested = zipped("inner.zip", zipped("r.xml", GOOGLE))

@@ -42,7 +42,7 @@ def good_domain(dns, web, domain: str, selectors: list[str], keys: dict[int, str
 def test_the_job_runs_every_check() -> None:
     # test_each_failure_opens_and_the_fix_resolves drives all of them through mailauth.run
     assert [c.__name__ for c in mailauth.CHECKS] == [
-        "check_spf", "check_dkim", "check_dmarc", "check_bimi", "check_mta_sts", "check_tlsrpt"]
+        "check_spf", "check_dkim", "check_dmarc", "check_bimi", "check_mta_sts", "check_tlsrpt", "check_non_sending"]
 
 
 def test_dkim_key_table(keys) -> None:
@@ -106,3 +106,21 @@ def test_mta_sts_testing_mode_and_uncovered_mx(make_ctx, lab_dns, lab_web, keys)
     run_checks(ctx, (mailauth.check_mta_sts,))
     f = finding(ctx, "mta_sts", "hzsec.com")
     assert f and "mode testing" in f.detail and "mail.hzsec.com" in f.detail
+
+
+def test_non_sending_domains_must_forbid_spoofing(make_ctx, lab_dns, keys) -> None:
+    for apex in ("hoshizora.jp", "hoshizora-sec.com"):
+        lab_dns.add_zone(apex)
+    lab_dns.set("hoshizora.jp", "TXT", "v=spf1 -all")
+    lab_dns.set("_dmarc.hoshizora.jp", "TXT", "v=DMARC1; p=reject")
+    lab_dns.set("hoshizora-sec.com", "TXT", "v=spf1 ~all")  # defensive domain, half protected
+    ctx = make_ctx(dns=lab_dns)
+    run_checks(ctx, (mailauth.check_non_sending,))
+    assert not is_open(ctx, "nonsending_auth", "hoshizora.jp")
+    assert not is_open(ctx, "nonsending_auth", "hoshizora-sec.co.jp")  # a sending domain: checked above
+    f = finding(ctx, "nonsending_auth", "hoshizora-sec.com")
+    assert f and "v=spf1 -all" in f.detail and "p=reject" in f.detail
+    lab_dns.set("hoshizora-sec.com", "TXT", "v=spf1 -all")
+    lab_dns.set("_dmarc.hoshizora-sec.com", "TXT", "v=DMARC1; p=reject")
+    run_checks(ctx, (mailauth.check_non_sending,))
+    assert is_resolved(ctx, "nonsending_auth", "hoshizora-sec.com")
