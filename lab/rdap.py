@@ -19,6 +19,10 @@ from lab.net import LOOPBACK, HTTPService, Request, Response, json_response
 from lab.registrars import registrar
 
 RDAP_TYPE = "application/rdap+json"
+# TLDs phishing in Japan uses most, served here even when no lab domain uses them yet, so a lookup of an
+# unknown name is a clean 404 from RDAP rather than "no RDAP server for this TLD".
+_COMMON_TLDS = ("com", "net", "org", "info", "biz", "top", "cn", "xyz", "co", "asia", "icu", "shop", "online",
+                "site", "vip", "cc", "buzz", "club", "live", "test")
 CONFORMANCE = ["rdap_level_0", "icann_rdap_response_profile_1", "icann_rdap_technical_implementation_guide_1"]
 
 
@@ -165,7 +169,7 @@ class LabRDAP(HTTPService):
     def bootstrap(self) -> dict[str, Any]:
         """IANA RFC 9224 dns.json: every TLD the lab knows (minus WHOIS-only ones) points here."""
         tlds = sorted({d.rsplit(".", 1)[-1] for d in self.state.domains} - self.whois_only_tlds
-                      | {"com", "net", "top", "cn", "xyz", "co", "asia", "test"} - self.whois_only_tlds)
+                      | set(_COMMON_TLDS) - self.whois_only_tlds)
         return {"description": "RDAP bootstrap file for Domain Name System registrations (omamori lab)",
                 "publication": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "version": "1.0", "services": [[tlds, [self.url]]]}
