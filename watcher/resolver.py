@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -158,6 +159,8 @@ class Resolver:
         self._pool_lock: dict[int, asyncio.Lock] = {}
         self._wildcards: dict[str, list[str] | None] = {}
         self._servers: list[tuple[str, int]] | None = None
+        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
+        self._state_lock = threading.Lock()
 
     def servers(self) -> list[tuple[str, int]]:
         """(address, port) of the configured nameservers, else the system's (/etc/resolv.conf)."""
@@ -174,16 +177,23 @@ class Resolver:
         return self._servers
 
     def _loop_state(self) -> tuple[RateLimiter, asyncio.Semaphore]:
-        # asyncio primitives belong to one event loop; the CLI and the jobs each run their own.
-        key = id(asyncio.get_running_loop())
-        if key not in self._limiters:
-            self._limiters = {key: RateLimiter(self.settings.rate_limit)}
-            self._semaphores = {key: asyncio.Semaphore(self.settings.concurrency)}
-            for pool in self._pools.values():
-                pool.close()
-            self._pools = {}
-            self._pool_lock = {key: asyncio.Lock()}
-        return self._limiters[key], self._semaphores[key]
+        # asyncio primitives belong to one event loop, and the scheduler runs jobs in several threads,
+        # each with its own loop at the same time: keep state per live loop, drop that of closed ones.
+        loop = asyncio.get_running_loop()
+        key = id(loop)
+        with self._state_lock:
+            if key not in self._limiters:
+                for old_key in [k for k, lp in self._loops.items() if lp.is_closed()]:
+                    pool = self._pools.pop(old_key, None)
+                    if pool is not None:
+                        pool.close()
+                    for d in (self._loops, self._limiters, self._semaphores, self._pool_lock):
+                        d.pop(old_key, None)  # type: ignore[attr-defined]
+                self._loops[key] = loop  # held, so its id cannot be reused while we key by it
+                self._limiters[key] = RateLimiter(self.settings.rate_limit)
+                self._semaphores[key] = asyncio.Semaphore(self.settings.concurrency)
+                self._pool_lock[key] = asyncio.Lock()
+            return self._limiters[key], self._semaphores[key]
 
     async def _pool(self) -> _UdpPool:
         key = id(asyncio.get_running_loop())
