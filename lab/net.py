@@ -51,7 +51,7 @@ class Response:
 
 def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None,
                   content_type: str = "application/json") -> Response:
-    body = json.dumps(obj, ensure_ascii=False, indent=1).encode()
+    body = json.dumps(obj, ensure_ascii=False, indent=1, default=str).encode()  # dates from TOML: ISO text
     return Response(status, body, content_type, dict(headers or {}))
 
 
