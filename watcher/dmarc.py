@@ -20,6 +20,7 @@ import hashlib
 import imaplib
 import io
 import logging
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -306,9 +307,10 @@ def ingest_imap(ctx: Context) -> dict[str, Any]:
         with ctx.session() as s:
             for num in (found[0] or b"").split()[:500]:
                 _typ, size_data = imap.fetch(num, "(RFC822.SIZE)")
-                size_text = size_data[0].decode() if size_data and isinstance(size_data[0], bytes) else ""
-                size = int(size_text.rsplit("RFC822.SIZE", 1)[-1].strip(" )") or 0) if "RFC822.SIZE" in size_text else 0
-                if size > MAX_INPUT_BYTES:
+                m = re.search(rb"RFC822\.SIZE (\d+)", size_data[0] if size_data and isinstance(size_data[0], bytes)
+                              else b"")
+                size = int(m.group(1)) if m else 0
+                if size > MAX_INPUT_BYTES:  # not fetched at all: the cap holds before any byte is read
                     tally.refused += 1
                     tally.reasons.append(f"imap {num.decode()}: {size} bytes")
                     imap.store(num, "+FLAGS", "\\Seen")

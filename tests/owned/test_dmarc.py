@@ -124,3 +124,79 @@ def test_ingest_folder_and_mail(make_ctx, tmp_path: Path) -> None:
     assert {r["source_ip"] for r in senders} == {"198.51.100.77", "192.0.2.66", "2001:db8::25"}
     assert dmarc.ingest_files(ctx, [folder / "google.com!hoshizora-sec.co.jp!1764028800!1764115199.xml"])[
         "duplicates"] == 1
+
+
+class _TinyImap:
+    """A test double of an IMAP server: the lab has no IMAP peer, so this speaks just the commands
+    ``ingest_imap`` sends (CAPABILITY, LOGIN, SELECT, SEARCH UNSEEN, FETCH, STORE, LOGOUT), on loopback."""
+
+    def __init__(self, messages: list[bytes]) -> None:
+        import socketserver
+        import threading
+
+        self.messages = messages
+        self.seen: set[int] = set()
+        self.logins: list[str] = []
+        owner = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"* OK IMAP4rev1 tiny\r\n")
+                while line := self.rfile.readline():
+                    tag, cmd, *rest = line.decode().rstrip("\r\n").split(" ", 2)
+                    arg = rest[0] if rest else ""
+                    out = b""
+                    if cmd.upper() == "CAPABILITY":
+                        out = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n"
+                    elif cmd.upper() == "LOGIN":
+                        owner.logins.append(arg.split(" ")[0])
+                    elif cmd.upper() == "SELECT":
+                        out = f"* {len(owner.messages)} EXISTS\r\n".encode()
+                    elif cmd.upper() == "SEARCH":
+                        unseen = [str(i + 1) for i in range(len(owner.messages)) if i + 1 not in owner.seen]
+                        out = ("* SEARCH " + " ".join(unseen)).rstrip().encode() + b"\r\n"
+                    elif cmd.upper() == "FETCH":
+                        num, what = arg.split(" ", 1)
+                        raw = owner.messages[int(num) - 1]
+                        if "SIZE" in what:
+                            out = f"* {num} FETCH (RFC822.SIZE {len(raw)})\r\n".encode()
+                        else:
+                            owner.seen.add(int(num))
+                            out = f"* {num} FETCH (RFC822 {{{len(raw)}}}\r\n".encode() + raw + b")\r\n"
+                    elif cmd.upper() == "STORE":
+                        owner.seen.add(int(arg.split(" ")[0]))
+                    elif cmd.upper() == "LOGOUT":
+                        self.wfile.write(b"* BYE\r\n" + tag.encode() + b" OK bye\r\n")
+                        return
+                    self.wfile.write(out + tag.encode() + b" OK done\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_ingest_from_imap(make_ctx) -> None:
+    mail = EmailMessage()
+    mail["Subject"] = "Report domain: hoshizora-sec.co.jp Submitter: google.com"
+    mail.set_content("attached")
+    mail.add_attachment(zipped("google.xml", GOOGLE), maintype="application", subtype="zip",
+                        filename="google.com!hoshizora-sec.co.jp!1764028800!1764115199.zip")
+    hostile = EmailMessage()
+    hostile["Subject"] = "Report domain: hzsec.com"
+    hostile.set_content("x")
+    hostile.add_attachment(BILLION_LAUGHS, maintype="text", subtype="xml", filename="r.xml")
+    imap = _TinyImap([mail.as_bytes(), hostile.as_bytes()])
+    try:
+        ctx = make_ctx(imap={"host": "127.0.0.1", "port": imap.port, "ssl": False, "username": "dmarc",
+                             "password": "pw", "dmarc_folder": "DMARC"})
+        out = dmarc.ingest(ctx)["imap"]
+        assert out["stored"] == 1 and out["refused"] == 1, out
+        assert imap.logins == ["dmarc"] and imap.seen == {1, 2}
+        assert dmarc.ingest(ctx)["imap"]["stored"] == 0  # everything was marked seen
+    finally:
+        imap.close()
