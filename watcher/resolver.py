@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -99,13 +100,19 @@ class _UdpPool(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.pending: dict[tuple[int, str, int], asyncio.Future[dns.message.Message]] = {}
         self.transports: list[asyncio.DatagramTransport] = []
+        self.sockets: list[socket.socket] = []
 
     @classmethod
     async def open(cls, sockets: int = 4) -> _UdpPool:
         pool = cls()
         loop = asyncio.get_running_loop()
         for _ in range(sockets):
-            transport, _proto = await loop.create_datagram_endpoint(lambda: pool, local_addr=("0.0.0.0", 0))
+            # Our own sockets, so close() works even after the loop that wraps them has closed.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("0.0.0.0", 0))
+            sock.setblocking(False)
+            pool.sockets.append(sock)
+            transport, _proto = await loop.create_datagram_endpoint(lambda: pool, sock=sock)
             pool.transports.append(transport)  # type: ignore[arg-type]
         return pool
 
@@ -143,11 +150,11 @@ class _UdpPool(asyncio.DatagramProtocol):
         for t in self.transports:
             try:
                 t.close()
-            except RuntimeError:  # its loop is already closed: close the socket itself
-                sock = t.get_extra_info("socket")
-                if sock is not None:
-                    sock.close()
-        self.transports = []
+            except RuntimeError:  # its loop is already closed: the sockets are closed below
+                pass
+        for sock in self.sockets:
+            sock.close()
+        self.transports, self.sockets = [], []
 
 
 class Resolver:
