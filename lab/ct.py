@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Self
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -273,6 +275,8 @@ class LabCTLog(HTTPService):
             return json_response({"error": "lab fault injection"}, status,
                                  {"Retry-After": str(retry)} if status in (429, 503) else {})
         if path.startswith("/ct/v1/"):
+            if request.method == "POST" and path in ("/ct/v1/add-chain", "/ct/v1/add-pre-chain"):
+                return self._add_chain(request, precert=path.endswith("add-pre-chain"))
             return self._rfc6962(path[len("/ct/v1/"):], request.query)
         if path.startswith("/static/"):
             return self._static(path[len("/static/"):], request.headers.get("Accept-Encoding", ""))
@@ -314,6 +318,35 @@ class LabCTLog(HTTPService):
         except (KeyError, ValueError) as exc:
             return json_response({"error": f"bad request: {exc}"}, 400)
         return json_response({"error": "unknown endpoint"}, 404)
+
+    def _add_chain(self, request: Request, precert: bool) -> Response:
+        """RFC 6962 4.1/4.2 submission: the entry is sequenced at once (static-ct-api needs its index in the
+        SCT's leaf_index extension), and an SCT signed by the log comes back."""
+        try:
+            chain = [base64.b64decode(c) for c in request.json()["chain"]]
+            leaf = x509.load_der_x509_certificate(chain[0])
+            issuer = next((ca for ca in self.pki.cas.values()
+                           if (len(chain) > 1 and ca.der == chain[1]) or ca.cert.subject == leaf.issuer), None)
+            if issuer is None:
+                return json_response({"error": "chain does not end in an accepted root"}, 400)
+            issuer.key.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+            is_pre = any(ext.oid.dotted_string == "1.3.6.1.4.1.11129.2.4.3" for ext in leaf.extensions)
+            if is_pre != precert:
+                return json_response({"error": "precertificate sent to the wrong endpoint"}, 400)
+        except (KeyError, ValueError, TypeError, InvalidSignature) as exc:
+            return json_response({"error": f"bad chain: {exc!r}"}, 400)
+        tbs = F.tbs_without_poison(leaf.tbs_certificate_bytes) if precert else b""
+        names = tuple(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                      .get_values_for_type(x509.DNSName)) if leaf.extensions else ()
+        with self._lock:
+            e = F.LogEntry(self._next_index, _now_ms(), precert, chain[0], tbs, issuer.key_hash, issuer.der, names)
+            self._next_index += 1
+            self._pending.append(e)
+        self.integrate()
+        sig = self.key.sign(F.sct_signature_input(e), ec.ECDSA(hashes.SHA256()))
+        return json_response({"sct_version": 0, "id": F.b64(self.log_id), "timestamp": e.timestamp,
+                              "extensions": F.b64(F.leaf_index_extension(e.index)[2:]),
+                              "signature": F.b64(F.digitally_signed(sig))})
 
     def _json_entry(self, i: int) -> dict[str, str]:
         e = self.entries[i]

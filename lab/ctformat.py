@@ -117,3 +117,58 @@ def parse_tile_path(parts: list[str]) -> tuple[int, int | None]:
     if any(len(d) != 3 or not d.isdigit() for d in digits):
         raise ValueError("bad tile index")
     return int("".join(digits)), width
+
+
+def sct_signature_input(e: LogEntry) -> bytes:
+    """RFC 6962 3.2 digitally-signed struct of an SCT: v1, certificate_timestamp, then the entry."""
+    return b"\x00\x00" + timestamped_entry(e)
+
+
+# --- minimal DER walking, to take the poison extension out of a submitted precertificate ------------
+
+def _der_header(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, content_start, content_end) of the TLV at `pos`."""
+    tag, first = data[pos], data[pos + 1]
+    if first < 0x80:
+        return tag, pos + 2, pos + 2 + first
+    n = first & 0x7F
+    length = int.from_bytes(data[pos + 2:pos + 2 + n], "big")
+    return tag, pos + 2 + n, pos + 2 + n + length
+
+
+def _der_children(data: bytes, start: int, end: int) -> list[bytes]:
+    out, pos = [], start
+    while pos < end:
+        _, _, stop = _der_header(data, pos)
+        out.append(data[pos:stop])
+        pos = stop
+    return out
+
+
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + _der_len(len(content)) + content
+
+
+POISON_OID_DER = bytes.fromhex("060a2b06010401d679020403")
+
+
+def tbs_without_poison(tbs: bytes) -> bytes:
+    """The TBSCertificate of a precertificate with the CT poison extension removed (RFC 6962 3.2)."""
+    _, start, end = _der_header(tbs, 0)
+    fields = _der_children(tbs, start, end)
+    rebuilt = []
+    for f in fields:
+        if f[0] == 0xA3:  # [3] EXPLICIT Extensions
+            _, s, _end = _der_header(f, 0)
+            _, s2, e2 = _der_header(f, s)
+            exts = [x for x in _der_children(f, s2, e2) if POISON_OID_DER not in x[:16]]
+            f = _der(0xA3, _der(0x30, b"".join(exts)))
+        rebuilt.append(f)
+    return _der(0x30, b"".join(rebuilt))

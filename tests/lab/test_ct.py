@@ -216,3 +216,27 @@ def test_benchmark_log_of_200k_entries(lab_ct: LabCTLog) -> None:
     with httpx.Client(base_url=lab_ct.url) as c:
         assert len(c.get("static/tile/data/x001/000").content) > 0  # tile 1000
         assert len(c.get("static/tile/2/000.p/3").content) == 96
+
+
+def test_add_chain_and_add_pre_chain_return_verifiable_scts(lab_ct: LabCTLog, client: httpx.Client) -> None:
+    key = serialization.load_der_public_key(lab_ct.public_key_der)
+    ca = lab_ct.pki.ca
+    for path, precert in (("ct/v1/add-chain", False), ("ct/v1/add-pre-chain", True)):
+        issued = lab_ct.pki.issue(["submitted.hoshizora-sec-login.top"], precert=precert)
+        chain = [base64.b64encode(d).decode() for d in (issued.cert_der, ca.der)]
+        sct = client.post(path, json={"chain": chain}).json()
+        assert base64.b64decode(sct["id"]) == lab_ct.log_id
+        index = int.from_bytes(base64.b64decode(sct["extensions"])[3:], "big")
+        entry = lab_ct.entry(index)
+        if precert:  # the log took the poison out itself, exactly as the CA's final TBS
+            assert entry.tbs_der == issued.tbs_der
+        leaf_input = base64.b64decode(client.get("ct/v1/get-entries", params={"start": index, "end": index})
+                                      .json()["entries"][0]["leaf_input"])
+        assert ref.parse_leaf(leaf_input)["timestamp"] == sct["timestamp"]
+        # RFC 6962 3.2: sct_version, signature_type, then the same fields as the TimestampedEntry
+        signed = b"\x00\x00" + leaf_input[2:]
+        ds = base64.b64decode(sct["signature"])
+        key.verify(ds[4:], signed, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg,union-attr]
+    wrong = lab_ct.pki.issue(["x.test"], precert=True)
+    r = client.post("ct/v1/add-chain", json={"chain": [base64.b64encode(wrong.cert_der).decode()]})
+    assert r.status_code == 400
