@@ -37,7 +37,8 @@ def render(ui: UI) -> None:
     for name in [*summaries, *sorted(set(states) - set(summaries))]:
         r = states.get(name, {})
         failing = int(r.get("consecutive_failures") or 0)
-        rows.append({"name": name, "ok": "❌" if failing else ("✅" if r.get("last_ok_at") else "—"),
+        # Plain words, not emoji: the table is drawn on a canvas and many desktops lack an emoji font.
+        rows.append({"name": name, "ok": "NG" if failing else ("OK" if r.get("last_ok_at") else "—"),
                      "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
                      "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
                      "summary": summaries.get(name, "")})

@@ -25,10 +25,11 @@ def render(ui: UI) -> None:
     m = data.mail(ui.db, tuple(domains), since)
     checked = m["checked_at"] is not None
 
+    # Plain words, not emoji: the table is drawn on a canvas and many desktops lack an emoji font.
     def cell(problems: list[str]) -> str:
         if problems:
-            return "❌ " + "; ".join(problems)
-        return "✅ " + ui.t("auth_ok") if checked else "… " + ui.t("auth_unchecked")
+            return "NG: " + "; ".join(problems)
+        return ui.t("auth_ok") if checked else ui.t("auth_unchecked")
 
     rows = [{"domain": r["domain"], **{mech: cell(r[mech]) for mech in MAIL_MECHANISMS}} for r in m["state"]]
     widgets.table(rows, {"domain": ui.t("sending_domain"), **HEADERS}, key="mail_state", empty=ui.t("no_data"))

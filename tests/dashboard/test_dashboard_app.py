@@ -169,9 +169,9 @@ def test_owned_view_puts_takeover_and_dropcatch_first(app: AppFactory) -> None:
 def test_mail_view_states_and_dmarc_senders(app: AppFactory) -> None:
     at = app("viewer", nav="mailauth")
     state = at.dataframe[0].value.set_index("送信ドメイン")
-    assert state.loc["hzsec.com", "DMARC"].startswith("❌")
-    assert state.loc["hoshizora-sec.co.jp", "DMARC"].startswith("✅")
-    assert state.loc["kaede-sec.co.jp", "MTA-STS"].startswith("❌")
+    assert state.loc["hzsec.com", "DMARC"] == "NG: DMARC が p=none のままです（p=reject が必要）"
+    assert state.loc["hoshizora-sec.co.jp", "DMARC"] == "OK"
+    assert state.loc["kaede-sec.co.jp", "MTA-STS"].startswith("NG")
     failures = at.dataframe[2].value
     assert set(failures["送信元 IP"]) == {"198.51.100.77", "203.0.113.200"}
 
