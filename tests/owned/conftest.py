@@ -42,7 +42,10 @@ def make_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Conte
 
     def make(*, dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any = None, whois: Any = None,
              **extra: dict) -> Context:
-        sections = lab_sections(dns, web, rdap, smtp, whois)
+        # A lab server object is turned into its section; a dict is taken as the section itself.
+        given = {"dns": dns, "web": web, "rdap": rdap, "smtp": smtp, "whois": whois}
+        sections = lab_sections(**{k: None if isinstance(v, dict) else v for k, v in given.items()})
+        extra = {**{("crawl" if k == "web" else k): v for k, v in given.items() if isinstance(v, dict)}, **extra}
         for k, v in extra.items():
             sections[k] = {**sections.get(k, {}), **v}
         ctx = build_context(make_settings(tmp_path, "", **sections), clock=clock)
