@@ -173,26 +173,36 @@ class LogReader:
                 res.next_index, res.tree_size = pos.next_index, pos.tree_size
                 return res
             end = head.size if max_entries is None else min(head.size, pos.next_index + max_entries)
+            if self.info.final_size is not None:
+                end = min(end, self.info.final_size)  # a read-only log's last tree size is final
             batches = 0
-            while pos.next_index < end:
-                if stop is not None and stop.is_set():
-                    break
-                if max_batches is not None and batches >= max_batches:
-                    break
-                try:
-                    items = self.api.fetch(pos.next_index, min(end, pos.next_index + self.api.batch))
-                except LogUnavailable as e:
-                    self._fail(s, pos, f"unavailable: {e}", invalid=False)
-                    res.error = pos.last_error
-                    break
-                except VerificationError as e:
-                    self._fail(s, pos, f"verification: {e}", invalid=True)
-                    res.error = pos.last_error
-                    break
-                self._commit_batch(s, pos, items, res)
-                batches += 1
-                if progress is not None:
-                    progress(len(items), end)
+            # The next batch is fetched while this one is parsed and committed (the log's latency
+            # overlaps our CPU); a prefetched batch that is never committed is simply dropped.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ct-fetch") as pool:
+                nxt = pos.next_index
+                fut = pool.submit(self.api.fetch, nxt, min(end, nxt + self.api.batch)) if nxt < end else None
+                while fut is not None:
+                    if (stop is not None and stop.is_set()) or (max_batches is not None and batches >= max_batches):
+                        fut.cancel()
+                        break
+                    try:
+                        items = fut.result()
+                    except LogUnavailable as e:
+                        self._fail(s, pos, f"unavailable: {e}", invalid=False)
+                        res.error = pos.last_error
+                        break
+                    except VerificationError as e:
+                        self._fail(s, pos, f"verification: {e}", invalid=True)
+                        res.error = pos.last_error
+                        break
+                    following = nxt + len(items)
+                    more = following < end and (max_batches is None or batches + 1 < max_batches)
+                    fut = pool.submit(self.api.fetch, following, min(end, following + self.api.batch)) if more else None
+                    self._commit_batch(s, pos, items, res)
+                    nxt = following
+                    batches += 1
+                    if progress is not None:
+                        progress(len(items), end)
             res.next_index, res.tree_size = pos.next_index, pos.tree_size
         res.retries = getattr(getattr(self.api, "client", None), "retries", 0)
         res.seconds = round(time.monotonic() - t0, 3)
