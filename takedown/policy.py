@@ -8,11 +8,14 @@ independent ones together are overwhelming:
 2. the page copies the brand visually: a screenshot/visual/layout match with an official reference
    page, or the brand's logo found on the page (a reason whose kind names ``visual``, ``clone``,
    ``screenshot``, ``phash``, ``layout`` or ``logo``);
-3. the page asks for a password (a reason whose kind names ``password``, or a captured form with a
-   password field);
+3. the page asks for a password or a PIN (a reason of kind ``credential_form`` or naming
+   ``password``, or a captured form with ``has_password`` / ``has_pin`` / a password field);
 4. the name was made to look like the brand (a discovery reason of kind ``keyword``, ``flattened``,
-   ``permutation``, ``edit_distance``, ``homoglyph`` or ``combo``) — a report of an unrelated name
-   is left to a person.
+   ``permutation``, ``edit_distance``, ``homoglyph`` or ``combo``, or the score's ``lookalike_name``)
+   — a report of an unrelated name is left to a person.
+
+The kinds are those of ``watcher.score`` (visual, logo, credential_form, lookalike_name) and of
+``watcher.discover``; words rather than exact kinds, so a renamed signal still counts.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 VISUAL_WORDS = ("visual", "clone", "screenshot", "phash", "layout", "logo")
-PASSWORD_WORDS = ("password",)
-LOOKALIKE_KINDS = frozenset({"keyword", "flattened", "permutation", "edit_distance", "homoglyph", "combo"})
+PASSWORD_WORDS = ("password", "credential")
+LOOKALIKE_KINDS = frozenset({"keyword", "flattened", "permutation", "edit_distance", "homoglyph", "combo",
+                             "lookalike_name"})
 
 BACKOFF_BASE = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=6)
@@ -56,7 +60,7 @@ def has_password_form(capture: Mapping[str, Any]) -> bool:
     for form in capture.get("forms") or []:
         if not isinstance(form, Mapping):
             continue
-        if form.get("has_password") or form.get("password"):
+        if form.get("has_password") or form.get("has_pin") or form.get("password"):
             return True
         for f in form.get("fields") or form.get("inputs") or []:
             if isinstance(f, Mapping) and str(f.get("type", "")).lower() == "password":
@@ -70,7 +74,7 @@ def auto_rule(*, verdict: str, snapshot_reasons: Iterable[Mapping[str, Any]], ca
     kinds = _kinds(snapshot_reasons)
     visual = any(w in k for k in kinds for w in VISUAL_WORDS)
     password = any(w in k for k in kinds for w in PASSWORD_WORDS) or has_password_form(capture)
-    lookalike = bool(LOOKALIKE_KINDS & set(_kinds(candidate_reasons)))
+    lookalike = bool(LOOKALIKE_KINDS & {*_kinds(candidate_reasons), *kinds})
     checks = [("verdict phishing", str(verdict).lower() == "phishing"), ("visual or logo match", visual),
               ("password form", password), ("lookalike name", lookalike)]
     return all(ok for _, ok in checks), [f"{name}: {'yes' if ok else 'no'}" for name, ok in checks]

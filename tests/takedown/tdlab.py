@@ -56,6 +56,8 @@ def lab_settings(tmp_path: Path, world: World, **sections: dict[str, Any]) -> An
                  "from_address": "brand-security@hzsec.com", "from_name": "Hoshizora Brand Security"},
         "rdap": {"bootstrap_file": str(boot), "ip_bootstrap_file": str(ipboot), "allow_http": True, "timeout": 5.0},
         "dns": {"nameservers": ["127.0.0.1"], "port": world.dns.port, "timeout": 2.0, "retries": 0},
+        # For the snapshot job's crawler, when it runs the re-checks (see check_gone).
+        "crawl": {"proxy": world.web.proxy_url, "ca_file": world.web.ca_file, "page_timeout_seconds": 10.0},
         "takedown": {"always_inform": [JPCERT], "requester_name": "ブランド保護チーム 山田",
                      "requester_phone": "+81-3-0000-0000"},
     }

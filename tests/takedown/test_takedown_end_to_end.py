@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.takedown.tdlab import PHISH, add_candidate, check_gone, sha, take_snapshot, wait_for
@@ -91,3 +92,32 @@ def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock)
     ids = [m.message["Message-ID"] for m in world.smtp.messages()]
     assert len(ids) == len(set(ids)) == 3
 
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_loop_with_the_real_snapshot_job(make_ctx, world, clock):
+    """The same story with the capture engineer's snapshot job taking the evidence (Chromium)."""
+    snapshot = pytest.importorskip("watcher.snapshot")
+    if not hasattr(snapshot, "check_candidate"):
+        pytest.skip("watcher.snapshot.check_candidate is not built yet")
+    ctx = make_ctx()
+    ctx.brands = [b.model_copy(update={"auto_takedown": b.slug == "hoshizora"}) for b in ctx.brands]
+    references = pytest.importorskip("watcher.references")
+    references.capture_references(ctx, "hoshizora")  # the official pages, captured from the lab
+    cand = add_candidate(ctx, status=CandidateStatus.NEW)
+    snap = snapshot.check_candidate(ctx, cand.id)
+    assert snap.screenshot_sha256, snap.error
+    # The demo's brand has the auto rule on: the real scorer's reasons must be enough for it.
+    out = takedowns.run(ctx)
+    assert out["auto_confirmed"] == 1, [r["kind"] for r in snap.reasons]
+    assert out["sent"] >= 2
+    shot = ctx.evidence.get(snap.screenshot_sha256)
+    for m in world.smtp.messages():
+        files = {a.get_filename(): a.get_content() for a in m.message.iter_attachments()}
+        assert files["screenshot.png"] == shot
+    wait_for(lambda: "client hold" in (world.rdap.domain(PHISH).statuses if world.rdap.domain(PHISH) else []))
+    for _ in range(2):
+        clock.advance(hours=4)
+        check_gone(ctx, world, cand.id)
+    assert takedowns.run(ctx)["closed"] >= 2
