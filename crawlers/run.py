@@ -39,6 +39,8 @@ def error_kind(reason: str) -> str:
         return "connect"
     if "name_not_resolved" in r or "name or service" in r:
         return "dns"
+    if "redirects" in r:
+        return "redirects"
     if "timeout" in r or "timed out" in r:
         return "timeout"
     if "cert" in r or "ssl" in r:

@@ -59,6 +59,7 @@ EXTRACT_JS = """(opts) => {
 
 class Writer(Protocol):
     def put(self, data: bytes) -> str: ...
+    def error(self, target: Target, reason: str, **extra: Any) -> None: ...
     def page(self, target: Target, facts: dict[str, Any]) -> None: ...
     def browser_failed(self, target: Target, reason: str) -> None: ...
 
@@ -119,6 +120,14 @@ class CaptureSpider(scrapy.Spider):
         target: Target = response.meta["target"]
         page = response.meta["playwright_page"]
         remaining = self.job.page_timeout - (time.monotonic() - response.meta["started"])
+        hops = response.meta.get("redirect_urls") or []
+        if len(hops) > self.job.max_redirects:
+            # Chromium follows redirects before our route handler sees them: enforce the cap here.
+            await _close_quietly(page)
+            self.writer.error(target, f"more than {self.job.max_redirects} redirects ({len(hops)})",
+                              redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
+                              browser_used=True)
+            return
         try:
             facts = await asyncio.wait_for(self._capture(page, response), timeout=max(remaining, 3.0))
         except Exception as e:  # any failure of one page becomes that page's record

@@ -1,0 +1,106 @@
+"""The crawler against the lab's web hosts: one browser batch shared by the module's tests.
+
+The batch holds a redirect chain, a redirect chain longer than the cap, a slow page, a huge page,
+an endless page, a 410 page and the same clone twice (evidence stored once).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.capture.conftest import needs_browser
+from watcher.capture import capture_batch
+from watcher.context import Context
+
+pytestmark = [pytest.mark.browser, needs_browser]
+
+SITES = {
+    "redirect.test": ("redirect", {"hops": 3}),
+    "loop.test": ("redirect", {"hops": 12}),
+    "slow.test": ("slow", {"delay": 2.0}),
+    "huge.test": ("huge", {"size": 6 * 1024 * 1024}),
+    "endless.test": ("endless", {}),
+    "gone.test": ("gone", {}),
+    "clone-a.test": ("clone-exact", {}),
+    "clone-b.test": ("clone-exact", {}),
+}
+
+
+@pytest.fixture(scope="module")
+def batch(lab: tuple[Any, Any, Any]) -> dict[str, Any]:
+    ctx, web, _dns = lab
+    for host, (kind, opts) in SITES.items():
+        web.publish(host, kind, **opts)
+    ctx.settings.crawl.max_redirects = 5
+    ctx.settings.crawl.max_bytes = 1024 * 1024
+    targets = [{"id": h, "url": f"http://{h}/", "addresses": [], "profile": "desktop"} for h in SITES]
+    t0 = time.monotonic()
+    records = capture_batch(ctx, targets)
+    return {"records": {r["id"]: r for r in records}, "seconds": time.monotonic() - t0, "ctx": ctx}
+
+
+def test_every_target_yields_one_record(batch: dict[str, Any]) -> None:
+    assert set(batch["records"]) == set(SITES)
+    # 8 hostile-ish pages, 2 at a time, each capped at 10 s: the batch cannot stall.
+    assert batch["seconds"] < 120
+
+
+def test_redirect_chain_is_recorded(batch: dict[str, Any]) -> None:
+    r = batch["records"]["redirect.test"]
+    assert r["ok"] and r["browser_used"] and r["final_url"] == "http://redirect.test/final"
+    assert [h["status"] for h in r["redirects"]] == [302, 301, 302, 301]
+    assert r["redirects"][0]["url"] == "http://redirect.test/"
+
+
+def test_redirects_beyond_the_cap_are_not_followed(batch: dict[str, Any]) -> None:
+    r = batch["records"]["loop.test"]
+    assert not r["ok"] and r["error_kind"] == "redirects" and "more than 5 redirects" in r["error"]
+    assert len(r["redirects"]) == 5 + 1
+
+
+def test_slow_page_is_captured_in_the_browser(batch: dict[str, Any]) -> None:
+    r = batch["records"]["slow.test"]
+    assert r["ok"] and r["browser_used"], r.get("fallback_reason")
+    assert "ゆっくり" in r["text"] and r["files"]["screenshot"]
+
+
+def test_huge_page_is_cut_at_the_byte_cap(batch: dict[str, Any]) -> None:
+    r = batch["records"]["huge.test"]
+    assert r["ok"] and r["truncated"]
+    html = batch["ctx"].evidence.get(r["files"]["html"])
+    assert len(html) <= 1024 * 1024 + 4
+
+
+def test_endless_page_ends_within_the_page_budget(batch: dict[str, Any]) -> None:
+    r = batch["records"]["endless.test"]
+    assert r["ok"] and "まだ続きます" in r["text"]
+    assert r["truncated"] or r["browser_used"]
+
+
+def test_gone_page_keeps_its_status(batch: dict[str, Any]) -> None:
+    r = batch["records"]["gone.test"]
+    assert r["ok"] and r["status"] == 410
+
+
+def test_the_clone_is_captured_with_forms_and_evidence(batch: dict[str, Any]) -> None:
+    r = batch["records"]["clone-a.test"]
+    assert r["title"] == "ログイン｜ほしぞら証券"
+    (form,) = r["forms"]
+    assert form["has_password"] and form["posts_to_host"] == "clone-a.test" and form["method"] == "post"
+    assert {"phash", "dhash", "whash", "colorhash", "ssdeep", "tlsh"} <= set(r["hashes"])
+    assert any(i["alt"] == "ほしぞら証券" and i["w"] > 0 for i in r["images"])
+
+
+def test_evidence_files_are_stored_once_by_sha256(batch: dict[str, Any]) -> None:
+    ctx: Context = batch["ctx"]
+    a, b = batch["records"]["clone-a.test"], batch["records"]["clone-b.test"]
+    # Same pixels, same hash, one file (the HTML differs: it names its own host in links).
+    assert a["files"]["screenshot"] == b["files"]["screenshot"]
+    path: Path = ctx.evidence.path(a["files"]["screenshot"])
+    assert path.exists() and ctx.evidence.verify(a["files"]["screenshot"])
+    stored = list(path.parent.glob(a["files"]["screenshot"] + "*"))
+    assert len(stored) == 1
