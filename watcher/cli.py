@@ -215,8 +215,7 @@ def add(
     reporter: Annotated[str, typer.Option(help="who reported it (default: you)")] = "",
 ) -> None:
     """Report a suspicious URL (it becomes a candidate and is checked soon)."""
-    from watcher.discover import OwnedIndex, Reason, Sighting, discover
-    from watcher.models import Source
+    from watcher.intake import submit_url
 
     ctx = _context()
     who = reporter or _user()
@@ -227,9 +226,7 @@ def add(
             err.print(f"[red]{e.args[0]}[/]")
             raise typer.Exit(2) from None
     with Session(ctx.engine, expire_on_commit=False) as s:
-        reason = Reason("report", f"reported by {who}" + (f": {note}" if note else ""), 20, "report")
-        out = discover(s, Sighting(url, Source.REPORT, brand=brand, reasons=[reason], facts={"reporter": who}),
-                       OwnedIndex.from_brands(ctx.brands, s), now=ctx.now(), actor=f"cli:{_user()}")
+        out = submit_url(ctx, s, url, reporter=who, note=note, channel="cli", brand=brand)
         s.commit()
     if out.candidate is None:
         err.print(f"[yellow]not added:[/] {out.skipped}")

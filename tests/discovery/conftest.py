@@ -42,3 +42,9 @@ def make_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Conte
 @pytest.fixture
 def dns_ctx(make_ctx: Callable[..., Context], lab_dns: Any) -> Context:
     return make_ctx(dns=dns_section(lab_dns))
+
+
+@pytest.fixture
+def ctx(make_ctx: Callable[..., Context]) -> Context:
+    """The root ``ctx`` plus Brand rows (discover links candidates to brands by their rows)."""
+    return make_ctx()
