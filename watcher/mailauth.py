@@ -89,6 +89,15 @@ def _report(run: CheckRun, kind: str, domain: str, brand: Brand, problems: list[
              detail="\n".join(f"- {p}" for _, p in problems))
 
 
+TRANSIENT = re.compile(r"timed? ?out|timeout|servfail|no nameservers|network|temporar", re.I)
+
+
+def transient(result: dict[str, Any]) -> str | None:
+    """checkdmarc's error text when it is a DNS failure of this moment, not a fact about the record."""
+    err = str(result.get("error") or "")
+    return err if err and TRANSIENT.search(err) else None
+
+
 def _resolver(run: CheckRun) -> dns.resolver.Resolver:
     if "dns_resolver" not in run.cache:
         # checkdmarc caches answers process-wide; a daily check must see today's records.
@@ -105,6 +114,9 @@ def check_spf(run: CheckRun) -> None:
     r = _resolver(run)
     for brand, domain, _ in sending_domains(run):
         res = checkdmarc.spf.check_spf(domain, resolver=r)
+        if transient(res):
+            run.error("spf", domain, transient(res))
+            continue
         problems: list[tuple[Severity, str]] = []
         record = res.get("record")
         if not res.get("valid"):
@@ -238,6 +250,9 @@ def check_dmarc(run: CheckRun) -> None:
     r = _resolver(run)
     for brand, domain, _ in sending_domains(run):
         res = checkdmarc.dmarc.check_dmarc(domain, resolver=r)
+        if transient(dict(res)):
+            run.error("dmarc", domain, transient(dict(res)))
+            continue
         problems, facts = dmarc_problems(dict(res))
         run.cache.setdefault("dmarc", {})[domain] = facts
         _report(run, "dmarc", domain, brand, problems, "DMARC", facts)
@@ -324,6 +339,9 @@ def check_tlsrpt(run: CheckRun) -> None:
     r = _resolver(run)
     for brand, domain, _ in sending_domains(run):
         res = checkdmarc.smtp_tls_reporting.check_smtp_tls_reporting(domain, resolver=r)
+        if transient(dict(res)):
+            run.error("tlsrpt", domain, transient(dict(res)))
+            continue
         problems: list[tuple[Severity, str]] = []
         if not res.get("valid"):
             problems.append((Severity.LOW, f"no valid TLS-RPT record ({res.get('error')}): failed or downgraded TLS "

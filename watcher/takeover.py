@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 FINGERPRINTS = DATA / "takeover-fingerprints.json"
 MAX_CHAIN = 10
+# Resolver statuses that say nothing about the record (the network or a server failed this time).
+UNDECIDED = ("timeout", "error", "servfail", "loop")
 PAGE_LIMIT = 256 * 1024
 
 # The upstream table leaves the CNAME list empty for a few services whose custom-domain CNAME targets
@@ -176,9 +178,11 @@ def check_cname(run: CheckRun) -> None:
                      detail=f"CNAME chain: {subject} → {' → '.join(chain)} (NXDOMAIN). " + _attack(service, target)
                      + " Remove the record or re-create the resource. / レコードを削除するか、リソースを再作成してください。")
             continue
-        if status not in ("ok",) or service is None:
-            # Resolves (or a transient error): nothing dangling that we can prove today.
-            run.ok(kind, subject)
+        if status in UNDECIDED:
+            run.error(kind, subject, f"{target}: {status}")  # a transient failure proves nothing either way
+            continue
+        if status != "ok" or service is None:
+            run.ok(kind, subject)  # resolves, and not to a cloud service we can test: nothing dangling
             continue
         code, body, error = _fetch(run, host.name)
         if error:
@@ -217,7 +221,10 @@ def check_ns(run: CheckRun) -> None:
             run.error(kind, subject, f)
             continue
         dead = sorted(h for h, st in f["hosts"].items() if st == "nxdomain")
-        lame = f["soa"] in ("servfail", "refused", "timeout")
+        lame = f["soa"] == "servfail"  # every server of the zone refused or failed: a lame delegation
+        if not dead and f["soa"] in ("timeout", "error"):
+            run.error(kind, subject, f"SOA {f['soa']}")
+            continue
         if not dead and not lame:
             run.ok(kind, subject)
             continue
@@ -271,6 +278,9 @@ def check_mx(run: CheckRun) -> None:
             run.error(kind, subject, f)
             continue
         dead = sorted(h for h, st in f.items() if st in ("nxdomain", "nodata"))
+        if not dead and any(st in UNDECIDED for st in f.values()):
+            run.error(kind, subject, f"MX lookups: {f}")
+            continue
         if not dead:
             run.ok(kind, subject)
             continue

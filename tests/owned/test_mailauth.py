@@ -124,3 +124,19 @@ def test_non_sending_domains_must_forbid_spoofing(make_ctx, lab_dns, keys) -> No
     lab_dns.set("_dmarc.hoshizora-sec.com", "TXT", "v=DMARC1; p=reject")
     run_checks(ctx, (mailauth.check_non_sending,))
     assert is_resolved(ctx, "nonsending_auth", "hoshizora-sec.com")
+
+
+def test_a_dns_failure_decides_nothing(make_ctx, lab_dns, lab_web, keys) -> None:
+    for d in ("hoshizora-sec.co.jp", "hzsec.com", "kaede-sec.co.jp"):
+        good_domain(lab_dns, lab_web, d, ["s1", "s2", "default"], keys)
+    lab_dns.set("_dmarc.hzsec.com", "TXT", "v=DMARC1; p=none; rua=mailto:d@hzsec.com")
+    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    run_checks(ctx, (mailauth.check_dmarc,))
+    assert is_open(ctx, "dmarc", "hzsec.com")
+    lab_dns.set_rcode("_dmarc.hzsec.com", "SERVFAIL")  # the record is fixed, but DNS fails today
+    lab_dns.set("_dmarc.hzsec.com", "TXT", "v=DMARC1; p=reject; rua=mailto:d@hzsec.com")
+    summary = run_checks(ctx, (mailauth.check_dmarc,))
+    assert summary["errors"] == 1 and is_open(ctx, "dmarc", "hzsec.com")
+    lab_dns.set_rcode("_dmarc.hzsec.com", None)
+    run_checks(ctx, (mailauth.check_dmarc,))
+    assert is_resolved(ctx, "dmarc", "hzsec.com")
