@@ -297,13 +297,15 @@ def _requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
 
 def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: str, level: int = 0,
                    auto: bool = False) -> list[TakedownRequest]:
-    """Draft one request per recipient of ``level`` (idempotent: a recipient already asked about this
-    candidate is not drafted again). Returns the new drafts."""
+    """Draft one request per recipient of ``level`` (idempotent: a recipient with an open request
+    about this candidate is not drafted again; after a close — down, then back up — it is). Returns
+    the new drafts."""
     snap = latest_snapshot(session, cand)
     if snap is None:
         raise TakedownError(f"{cand.domain}: no snapshot yet; a request needs evidence (check it first)")
     now = ctx.now()
-    asked = {r.recipient.lower() for r in _requests(session, cand)}
+    # One open request per recipient; a closed one (the site went down, then came back) may be asked again.
+    asked = {r.recipient.lower() for r in _requests(session, cand) if r.status != R.CLOSED}
     recipients, cuts = recipients_for(ctx, session, cand, snap)
     new = [r for r in recipients if r.level == level and r.address.lower() not in asked]
     if level == 0 and not asked and not new:
@@ -712,7 +714,7 @@ def _escalate(ctx: Context) -> dict[str, int]:
     with ctx.session() as s:
         cands = s.exec(select(Candidate).where(Candidate.status == CandidateStatus.REPORTED)).all()
         for cand in cands:
-            reqs = _requests(s, cand)
+            reqs = [r for r in _requests(s, cand) if r.status in OPEN]
             level = max((r.escalation_level for r in reqs), default=0)
             first = min((r.sent_at for r in reqs if r.escalation_level == level and r.sent_at), default=None)
             if not policy.escalation_due(first_sent_at=first, now=now, escalate_after_hours=ts.escalate_after_hours):

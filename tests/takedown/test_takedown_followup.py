@@ -16,6 +16,7 @@ from watcher.models import (
     RequestStatus,
     TakedownRequest,
 )
+from watcher.triage import transition
 
 
 def _auto_ctx(make_ctx, **sections):
@@ -177,3 +178,20 @@ def test_nobody_to_ask_opens_a_finding(make_ctx, world):
         s.commit()
         f = s.exec(select(Finding).where(Finding.kind == "takedown_no_recipient")).one()
         assert f.subject == name and "tip off" in f.detail
+
+
+def test_a_site_that_comes_back_gets_new_requests(ctx, world, clock):
+    cand = _sent(ctx, world)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        transition(s, c, CandidateStatus.DOWN, actor="snapshot", now=ctx.now())
+        s.commit()
+    assert takedowns.run(ctx)["closed"] == 3
+    clock.advance(days=3)
+    take_snapshot(ctx, world, cand)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        c = s.get(Candidate, cand.id)
+        transition(s, c, CandidateStatus.CHECKED, actor="snapshot", now=ctx.now(), reason="back up")
+        again = takedowns.confirm(ctx, s, c, actor="analyst", reason="back up")
+        s.commit()
+    assert len(again) == 3 and all(r.status == RequestStatus.DRAFT for r in again)
