@@ -25,12 +25,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
-import checkdmarc.bimi
-import checkdmarc.dmarc
-import checkdmarc.mta_sts
-import checkdmarc.smtp_tls_reporting
-import checkdmarc.spf
-import checkdmarc.utils
 import dns.nameserver
 import dns.resolver
 import httpx
@@ -47,6 +41,18 @@ from watcher.models import Brand, Severity
 from watcher.takeover import mx_hosts
 
 SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+def cd() -> Any:
+    """checkdmarc, imported on first use: it takes half a second, and every CLI start loads this module."""
+    import checkdmarc.bimi
+    import checkdmarc.dmarc
+    import checkdmarc.mta_sts
+    import checkdmarc.smtp_tls_reporting
+    import checkdmarc.spf
+    import checkdmarc.utils
+
+    return checkdmarc
 
 
 def dns_resolver(settings: DnsSettings) -> dns.resolver.Resolver:
@@ -101,7 +107,7 @@ def transient(result: dict[str, Any]) -> str | None:
 def _resolver(run: CheckRun) -> dns.resolver.Resolver:
     if "dns_resolver" not in run.cache:
         # checkdmarc caches answers process-wide; a daily check must see today's records.
-        checkdmarc.utils.DNS_CACHE.clear()
+        cd().utils.DNS_CACHE.clear()
         run.cache["dns_resolver"] = dns_resolver(run.ctx.settings.dns)
     return run.cache["dns_resolver"]
 
@@ -113,7 +119,7 @@ def check_spf(run: CheckRun) -> None:
     """SPF: present, valid, at most 10 DNS lookups (checkdmarc counts them), ending in ``-all``."""
     r = _resolver(run)
     for brand, domain, _ in sending_domains(run):
-        res = checkdmarc.spf.check_spf(domain, resolver=r)
+        res = cd().spf.check_spf(domain, resolver=r)
         if transient(res):
             run.error("spf", domain, transient(res))
             continue
@@ -249,7 +255,7 @@ def dmarc_problems(res: dict[str, Any]) -> tuple[list[tuple[Severity, str]], dic
 def check_dmarc(run: CheckRun) -> None:
     r = _resolver(run)
     for brand, domain, _ in sending_domains(run):
-        res = checkdmarc.dmarc.check_dmarc(domain, resolver=r)
+        res = cd().dmarc.check_dmarc(domain, resolver=r)
         if transient(dict(res)):
             run.error("dmarc", domain, transient(dict(res)))
             continue
@@ -268,7 +274,7 @@ def check_bimi(run: CheckRun) -> None:
         problems: list[tuple[Severity, str]] = []
         data: dict[str, Any] = {}
         try:
-            rec = checkdmarc.bimi.query_bimi_record(domain, resolver=r)
+            rec = cd().bimi.query_bimi_record(domain, resolver=r)
             data["record"] = rec.get("record")
             tags = dkim_tags(str(rec.get("record") or ""))
             logo = tags.get("l", "")
@@ -305,7 +311,7 @@ def check_mta_sts(run: CheckRun) -> None:
         problems: list[tuple[Severity, str]] = []
         data: dict[str, Any] = {}
         try:
-            rec = checkdmarc.mta_sts.query_mta_sts_record(domain, resolver=r)
+            rec = cd().mta_sts.query_mta_sts_record(domain, resolver=r)
             data["record"] = rec.get("record")
         except Exception as e:
             problems.append((Severity.LOW, f"no MTA-STS record ({e}): mail to us can be downgraded to plain text "
@@ -318,14 +324,14 @@ def check_mta_sts(run: CheckRun) -> None:
                              "as absent / ポリシーファイルを取得できません"))
         else:
             try:
-                policy = checkdmarc.mta_sts.parse_mta_sts_policy(text)["policy"]
+                policy = cd().mta_sts.parse_mta_sts_policy(text)["policy"]
                 data["policy"] = policy
                 if policy.get("mode") != "enforce":
                     problems.append((Severity.LOW, f"mode {policy.get('mode')}: TLS is not enforced / "
                                      "enforce モードではありません"))
                 answer = run.gather({domain: run.ctx.resolver.lookup(domain, "MX")}).get(domain)
                 mx = mx_hosts(answer.values) if not isinstance(answer, BaseException) and answer else []
-                uncovered = [h for h in mx if not checkdmarc.mta_sts.mx_in_mta_sts_patterns(h, policy.get("mx", []))]
+                uncovered = [h for h in mx if not cd().mta_sts.mx_in_mta_sts_patterns(h, policy.get("mx", []))]
                 if uncovered:
                     problems.append((Severity.MEDIUM, f"MX host(s) {', '.join(uncovered)} not covered by the policy: "
                                      "enforcing senders will refuse to deliver to them / ポリシーにMXが含まれていません"))
@@ -338,7 +344,7 @@ def check_tlsrpt(run: CheckRun) -> None:
     """TLS-RPT (RFC 8460): reports of failed TLS deliveries to us."""
     r = _resolver(run)
     for brand, domain, _ in sending_domains(run):
-        res = checkdmarc.smtp_tls_reporting.check_smtp_tls_reporting(domain, resolver=r)
+        res = cd().smtp_tls_reporting.check_smtp_tls_reporting(domain, resolver=r)
         if transient(dict(res)):
             run.error("tlsrpt", domain, transient(dict(res)))
             continue
@@ -357,8 +363,8 @@ def check_non_sending(run: CheckRun) -> None:
     for d in run.hosts():
         if not d.is_apex or d.name in sending:
             continue
-        spf = checkdmarc.spf.check_spf(d.name, resolver=r)
-        dm = checkdmarc.dmarc.check_dmarc(d.name, resolver=r)
+        spf = cd().spf.check_spf(d.name, resolver=r)
+        dm = cd().dmarc.check_dmarc(d.name, resolver=r)
         problems = []
         if not spf.get("valid") or (spf.get("parsed") or {}).get("all") != "fail":
             problems.append(f"SPF should be `v=spf1 -all` (now: {spf.get('record') or spf.get('error')})")
