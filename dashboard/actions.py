@@ -12,6 +12,8 @@ shows the action disabled until they land and needs no change when they do.
 from __future__ import annotations
 
 import importlib
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,8 @@ from dashboard import data
 from dashboard.ui import UI, flash
 from watcher import triage
 from watcher.models import Candidate, TakedownRequest
+
+log = logging.getLogger("omamori.dashboard")
 
 # Who may do what: viewer reads; analyst triages; approver confirms and sends; admin everything.
 ROLES: dict[str, str] = {
@@ -134,21 +138,38 @@ def note(ui: UI, candidate_id: int, text: str) -> bool:
     return _run(ui, "note", work)
 
 
-def recheck(ui: UI, candidate_id: int) -> bool:
-    """Ask for a check now: the snapshot job takes it on its next pass (or at once when it can)."""
-    check_now = optional("watcher.snapshot:check_candidate")
+# Re-checks started from the dashboard and still running (tests join them; the UI never waits).
+RECHECKS: list[threading.Thread] = []
 
-    def work(s: Session) -> None:
+
+def recheck(ui: UI, candidate_id: int) -> bool:
+    """Record the request (the snapshot job takes it on its next pass) and start the check at once.
+
+    The check itself (DNS, RDAP, a browser capture) takes seconds to tens of seconds, so it runs in a
+    thread rather than freezing the person's page; its Snapshot appears in the timeline when done.
+    If it fails, nothing is lost: the candidate is due now, so the job checks it anyway.
+    """
+    def work(s: Session) -> str:
         triage.recheck_now(s, _candidate(s, candidate_id), actor=ui.actor, now=ui.ctx.now())
+        return ui.t("recheck_started")
 
     ok = _run(ui, "recheck", work)
+    check_now = optional("watcher.snapshot:check_candidate")
     if ok and check_now is not None:
-        try:
-            check_now(ui.ctx, candidate_id, actor=ui.actor)
-        except Exception as e:  # the request is recorded; the job will retry it
-            flash("warning", ui.t("failed", error=str(e)))
-        data.clear()
+        t = threading.Thread(target=_recheck_in_background, args=(check_now, ui.ctx, candidate_id, ui.actor),
+                             name=f"recheck-{candidate_id}", daemon=True)
+        RECHECKS[:] = [r for r in RECHECKS if r.is_alive()]
+        RECHECKS.append(t)
+        t.start()
     return ok
+
+
+def _recheck_in_background(check_now: Callable[..., Any], ctx: Any, candidate_id: int, actor: str) -> None:
+    try:
+        check_now(ctx, candidate_id, actor=actor)
+    except Exception:  # the candidate stays due; the snapshot job retries and records the failure
+        log.exception("re-check of candidate %s failed; the snapshot job will retry", candidate_id)
+    data.clear()
 
 
 # ---------------------------------------------------------------- takedown requests

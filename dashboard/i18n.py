@@ -122,6 +122,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "note": ("メモ", "Note"),
     "add_note": ("メモを追加", "Add note"),
     "recheck": ("今すぐ再確認", "Re-check now"),
+    "recheck_started": ("再確認を開始しました。結果は数十秒後に経緯に表示されます。",
+                        "Re-check started; the result appears in the timeline in a few seconds."),
     "requests": ("テイクダウン依頼", "Takedown requests"),
     "no_requests": ("依頼はまだありません。", "No requests yet."),
     "approve": ("承認して送信", "Approve and send"),

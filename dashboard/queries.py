@@ -42,7 +42,7 @@ Row = dict[str, Any]
 # Findings about omamori itself (watcher.health, watcher.schedule, the CT reader).
 SELF_KINDS: tuple[str, ...] = ("job_failing", "feed_silent", "ct_log_stale", "ct_log_verification")
 # Mail-authentication findings are named after the mechanism (spf_missing, dmarc_policy_none, ...).
-MAIL_MECHANISMS: tuple[str, ...] = ("spf", "dkim", "dmarc", "bimi", "mta_sts")
+MAIL_MECHANISMS: tuple[str, ...] = ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt")
 # Owned-domain findings that mean someone else can serve content under our name right now.
 URGENT_OWNED: tuple[str, ...] = ("takeover", "dropcatch", "drop_catch")
 OPEN_REQUEST: tuple[RequestStatus, ...] = (
@@ -268,10 +268,17 @@ def owned_findings(engine: Engine) -> list[Row]:
 
 
 def mail_state(engine: Engine, sending_domains: Sequence[str]) -> list[Row]:
-    """Per sending domain and mechanism: the open findings' titles, or ``[]`` when none is open."""
+    """Per domain and mechanism: the open findings' titles, or ``[]`` when none is open.
+
+    The sending domains come first; any other domain with an open mail finding follows (a domain that
+    sends no mail must still say so with ``v=spf1 -all`` and ``p=reject``).
+    """
     findings = [r for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"])]
+    covered = set(sending_domains)
+    others = sorted({f["subject"] for f in findings if not any(f["subject"] == d or f["subject"].endswith("." + d)
+                                                                for d in covered)})
     out: list[Row] = []
-    for domain in sending_domains:
+    for domain in [*sending_domains, *others]:
         row: Row = {"domain": domain}
         for m in MAIL_MECHANISMS:
             row[m] = [f["title"] or f["kind"] for f in findings

@@ -15,7 +15,7 @@ from dashboard.queries import MAIL_MECHANISMS
 from dashboard.ui import UI
 
 DMARC_DAYS = 30
-HEADERS = {"spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC", "bimi": "BIMI", "mta_sts": "MTA-STS"}
+HEADERS = {"spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC", "bimi": "BIMI", "mta_sts": "MTA-STS", "tlsrpt": "TLS-RPT"}
 
 
 def render(ui: UI) -> None:

@@ -227,9 +227,13 @@ def test_approver_confirms_and_sees_the_drafts(app: AppFactory, world: tuple[Con
         assert at.code, "drafts are shown as they will be sent"
 
 
-def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactory,
-                                                                  world: tuple[Context, Seeded]) -> None:
+def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactory, world: tuple[Context, Seeded],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, ids = world
+    checked: list[tuple[int, str]] = []
+    # The real check crawls the site; here we only see that the dashboard starts it as the user.
+    monkeypatch.setattr("watcher.snapshot.check_candidate",
+                        lambda _ctx, cid, actor="system": checked.append((cid, actor)))
     cid = ids.candidates["k3v9q.xyz"]
     at = open_candidate(app("analyst"), cid)
     assert at.button(key="act_confirm").disabled  # confirming needs an approver
@@ -256,6 +260,9 @@ def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactor
     at.button(key="act_recheck").click().run()
     [recheck] = events(ctx, "candidate.recheck_requested", cid)
     assert recheck.actor == "dashboard:analyst"
+    for t in actions.RECHECKS:
+        t.join(timeout=10)
+    assert checked == [(cid, "dashboard:analyst")]
     with ctx.session() as s:
         cand = s.get(Candidate, cid)
         assert cand is not None and cand.next_check_at is not None
