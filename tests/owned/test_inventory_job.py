@@ -34,18 +34,24 @@ def test_every_check_has_a_test() -> None:
 
 def test_inventory_job_on_the_lab(make_ctx, lab_dns, lab_web, lab_rdap, lab_whois) -> None:
     world(lab_dns)
+    lab_dns.set("www.hzsec.com", "A", "192.0.2.20")  # found by the DNS source (www of an apex)
+    lab_dns.set("hoshizora.jp", "MX", ["10 mx1.hoshizora.jp", "20 aspmx.l.google.com"])
+    lab_dns.set("mx1.hoshizora.jp", "A", "192.0.2.25")
     lab_web.publish("www.hoshizora-sec.co.jp", "official")
     ctx = make_ctx(dns=lab_dns, web=lab_web, rdap=lab_rdap, whois=lab_whois)
     registrations(ctx, lab_rdap, lab_whois)
     result = run_job(ctx, "inventory", actor="test")
     assert result["ok"], result
-    assert result["owned"] == 8  # 5 apexes of two brands + 3 named hosts (the lapsed one is not ours)
+    # 5 apexes of two brands + 3 named hosts (the lapsed one is not ours) + 2 found in DNS
+    assert result["owned"] == 10 and result["owned_added_dns"] == 2
     assert is_open(ctx, "takeover_mx", "hzsec.com")  # the lab world's MX to a dead provider
     with Session(ctx.engine) as s:
         state = s.get(JobState, "inventory")
         assert state and state.runs == 1 and state.last_summary["owned"] == result["owned"]
         rows = {d.name: d for d in s.exec(select(OwnedDomain))}
     assert rows["hoshizora-sec.co.jp"].dns["records"]["A"] == ["192.0.2.10"]
+    assert rows["www.hzsec.com"].source.value == "dns" and rows["mx1.hoshizora.jp"].source.value == "dns"
+    assert "aspmx.l.google.com" not in rows  # a provider's host is not ours to inventory
 
 
 def test_cli(make_ctx, lab_dns, tmp_path: Path) -> None:
