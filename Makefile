@@ -17,7 +17,7 @@ help:
 	@echo "make run       the service against the real internet with data/config.toml"
 	@echo "make dashboard the Streamlit dashboard for data/config.toml"
 	@echo "make bench     all benchmarks; rewrites BENCHMARKS.md"
-	@echo "make setup     virtualenv + Debian packages (chromium, dnsutils, postgresql) when root"
+	@echo "make setup     virtualenv + Debian packages (chromium, dnsutils, postgresql, a CJK font) when root"
 
 setup: system venv
 
@@ -27,6 +27,7 @@ system:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v dig >/dev/null || missing="$$missing bind9-dnsutils"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	ls /usr/share/fonts/opentype/ipafont-gothic >/dev/null 2>&1 || missing="$$missing fonts-ipafont-gothic"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing Debian packages:$$missing"; \
