@@ -230,9 +230,11 @@ def submit_url(ui: UI, url: str, note_text: str = "", brand: str | None = None) 
     def work(s: Session) -> str | None:
         if fn is None:
             raise RuntimeError(ui.t("not_built", what="watcher.intake.submit_url"))
-        result = fn(ui.ctx, s, url, reporter=ui.actor, note=note_text, channel="dashboard", brand=brand)
-        items = result if isinstance(result, list | tuple) else [result]
-        names = [getattr(c, "domain", str(c)) for c in items if c is not None]
-        return ui.t("submitted", domains=", ".join(names) or url)
+        # intake records the actor as "<channel>:<reporter>", i.e. "dashboard:<user>".
+        out = fn(ui.ctx, s, url, reporter=ui.user.name, note=note_text, channel="dashboard", brand=brand)
+        if getattr(out, "skipped", ""):
+            raise ValueError(out.skipped)
+        cand = getattr(out, "candidate", None)
+        return ui.t("submitted", domains=getattr(cand, "domain", url))
 
     return _run(ui, "submit", work)

@@ -363,4 +363,12 @@ def test_submit_a_url(app: AppFactory, world: tuple[Context, Seeded]) -> None:
     assert not at.exception
     with ctx.session() as s:
         cand = s.exec(select(Candidate).where(Candidate.domain == "hoshizora-login-help.top")).first()
-    assert cand is not None
+        assert cand is not None and cand.source == "report"
+        received = s.exec(select(Event).where(Event.action == "report.received")).all()
+    assert [e.actor for e in received] == ["dashboard:analyst"]
+    assert "hoshizora-login-help.top" in at.success[0].value
+
+    # Our own domain is refused by intake, and the person is told why.
+    at.text_input(key="submit_url_text").input("https://www.hoshizora-sec.co.jp/")
+    at.button[[b.label for b in at.button].index("登録")].click().run()
+    assert at.error
