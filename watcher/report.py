@@ -239,7 +239,9 @@ def weekly(ctx: Context) -> dict[str, Any]:
     """The weekly_report job: render, keep, and mail to ``report.recipients``."""
     data, paths = render_weekly(ctx)
     message_id = mail_weekly(ctx, data, paths)
-    return {"html": str(paths["html"]), "open_findings": len(data["findings"]), "candidates": data["candidates"],
+    official = render_official_domains(ctx)  # kept in step with the inventory for whoever publishes it
+    return {"html": str(paths["html"]), "official_domains": str(official["json"]),
+            "open_findings": len(data["findings"]), "candidates": data["candidates"],
             "mailed_to": len(ctx.settings.report.recipients) if message_id else 0, "message_id": message_id or ""}
 
 
