@@ -49,19 +49,27 @@ NON_PHISHING = {
 
 
 @contextlib.contextmanager
-def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any]]:
-    """(ctx, web, dns): the lab web (all sets published), lab DNS, and a Context in lab mode on SQLite."""
+def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """(ctx, web, dns, rdap): the lab web (all sets published), lab DNS and RDAP (clones registered days
+    ago, the rest years ago), and a Context in lab mode on SQLite with the brands synced."""
+    import datetime as dt
+
     from lab.dns import LabDNS
+    from lab.rdap import LabRDAP
     from lab.web import LabWeb
     from watcher.brands import sync_brands
     from watcher.config import load_settings
     from watcher.context import build_context
 
-    with LabWeb() as web, LabDNS() as dns:
+    now = dt.datetime.now(dt.UTC)
+    with LabWeb() as web, LabDNS() as dns, LabRDAP() as rdap:
         for i, (host, kind) in enumerate({**OFFICIAL, **CLONES, **NON_PHISHING}.items()):
             web.publish(host, kind, **({"text": "焼きたてパンの店 ほしぞらベーカリー", "title": "Bakery"}
                                        if kind == "corporate" else {}))
             dns.set(host, "A", [f"203.0.113.{10 + i}"])
+            age = dt.timedelta(days=4) if host in CLONES else dt.timedelta(days=900)
+            rdap.set_domain(host, created=now - age, expires=now + dt.timedelta(days=300))
+        tlds = sorted({h.rsplit(".", 1)[-1] for h in {**OFFICIAL, **CLONES, **NON_PHISHING}})
         empty = workdir / "config.toml"
         empty.write_text("")
         exe = str(HEADLESS_SHELL) if HEADLESS_SHELL.exists() else "/usr/bin/chromium"
@@ -69,6 +77,7 @@ def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any]]:
             "service": {"state_dir": str(workdir / "state"), "lab_mode": True,
                         "brands_file": str(ROOT / "data" / "brands.example.toml")},
             "dns": {"nameservers": [dns.host], "port": dns.port, "timeout": 1.0, "retries": 0},
+            "rdap": {"overrides": {t: rdap.url for t in tlds}, "allow_http": True, "timeout": 3.0},
             "crawl": {"proxy": web.proxy_url, "browser_executable": exe, "page_timeout_seconds": 12,
                       "settle_seconds": 0.5, "ignore_https_errors": True, **crawl},
         })
@@ -76,7 +85,7 @@ def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any]]:
         with ctx.transaction() as s:
             sync_brands(s, ctx.brands)
         try:
-            yield ctx, web, dns
+            yield ctx, web, dns, rdap
         finally:
             ctx.engine.dispose()
 
@@ -208,7 +217,7 @@ def dnstwist_ratio(web: Any, pages: int = 6) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="omamori-bench-") as tmp, lab_context(Path(tmp)) as (ctx, web, _dns):
+    with tempfile.TemporaryDirectory(prefix="omamori-bench-") as tmp, lab_context(Path(tmp)) as (ctx, web, _dns, _rdap):
         q = quality(ctx)
         sp = speed(ctx, web)
         rate = hash_rate()

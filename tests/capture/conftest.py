@@ -20,7 +20,7 @@ needs_browser = pytest.mark.skipif(not BROWSER.exists(), reason="Debian's chromi
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any, Any]]:
-    """(ctx, web, dns): the lab's web hosts and DNS, a lab-mode Context on SQLite with the brands synced."""
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """(ctx, web, dns, rdap): the lab's web hosts, DNS and RDAP, a lab-mode Context on SQLite, brands synced."""
     with lab_context(tmp_path_factory.mktemp("lab"), page_timeout_seconds=10, settle_seconds=0.5) as triple:
         yield triple

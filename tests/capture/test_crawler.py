@@ -31,8 +31,8 @@ SITES = {
 
 
 @pytest.fixture(scope="module")
-def batch(lab: tuple[Any, Any, Any]) -> dict[str, Any]:
-    ctx, web, _dns = lab
+def batch(lab: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
+    ctx, web, _dns, _rdap = lab
     for host, (kind, opts) in SITES.items():
         web.publish(host, kind, **opts)
     ctx.settings.crawl.max_redirects = 5
