@@ -93,7 +93,9 @@ def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
             row: dict[str, Any] = {"domain": d, "brand": b.slug}
             for a in ASPECTS:
                 f = open_ma.get((a, d))
-                row[a] = {"ok": f is None, "severity": f.severity.value if f else "", "title": f.title if f else ""}
+                # No open finding means OK only once the mailauth job has looked at all (None: unknown).
+                ok = False if f else (True if state and state.last_ok_at else None)
+                row[a] = {"ok": ok, "severity": f.severity.value if f else "", "title": f.title if f else ""}
             dm = open_ma.get(("dmarc", d))
             row["policy"] = (dm.data.get("p") if dm else None) or (last.get(d, {}).get("dmarc", {}).get("p")) or "?"
             row["checked"] = state.last_ok_at if state else None
@@ -180,7 +182,8 @@ def weekly_csvs(data: dict[str, Any]) -> dict[str, bytes]:
     summary += [["takedowns_sent", data["sent"]], ["takedowns_closed", data["closed"]],
                 ["median_hours_to_down", data["median_hours"] if data["median_hours"] is not None else ""]]
     for p in data["posture"]:
-        summary += [[f"mailauth_{p['domain']}_{a}", "ok" if p[a]["ok"] else "NG"] for a in ASPECTS]
+        summary += [[f"mailauth_{p['domain']}_{a}", {True: "ok", False: "NG", None: "unknown"}[p[a]["ok"]]]
+                    for a in ASPECTS]
         summary.append([f"mailauth_{p['domain']}_dmarc_policy", p["policy"]])
     return {"domains": _csv(data["domains"]), "findings": _csv(findings), "summary": _csv(summary, ["metric", "value"])}
 
@@ -214,7 +217,7 @@ def weekly_text(data: dict[str, Any]) -> str:
     for d in data["expiring"]:
         lines.append(f"! {d['name']}: 有効期限 / expires {d['expires']} ({d['days_left']} days)")
     for p in data["posture"]:
-        ng = [a for a in ASPECTS if not p[a]["ok"]]
+        ng = [a for a in ASPECTS if p[a]["ok"] is False]
         lines.append(f"{p['domain']}: DMARC p={p['policy']}; " + ("NG: " + ", ".join(ng) if ng else "all ok"))
     lines += ["", "詳細は添付のHTMLとCSVをご覧ください。 / Details in the attached HTML and CSV files."]
     return "\n".join(lines)
