@@ -224,6 +224,10 @@ def recipients_for(ctx: Context, session: Session, cand: Candidate,
                         registrable=cand.registrable, hosting=hosting)
 
 
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
 def _parse_time(v: Any) -> datetime | None:
     if isinstance(v, datetime):
         return v
@@ -259,7 +263,8 @@ def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *
         org=(row.name if row else "") or smtp.from_name, org_ja=row.name_ja if row else "",
         official_urls=official,
         reasons=_reason_texts(snap.reasons) or _reason_texts(cand.reasons),
-        ips=_addresses(snap), first_seen_at=cand.first_seen_at, registered_at=cand.registered_at,
+        ips=_addresses(snap), first_seen_at=cand.first_seen_at,
+        registered_at=cand.registered_at or _parse_time(_dict((snap.rdap or {}).get("domain")).get("created_at")),
         cert_not_before=_parse_time(cand.facts.get("not_before")) or _parse_time(tls.get("not_before")),
         taken_at=snap.taken_at, evidence=list(evidence), requester=ts.requester_name,
         requester_email=smtp.reply_to or smtp.from_address, requester_phone=ts.requester_phone, auto=auto,
@@ -276,15 +281,27 @@ def _evidence_files(ctx: Context, session: Session, cand: Candidate, snap: Snaps
         if sha and ctx.evidence.exists(sha):
             files.append(notice.EvidenceFile(role, name, sha, ctype))
     shot = next((f for f in files if f.role == "screenshot"), None)
-    row, _spec = _brand(ctx, session, cand)
-    ref = next((r for r in (row.references if row else []) if ctx.evidence.exists(str(r.get("screenshot_sha256")))),
-               None)
+    row, spec = _brand(ctx, session, cand)
+    ref = _reference(ctx, row.references if row else [], spec, str((snap.capture or {}).get("profile") or "desktop"))
     if shot and ref:
-        png = notice.side_by_side(ctx.evidence.get(ref["screenshot_sha256"]), ctx.evidence.get(shot.sha256),
-                                  official_label=f"OFFICIAL: {ref.get('url', '')}",
-                                  phishing_label=f"REPORTED: {cand.domain} ({snap.taken_at:%Y-%m-%d %H:%M} UTC)")
-        files.append(notice.EvidenceFile("side_by_side", "side-by-side.png", ctx.evidence.put(png), "image/png"))
+        try:
+            png = notice.side_by_side(ctx.evidence.get(ref["screenshot_sha256"]), ctx.evidence.get(shot.sha256),
+                                      official_label=f"OFFICIAL: {ref.get('url', '')}",
+                                      phishing_label=f"REPORTED: {cand.domain} ({snap.taken_at:%Y-%m-%d %H:%M} UTC)")
+        except (OSError, ValueError) as e:  # an unreadable image: the request goes without the composite
+            log.warning("side-by-side for %s failed: %s", cand.domain, e)
+        else:
+            files.append(notice.EvidenceFile("side_by_side", "side-by-side.png", ctx.evidence.put(png), "image/png"))
     return files
+
+
+def _reference(ctx: Context, refs: list[dict[str, Any]], spec: BrandSpec | None,
+               profile: str) -> dict[str, Any] | None:
+    """The official capture to show beside the site: same profile (desktop/mobile), a login page first."""
+    usable = [r for r in refs if ctx.evidence.exists(str(r.get("screenshot_sha256") or ""))]
+    login = set(spec.login_pages) if spec else set()
+    usable.sort(key=lambda r: (r.get("profile", "desktop") != profile, r.get("url") not in login))
+    return usable[0] if usable else None
 
 
 # ---------------------------------------------------------------- drafting and decisions
