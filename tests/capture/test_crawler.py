@@ -38,13 +38,14 @@ def batch(lab: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
     ctx.settings.crawl.max_redirects = 5
     ctx.settings.crawl.max_bytes = 1024 * 1024
     targets = [{"id": h, "url": f"http://{h}/", "addresses": [], "profile": "desktop"} for h in SITES]
+    targets.append({"id": "mobile", "url": "http://clone-a.test/", "addresses": [], "profile": "mobile"})
     t0 = time.monotonic()
     records = capture_batch(ctx, targets)
     return {"records": {r["id"]: r for r in records}, "seconds": time.monotonic() - t0, "ctx": ctx}
 
 
 def test_every_target_yields_one_record(batch: dict[str, Any]) -> None:
-    assert set(batch["records"]) == set(SITES)
+    assert set(batch["records"]) == {*SITES, "mobile"}
     # 8 hostile-ish pages, 2 at a time, each capped at 10 s: the batch cannot stall.
     assert batch["seconds"] < 120
 
@@ -104,3 +105,15 @@ def test_evidence_files_are_stored_once_by_sha256(batch: dict[str, Any]) -> None
     assert path.exists() and ctx.evidence.verify(a["files"]["screenshot"])
     stored = list(path.parent.glob(a["files"]["screenshot"] + "*"))
     assert len(stored) == 1
+
+
+def test_mobile_profile_uses_a_phone_viewport(batch: dict[str, Any]) -> None:
+    import io
+
+    from PIL import Image
+
+    r = batch["records"]["mobile"]
+    assert r["ok"] and r["profile"] == "mobile" and r["browser_used"]
+    shot = Image.open(io.BytesIO(batch["ctx"].evidence.get(r["files"]["screenshot"])))
+    assert shot.width == 390
+    assert r["files"]["screenshot"] != batch["records"]["clone-a.test"]["files"]["screenshot"]
