@@ -195,3 +195,12 @@ def test_a_site_that_comes_back_gets_new_requests(ctx, world, clock):
         again = takedowns.confirm(ctx, s, c, actor="analyst", reason="back up")
         s.commit()
     assert len(again) == 3 and all(r.status == RequestStatus.DRAFT for r in again)
+
+
+def test_the_job_runs_under_the_scheduler(ctx, world):
+    from watcher.schedule import run_job
+
+    _sent(ctx, world)
+    result = run_job(ctx, "takedowns")
+    assert result["ok"], result["error"]
+    assert {"auto_confirmed", "sent", "closed", "reminded", "escalated"} <= set(result)
