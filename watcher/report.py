@@ -274,11 +274,18 @@ def render_official_domains(ctx: Context) -> dict[str, Path]:
     out = ctx.state_dir / "reports"
     out.mkdir(parents=True, exist_ok=True)
     tz = ZoneInfo(ctx.settings.service.timezone)
-    page = _env().get_template("official-domains.html.j2").render(
-        **data, updated=_local(ctx.now(), tz))
+    template = _env().get_template("official-domains.html.j2")
+    updated = _local(ctx.now(), tz)
     paths = {"html": out / "official-domains.html", "json": out / "official-domains.json"}
-    paths["html"].write_text(page, encoding="utf-8")
+    paths["html"].write_text(template.render(**data, updated=updated), encoding="utf-8")
     paths["json"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    # One page per brand as well: each firm publishes its own list, never another client's.
+    for b in data["brands"]:
+        one = {**data, "brands": [b]}
+        paths[f"html:{b['slug']}"] = out / f"official-domains-{b['slug']}.html"
+        paths[f"html:{b['slug']}"].write_text(template.render(**one, updated=updated), encoding="utf-8")
+        paths[f"json:{b['slug']}"] = out / f"official-domains-{b['slug']}.json"
+        paths[f"json:{b['slug']}"].write_text(json.dumps(one, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths
 
 

@@ -103,3 +103,5 @@ def test_official_domains(make_ctx) -> None:
     assert hz["sms_short_codes"] == ["000512345"]
     page = paths["html"].read_text(encoding="utf-8")
     assert "当社が使用するドメイン一覧" in page and "Official domains" in page and "trade.hoshizora-sec.co.jp" in page
+    own = paths["html:hoshizora"].read_text(encoding="utf-8")
+    assert "hoshizora-sec.co.jp" in own and "kaede" not in own  # a firm's page never lists another client
