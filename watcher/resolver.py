@@ -98,7 +98,8 @@ class _UdpPool(asyncio.DatagramProtocol):
     """
 
     def __init__(self) -> None:
-        self.pending: dict[tuple[int, str, int], asyncio.Future[dns.message.Message]] = {}
+        # query id -> [(question section bytes, lowercased), future of the raw answer]
+        self.pending: dict[int, list[tuple[bytes, asyncio.Future[bytes]]]] = {}
         self.transports: list[asyncio.DatagramTransport] = []
         self.sockets: list[socket.socket] = []
 
@@ -117,34 +118,36 @@ class _UdpPool(asyncio.DatagramProtocol):
         return pool
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        try:
-            msg = dns.message.from_wire(data)
-        except Exception:  # garbage or a truncated datagram: ignore, the query times out or retries
+        # Matched on id and the echoed question bytes, without parsing: most answers of a scan are
+        # NXDOMAIN and need nothing but the rcode, which the caller reads from the header.
+        if len(data) < 12:
             return
-        if not msg.question:
-            return
-        q = msg.question[0]
-        fut = self.pending.get((msg.id, q.name.to_text().lower(), q.rdtype))
-        if fut is not None and not fut.done():
-            fut.set_result(msg)
+        waiting = self.pending.get(int.from_bytes(data[:2], "big"))
+        for question, fut in waiting or ():
+            if data[12:12 + len(question)].lower() == question and not fut.done():
+                fut.set_result(data)
+                return
 
     def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.: queries time out
         pass
 
-    async def query(self, request: dns.message.Message, where: tuple[str, int], timeout: float
-                    ) -> dns.message.Message:
-        q = request.question[0]
-        key = (request.id, q.name.to_text().lower(), q.rdtype)
-        while key in self.pending:  # id clash with a query in flight
-            request.id = secrets.randbelow(65536)
-            key = (request.id, key[1], key[2])
-        fut: asyncio.Future[dns.message.Message] = asyncio.get_running_loop().create_future()
-        self.pending[key] = fut
+    async def query(self, question: bytes, where: tuple[str, int], timeout: float) -> bytes:
+        """Send one query (header made here, ``question`` = QNAME QTYPE QCLASS) and wait for its answer."""
+        qid = secrets.randbelow(65536)
+        key = question.lower()
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        entry = (key, fut)
+        self.pending.setdefault(qid, []).append(entry)
         try:
-            self.transports[secrets.randbelow(len(self.transports))].sendto(request.to_wire(), where)
+            header = qid.to_bytes(2, "big") + b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"  # RD, one question
+            self.transports[secrets.randbelow(len(self.transports))].sendto(header + question, where)
             return await asyncio.wait_for(fut, timeout)
         finally:
-            self.pending.pop(key, None)
+            waiting = self.pending.get(qid)
+            if waiting is not None:
+                waiting.remove(entry)
+                if not waiting:
+                    del self.pending[qid]
 
     def close(self) -> None:
         for t in self.transports:
@@ -209,14 +212,18 @@ class Resolver:
                 self._pools[key] = await _UdpPool.open()
         return self._pools[key]
 
-    async def _exchange(self, request: dns.message.Message, where: tuple[str, int]) -> dns.message.Message:
+    async def _exchange(self, qname: dns.name.Name, want: int, where: tuple[str, int]) -> bytes:
         timeout = self.settings.timeout
-        if self.settings.use_tcp:
-            return await dns.asyncquery.tcp(request, where[0], timeout=timeout, port=where[1])
-        reply = await (await self._pool()).query(request, where, timeout)
-        if reply.flags & dns.flags.TC:  # truncated: the whole answer only comes over TCP
-            reply = await dns.asyncquery.tcp(request, where[0], timeout=timeout, port=where[1])
-        return reply
+        if not self.settings.use_tcp:
+            question = qname.to_wire() + want.to_bytes(2, "big") + b"\x00\x01"  # class IN
+            reply = await (await self._pool()).query(question, where, timeout)
+            if not reply[2] & 0x02:  # TC clear: the whole answer is here
+                return reply
+        # TCP when configured, or when the UDP answer was truncated
+        request = dns.message.make_query(qname, want)
+        request.flags |= dns.flags.RD
+        answer = await dns.asyncquery.tcp(request, where[0], timeout=timeout, port=where[1])
+        return answer.to_wire()
 
     async def lookup(self, name: str, rdtype: str) -> DnsAnswer:
         limiter, sem = self._loop_state()
@@ -230,15 +237,23 @@ class Resolver:
         async with sem:
             for attempt in range(self.settings.retries + 1):
                 await limiter.wait()
-                request = dns.message.make_query(qname, want)
-                request.flags |= dns.flags.RD
                 try:
-                    reply = await self._exchange(request, servers[attempt % len(servers)])
+                    wire = await self._exchange(qname, want, servers[attempt % len(servers)])
                 except (TimeoutError, dns.exception.Timeout) as e:
                     last_error = f"no answer within {self.settings.timeout}s" + (f": {e}" if str(e) else "")
                     continue
                 except (OSError, dns.exception.DNSException) as e:
                     last_error = f"{type(e).__name__}: {e}"[:300]
+                    continue
+                rcode = wire[3] & 0x0F
+                if rcode == dns.rcode.NXDOMAIN:
+                    return DnsAnswer(name, rdtype, "nxdomain")
+                if rcode != dns.rcode.NOERROR:
+                    return DnsAnswer(name, rdtype, "servfail", error=dns.rcode.to_text(rcode))
+                try:
+                    reply = dns.message.from_wire(wire)
+                except dns.exception.DNSException as e:  # a mangled answer: try again (another server)
+                    last_error = f"unparsable answer: {type(e).__name__}: {e}"[:300]
                     continue
                 return _answer(name, rdtype, qname, want, reply)
         status = "timeout" if last_error.startswith("no answer") else "error"
