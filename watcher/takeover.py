@@ -140,6 +140,17 @@ def _fetch(run: CheckRun, host: str) -> tuple[int, str, str]:
     return 0, "", error
 
 
+def _available(run: CheckRun, domain: str) -> bool | None:
+    """Whether the registry says ``domain`` is unregistered (None: could not tell)."""
+    try:
+        reg = run.registration(domain)
+    except Exception:  # no RDAP client configured or reachable: the finding stands without this fact
+        return None
+    if reg.error:
+        return None
+    return not reg.exists
+
+
 def _attack(service: Service | None, target: str) -> str:
     if service is None:
         reg = registrable(target) or target
@@ -171,11 +182,16 @@ def check_cname(run: CheckRun) -> None:
         if status == "nxdomain":
             sev = Severity.CRITICAL if (service is None or service.vulnerable) else Severity.HIGH
             svc = f" ({service.name})" if service else ""
+            if service is None:
+                data["target_registrable"] = registrable(target) or target
+                data["target_available"] = _available(run, data["target_registrable"])
             run.fail(kind, subject,
                      f"{subject} のCNAME先 {target}{svc} が存在しません / CNAME of {subject} points to "
                      f"{target}{svc}, which does not exist",
                      severity=sev, data=data,
-                     detail=f"CNAME chain: {subject} → {' → '.join(chain)} (NXDOMAIN). " + _attack(service, target)
+                     detail=f"CNAME chain: {subject} → {' → '.join(chain)} (NXDOMAIN). "
+                     + ("The registry says it is not registered: anyone can register it today. / 現在だれでも取得可能です。 "
+                        if data.get("target_available") else "") + _attack(service, target)
                      + " Remove the record or re-create the resource. / レコードを削除するか、リソースを再作成してください。")
             continue
         if status in UNDECIDED:

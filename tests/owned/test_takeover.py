@@ -105,3 +105,15 @@ def test_lame_delegation_and_unreachable_proxy_are_not_crashes(make_ctx, lab_dns
     assert summary["owned"] == 9
     assert not is_open(ctx, "takeover_ns", "ops.hoshizora-sec.co.jp")
     assert is_open(ctx, "takeover_mx", "hzsec.com")
+
+
+def test_dangling_cname_to_an_unregistered_domain(make_ctx, lab_dns, lab_rdap) -> None:
+    world(lab_dns)
+    lab_dns.delete("static.hoshizora-sec.co.jp")
+    lab_dns.delete("campaign.hoshizora-sec.co.jp")
+    lab_dns.set("www.hoshizora-sec.co.jp", "CNAME", "edge.hoshizora-old-cdn.com")  # the old CDN's domain lapsed
+    ctx = make_ctx(dns=lab_dns, rdap=lab_rdap)
+    run_checks(ctx, (takeover.check_cname,), sources=(source_dns,))
+    f = finding(ctx, "takeover_cname", "www.hoshizora-sec.co.jp")
+    assert f.severity == Severity.CRITICAL and f.data["target_available"] is True
+    assert "anyone can register it today" in f.detail and f.data["target_registrable"] == "hoshizora-old-cdn.com"
