@@ -79,7 +79,7 @@ class NoticeFacts:
     brand_ja: str
     org: str
     org_ja: str
-    official_urls: list[str]
+    official_urls: list[str]  # the genuine pages copied: in the JSON summary, not as links in the text
     reasons: list[str]
     ips: list[str] = field(default_factory=list)
     first_seen_at: datetime | None = None
@@ -87,6 +87,10 @@ class NoticeFacts:
     cert_not_before: datetime | None = None
     taken_at: datetime | None = None
     evidence: list[EvidenceFile] = field(default_factory=list)
+    # The firm's own domains, named in the text so a desk can tell genuine from fake, and the public
+    # page that lists them (guideline IV.4(4)③). The text carries no link to a login page (IV.4(5)).
+    official_domains: list[str] = field(default_factory=list)
+    official_list_url: str = ""
     requester: str = "Brand Security Team"
     requester_email: str = ""
     requester_phone: str = ""
@@ -140,6 +144,13 @@ def _timeline(facts: NoticeFacts, language: str) -> str:
     return _bullets([f"{label}: {fmt_time(t, language)}" for label, t in rows if t is not None])
 
 
+def _official(facts: NoticeFacts, language: str) -> str:
+    lines = _bullets(facts.official_domains)
+    if facts.official_list_url:
+        lines += ("\n当社ドメインの一覧: " if language == "ja" else "\nThe list of our domains: ") + facts.official_list_url
+    return lines
+
+
 def body(facts: NoticeFacts, language: str, kind: str, recipient_name: str) -> str:
     language = language if language in ("ja", "en") else "en"
     texts = ATTACHMENT_TEXT[language]
@@ -154,7 +165,7 @@ def body(facts: NoticeFacts, language: str, kind: str, recipient_name: str) -> s
         ips=_bullets(facts.ips),
         reasons=_bullets(facts.reasons),
         timeline=_timeline(facts, language),
-        official=_bullets(facts.official_urls),
+        official=_official(facts, language),
         attachments=_bullets(attachments),
         auto_note=f"\n{AUTO_RULE_TEXT[language]}\n" if facts.auto else "",
         signature=signature(facts, language),

@@ -30,6 +30,7 @@ FACTS = notice.NoticeFacts(
     reasons=["ロゴが一致 (logo match)", "password form"], ips=["203.0.113.10"],
     first_seen_at=datetime(2026, 11, 24, 15, 30, tzinfo=UTC), taken_at=datetime(2026, 11, 25, tzinfo=UTC),
     evidence=[notice.EvidenceFile("screenshot", "screenshot.png", "ab" * 32, "image/png")],
+    official_domains=["hoshizora-sec.co.jp", "hzsec.com"], official_list_url="https://www.hoshizora-sec.co.jp/domains",
 )
 
 
@@ -39,6 +40,9 @@ def test_templates_render_in_both_languages(language):
     assert "hxxps://hoshizora-sec-login[.]top/login" in text and "https://hoshizora-sec-login.top" not in text
     assert "ロゴが一致 (logo match)" in text  # the reasons as written
     assert "TD-7" in text and "$" not in text
+    # The firm's domains and their public list, but no link to a login page (guideline IV.4(5)).
+    assert "- hoshizora-sec.co.jp" in text and "https://www.hoshizora-sec.co.jp/domains" in text
+    assert "/login" not in text.replace("hxxps://hoshizora-sec-login[.]top/login", "")
     if language == "ja":
         assert "ドメイン名の利用停止" in text and "2026年11月25日 00:30 JST" in text  # first seen, in JST
         assert notice.subject(FACTS, "ja").startswith("【フィッシングサイト停止のお願い】")
