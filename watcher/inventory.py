@@ -112,7 +112,7 @@ class CheckRun:
 
     def error(self, kind: str, subject: str, exc: BaseException | str | None) -> None:
         """A check could not decide (network error): keep whatever finding is open, note why."""
-        text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        text = exc if isinstance(exc, str) else "no answer" if exc is None else f"{type(exc).__name__}: {exc}"
         self.note(kind, f"{subject}: {text}")
 
     def note(self, kind: str, text: str) -> None:
