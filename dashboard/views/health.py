@@ -21,6 +21,16 @@ def render(ui: UI) -> None:
     else:
         st.success(ui.t("all_clear"))
 
+    feeds = ui.settings.ct.certstream_urls
+    if feeds:
+        # The certstream client keeps its liveness in JobState "certstream" (see watcher.health).
+        state = next((r for r in h["jobs"] if r["name"] == "certstream"), {})
+        last = state.get("last_ok_at")
+        silent_for = widgets.age_hours(last, now)
+        st.markdown(f"#### {ui.t('feed')}")
+        st.table({"URL": feeds, ui.t("last_ok"): [widgets.when(last) or "—"] * len(feeds),
+                  ui.t("age_hours"): ["" if silent_for is None else silent_for] * len(feeds)})
+
     st.markdown(f"#### {ui.t('ct_logs')}")
     logs = [{**r, "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
              "growth_h": widgets.age_hours(r["last_growth_at"], now)} for r in h["logs"]]

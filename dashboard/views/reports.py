@@ -19,14 +19,30 @@ MIME = {".html": "text/html", ".htm": "text/html", ".md": "text/markdown", ".txt
 MAX_FILES = 200
 
 
-def report_files(root: Path) -> tuple[list[Path], list[Path]]:
-    """(weekly reports newest first, official-domains pages newest first)."""
+def report_files(root: Path) -> tuple[dict[str, list[Path]], list[Path]]:
+    """(weekly reports: stem -> its files, newest first; official-domains files).
+
+    ``watcher.report`` writes ``weekly-<date>.html`` plus ``weekly-<date>-<table>.csv`` for each
+    week, and ``official-domains[-<brand>].{html,json}``.
+    """
     if not root.is_dir():
-        return [], []
-    files = sorted((p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")),
-                   key=lambda p: (p.stat().st_mtime, p.name), reverse=True)[:MAX_FILES]
+        return {}, []
+    files = sorted((p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")),
+                   key=lambda p: p.name)[-MAX_FILES:]
     official = [p for p in files if p.name.startswith("official")]
-    return [p for p in files if p not in official], official
+    weekly: dict[str, list[Path]] = {}
+    for p in files:
+        if p in official:
+            continue
+        stem = p.stem
+        # weekly-2026-11-23-candidates.csv belongs to weekly-2026-11-23
+        if p.suffix == ".csv" and stem.count("-") > 3:
+            stem = "-".join(stem.split("-")[:4])
+        weekly.setdefault(stem, []).append(p)
+    newest_first = dict(sorted(weekly.items(), reverse=True))
+    for paths in newest_first.values():
+        paths.sort(key=lambda p: (p.suffix not in PREVIEW, p.name))
+    return newest_first, official
 
 
 def render(ui: UI) -> None:
@@ -36,15 +52,14 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('weekly_archive')}")
     if weekly:
-        names = [str(p.relative_to(root)) for p in weekly]
-        picked = st.selectbox(ui.t("weekly_archive"), names, key="report_pick", label_visibility="collapsed")
-        _file(ui, root / picked, "weekly")
+        stem = st.selectbox(ui.t("weekly_archive"), list(weekly), key="report_pick", label_visibility="collapsed")
+        _files(ui, weekly[stem], "weekly")
     else:
         st.caption(ui.t("no_reports"))
 
     st.markdown(f"#### {ui.t('official_list')}")
     if official:
-        _file(ui, official[0], "official")
+        _files(ui, official, "official")
     else:
         st.caption(ui.t("no_reports"))
 
@@ -71,16 +86,21 @@ def _csv(ui: UI, name: str) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def _file(ui: UI, path: Path, key: str) -> None:
-    content = path.read_bytes()
-    st.download_button(f"{ui.t('download')} {path.name}", content, file_name=path.name,
-                       mime=MIME.get(path.suffix.lower(), "application/octet-stream"), key=f"dl_{key}")
-    if path.suffix.lower() in PREVIEW:
-        text = content.decode("utf-8", errors="replace")
-        with st.expander(path.name, expanded=False):
-            if path.suffix.lower() == ".md":
-                st.markdown(text)
-            elif path.suffix.lower() == ".txt":
-                st.text(text)
-            else:
-                st.html(text)
+def _files(ui: UI, paths: list[Path], key: str) -> None:
+    """A download button per file; the first previewable one (the HTML page) shown below them."""
+    cols = st.columns(min(4, len(paths)))
+    for i, path in enumerate(paths):
+        cols[i % len(cols)].download_button(path.name, path.read_bytes(), file_name=path.name,
+                                            mime=MIME.get(path.suffix.lower(), "application/octet-stream"),
+                                            key=f"dl_{key}_{i}")
+    page = next((p for p in paths if p.suffix.lower() in PREVIEW), None)
+    if page is None:
+        return
+    text = page.read_text(encoding="utf-8", errors="replace")
+    with st.expander(page.name, expanded=False):
+        if page.suffix.lower() == ".md":
+            st.markdown(text)
+        elif page.suffix.lower() == ".txt":
+            st.text(text)
+        else:
+            st.html(text)

@@ -385,14 +385,20 @@ def _dmarc(s: Session, now: datetime) -> None:
 
 
 def _report_files(ctx: Context, now: datetime) -> None:
+    """Files as ``watcher.report`` names them: weekly-<date>.html + its CSVs; official-domains.*."""
     reports = ctx.state_dir / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    week = now.isocalendar()
-    (reports / f"weekly-{week.year}-W{week.week:02d}.md").write_text(
-        f"# 週次レポート {week.year}-W{week.week:02d}\n\n- 新規候補: 16\n- 停止: 1（中央値 25 時間）\n", encoding="utf-8")
+    for weeks_ago in (1, 0):
+        day = (now - timedelta(days=7 * weeks_ago)).date().isoformat()
+        (reports / f"weekly-{day}.html").write_text(
+            f"<h1>週次レポート {day}</h1><ul><li>新規候補: 16</li><li>停止: 1（中央値 25 時間）</li></ul>",
+            encoding="utf-8")
+        (reports / f"weekly-{day}-candidates.csv").write_bytes("domain,status\r\nk3v9q.xyz,checked\r\n".encode(
+            "utf-8-sig"))
     (reports / "official-domains.html").write_text(
         "<h1>ほしぞら証券の公式ドメイン</h1><ul><li>hoshizora-sec.co.jp</li><li>hoshizora.jp</li>"
         "<li>hzsec.com</li><li>hoshizora-sec.com</li></ul>", encoding="utf-8")
+    (reports / "official-domains.json").write_text('{"brands": []}', encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

@@ -179,7 +179,9 @@ def test_mail_view_states_and_dmarc_senders(app: AppFactory) -> None:
 def test_reports_view_archive_and_csv(app: AppFactory) -> None:
     at = app("viewer", nav="reports")
     labels = [b.label for b in at.get("download_button")]
-    assert any(label.endswith(".md") for label in labels) and any("official-domains.html" in lb for lb in labels)
+    newest = at.selectbox(key="report_pick").value
+    assert at.selectbox(key="report_pick").options[0] == newest  # newest week first
+    assert labels == [f"{newest}.html", f"{newest}-candidates.csv", "official-domains.html", "official-domains.json"]
     at.selectbox(key="csv_pick").set_value("candidates")
     at.button(key="csv_prepare").click().run()
     assert not at.exception
