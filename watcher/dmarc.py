@@ -9,6 +9,10 @@ Reports arrive as mail from anyone on the internet, so every byte is hostile unt
   the compression ratio (zip bombs), at most a few members per zip, and input files are size-capped;
 - a report for a domain that is not ours is refused (the rua mailbox is easy to spam).
 Refused inputs are counted and logged as Events with the reason; they never stop the job.
+
+Why not parsedmarc: it brings a large dependency tree (Elasticsearch, OpenSearch, Kafka, Splunk and
+Graph clients) for what is here ~150 lines, and it decompresses and parses whole payloads without the
+size and ratio caps above; the report layout (RFC 7489 appendix C) is small and stable.
 """
 
 from __future__ import annotations
