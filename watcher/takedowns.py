@@ -698,12 +698,16 @@ def _remind(ctx: Context) -> dict[str, int]:
             snap = s.get(Snapshot, req.snapshot_id) if req and req.snapshot_id else None
             if req is None or cand is None or snap is None or req.sent_at is None:
                 continue
-            # Claim first (at-most-once, as for requests): count the reminder, commit, then send.
-            previous = req.last_reminder_at
-            req.reminders_sent += 1
-            req.last_reminder_at = now
-            s.add(req)
+            # Claim first (at-most-once, as for requests): count the reminder with a compare-and-set,
+            # commit, then send; a second sender running at the same time loses the claim.
+            previous, n = req.last_reminder_at, req.reminders_sent
+            claimed = s.execute(sa.update(TakedownRequest).where(
+                TakedownRequest.id == rid, TakedownRequest.reminders_sent == n  # type: ignore[arg-type]
+            ).values(reminders_sent=n + 1, last_reminder_at=now))
             s.commit()
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            s.refresh(req)
             facts = facts_for(ctx, s, cand, snap, reference=f"TD-{req.id}", auto=req.auto)
             text = notice.reminder_body(facts, req.language, req.recipient_name, sent_at=req.sent_at, checked_at=now)
             try:
