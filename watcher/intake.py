@@ -422,7 +422,7 @@ def feed_cmd(
 
 @cli.command("imap")
 def imap_cmd() -> None:
-    """Read the unseen messages of the abuse mailbox ([imap]) / 通報用メールボックスの読み込み."""
+    """Read the unseen messages of the abuse mailbox (config section imap) / 通報用メールボックスの読み込み."""
     from watcher.cli import context
 
     ctx = context()

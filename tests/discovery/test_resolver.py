@@ -89,3 +89,10 @@ def test_rate_limit_is_honoured(lab_dns: Any) -> None:
     t0 = time.monotonic()
     r.profile_many([f"n{i}.example.test" for i in range(75)])  # 50 in the first burst, then 25 at 50/s
     assert time.monotonic() - t0 >= 0.4
+
+
+def test_tcp_when_configured(lab_dns: Any) -> None:
+    lab_dns.set("tcp.example.test", "A", "192.0.2.7")
+    r = _resolver(lab_dns, use_tcp=True)
+    assert r.profile_sync("tcp.example.test", ["A"]).records["A"] == ["192.0.2.7"]
+    assert r.profile_sync("none.example.test", ["A"]).statuses["A"] == "nxdomain"
