@@ -1,0 +1,133 @@
+"""The story: the demo scenario end to end, on the lab, without the dashboard UI.
+
+Every server is real (DNS, CT log, RDAP, WHOIS, web through the proxy, SMTP with an abuse desk that
+suspends what it is told about); omamori's jobs run in the order the scheduler would run them, with
+omamori's clock moved forward instead of waiting hours between re-checks. The lab's own timeline is
+fired at once, and its registrar suspends a reported domain after half a second of real time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from lab.demo import DEMO_BRANDS, DEMO_SCENARIO, ROOT, omamori_config
+from watcher.brands import sync_brands
+from watcher.clock import FrozenClock
+from watcher.config import load_settings
+from watcher.context import build_context
+from watcher.models import (
+    Candidate,
+    CandidateStatus,
+    Finding,
+    FindingStatus,
+    RequestStatus,
+    Source,
+    TakedownRequest,
+    Verdict,
+)
+from watcher.schedule import run_job
+
+pytestmark = [pytest.mark.browser]
+
+CLONE = "hoshizora-sec-login.top"
+
+
+def _ok(ctx, name: str) -> dict:
+    result = run_job(ctx, name, actor="story")
+    assert result["ok"], result
+    return result
+
+
+def _snapshot_until_quiet(ctx, rounds: int = 4) -> None:
+    for _ in range(rounds):
+        if not _ok(ctx, "snapshot").get("checked"):
+            break
+
+
+def test_the_demo_story(lab_world, tmp_path):
+    world = lab_world(DEMO_SCENARIO, run_events=False, suspend_delay=0.5, noise_rate=0)
+    world.fire_pending()  # the whole three-minute timeline, now
+    state = tmp_path / "state"
+    inbox, dmarc = state / "abuse-inbox", state / "dmarc-reports"
+    config_text = omamori_config(world.endpoints(), state, brands_file=DEMO_BRANDS, eml_dir=inbox, dmarc_dir=dmarc)
+    inbox.mkdir()
+    dmarc.mkdir()
+    for src in (ROOT / "data" / "lab" / "mail").glob("*.eml"):
+        shutil.copy(src, inbox)
+    for src in (ROOT / "data" / "lab" / "dmarc").glob("*"):
+        shutil.copy(src, dmarc)
+    cfg = state / "config.toml"
+    cfg.write_text(config_text, encoding="utf-8")
+    clock = FrozenClock(datetime.now(UTC))
+    ctx = build_context(load_settings(cfg, environ={}), clock=clock)
+    with Session(ctx.engine) as s:
+        sync_brands(s, ctx.brands)
+
+    # Discovery: CT log, permutations, the customer's forwarded mail.
+    for job in ("ct_poll", "permutations", "intake"):
+        _ok(ctx, job)
+    with Session(ctx.engine) as s:
+        cands = {c.domain: c for c in s.exec(select(Candidate))}
+    assert CLONE in cands and cands[CLONE].source in (Source.CT, Source.CERTSTREAM)
+    assert "www-hoshizora-sec-co-jp.k7x2.top" in cands or "k7x2.top" in cands
+    assert any(c.source == Source.PERMUTATION for c in cands.values())
+    assert "k3v9q.xyz" in cands and cands["k3v9q.xyz"].source == Source.REPORT
+
+    # Capture and verdicts: the clone is phishing, permutations are parked.
+    _snapshot_until_quiet(ctx)
+    with Session(ctx.engine) as s:
+        clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
+        assert clone.verdict == Verdict.PHISHING and clone.last_snapshot_id
+        parked = s.exec(select(Candidate).where(Candidate.verdict == Verdict.PARKED)).all()
+        assert parked, "the parked permutations were not recognised"
+
+    # The brand's auto rule confirms the clone and sends requests with the screenshot attached.
+    _ok(ctx, "takedowns")
+    messages = world.smtp.messages()
+    to_registrar = [m for m in messages if "abuse@cheapnames.test" in m.rcpt_tos and CLONE in str(m.message)]
+    assert to_registrar, f"no request to the registrar: {[m.rcpt_tos for m in messages]}"
+    attachments = list(to_registrar[0].message.iter_attachments())
+    assert any(a.get_content_type() == "image/png" for a in attachments)
+    with Session(ctx.engine) as s:
+        clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
+        assert clone.status in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED)
+
+    # The lab registrar suspends the domain; omamori sees it gone twice and closes the case.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not world.registrations[CLONE].get("suspended"):
+        time.sleep(0.2)
+    assert world.registrations[CLONE].get("suspended"), "the lab registrar never suspended the clone"
+    for _ in range(ctx.settings.takedown.down_confirmations + 1):
+        clock.advance(hours=ctx.settings.takedown.recheck_hours * 1.5)
+        _ok(ctx, "snapshot")
+        _ok(ctx, "takedowns")
+    with Session(ctx.engine) as s:
+        clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
+        assert clone.status == CandidateStatus.DOWN, clone.status
+        reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == clone.id)).all()
+        closed = [r for r in reqs if r.status == RequestStatus.CLOSED and r.time_to_down_seconds is not None]
+        assert closed, [(r.recipient, r.status) for r in reqs]
+
+    # The firm's own domains: expiring, dangling, drop-caught, DMARC not at reject.
+    for job in ("inventory", "mailauth", "dmarc_reports"):
+        _ok(ctx, job)
+    with Session(ctx.engine) as s:
+        open_ = {(f.kind, f.subject) for f in s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN))}
+        kinds = {k for k, _ in open_}
+        assert ("expiry", "hoshizora.jp") in open_
+        assert any(k.startswith("takeover") for k in kinds), kinds
+        assert any(k == "dropcatch" and subj == "hoshizora-fx.jp" for k, subj in open_), open_
+        assert any(k.startswith("mailauth_dmarc") and subj == "hoshizora-sec.co.jp" for k, subj in open_), open_
+        dropped = s.exec(select(Candidate).where(Candidate.domain == "hoshizora-fx.jp")).one()
+        assert dropped.source == Source.DROPCATCH
+
+    # The weekly report is written and mailed to management.
+    _ok(ctx, "weekly_report")
+    assert list((state / "reports").glob("*.html"))
+    assert any("management@hoshizora-sec.co.jp" in m.rcpt_tos for m in world.smtp.messages())
+    ctx.engine.dispose()
