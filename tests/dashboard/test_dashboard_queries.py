@@ -118,3 +118,31 @@ def test_exports_stream_in_chunks(engine: Engine) -> None:
     rows = list(q.export_rows(engine, "candidates", chunk=4))
     assert rows[0][:2] == ["id", "domain"] and len(rows) == 17
     assert [r[0] for r in rows[1:]] == sorted(r[0] for r in rows[1:])
+
+
+@pytest.mark.postgres
+def test_every_view_query_runs_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """The same reads on PostgreSQL (production): JSON columns, boolean ordering, labels in ORDER BY."""
+    from tests.dashboard.seed import seed, write_config
+    from watcher.context import build_context
+
+    ctx = build_context(load_settings(write_config(tmp_path, pg_url), environ={}))
+    try:
+        ids = seed(ctx)
+        e = ctx.engine
+        assert q.status_counts(e)["checked"] == 5
+        rows, total = q.queue_page(e, q.QueueFilter(domain_contains="hoshizora"), limit=3, offset=0)
+        assert total == 5 and rows[0]["domain"] == "hoshizora-sec-login.top"
+        cid = ids.candidates["hoshizora-sec-mypage.cn"]
+        assert q.latest_snapshot(e, cid) and len(q.snapshot_timeline(e, cid)) == 2
+        assert q.object_events(e, "candidate", cid) and len(q.candidate_requests(e, cid)) == 2
+        assert q.open_by_recipient(e)[0]["count"] == 2
+        assert {r["domain"] for r in q.reminders_due(e, ids.now, 48)} == {"hoshizora-secure-login.asia"}
+        assert sorted(q.time_to_down_hours(e)) == [20.0, 30.0]
+        assert q.owned_domains(e, limit=50, offset=0)[0][0]["name"] == "hoshizora-sec.com"
+        assert q.expiry_points(e) and q.owned_findings(e)[0]["kind"] == "takeover"
+        assert q.dmarc_summary(e, ids.now - timedelta(days=30))["reports"] == 3
+        assert q.job_failures(e) and q.log_positions(e) and q.job_states(e)
+        assert len(list(q.export_rows(e, "requests", chunk=3))) == 8
+    finally:
+        ctx.engine.dispose()
