@@ -231,7 +231,7 @@ def side_by_side(official_png: bytes | None, phishing_png: bytes, *, official_la
 
     Labels are ASCII (Pillow's built-in font has no Japanese glyphs); the request text explains them.
     """
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
     def load(data: bytes) -> Image.Image:
         img = Image.open(io.BytesIO(data)).convert("RGB")
@@ -245,13 +245,19 @@ def side_by_side(official_png: bytes | None, phishing_png: bytes, *, official_la
     h = min(left.height, right.height)
     left = left.resize((max(1, left.width * h // left.height), h))
     right = right.resize((max(1, right.width * h // right.height), h))
-    pad, bar = 16, 28
+    pad, bar = 16, 34
+
+    def font(label: str, width: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+        # As large as fits the panel's width (roughly 0.6 em per character), 9 to 20 px.
+        return ImageFont.load_default(size=max(9, min(20, int(width / (0.6 * max(1, len(label)))))))
+
     canvas = Image.new("RGB", (left.width + right.width + 3 * pad, h + bar + 2 * pad), (255, 255, 255))
     canvas.paste(left, (pad, pad + bar))
     canvas.paste(right, (2 * pad + left.width, pad + bar))
     draw = ImageDraw.Draw(canvas)
-    draw.text((pad, pad), official_label[:120], fill=(0, 110, 0))
-    draw.text((2 * pad + left.width, pad), phishing_label[:120], fill=(200, 0, 0))
+    draw.text((pad, pad), official_label[:120], fill=(0, 110, 0), font=font(official_label[:120], left.width))
+    draw.text((2 * pad + left.width, pad), phishing_label[:120], fill=(200, 0, 0),
+              font=font(phishing_label[:120], right.width))
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=True)
     return out.getvalue()
