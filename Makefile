@@ -25,6 +25,8 @@ setup: system venv
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	test -x /usr/lib/chromium/chromium-headless-shell || missing="$$missing chromium-headless-shell"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v dig >/dev/null || missing="$$missing bind9-dnsutils"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	ls /usr/share/fonts/opentype/ipafont-gothic >/dev/null 2>&1 || missing="$$missing fonts-ipafont-gothic"; \
