@@ -79,6 +79,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "queue_empty": ("条件に合う候補はありません。", "No candidates match."),
     "open_candidate": ("候補を開く", "Open candidate"),
     "open": ("開く", "Open"),
+    "row_hint": ("行の左端を選ぶか、下で候補を選んで開きます。", "Select a row (left edge) or pick a candidate below to open it."),
     "col_id": ("ID", "ID"),
     "col_domain": ("ドメイン", "Domain"),
     "col_score": ("スコア", "Score"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,14 +54,27 @@ def age_hours(dt: datetime | None, now: datetime) -> float | None:
 
 
 def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str | None = None,
-          empty: str = "") -> pd.DataFrame | None:
-    """A read-only table with translated headers. ``columns`` maps a row key to its header."""
+          empty: str = "", on_pick: Callable[[int], None] | None = None) -> pd.DataFrame | None:
+    """A read-only table with translated headers. ``columns`` maps a row key to its header.
+
+    With ``on_pick`` (and a ``key``), clicking a row calls it with that row's ``id``.
+    """
     if not rows:
         if empty:
             st.caption(empty)
         return None
     df = pd.DataFrame([{label: _cell(r.get(k)) for k, label in columns.items()} for r in rows])
-    st.dataframe(df, hide_index=True, width="stretch", key=key)
+    if on_pick is None or key is None:
+        st.dataframe(df, hide_index=True, width="stretch", key=key)
+        return df
+    ids = [r["id"] for r in rows]
+
+    def picked() -> None:
+        sel = st.session_state[key].selection.rows
+        if sel:
+            on_pick(ids[sel[0]])
+
+    st.dataframe(df, hide_index=True, width="stretch", key=key, on_select=picked, selection_mode="single-row")
     return df
 
 

@@ -15,6 +15,11 @@ AGES: dict[str, timedelta | None] = {"age_any": None, "age_1d": timedelta(days=1
 WAITING = (CandidateStatus.NEW.value, CandidateStatus.CHECKED.value)
 
 
+def show_candidate(candidate_id: int) -> None:
+    st.session_state["candidate_id"] = candidate_id
+    st.session_state["nav"] = "candidate"
+
+
 def open_candidate(picker_key: str) -> None:
     """Callback: switch to the candidate view (widget state may only change before the run draws it).
 
@@ -72,7 +77,9 @@ def render(ui: UI) -> None:
                          "status_l": ui.t("status"), "verdict_l": ui.t("verdict"), "source": ui.t("source"),
                          "brand": ui.t("brand"), "first_seen_at": ui.t("col_first_seen"),
                          "last_checked_at": ui.t("col_last_checked")},
-                  key="queue_table", empty=ui.t("queue_empty"))
+                  key="queue_table", empty=ui.t("queue_empty"), on_pick=show_candidate)
+    if rows:
+        st.caption(ui.t("row_hint"))
     widgets.pager(ui, "queue", total)
 
     if rows:
