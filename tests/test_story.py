@@ -122,7 +122,7 @@ def test_the_demo_story(lab_world, tmp_path):
         assert ("expiry", "hoshizora.jp") in open_
         assert any(k.startswith("takeover") for k in kinds), kinds
         assert any(k == "dropcatch" and subj == "hoshizora-fx.jp" for k, subj in open_), open_
-        assert any(k.startswith("mailauth_dmarc") and subj == "hoshizora-sec.co.jp" for k, subj in open_), open_
+        assert any(k == "dmarc" and subj == "hoshizora-sec.co.jp" for k, subj in open_), open_
         dropped = s.exec(select(Candidate).where(Candidate.domain == "hoshizora-fx.jp")).one()
         assert dropped.source == Source.DROPCATCH
 
