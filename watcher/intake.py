@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urljoin, urlsplit
 
 import typer
 from sqlmodel import Session, select
@@ -30,7 +31,7 @@ from sqlmodel import Session, select
 from watcher.context import Context
 from watcher.discover import Outcome, OwnedIndex, Reason, Sighting, discover
 from watcher.events import record
-from watcher.mailparse import FoundUrl, classify_url, parse_message, refang
+from watcher.mailparse import SHORTENERS, FoundUrl, classify_url, parse_message, refang
 from watcher.models import Report, Source
 from watcher.names import InvalidName
 
@@ -67,8 +68,18 @@ def _feed_url(ctx: Context, session: Session, found: FoundUrl, owned: OwnedIndex
         entry["ignored"] = f"ours ({owner})"
         return Outcome(None, skipped=entry["ignored"]), entry
     if found.kind == "shortener":
-        entry["ignored"] = "shortener: its target is known only once followed (the capture follows it)"
-        return Outcome(None, skipped=entry["ignored"]), entry
+        target, chain, error = expand_shortener(ctx, found.url)
+        entry["chain"] = chain
+        inner = classify_url(target, found.where) if target else None
+        if inner is None or inner.kind == "shortener":
+            entry["ignored"] = ("shortener: not followed (" + (error or "no egress proxy configured") + ")")
+            return Outcome(None, skipped=entry["ignored"]), entry
+        entry.update(host=inner.host, target=inner.target)
+        owner = owned.owner_of(inner.host)
+        if owner:
+            entry["ignored"] = f"ours ({owner}), behind a shortener"
+            return Outcome(None, skipped=entry["ignored"]), entry
+        found = FoundUrl(url=found.url, host=inner.host, kind="shortener", target=inner.target, where=found.where)
     f = dict(facts)
     if found.kind != "url":
         f["via"] = {"kind": found.kind, "url": found.url}
@@ -80,6 +91,36 @@ def _feed_url(ctx: Context, session: Session, found: FoundUrl, owned: OwnedIndex
     else:
         entry["ignored"] = out.skipped
     return out, entry
+
+
+MAX_HOPS = 5
+
+
+def expand_shortener(ctx: Context, url: str) -> tuple[str, list[str], str]:
+    """Follow a shortener's redirects (no page body read) through the egress proxy: (target, chain, error).
+
+    Only with ``crawl.proxy`` set: the request must leave from the network the crawler uses, never
+    from the firm's own address. A shortener that does not redirect, or a failure, gives "".
+    """
+    if not ctx.settings.crawl.proxy:
+        return "", [url], ""
+    chain = [url]
+    current = url
+    try:
+        with ctx.http(follow_redirects=False, timeout=10.0) as client:
+            for _hop in range(MAX_HOPS):
+                with client.stream("GET", current) as r:
+                    location = r.headers.get("location")
+                    if r.status_code not in (301, 302, 303, 307, 308) or not location:
+                        break
+                current = urljoin(current, location)
+                chain.append(current)
+                host = urlsplit(current).hostname or ""
+                if host not in SHORTENERS:
+                    return current, chain, ""
+    except Exception as e:  # httpx errors, refused proxy, bad URL: the report keeps the shortener
+        return "", chain, f"{type(e).__name__}: {e}"[:200]
+    return (current if current != url else ""), chain, ("no redirect" if current == url else "")
 
 
 # ---------------------------------------------------------------- one URL (CLI, dashboard)

@@ -232,3 +232,24 @@ def test_poll_job_reads_eml_dir_and_fails_loudly_when_the_mailbox_is_down(make_c
     with pytest.raises(RuntimeError, match=r"IMAP 127\.0\.0\.1:1"):
         poll(dead)
     assert _reports(dead)  # the folder was still read before the failure was reported
+
+
+def test_shortener_followed_through_the_egress_proxy(make_ctx: Any, lab_web: Any) -> None:
+    # The lab web server is the egress proxy; "bit.ly" there redirects twice, then to the phishing page.
+    lab_web.publish("bit.ly", "redirect", hops=1, to="http://k3v9q.xyz/hoshizora/login.php")
+    ctx = make_ctx(crawl={"proxy": lab_web.proxy_url})
+    with ctx.session() as s:
+        out = submit_url(ctx, s, "http://bit.ly/", reporter="desk")
+        s.commit()
+    assert out.candidate is not None and out.candidate.domain == "k3v9q.xyz"
+    assert out.candidate.urls == ["http://k3v9q.xyz/hoshizora/login.php"]
+    assert out.candidate.facts["via"] == {"kind": "shortener", "url": "http://bit.ly/"}
+    entry = _reports(ctx)[0].urls[0]
+    assert entry["chain"] == ["http://bit.ly/", "http://bit.ly/r/1", "http://k3v9q.xyz/hoshizora/login.php"]
+
+
+def test_shortener_without_a_proxy_is_recorded_not_followed(ctx: Context) -> None:
+    with ctx.session() as s:
+        out = submit_url(ctx, s, "https://bit.ly/3HzSeC1", reporter="desk")
+        s.commit()
+    assert out.candidate is None and "no egress proxy" in out.skipped
