@@ -4,9 +4,10 @@ Many phishing sites sit on shared hosting or random domains that neither CT matc
 can see; customers and partners report them (guideline IV.7(2)⑤). Every report is kept whole as a
 ``Report`` row (deduplicated by the sha256 of its raw bytes, the raw message in the evidence store),
 and each URL in it goes through ``discover`` with the report as source and reason, the full URL kept
-in ``Candidate.urls`` for capture. The firm's own URLs are ignored; shortener URLs are recorded but
-not made candidates (the shortener is not the phishing site; its target is known only once followed);
-redirector and Google Translate proxy URLs become candidates of the host they point at.
+in ``Candidate.urls`` for capture. The firm's own URLs are ignored. Shortener URLs (bit.ly...) are
+followed through the egress proxy (``crawl.proxy``) and the target becomes the candidate, the chain
+kept in the report; without a proxy they are recorded, not followed (the shortener itself is not the
+phishing site). Redirector and Google Translate proxy URLs become candidates of the host they carry.
 A malformed message is recorded with ``Report.error`` and never stops the batch.
 """
 
