@@ -66,8 +66,14 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
 
 
 def _reference(ui: UI, brand_id: int | None) -> dict[str, Any] | None:
+    """The brand's reference capture to compare with: the first (the login page), or the one picked."""
     brand = next((b for b in data.brands(ui.db) if b["id"] == brand_id), None)
     refs = [r for r in (brand or {}).get("references") or [] if r.get("screenshot_sha256")]
+    if len(refs) > 1:
+        labels = [f"{r.get('url', '')} ({r.get('profile', 'desktop')})" for r in refs]
+        i = st.selectbox(ui.t("official_page", url=""), range(len(refs)), format_func=labels.__getitem__,
+                         key="ref_pick", label_visibility="collapsed")
+        return refs[i]
     return refs[0] if refs else None
 
 
@@ -96,8 +102,10 @@ def _reasons(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
 def _facts(ui: UI, snap: dict[str, Any] | None) -> None:
     st.markdown(f"#### {ui.t('page_facts')}")
     cap = (snap or {}).get("capture") or {}
-    forms = cap.get("forms") or []
-    targets = sorted({str(f.get("action", "")) for f in forms if isinstance(f, dict) and f.get("action")})
+    forms = [f for f in cap.get("forms") or [] if isinstance(f, dict) and f.get("action")]
+    # Where a password goes is the strongest single fact: say so next to the target.
+    targets = sorted({f"{str(f.get('method', 'get')).upper()} {f['action']}"
+                      + (f" ({ui.t('password')})" if f.get("has_password") or f.get("password") else "") for f in forms})
     redirects = cap.get("redirects") or []
     facts = [
         (ui.t("final_url"), cap.get("final_url", "")),

@@ -197,12 +197,14 @@ def seed(ctx: Context) -> Seeded:
 
 
 def _references(ctx: Context, brands: dict[str, Brand]) -> None:
+    # As watcher.references stores them: one per reference page (and profile), the login page first.
     for slug, b in brands.items():
-        url = (b.spec.get("reference_pages") or [""])[0]
         title = "ほしぞら証券 オンライントレード" if slug == "hoshizora" else "かえで証券 ログイン"
         accent = "#1f3a93" if slug == "hoshizora" else "#b03a2e"
-        sha = ctx.evidence.put(login_png(url, accent=accent, title=title))
-        b.references = [{"url": url, "screenshot_sha256": sha, "taken_at": "2026-11-01T00:00:00Z"}]
+        b.references = [{"url": url, "profile": "desktop", "captured_at": "2026-11-01T00:00:00+00:00",
+                         "screenshot_sha256": ctx.evidence.put(login_png(url, accent=accent, title=title,
+                                                                         banner="" if i == 0 else "お知らせ"))}
+                        for i, url in enumerate(b.spec.get("reference_pages") or [])]
 
 
 def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[Any, ...], seen: datetime) -> int:

@@ -117,11 +117,15 @@ def test_candidate_view_shows_evidence_reasons_facts_and_timeline(app: AppFactor
     # The capture beside the brand's reference page, each captioned with its evidence hash.
     assert len(images) == 2
     assert all("sha256" in img.proto.imgs[0].caption for img in images)
+    assert images[1].proto.imgs[0].caption.startswith("https://trade.hoshizora-sec.co.jp/login")
+    # The brand has two reference pages: the login page is shown first, the home page on request.
+    at.selectbox(key="ref_pick").set_value(1).run()
+    assert at.get("image")[1].proto.imgs[0].caption.startswith("https://www.hoshizora-sec.co.jp/")
     reasons = at.dataframe[0].value
     assert reasons.iloc[0]["点"] == 60 and "phash" in reasons.iloc[0]["詳細"]
     facts = at.table[0].value
     assert "https://hoshizora-sec-login.top/login" in facts.to_string()
-    assert "collect.hoshizora-sec-login.top" in facts.to_string()
+    assert "POST https://collect.hoshizora-sec-login.top/p.php (パスワード)" in facts.to_string()
     snaps, evs = at.dataframe[1].value, at.dataframe[2].value
     assert len(snaps) == 2
     assert "candidate.discovered" in set(evs["種類"])
