@@ -36,6 +36,9 @@ from watcher.names import InvalidName, normalize_host
 RDAP_ACCEPT = "application/rdap+json, application/json;q=0.9"
 MAX_RETRY_AFTER = 30.0  # seconds: a server asking for longer gets an error now and a retry next run
 MAX_BODY = 2 * 1024 * 1024
+# Port-43 servers of ccTLDs without RDAP in IANA's bootstrap, as IANA's root zone database lists them
+# (https://www.iana.org/domains/root/db/cn.html). Config (rdap.whois_servers) wins.
+WHOIS_FALLBACK = {"cn": "whois.cnnic.cn", "jp": "whois.jprs.jp"}
 
 
 # ---------------------------------------------------------------- records
@@ -328,12 +331,14 @@ class RdapClient:
         return _base(self._dns.get(tld, []), self.conf.allow_http)
 
     def whois_server_for(self, domain: str) -> str:
+        """The configured WHOIS server for ``domain``'s TLD, else the registry's published one for the
+        few ccTLDs phishing uses that have no RDAP service in IANA's bootstrap (``WHOIS_FALLBACK``)."""
         labels = domain.lower().rstrip(".").split(".")
         for i in range(len(labels)):
             spec = self.conf.whois_servers.get(".".join(labels[i:]))
             if spec:
                 return spec
-        return ""
+        return WHOIS_FALLBACK.get(labels[-1], "") if not self.server_for(domain) else ""
 
     def ip_server_for(self, address: str) -> str:
         try:

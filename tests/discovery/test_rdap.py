@@ -227,3 +227,20 @@ def test_shipped_bootstrap_files_are_iana_format(settings: Any) -> None:
     assert c.whois_server_for("x.co.jp") == "whois.jprs.jp"
     assert c.ip_server_for("203.0.113.1") == "https://rdap.apnic.net/"
     assert c.ip_server_for("8.8.8.8") == "https://rdap.arin.net/registry/"
+
+
+def test_whois_fallback_for_cctlds_without_rdap(settings: Any) -> None:
+    c = RdapClient(settings)
+    assert c.whois_server_for("hoshizora-sec.cn") == "whois.cnnic.cn"
+    assert c.whois_server_for("hoshizora-sec.com") == ""  # has RDAP
+
+
+def test_whois_cnnic_layout() -> None:
+    text = ("Domain Name: hoshizora-sec.cn\nROID: 20261120s10001s12345678-cn\nDomain Status: clientTransferProhibited\n"
+            "Registrant: 张三\nSponsoring Registrar: 阿里云计算有限公司（万网）\nName Server: dns1.hichina.com\n"
+            "Name Server: dns2.hichina.com\nRegistration Time: 2026-11-20 10:11:12\n"
+            "Expiration Time: 2027-11-20 10:11:12\nDNSSEC: unsigned\n")
+    reg = parse(text, "hoshizora-sec.cn")
+    assert reg.registrar == "阿里云计算有限公司（万网）" and reg.statuses == ["client transfer prohibited"]
+    assert reg.created_at == datetime(2026, 11, 20, 10, 11, 12, tzinfo=UTC)
+    assert reg.nameservers == ["dns1.hichina.com", "dns2.hichina.com"]
