@@ -31,7 +31,7 @@ ROLES: dict[str, str] = {
     "watch": "analyst", "dismiss": "analyst", "reopen": "analyst", "note": "analyst", "recheck": "analyst",
     "submit": "analyst", "attach_reply": "analyst",
     "confirm": "approver", "draft": "approver", "approve": "approver", "approve_all": "approver",
-    "withdraw": "approver",
+    "withdraw": "approver", "mark_submitted": "approver", "resend": "approver",
 }
 
 
@@ -50,6 +50,7 @@ def available(action: str) -> bool:
         "draft": "watcher.takedowns:draft_requests", "approve": "watcher.takedowns:approve",
         "approve_all": "watcher.takedowns:approve_all", "withdraw": "watcher.takedowns:withdraw",
         "attach_reply": "watcher.takedowns:attach_reply", "submit": "watcher.intake:submit_url",
+        "mark_submitted": "watcher.takedowns:mark_submitted", "resend": "watcher.takedowns:resend",
     }.get(action)
     return need is None or optional(need) is not None
 
@@ -208,6 +209,30 @@ def withdraw(ui: UI, request_id: int, reason: str) -> bool:
         fn(s, _request(s, request_id), actor=ui.actor, reason=reason)
 
     return _run(ui, "withdraw", work)
+
+
+def mark_submitted(ui: UI, request_id: int) -> bool:
+    """A person has filled the recipient's web form (or checked an uncertain e-mail went out)."""
+    fn = optional("watcher.takedowns:mark_submitted")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.mark_submitted"))
+        fn(ui.ctx, s, _request(s, request_id), actor=ui.actor)
+
+    return _run(ui, "mark_submitted", work)
+
+
+def resend(ui: UI, request_id: int) -> bool:
+    """Queue a failed or uncertain request again (same Message-ID, so a duplicate is recognisable)."""
+    fn = optional("watcher.takedowns:resend")
+
+    def work(s: Session) -> None:
+        if fn is None:
+            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.resend"))
+        fn(ui.ctx, s, _request(s, request_id), actor=ui.actor)
+
+    return _run(ui, "resend", work)
 
 
 def attach_reply(ui: UI, request_id: int, text: str) -> bool:

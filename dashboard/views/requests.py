@@ -17,7 +17,7 @@ from dashboard.ui import UI
 from watcher.models import RequestStatus, TakedownRequest
 
 SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To", "References")
-CLOSED = (RequestStatus.CLOSED.value, RequestStatus.FAILED.value)
+CLOSED = (RequestStatus.CLOSED.value,)
 
 
 def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None:
@@ -25,7 +25,7 @@ def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None
     if not requests:
         st.caption(ui.t("no_requests"))
         if str(cand["status"]) == "confirmed" and ui.can("approver") and actions.available("draft"):
-            st.button(ui.t("confirm"), key="act_draft", on_click=actions.draft, args=(ui, int(cand["id"])))
+            st.button(ui.t("draft"), key="act_draft", on_click=actions.draft, args=(ui, int(cand["id"])))
         return
     drafts = [r for r in requests if str(r["status"]) == RequestStatus.DRAFT.value]
     if drafts and ui.can("approver"):
@@ -47,11 +47,21 @@ def _one(ui: UI, req: dict[str, Any]) -> None:
             _webform(ui, req)
         else:
             _message(ui, req)
+        if req.get("last_error"):
+            st.warning(req["last_error"])
         if status in CLOSED:
             return
         if status == RequestStatus.DRAFT.value and ui.can("approver"):
             st.button(ui.t("approve"), key=f"approve_{rid}", type="primary",
                       disabled=not actions.available("approve"), on_click=actions.approve, args=(ui, rid))
+        if (status == RequestStatus.QUEUED.value and str(req["channel"]) == "webform") and ui.can("approver"):
+            # A web form is filled by a person; omamori cannot know it was sent until told.
+            st.button(ui.t("mark_submitted"), key=f"submitted_{rid}", type="primary",
+                      disabled=not actions.available("mark_submitted"), on_click=actions.mark_submitted,
+                      args=(ui, rid))
+        if status in (RequestStatus.FAILED.value, RequestStatus.SENDING.value) and ui.can("approver"):
+            st.button(ui.t("resend"), key=f"resend_{rid}", disabled=not actions.available("resend"),
+                      on_click=actions.resend, args=(ui, rid))
         if ui.can("analyst"):
             st.text_area(ui.t("reply_text"), key=f"reply_{rid}", height=80)
             st.button(ui.t("attach_reply"), key=f"reply_btn_{rid}", disabled=not actions.available("attach_reply"),

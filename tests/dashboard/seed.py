@@ -272,7 +272,7 @@ def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reaso
 def _requests(s: Session, out: Seeded, now: datetime) -> None:
     def req(domain: str, recipient: str, name: str, kind: RecipientKind, status: RequestStatus, *,
             sent_h: float | None = None, closed_h: float | None = None, ttd_h: float | None = None,
-            channel: Channel = Channel.EMAIL) -> None:
+            channel: Channel = Channel.EMAIL, error: str = "") -> None:
         cid = out.candidates[domain]
         cand = s.get(Candidate, cid)
         snap = s.get(Snapshot, cand.last_snapshot_id) if cand and cand.last_snapshot_id else None
@@ -288,7 +288,7 @@ def _requests(s: Session, out: Seeded, now: datetime) -> None:
             sent_at=None if sent_h is None else now - timedelta(hours=sent_h),
             closed_at=None if closed_h is None else now - timedelta(hours=closed_h),
             time_to_down_seconds=None if ttd_h is None else ttd_h * 3600,
-            message_id=f"<{cid}.{kind.value}@omamori.test>")
+            message_id=f"<{cid}.{kind.value}@omamori.test>", last_error=error)
         s.add(r)
         s.flush()
         out.requests[f"{domain}:{kind.value}"] = int(r.id or 0)
@@ -298,6 +298,10 @@ def _requests(s: Session, out: Seeded, now: datetime) -> None:
 
     req("hzsec-account-verify.top", "abuse@cheapnames.test", "Cheap Names Ltd.", RecipientKind.REGISTRAR, RequestStatus.DRAFT)
     req("hzsec-account-verify.top", "abuse@lab-hosting.test", "Lab Hosting", RecipientKind.HOSTING, RequestStatus.DRAFT)
+    req("hzsec-account-verify.top", "https://www.antiphishing.test/report", "フィッシング対策協議会", RecipientKind.CERT,
+        RequestStatus.DRAFT, channel=Channel.WEBFORM)
+    req("kaede-sec-login.top", "abuse@lab-hosting.test", "Lab Hosting", RecipientKind.HOSTING, RequestStatus.FAILED,
+        error="550 5.1.1 mailbox unavailable (after 6 attempts)")
     req("hoshizora-secure-login.asia", "abuse@cheapnames.test", "Cheap Names Ltd.", RecipientKind.REGISTRAR,
         RequestStatus.SENT, sent_h=60)
     req("hoshizora-secure-login.asia", "https://www.antiphishing.test/report", "フィッシング対策協議会",

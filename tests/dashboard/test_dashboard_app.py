@@ -150,10 +150,10 @@ def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
 def test_takedowns_view(app: AppFactory) -> None:
     at = app("viewer", nav="takedowns")
     outcomes = {m.label: m.value for m in at.metric}
-    assert outcomes == {"answered": "1", "closed": "2", "draft": "2", "sent": "2"}
+    assert outcomes == {"answered": "1", "closed": "2", "draft": "3", "failed": "1", "sent": "2"}
     by_recipient = at.dataframe[0].value
     assert by_recipient.iloc[0]["宛先"] in ("Cheap Names Ltd.", "Lab Hosting", "Lab Registrar K.K.", "フィッシング対策協議会")
-    assert by_recipient["件数"].sum() == 5
+    assert by_recipient["件数"].sum() == 6
     reminders = at.dataframe[1].value  # sent 60 h ago, reminder interval 48 h
     assert set(reminders["ドメイン"]) == {"hoshizora-secure-login.asia"}
     assert "median 25.0 h" in at.caption[-1].value or any("median 25.0 h" in c.value for c in at.caption)
@@ -311,6 +311,24 @@ def test_request_actions(app: AppFactory, world: tuple[Context, Seeded]) -> None
     at.button(key="act_approve_all").click().run()
     assert _request(ctx, second).status == RequestStatus.QUEUED
     assert [e.actor for e in _request_events(ctx, second, "takedown.approved")] == ["dashboard:approver"]
+
+    # The web-form request, approved with the others, waits for a person to fill the form.
+    form = ids.requests["hzsec-account-verify.top:cert"]
+    assert _request(ctx, form).status == RequestStatus.QUEUED
+    at.button(key=f"submitted_{form}").click().run()
+    assert _request(ctx, form).status == RequestStatus.SENT
+    [ev] = _request_events(ctx, form, "takedown.sent")
+    assert ev.actor == "dashboard:approver" and ev.detail["by_hand"] is True
+
+
+def test_a_failed_request_is_shown_and_can_be_sent_again(app: AppFactory, world: tuple[Context, Seeded]) -> None:
+    ctx, ids = world
+    rid = ids.requests["kaede-sec-login.top:hosting"]
+    at = _open_any(app("approver"), ids.candidates["kaede-sec-login.top"])
+    assert any("550 5.1.1" in w.value for w in at.warning)
+    at.button(key=f"resend_{rid}").click().run()
+    assert _request(ctx, rid).status == RequestStatus.QUEUED
+    assert [e.actor for e in _request_events(ctx, rid, "takedown.requeued")] == ["dashboard:approver"]
 
 
 def test_reply_and_withdraw(app: AppFactory, world: tuple[Context, Seeded]) -> None:

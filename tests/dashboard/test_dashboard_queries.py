@@ -103,13 +103,13 @@ def test_dmarc_summary_counts_who_sends_as_us(engine: Engine, seeded_template: t
 
 def test_takedown_queries(engine: Engine, seeded_template: tuple[Path, Seeded]) -> None:
     _, ids = seeded_template
-    assert q.request_outcomes(engine) == {"draft": 2, "sent": 2, "answered": 1, "closed": 2}
+    assert q.request_outcomes(engine) == {"draft": 3, "sent": 2, "answered": 1, "closed": 2, "failed": 1}
     due = q.reminders_due(engine, ids.now, 48)
     assert {r["domain"] for r in due} == {"hoshizora-secure-login.asia"}
     assert q.reminders_due(engine, ids.now, 72) == []
     assert sorted(q.time_to_down_hours(engine)) == [20.0, 30.0]
     page, total = q.open_requests_page(engine, limit=2, offset=0)
-    assert total == 5 and len(page) == 2
+    assert total == 6 and len(page) == 2  # failed and closed ones are not open
     by = {r["recipient"]: r["count"] for r in q.open_by_recipient(engine)}
     assert by["abuse@cheapnames.test"] == 2
 
@@ -143,6 +143,6 @@ def test_every_view_query_runs_on_postgresql(pg_url: str, tmp_path: Path) -> Non
         assert q.expiry_points(e) and q.owned_findings(e)[0]["kind"] == "takeover"
         assert q.dmarc_summary(e, ids.now - timedelta(days=30))["reports"] == 3
         assert q.job_failures(e) and q.log_positions(e) and q.job_states(e)
-        assert len(list(q.export_rows(e, "requests", chunk=3))) == 8
+        assert len(list(q.export_rows(e, "requests", chunk=3))) == 10
     finally:
         ctx.engine.dispose()
