@@ -25,8 +25,10 @@ def _pick_from_input() -> None:
 def render(ui: UI) -> None:
     st.header(ui.t("v_candidate"))
     cid = st.session_state.get("candidate_id")
-    st.number_input(ui.t("candidate_id"), min_value=1, step=1, value=cid, key="cand_input",
-                    on_change=_pick_from_input)
+    # The box follows the candidate opened elsewhere (set before the widget is drawn, so no conflict).
+    if st.session_state.get("cand_input") != cid:
+        st.session_state["cand_input"] = cid
+    st.number_input(ui.t("candidate_id"), min_value=1, step=1, key="cand_input", on_change=_pick_from_input)
     if not cid:
         st.info(ui.t("pick_candidate"))
         return

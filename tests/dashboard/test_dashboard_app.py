@@ -98,6 +98,14 @@ def test_triage_queue_counts_filters_pages_and_opens(app: AppFactory, world: tup
     at = open_candidate(app("viewer"), ids.candidates["hoshizora-sec-login.top"])
     assert at.header[0].value == "候補ドメイン"
     assert at.subheader[0].value == "hoshizora-sec-login.top"
+    # Back to the queue, open another: the view and its ID box follow.
+    at.sidebar.radio(key="nav").set_value("triage").run()
+    at = open_candidate(at, ids.candidates["k3v9q.xyz"])
+    assert at.subheader[0].value == "k3v9q.xyz"
+    assert at.number_input(key="cand_input").value == ids.candidates["k3v9q.xyz"]
+    # Typing an ID opens that candidate.
+    at.number_input(key="cand_input").set_value(ids.candidates["kaede-cafe.jp"]).run()
+    assert at.subheader[0].value == "kaede-cafe.jp" and not at.warning
 
 
 def test_queue_is_paged(app: AppFactory) -> None:
