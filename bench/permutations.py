@@ -65,7 +65,7 @@ def _names() -> tuple[list[str], list[str]]:
     for d in DOMAINS:
         names += [p.name for p in permutations(d)]
     names = list(dict.fromkeys(names))
-    registered = sorted({n for i, n in enumerate(names) if i % SAMPLE_EVERY == 0} | (set(KNOWN) & set(names)))
+    registered = sorted({n for i, n in enumerate(sorted(names)) if i % SAMPLE_EVERY == 0} | (set(KNOWN) & set(names)))
     return names, registered
 
 

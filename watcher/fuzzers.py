@@ -63,7 +63,9 @@ def dnstwist_fuzzers(domain: str) -> Iterator[tuple[str, str]]:
     f = dnstwist.Fuzzer(domain, dictionary=list(word_list("dictionary.txt")),
                         tld_dictionary=list(word_list("tlds.txt")))
     f.generate()
-    for d in f.domains:
+    # dnstwist keeps a set (one entry per name, the first fuzzer that made it); sorted, so the list
+    # comes out in the same order on every run.
+    for d in sorted(f.domains, key=lambda d: d["domain"]):
         if d["fuzzer"] != "*original":
             yield d["fuzzer"], d["domain"]
 
