@@ -22,10 +22,10 @@ from takedown.contacts import CDN, CERT, HOSTING, OTHER, REGISTRAR
 JST = timezone(timedelta(hours=9), "JST")
 
 AUTO_RULE_TEXT = {
-    "ja": "この依頼は、当社の自動判定ルール（正規ページとの画面一致またはロゴ一致・パスワード入力欄・"
+    "ja": "この依頼は、当社の自動判定ルール（当社を装う画面・ロゴ・社名の表示、パスワード入力欄、"
           "当社に似せたドメイン名がすべて揃った場合）により送信されました。ご返信は担当者が確認します。",
-    "en": "This request was sent by our automatic rule (it requires a visual or logo match with our genuine "
-          "page, a password form and a name made to look like ours, all together). A person reads every reply.",
+    "en": "This request was sent by our automatic rule (it requires a page that imitates or names us, a "
+          "password form and a name made to look like ours, all together). A person reads every reply.",
 }
 
 ASK = {

@@ -5,9 +5,12 @@ without a person only when ALL of these hold for the latest snapshot — one sig
 independent ones together are overwhelming:
 
 1. the snapshot's verdict is ``phishing``;
-2. the page copies the brand visually: a screenshot/visual/layout match with an official reference
-   page, or the brand's logo found on the page (a reason whose kind names ``visual``, ``clone``,
-   ``screenshot``, ``phash``, ``layout`` or ``logo``);
+2. the page impersonates the brand: it looks like an official reference page or shows the brand's
+   logo (a reason whose kind names ``visual``, ``clone``, ``screenshot``, ``phash``, ``layout`` or
+   ``logo``), copies its favicon or HTML (``favicon``, ``html``), or names the brand in its text
+   (``brand_name``) — the last is the weakest, accepted because the other three conditions must hold
+   too, and because visual matching needs the brand's reference captures, which a new deployment
+   may not have yet (``omamori capture references``);
 3. the page asks for a password or a PIN (a reason of kind ``credential_form`` or naming
    ``password``, or a captured form with ``has_password`` / ``has_pin`` / a password field);
 4. the name was made to look like the brand (a discovery reason of kind ``keyword``, ``flattened``,
@@ -25,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 VISUAL_WORDS = ("visual", "clone", "screenshot", "phash", "layout", "logo")
+IMPERSONATION_KINDS = frozenset({"favicon", "html", "brand_name"})
 PASSWORD_WORDS = ("password", "credential")
 LOOKALIKE_KINDS = frozenset({"keyword", "flattened", "permutation", "edit_distance", "homoglyph", "combo",
                              "lookalike_name"})
@@ -72,9 +76,9 @@ def auto_rule(*, verdict: str, snapshot_reasons: Iterable[Mapping[str, Any]], ca
               candidate_reasons: Iterable[Mapping[str, Any]]) -> tuple[bool, list[str]]:
     """(overwhelming?, the conditions met/missed in words) — see the module docstring."""
     kinds = _kinds(snapshot_reasons)
-    visual = any(w in k for k in kinds for w in VISUAL_WORDS)
+    visual = any(w in k for k in kinds for w in VISUAL_WORDS) or bool(IMPERSONATION_KINDS & set(kinds))
     password = any(w in k for k in kinds for w in PASSWORD_WORDS) or has_password_form(capture)
     lookalike = bool(LOOKALIKE_KINDS & {*_kinds(candidate_reasons), *kinds})
-    checks = [("verdict phishing", str(verdict).lower() == "phishing"), ("visual or logo match", visual),
+    checks = [("verdict phishing", str(verdict).lower() == "phishing"), ("impersonates the brand (visual, logo, favicon, html, name)", visual),
               ("password form", password), ("lookalike name", lookalike)]
     return all(ok for _, ok in checks), [f"{name}: {'yes' if ok else 'no'}" for name, ok in checks]

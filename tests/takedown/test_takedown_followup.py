@@ -66,6 +66,16 @@ def test_auto_rule_table():
                              capture={"forms": [{"fields": [{"type": "password"}]}]},
                              candidate_reasons=[{"kind": "report"}])
     assert not ok  # an unrelated name: a person decides
+    # What the real scorer says about the demo's clone before any reference capture exists.
+    scored = [{"kind": k} for k in ("brand_name", "login_words", "credential_form", "fresh_registration",
+                                    "lookalike_name")]
+    ok, why = policy.auto_rule(verdict="phishing", snapshot_reasons=scored, capture={}, candidate_reasons=[])
+    assert ok, why
+    ok, _ = policy.auto_rule(verdict="suspicious", snapshot_reasons=scored, capture={}, candidate_reasons=[])
+    assert not ok
+    ok, _ = policy.auto_rule(verdict="phishing", snapshot_reasons=[{"kind": "login_words"}, {"kind": "lookalike_name"}],
+                             capture={"forms": [{"has_password": True}]}, candidate_reasons=[])
+    assert not ok  # nothing on the page ties it to the brand
 
 
 def _sent(ctx, world, **kw):
