@@ -60,6 +60,7 @@ def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any, An
     from watcher.brands import sync_brands
     from watcher.config import load_settings
     from watcher.context import build_context
+    from watcher.names import normalize_host
 
     now = dt.datetime.now(dt.UTC)
     with LabWeb() as web, LabDNS() as dns, LabRDAP() as rdap:
@@ -68,7 +69,8 @@ def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any, An
                                        if kind == "corporate" else {}))
             dns.set(host, "A", [f"203.0.113.{10 + i}"])
             age = dt.timedelta(days=4) if host in CLONES else dt.timedelta(days=900)
-            rdap.set_domain(host, created=now - age, expires=now + dt.timedelta(days=300))
+            for name in {host, normalize_host(host).registrable or host}:
+                rdap.set_domain(name, created=now - age, expires=now + dt.timedelta(days=300))
         tlds = sorted({h.rsplit(".", 1)[-1] for h in {**OFFICIAL, **CLONES, **NON_PHISHING}})
         empty = workdir / "config.toml"
         empty.write_text("")

@@ -29,7 +29,7 @@ log = logging.getLogger("omamori.snapshot")
 S = CandidateStatus
 
 Image.MAX_IMAGE_PIXELS = 40_000_000  # screenshots are capped far below this; refuse decompression bombs
-HOLD_STATUSES = ("client hold", "server hold", "clienthold", "serverhold")
+HOLD_STATUSES = ("client hold", "server hold", "clienthold", "serverhold", "suspended")
 MAX_TEXT_STORED = 5000
 
 
@@ -59,24 +59,28 @@ def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any
         return {"error": f"rdap: not available ({type(e).__name__})"}
     out: dict[str, Any] = {}
     try:
-        out["domain"] = _json_safe(_as_dict(client.domain(domain)))
+        reg = _json_safe(_as_dict(client.domain(domain)))
+        reg.pop("raw", None)  # the parsed facts are the record; the raw JSON stays with the RDAP client
+        out["domain"] = reg
     except Exception as e:
         out["error"] = f"rdap domain lookup failed: {type(e).__name__}: {e}"[:300]
     if address:
         try:
-            out["ip"] = _json_safe(_as_dict(client.ip(address)))
+            net = _json_safe(_as_dict(client.ip(address)))
+            net.pop("raw", None)
+            out["ip"] = net
         except Exception as e:
             out["ip_error"] = f"rdap ip lookup failed: {type(e).__name__}: {e}"[:300]
     return out
 
 
-def classify_hosting(addresses: list[str], cnames: list[str]) -> dict[str, Any]:
+def classify_hosting(addresses: list[str], cnames: list[str], nameservers: list[str], host: str) -> dict[str, Any]:
     try:
         from watcher.hosting import classify
     except ImportError:
         return {"error": "hosting: not available"}
     try:
-        return _json_safe(_as_dict(classify(addresses, cnames)))
+        return _json_safe(_as_dict(classify(addresses, cnames, nameservers, host=host)))
     except Exception as e:
         return {"error": f"hosting classification failed: {type(e).__name__}: {e}"[:300]}
 
@@ -198,7 +202,8 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> lis
         d = dns[c.domain]
         addrs = _addresses(d)
         rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None)
-        hosting[c.id or 0] = classify_hosting(addrs, (d.get("records") or {}).get("CNAME", []))
+        recs = d.get("records") or {}
+        hosting[c.id or 0] = classify_hosting(addrs, recs.get("CNAME", []), recs.get("NS", []), c.domain)
         if _nxdomain(d):
             continue  # nothing to fetch: the name does not exist
         for t in _targets_for(c, list(settings.crawl.profiles)):
@@ -212,8 +217,9 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> lis
              and t["url"].startswith("https://") and t["url"].count("/") == 3]
     if retry:
         again = {r["id"]: r for r in capture_batch(ctx, retry)}
-        records = [again.get(r["id"], r) if not r.get("ok") and again.get(r["id"], {}).get("ok") else r
-                   for r in records]
+        # Keep the https failure unless plain http really answered (a proxy's 502 is not an answer).
+        records = [again[r["id"]] if r["id"] in again and again[r["id"]].get("ok")
+                   and int(again[r["id"]].get("status") or 0) < 500 else r for r in records]
     by_cand: dict[int, list[dict[str, Any]]] = {}
     for r in records:
         by_cand.setdefault(int(str(r["id"]).split("|")[0]), []).append(r)

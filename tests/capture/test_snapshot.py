@@ -63,6 +63,9 @@ def test_snapshot_carries_the_evidence(world: dict[str, Any]) -> None:
     kinds = {r["kind"] for r in sn.reasons}
     assert {"visual", "logo", "html", "brand_name", "credential_form"} <= kinds
     assert all(isinstance(r["detail"], str) and r["detail"] for r in sn.reasons)
+    if "domain" in sn.rdap:  # the lab RDAP registered the clone four days ago
+        assert sn.rdap["domain"]["registrar"] and "fresh_registration" in kinds
+    assert isinstance(sn.hosting, dict)
 
 
 def test_triage_after_the_first_snapshot(world: dict[str, Any]) -> None:
