@@ -58,7 +58,8 @@ _URL = re.compile(r"""(?i)\b(?:https?|ftp)://[^\s/?#<>"'`{}|\\^\u3000-\u303f\uff
 # "https://x.comから": an ASCII TLD with Japanese glued on (no path to stop at)
 _GLUED = re.compile(r"^([^/]*\.[a-z]{2,24})[^\x00-\x7f]+$", re.I)
 # Bare host[/path] the way SMS lures and pasted text give them: a dotted name ending in letters.
-_BARE = re.compile(r"""(?i)(?<![@\w.-])((?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,61}[a-z0-9\u00a1-\uffff])?\.)+"""
+# At most 10 labels: bounded backtracking on hostile runs like "aa.aaaa.aa.aaaa..." (linear time).
+_BARE = re.compile(r"""(?i)(?<![@\w.-])((?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,61}[a-z0-9\u00a1-\uffff])?\.){1,10}"""
                    r"""(?:[a-z]{2,24}|xn--[a-z0-9-]{2,59}))(/[^\s<>"'`{}|\\^\u3000-\u30ff]*)?""")
 _TRAILING = ".,;:!?)]}>'\"」』）】。、"
 
@@ -153,6 +154,8 @@ def extract_urls(text: str, where: str = "text") -> list[FoundUrl]:
     out: list[FoundUrl] = []
     spans: list[tuple[int, int]] = []
     for m in _URL.finditer(text):
+        if len(out) >= MAX_URLS:
+            break
         spans.append(m.span())
         raw = m.group(0)
         scheme, _, rest = raw.partition("://")
@@ -163,6 +166,8 @@ def extract_urls(text: str, where: str = "text") -> list[FoundUrl]:
         if f:
             out.append(f)
     for m in _BARE.finditer(text):
+        if len(out) >= MAX_URLS:
+            break
         if any(a <= m.start() < b for a, b in spans):
             continue
         f = classify_url(m.group(0), where)

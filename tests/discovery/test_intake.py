@@ -80,8 +80,10 @@ def test_malformed_mail_is_read_as_far_as_possible() -> None:
     assert "\x00" not in p.subject
     assert {u.host for u in p.urls} >= {"still-found.xyz"}
     assert parse_message(b"").errors == [] or True  # never raises
-    for junk in (b"\xff" * 1000, b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n" * 500):
-        parse_message(junk)
+    for junk in (b"\xff" * 1000, b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n" * 500,
+                 b"Subject: x\r\n\r\n" + (b"aa." + b"a" * 30 + b".") * 60000,  # backtracking bait
+                 b"Subject: x\r\n\r\n" + b"https://a.top/x " * 20000):  # a URL flood
+        assert len(parse_message(junk).urls) <= 500
 
 
 # ---------------------------------------------------------------- ingest
