@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import ipaddress
 import logging
 from typing import Any
 
@@ -89,15 +90,36 @@ def rdap_statuses(rdap: dict[str, Any]) -> list[str]:
     return [str(s).lower() for s in (rdap.get("domain") or {}).get("statuses") or []]
 
 
-def _resolve_all(ctx: Context, names: list[str]) -> dict[str, dict[str, Any]]:
-    async def go() -> list[Any]:
-        return await asyncio.gather(*(ctx.resolver.profile(n) for n in names), return_exceptions=True)
+def _host(domain: str) -> str:
+    """The name to resolve and fetch: a CT wildcard stands for its parent."""
+    return domain.removeprefix("*.")
 
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_all(ctx: Context, domains: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
+    for d in domains:
+        if _ip_literal(_host(d)):  # an IP-address candidate: nothing to resolve
+            out[d] = {"name": d, "records": {"A" if ":" not in d else "AAAA": [d.strip("[]")]}, "statuses": {}}
+    names = [d for d in domains if d not in out]
+    if not names:
+        return out
+
+    async def go() -> list[Any]:
+        return await asyncio.gather(*(ctx.resolver.profile(_host(n)) for n in names), return_exceptions=True)
+
     try:
         results = asyncio.run(go())
     except Exception as e:
-        return {n: {"name": n, "records": {}, "statuses": {}, "error": f"{type(e).__name__}: {e}"[:200]} for n in names}
+        err = f"{type(e).__name__}: {e}"[:200]
+        return {**out, **{n: {"name": n, "records": {}, "statuses": {}, "error": err} for n in names}}
     for n, r in zip(names, results, strict=True):
         if isinstance(r, BaseException):
             out[n] = {"name": n, "records": {}, "statuses": {}, "error": f"{type(r).__name__}: {r}"[:200]}
@@ -176,7 +198,9 @@ def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap
 
 
 def _targets_for(cand: Candidate, profiles: list[str]) -> list[dict[str, Any]]:
-    urls = [u for u in (cand.urls or []) if u.startswith(("http://", "https://"))][:2] or [f"https://{cand.domain}/"]
+    host = _host(cand.domain)
+    host = f"[{host}]" if ":" in host else host
+    urls = [u for u in (cand.urls or []) if u.startswith(("http://", "https://"))][:2] or [f"https://{host}/"]
     return [{"id": f"{cand.id}|{i}|{p}", "url": u, "profile": p} for i, u in enumerate(urls) for p in profiles]
 
 
