@@ -1,4 +1,7 @@
-"""The DNS client: dnspython's asyncio resolver, nameservers and port from config.
+"""The DNS client: asynchronous, nameservers and port from config.
+
+Queries are dnspython messages over a few UDP sockets shared per event loop (see ``_UdpPool``), with
+dnspython's asyncio TCP for truncated answers, ``use_tcp`` and IPv6 nameservers.
 
 Failures are data: every lookup returns a ``DnsAnswer`` with a status (ok, nxdomain, nodata,
 servfail, timeout, error) instead of raising, so one broken zone never stops a batch.
@@ -214,7 +217,13 @@ class Resolver:
 
     async def _exchange(self, qname: dns.name.Name, want: int, where: tuple[str, int]) -> bytes:
         timeout = self.settings.timeout
-        if not self.settings.use_tcp:
+        if ":" in where[0] and not self.settings.use_tcp:  # an IPv6 nameserver: dnspython's own UDP
+            request = dns.message.make_query(qname, want)
+            request.flags |= dns.flags.RD
+            answer = await dns.asyncquery.udp(request, where[0], timeout=timeout, port=where[1])
+            if not answer.flags & dns.flags.TC:
+                return answer.to_wire()
+        elif not self.settings.use_tcp:
             question = qname.to_wire() + want.to_bytes(2, "big") + b"\x00\x01"  # class IN
             reply = await (await self._pool()).query(question, where, timeout)
             if not reply[2] & 0x02:  # TC clear: the whole answer is here
