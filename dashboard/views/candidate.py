@@ -67,16 +67,10 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
                f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
 
 
-def _reference(ui: UI, brand_id: int | None) -> dict[str, Any] | None:
-    """The brand's reference capture to compare with: the first (the login page), or the one picked."""
+def _references(ui: UI, brand_id: int | None) -> list[dict[str, Any]]:
+    """The brand's reference captures (the login page first, as watcher.references stores them)."""
     brand = next((b for b in data.brands(ui.db) if b["id"] == brand_id), None)
-    refs = [r for r in (brand or {}).get("references") or [] if r.get("screenshot_sha256")]
-    if len(refs) > 1:
-        labels = [f"{r.get('url', '')} ({r.get('profile', 'desktop')})" for r in refs]
-        i = st.selectbox(ui.t("official_page", url=""), range(len(refs)), format_func=labels.__getitem__,
-                         key="ref_pick", label_visibility="collapsed")
-        return refs[i]
-    return refs[0] if refs else None
+    return [r for r in (brand or {}).get("references") or [] if r.get("screenshot_sha256")]
 
 
 def _screenshots(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
@@ -86,10 +80,16 @@ def _screenshots(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> N
         sha = (snap or {}).get("screenshot_sha256", "")
         widgets.evidence_image(ui, sha, widgets.when((snap or {}).get("taken_at")), ui.t("no_screenshot"))
     with right:
-        ref = _reference(ui, cand["brand_id"])
-        st.markdown(f"**{ui.t('official_page', url=(ref or {}).get('url', '—'))}**")
-        widgets.evidence_image(ui, (ref or {}).get("screenshot_sha256", ""), (ref or {}).get("url", ""),
-                               ui.t("no_screenshot"))
+        refs = _references(ui, cand["brand_id"])
+        # The picker is drawn under the picture (so both pictures line up); its last value picks it.
+        i = min(int(st.session_state.get("ref_pick") or 0), max(len(refs) - 1, 0))
+        ref = refs[i] if refs else {}
+        st.markdown(f"**{ui.t('official_page', url=ref.get('url', '—'))}**")
+        widgets.evidence_image(ui, ref.get("screenshot_sha256", ""), ref.get("url", ""), ui.t("no_screenshot"))
+        if len(refs) > 1:
+            labels = [f"{r.get('url', '')} ({r.get('profile', 'desktop')})" for r in refs]
+            st.selectbox(ui.t("official_page", url=""), range(len(refs)), format_func=labels.__getitem__,
+                         key="ref_pick", label_visibility="collapsed")
 
 
 def _reasons(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
