@@ -48,6 +48,18 @@ def error_kind(reason: str) -> str:
     return "other"
 
 
+def _clean(value: Any) -> Any:
+    """Hostile pages carry lone surrogates and NULs in their text: neither survives a UTF-8 file or
+    PostgreSQL JSON, so they become '?' and nothing, here, once."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 class RecordWriter:
     """Stores files by sha256 and appends one JSON line per target."""
 
@@ -73,7 +85,7 @@ class RecordWriter:
             return
         self.done.add(target.id)
         base = {"id": target.id, "url": target.url, "profile": target.profile}
-        self.fh.write(json.dumps({**base, **record}, ensure_ascii=False) + "\n")
+        self.fh.write(json.dumps(_clean({**base, **record}), ensure_ascii=False) + "\n")
         self.fh.flush()
 
     def error(self, target: Target, reason: str, **extra: Any) -> None:

@@ -56,3 +56,12 @@ def test_a_browser_that_fails_falls_back_to_plain_http(plain_ctx: Any) -> None:
 def test_fallback_failure_is_an_error_record_not_a_crash(plain_ctx: Any) -> None:
     (r,) = capture_batch(plain_ctx, [{"id": "x", "url": "https://nowhere.test/", "addresses": ["203.0.113.9"]}])
     assert not r["ok"] and "plain HTTP failed too" in r["error"]
+
+
+def test_odd_unicode_becomes_storable_text(plain_ctx: Any, lab_web: Any) -> None:
+    from crawlers.run import _clean
+
+    assert _clean({"t": "a\ud800b\x00c", "l": ["\x00x", 1]}) == {"t": "a?bc", "l": ["x", 1]}
+    lab_web.publish("odd.test", "corporate", title="ｈｏｓｈｉｚｏｒａ\u202e\u200b😀", text="\x00NUL 𠮷野家 \ufeff")
+    (r,) = capture_batch(plain_ctx, [{"id": "1", "url": "http://odd.test/", "addresses": ["203.0.113.7"]}])
+    assert r["ok"] and "\x00" not in r["text"] and "𠮷野家" in r["text"] and "😀" in r["title"]
