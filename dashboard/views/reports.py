@@ -65,7 +65,7 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('csv')}")
     labels = {name: ui.t(f"csv_{name}") for name in EXPORTS}
-    c1, c2 = st.columns([3, 1])
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     which = c1.selectbox(ui.t("csv"), list(labels), format_func=labels.__getitem__, key="csv_pick",
                          label_visibility="collapsed")
     if c2.button(ui.t("prepare"), key="csv_prepare"):

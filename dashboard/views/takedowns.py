@@ -58,7 +58,7 @@ def render(ui: UI) -> None:
     widgets.pager(ui, "requests", total)
     if page:
         labels = {r["candidate_id"]: r["domain"] for r in page}
-        c1, c2 = st.columns([4, 1])
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__, key="td_pick")
         c2.button(ui.t("open"), key="td_open", on_click=open_candidate, args=("td_pick",))
 

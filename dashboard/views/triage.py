@@ -45,14 +45,15 @@ def render(ui: UI) -> None:
                                 format_func=lambda b: ui.t("all") if b is None else brand_names[b],
                                 on_change=widgets.reset_pager, args=("queue",))
         statuses = c2.multiselect(ui.t("status"), [s.value for s in CandidateStatus], default=list(WAITING),
+                                  placeholder=ui.t("all"),
                                   key="f_status", format_func=lambda s: widgets.status_label(ui, s),
                                   on_change=widgets.reset_pager, args=("queue",))
         age = c3.selectbox(ui.t("age"), list(AGES), key="f_age", format_func=ui.t,
                            on_change=widgets.reset_pager, args=("queue",))
         c4, c5, c6 = st.columns(3)
-        sources = c4.multiselect(ui.t("source"), [s.value for s in Source], key="f_source",
+        sources = c4.multiselect(ui.t("source"), [s.value for s in Source], key="f_source", placeholder=ui.t("all"),
                                  on_change=widgets.reset_pager, args=("queue",))
-        verdicts = c5.multiselect(ui.t("verdict"), [v.value for v in Verdict], key="f_verdict",
+        verdicts = c5.multiselect(ui.t("verdict"), [v.value for v in Verdict], key="f_verdict", placeholder=ui.t("all"),
                                   format_func=lambda v: widgets.verdict_label(ui, v),
                                   on_change=widgets.reset_pager, args=("queue",))
         contains = c6.text_input(ui.t("search_domain"), key="f_contains", on_change=widgets.reset_pager,
@@ -84,7 +85,7 @@ def render(ui: UI) -> None:
 
     if rows:
         labels = {r["id"]: f"{r['shown']}  ({r['score']})" for r in rows}
-        c1, c2 = st.columns([4, 1])
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         c1.selectbox(ui.t("open_candidate"), list(labels), format_func=labels.__getitem__, key="pick")
         c2.button(ui.t("open"), key="open_btn", type="primary", on_click=open_candidate, args=("pick",))
 

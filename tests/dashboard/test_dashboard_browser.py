@@ -132,6 +132,15 @@ def test_sign_in_open_confirm_and_screenshots(served: tuple[str, Path], tmp_path
             page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
             page.wait_for_timeout(200)
             page.screenshot(path=out / f"{name}.png")
+
+        # The language switch: the same queue in English.
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_text("English", exact=True).click()
+        sidebar.get_by_text("Triage queue", exact=True).wait_for(timeout=20_000)
+        sidebar.get_by_text("Triage queue", exact=True).click()
+        page.get_by_role("heading", name="Triage queue", exact=True, level=2).wait_for(timeout=20_000)
+        _settle(page)
+        page.screenshot(path=out / "triage-en.png")
         browser.close()
 
     ctx = build_context(load_settings(cfg, environ={}), migrate=False)
@@ -144,7 +153,7 @@ def test_sign_in_open_confirm_and_screenshots(served: tuple[str, Path], tmp_path
     ctx.engine.dispose()
 
     shots = sorted(out.glob("*.png"))
-    assert len(shots) == 9 and all(s.stat().st_size > 10_000 for s in shots)
+    assert len(shots) == 10 and all(s.stat().st_size > 10_000 for s in shots)
     if os.environ.get("OMAMORI_UPDATE_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         for s in shots:
