@@ -418,16 +418,21 @@ def withdraw(session: Session, req: TakedownRequest, *, actor: str, reason: str,
 
 
 def attach_reply(session: Session, req: TakedownRequest, text: str, *, actor: str,
-                 now: datetime | None = None) -> TakedownRequest:
-    """Attach a reply or a bounce pasted by a person; a sent request becomes ANSWERED."""
+                 now: datetime | None = None, bounce: bool = False) -> TakedownRequest:
+    """Attach a reply pasted by a person: a sent request becomes ANSWERED. A bounce (``bounce=True``,
+    the recipient's server refused it after accepting) makes it FAILED, with the bounce as the reason."""
     if not text.strip():
         raise TakedownError("an empty reply")
     now = now or utcnow()
-    req.replies = [*req.replies, {"at": now.isoformat(), "by": actor, "text": text.strip()[:20000]}]
-    if req.status == R.SENT:
+    req.replies = [*req.replies, {"at": now.isoformat(), "by": actor, "text": text.strip()[:20000],
+                                  "bounce": bounce}]
+    if bounce and req.status in (R.SENT, R.ANSWERED):
+        req.status, req.last_error = R.FAILED, "bounced: " + text.strip()[:1900]
+    elif req.status == R.SENT:
         req.status = R.ANSWERED
     session.add(req)
-    record(session, actor, "takedown.reply", req, {"chars": len(text.strip())}, at=now)
+    record(session, actor, "takedown.bounce" if bounce else "takedown.reply", req, {"chars": len(text.strip())},
+           at=now)
     return req
 
 
@@ -921,14 +926,17 @@ def send() -> None:
 
 
 @cli.command()
-def reply(request_id: int, file: Annotated[Path, typer.Option("--file", exists=True, readable=True)]) -> None:
+def reply(request_id: int, file: Annotated[Path, typer.Option("--file", exists=True, readable=True)],
+          bounce: Annotated[bool, typer.Option("--bounce", help="it is a bounce: the request failed")] = False,
+          ) -> None:
     """Attach a reply or bounce (a text or .eml file) to a request."""
     ctx = _ctx()
     with ctx.session() as s:
         req = s.get(TakedownRequest, request_id)
         if req is None:
             raise typer.BadParameter(f"no request {request_id}")
-        attach_reply(s, req, file.read_text(encoding="utf-8", errors="replace"), actor=_actor(), now=ctx.now())
+        attach_reply(s, req, file.read_text(encoding="utf-8", errors="replace"), actor=_actor(), now=ctx.now(),
+                     bounce=bounce)
         s.commit()
     typer.echo(f"reply attached to TD-{request_id}")
 

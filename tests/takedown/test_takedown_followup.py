@@ -214,3 +214,13 @@ def test_the_job_runs_under_the_scheduler(ctx, world):
     result = run_job(ctx, "takedowns")
     assert result["ok"], result["error"]
     assert {"auto_confirmed", "sent", "closed", "reminded", "escalated"} <= set(result)
+
+
+def test_a_bounce_marks_the_request_failed(ctx, world):
+    _sent(ctx, world)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        req = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@cheapnames.test")).one()
+        takedowns.attach_reply(s, req, "550 5.1.1 mailbox unavailable", actor="analyst", now=ctx.now(), bounce=True)
+        s.commit()
+        assert req.status == RequestStatus.FAILED and "550 5.1.1" in req.last_error
+        assert s.exec(select(Event).where(Event.action == "takedown.bounce")).one().actor == "analyst"
