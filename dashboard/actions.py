@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from dashboard import data
 from dashboard.ui import UI, flash
+from dashboard.widgets import esc
 from watcher import triage
 from watcher.models import Candidate, TakedownRequest
 
@@ -72,7 +73,7 @@ def _run(ui: UI, action: str, work: Callable[[Session], str | None]) -> bool:
         with ui.ctx.transaction() as session:
             message = work(session)
     except Exception as e:  # shown to the person, who can correct and retry; nothing half-written
-        flash("error", ui.t("failed", error=str(e) or type(e).__name__))
+        flash("error", ui.t("failed", error=esc(str(e) or type(e).__name__)))
         return False
     data.clear()
     flash("success", message or ui.t("done"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import UI
+
+_MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
+
+
+def esc(text: object) -> str:
+    """Markdown-escape text that came from outside (RDAP names, page titles, error messages), so a
+    hostile registrar name or page title cannot draw a link or an image in the dashboard."""
+    return _MD.sub(r"\\\1", str(text))
 
 
 def pager(ui: UI, key: str, total: int) -> int:

@@ -49,9 +49,9 @@ def render(ui: UI) -> None:
 
 def _summary(ui: UI, cand: dict[str, Any]) -> None:
     shown = cand["unicode"] if cand["unicode"] and cand["unicode"] != cand["domain"] else cand["domain"]
-    st.subheader(shown)
+    st.subheader(widgets.esc(shown), anchor=False)
     if shown != cand["domain"]:
-        st.caption(cand["domain"])
+        st.caption(widgets.esc(cand["domain"]))
     brand = next((b for b in data.brands(ui.db) if b["id"] == cand["brand_id"]), None)
     brand_name = (brand["name_ja"] if ui.lang == "ja" and brand["name_ja"] else brand["name"]) if brand else "—"
     score, facts = st.columns([1, 5])

@@ -17,7 +17,8 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('self_findings')}")
     if h["findings"]:
         for f in h["findings"]:
-            st.error(f"**{f['kind']}** · {f['subject']} — {f['title']} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
+            st.error(f"**{widgets.esc(f['kind'])}** · {widgets.esc(f['subject'])} — {widgets.esc(f['title'])} "
+                     f"({ui.t('opened')} {widgets.when(f['opened_at'])})")
     else:
         st.success(ui.t("all_clear"))
 

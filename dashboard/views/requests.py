@@ -39,16 +39,16 @@ def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None
 def _one(ui: UI, req: dict[str, Any]) -> None:
     rid = int(req["id"])
     status = str(req["status"])
-    title = f"#{rid} · {req['recipient_name'] or req['recipient']} · {req['recipient_kind']} · {status}"
+    title = widgets.esc(f"#{rid} · {req['recipient_name'] or req['recipient']} · {req['recipient_kind']} · {status}")
     with st.expander(title, expanded=status == RequestStatus.DRAFT.value):
-        st.caption(f"{ui.t('recipient')}: {req['recipient']} · {ui.t('channel')}: {req['channel']} · "
-                   f"{widgets.when(req['created_at'])} · {req['created_by']}")
+        st.caption(f"{ui.t('recipient')}: {widgets.esc(req['recipient'])} · {ui.t('channel')}: {req['channel']} · "
+                   f"{widgets.when(req['created_at'])} · {widgets.esc(req['created_by'])}")
         if str(req["channel"]) == "webform":
             _webform(ui, req)
         else:
             _message(ui, req)
         if req.get("last_error"):
-            st.warning(req["last_error"])
+            st.warning(widgets.esc(req["last_error"]))
         if status in CLOSED:
             return
         if status == RequestStatus.DRAFT.value and ui.can("approver"):
@@ -105,7 +105,7 @@ def _message(ui: UI, req: dict[str, Any]) -> None:
     files = [(p.get_filename(), p.get_content_type(), len(p.get_payload(decode=True) or b""))
              for p in msg.iter_attachments()]
     if files:
-        st.caption(ui.t("attachments") + ": " + ", ".join(f"{n} ({t}, {size:,} B)" for n, t, size in files))
+        st.caption(ui.t("attachments") + ": " + widgets.esc(", ".join(f"{n} ({t}, {size:,} B)" for n, t, size in files)))
     st.download_button(".eml", msg.as_bytes(), file_name=f"request-{req['id']}.eml", mime="message/rfc822",
                        key=f"eml_{req['id']}")
 

@@ -204,8 +204,8 @@ def test_reports_view_archive_and_csv(app: AppFactory) -> None:
 
 def test_health_view(app: AppFactory) -> None:
     at = app("viewer", nav="health")
-    errors = " ".join(e.value for e in at.error)
-    assert "job_failing" in errors and "ct_log_stale" in errors
+    errors = " ".join(e.value for e in at.error)  # markdown source: outside text is escaped
+    assert r"job\_failing" in errors and r"ct\_log\_stale" in errors
     logs = at.dataframe[0].value
     assert set(logs["未読"]) == {89, 0}
     jobs = at.dataframe[1].value.set_index("ジョブ")

@@ -146,3 +146,12 @@ def test_every_view_query_runs_on_postgresql(pg_url: str, tmp_path: Path) -> Non
         assert len(list(q.export_rows(e, "requests", chunk=3))) == 10
     finally:
         ctx.engine.dispose()
+
+
+def test_outside_text_cannot_draw_markdown() -> None:
+    from dashboard.widgets import esc
+
+    hostile = "[ログイン](https://evil.example/x) ![i](https://evil.example/i.png) **x**"
+    out = esc(hostile)
+    assert "](" not in out.replace("\\](", "") and "**" not in out.replace("\\*", "")
+    assert out.replace("\\", "") == hostile  # shown as typed
