@@ -73,7 +73,7 @@ class NoticeFacts:
     """Everything a request says, gathered by the watcher from the Candidate and its Snapshot."""
 
     reference: str  # e.g. "TD-12": in the subject, so replies can be matched
-    domain: str
+    domain: str  # ASCII (punycode): what a registrar's systems know
     urls: list[str]
     brand: str
     brand_ja: str
@@ -91,6 +91,7 @@ class NoticeFacts:
     # page that lists them (guideline IV.4(4)③). The text carries no link to a login page (IV.4(5)).
     official_domains: list[str] = field(default_factory=list)
     official_list_url: str = ""
+    domain_unicode: str = ""  # an IDN as the victim saw it, when it differs
     requester: str = "Brand Security Team"
     requester_email: str = ""
     requester_phone: str = ""
@@ -118,11 +119,15 @@ def _bullets(items: Sequence[str]) -> str:
     return "\n".join(f"- {i}" for i in items) if items else "-"
 
 
+def _shown_domain(facts: NoticeFacts) -> str:
+    return f"{facts.domain} ({facts.domain_unicode})" if facts.domain_unicode else facts.domain
+
+
 def subject(facts: NoticeFacts, language: str, *, reminder: bool = False) -> str:
     if language == "ja":
-        base = f"【フィッシングサイト停止のお願い】{facts.domain}（{facts.brand_ja or facts.brand}を装うサイト）"
+        base = f"【フィッシングサイト停止のお願い】{_shown_domain(facts)}（{facts.brand_ja or facts.brand}を装うサイト）"
         return f"【再送】{base} [{facts.reference}]" if reminder else f"{base} [{facts.reference}]"
-    base = f"Phishing site impersonating {facts.brand}: {facts.domain} - takedown request"
+    base = f"Phishing site impersonating {facts.brand}: {_shown_domain(facts)} - takedown request"
     return f"Reminder: {base} [{facts.reference}]" if reminder else f"{base} [{facts.reference}]"
 
 
@@ -204,6 +209,7 @@ def xarf_summary(facts: NoticeFacts, *, recipient_kind: str = "", sent_at: datet
             "Reference": facts.reference,
             "Date": _times(sent_at or facts.taken_at),
             "SourceDomain": facts.domain,
+            "SourceDomainUnicode": facts.domain_unicode or facts.domain,
             "SourceUrls": list(facts.urls),
             "SourceIps": list(facts.ips),
             "TargetBrand": facts.brand,

@@ -258,7 +258,9 @@ def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *
         official = [f"https://{spec.official_domains[0]}/"]
     ts, smtp = ctx.settings.takedown, ctx.settings.smtp
     return notice.NoticeFacts(
-        reference=reference, domain=cand.unicode or cand.domain, urls=urls or [f"https://{cand.domain}/"],
+        # The ASCII (punycode) name is what a registrar's systems know; the Unicode one is what a victim saw.
+        reference=reference, urls=urls or [f"https://{cand.domain}/"],
+        domain=cand.domain, domain_unicode=cand.unicode if cand.unicode != cand.domain else "",
         brand=(row.name if row else "") or "our company", brand_ja=row.name_ja if row else "",
         org=(row.name if row else "") or smtp.from_name, org_ja=row.name_ja if row else "",
         official_urls=official, official_domains=list(spec.official_domains) if spec else [],

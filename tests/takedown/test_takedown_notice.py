@@ -131,3 +131,11 @@ def test_smime_signature_verifies(make_ctx, world, tmp_path):
     bad = subprocess.run(["openssl", "smime", "-verify", "-in", str(eml), "-CAfile", str(cert), "-out", "/dev/null"],
                          capture_output=True, text=True, timeout=30)
     assert bad.returncode != 0
+
+
+def test_an_idn_is_named_in_ascii_and_as_seen():
+    from dataclasses import replace
+
+    facts = replace(FACTS, domain="xn--hoshizora-se-ijm.com", domain_unicode="hoshizora-seс.com")
+    assert "xn--hoshizora-se-ijm.com (hoshizora-seс.com)" in notice.subject(facts, "en")
+    assert notice.xarf_summary(facts)["Report"]["SourceDomain"] == "xn--hoshizora-se-ijm.com"
