@@ -108,7 +108,10 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
     now = ctx.now()
     with ctx.session() as s:
         owned = OwnedIndex.from_brands(ctx.brands, s)
-    names = [n for n in perms if not owned.owner_of(n)]  # our own defensive registrations
+    # Our own names are not lookalikes; nor are the lapsed ones: the drop-catch watch (inventory)
+    # owns those and reports a re-registration with its own reason and source.
+    lapsed = OwnedIndex(d for b in ctx.brands for d in b.lapsed_domains)
+    names = [n for n in perms if not owned.owner_of(n) and not lapsed.owner_of(n)]
     profiles, wild = ctx.resolver.run(_resolve(ctx.resolver, names, progress))
     result.resolved = len(profiles)
     result.wildcard_zones = sorted(z for z, a in wild.items() if a is not None)

@@ -90,3 +90,11 @@ def test_scan_job_covers_every_official_domain(dns_ctx: Context, lab_dns: Any) -
     summary = scan(dns_ctx)
     assert summary["domains"] == 5  # hoshizora: 4 official domains, kaede: 1
     assert {"hzsec.top", "kaede-sec.jp"} <= set(_candidates(dns_ctx))
+
+
+def test_lapsed_domains_are_left_to_the_dropcatch_watch(dns_ctx: Context, lab_dns: Any) -> None:
+    lab_dns.set("hoshizora-fx.jp", "A", "203.0.113.40")  # a finance-words permutation, and our lapsed domain
+    lab_dns.set("hoshizora-kabu.jp", "A", "203.0.113.41")
+    scan(dns_ctx, domains=["hoshizora.jp"])
+    cands = _candidates(dns_ctx)
+    assert "hoshizora-kabu.jp" in cands and "hoshizora-fx.jp" not in cands
