@@ -10,10 +10,12 @@ DOWN site that came back to CHECKED.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import ipaddress
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
@@ -316,6 +318,11 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
         s.add(snap)
         s.flush()
         cand.last_snapshot_id, cand.score, cand.verdict, cand.last_checked_at = snap.id, snap.score, verdict, now
+        created = (rdap.get("domain") or {}).get("created_at")
+        if created and cand.registered_at is None:
+            with contextlib.suppress(ValueError, TypeError):
+                when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+                cand.registered_at = when if when.tzinfo else when.replace(tzinfo=UTC)
         _triage(ctx, s, cand, snap, actor)
         record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
                                                   "score": snap.score, "gone": snap.gone}, at=now)

@@ -65,6 +65,7 @@ def test_snapshot_carries_the_evidence(world: dict[str, Any]) -> None:
     assert all(isinstance(r["detail"], str) and r["detail"] for r in sn.reasons)
     if "domain" in sn.rdap:  # the lab RDAP registered the clone four days ago
         assert sn.rdap["domain"]["registrar"] and "fresh_registration" in kinds
+        assert world["cands"]["hoshizora-sec-login.top"].registered_at is not None
     assert isinstance(sn.hosting, dict)
 
 
