@@ -52,6 +52,13 @@ def verdict_label(ui: UI, verdict: Any) -> str:
     return ui.t(f"vd_{verdict}")
 
 
+def label(ui: UI, prefix: str, value: Any) -> str:
+    """A translated enum value (``st_``, ``vd_``, ``rs_``, ``sv_``, ``src_``), or the value itself."""
+    v = str(getattr(value, "value", value))
+    text = ui.t(f"{prefix}_{v}")
+    return v if text == f"{prefix}_{v}" else text
+
+
 def when(dt: datetime | None) -> str:
     if dt is None:
         return ""

@@ -62,7 +62,7 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
     facts.markdown(
         f"{ui.t('status')}: :blue-badge[{widgets.status_label(ui, cand['status'])}] · "
         f"{ui.t('verdict')}: :{colour}-badge[{widgets.verdict_label(ui, cand['verdict'])}] · "
-        f"{ui.t('source')}: :gray-badge[{cand['source']}] · {ui.t('brand')}: **{brand_name}**")
+        f"{ui.t('source')}: :gray-badge[{widgets.label(ui, 'src', cand['source'])}] · {ui.t('brand')}: **{brand_name}**")
     st.caption(f"{ui.t('col_first_seen')}: {widgets.when(cand['first_seen_at'])} · "
                f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
 
@@ -132,7 +132,8 @@ def _timeline(ui: UI, bundle: dict[str, Any]) -> None:
     left, right = st.columns(2)
     with left:
         st.caption(ui.t("snapshots"))
-        widgets.table(bundle["snapshots"], {"taken_at": ui.t("at"), "score": ui.t("col_score"),
+        snaps = [{**r, "verdict": widgets.verdict_label(ui, r["verdict"])} for r in bundle["snapshots"]]
+        widgets.table(snaps, {"taken_at": ui.t("at"), "score": ui.t("col_score"),
                                             "verdict": ui.t("verdict"), "reachable": "HTTP",
                                             "error": ui.t("detail")}, key="snap_table", empty=ui.t("none"))
     with right:

@@ -24,7 +24,7 @@ def render(ui: UI) -> None:
     outcomes = ov["outcomes"]
     cols = st.columns(max(1, len(outcomes)))
     for col, (status, n) in zip(cols, sorted(outcomes.items()), strict=False):
-        col.metric(status, f"{n:,}")
+        col.metric(widgets.label(ui, "rs", status), f"{n:,}")
     if not outcomes:
         st.caption(ui.t("no_data"))
 
@@ -50,6 +50,7 @@ def render(ui: UI) -> None:
     page, total = data.open_requests_page(ui.db, ui.page_size, offset)
     for r in page:
         r["age"] = widgets.age_hours(r["created_at"], now)
+        r["status"] = widgets.label(ui, "rs", r["status"])
     widgets.table(page, {"id": ui.t("col_id"), "domain": ui.t("col_domain"), "recipient": ui.t("recipient"),
                          "recipient_kind": ui.t("kind"), "channel": ui.t("channel"), "status": ui.t("status"),
                          "age": ui.t("age_hours"), "reminders_sent": ui.t("reminders_n"),

@@ -52,6 +52,7 @@ def render(ui: UI) -> None:
                            on_change=widgets.reset_pager, args=("queue",))
         c4, c5, c6 = st.columns(3)
         sources = c4.multiselect(ui.t("source"), [s.value for s in Source], key="f_source", placeholder=ui.t("all"),
+                                 format_func=lambda s: widgets.label(ui, "src", s),
                                  on_change=widgets.reset_pager, args=("queue",))
         verdicts = c5.multiselect(ui.t("verdict"), [v.value for v in Verdict], key="f_verdict", placeholder=ui.t("all"),
                                   format_func=lambda v: widgets.verdict_label(ui, v),
@@ -73,9 +74,10 @@ def render(ui: UI) -> None:
         r["brand"] = brand_names.get(r["brand_id"], "")
         r["status_l"] = widgets.status_label(ui, r["status"])
         r["verdict_l"] = widgets.verdict_label(ui, r["verdict"])
+        r["source_l"] = widgets.label(ui, "src", r["source"])
         r["shown"] = r["unicode"] if r["unicode"] and r["unicode"] != r["domain"] else r["domain"]
     widgets.table(rows, {"id": ui.t("col_id"), "shown": ui.t("col_domain"), "score": ui.t("col_score"),
-                         "status_l": ui.t("status"), "verdict_l": ui.t("verdict"), "source": ui.t("source"),
+                         "status_l": ui.t("status"), "verdict_l": ui.t("verdict"), "source_l": ui.t("source"),
                          "brand": ui.t("brand"), "first_seen_at": ui.t("col_first_seen"),
                          "last_checked_at": ui.t("col_last_checked")},
                   key="queue_table", empty=ui.t("queue_empty"), on_pick=show_candidate)

@@ -158,7 +158,7 @@ def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
 def test_takedowns_view(app: AppFactory) -> None:
     at = app("viewer", nav="takedowns")
     outcomes = {m.label: m.value for m in at.metric}
-    assert outcomes == {"answered": "1", "closed": "2", "draft": "3", "failed": "1", "sent": "2"}
+    assert outcomes == {"返信あり": "1", "完了": "2", "下書き": "3", "送信失敗": "1", "送信済み": "2"}
     by_recipient = at.dataframe[0].value
     assert by_recipient.iloc[0]["宛先"] in ("Cheap Names Ltd.", "Lab Hosting", "Lab Registrar K.K.", "フィッシング対策協議会")
     assert by_recipient["件数"].sum() == 6
@@ -171,6 +171,7 @@ def test_owned_view_puts_takeover_and_dropcatch_first(app: AppFactory) -> None:
     at = app("viewer", nav="owned")
     findings = at.dataframe[0].value
     assert list(findings["種類"])[:2] == ["takeover", "dropcatch"]
+    assert list(findings["重要度"])[:2] == ["緊急", "高"]
     assert "dmarc_policy" not in set(findings["種類"])  # that one is on the mail page
     inventory = at.dataframe[1].value
     assert inventory.iloc[0]["ドメイン"] == "hoshizora-sec.com"  # soonest expiry first

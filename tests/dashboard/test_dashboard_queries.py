@@ -39,6 +39,10 @@ def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
     used |= {f"v_{v}" for v in VIEWS} | {f"st_{s.value}" for s in CandidateStatus} | set(AGES)
     used |= {f"vd_{v.value}" for v in Verdict} | {f"role_{r}" for r in ("viewer", "analyst", "approver", "admin")}
     used |= {f"csv_{name}" for name in q.EXPORTS}
+    from watcher.models import RequestStatus, Severity, Source
+
+    used |= {f"rs_{r.value}" for r in RequestStatus} | {f"sv_{v.value}" for v in Severity}
+    used |= {f"src_{v.value}" for v in Source}
     missing = sorted(k for k in used if k not in LABELS)
     assert not missing, f"labels used but not defined: {missing}"
     assert all(ja and en for ja, en in LABELS.values())
