@@ -92,7 +92,7 @@ def _message(ui: UI, req: dict[str, Any]) -> None:
     if render_message is None:
         # Until the takedowns module lands: the stored subject and body, marked as such.
         st.caption(ui.t("not_built", what="watcher.takedowns.render_message"))
-        st.code(f"To: {req['recipient']}\nSubject: {req['subject']}\n\n{req['body']}", language=None)
+        st.code(f"To: {req['recipient']}\nSubject: {req['subject']}\n\n{req['body']}", language=None, wrap_lines=True)
         return
     try:
         msg: EmailMessage = render_message(ui.ctx, _as_model(req))
@@ -102,7 +102,7 @@ def _message(ui: UI, req: dict[str, Any]) -> None:
     headers = "\n".join(f"{h}: {msg[h]}" for h in SHOWN_HEADERS if msg[h])
     body = msg.get_body(preferencelist=("plain", "html"))
     text = body.get_content() if body is not None else ""
-    st.code(f"{headers}\n\n{text}", language=None)
+    st.code(f"{headers}\n\n{text}", language=None, wrap_lines=True)
     files = [(p.get_filename(), p.get_content_type(), len(p.get_payload(decode=True) or b""))
              for p in msg.iter_attachments()]
     if files:
@@ -116,7 +116,7 @@ def _webform(ui: UI, req: dict[str, Any]) -> None:
     fields_fn = actions.optional("watcher.takedowns:webform_fields")
     if fields_fn is None:
         st.caption(ui.t("not_built", what="watcher.takedowns.webform_fields"))
-        st.code(req["body"], language=None)
+        st.code(req["body"], language=None, wrap_lines=True)
         return
     fields = fields_fn(_as_model(req))
     st.table({ui.t("kind"): list(fields), ui.t("detail"): [str(v) for v in fields.values()]})
