@@ -366,6 +366,33 @@ def check_candidate(ctx: Context, candidate_id: int, actor: str = "system") -> S
     return snaps[0]
 
 
+_REFERENCE_TRIES: dict[str, Any] = {}  # brand slug -> when references were last tried (this process)
+
+
+def ensure_references(ctx: Context) -> dict[str, Any]:
+    """Capture the reference pages of brands that have none yet (a new deployment), at most hourly:
+    without them the visual, logo and HTML signals cannot fire."""
+    from datetime import timedelta
+
+    from watcher.references import capture_references
+
+    now = ctx.now()
+    with ctx.session() as s:
+        missing = [b.slug for b in s.exec(select(Brand)) if not b.references
+                   and (b.spec.get("reference_pages") or b.spec.get("login_pages"))]
+    out: dict[str, Any] = {}
+    for slug in missing:
+        last = _REFERENCE_TRIES.get(slug)
+        if last is not None and now - last < timedelta(hours=1):
+            continue
+        _REFERENCE_TRIES[slug] = now
+        try:
+            out[slug] = capture_references(ctx, slug).get(slug, {})
+        except Exception as e:
+            out[slug] = {"error": f"{type(e).__name__}: {e}"[:300]}
+    return out
+
+
 def run_due(ctx: Context) -> dict[str, Any]:
     """The job: every candidate whose next check is due, in crawler batches of ``crawl.batch_size``."""
     now = ctx.now()
@@ -375,6 +402,10 @@ def run_due(ctx: Context) -> dict[str, Any]:
                                        Candidate.status != S.DISMISSED).order_by(col(Candidate.next_check_at))
             .limit(ctx.settings.crawl.batch_size * 5)) if c is not None]
     summary: dict[str, Any] = {"due": len(ids), "checked": 0, "errors": 0, "verdicts": {}}
+    if ids:
+        refs = ensure_references(ctx)
+        if refs:
+            summary["references"] = refs
     size = ctx.settings.crawl.batch_size
     for i in range(0, len(ids), size):
         batch = ids[i: i + size]

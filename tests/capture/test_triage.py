@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from tests.capture.conftest import BROWSER, needs_browser
 from tests.conftest import make_settings
 from watcher.context import Context, build_context
 from watcher.models import Candidate, CandidateStatus, Event, Snapshot, Verdict
@@ -90,3 +91,31 @@ def test_status_rules(ctx: Context, status: CandidateStatus, verdict: Verdict, g
         _triage(ctx, s, c, sn, "system")
         assert c.status == expected
         assert c.next_check_at is not None and c.next_check_at > ctx.now()
+
+
+@pytest.mark.browser
+@needs_browser
+def test_run_due_captures_missing_references_first(tmp_path: Path, lab_dns: Any, lab_web: Any, clock: Any) -> None:
+    from watcher.brands import sync_brands
+    from watcher.models import Brand
+
+    lab_web.publish("trade.hoshizora-sec.co.jp", "official")
+    lab_web.publish("www.hoshizora-sec.co.jp", "official")
+    lab_dns.set_rcode("gone-phish.top", "NXDOMAIN")
+    settings = make_settings(tmp_path, dns={"nameservers": [lab_dns.host], "port": lab_dns.port, "timeout": 1.0,
+                                            "retries": 0},
+                             crawl={"proxy": lab_web.proxy_url, "browser_executable": str(BROWSER),
+                                    "settle_seconds": 0.3, "page_timeout_seconds": 10})
+    ctx = build_context(settings, clock=clock)
+    with ctx.transaction() as s:
+        sync_brands(s, ctx.brands)
+    _cand(ctx, S.NEW)
+    summary = run_due(ctx)
+    assert summary["references"]["hoshizora"]["references"] == 2
+    assert "errors" in summary["references"]["kaede"]  # its site is not in this lab: recorded, not raised
+    with ctx.session() as s:
+        refs = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one().references
+    assert refs[0]["logo_sha256"] and ctx.evidence.verify(refs[0]["logo_sha256"])
+    assert refs[0]["logo_box"] == {"x": 32, "y": 8, "w": 210, "h": 56}
+    assert run_due(ctx).get("references") is None  # nothing due now, nothing captured again
+    ctx.engine.dispose()
