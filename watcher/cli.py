@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -338,7 +337,9 @@ def dashboard(port: Annotated[int | None, typer.Option(help="port (default from 
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
            "--server.headless", "true", "--server.port", str(port or ctx.settings.dashboard.port),
            "--server.address", ctx.settings.dashboard.address, "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, env=env, cwd=ROOT))
+    # Become Streamlit (exec), so a supervisor's SIGTERM reaches it instead of leaving it orphaned.
+    os.chdir(ROOT)
+    os.execve(sys.executable, cmd, env)
 
 
 def _optional(target: str) -> Any:
