@@ -134,7 +134,7 @@ def quality(ctx: Any) -> dict[str, Any]:
             "false_positives": false_pos, "non_phishing": len(others)}
 
 
-def speed(ctx: Any, web: Any, pages: int = 24) -> dict[str, Any]:
+def speed(ctx: Any, web: Any, pages: int = 24, concurrency: int | None = None) -> dict[str, Any]:
     """Pages per minute for one crawler process (browser reused) on one core."""
     import json
 
@@ -145,7 +145,9 @@ def speed(ctx: Any, web: Any, pages: int = 24) -> dict[str, Any]:
                for i in range(pages)]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "job.json").write_text(json.dumps(job_dict(ctx.settings, work / "files")))
+        job = job_dict(ctx.settings, work / "files")
+        job["concurrency"] = concurrency or job["concurrency"]
+        (work / "job.json").write_text(json.dumps(job))
         (work / "t.jsonl").write_text("".join(json.dumps(t) + "\n" for t in targets))
         cmd = [sys.executable, "-m", "crawlers", "--job", str(work / "job.json"), "--targets", str(work / "t.jsonl"),
                "--records", str(work / "r.jsonl")]
@@ -251,19 +253,23 @@ def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="omamori-bench-") as tmp, lab_context(Path(tmp)) as (ctx, web, _dns, _rdap):
         q = quality(ctx)
         sp = speed(ctx, web)
+        sp4 = speed(ctx, web, concurrency=4)
         rates = hash_rate()
         dt = dnstwist_ratio(web, pages=sp["pages"])
     rows = [{"host": r["host"], "lab kind": r["kind"], "set": r["set"], "verdict": r["verdict"], "score": r["score"],
              "reasons (points)": r["reasons"]} for r in q["rows"]]
     ratio = ""
     if "dnstwist_pages_per_minute" in dt:
-        ratio = f"{sp['pages_per_minute'] / max(dt['dnstwist_pages_per_minute'], 0.1):.2f}x"
+        ratio = (f"{sp['pages_per_minute'] / max(dt['dnstwist_pages_per_minute'], 0.1):.2f}x "
+                 f"(concurrency 4: {sp4['pages_per_minute'] / max(dt['dnstwist_pages_per_minute'], 0.1):.2f}x)")
     return {
         "title": "Capture and visual comparison (lab web hosts)",
         "what": __doc__.split("\n\n")[0] if __doc__ else "",
         "command": "python -m bench capture",
-        "pages per minute (one crawler process, one core, browser reused)": sp["pages_per_minute"],
+        "pages per minute (one crawler process, one core, browser reused, crawl.concurrency = 2)":
+            sp["pages_per_minute"],
         "pages captured in the browser / asked": f"{sp['captured_in_browser']} / {sp['pages']} in {sp['seconds']} s",
+        "pages per minute, 4 pages open at once (crawl.concurrency = 4)": sp4["pages_per_minute"],
         **rates,
         "dnstwist --phash path (its HeadlessBrowser, same pages, one core)": dt.get(
             "dnstwist", f"{dt.get('dnstwist_pages_per_minute')} pages/min ({dt.get('dnstwist_pages')} pages)"),

@@ -82,5 +82,5 @@ def fetch_bytes(job: Job, url: str, user_agent: str, limit: int) -> bytes | None
                 if len(data) > limit or time.monotonic() > deadline:
                     return None
             return bytes(data)
-    except httpx.HTTPError:
+    except (httpx.HTTPError, OSError, ValueError):  # a favicon is never worth failing a capture for
         return None

@@ -155,6 +155,12 @@ class CaptureSpider(scrapy.Spider):
         await page.evaluate("() => window.stop()")
         log.debug("stopped %.2fs", time.monotonic() - t0)
         facts: dict[str, Any] = await page.evaluate(EXTRACT_JS, {"maxText": job.max_text, "maxLinks": job.max_links})
+        # The favicon is fetched (same proxy, guarded, capped) while the screenshots are taken.
+        favicon_url = facts.pop("favicon_url", "")
+        ua = job.user_agents.get(response.meta["target"].profile, "")
+        favicon_task = (asyncio.ensure_future(asyncio.to_thread(fallback.fetch_bytes, job, favicon_url, ua,
+                                                                MAX_FAVICON_BYTES))
+                        if favicon_url.startswith("http") else None)
         log.debug("extracted %.2fs", time.monotonic() - t0)
         html = await page.content()
         log.debug("content %.2fs", time.monotonic() - t0)
@@ -169,11 +175,7 @@ class CaptureSpider(scrapy.Spider):
             full = await page.screenshot(type="png", full_page=True, animations="disabled",
                                          clip={"x": 0, "y": 0, "width": vw, "height": height})
         log.debug("screenshots %.2fs", time.monotonic() - t0)
-        favicon_url = facts.pop("favicon_url", "")
-        ua = job.user_agents.get(response.meta["target"].profile, "")
-        favicon = None
-        if favicon_url.startswith("http"):
-            favicon = await asyncio.to_thread(fallback.fetch_bytes, job, favicon_url, ua, MAX_FAVICON_BYTES)
+        favicon = await favicon_task if favicon_task is not None else None
         final_url = page.url
         redirects = [{"url": u, "status": s} for u, s in zip(response.meta.get("redirect_urls", []),
                                                              response.meta.get("redirect_reasons", []),
