@@ -83,7 +83,7 @@ class RdapSettings(Section):
     # TLD -> RDAP base URL, for TLDs missing from the bootstrap or to point at a mirror.
     overrides: dict[str, str] = {}
     # TLDs without RDAP, looked up over WHOIS: TLD -> "host" or "host:port".
-    whois_servers: dict[str, str] = {"jp": "whois.jprs.jp"}
+    whois_servers: dict[str, str] = {"jp": "whois.jprs.jp", "cn": "whois.cnnic.cn"}
     timeout: float = Field(10.0, gt=0)
     requests_per_minute: int = Field(30, ge=1, description="per RDAP server")
     cache_hours: float = Field(12.0, ge=0)
