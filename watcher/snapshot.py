@@ -366,7 +366,7 @@ def check_candidate(ctx: Context, candidate_id: int, actor: str = "system") -> S
     return snaps[0]
 
 
-_REFERENCE_TRIES: dict[str, Any] = {}  # brand slug -> when references were last tried (this process)
+_REFERENCE_TRIES: dict[tuple[str, str], Any] = {}  # (database, brand) -> last try, in this process
 
 
 def ensure_references(ctx: Context) -> dict[str, Any]:
@@ -382,10 +382,11 @@ def ensure_references(ctx: Context) -> dict[str, Any]:
                    and (b.spec.get("reference_pages") or b.spec.get("login_pages"))]
     out: dict[str, Any] = {}
     for slug in missing:
-        last = _REFERENCE_TRIES.get(slug)
+        key = (ctx.settings.database_url, slug)
+        last = _REFERENCE_TRIES.get(key)
         if last is not None and now - last < timedelta(hours=1):
             continue
-        _REFERENCE_TRIES[slug] = now
+        _REFERENCE_TRIES[key] = now
         try:
             out[slug] = capture_references(ctx, slug).get(slug, {})
         except Exception as e:

@@ -146,7 +146,10 @@ class CaptureSpider(scrapy.Spider):
         t0 = time.monotonic()
         settle_ms = int(job.settle * 1000)
         # Let the page load and settle for a bounded time; endless pages never fire "load".
-        for state, wait in (("load", max(settle_ms * 2, 2000)), ("networkidle", settle_ms)):
+        # "load" gets a good part of the budget (images must be painted before the screenshot, even on
+        # a busy machine); endless pages never fire it and simply spend that part.
+        load_ms = int(max(settle_ms * 2, 3000, job.page_timeout * 400))
+        for state, wait in (("load", load_ms), ("networkidle", settle_ms)):
             try:
                 await page.wait_for_load_state(state, timeout=wait)
             except Exception:  # a timeout here is normal for hostile pages

@@ -22,6 +22,6 @@ def test_capture_url_prints_the_record(tmp_path: Path, lab_web: Any) -> None:
         f'[dns]\nnameservers = ["127.0.0.1"]\nport = 9\ntimeout = 0.2\nretries = 0\n')
     res = CliRunner().invoke(app, ["capture", "url", "http://clone.test/"], env={"OMAMORI_CONFIG": str(cfg)})
     assert res.exit_code == 0, res.output
-    rec = json.loads(res.output[res.output.index("{"):])
+    rec = json.loads(res.stdout[res.stdout.index("{"):])
     assert rec["ok"] and rec["title"] == "ログイン" and not rec["browser_used"]
     assert rec["forms"][0]["has_password"]

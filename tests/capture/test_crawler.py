@@ -99,12 +99,12 @@ def test_the_clone_is_captured_with_forms_and_evidence(batch: dict[str, Any]) ->
 def test_evidence_files_are_stored_once_by_sha256(batch: dict[str, Any]) -> None:
     ctx: Context = batch["ctx"]
     a, b = batch["records"]["clone-a.test"], batch["records"]["clone-b.test"]
-    # Same pixels, same hash, one file (the HTML differs: it names its own host in links).
-    assert a["files"]["screenshot"] == b["files"]["screenshot"]
-    path: Path = ctx.evidence.path(a["files"]["screenshot"])
-    assert path.exists() and ctx.evidence.verify(a["files"]["screenshot"])
-    stored = list(path.parent.glob(a["files"]["screenshot"] + "*"))
-    assert len(stored) == 1
+    # The same kit on two hosts: the same rendered HTML, the same sha256, one file in the store.
+    assert a["files"]["html"] == b["files"]["html"]
+    for sha in (a["files"]["html"], a["files"]["screenshot"], b["files"]["screenshot"]):
+        path: Path = ctx.evidence.path(sha)
+        assert ctx.evidence.verify(sha)
+        assert [p.name for p in path.parent.iterdir() if p.name.startswith(sha)] == [sha]
 
 
 def test_mobile_profile_uses_a_phone_viewport(batch: dict[str, Any]) -> None:
