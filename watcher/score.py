@@ -61,6 +61,8 @@ class Evidence:
     brand: dict[str, Any]  # slug, name, name_ja, keywords, official_domains, group_domains
     references: list[dict[str, Any]] = field(default_factory=list)
     screenshot: Image.Image | None = None
+    # The full page (capped height), when taller than the viewport: a logo may sit below the fold.
+    fullpage: Image.Image | None = None
     logos: list[Image.Image] = field(default_factory=list)
     rdap: dict[str, Any] = field(default_factory=dict)
     match_points: int = 0
@@ -195,11 +197,15 @@ def find_logo(screen: Image.Image, logo: Image.Image,
 def logo_in_screenshot(ev: Evidence) -> list[Reason]:
     if ev.screenshot is None or not ev.logos:
         return []
-    feats = _sift().detectAndCompute(_gray(ev.screenshot), None)
-    inliers, box = max((find_logo(ev.screenshot, logo, feats) for logo in ev.logos), key=lambda r: r[0])
-    if inliers >= LOGO_MIN_INLIERS:
-        return [Reason("logo", f"the brand's logo appears in the screenshot at x={box[0]}, y={box[1]} "
-                               f"(about {box[2]}x{box[3]} px; {inliers} matching features)", 40)]
+    pictures = [("screenshot", ev.screenshot)]
+    if ev.fullpage is not None and ev.fullpage.height > ev.screenshot.height:
+        pictures.append(("full-page screenshot", ev.fullpage))
+    for name, picture in pictures:  # the viewport first: cheaper, and what a victim sees first
+        feats = _sift().detectAndCompute(_gray(picture), None)
+        inliers, box = max((find_logo(picture, logo, feats) for logo in ev.logos), key=lambda r: r[0])
+        if inliers >= LOGO_MIN_INLIERS:
+            return [Reason("logo", f"the brand's logo appears in the {name} at x={box[0]}, y={box[1]} "
+                                   f"(about {box[2]}x{box[3]} px; {inliers} matching features)", 40)]
     return []
 
 

@@ -182,12 +182,15 @@ def brand_refs(ctx: Context, session: Session) -> dict[int, _BrandRef]:
 def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap: dict[str, Any],
                   match_points: int) -> scoring.Assessment:
     """The best assessment of one capture over the candidate's brand (or every brand if unknown)."""
-    shot = _load_image(ctx, (rec.get("files") or {}).get("screenshot", "")) if rec.get("ok") else None
+    files = rec.get("files") or {}
+    shot = _load_image(ctx, files.get("screenshot", "")) if rec.get("ok") else None
+    full = (_load_image(ctx, files["fullpage"])
+            if rec.get("ok") and files.get("fullpage") and files.get("fullpage") != files.get("screenshot") else None)
     best: scoring.Assessment | None = None
     for br in refs or [_BrandRef({}, [], [])]:
         profile_refs = [r for r in br.references if r.get("profile", "desktop") == rec.get("profile", "desktop")]
         ev = scoring.Evidence(record=rec, brand=br.brand, references=profile_refs or br.references, screenshot=shot,
-                              logos=br.logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
+                              fullpage=full, logos=br.logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
                               now=ctx.now())
         a = scoring.assess(ev)
         if best is None or a.score > best.score:

@@ -157,3 +157,16 @@ def test_a_failing_signal_is_shown_not_raised(monkeypatch: pytest.MonkeyPatch) -
 def test_unreachable_record() -> None:
     a = score.assess(ev({"ok": False, "error": "refused 10.0.0.1: private"}))
     assert a.verdict == Verdict.UNREACHABLE and a.score == 0
+
+
+def test_logo_below_the_fold_is_found_in_the_full_page_screenshot() -> None:
+    logo = Image.open(ASSETS / "hoshizora-logo.png").convert("RGB").resize((210, 56))
+    viewport = Image.new("RGB", (1280, 800), "#ffffff")
+    full = Image.new("RGB", (1280, 2400), "#ffffff")
+    full.paste(Image.open(ASSETS / "hoshizora-logo.png").convert("RGB"), (200, 1900))
+    rec = record_of("<p>x</p>", "https://a.top/")
+    (r,) = score.logo_in_screenshot(ev(rec, screenshot=viewport, fullpage=full, logos=[logo]))
+    import re
+
+    y = int(re.search(r"y=(\d+)", r.detail).group(1))  # type: ignore[union-attr]
+    assert "full-page screenshot" in r.detail and abs(y - 1900) <= 5
