@@ -252,10 +252,14 @@ def dnstwist_ratio(web: Any, pages: int = 24) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="omamori-bench-") as tmp, lab_context(Path(tmp)) as (ctx, web, _dns, _rdap):
         q = quality(ctx)
-        sp = speed(ctx, web)
-        sp4 = speed(ctx, web, concurrency=4)
+        # Two interleaved rounds, best of each: the machine is shared, and one stalled round (another
+        # process on the pinned core) says nothing about either tool.
+        sp, sp4, dt = {}, {}, {}
+        for _round in range(2):
+            sp = max(sp, speed(ctx, web), key=lambda r: r.get("pages_per_minute", 0))
+            sp4 = max(sp4, speed(ctx, web, concurrency=4), key=lambda r: r.get("pages_per_minute", 0))
+            dt = max(dt, dnstwist_ratio(web, pages=sp["pages"]), key=lambda r: r.get("dnstwist_pages_per_minute", 0))
         rates = hash_rate()
-        dt = dnstwist_ratio(web, pages=sp["pages"])
     rows = [{"host": r["host"], "lab kind": r["kind"], "set": r["set"], "verdict": r["verdict"], "score": r["score"],
              "reasons (points)": r["reasons"]} for r in q["rows"]]
     ratio = ""
@@ -277,7 +281,8 @@ def run() -> dict[str, Any]:
         "notes": ("dnstwist's path keeps a screenshot and one pHash per page; omamori's keeps the redirect chain, "
                   "TLS, forms, text, links, a viewport and a full-page screenshot, the HTML, the favicon and six "
                   "hashes, waits for the page to settle, and guards every request. Both on one core "
-                  "(taskset / sched_setaffinity), one browser reused, through the lab proxy."),
+                  "(taskset / sched_setaffinity), one browser reused, through the lab proxy; best of two "
+                  "interleaved rounds each, process and browser start included."),
         "clones detected (verdict phishing)": f"{q['detected']} / {q['clones']}",
         "false positives on the non-phishing set (phishing or suspicious)": f"{q['false_positives']} / {q['non_phishing']}",
         "rows": rows,
