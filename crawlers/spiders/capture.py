@@ -150,6 +150,8 @@ class CaptureSpider(scrapy.Spider):
         # a busy machine); endless pages never fire it and simply spend that part.
         load_ms = int(max(settle_ms * 2, 3000, job.page_timeout * 400))
         for state, wait in (("load", load_ms), ("networkidle", settle_ms)):
+            if wait <= 0:  # Playwright reads a timeout of 0 as "no timeout"
+                break
             try:
                 await page.wait_for_load_state(state, timeout=wait)
             except Exception:  # a timeout here is normal for hostile pages
