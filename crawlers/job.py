@@ -62,3 +62,22 @@ class Target:
         raw: dict[str, Any] = json.loads(line)
         return cls(id=str(raw.get("id", raw.get("url", ""))), url=str(raw["url"]),
                    addresses=[str(a) for a in raw.get("addresses") or []], profile=str(raw.get("profile", "desktop")))
+
+
+MOBILE_VIEWPORT = {"width": 390, "height": 844}
+
+
+def context_options(job: Job) -> dict[str, dict[str, Any]]:
+    """Playwright browser-context options per profile (viewport, user agent, TLS, locale)."""
+    vw, vh = job.viewport
+    common: dict[str, Any] = {"ignore_https_errors": job.ignore_https_errors, "locale": "ja-JP",
+                              "timezone_id": "Asia/Tokyo", "service_workers": "block", "accept_downloads": False,
+                              "java_script_enabled": True}
+    contexts: dict[str, dict[str, Any]] = {
+        "desktop": {**common, "viewport": {"width": vw, "height": vh}},
+        "mobile": {**common, "viewport": MOBILE_VIEWPORT, "is_mobile": True, "has_touch": True},
+    }
+    for name, c in contexts.items():
+        if job.user_agents.get(name):
+            c["user_agent"] = job.user_agents[name]
+    return contexts

@@ -27,9 +27,6 @@ from crawlers.netguard import target_refusal
 
 log = logging.getLogger("crawlers.run")
 
-MOBILE_VIEWPORT = {"width": 390, "height": 844}
-
-
 def error_kind(reason: str) -> str:
     r = reason.lower()
     if reason.startswith("refused") or "guard" in r:
@@ -125,7 +122,11 @@ class RecordWriter:
         })
 
 
-def scrapy_settings(job: Job) -> dict[str, Any]:
+def scrapy_settings(job: Job, schemes: set[str] | None = None) -> dict[str, Any]:
+    """Scrapy + scrapy-playwright settings. Only the schemes the batch's targets use get a browser
+    handler (each handler starts its own Playwright driver and browser); contexts are created on
+    first use from each request's ``playwright_context_kwargs``, which also recreates them, fully
+    configured, after a browser restart."""
     root = os.geteuid() == 0
     sandbox = job.sandbox == "on" or (job.sandbox == "auto" and not root)
     if not sandbox:
@@ -135,25 +136,13 @@ def scrapy_settings(job: Job) -> dict[str, Any]:
                               "chromium_sandbox": sandbox, "timeout": 20000}
     if job.proxy:
         launch["proxy"] = {"server": job.proxy}
-    vw, vh = job.viewport
-    common = {"ignore_https_errors": job.ignore_https_errors, "locale": "ja-JP", "timezone_id": "Asia/Tokyo",
-              "service_workers": "block", "accept_downloads": False, "java_script_enabled": True}
-    contexts = {
-        "desktop": {**common, "viewport": {"width": vw, "height": vh},
-                    "user_agent": job.user_agents.get("desktop") or None},
-        "mobile": {**common, "viewport": MOBILE_VIEWPORT, "is_mobile": True, "has_touch": True,
-                   "user_agent": job.user_agents.get("mobile") or None},
-    }
-    for c in contexts.values():
-        if c.get("user_agent") is None:
-            c.pop("user_agent")
     return {
-        "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-                              "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
+        "DOWNLOAD_HANDLERS": {s: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+                              for s in (schemes or {"http", "https"})},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
-        "PLAYWRIGHT_CONTEXTS": contexts,
+        "PLAYWRIGHT_CONTEXTS": {},
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(job.page_timeout * 1000),
         "PLAYWRIGHT_ABORT_REQUEST": "crawlers.spiders.capture.should_abort",
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": job.concurrency,
@@ -182,7 +171,8 @@ def _crawl(job: Job, targets: list[Target], writer: RecordWriter) -> None:
     from crawlers.spiders import capture
 
     capture.GUARD.update(lab_mode=job.lab_mode, max_redirects=job.max_redirects)
-    process = CrawlerProcess(settings=scrapy_settings(job), install_root_handler=True)
+    schemes = {t.url.split(":", 1)[0].lower() for t in targets}
+    process = CrawlerProcess(settings=scrapy_settings(job, schemes), install_root_handler=True)
     process.crawl(capture.CaptureSpider, job=job, targets=targets, writer=writer)
     process.start()
 

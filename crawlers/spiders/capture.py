@@ -19,7 +19,7 @@ from scrapy.http import Response
 from crawlers import fallback
 from crawlers.extract import finish_forms, host_of
 from crawlers.imaging import MAX_FAVICON_BYTES
-from crawlers.job import Job, Target
+from crawlers.job import Job, Target, context_options
 from crawlers.netguard import host_refusal_async, urlscheme
 
 log = logging.getLogger("crawlers.capture")
@@ -104,12 +104,15 @@ class CaptureSpider(scrapy.Spider):
 
     async def start(self) -> Any:  # Scrapy 2.13+: start_requests() is ignored
         ms = int(self.job.page_timeout * 1000)
+        contexts = context_options(self.job)
         for t in self.targets:
+            profile = t.profile if t.profile in contexts else "desktop"
             yield scrapy.Request(
                 t.url, callback=self.parse_page, errback=self.on_error, dont_filter=True,
                 meta={
                     "target": t, "started": time.monotonic(), "budget_ms": ms,
-                    "playwright": True, "playwright_include_page": True, "playwright_context": t.profile,
+                    "playwright": True, "playwright_include_page": True, "playwright_context": profile,
+                    "playwright_context_kwargs": contexts[profile],
                     "playwright_page_goto_kwargs": {"wait_until": "commit", "timeout": ms},
                     "playwright_page_init_callback": "crawlers.spiders.capture.init_page",
                     "download_timeout": self.job.page_timeout + 5,
