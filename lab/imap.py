@@ -3,7 +3,7 @@
 Enough for a real client (Python's imaplib): CAPABILITY, LOGIN, SELECT/EXAMINE, SEARCH (ALL, UNSEEN,
 SEEN), FETCH (UID, FLAGS, RFC822, BODY[], BODY.PEEK[], RFC822.SIZE), STORE (+/-FLAGS, FLAGS), their
 UID forms, NOOP, CLOSE, LOGOUT. One folder tree per server, messages kept in memory with their
-flags. Standalone: imports nothing from the product (or from the rest of the lab).
+flags. Imports nothing from the product; the TCP plumbing is lab.net.TCPService.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import socketserver
 import threading
 from dataclasses import dataclass, field
 
-LOOPBACK = "127.0.0.1"
+from lab.net import LOOPBACK, OwnedTCPServer, TCPService
+
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\([^)]*\))|(\S+)')
 
 
@@ -47,7 +48,7 @@ def _ranges(spec: str, top: int) -> set[int]:
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    server: _Server
+    server: OwnedTCPServer
     timeout = 30
 
     def send(self, line: str | bytes) -> None:
@@ -198,27 +199,21 @@ class _Handler(socketserver.StreamRequestHandler):
         self.send(f"{tag} OK STORE completed")
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: LabIMAP
 
-
-class LabIMAP:
+class LabIMAP(TCPService):
     """IMAP4rev1 on 127.0.0.1 (`host`, `port`); `add_message()` puts mail in a folder at run time."""
 
+    handler_class = _Handler
+    thread_name = "lab-imap"
+
     def __init__(self, host: str = LOOPBACK, port: int = 0, users: dict[str, str] | None = None) -> None:
-        self.host = host
-        self.port = port
-        self._requested_port = port
+        super().__init__(host, port)
         self.users = dict(users or {"abuse@hoshizora-sec.co.jp": "lab-password"})
         self.folders: dict[str, list[StoredMail]] = {"INBOX": []}
         self.uidvalidity = 1
         self.next_uid = 1
         self.lock = threading.RLock()
         self.commands: list[str] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     def add_message(self, data: bytes, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> int:
         with self.lock:
@@ -230,32 +225,6 @@ class LabIMAP:
     def flags(self, uid: int, folder: str = "INBOX") -> set[str]:
         with self.lock:
             return next(set(m.flags) for m in self.folders[folder] if m.uid == uid)
-
-    def start(self) -> LabIMAP:
-        if self._server is not None:
-            return self
-        self._server = _Server((self.host, self._requested_port), _Handler)
-        self._server.owner = self
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="lab-imap", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> LabIMAP:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _selftest() -> None:  # `python -m lab.imap`: a quick look with imaplib

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import socketserver
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -192,6 +193,57 @@ class HTTPService:
         server.close_connections()
         server.server_close()
         if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class OwnedTCPServer(socketserver.ThreadingTCPServer):
+    """A threaded TCP server whose handlers reach the service object as ``self.server.owner``."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: Any
+
+
+class TCPService:
+    """A line-protocol service (WHOIS, IMAP) on loopback in a background thread; start/stop/context manager.
+
+    Subclasses set ``handler_class`` (a ``socketserver.StreamRequestHandler``) and ``thread_name``.
+    """
+
+    handler_class: type[socketserver.BaseRequestHandler]
+    thread_name = "lab-tcp"
+
+    def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._requested_port = port
+        self._server: OwnedTCPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        self._server = OwnedTCPServer((self.host, self._requested_port), self.handler_class)
+        self._server.owner = self
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread:
             self._thread.join(timeout=5)
 
     def __enter__(self) -> Self:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import socketserver
-import threading
 from dataclasses import dataclass, field
 
-from lab.net import LOOPBACK
+from lab.net import LOOPBACK, OwnedTCPServer, TCPService
 
 _BANNER = """[ JPRS database provides information on network administration. Its use is    ]
 [ restricted to network administration purposes. For further information,     ]
@@ -60,7 +59,7 @@ def render(rec: WhoisRecord | None, english: bool = False) -> str:
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    server: _Server
+    server: OwnedTCPServer
     timeout = 10
 
     def handle(self) -> None:
@@ -75,24 +74,18 @@ class _Handler(socketserver.StreamRequestHandler):
         self.wfile.write(render(rec, english).replace("\n", "\r\n").encode("utf-8"))
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: LabWhois
 
-
-class LabWhois:
+class LabWhois(TCPService):
     """Port-43 WHOIS on a free port (`host`, `port`); `set_domain()` / `delete_domain()` at run time."""
 
+    handler_class = _Handler
+    thread_name = "whois"
+
     def __init__(self, host: str = LOOPBACK, port: int = 0, tlds: tuple[str, ...] = ("jp",)) -> None:
-        self.host = host
-        self.port = port
-        self._requested_port = port
+        super().__init__(host, port)
         self.tlds = tlds
         self.records: dict[str, WhoisRecord] = {}
         self.queries = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     def set_domain(self, name: str, registrant: str = "Lab Registrant", created: dt.date | None = None,
                    expires: dt.date | None = None, status: str = "Active", nameservers: list[str] | None = None,
@@ -114,32 +107,6 @@ class LabWhois:
         if rec:
             rec.status = status
             rec.updated = dt.datetime.now(dt.UTC)
-
-    def start(self) -> LabWhois:
-        if self._server is not None:
-            return self
-        self._server = _Server((self.host, self._requested_port), _Handler)
-        self._server.owner = self
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="whois", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> LabWhois:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def query(name: str, port: int, host: str = LOOPBACK, timeout: float = 3.0) -> str:
