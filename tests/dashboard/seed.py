@@ -134,7 +134,7 @@ CANDIDATES: tuple[tuple[str, CandidateStatus, Verdict, Source, int, list[tuple[s
      "hoshizora"),
     ("hoshizora-sec.co.jp.login-check.cn", S.NEW, Verdict.UNKNOWN, Source.CERTSTREAM, 70,
      [("official_as_label", "hoshizora-sec.co.jp used as labels", 55), ("tld", ".cn", 15)], "hoshizora"),
-    ("xn--hoshizora-se-ijm.com", S.CHECKED, Verdict.SUSPICIOUS, Source.PERMUTATION, 95,
+    ("xn--hoshizora-se-khk.com", S.CHECKED, Verdict.SUSPICIOUS, Source.PERMUTATION, 95,
      [("homoglyph", "Cyrillic с in hoshizora-sec", 50), ("visual", "logo-only clone", 30), ("fresh", "registered 5 days ago", 15)],
      "hoshizora"),
     ("k3v9q.xyz", S.CHECKED, Verdict.SUSPICIOUS, Source.REPORT, 80,
