@@ -124,6 +124,9 @@ name = "Lab CERT (stands in for JPCERT/CC)"
 email = "phishing-report@lab-cert.test"
 language = "ja"
 
+[inventory]
+zone_files = [{_toml_str(ROOT / 'data' / 'lab' / 'zones' / 'hoshizora-sec.co.jp.zone')}]
+
 [report]
 recipients = ["management@hoshizora-sec.co.jp"]
 

@@ -62,6 +62,9 @@ class _Resolver(BaseResolver):  # type: ignore[misc]  # dnslib is untyped
         return self.owner.answer(request)
 
 
+LAB_NAMESERVERS = ("ns1.lab-dns.test", "ns2.lab-dns.test")
+
+
 class LabDNS:
     """The lab's authoritative name server. `set()`/`delete()`/`set_rcode()`/`set_wildcard()` at run time."""
 
@@ -76,6 +79,13 @@ class LabDNS:
         self._servers: list[DNSServer] = []
         self._threads: list[threading.Thread] = []
         self.queries = 0
+        self._add_own_nameservers()
+
+    def _add_own_nameservers(self) -> None:
+        # Zones are delegated to the lab's own name servers by default; like any real delegation, those
+        # names must resolve (to this server, on loopback), or every zone looks lame to a takeover check.
+        for ns in LAB_NAMESERVERS:
+            self.set(ns, "A", [LOOPBACK], 86400)
 
     # --- zone editing -------------------------------------------------------------------------
 
@@ -126,7 +136,7 @@ class LabDNS:
         """Every name under `zone` answers (a `*.zone` record, RFC 4592 semantics for names not present)."""
         self.set(f"*.{_norm(zone)}", rtype, values, ttl)
 
-    def add_zone(self, apex: str, nameservers: Iterable[str] = ("ns1.lab-dns.test", "ns2.lab-dns.test"),
+    def add_zone(self, apex: str, nameservers: Iterable[str] = LAB_NAMESERVERS,
                  ttl: int = 3600) -> None:
         """SOA and NS at the apex, so negative answers carry an SOA like a real zone's."""
         apex = _norm(apex)
@@ -139,6 +149,7 @@ class LabDNS:
             self._records.clear()
             self._rcodes.clear()
         self.delay = 0.0
+        self._add_own_nameservers()
 
     def names(self) -> list[str]:
         with self._lock:

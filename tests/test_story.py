@@ -120,7 +120,9 @@ def test_the_demo_story(lab_world, tmp_path):
         open_ = {(f.kind, f.subject) for f in s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN))}
         kinds = {k for k, _ in open_}
         assert ("expiry", "hoshizora.jp") in open_
-        assert any(k.startswith("takeover") for k in kinds), kinds
+        assert ("takeover_cname", "campaign.hoshizora-sec.co.jp") in open_, kinds  # unclaimed S3 bucket
+        assert ("takeover_cname", "old.hoshizora-sec.co.jp") in open_, kinds  # CNAME to nowhere
+        assert not any(k == "takeover_ns" for k in kinds), open_  # the lab's delegations are sound
         assert any(k == "dropcatch" and subj == "hoshizora-fx.jp" for k, subj in open_), open_
         assert any(k == "dmarc" and subj == "hoshizora-sec.co.jp" for k, subj in open_), open_
         dropped = s.exec(select(Candidate).where(Candidate.domain == "hoshizora-fx.jp")).one()

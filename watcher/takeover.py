@@ -176,8 +176,10 @@ def check_cname(run: CheckRun) -> None:
         if not chain:
             run.ok(kind, subject)
             continue
-        target = chain[-1]
-        service = service_for(target)
+        # Cloud services chain through their own names (bucket.s3.amazonaws.com -> s3-website-*.amazonaws.com):
+        # the service is the first name in the chain that one of them owns, the target the name it names.
+        found = next(((n, svc) for n in chain if (svc := service_for(n)) is not None), None)
+        target, service = found if found else (chain[-1], None)
         data = {"chain": chain, "target": target, "status": status, "service": service.name if service else ""}
         if status == "nxdomain":
             sev = Severity.CRITICAL if (service is None or service.vulnerable) else Severity.HIGH

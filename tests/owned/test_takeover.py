@@ -117,3 +117,20 @@ def test_dangling_cname_to_an_unregistered_domain(make_ctx, lab_dns, lab_rdap) -
     f = finding(ctx, "takeover_cname", "www.hoshizora-sec.co.jp")
     assert f.severity == Severity.CRITICAL and f.data["target_available"] is True
     assert "anyone can register it today" in f.detail and f.data["target_registrable"] == "hoshizora-old-cdn.com"
+
+
+def test_a_service_is_recognised_anywhere_in_the_cname_chain(make_ctx, lab_dns, lab_web) -> None:
+    # Real S3 website chains end at the region's endpoint, not at the bucket name the pattern knows.
+    world(lab_dns)
+    lab_dns.set("promo.hoshizora-sec.co.jp", "CNAME", "hz-promo.s3.amazonaws.com")
+    lab_dns.set("hz-promo.s3.amazonaws.com", "CNAME", "s3-website-ap-northeast-1.amazonaws.com")
+    lab_dns.set("s3-website-ap-northeast-1.amazonaws.com", "A", "198.51.100.200")
+    lab_web.publish("promo.hoshizora-sec.co.jp", "takeover-s3")
+    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    with Session(ctx.engine) as s:
+        brand = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one()
+        add_owned(s, brand, "promo.hoshizora-sec.co.jp", OwnedSource.ZONEFILE)
+        s.commit()
+    run_checks(ctx, (takeover.check_cname,))
+    f = finding(ctx, "takeover_cname", "promo.hoshizora-sec.co.jp")
+    assert f is not None and f.data["service"] == "AWS/S3" and f.data["target"] == "hz-promo.s3.amazonaws.com"
