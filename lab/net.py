@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import socketserver
+import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -86,6 +87,14 @@ class LabHTTPServer(ThreadingHTTPServer):
         with self._conns_lock:
             self._conns.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Browsers and crawlers drop connections mid-request all the time (a page abandoned, a timeout);
+        # that is a client's normal behaviour, not a lab fault worth a traceback.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self._conns_lock:
