@@ -207,7 +207,7 @@ def withdraw(ui: UI, request_id: int, reason: str) -> bool:
             raise RuntimeError(ui.t("not_built", what="watcher.takedowns.withdraw"))
         if not reason.strip():
             raise ValueError(ui.t("reason"))
-        fn(s, _request(s, request_id), actor=ui.actor, reason=reason)
+        fn(s, _request(s, request_id), actor=ui.actor, reason=reason, now=ui.ctx.now())
 
     return _run(ui, "withdraw", work)
 
@@ -242,7 +242,7 @@ def attach_reply(ui: UI, request_id: int, text: str) -> bool:
     def work(s: Session) -> None:
         if fn is None:
             raise RuntimeError(ui.t("not_built", what="watcher.takedowns.attach_reply"))
-        fn(s, _request(s, request_id), text, actor=ui.actor)
+        fn(s, _request(s, request_id), text, actor=ui.actor, now=ui.ctx.now())
 
     return _run(ui, "attach_reply", work)
 
