@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,6 +57,28 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock()
+
+
+@pytest.fixture
+def make_synced_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Context]]:
+    """Factory: ``make_synced_ctx(settings)`` or ``make_synced_ctx(**sections)`` -> a Context on a fresh
+    SQLite file with the brands synced (as ``omamori run`` does at start); disposed afterwards."""
+    from sqlmodel import Session
+
+    from watcher.brands import sync_brands
+
+    made: list[Context] = []
+
+    def make(settings: Settings | None = None, **sections: dict) -> Context:
+        c = build_context(settings or make_settings(tmp_path, "", **sections), clock=clock)
+        with Session(c.engine) as s:
+            sync_brands(s, c.brands)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.engine.dispose()
 
 
 @pytest.fixture

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
 
-from tests.conftest import make_settings
-from watcher.brands import sync_brands
-from watcher.clock import FrozenClock
-from watcher.context import Context, build_context
+from watcher.context import Context
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -23,20 +19,9 @@ def dns_section(lab_dns: Any, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Context]]:
-    """Factory: ``make_ctx(dns={...}, rdap={...})`` -> a Context on a fresh SQLite file."""
-    made: list[Context] = []
-
-    def make(**sections: dict[str, Any]) -> Context:
-        c = build_context(make_settings(tmp_path, "", **sections), clock=clock)
-        with Session(c.engine) as s:  # Brand rows, as `omamori run` makes them at start
-            sync_brands(s, c.brands)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.engine.dispose()
+def make_ctx(make_synced_ctx: Callable[..., Context]) -> Callable[..., Context]:
+    """Factory: ``make_ctx(dns={...}, rdap={...})`` -> a Context on a fresh SQLite file, brands synced."""
+    return make_synced_ctx
 
 
 @pytest.fixture

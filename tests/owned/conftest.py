@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
-from tests.conftest import make_settings
-from watcher.brands import sync_brands
-from watcher.clock import FrozenClock
-from watcher.context import Context, build_context
+from watcher.context import Context
 from watcher.models import Finding, FindingStatus
 
 
@@ -36,10 +33,8 @@ def lab_sections(dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any =
 
 
 @pytest.fixture
-def make_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Context]]:
+def make_ctx(make_synced_ctx: Callable[..., Context]) -> Callable[..., Context]:
     """Factory: make_ctx(dns=lab_dns, web=lab_web, ..., **extra_sections) -> a Context with brands synced."""
-    made: list[Context] = []
-
     def make(*, dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any = None, whois: Any = None,
              **extra: dict) -> Context:
         # A lab server object is turned into its section; a dict is taken as the section itself.
@@ -48,15 +43,9 @@ def make_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[..., Conte
         extra = {**{("crawl" if k == "web" else k): v for k, v in given.items() if isinstance(v, dict)}, **extra}
         for k, v in extra.items():
             sections[k] = {**sections.get(k, {}), **v}
-        ctx = build_context(make_settings(tmp_path, "", **sections), clock=clock)
-        with Session(ctx.engine) as s:
-            sync_brands(s, ctx.brands)
-        made.append(ctx)
-        return ctx
+        return make_synced_ctx(**sections)
 
-    yield make
-    for c in made:
-        c.engine.dispose()
+    return make
 
 
 def finding(ctx: Context, kind: str, subject: str) -> Finding | None:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,7 @@ from sqlmodel import Session, select
 
 from lab.world import World
 from tests.conftest import make_settings
-from watcher.brands import sync_brands
-from watcher.clock import FrozenClock
-from watcher.context import Context, build_context
+from watcher.context import Context
 from watcher.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
 from watcher.triage import transition
 
@@ -67,24 +65,18 @@ def lab_settings(tmp_path: Path, world: World, **sections: dict[str, Any]) -> An
 
 
 @pytest.fixture
-def make_ctx(tmp_path: Path, world: World, clock: FrozenClock) -> Iterator[Callable[..., Context]]:
-    made: list[Context] = []
-
+def make_ctx(tmp_path: Path, world: World, make_synced_ctx: Callable[..., Context]) -> Callable[..., Context]:
     def make(**sections: dict[str, Any]) -> Context:
-        ctx = build_context(lab_settings(tmp_path, world, **sections), clock=clock)
+        ctx = make_synced_ctx(lab_settings(tmp_path, world, **sections))
         with Session(ctx.engine) as s:
-            sync_brands(s, ctx.brands)
             brand = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one()
             sha = ctx.evidence.put(png((20, 60, 140), "Hoshizora official login"))
             brand.references = [{"url": "https://trade.hoshizora-sec.co.jp/login", "screenshot_sha256": sha}]
             s.add(brand)
             s.commit()
-        made.append(ctx)
         return ctx
 
-    yield make
-    for c in made:
-        c.engine.dispose()
+    return make
 
 
 @pytest.fixture
