@@ -216,6 +216,16 @@ def ingest_mail(ctx: Context, session: Session, data: bytes, *, channel: str = "
     return result
 
 
+def _tally(summary: dict[str, Any], res: MailResult) -> None:
+    """Count one ingested message into a mailbox/folder run's summary."""
+    if res.duplicate:
+        summary["duplicates"] += 1
+    else:
+        summary["reports"] += 1
+        summary["candidates_created"] += res.created
+        summary["errors"] += int(bool(res.report and res.report.error))
+
+
 def read_eml_dir(ctx: Context, folder: Path, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Every ``*.eml`` in ``folder`` (already-seen ones are skipped by fingerprint)."""
     files = sorted(p for p in folder.glob("*.eml") if p.is_file())
@@ -230,12 +240,7 @@ def read_eml_dir(ctx: Context, folder: Path, progress: Callable[[int, int], None
         with Session(ctx.engine, expire_on_commit=False) as s:
             res = ingest_mail(ctx, s, data, channel="eml", name=path.name)
             s.commit()
-        if res.duplicate:
-            summary["duplicates"] += 1
-        else:
-            summary["reports"] += 1
-            summary["candidates_created"] += res.created
-            summary["errors"] += int(bool(res.report and res.report.error))
+        _tally(summary, res)
         if progress:
             progress(i, len(files))
     return summary
@@ -268,12 +273,7 @@ def read_imap(ctx: Context, progress: Callable[[int, int], None] | None = None) 
                 res = ingest_mail(ctx, s, raw, channel="imap", name=f"uid {uid.decode()}")
                 s.commit()
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")  # only after the report is committed
-            if res.duplicate:
-                summary["duplicates"] += 1
-            else:
-                summary["reports"] += 1
-                summary["candidates_created"] += res.created
-                summary["errors"] += int(bool(res.report and res.report.error))
+            _tally(summary, res)
             if progress:
                 progress(i, len(uids))
     finally:
