@@ -43,13 +43,15 @@ def target_refusal(url: str, addresses: list[str], *, lab_mode: bool) -> str:
         return f"refused {url!r}: only http and https are fetched"
     if lab_mode:
         return ""
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return f"refused {host}: a local name"
-    lit = _literal(host)
-    if lit:
-        return refusal([lit], lab_mode=False)
-    # No DNS answers passed in (a one-off capture): resolve here rather than fetch blind.
-    return refusal(addresses, lab_mode=False) if addresses else host_refusal(host, False)
+    if addresses and not _is_local_name(host) and not _literal(host):
+        return refusal(addresses, lab_mode=False)  # the watcher's own DNS answers for this name
+    # A local name, an address literal, or no DNS answers passed in (a one-off capture): the host
+    # rules decide, resolving here rather than fetching blind.
+    return host_refusal(host, False)
+
+
+def _is_local_name(host: str) -> bool:
+    return host in _LOCAL_NAMES or host.endswith(".localhost")
 
 
 def urlscheme(url: str) -> str:
@@ -61,7 +63,7 @@ def host_refusal(host: str, lab_mode: bool) -> str:
     """'' if a host met on the way may be fetched (resolving it when it is a name)."""
     if lab_mode:
         return ""
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
+    if _is_local_name(host):
         return f"refused {host}: a local name"
     lit = _literal(host)
     if lit:
