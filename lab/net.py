@@ -163,33 +163,37 @@ class AppHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _dispatch
 
 
-class HTTPService:
-    """Runs an app on a LabHTTPServer in a background thread: `start()`, `stop()`, context manager."""
+class ThreadedService:
+    """A socketserver in a background thread on loopback: `start()`, `stop()`, context manager.
 
-    handler_class: type[BaseHTTPRequestHandler] = AppHandler
+    Subclasses say how to make their server (`_make_server`) and, if needed, how to close it.
+    """
 
     def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
         self.host = host
         self._requested_port = port
         self.port = port
-        self._server: LabHTTPServer | None = None
+        self._server: socketserver.BaseServer | None = None
         self._thread: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        """Server root, with a trailing slash."""
-        return f"http://{self.host}:{self.port}/"
-
-    def app(self, request: Request) -> Response:
+    def _make_server(self) -> socketserver.TCPServer:
         raise NotImplementedError
+
+    def _thread_name(self) -> str:
+        return f"{type(self).__name__}:{self.port}"
+
+    def _close(self, server: socketserver.BaseServer) -> None:
+        server.shutdown()
+        server.server_close()
 
     def start(self) -> Self:
         if self._server is not None:
             return self
-        self._server = LabHTTPServer((self.host, self._requested_port), self.handler_class, self.app)
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{type(self).__name__}:{self.port}", daemon=True)
+        server = self._make_server()
+        self._server = server
+        self.port = int(server.server_address[1])
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=self._thread_name(), daemon=True)
         self._thread.start()
         return self
 
@@ -197,10 +201,7 @@ class HTTPService:
         server, self._server = self._server, None
         if server is None:
             return
-        server.stopping.set()
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
+        self._close(server)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -211,6 +212,30 @@ class HTTPService:
         self.stop()
 
 
+class HTTPService(ThreadedService):
+    """Runs an app on a LabHTTPServer in a background thread."""
+
+    handler_class: type[BaseHTTPRequestHandler] = AppHandler
+
+    @property
+    def url(self) -> str:
+        """Server root, with a trailing slash."""
+        return f"http://{self.host}:{self.port}/"
+
+    def app(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def _make_server(self) -> LabHTTPServer:
+        return LabHTTPServer((self.host, self._requested_port), self.handler_class, self.app)
+
+    def _close(self, server: socketserver.BaseServer) -> None:
+        assert isinstance(server, LabHTTPServer)
+        server.stopping.set()
+        server.shutdown()
+        server.close_connections()  # long-lived responses (the endless page) must not outlive the lab
+        server.server_close()
+
+
 class OwnedTCPServer(socketserver.ThreadingTCPServer):
     """A threaded TCP server whose handlers reach the service object as ``self.server.owner``."""
 
@@ -219,44 +244,16 @@ class OwnedTCPServer(socketserver.ThreadingTCPServer):
     owner: Any
 
 
-class TCPService:
-    """A line-protocol service (WHOIS, IMAP) on loopback in a background thread; start/stop/context manager.
-
-    Subclasses set ``handler_class`` (a ``socketserver.StreamRequestHandler``) and ``thread_name``.
-    """
+class TCPService(ThreadedService):
+    """A line-protocol service (WHOIS, IMAP). Subclasses set ``handler_class`` and ``thread_name``."""
 
     handler_class: type[socketserver.BaseRequestHandler]
     thread_name = "lab-tcp"
 
-    def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
-        self.host = host
-        self.port = port
-        self._requested_port = port
-        self._server: OwnedTCPServer | None = None
-        self._thread: threading.Thread | None = None
+    def _make_server(self) -> OwnedTCPServer:
+        server = OwnedTCPServer((self.host, self._requested_port), self.handler_class)
+        server.owner = self
+        return server
 
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        self._server = OwnedTCPServer((self.host, self._requested_port), self.handler_class)
-        self._server.owner = self
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=self.thread_name, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _thread_name(self) -> str:
+        return self.thread_name
