@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -94,6 +94,17 @@ class CheckRun:
         # ends (a bare asyncio.run leaves them to break the next loop's queries).
         runner = getattr(self.ctx.resolver, "run", asyncio.run)
         return dict(zip(coros.keys(), runner(_all()), strict=True))
+
+    def gather_each(self, kind: str, coros: dict[str, Awaitable[Any]]) -> Iterator[tuple[str, Any]]:
+        """``gather``, then (subject, result) per subject; a failed lookup is recorded as ``kind``'s
+        error for that subject (any open finding stays as it is) and skipped."""
+        results = self.gather(coros)
+        for subject in coros:
+            result = results.get(subject)
+            if isinstance(result, BaseException) or result is None:
+                self.error(kind, subject, result)
+                continue
+            yield subject, result
 
     # --- what the checks report -----------------------------------------------------------------
 

@@ -164,15 +164,9 @@ def _attack(service: Service | None, target: str) -> str:
 
 def check_cname(run: CheckRun) -> None:
     """Every owned host's CNAME chain: NXDOMAIN targets and unclaimed cloud resources."""
-    hosts = run.hosts()
-    chains = run.gather({h.name: cname_chain(run.ctx.resolver, h.name) for h in hosts})
-    for host in hosts:
-        kind, subject = "takeover_cname", host.name
-        result = chains.get(host.name)
-        if isinstance(result, BaseException) or result is None:
-            run.error(kind, subject, result)
-            continue
-        chain, status = result
+    kind = "takeover_cname"
+    for subject, (chain, status) in run.gather_each(
+            kind, {h.name: cname_chain(run.ctx.resolver, h.name) for h in run.hosts()}):
         if not chain:
             run.ok(kind, subject)
             continue
@@ -202,9 +196,9 @@ def check_cname(run: CheckRun) -> None:
         if status != "ok" or service is None:
             run.ok(kind, subject)  # resolves, and not to a cloud service we can test: nothing dangling
             continue
-        code, body, error = _fetch(run, host.name)
+        code, body, error = _fetch(run, subject)
         if error:
-            run.note("takeover_fetch_errors", f"{host.name}: {error}")
+            run.note("takeover_fetch_errors", f"{subject}: {error}")
             continue  # cannot tell: leave any open finding as it is
         hit = match_page(body, target)
         if hit is None:
@@ -229,15 +223,10 @@ async def _ns_facts(resolver: Any, zone: str, ns_hosts: list[str]) -> dict[str, 
 
 def check_ns(run: CheckRun) -> None:
     """Name servers of every owned zone (apex or delegated subzone) exist, and the zone answers."""
-    zones = [d for d in run.hosts() if d.dns.get("records", {}).get("NS")]
-    facts = run.gather({d.name: _ns_facts(run.ctx.resolver, d.name, list(d.dns["records"]["NS"]))
-                        for d in zones})
-    for d in zones:
-        kind, subject = "takeover_ns", d.name
-        f = facts.get(d.name)
-        if isinstance(f, BaseException) or f is None:
-            run.error(kind, subject, f)
-            continue
+    zones = {d.name: d for d in run.hosts() if d.dns.get("records", {}).get("NS")}
+    kind = "takeover_ns"
+    for subject, f in run.gather_each(
+            kind, {d.name: _ns_facts(run.ctx.resolver, d.name, list(d.dns["records"]["NS"])) for d in zones.values()}):
         dead = sorted(h for h, st in f["hosts"].items() if st == "nxdomain")
         lame = f["soa"] == "servfail"  # every server of the zone refused or failed: a lame delegation
         if not dead and f["soa"] in ("timeout", "error"):
@@ -259,7 +248,7 @@ def check_ns(run: CheckRun) -> None:
                          "ゾーンが応答しません（レイムデリゲーション）：DNSサービス側で第三者がゾーンを作成すると乗っ取られます")
         run.fail(kind, subject,
                  f"{subject} の委任先ネームサーバーが不正です / NS delegation of {subject} is dangling",
-                 severity=Severity.CRITICAL if dead else Severity.HIGH, data={"ns": d.dns["records"]["NS"], **f},
+                 severity=Severity.CRITICAL if dead else Severity.HIGH, data={"ns": zones[subject].dns["records"]["NS"], **f},
                  detail="; ".join(parts))
 
 
@@ -287,14 +276,10 @@ def mx_hosts(values: list[str]) -> list[str]:
 
 def check_mx(run: CheckRun) -> None:
     """Every MX host of an owned name exists (an MX to a dead host lets its new owner receive our mail)."""
-    with_mx = [d for d in run.hosts() if mx_hosts(d.dns.get("records", {}).get("MX", []))]
-    facts = run.gather({d.name: _mx_facts(run.ctx.resolver, mx_hosts(d.dns["records"]["MX"])) for d in with_mx})
-    for d in with_mx:
-        kind, subject = "takeover_mx", d.name
-        f = facts.get(d.name)
-        if isinstance(f, BaseException) or f is None:
-            run.error(kind, subject, f)
-            continue
+    with_mx = {d.name: d for d in run.hosts() if mx_hosts(d.dns.get("records", {}).get("MX", []))}
+    kind = "takeover_mx"
+    for subject, f in run.gather_each(
+            kind, {d.name: _mx_facts(run.ctx.resolver, mx_hosts(d.dns["records"]["MX"])) for d in with_mx.values()}):
         dead = sorted(h for h, st in f.items() if st in ("nxdomain", "nodata"))
         if not dead and any(st in UNDECIDED for st in f.values()):
             run.error(kind, subject, f"MX lookups: {f}")
@@ -306,7 +291,7 @@ def check_mx(run: CheckRun) -> None:
         run.fail(kind, subject,
                  f"{subject} のMXが存在しないホスト {', '.join(dead)} を指しています / MX of {subject} points to dead "
                  f"host(s) {', '.join(dead)}",
-                 severity=Severity.HIGH, data={"mx": d.dns["records"]["MX"], "hosts": f},
+                 severity=Severity.HIGH, data={"mx": with_mx[subject].dns["records"]["MX"], "hosts": f},
                  detail=f"Whoever registers {', '.join(regs)} (or claims the host at its mail provider) receives "
                  "mail sent to this domain — password resets included — and can pass SPF/DKIM checks that trust "
                  "it. / 第三者がメールを受信できます（パスワード再設定メール等）。MXを修正してください。")
