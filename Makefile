@@ -72,10 +72,10 @@ bench: setup
 
 # Before the first release only: regenerate the initial migration from watcher/models.py.
 schema: venv
-	rm -f watcher/migrations/versions/0001_initial_schema.py
-	$(PY) -c "from alembic import command; from watcher.db import make_engine, alembic_config; \
+	rm -f watcher/core/migrations/versions/0001_initial_schema.py
+	$(PY) -c "from alembic import command; from watcher.core.db import make_engine, alembic_config; \
 	  command.revision(alembic_config(make_engine('sqlite://')), message='initial schema', autogenerate=True, rev_id='0001')"
-	$(VENV)/bin/ruff format -q watcher/migrations/versions
+	$(VENV)/bin/ruff format -q watcher/core/migrations/versions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -57,10 +57,10 @@ def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any, An
     from lab.dns import LabDNS
     from lab.rdap import LabRDAP
     from lab.web import LabWeb
-    from watcher.brands import sync_brands
-    from watcher.config import load_settings
     from watcher.context import build_context
-    from watcher.names import normalize_host
+    from watcher.core.brands import sync_brands
+    from watcher.core.config import load_settings
+    from watcher.core.names import normalize_host
 
     now = dt.datetime.now(dt.UTC)
     with LabWeb() as web, LabDNS() as dns, LabRDAP() as rdap:
@@ -95,8 +95,8 @@ def lab_context(workdir: Path, **crawl: Any) -> Iterator[tuple[Any, Any, Any, An
 def add_candidates(ctx: Any, hosts: list[str], brand: str = "hoshizora") -> dict[str, int]:
     from sqlmodel import select
 
-    from watcher.models import Brand, Candidate
-    from watcher.names import normalize_host
+    from watcher.core.models import Brand, Candidate
+    from watcher.core.names import normalize_host
 
     ids = {}
     with ctx.transaction() as s:
@@ -112,8 +112,8 @@ def add_candidates(ctx: Any, hosts: list[str], brand: str = "hoshizora") -> dict
 
 def quality(ctx: Any) -> dict[str, Any]:
     """Every clone and non-phishing host through check_candidates; verdicts, scores and reasons."""
-    from watcher.references import capture_references
-    from watcher.snapshot import check_candidates
+    from watcher.capture.references import capture_references
+    from watcher.capture.snapshot import check_candidates
 
     refs = capture_references(ctx)
     ids = add_candidates(ctx, [*CLONES, *NON_PHISHING])
@@ -138,7 +138,7 @@ def speed(ctx: Any, web: Any, pages: int = 24, concurrency: int | None = None) -
     """Pages per minute for one crawler process (browser reused) on one core."""
     import json
 
-    from watcher.capture import job_dict
+    from watcher.capture.crawl import job_dict
 
     hosts = list({**OFFICIAL, **CLONES, **NON_PHISHING})
     targets = [{"id": str(i), "url": f"http://{hosts[i % len(hosts)]}/", "addresses": [], "profile": "desktop"}
@@ -172,7 +172,7 @@ def hash_rate(n: int = 3000) -> dict[str, float]:
     import tlsh
     from PIL import Image
 
-    from watcher.score import _color_distance, _distance, find_logo
+    from watcher.capture.score import _color_distance, _distance, find_logo
 
     rnd = random.Random(1)
     imgs = [Image.frombytes("RGB", (64, 64), bytes(rnd.randrange(256) for _ in range(64 * 64 * 3))) for _ in range(4)]

@@ -49,8 +49,8 @@ def _serve(conn: Any, n: int) -> None:
 
 
 def _ctx(tmp: Path) -> Any:
-    from watcher.config import ROOT, load_settings
     from watcher.context import build_context
+    from watcher.core.config import ROOT, load_settings
 
     tmp.mkdir(parents=True, exist_ok=True)
     empty = tmp / "empty.toml"
@@ -64,10 +64,10 @@ def _ctx(tmp: Path) -> Any:
 def _ours(tmp: Path, log_list: dict[str, Any], api: str) -> dict[str, Any]:
     from sqlmodel import Session
 
-    from watcher.brands import sync_brands
-    from watcher.ct.loglist import parse
-    from watcher.ct.matcher import matcher_for
-    from watcher.ct.reader import LogReader
+    from watcher.core.brands import sync_brands
+    from watcher.discovery.ct.loglist import parse
+    from watcher.discovery.ct.matcher import matcher_for
+    from watcher.discovery.ct.reader import LogReader
 
     ctx = _ctx(tmp / api)
     with Session(ctx.engine) as s:

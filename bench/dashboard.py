@@ -36,13 +36,13 @@ TLDS = ("top", "cn", "xyz", "asia", "com", "net", "jp", "co", "info", "shop")
 
 
 def _ts(dt: datetime) -> str:
-    # How SQLAlchemy's SQLite DateTime stores a naive UTC value (watcher.models.UTCDateTime strips the zone).
+    # How SQLAlchemy's SQLite DateTime stores a naive UTC value (watcher.core.models.UTCDateTime strips the zone).
     return dt.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def build(path: Path, *, candidates: int = N_CANDIDATES, events: int = N_EVENTS) -> tuple[sa.Engine, datetime, int]:
     """Create and fill the database; returns (engine, now, brand id)."""
-    from watcher.db import make_engine, upgrade
+    from watcher.core.db import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -188,8 +188,8 @@ def render_times(db: Path, now: datetime) -> list[dict[str, Any]]:
 
     from streamlit.testing.v1 import AppTest
 
-    from watcher.auth import hash_password
-    from watcher.config import ROOT
+    from watcher.core.auth import hash_password
+    from watcher.core.config import ROOT
 
     cfg = db.parent / "config.toml"
     cfg.write_text(f'[service]\nstate_dir = "{db.parent}"\n[database]\nurl = "sqlite:///{db}"\n'

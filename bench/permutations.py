@@ -60,7 +60,7 @@ def _load() -> str:
 
 
 def _names() -> tuple[list[str], list[str]]:
-    from watcher.fuzzers import permutations
+    from watcher.discovery.fuzzers import permutations
 
     names: list[str] = []
     for d in DOMAINS:
@@ -71,8 +71,8 @@ def _names() -> tuple[list[str], list[str]]:
 
 
 def _omamori(names: list[str], port: int, concurrency: int, rate: float) -> tuple[float, set[str], int]:
-    from watcher.config import DnsSettings
-    from watcher.resolver import Resolver
+    from watcher.clients.resolver import Resolver
+    from watcher.core.config import DnsSettings
 
     r = Resolver(DnsSettings(nameservers=["127.0.0.1"], port=port, timeout=2.0, retries=2,
                              concurrency=concurrency, rate_limit=rate))

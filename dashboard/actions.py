@@ -1,29 +1,28 @@
 """Every write the dashboard makes, each through a ``watcher`` function, as the signed-in user.
 
-The dashboard never changes a row itself: ``watcher.triage`` moves statuses and writes notes,
-``watcher.takedowns`` confirms, drafts, approves and withdraws requests, ``watcher.intake`` takes a
+The dashboard never changes a row itself: ``watcher.capture.triage`` moves statuses and writes notes,
+``watcher.takedowns.requests`` confirms, drafts, approves and withdraws requests, ``watcher.discovery.intake`` takes a
 reported URL. Those functions write the audit Event with ``actor="dashboard:<user>"``.
 
 The role is checked here as well as by hiding buttons, because a hidden button is not a permission.
-Functions the peers are still building are looked up at call time (``optional``), so the dashboard
-shows the action disabled until they land and needs no change when they do.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from sqlmodel import Session
 
 from dashboard import data
 from dashboard.ui import UI, flash
 from dashboard.widgets import esc
-from watcher import triage
-from watcher.models import Candidate, TakedownRequest
+from watcher.capture import snapshot, triage
+from watcher.context import Context
+from watcher.core.models import Candidate, TakedownRequest
+from watcher.discovery import intake
+from watcher.takedowns import requests
 
 log = logging.getLogger("omamori.dashboard")
 
@@ -34,26 +33,6 @@ ROLES: dict[str, str] = {
     "confirm": "approver", "draft": "approver", "approve": "approver", "approve_all": "approver",
     "withdraw": "approver", "mark_submitted": "approver", "resend": "approver",
 }
-
-
-def optional(target: str) -> Callable[..., Any] | None:
-    """``module:function`` if it exists yet (peers build some of them while the dashboard is in use)."""
-    module, name = target.split(":")
-    try:
-        fn = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-    return fn if callable(fn) else None
-
-
-def available(action: str) -> bool:
-    need = {
-        "draft": "watcher.takedowns:draft_requests", "approve": "watcher.takedowns:approve",
-        "approve_all": "watcher.takedowns:approve_all", "withdraw": "watcher.takedowns:withdraw",
-        "attach_reply": "watcher.takedowns:attach_reply", "submit": "watcher.intake:submit_url",
-        "mark_submitted": "watcher.takedowns:mark_submitted", "resend": "watcher.takedowns:resend",
-    }.get(action)
-    return need is None or optional(need) is not None
 
 
 class Forbidden(PermissionError):
@@ -108,27 +87,17 @@ def decide(ui: UI, candidate_id: int, decision: str, reason: str = "") -> bool:
 
 
 def confirm(ui: UI, candidate_id: int, reason: str = "") -> bool:
-    """Confirm as phishing and draft the takedown requests (``watcher.takedowns.confirm``)."""
-    full = optional("watcher.takedowns:confirm")
-
+    """Confirm as phishing and draft the takedown requests (``watcher.takedowns.requests.confirm``)."""
     def work(s: Session) -> str | None:
-        cand = _candidate(s, candidate_id)
-        if full is not None:
-            drafts = full(ui.ctx, s, cand, actor=ui.actor, reason=reason) or []
-            return ui.t("confirmed_drafts", n=len(drafts))
-        triage.decide(s, cand, "confirm", actor=ui.actor, reason=reason, now=ui.ctx.now())
-        return ui.t("drafts_without_module")
+        drafts = requests.confirm(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor, reason=reason)
+        return ui.t("confirmed_drafts", n=len(drafts))
 
     return _run(ui, "confirm", work)
 
 
 def draft(ui: UI, candidate_id: int) -> bool:
-    fn = optional("watcher.takedowns:draft_requests")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.draft_requests"))
-        fn(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor)
+        requests.draft_requests(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor)
 
     return _run(ui, "draft", work)
 
@@ -156,9 +125,8 @@ def recheck(ui: UI, candidate_id: int) -> bool:
         return ui.t("recheck_started")
 
     ok = _run(ui, "recheck", work)
-    check_now = optional("watcher.snapshot:check_candidate")
-    if ok and check_now is not None:
-        t = threading.Thread(target=_recheck_in_background, args=(check_now, ui.ctx, candidate_id, ui.actor),
+    if ok:
+        t = threading.Thread(target=_recheck_in_background, args=(ui.ctx, candidate_id, ui.actor),
                              name=f"recheck-{candidate_id}", daemon=True)
         RECHECKS[:] = [r for r in RECHECKS if r.is_alive()]
         RECHECKS.append(t)
@@ -166,9 +134,9 @@ def recheck(ui: UI, candidate_id: int) -> bool:
     return ok
 
 
-def _recheck_in_background(check_now: Callable[..., Any], ctx: Any, candidate_id: int, actor: str) -> None:
+def _recheck_in_background(ctx: Context, candidate_id: int, actor: str) -> None:
     try:
-        check_now(ctx, candidate_id, actor=actor)
+        snapshot.check_candidate(ctx, candidate_id, actor=actor)
     except Exception:  # the candidate stays due; the snapshot job retries and records the failure
         log.exception("re-check of candidate %s failed; the snapshot job will retry", candidate_id)
     data.clear()
@@ -178,71 +146,47 @@ def _recheck_in_background(check_now: Callable[..., Any], ctx: Any, candidate_id
 
 
 def approve(ui: UI, request_id: int) -> bool:
-    fn = optional("watcher.takedowns:approve")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.approve"))
-        fn(ui.ctx, s, _request(s, request_id), actor=ui.actor)
+        requests.approve(ui.ctx, s, _request(s, request_id), actor=ui.actor)
 
     return _run(ui, "approve", work)
 
 
 def approve_all(ui: UI, candidate_id: int) -> bool:
-    fn = optional("watcher.takedowns:approve_all")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.approve_all"))
-        fn(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor)
+        requests.approve_all(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor)
 
     return _run(ui, "approve_all", work)
 
 
 def withdraw(ui: UI, request_id: int, reason: str) -> bool:
-    fn = optional("watcher.takedowns:withdraw")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.withdraw"))
         if not reason.strip():
             raise ValueError(ui.t("reason"))
-        fn(s, _request(s, request_id), actor=ui.actor, reason=reason, now=ui.ctx.now())
+        requests.withdraw(s, _request(s, request_id), actor=ui.actor, reason=reason, now=ui.ctx.now())
 
     return _run(ui, "withdraw", work)
 
 
 def mark_submitted(ui: UI, request_id: int) -> bool:
     """A person has filled the recipient's web form (or checked an uncertain e-mail went out)."""
-    fn = optional("watcher.takedowns:mark_submitted")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.mark_submitted"))
-        fn(ui.ctx, s, _request(s, request_id), actor=ui.actor)
+        requests.mark_submitted(ui.ctx, s, _request(s, request_id), actor=ui.actor)
 
     return _run(ui, "mark_submitted", work)
 
 
 def resend(ui: UI, request_id: int) -> bool:
     """Queue a failed or uncertain request again (same Message-ID, so a duplicate is recognisable)."""
-    fn = optional("watcher.takedowns:resend")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.resend"))
-        fn(ui.ctx, s, _request(s, request_id), actor=ui.actor)
+        requests.resend(ui.ctx, s, _request(s, request_id), actor=ui.actor)
 
     return _run(ui, "resend", work)
 
 
 def attach_reply(ui: UI, request_id: int, text: str) -> bool:
-    fn = optional("watcher.takedowns:attach_reply")
-
     def work(s: Session) -> None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.takedowns.attach_reply"))
-        fn(s, _request(s, request_id), text, actor=ui.actor, now=ui.ctx.now())
+        requests.attach_reply(s, _request(s, request_id), text, actor=ui.actor, now=ui.ctx.now())
 
     return _run(ui, "attach_reply", work)
 
@@ -251,16 +195,12 @@ def attach_reply(ui: UI, request_id: int, text: str) -> bool:
 
 
 def submit_url(ui: UI, url: str, note_text: str = "", brand: str | None = None) -> bool:
-    fn = optional("watcher.intake:submit_url")
-
     def work(s: Session) -> str | None:
-        if fn is None:
-            raise RuntimeError(ui.t("not_built", what="watcher.intake.submit_url"))
         # intake records the actor as "<channel>:<reporter>", i.e. "dashboard:<user>".
-        out = fn(ui.ctx, s, url, reporter=ui.user.name, note=note_text, channel="dashboard", brand=brand)
-        if getattr(out, "skipped", ""):
+        out = intake.submit_url(ui.ctx, s, url, reporter=ui.user.name, note=note_text, channel="dashboard",
+                                brand=brand)
+        if out.skipped:
             raise ValueError(out.skipped)
-        cand = getattr(out, "candidate", None)
-        return ui.t("submitted", domains=getattr(cand, "domain", url))
+        return ui.t("submitted", domains=out.candidate.domain if out.candidate else url)
 
     return _run(ui, "submit", work)

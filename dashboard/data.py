@@ -15,9 +15,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import queries as q
-from watcher.config import Settings, load_settings
 from watcher.context import Context, build_context
-from watcher.db import make_engine
+from watcher.core.config import Settings, load_settings
+from watcher.core.db import make_engine
 
 TTL = 10  # seconds: fresh enough for triage, and a write clears it anyway
 SLOW_TTL = 60  # health, inventory, reports: they change by the job, not by the minute

@@ -33,7 +33,6 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "role_approver": ("承認者", "approver"),
     "role_admin": ("管理者", "admin"),
     "needs_role": ("この操作には「{role}」以上の権限が必要です。", "This needs the {role} role or higher."),
-    "not_built": ("この機能はまだ利用できません（{what} が未実装）。", "Not available yet ({what} is not built)."),
     "done": ("完了しました。", "Done."),
     "failed": ("失敗しました: {error}", "Failed: {error}"),
     "none": ("なし", "none"),
@@ -161,8 +160,6 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "channel": ("経路", "Channel"),
     "confirmed_drafts": ("確定しました。通報文 {n} 件を作成しました。下の「テイクダウン依頼」で内容を確認して承認してください。",
                          "Confirmed. {n} request(s) drafted: check them under Takedown requests below and approve."),
-    "drafts_without_module": ("通報文の作成は takedowns モジュールの完成後に使えます。状態のみ確定しました。",
-                              "Drafting needs the takedowns module; only the status was confirmed."),
     # takedowns
     "open_by_recipient": ("宛先別の未完了依頼", "Open requests by recipient"),
     "oldest": ("最古", "Oldest"),

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from watcher.models import (
+from watcher.core.models import (
     Brand,
     Candidate,
     DmarcReport,

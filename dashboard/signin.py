@@ -11,8 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.i18n import tr
-from watcher.auth import authenticate
-from watcher.config import Settings, UserSettings
+from watcher.core.auth import authenticate
+from watcher.core.config import Settings, UserSettings
 
 USER = "user"
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard.i18n import tr
-from watcher.auth import can
-from watcher.config import Settings, UserSettings
 from watcher.context import Context
+from watcher.core.auth import can
+from watcher.core.config import Settings, UserSettings
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ failing_after = 3
 
 def hash_password(password: str) -> str:
     """The dashboard's own scrypt hash, made by omamori itself (the lab never imports omamori)."""
-    code = "import sys; from watcher.auth import hash_password; print(hash_password(sys.argv[1]))"
+    code = "import sys; from watcher.core.auth import hash_password; print(hash_password(sys.argv[1]))"
     return subprocess.run([sys.executable, "-c", code, password], check=True, capture_output=True, text=True,
                           cwd=ROOT).stdout.strip()
 

@@ -1,7 +1,7 @@
-"""Who can take a site down: recipients from RDAP/WHOIS facts, IP RDAP, the hosting table and config.
+"""Who can take a site down: recipients from the registrar, the networks, the hosting table and config.
 
-Pure: every function takes facts (parsed JSON, text, plain values) and returns recipients. The
-watcher looks the facts up and stores the result.
+Pure: every function takes typed facts (``RegistrarFacts``, ``NetworkFacts``, ``HostingFacts``,
+which the watcher fills from the registration records its snapshot kept) and returns recipients.
 
 Levels (``Recipient.level``, stored as ``TakedownRequest.escalation_level``):
 
@@ -27,11 +27,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-# The RecipientKind values of watcher.models (takedown imports nothing from watcher).
+# The RecipientKind values of watcher.core.models (takedown imports nothing from watcher).
 REGISTRAR, HOSTING, CDN, CERT, OTHER = "registrar", "hosting", "cdn", "cert", "other"
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -72,94 +71,37 @@ def _under(name: str, domain: str) -> bool:
     return bool(domain) and (name == domain or name.endswith("." + domain))
 
 
-# ---------------------------------------------------------------- RDAP (RFC 9083) facts
+# ---------------------------------------------------------------- facts (the watcher reads RDAP and WHOIS)
 
 
-def vcard_value(entity: Mapping[str, Any], prop: str) -> str:
-    """The first ``prop`` (email, fn, ...) of an entity's jCard (RFC 7095)."""
-    card = entity.get("vcardArray")
-    if not isinstance(card, list) or len(card) < 2 or not isinstance(card[1], list):
-        return ""
-    for item in card[1]:
-        if isinstance(item, list) and len(item) >= 4 and item[0] == prop and isinstance(item[3], str):
-            value = item[3]
-            return value.removeprefix("mailto:") if prop == "email" else value
-    return ""
+@dataclass(frozen=True)
+class RegistrarFacts:
+    """The domain's registrar, as the registration lookup found it."""
+
+    name: str = ""
+    abuse_email: str = ""
+    source: str = "rdap"  # rdap | whois: where the address was published
 
 
-def _entities(obj: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    for e in obj.get("entities") or []:
-        if isinstance(e, Mapping):
-            yield e
+@dataclass(frozen=True)
+class NetworkFacts:
+    """One IP network the site resolves into, from IP RDAP."""
+
+    name: str = ""
+    handle: str = ""
+    abuse_email: str = ""
+    country: str = ""
 
 
-def _abuse_email_of(entity: Mapping[str, Any]) -> str:
-    for sub in _entities(entity):
-        if "abuse" in (sub.get("roles") or []):
-            email = vcard_value(sub, "email")
-            if email:
-                return email
-    return vcard_value(entity, "email") if "abuse" in (entity.get("roles") or []) else ""
+@dataclass(frozen=True)
+class HostingFacts:
+    """The CDN / free-hosting / cloud service the site sits behind (the hosting table)."""
 
-
-def registrar_from_rdap(rdap: Mapping[str, Any]) -> tuple[str, str]:
-    """(registrar name, abuse email) from a domain's RDAP answer.
-
-    ICANN's response profile puts the abuse contact as an entity with role ``abuse`` inside the
-    registrar entity. A parsed form (``{"registrar": ..., "abuse_email": ...}``) is read too, so
-    the snapshot may store either.
-    """
-    name, email = "", ""
-    for ent in _entities(rdap):
-        if "registrar" in (ent.get("roles") or []):
-            name = vcard_value(ent, "fn") or str(ent.get("handle") or "")
-            email = _abuse_email_of(ent)
-    if not email:  # some registries put the abuse entity at the top level
-        for ent in _entities(rdap):
-            if "abuse" in (ent.get("roles") or []):
-                email = vcard_value(ent, "email")
-                break
-    reg = rdap.get("registrar")
-    if not name:
-        name = reg.get("name", "") if isinstance(reg, Mapping) else str(reg or "")
-    if not email:
-        email = str(rdap.get("abuse_email") or rdap.get("registrar_abuse_email") or "")
-        if not email and isinstance(reg, Mapping):
-            email = str(reg.get("abuse_email") or "")
-    return name, email
-
-
-def abuse_from_whois(text: str) -> tuple[str, str]:
-    """(registrar name, abuse email) from WHOIS text: the ``Abuse`` line, else any email on a line
-    that mentions abuse. JPRS-style ``[登録担当者]`` lines name the registrar."""
-    name, email = "", ""
-    for line in text.splitlines():
-        low = line.lower()
-        if not name and ("registrar:" in low or "登録担当" in line or "sponsoring registrar" in low):
-            name = line.split(":", 1)[-1].split("]", 1)[-1].strip()
-        if not email and "abuse" in low:
-            found = _EMAIL_IN_TEXT.search(line)
-            if found:
-                email = found.group(0)
-    return name, email
-
-
-def network_from_rdap(ip_rdap: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(network name, abuse email, country) from an IP network's RDAP answer (or a parsed form)."""
-    email = ""
-    for ent in _entities(ip_rdap):
-        if "abuse" in (ent.get("roles") or []):
-            email = vcard_value(ent, "email")
-            if email:
-                break
-        email = email or _abuse_email_of(ent)
-    org = ""
-    for ent in _entities(ip_rdap):
-        if "registrant" in (ent.get("roles") or []):
-            org = vcard_value(ent, "fn")
-    name = org or str(ip_rdap.get("org") or ip_rdap.get("name") or "")
-    email = email or str(ip_rdap.get("abuse_email") or "")
-    return name, email, str(ip_rdap.get("country") or "")
+    service: str = ""
+    kind: str = ""  # cdn | free_hosting | cloud
+    abuse_email: str = ""
+    form_url: str = ""
+    source: str = ""
 
 
 # ---------------------------------------------------------------- gathering
@@ -176,42 +118,33 @@ def gather(
     *,
     domain: str,
     registrable: str,
-    rdap: Mapping[str, Any] | None = None,
-    whois_text: str = "",
-    networks: Iterable[Mapping[str, Any]] = (),
-    hosting: Mapping[str, Any] | None = None,
+    registrar: RegistrarFacts | None = None,
+    networks: Iterable[NetworkFacts] = (),
+    hosting: HostingFacts | None = None,
     always_inform: Iterable[Mapping[str, Any]] = (),
     escalate_to: Iterable[Mapping[str, Any]] = (),
 ) -> list[Recipient]:
     """Every recipient the facts name, deduplicated by address, before the cut rules.
 
-    ``networks`` are IP RDAP answers, one per address the site resolves to; ``hosting`` is
-    ``watcher.hosting.Hosting`` as a dict (service, kind, abuse_email, form_url, source);
-    parties are ``PartySettings`` as dicts (name, email, form_url, language).
+    ``networks``: one per network the site's addresses are in; parties are ``PartySettings`` as
+    dicts (name, email, form_url, language).
     """
     tld = registrable.rsplit(".", 1)[-1].lower()
     out: list[Recipient] = []
-    name, email = registrar_from_rdap(rdap or {})
-    src = "RDAP registrar abuse contact"
-    if not email and whois_text:
-        wname, email = abuse_from_whois(whois_text)
-        name, src = name or wname, "WHOIS abuse contact"
-    if email:
-        out.append(Recipient(REGISTRAR, name or "Registrar", email=email, source=src,
-                             language=_language(email, tld=tld)))
-    if hosting and (hosting.get("abuse_email") or hosting.get("form_url")):
-        kind = CDN if str(hosting.get("kind", "")).lower() == "cdn" else HOSTING
-        out.append(Recipient(kind, str(hosting.get("service") or "Hosting service"),
-                             email=str(hosting.get("abuse_email") or ""), form_url=str(hosting.get("form_url") or ""),
-                             source=f"hosting table: {hosting.get('source') or hosting.get('service')}",
-                             language=_language(str(hosting.get("abuse_email") or ""))))
+    if registrar is not None and registrar.abuse_email:
+        src = "WHOIS abuse contact" if registrar.source == "whois" else "RDAP registrar abuse contact"
+        out.append(Recipient(REGISTRAR, registrar.name or "Registrar", email=registrar.abuse_email, source=src,
+                             language=_language(registrar.abuse_email, tld=tld)))
+    if hosting is not None and (hosting.abuse_email or hosting.form_url):
+        kind = CDN if hosting.kind.lower() == "cdn" else HOSTING
+        out.append(Recipient(kind, hosting.service or "Hosting service", email=hosting.abuse_email,
+                             form_url=hosting.form_url, source=f"hosting table: {hosting.source or hosting.service}",
+                             language=_language(hosting.abuse_email)))
     for net in networks:
-        nname, nemail, country = network_from_rdap(net)
-        if nemail:
-            where = net.get("handle") or net.get("name") or ""
-            out.append(Recipient(HOSTING, nname or "Hosting network", email=nemail,
-                                 source=f"IP RDAP abuse contact {where}".strip(),
-                                 language=_language(nemail, country=country)))
+        if net.abuse_email:
+            out.append(Recipient(HOSTING, net.name or "Hosting network", email=net.abuse_email,
+                                 source=f"IP RDAP abuse contact {net.handle or net.name}".strip(),
+                                 language=_language(net.abuse_email, country=net.country)))
     for level, parties in ((0, always_inform), (1, escalate_to)):
         for p in parties:
             if p.get("email") or p.get("form_url"):
@@ -239,14 +172,14 @@ def cut(
     protected_domains: Iterable[str],
     domain: str,
     registrable: str,
-    hosting: Mapping[str, Any] | None = None,
+    hosting: HostingFacts | None = None,
 ) -> tuple[list[Recipient], list[Cut]]:
     """Apply the cut rules (see the module docstring); returns (kept, cut with the reason)."""
     protected = [d.lower() for d in protected_domains if d]
     phisher = [domain.lower()]
     # The registrable domain is the phisher's unless the site is a subdomain of a hosting service
     # whose own address is at that domain (free hosting: abuse@freehost.test for x.freehost.test).
-    service_domain = email_domain(str((hosting or {}).get("abuse_email") or ""))
+    service_domain = email_domain(hosting.abuse_email) if hosting is not None else ""
     if not (service_domain and _under(service_domain, registrable)):
         phisher.append(registrable.lower())
     kept, dropped = [], []

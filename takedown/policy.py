@@ -17,8 +17,8 @@ independent ones together are overwhelming:
    ``permutation``, ``edit_distance``, ``homoglyph`` or ``combo``, or the score's ``lookalike_name``)
    — a report of an unrelated name is left to a person.
 
-The kinds are those of ``watcher.score`` (visual, logo, credential_form, lookalike_name) and of
-``watcher.discover``; words rather than exact kinds, so a renamed signal still counts.
+The kinds are those of ``watcher.capture.score`` (visual, logo, credential_form, lookalike_name) and of
+``watcher.discovery.discover``; words rather than exact kinds, so a renamed signal still counts.
 """
 
 from __future__ import annotations

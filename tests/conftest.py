@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher.clock import FrozenClock
-from watcher.config import ROOT, Settings, load_settings
 from watcher.context import Context, build_context
+from watcher.core.clock import FrozenClock
+from watcher.core.config import ROOT, Settings, load_settings
 
 pytest_plugins = ["lab.testing"] if (ROOT / "lab" / "testing.py").exists() else []
 
@@ -65,7 +65,7 @@ def make_synced_ctx(tmp_path: Path, clock: FrozenClock) -> Iterator[Callable[...
     SQLite file with the brands synced (as ``omamori run`` does at start); disposed afterwards."""
     from sqlmodel import Session
 
-    from watcher.brands import sync_brands
+    from watcher.core.brands import sync_brands
 
     made: list[Context] = []
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from watcher.brands import load_brands, sync_brands
-from watcher.config import ROOT, ConfigError
-from watcher.models import Brand, Event, OwnedDomain
+from watcher.core.brands import load_brands, sync_brands
+from watcher.core.config import ROOT, ConfigError
+from watcher.core.models import Brand, Event, OwnedDomain
 
 
 def test_the_example_describes_a_realistic_securities_firm():

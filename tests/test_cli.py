@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from watcher.cli import app
-from watcher.config import ROOT
-from watcher.models import Brand, Candidate, Event
+from watcher.core.config import ROOT
+from watcher.core.models import Brand, Candidate, Event
 
 runner = CliRunner()
 
@@ -54,7 +54,7 @@ def test_brands_sync_then_status(tmp_path, db_url):
 
 
 def test_add_reports_a_url(tmp_path, db_url):
-    from watcher.db import make_engine
+    from watcher.core.db import make_engine
 
     cfg = config_file(tmp_path, db_url)
     out = runner.invoke(app, ["--config", str(cfg), "add", "http://k3v9q.xyz/hoshizora/login.php",

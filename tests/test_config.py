@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.config import ROOT, ConfigError, load_settings
+from watcher.core.config import ROOT, ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

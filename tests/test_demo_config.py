@@ -1,8 +1,8 @@
 """`make demo` writes an omamori config from the lab's endpoints: it must be valid and point at the lab."""
 
 from lab.demo import DEMO_BRANDS, DEMO_INTERVALS, omamori_config
-from watcher.brands import load_brands
-from watcher.config import load_settings
+from watcher.core.brands import load_brands
+from watcher.core.config import load_settings
 from watcher.schedule import JOBS
 
 

@@ -2,8 +2,9 @@
 
 from sqlmodel import Session, select
 
-from watcher.discover import OwnedIndex, Reason, Sighting, discover
-from watcher.models import Candidate, CandidateStatus, Event, Source
+from watcher.core.models import Candidate, CandidateStatus, Event, Source
+from watcher.core.reasons import Reason
+from watcher.discovery.discover import OwnedIndex, Sighting, discover
 
 
 def owned(ctx):

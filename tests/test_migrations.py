@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from watcher.db import current_revision, head_revision, make_engine, upgrade
+from watcher.core.db import current_revision, head_revision, make_engine, upgrade
 
 
 def test_models_and_migrations_agree(db_url):
@@ -13,6 +13,6 @@ def test_models_and_migrations_agree(db_url):
     assert current_revision(engine) == head_revision()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == [], f"models changed without a migration in watcher/migrations/versions: {diff}"
+    assert diff == [], f"models changed without a migration in watcher/core/migrations/versions: {diff}"
     upgrade(engine)  # running it again is a no-op
     engine.dispose()

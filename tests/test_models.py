@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from watcher.models import (
+from watcher.core.models import (
     Brand,
     Candidate,
     CandidateStatus,

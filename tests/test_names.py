@@ -2,7 +2,7 @@
 
 import pytest
 
-from watcher.names import InvalidName, flatten, normalize_host
+from watcher.core.names import InvalidName, flatten, normalize_host
 
 GOOD = [
     # raw, ascii, registrable, wildcard

@@ -2,8 +2,8 @@
 
 import threading
 
-from watcher.config import DnsSettings
-from watcher.resolver import Resolver
+from watcher.clients.resolver import Resolver
+from watcher.core.config import DnsSettings
 
 
 def test_concurrent_jobs_in_threads_share_one_resolver(lab_dns):

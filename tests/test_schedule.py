@@ -4,10 +4,11 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from tests import jobs_for_tests
 from watcher import schedule
 from watcher.cli import app
-from watcher.config import JobsSettings
-from watcher.models import Event, Finding, FindingStatus, JobState
+from watcher.core.config import JobsSettings
+from watcher.core.models import Event, Finding, FindingStatus, JobState
 from watcher.schedule import JOBS, Job, build_scheduler, run_job
 
 
@@ -20,15 +21,15 @@ def test_every_job_has_a_config_key_and_a_cli_name():
         assert j.name in out.output
 
 
-def test_every_job_target_is_a_function():
-    for j in JOBS:
-        assert callable(j.load()), j.target
+def test_every_job_is_a_function_and_every_name_is_unique():
+    assert all(callable(j.run) for j in JOBS)
+    assert len({j.name for j in JOBS}) == len(JOBS)
 
 
 @pytest.fixture
 def test_jobs(monkeypatch):
-    monkeypatch.setattr(schedule, "JOBS", (Job("ct_poll", "tests.jobs_for_tests:ok", "ok"),
-                                           Job("health", "tests.jobs_for_tests:broken", "broken")))
+    monkeypatch.setattr(schedule, "JOBS", (Job("ct_poll", jobs_for_tests.ok, "ok"),
+                                           Job("health", jobs_for_tests.broken, "broken")))
 
 
 def test_a_job_run_is_recorded(ctx, test_jobs):
@@ -48,7 +49,7 @@ def test_repeated_failures_open_a_finding_and_success_resolves_it(ctx, test_jobs
         with Session(ctx.engine) as s:
             opened = s.exec(select(Finding).where(Finding.kind == "job_failing")).first()
             assert (opened is not None) == (i == n - 1)
-    monkeypatch.setattr(schedule, "JOBS", (Job("health", "tests.jobs_for_tests:ok", "ok"),))
+    monkeypatch.setattr(schedule, "JOBS", (Job("health", jobs_for_tests.ok, "ok"),))
     assert run_job(ctx, "health")["ok"]
     with Session(ctx.engine) as s:
         f = s.exec(select(Finding).where(Finding.kind == "job_failing")).one()

@@ -16,11 +16,11 @@ import pytest
 from sqlmodel import Session, select
 
 from lab.demo import DEMO_BRANDS, DEMO_SCENARIO, ROOT, omamori_config
-from watcher.brands import sync_brands
-from watcher.clock import FrozenClock
-from watcher.config import load_settings
 from watcher.context import build_context
-from watcher.models import (
+from watcher.core.brands import sync_brands
+from watcher.core.clock import FrozenClock
+from watcher.core.config import load_settings
+from watcher.core.models import (
     Candidate,
     CandidateStatus,
     Finding,

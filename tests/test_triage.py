@@ -5,8 +5,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from watcher.models import Candidate, CandidateStatus, Event
-from watcher.triage import ALLOWED, NEXT_CHECK, InvalidTransition, add_note, decide, next_check, transition
+from watcher.capture.triage import (
+    ALLOWED,
+    NEXT_CHECK,
+    InvalidTransition,
+    add_note,
+    decide,
+    next_check,
+    transition,
+)
+from watcher.core.models import Candidate, CandidateStatus, Event
 
 S = CandidateStatus
 

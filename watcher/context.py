@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from watcher.brands import BrandSpec, load_brands
-from watcher.clock import Clock, SystemClock
-from watcher.config import Settings, load_settings
-from watcher.db import make_engine, session_scope, upgrade
-from watcher.evidence import EvidenceStore
+from watcher.core.brands import BrandSpec, load_brands
+from watcher.core.clock import Clock, SystemClock
+from watcher.core.config import Settings, load_settings
+from watcher.core.db import make_engine, session_scope, upgrade
+from watcher.core.evidence import EvidenceStore
 
 if TYPE_CHECKING:
     import httpx
@@ -42,24 +42,24 @@ class Context:
 
     @cached_property
     def resolver(self) -> Any:
-        from watcher.resolver import Resolver
+        from watcher.clients.resolver import Resolver
 
         return Resolver(self.settings.dns)
 
     @cached_property
     def rdap(self) -> Any:
-        from watcher.rdap import RdapClient
+        from watcher.clients.rdap import RdapClient
 
         return RdapClient(self.settings, clock=self.clock)
 
     @cached_property
     def mailer(self) -> Any:
-        from watcher.mail import Mailer
+        from watcher.clients.smtp import Mailer
 
         return Mailer(self.settings.smtp)
 
     def http(self, **kwargs: Any) -> httpx.Client:
-        from watcher.http import make_client
+        from watcher.clients.http import make_client
 
         return make_client(self.settings, **kwargs)
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from watcher.context import Context
-from watcher.findings import open_finding, resolve_finding
-from watcher.models import JobState, LogPosition, Severity
+from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.models import JobState, LogPosition, Severity
 
 
 def run(ctx: Context) -> dict[str, Any]:

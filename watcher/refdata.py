@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from watcher.config import DATA
+from watcher.core.config import DATA
 
 
 @dataclass(frozen=True)
@@ -34,11 +32,11 @@ REFERENCE: tuple[RefFile, ...] = (
             "CC BY 4.0 (Google)"),
     RefFile("rdap-dns", DATA / "rdap-bootstrap.json", "https://data.iana.org/rdap/dns.json", "IANA, public"),
     RefFile("rdap-ipv4", DATA / "rdap-bootstrap-ipv4.json", "https://data.iana.org/rdap/ipv4.json", "IANA, public"),
-    # Subdomain takeover fingerprints (watcher.takeover); the upstream file, trimmed to the fields we use.
+    # Subdomain takeover fingerprints (watcher.owned.takeover); the upstream file, trimmed to the fields we use.
     RefFile("takeover-fingerprints", DATA / "takeover-fingerprints.json",
             "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
             "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
-            transform=lambda b: __import__("watcher.takeover", fromlist=["x"]).validate_fingerprints(b)),
+            transform=lambda b: __import__("watcher.owned.takeover", fromlist=["x"]).validate_fingerprints(b)),
 )
 
 SOURCES = DATA / "SOURCES.md"
@@ -54,47 +52,3 @@ def refresh(ref: RefFile, fetch: Callable[[str], bytes], source_url: str | None 
     tmp.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(ref.path)
     return {"file": str(ref.path), "source": url, "bytes": ref.path.stat().st_size}
-
-
-cli = typer.Typer(help="Reference data shipped in data/: list and refresh from the public sources.",
-                  no_args_is_help=True)
-
-
-@cli.command("list")
-def list_cmd() -> None:
-    """Show each reference file, its source and when it was taken."""
-    for ref in REFERENCE:
-        when = "-"
-        if ref.path.exists():
-            try:
-                when = json.loads(ref.path.read_text(encoding="utf-8")).get("_retrieved", "-")
-            except (ValueError, AttributeError):
-                when = "?"
-        typer.echo(f"{ref.name:22} {when:12} {ref.url}")
-
-
-@cli.command("refresh")
-def refresh_cmd(
-    name: Annotated[str, typer.Argument(help="reference file name (`omamori data list`), or 'all'")],
-    source_url: Annotated[str | None, typer.Option(help="fetch from this URL instead (a mirror)")] = None,
-) -> None:
-    """Fetch a reference file again from its public source (uses the configured proxy)."""
-    from watcher.cli import context
-
-    ctx = context()
-    chosen = [r for r in REFERENCE if name in (r.name, "all")]
-    if not chosen:
-        typer.echo(f"no reference file {name!r}; see `omamori data list`", err=True)
-        raise typer.Exit(2)
-    with ctx.http() as client:
-        def fetch(url: str) -> bytes:
-            r = client.get(url)
-            r.raise_for_status()
-            return r.content
-
-        for ref in chosen:
-            try:
-                typer.echo(json.dumps(refresh(ref, fetch, source_url)))
-            except Exception as e:
-                typer.echo(f"{ref.name}: not refreshed: {type(e).__name__}: {e}", err=True)
-                raise typer.Exit(1) from None

@@ -8,7 +8,6 @@ resolves itself on the next success).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -21,41 +20,49 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session
 
+from watcher import health
+from watcher.capture import snapshot
 from watcher.context import Context
-from watcher.events import record
-from watcher.findings import open_finding, resolve_finding
-from watcher.models import JobState, Severity
+from watcher.core.events import record
+from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.models import JobState, Severity
+from watcher.discovery import intake, permutations
+from watcher.discovery.ct import certstream
+from watcher.discovery.ct import jobs as ct_jobs
+from watcher.owned import inventory, mailauth
+from watcher.report import weekly
+from watcher.takedowns import followup
 
 log = logging.getLogger("omamori.schedule")
+
+
+JobFunction = Callable[[Context], dict[str, Any] | None]
+ServiceFunction = Callable[[Context, threading.Event], None]
 
 
 @dataclass(frozen=True)
 class Job:
     name: str  # the CLI name and the key under [jobs] in config
-    target: str  # "module:function", imported when run
+    run: JobFunction
     summary: str  # one line for --help and the dashboard
-
-    def load(self) -> Callable[[Context], dict[str, Any] | None]:
-        module, func = self.target.split(":")
-        return getattr(importlib.import_module(module), func)
 
 
 JOBS: tuple[Job, ...] = (
-    Job("ct_poll", "watcher.ct.jobs:poll", "read new entries of every CT log and match them"),
-    Job("permutations", "watcher.permutations:scan", "generate typosquat permutations and resolve them"),
-    Job("intake", "watcher.intake:poll", "read reports from the abuse mailbox and feeds"),
-    Job("snapshot", "watcher.snapshot:run_due", "check due candidates: DNS, RDAP, capture, score, triage"),
-    Job("takedowns", "watcher.takedowns:run", "send queued requests, reminders and escalations; close when down"),
-    Job("inventory", "watcher.inventory:run", "check owned domains: expiry, locks, drop-catch, takeover"),
-    Job("mailauth", "watcher.mailauth:run", "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
-    Job("dmarc_reports", "watcher.mailauth:ingest_reports", "ingest DMARC aggregate reports"),
-    Job("weekly_report", "watcher.report:weekly", "render and mail the weekly domain-inventory report"),
-    Job("health", "watcher.health:run", "omamori watches itself: silent feeds, stale logs, failing jobs"),
+    Job("ct_poll", ct_jobs.poll, "read new entries of every CT log and match them"),
+    Job("permutations", permutations.scan, "generate typosquat permutations and resolve them"),
+    Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
+    Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
+    Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
+    Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
+    Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
+    Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
+    Job("weekly_report", weekly.weekly, "render and mail the weekly domain-inventory report"),
+    Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
 )
 
-# Long-running parts of `omamori run` (not interval jobs): "module:function" taking (ctx, stop_event).
-SERVICES: tuple[tuple[str, str], ...] = (
-    ("certstream", "watcher.ct.certstream:service"),
+# Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.
+SERVICES: tuple[tuple[str, ServiceFunction], ...] = (
+    ("certstream", certstream.service),
 )
 
 
@@ -79,7 +86,7 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, A
     error = ""
     summary: dict[str, Any] = {}
     try:
-        summary = j.load()(ctx) or {}
+        summary = j.run(ctx) or {}
     except Exception as e:  # a job's failure is data, not a crash of the service
         error = f"{type(e).__name__}: {e}"
         log.error("job %s failed: %s\n%s", name, error, traceback.format_exc())
@@ -135,13 +142,7 @@ def build_scheduler(ctx: Context) -> BackgroundScheduler:
 
 def start_services(ctx: Context, stop: threading.Event) -> list[threading.Thread]:
     threads = []
-    for name, target in SERVICES:
-        module, func = target.split(":")
-        try:
-            fn = getattr(importlib.import_module(module), func)
-        except (ImportError, AttributeError) as e:
-            log.warning("service %s not available: %s", name, e)
-            continue
+    for name, fn in SERVICES:
         t = threading.Thread(target=fn, args=(ctx, stop), name=f"omamori-{name}", daemon=True)
         t.start()
         threads.append(t)

@@ -14,8 +14,8 @@ import streamlit as st
 from dashboard import actions, data, widgets
 from dashboard.ui import UI, flash
 from dashboard.views import requests as request_panel
-from watcher.models import CandidateStatus
-from watcher.triage import ALLOWED, DECISIONS
+from watcher.capture.triage import ALLOWED, DECISIONS
+from watcher.core.models import CandidateStatus
 
 
 def _pick_from_input() -> None:
@@ -68,7 +68,7 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
 
 
 def _references(ui: UI, brand_id: int | None) -> list[dict[str, Any]]:
-    """The brand's reference captures (the login page first, as watcher.references stores them)."""
+    """The brand's reference captures (the login page first, as watcher.capture.references stores them)."""
     brand = next((b for b in data.brands(ui.db) if b["id"] == brand_id), None)
     return [r for r in (brand or {}).get("references") or [] if r.get("screenshot_sha256")]
 

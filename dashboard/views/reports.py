@@ -22,7 +22,7 @@ MAX_FILES = 200
 def report_files(root: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     """(weekly reports: stem -> its files, newest first; official-domains files).
 
-    ``watcher.report`` writes ``weekly-<date>.html`` plus ``weekly-<date>-<table>.csv`` for each
+    ``watcher.report.weekly`` writes ``weekly-<date>.html`` plus ``weekly-<date>-<table>.csv`` for each
     week, and ``official-domains[-<brand>].{html,json}``.
     """
     if not root.is_dir():

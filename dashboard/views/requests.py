@@ -1,6 +1,6 @@
 """The takedown requests of one candidate, each shown exactly as it will be sent, with its actions.
 
-"Exactly as sent" means the ``EmailMessage`` from ``watcher.takedowns.render_message``: the same call
+"Exactly as sent" means the ``EmailMessage`` from ``watcher.takedowns.requests.render_message``: the same call
 the sender makes, so what the approver reads is what the abuse desk receives (headers, body,
 attachments; the whole .eml can be downloaded). Web-form requests show the fields to paste.
 """
@@ -14,7 +14,9 @@ import streamlit as st
 
 from dashboard import actions, widgets
 from dashboard.ui import UI
-from watcher.models import RequestStatus, TakedownRequest
+from watcher.core.models import RequestStatus, TakedownRequest
+from watcher.takedowns import outbox
+from watcher.takedowns.requests import webform_fields
 
 SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To", "References")
 CLOSED = (RequestStatus.CLOSED.value,)
@@ -24,13 +26,12 @@ def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None
     st.markdown(f"#### {ui.t('requests')}")
     if not requests:
         st.caption(ui.t("no_requests"))
-        if str(cand["status"]) == "confirmed" and ui.can("approver") and actions.available("draft"):
+        if str(cand["status"]) == "confirmed" and ui.can("approver"):
             st.button(ui.t("draft"), key="act_draft", on_click=actions.draft, args=(ui, int(cand["id"])))
         return
     drafts = [r for r in requests if str(r["status"]) == RequestStatus.DRAFT.value]
     if drafts and ui.can("approver"):
         st.button(ui.t("approve_all") + f" ({len(drafts)})", key="act_approve_all", type="primary",
-                  disabled=not actions.available("approve_all"),
                   on_click=actions.approve_all, args=(ui, int(cand["id"])))
     for req in requests:
         _one(ui, req)
@@ -53,23 +54,21 @@ def _one(ui: UI, req: dict[str, Any]) -> None:
         if status in CLOSED:
             return
         if status == RequestStatus.DRAFT.value and ui.can("approver"):
-            st.button(ui.t("approve"), key=f"approve_{rid}", type="primary",
-                      disabled=not actions.available("approve"), on_click=actions.approve, args=(ui, rid))
+            st.button(ui.t("approve"), key=f"approve_{rid}", type="primary", on_click=actions.approve, args=(ui, rid))
         if (status == RequestStatus.QUEUED.value and str(req["channel"]) == "webform") and ui.can("approver"):
             # A web form is filled by a person; omamori cannot know it was sent until told.
-            st.button(ui.t("mark_submitted"), key=f"submitted_{rid}", type="primary",
-                      disabled=not actions.available("mark_submitted"), on_click=actions.mark_submitted,
+            st.button(ui.t("mark_submitted"), key=f"submitted_{rid}", type="primary", on_click=actions.mark_submitted,
                       args=(ui, rid))
         if status in (RequestStatus.FAILED.value, RequestStatus.SENDING.value) and ui.can("approver"):
-            st.button(ui.t("resend"), key=f"resend_{rid}", disabled=not actions.available("resend"),
+            st.button(ui.t("resend"), key=f"resend_{rid}",
                       on_click=actions.resend, args=(ui, rid))
         if ui.can("analyst"):
             st.text_area(ui.t("reply_text"), key=f"reply_{rid}", height=80)
-            st.button(ui.t("attach_reply"), key=f"reply_btn_{rid}", disabled=not actions.available("attach_reply"),
+            st.button(ui.t("attach_reply"), key=f"reply_btn_{rid}",
                       on_click=_reply, args=(ui, rid))
         if ui.can("approver"):
             st.text_input(ui.t("reason"), key=f"withdraw_reason_{rid}")
-            st.button(ui.t("withdraw"), key=f"withdraw_{rid}", disabled=not actions.available("withdraw"),
+            st.button(ui.t("withdraw"), key=f"withdraw_{rid}",
                       on_click=_withdraw, args=(ui, rid))
 
 
@@ -88,14 +87,8 @@ def _as_model(req: dict[str, Any]) -> TakedownRequest:
 
 def _message(ui: UI, req: dict[str, Any]) -> None:
     st.markdown(f"**{ui.t('as_sent')}**")
-    render_message = actions.optional("watcher.takedowns:render_message")
-    if render_message is None:
-        # Until the takedowns module lands: the stored subject and body, marked as such.
-        st.caption(ui.t("not_built", what="watcher.takedowns.render_message"))
-        st.code(f"To: {req['recipient']}\nSubject: {req['subject']}\n\n{req['body']}", language=None, wrap_lines=True)
-        return
     try:
-        msg: EmailMessage = render_message(ui.ctx, _as_model(req))
+        msg: EmailMessage = outbox.render_message(ui.ctx, _as_model(req))
     except Exception as e:  # a broken template is shown, not a broken page
         st.error(ui.t("failed", error=str(e)))
         return
@@ -113,10 +106,5 @@ def _message(ui: UI, req: dict[str, Any]) -> None:
 
 def _webform(ui: UI, req: dict[str, Any]) -> None:
     st.markdown(f"**{ui.t('webform')}**")
-    fields_fn = actions.optional("watcher.takedowns:webform_fields")
-    if fields_fn is None:
-        st.caption(ui.t("not_built", what="watcher.takedowns.webform_fields"))
-        st.code(req["body"], language=None, wrap_lines=True)
-        return
-    fields = fields_fn(_as_model(req))
+    fields = webform_fields(_as_model(req))
     st.table({ui.t("kind"): list(fields), ui.t("detail"): [str(v) for v in fields.values()]})

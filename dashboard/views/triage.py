@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import actions, data, widgets
 from dashboard.ui import UI
-from watcher.models import CandidateStatus, Source, Verdict
+from watcher.core.models import CandidateStatus, Source, Verdict
 
 AGES: dict[str, timedelta | None] = {"age_any": None, "age_1d": timedelta(days=1), "age_7d": timedelta(days=7),
                                      "age_30d": timedelta(days=30)}
@@ -99,12 +99,10 @@ def _submit_form(ui: UI) -> None:
     if not ui.can("analyst"):
         return
     with st.expander(ui.t("submit_title")):
-        if not actions.available("submit"):
-            st.caption(ui.t("not_built", what="watcher.intake.submit_url"))
         with st.form("submit_url", clear_on_submit=True):
             url = st.text_input(ui.t("submit_url"), key="submit_url_text")
             note = st.text_input(ui.t("submit_note"), key="submit_note_text")
-            sent = st.form_submit_button(ui.t("submit_button"), disabled=not actions.available("submit"))
+            sent = st.form_submit_button(ui.t("submit_button"))
         if sent and url.strip():
             actions.submit_url(ui, url.strip(), note)
             st.rerun()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.capture.conftest import needs_browser
-from watcher.capture import capture_batch
+from watcher.capture.crawl import capture_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_browser]
 

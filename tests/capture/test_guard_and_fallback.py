@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_settings
-from watcher.capture import capture_batch
+from watcher.capture.crawl import capture_batch
 from watcher.context import build_context
 
 

@@ -11,8 +11,8 @@ from PIL import Image
 
 from crawlers.extract import host_of, parse_html
 from lab import sites
-from watcher import score
-from watcher.models import Verdict
+from watcher.capture import score
+from watcher.core.models import Verdict
 
 ASSETS = Path(__file__).resolve().parents[2] / "data" / "lab" / "sites"
 BRAND = {"slug": "hoshizora", "name": "Hoshizora Securities Co., Ltd.", "name_ja": "ほしぞら証券株式会社",

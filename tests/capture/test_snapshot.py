@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from bench.capture import CLONES, NON_PHISHING, quality
 from tests.capture.conftest import needs_browser
-from watcher.models import Candidate, CandidateStatus, Event, Snapshot, Verdict
-from watcher.snapshot import check_candidate, run_due
+from watcher.capture.snapshot import check_candidate, run_due
+from watcher.core.models import Candidate, CandidateStatus, Event, Snapshot, Verdict
 
 pytestmark = [pytest.mark.browser, needs_browser]
 S = CandidateStatus

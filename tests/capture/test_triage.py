@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from tests.capture.conftest import BROWSER, needs_browser
 from tests.conftest import make_settings
+from watcher.capture.snapshot import _triage, check_candidate, run_due
 from watcher.context import Context, build_context
-from watcher.models import Candidate, CandidateStatus, Event, Snapshot, Verdict
-from watcher.snapshot import _triage, check_candidate, run_due
+from watcher.core.models import Candidate, CandidateStatus, Event, Snapshot, Verdict
 
 S = CandidateStatus
 
@@ -96,8 +96,8 @@ def test_status_rules(ctx: Context, status: CandidateStatus, verdict: Verdict, g
 @pytest.mark.browser
 @needs_browser
 def test_run_due_captures_missing_references_first(tmp_path: Path, lab_dns: Any, lab_web: Any, clock: Any) -> None:
-    from watcher.brands import sync_brands
-    from watcher.models import Brand
+    from watcher.core.brands import sync_brands
+    from watcher.core.models import Brand
 
     lab_web.publish("trade.hoshizora-sec.co.jp", "official")
     lab_web.publish("www.hoshizora-sec.co.jp", "official")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from watcher.brands import sync_brands
 from watcher.context import Context
-from watcher.ct.matcher import Matcher, matcher_for
+from watcher.core.brands import sync_brands
+from watcher.discovery.ct.matcher import Matcher, matcher_for
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from watcher.ct.loglist import LogInfo, parse
+from watcher.discovery.ct.loglist import LogInfo, parse
 
 
 def log_infos(log, api: str) -> list[LogInfo]:  # type: ignore[no-untyped-def]

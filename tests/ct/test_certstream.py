@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from sqlmodel import Session, select
 
-from watcher.clock import FrozenClock
 from watcher.context import Context
-from watcher.ct.certstream import CertstreamClient, service
-from watcher.models import Candidate, Finding, FindingStatus, JobState
+from watcher.core.clock import FrozenClock
+from watcher.core.models import Candidate, Finding, FindingStatus, JobState
+from watcher.discovery.ct.certstream import CertstreamClient, service
 
 
 def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from tests.ct.labhelp import write_log_list
 from watcher.cli import app
-from watcher.config import ROOT
 from watcher.context import build_context
-from watcher.ct.jobs import poll
-from watcher.models import Candidate, Event, LogPosition
+from watcher.core.config import ROOT
+from watcher.core.models import Candidate, Event, LogPosition
+from watcher.discovery.ct.jobs import poll
 from watcher.schedule import run_job
 
 runner = CliRunner()
@@ -73,7 +73,7 @@ def test_logs_read_and_backfill(lab_ct, tmp_path: Path) -> None:
 
 
 def test_ct_poll_job(lab_ct, tmp_path: Path) -> None:
-    from watcher.config import load_settings
+    from watcher.core.config import load_settings
 
     lab_ct.add_certificate("hzsec-login.top")
     lab_ct.integrate()

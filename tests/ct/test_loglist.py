@@ -6,9 +6,9 @@ import base64
 import hashlib
 import json
 
-from watcher.config import ROOT
-from watcher.ct.loglist import load, parse
-from watcher.ct.merkle import load_key
+from watcher.core.config import ROOT
+from watcher.discovery.ct.loglist import load, parse
+from watcher.discovery.ct.merkle import load_key
 
 SHIPPED = ROOT / "data" / "ct-log-list.json"
 

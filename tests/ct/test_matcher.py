@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.ct.matcher import Matcher, explain, skeleton
+from watcher.discovery.ct.matcher import Matcher, explain, skeleton
 
 # (name, brand, reason kinds that must be among the reasons)
 MATCHES = [
@@ -76,9 +76,9 @@ NO_MATCH = [
 def m() -> Matcher:
     from types import SimpleNamespace
 
-    from watcher.brands import load_brands
-    from watcher.config import ROOT
-    from watcher.ct.matcher import matcher_for
+    from watcher.core.brands import load_brands
+    from watcher.core.config import ROOT
+    from watcher.discovery.ct.matcher import matcher_for
 
     # The same cached Matcher the other CT tests use (building one costs about 2.5 s of permutations).
     return matcher_for(SimpleNamespace(brands=load_brands(ROOT / "data" / "brands.example.toml")))  # type: ignore[arg-type]
@@ -133,8 +133,8 @@ def test_explain(ctx) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_from_brands_builds_a_matcher() -> None:
-    from watcher.brands import load_brands
-    from watcher.config import ROOT
+    from watcher.core.brands import load_brands
+    from watcher.core.config import ROOT
 
     brands = load_brands(ROOT / "data" / "brands.example.toml")
     fresh = Matcher(brands, with_permutations=False)  # the contract's constructor, minus the slow part

@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 from lab import ctformat as F
 from lab.merkle import MerkleTree
 from tests.ct.labhelp import log_infos
-from watcher.ct.entries import EntryError, details, names, parse_leaf, parse_tile
-from watcher.ct.merkle import (
+from watcher.core.models import Finding, FindingStatus
+from watcher.discovery.ct.entries import EntryError, details, names, parse_leaf, parse_tile
+from watcher.discovery.ct.merkle import (
     TreeHead,
     VerificationError,
     load_key,
@@ -23,9 +24,8 @@ from watcher.ct.merkle import (
     verify_consistency,
     verify_tree_head,
 )
-from watcher.ct.reader import LogReader, check_stale
-from watcher.ct.static import parse_checkpoint, tile_path
-from watcher.models import Finding, FindingStatus
+from watcher.discovery.ct.reader import LogReader, check_stale
+from watcher.discovery.ct.static import parse_checkpoint, tile_path
 
 
 def _tree(n: int) -> MerkleTree:

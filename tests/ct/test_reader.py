@@ -7,9 +7,9 @@ from sqlmodel import Session, select
 
 from tests.ct.labhelp import log_infos
 from watcher.context import Context
-from watcher.ct.entries import Entry, names
-from watcher.ct.reader import LogReader, open_api
-from watcher.models import Candidate, Event, Finding, FindingStatus, LogPosition, OwnedDomain
+from watcher.core.models import Candidate, Event, Finding, FindingStatus, LogPosition, OwnedDomain
+from watcher.discovery.ct.entries import Entry, names
+from watcher.discovery.ct.reader import LogReader, open_api
 
 LOOKALIKES = ["hoshizora-sec-login.top", "www-hoshizora-sec-co-jp.k7x2.top", "hoshizora-sec.co.jp.login-check.cn",
               "xn--hoshizora-se-khk.com", "kaede-sec-support.cn"]

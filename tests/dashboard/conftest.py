@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard.seed import Seeded, seed, write_config
-from watcher.config import ROOT, load_settings
 from watcher.context import Context, build_context
+from watcher.core.config import ROOT, load_settings
 
 APP = str(ROOT / "dashboard" / "app.py")
 

@@ -3,7 +3,7 @@
 The fictional world of docs/fictional-world.md: Hoshizora and Kaede brands synced from the example
 brands file, candidates in every status with snapshots and evidence PNGs, takedown requests in every
 state, owned-domain, mail-auth and self findings, events, CT log positions, job states, DMARC
-reports, and report files. Statuses move through ``watcher.triage.transition`` so the audit log reads
+reports, and report files. Statuses move through ``watcher.capture.triage.transition`` so the audit log reads
 as it would in production.
 
     python -m tests.dashboard.seed /tmp/omamori-demo   # writes config.toml there; prints its path
@@ -23,13 +23,14 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, select
 
-from watcher.auth import hash_password
-from watcher.brands import sync_brands
-from watcher.config import ROOT
+from watcher.capture.triage import transition
 from watcher.context import Context
-from watcher.events import record
-from watcher.findings import open_finding
-from watcher.models import (
+from watcher.core.auth import hash_password
+from watcher.core.brands import sync_brands
+from watcher.core.config import ROOT
+from watcher.core.events import record
+from watcher.core.findings import open_finding
+from watcher.core.models import (
     Brand,
     Candidate,
     CandidateStatus,
@@ -46,7 +47,6 @@ from watcher.models import (
     TakedownRequest,
     Verdict,
 )
-from watcher.triage import transition
 
 S = CandidateStatus
 EXAMPLE_BRANDS = ROOT / "data" / "brands.example.toml"
@@ -197,7 +197,7 @@ def seed(ctx: Context) -> Seeded:
 
 
 def _references(ctx: Context, brands: dict[str, Brand]) -> None:
-    # As watcher.references stores them: one per reference page (and profile), the login page first.
+    # As watcher.capture.references stores them: one per reference page (and profile), the login page first.
     for slug, b in brands.items():
         title = "ほしぞら証券 オンライントレード" if slug == "hoshizora" else "かえで証券 ログイン"
         accent = "#1f3a93" if slug == "hoshizora" else "#b03a2e"
@@ -391,7 +391,7 @@ def _dmarc(s: Session, now: datetime) -> None:
 
 
 def _report_files(ctx: Context, now: datetime) -> None:
-    """Files as ``watcher.report`` names them: weekly-<date>.html + its CSVs; official-domains.*."""
+    """Files as ``watcher.report.weekly`` names them: weekly-<date>.html + its CSVs; official-domains.*."""
     reports = ctx.state_dir / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     for weeks_ago in (1, 0):
@@ -408,8 +408,8 @@ def _report_files(ctx: Context, now: datetime) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from watcher.config import load_settings
     from watcher.context import build_context
+    from watcher.core.config import load_settings
 
     base = Path(argv[1] if len(argv) > 1 else "/tmp/omamori-dashboard-demo").resolve()
     cfg = write_config(base)

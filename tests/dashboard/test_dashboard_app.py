@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import actions
 from tests.dashboard.seed import PASSWORD, Seeded
 from watcher.context import Context
-from watcher.models import Candidate, CandidateStatus, Event, RequestStatus, TakedownRequest
+from watcher.core.models import Candidate, CandidateStatus, Event, RequestStatus, TakedownRequest
 
 AppFactory = Callable[..., AppTest]
 
@@ -218,7 +218,7 @@ def test_health_view(app: AppFactory) -> None:
 
 
 def _brand_ids(ctx: Context) -> list[tuple[int, str]]:
-    from watcher.models import Brand
+    from watcher.core.models import Brand
 
     with ctx.session() as s:
         return [(int(b.id or 0), b.slug) for b in s.exec(select(Brand))]
@@ -235,11 +235,10 @@ def test_approver_confirms_and_sees_the_drafts(app: AppFactory, world: tuple[Con
     [ev] = [e for e in events(ctx, "candidate.status", cid) if e.detail["to"] == "confirmed"]
     assert ev.actor == "dashboard:approver" and ev.detail["reason"] == "clone of the login page"
     assert at.success or at.info
-    if actions.optional("watcher.takedowns:confirm"):
-        with ctx.session() as s:
-            drafts = list(s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cid)))
-        assert drafts, "takedowns.confirm drafted nothing"
-        assert at.code, "drafts are shown as they will be sent"
+    with ctx.session() as s:
+        drafts = list(s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cid)))
+    assert drafts, "takedowns.confirm drafted nothing"
+    assert at.code, "drafts are shown as they will be sent"
 
 
 def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactory, world: tuple[Context, Seeded],
@@ -247,7 +246,7 @@ def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactor
     ctx, ids = world
     checked: list[tuple[int, str]] = []
     # The real check crawls the site; here we only see that the dashboard starts it as the user.
-    monkeypatch.setattr("watcher.snapshot.check_candidate",
+    monkeypatch.setattr("watcher.capture.snapshot.check_candidate",
                         lambda _ctx, cid, actor="system": checked.append((cid, actor)))
     cid = ids.candidates["k3v9q.xyz"]
     at = open_candidate(app("analyst"), cid)
@@ -288,7 +287,7 @@ def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactor
 def test_roles_are_enforced_in_the_write_path_too(world: tuple[Context, Seeded]) -> None:
     """A hidden button is not a permission: the action itself refuses a viewer and an analyst."""
     from dashboard.ui import UI
-    from watcher.config import UserSettings
+    from watcher.core.config import UserSettings
 
     ctx, ids = world
     cid = ids.candidates["hoshizora-sec-login.top"]
@@ -305,9 +304,6 @@ def test_request_actions(app: AppFactory, world: tuple[Context, Seeded]) -> None
     at = _open_any(app("approver"), cid)
     code = " ".join(c.value for c in at.code)
     assert "abuse@cheapnames.test" in code and "hzsec-account-verify.top" in code
-    if not actions.available("approve"):
-        assert at.button(key="act_approve_all").disabled
-        pytest.skip("watcher.takedowns.approve is not built yet; the button is shown disabled")
     # The message as it will be sent: real headers from render_message, and the evidence attached.
     assert "Message-ID: <" in code and "From: " in code
     assert any("screenshot.png" in c.value for c in at.caption)
@@ -342,8 +338,6 @@ def test_a_failed_request_is_shown_and_can_be_sent_again(app: AppFactory, world:
 
 def test_reply_and_withdraw(app: AppFactory, world: tuple[Context, Seeded]) -> None:
     ctx, ids = world
-    if not (actions.available("attach_reply") and actions.available("withdraw")):
-        pytest.skip("watcher.takedowns.attach_reply / withdraw are not built yet")
     cid = ids.candidates["hoshizora-secure-login.asia"]
     sent, webform = (ids.requests["hoshizora-secure-login.asia:registrar"],
                      ids.requests["hoshizora-secure-login.asia:cert"])
@@ -386,10 +380,6 @@ def _request_events(ctx: Context, rid: int, action: str) -> list[Event]:
 
 def test_submit_a_url(app: AppFactory, world: tuple[Context, Seeded]) -> None:
     ctx, _ = world
-    if not actions.available("submit"):
-        at = app("analyst")
-        assert "watcher.intake.submit_url" in " ".join(c.value for c in at.caption)
-        pytest.skip("watcher.intake.submit_url is not built yet; the form is shown disabled")
     at = app("analyst")
     at.text_input(key="submit_url_text").input("https://hoshizora-login-help.top/login")
     at.button[[b.label for b in at.button].index("登録")].click().run()

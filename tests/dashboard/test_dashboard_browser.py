@@ -20,9 +20,9 @@ import pytest
 from sqlmodel import select
 
 from tests.dashboard.seed import PASSWORD, seed, write_config
-from watcher.config import ROOT, load_settings
 from watcher.context import build_context
-from watcher.models import Candidate, CandidateStatus, Event
+from watcher.core.config import ROOT, load_settings
+from watcher.core.models import Candidate, CandidateStatus, Event
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from dashboard import queries as q
 from dashboard.i18n import LABELS, tr
 from tests.dashboard.seed import Seeded
-from watcher.config import ROOT, load_settings
-from watcher.db import make_engine
+from watcher.core.config import ROOT, load_settings
+from watcher.core.db import make_engine
 
 
 @pytest.fixture
@@ -34,12 +34,12 @@ def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
     # Keys built at run time: views, statuses, verdicts, roles, age choices, CSV exports.
     from dashboard.views import VIEWS
     from dashboard.views.triage import AGES
-    from watcher.models import CandidateStatus, Verdict
+    from watcher.core.models import CandidateStatus, Verdict
 
     used |= {f"v_{v}" for v in VIEWS} | {f"st_{s.value}" for s in CandidateStatus} | set(AGES)
     used |= {f"vd_{v.value}" for v in Verdict} | {f"role_{r}" for r in ("viewer", "analyst", "approver", "admin")}
     used |= {f"csv_{name}" for name in q.EXPORTS}
-    from watcher.models import RequestStatus, Severity, Source
+    from watcher.core.models import RequestStatus, Severity, Source
 
     used |= {f"rs_{r.value}" for r in RequestStatus} | {f"sv_{v.value}" for v in Severity}
     used |= {f"src_{v.value}" for v in Source}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dashboard import signin
-from watcher.config import Settings, load_settings
+from watcher.core.config import Settings, load_settings
 
 
 def _settings(tmp_path: Path, *, oidc: bool) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.fuzzers import (
+from watcher.discovery.fuzzers import (
     FUZZERS,
     co_jp_flatten,
     finance_words,

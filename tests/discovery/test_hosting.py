@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from watcher.hosting import TABLE, classify
+from watcher.clients.hosting import TABLE, classify
 
 
 @pytest.mark.parametrize(("addresses", "cnames", "nameservers", "host", "service", "kind"), [

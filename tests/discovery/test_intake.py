@@ -13,9 +13,17 @@ from sqlmodel import select
 from lab.imap import LabIMAP
 from tests.discovery.conftest import FIXTURES
 from watcher.context import Context
-from watcher.intake import feed_rows, import_feed, ingest_mail, poll, read_eml_dir, read_imap, submit_url
-from watcher.mailparse import classify_url, extract_urls, parse_message, translate_goog_host
-from watcher.models import Candidate, Report, Source
+from watcher.core.models import Candidate, Report, Source
+from watcher.discovery.intake import (
+    feed_rows,
+    import_feed,
+    ingest_mail,
+    poll,
+    read_eml_dir,
+    read_imap,
+    submit_url,
+)
+from watcher.discovery.mailparse import classify_url, extract_urls, parse_message, translate_goog_host
 
 MAIL = FIXTURES / "mail"
 
@@ -155,9 +163,9 @@ def test_cli_add_uses_submit_url(ctx: Context, monkeypatch: Any) -> None:
     from typer.testing import CliRunner
 
     import watcher.cli as cli
+    from watcher.commands import invocation
 
-    monkeypatch.setattr(cli._State, "ctx", ctx)
-    monkeypatch.setattr(cli, "_context", lambda migrate=True: ctx)
+    monkeypatch.setattr(invocation._Invocation, "pinned", ctx)
     result = CliRunner().invoke(cli.app, ["add", "hxxps://hzsec-login[.]top/x", "--reporter", "desk"])
     assert result.exit_code == 0, result.output
     assert _reports(ctx)[0].channel == "cli"

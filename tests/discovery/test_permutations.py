@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from watcher.context import Context
-from watcher.models import Candidate, Event, PermutationState, Source
-from watcher.permutations import scan
+from watcher.core.models import Candidate, Event, PermutationState, Source
+from watcher.discovery.permutations import scan
 
 
 def _candidates(ctx: Context) -> dict[str, Candidate]:

@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.discovery.conftest import FIXTURES
-from watcher.clock import FrozenClock
-from watcher.rdap import RdapClient, epp_status, parse_date, parse_domain, parse_network
-from watcher.whois import parse, split_server
+from watcher.clients.rdap import RdapClient, epp_status, parse_date, parse_domain, parse_network
+from watcher.clients.whois import parse, split_server
+from watcher.core.clock import FrozenClock
 
 
 def _fixture(name: str) -> Any:

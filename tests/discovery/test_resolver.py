@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.discovery.conftest import dns_section
-from watcher.config import DnsSettings
-from watcher.resolver import Resolver
+from watcher.clients.resolver import Resolver
+from watcher.core.config import DnsSettings
 
 
 def _resolver(lab_dns: Any, **extra: Any) -> Resolver:

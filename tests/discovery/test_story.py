@@ -10,11 +10,11 @@ from typing import Any
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from watcher.commands.look import registration_lines
 from watcher.context import Context
-from watcher.intake import read_eml_dir
-from watcher.models import Candidate
-from watcher.permutations import scan
-from watcher.rdap import explain
+from watcher.core.models import Candidate
+from watcher.discovery.intake import read_eml_dir
+from watcher.discovery.permutations import scan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,17 +51,18 @@ def test_discovery_story_on_the_small_world(make_ctx: Any, lab_world: Any, tmp_p
     assert reg.registrar == "Lab Registrar K.K." and reg.abuse_email == "abuse@lab-registrar.test"
     jp = ctx.rdap.domain("hoshizora-sec.co.jp")  # .jp: WHOIS, JPRS layout
     assert jp.source == "whois" and jp.exists and jp.created_at is not None
-    lines = explain(ctx, "www.hoshizora-sec-login.top")
+    lines = registration_lines(ctx, "www.hoshizora-sec-login.top")
     assert any("registrar: Cheap Names Ltd." in line for line in lines)
     assert any(line.startswith("network of ") and "abuse@lab-hosting.test" in line for line in lines)
 
 
 def test_cli_permutations_and_intake_commands(make_ctx: Any, lab_dns: Any, tmp_path: Path, monkeypatch: Any) -> None:
     import watcher.cli as cli
+    from watcher.commands import invocation
 
     lab_dns.set("kaede-sec.jp", "A", "203.0.113.31")
     ctx = make_ctx(dns={"nameservers": ["127.0.0.1"], "port": lab_dns.port, "timeout": 0.5, "rate_limit": 5000.0})
-    monkeypatch.setattr(cli, "_context", lambda migrate=True: ctx)
+    monkeypatch.setattr(invocation._Invocation, "pinned", ctx)
     runner = CliRunner()
     out = runner.invoke(cli.app, ["permutations", "scan", "--brand", "kaede"])
     assert out.exit_code == 0, out.output

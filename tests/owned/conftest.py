@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from watcher.context import Context
-from watcher.models import Finding, FindingStatus
+from watcher.core.models import Finding, FindingStatus
 
 
 def lab_sections(dns: Any = None, web: Any = None, rdap: Any = None, smtp: Any = None, whois: Any = None) -> dict:

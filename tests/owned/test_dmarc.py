@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from watcher import dmarc
-from watcher.models import DmarcReport, Event
+from watcher.core.models import DmarcReport, Event
+from watcher.owned import dmarc
 
 HERE = Path(__file__).parent / "dmarc"
 GOOGLE = (HERE / "google.xml").read_bytes()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import Session, select
 
 from tests.owned.conftest import finding, is_open, is_resolved
-from watcher.dropcatch import check_dropcatch
-from watcher.inventory import run_checks
-from watcher.models import Candidate, Source
-
-pytest.importorskip("watcher.rdap", reason="the RDAP client (another issue) has not landed yet")
+from watcher.core.models import Candidate, Source
+from watcher.owned.checks import run_checks
+from watcher.owned.dropcatch import check_dropcatch
 
 
 def test_reregistration_opens_a_finding_and_a_candidate(make_ctx, lab_dns, lab_rdap, lab_whois) -> None:

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from tests.owned.conftest import is_open
 from tests.owned.test_takeover import world
-from watcher import inventory, mailauth
-from watcher.models import JobState, OwnedDomain
+from watcher.core.models import JobState, OwnedDomain
+from watcher.owned import inventory, mailauth
 from watcher.schedule import run_job
 
 

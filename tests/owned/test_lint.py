@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLE_BRANDS
-from watcher.brands import load_brands
-from watcher.lint import Rules, lint_eml, lint_text
+from watcher.core.brands import load_brands
+from watcher.owned.message_links import Rules, lint_eml, lint_text
 
 RULES = Rules.from_brands(load_brands(EXAMPLE_BRANDS), shorteners=["hzsec.com"])
 

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.owned.conftest import finding, is_open, is_resolved
-from watcher import mailauth
-from watcher.inventory import run_checks
-from watcher.models import Severity
+from watcher.core.models import Severity
+from watcher.owned import mailauth
+from watcher.owned.checks import run_checks
 
 
 def dkim_record(bits: int) -> str:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlmodel import Session
 
 from tests.owned.conftest import finding, is_open, is_resolved
-from watcher import registration
-from watcher.inventory import run_checks
-from watcher.models import Severity
-
-pytest.importorskip("watcher.rdap", reason="the RDAP client (another issue) has not landed yet")
+from watcher.core.models import Severity
+from watcher.owned import registration
+from watcher.owned.checks import run_checks
 
 CHECKS = (registration.check_expiry, registration.check_locks, registration.check_dnssec,
           registration.check_nameservers)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from watcher import dmarc, report
-from watcher.findings import open_finding
-from watcher.models import (
+from watcher.core.findings import open_finding
+from watcher.core.models import (
     Candidate,
     CandidateStatus,
     OwnedDomain,
@@ -19,6 +18,8 @@ from watcher.models import (
     Source,
     TakedownRequest,
 )
+from watcher.owned import dmarc
+from watcher.report import weekly as report
 
 GOOGLE = (Path(__file__).parent / "dmarc" / "google.xml").read_bytes()
 

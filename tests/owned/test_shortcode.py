@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.owned.conftest import finding, is_open, is_resolved
-from watcher.inventory import run_checks
-from watcher.shortcode import check_short_codes, codes_missing
+from watcher.owned.checks import run_checks
+from watcher.owned.shortcode import check_short_codes, codes_missing
 
 
 def test_page_text_normalisation() -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from tests.owned.conftest import finding, is_open, is_resolved
-from watcher import takeover
-from watcher.brands import add_owned
-from watcher.inventory import run_checks, source_dns
-from watcher.models import Brand, OwnedSource, Severity
-from watcher.zonefile import import_zone_files
+from watcher.core.brands import add_owned
+from watcher.core.models import Brand, OwnedSource, Severity
+from watcher.owned import takeover
+from watcher.owned.checks import run_checks
+from watcher.owned.inventory import source_dns
+from watcher.owned.zonefile import import_zone_files
 
 ZONE = """$ORIGIN hoshizora-sec.co.jp.
 $TTL 3600

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.owned.conftest import finding, is_resolved
-from watcher.inventory import run_checks
-from watcher.zonefile import import_zone_files, zone_names
+from watcher.owned.checks import run_checks
+from watcher.owned.zonefile import import_zone_files, zone_names
 
 
 def test_zone_names(tmp_path: Path) -> None:

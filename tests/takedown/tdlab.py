@@ -1,7 +1,7 @@
 """Takedown tests run on the lab's real DNS, RDAP, web and SMTP servers (a small World).
 
 What is not there yet is stood in for here, and says so: the capture engineer's
-``watcher.snapshot.check_candidate`` (used when it exists). The stand-ins build Snapshot rows from
+``watcher.capture.snapshot.check_candidate`` (used when it exists). The stand-ins build Snapshot rows from
 the same real servers' answers (DNS through omamori's resolver, RDAP over HTTP, the page through the
 lab's web proxy); only the screenshot is a fixed PNG, since taking one needs the crawler's browser.
 """
@@ -23,9 +23,9 @@ from sqlmodel import Session, select
 
 from lab.world import World
 from tests.conftest import make_settings
+from watcher.capture.triage import transition
 from watcher.context import Context
-from watcher.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
-from watcher.triage import transition
+from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
 
 PHISH = "hoshizora-sec-login.top"
 JPCERT = {"name": "JPCERT/CC", "email": "phishing@jpcert.test", "language": "ja"}
@@ -134,7 +134,7 @@ def check_gone(ctx: Context, world: World, cand_id: int) -> Candidate:
     """Stand-in for the snapshot job's re-check of a REPORTED candidate (real DNS and RDAP answers):
     gone = NXDOMAIN or an RDAP hold status; DOWN after ``takedown.down_confirmations`` in a row."""
     try:
-        from watcher.snapshot import check_candidate  # the capture engineer's, once it lands
+        from watcher.capture.snapshot import check_candidate  # the capture engineer's, once it lands
     except ImportError:
         check_candidate = None
     if check_candidate is not None:

@@ -6,8 +6,9 @@ from sqlmodel import Session, select
 
 from takedown import contacts
 from tests.takedown.tdlab import JPCERT, add_candidate, take_snapshot
-from watcher import takedowns
-from watcher.models import Candidate, Event
+from watcher.clients.rdap import parse_domain, parse_network
+from watcher.core.models import Candidate, Event
+from watcher.takedowns import facts, requests
 
 RDAP = {
     "objectClassName": "domain", "ldhName": "PHISH.TOP",
@@ -24,22 +25,20 @@ IP_RDAP = {"name": "LAB-HOSTING-NET", "handle": "NET-203-0-113-0-24", "country":
 ]}
 
 
-def test_rdap_registrar_and_network_abuse_contacts():
-    assert contacts.registrar_from_rdap(RDAP) == ("Cheap Names Ltd.", "abuse@cheapnames.test")
-    assert contacts.registrar_from_rdap({"registrar": "X", "abuse_email": "a@x.test"}) == ("X", "a@x.test")
-    assert contacts.network_from_rdap(IP_RDAP) == ("Lab Hosting", "abuse@lab-hosting.test", "JP")
-
-
-def test_whois_abuse_line():
-    text = "[ドメイン名]  example.jp\n[登録担当者] JPRS Lab Designated Registrar\nAbuse Contact: abuse@jp-registrar.test\n"
-    name, email = contacts.abuse_from_whois(text)
-    assert email == "abuse@jp-registrar.test" and "JPRS" in name
+def test_the_registration_records_carry_the_abuse_contacts():
+    """The RDAP client reads both ICANN shapes into the records the takedown side uses."""
+    reg = parse_domain(RDAP, "phish.top")
+    assert (reg.registrar, reg.abuse_email) == ("Cheap Names Ltd.", "abuse@cheapnames.test")
+    net = parse_network(IP_RDAP, "203.0.113.7")
+    assert (net.org, net.abuse_email, net.country) == ("Lab Hosting", "abuse@lab-hosting.test", "JP")
 
 
 def test_gather_levels_languages_and_dedupe():
+    net = contacts.NetworkFacts("Lab Hosting", "NET-203-0-113-0-24", "abuse@lab-hosting.test", "JP")
     found = contacts.gather(
-        domain="phish.top", registrable="phish.top", rdap=RDAP, networks=[IP_RDAP, IP_RDAP],
-        hosting={"service": "Example CDN", "kind": "cdn", "abuse_email": "abuse@example-cdn.test", "source": "table"},
+        domain="phish.top", registrable="phish.top",
+        registrar=contacts.RegistrarFacts("Cheap Names Ltd.", "abuse@cheapnames.test"), networks=[net, net],
+        hosting=contacts.HostingFacts("Example CDN", "cdn", "abuse@example-cdn.test", source="table"),
         always_inform=[JPCERT, {"name": "Council of Anti-Phishing Japan", "form_url": "https://antiphishing.test/report",
                                 "language": "ja"}],
         escalate_to=[{"name": "Registry", "email": "abuse@registry.test", "language": "en"}],
@@ -53,8 +52,9 @@ def test_gather_levels_languages_and_dedupe():
         ("cert", "https://antiphishing.test/report", "ja", 0, "webform"),
         ("other", "abuse@registry.test", "en", 1, "email"),
     ]
-    jp = contacts.gather(domain="x.jp", registrable="x.jp", whois_text="Abuse: abuse@jp-registrar.test")
-    assert jp[0].language == "ja"  # a .jp registration's registrar is written to in Japanese
+    jp = contacts.gather(domain="x.jp", registrable="x.jp",
+                         registrar=contacts.RegistrarFacts("JP Registrar", "abuse@jp-registrar.test", "whois"))
+    assert jp[0].language == "ja" and jp[0].source == "WHOIS abuse contact"  # a .jp registrar gets Japanese
 
 
 def test_cut_the_firm_and_the_phisher():
@@ -73,7 +73,7 @@ def test_cut_the_firm_and_the_phisher():
 
 
 def test_free_hosting_service_at_the_registrable_domain_is_kept():
-    hosting = {"service": "FreeHost", "kind": "free_hosting", "abuse_email": "abuse@freehost.test"}
+    hosting = contacts.HostingFacts("FreeHost", "free_hosting", "abuse@freehost.test")
     rs = [contacts.Recipient("hosting", "FreeHost", email="abuse@freehost.test"),
           contacts.Recipient("other", "phisher", email="admin@evil.freehost.test")]
     kept, cut = contacts.cut(rs, protected_domains=[], domain="evil.freehost.test", registrable="freehost.test",
@@ -92,7 +92,7 @@ def test_recipients_that_are_the_firm_or_the_phisher_are_cut_on_the_lab(make_ctx
     cand = add_candidate(ctx, name)
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
-        drafts = takedowns.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst")
+        drafts = requests.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst")
         s.commit()
         assert [d.recipient for d in drafts] == ["phishing@jpcert.test"]
         cuts = {e.detail["recipient"]: e.detail["why"] for e in
@@ -102,8 +102,8 @@ def test_recipients_that_are_the_firm_or_the_phisher_are_cut_on_the_lab(make_ctx
 
 def test_the_snapshot_jobs_format_and_a_free_hosting_service(ctx):
     """Snapshot.rdap as the snapshot job writes it ({"domain": Registration, "ip": Network} as dicts)
-    and Snapshot.hosting as watcher.hosting.Hosting: no live lookup is needed."""
-    from watcher.models import Snapshot
+    and Snapshot.hosting as watcher.clients.hosting.Hosting: no live lookup is needed."""
+    from watcher.core.models import Snapshot
 
     name = "hoshizora-login.pages.dev"
     cand = add_candidate(ctx, name)
@@ -123,7 +123,7 @@ def test_the_snapshot_jobs_format_and_a_free_hosting_service(ctx):
         )
         s.add(snap)
         s.flush()
-        kept, cut = takedowns.recipients_for(ctx, s, c, snap)
+        kept, cut = facts.recipients_for(ctx, s, c, snap)
     rows = [(r.kind, r.name, r.address, r.language) for r in kept]
     assert rows == [("registrar", "Cheap Names Ltd.", "abuse@cheapnames.test", "en"),
                     ("hosting", "Cloudflare Pages / Workers", "abuse@cloudflare.test", "en"),

@@ -10,8 +10,15 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.takedown.tdlab import PHISH, add_candidate, check_gone, sha, take_snapshot, wait_for
-from watcher import takedowns
-from watcher.models import Candidate, CandidateStatus, Event, RecipientKind, RequestStatus, TakedownRequest
+from watcher.core.models import (
+    Candidate,
+    CandidateStatus,
+    Event,
+    RecipientKind,
+    RequestStatus,
+    TakedownRequest,
+)
+from watcher.takedowns import followup, requests
 
 
 def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock):
@@ -19,7 +26,7 @@ def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock)
     snap = take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        drafts = takedowns.confirm(ctx, s, c, actor="analyst:sato", reason="clone of our login page")
+        drafts = requests.confirm(ctx, s, c, actor="analyst:sato", reason="clone of our login page")
         s.commit()
         assert c.status == CandidateStatus.CONFIRMED
     by = {d.recipient: d for d in drafts}
@@ -31,11 +38,11 @@ def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock)
 
     # Idempotent: drafting again adds nothing.
     with Session(ctx.engine, expire_on_commit=False) as s:
-        assert takedowns.draft_requests(ctx, s, s.get(Candidate, cand.id), actor="analyst:sato") == []
-        takedowns.approve_all(ctx, s, s.get(Candidate, cand.id), actor="approver:tanaka")
+        assert requests.draft_requests(ctx, s, s.get(Candidate, cand.id), actor="analyst:sato") == []
+        requests.approve_all(ctx, s, s.get(Candidate, cand.id), actor="approver:tanaka")
         s.commit()
 
-    summary = takedowns.run(ctx)
+    summary = followup.run(ctx)
     assert summary["sent"] == 3 and summary["reported"] == 1
     sent_at = ctx.now()
 
@@ -73,14 +80,14 @@ def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock)
     clock.advance(hours=4)
     assert check_gone(ctx, world, cand.id).status == CandidateStatus.DOWN  # gone twice in a row
 
-    summary = takedowns.run(ctx)
+    summary = followup.run(ctx)
     assert summary["closed"] == 3
     with Session(ctx.engine) as s:
         reqs = s.exec(select(TakedownRequest)).all()
         assert {r.status for r in reqs} == {RequestStatus.CLOSED}
         assert {r.time_to_down_seconds for r in reqs} == {8 * 3600.0}
         assert all(r.sent_at == sent_at for r in reqs)
-        stats = takedowns.time_to_down(s)
+        stats = followup.time_to_down(s)
         assert stats["abuse@cheapnames.test"] == {"count": 1, "median_hours": 8.0, "fastest_hours": 8.0}
         actions = [(e.actor, e.action) for e in s.exec(select(Event).order_by(Event.id)).all()]
     assert ("analyst:sato", "candidate.status") in actions
@@ -98,18 +105,15 @@ def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock)
 @pytest.mark.browser
 def test_the_loop_with_the_real_snapshot_job(make_ctx, world, clock):
     """The same story with the capture engineer's snapshot job taking the evidence (Chromium)."""
-    snapshot = pytest.importorskip("watcher.snapshot")
-    if not hasattr(snapshot, "check_candidate"):
-        pytest.skip("watcher.snapshot.check_candidate is not built yet")
     ctx = make_ctx()
     ctx.brands = [b.model_copy(update={"auto_takedown": b.slug == "hoshizora"}) for b in ctx.brands]
-    references = pytest.importorskip("watcher.references")
+    from watcher.capture import references, snapshot
     references.capture_references(ctx, "hoshizora")  # the official pages, captured from the lab
     cand = add_candidate(ctx, status=CandidateStatus.NEW)
     snap = snapshot.check_candidate(ctx, cand.id)
     assert snap.screenshot_sha256, snap.error
     # The demo's brand has the auto rule on: the real scorer's reasons must be enough for it.
-    out = takedowns.run(ctx)
+    out = followup.run(ctx)
     assert out["auto_confirmed"] == 1, [r["kind"] for r in snap.reasons]
     assert out["sent"] >= 2
     shot = ctx.evidence.get(snap.screenshot_sha256)
@@ -120,4 +124,4 @@ def test_the_loop_with_the_real_snapshot_job(make_ctx, world, clock):
     for _ in range(2):
         clock.advance(hours=4)
         check_gone(ctx, world, cand.id)
-    assert takedowns.run(ctx)["closed"] >= 2
+    assert followup.run(ctx)["closed"] >= 2

@@ -6,8 +6,8 @@ from sqlmodel import Session, select
 
 from takedown import policy
 from tests.takedown.tdlab import JPCERT, add_candidate, take_snapshot
-from watcher import takedowns
-from watcher.models import (
+from watcher.capture.triage import transition
+from watcher.core.models import (
     Candidate,
     CandidateStatus,
     Channel,
@@ -16,7 +16,7 @@ from watcher.models import (
     RequestStatus,
     TakedownRequest,
 )
-from watcher.triage import transition
+from watcher.takedowns import followup, outbox, requests
 
 
 def _auto_ctx(make_ctx, **sections):
@@ -29,7 +29,7 @@ def test_auto_rule_confirms_and_sends_when_evidence_is_overwhelming(make_ctx, wo
     ctx = _auto_ctx(make_ctx)
     cand = add_candidate(ctx)
     take_snapshot(ctx, world, cand)
-    out = takedowns.run(ctx)
+    out = followup.run(ctx)
     assert out["auto_confirmed"] == 1 and out["sent"] == 3
     with Session(ctx.engine) as s:
         c = s.get(Candidate, cand.id)
@@ -50,11 +50,11 @@ def test_auto_rule_leaves_a_partial_match_to_a_person(make_ctx, world):
     cand = add_candidate(ctx)
     take_snapshot(ctx, world, cand, password=False,
                   reasons=[{"kind": "visual_clone", "detail": "looks like the login page"}])
-    assert takedowns.run(ctx)["auto_confirmed"] == 0
+    assert followup.run(ctx)["auto_confirmed"] == 0
     assert world.smtp.messages() == []
     # Off by default: the same overwhelming evidence under a brand without the rule waits for a person.
     ctx2 = make_ctx()
-    assert takedowns.run(ctx2)["auto_confirmed"] == 0
+    assert followup.run(ctx2)["auto_confirmed"] == 0
 
 
 def test_auto_rule_table():
@@ -83,10 +83,10 @@ def _sent(ctx, world, **kw):
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        takedowns.confirm(ctx, s, c, actor="analyst")
-        takedowns.approve_all(ctx, s, c, actor="approver")
+        requests.confirm(ctx, s, c, actor="analyst")
+        requests.approve_all(ctx, s, c, actor="approver")
         s.commit()
-    takedowns.run(ctx)
+    followup.run(ctx)
     return cand
 
 
@@ -98,26 +98,26 @@ def test_reminder_then_escalation_then_a_finding(make_ctx, world, clock):
     first = {m.message["Message-ID"]: m for m in world.smtp.messages()}
     assert len(first) == 3
     clock.advance(hours=47)
-    assert takedowns.run(ctx)["reminded"] == 0
+    assert followup.run(ctx)["reminded"] == 0
     clock.advance(hours=1)
-    out = takedowns.run(ctx)
+    out = followup.run(ctx)
     assert out["reminded"] == 3 and out["escalated"] == 0
     reminders = world.smtp.messages()[3:]
     assert all(m.message["In-Reply-To"] in first for m in reminders)
     ja = next(m for m in reminders if m.rcpt_tos == ["phishing@jpcert.test"])
     assert ja.subject.startswith("【再送】") and "引き続き稼働" in ja.text()
-    assert takedowns.run(ctx)["reminded"] == 0  # one reminder each
+    assert followup.run(ctx)["reminded"] == 0  # one reminder each
     clock.advance(hours=48)
-    out = takedowns.run(ctx)
+    out = followup.run(ctx)
     assert out["escalated"] == 1 and out["sent"] == 1
     assert world.smtp.messages()[-1].rcpt_tos == ["abuse@registry.test"]
     with Session(ctx.engine) as s:
         lvl = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@registry.test")).one()
         assert lvl.escalation_level == 1 and lvl.created_by == "takedown-policy"
     clock.advance(hours=96)
-    out = takedowns.run(ctx)
+    out = followup.run(ctx)
     assert out["escalation_exhausted"] == 1
-    assert takedowns.run(ctx)["escalation_exhausted"] == 0  # one finding, not one per run
+    assert followup.run(ctx)["escalation_exhausted"] == 0  # one finding, not one per run
     with Session(ctx.engine) as s:
         f = s.exec(select(Finding).where(Finding.kind == "takedown_stalled")).one()
         assert f.subject == cand.domain
@@ -130,22 +130,22 @@ def test_webform_recipient_is_drafted_with_fields_and_tracked(make_ctx, world):
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        drafts = takedowns.confirm(ctx, s, c, actor="analyst")
+        drafts = requests.confirm(ctx, s, c, actor="analyst")
         web = next(d for d in drafts if d.channel == Channel.WEBFORM)
-        fields = takedowns.webform_fields(web)
+        fields = requests.webform_fields(web)
         assert fields["form"] == "https://antiphishing.test/report"
         assert "https://hoshizora-sec-login.top/login" in fields["url"]
         assert "フィッシングサイト" in fields["description"] and "screenshot.png" in fields["evidence_sha256"]
-        takedowns.approve_all(ctx, s, c, actor="approver")
+        requests.approve_all(ctx, s, c, actor="approver")
         s.commit()
-    out = takedowns.send_due(ctx)
+    out = outbox.send_due(ctx)
     assert out["sent"] == 2  # the emails; the form waits for a person
     assert all(m.rcpt_tos != ["https://antiphishing.test/report"] for m in world.smtp.messages())
     with Session(ctx.engine) as s:
         req = s.get(TakedownRequest, web.id)
         assert req.status == RequestStatus.QUEUED
-        takedowns.mark_submitted(ctx, s, req, actor="analyst")
-        takedowns.attach_reply(s, req, "受け付けました。", actor="analyst", now=ctx.now())
+        requests.mark_submitted(ctx, s, req, actor="analyst")
+        requests.attach_reply(s, req, "受け付けました。", actor="analyst", now=ctx.now())
         s.commit()
         assert req.status == RequestStatus.ANSWERED and req.replies[0]["text"] == "受け付けました。"
 
@@ -154,14 +154,14 @@ def test_withdraw_needs_a_reason_and_closes(ctx, world):
     cand = add_candidate(ctx)
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
-        drafts = takedowns.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst")
+        drafts = requests.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst")
         try:
-            takedowns.withdraw(s, drafts[0], actor="analyst", reason=" ")
-        except takedowns.TakedownError:
+            requests.withdraw(s, drafts[0], actor="analyst", reason=" ")
+        except requests.TakedownError:
             pass
         else:
             raise AssertionError("a withdrawal without a reason was accepted")
-        takedowns.withdraw(s, drafts[0], actor="analyst", reason="our own test page", now=ctx.now())
+        requests.withdraw(s, drafts[0], actor="analyst", reason="our own test page", now=ctx.now())
         s.commit()
         assert drafts[0].status == RequestStatus.CLOSED
 
@@ -170,7 +170,7 @@ def test_confirm_without_evidence_records_the_decision_and_waits(ctx, world):
     cand = add_candidate(ctx)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        assert takedowns.confirm(ctx, s, c, actor="analyst") == []
+        assert requests.confirm(ctx, s, c, actor="analyst") == []
         s.commit()
         assert c.status == CandidateStatus.CONFIRMED
         assert s.exec(select(Event).where(Event.action == "takedown.no_evidence")).one().actor == "analyst"
@@ -184,7 +184,7 @@ def test_nobody_to_ask_opens_a_finding(make_ctx, world):
     cand = add_candidate(ctx, name)
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
-        assert takedowns.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst") == []
+        assert requests.confirm(ctx, s, s.get(Candidate, cand.id), actor="analyst") == []
         s.commit()
         f = s.exec(select(Finding).where(Finding.kind == "takedown_no_recipient")).one()
         assert f.subject == name and "tip off" in f.detail
@@ -196,13 +196,13 @@ def test_a_site_that_comes_back_gets_new_requests(ctx, world, clock):
         c = s.get(Candidate, cand.id)
         transition(s, c, CandidateStatus.DOWN, actor="snapshot", now=ctx.now())
         s.commit()
-    assert takedowns.run(ctx)["closed"] == 3
+    assert followup.run(ctx)["closed"] == 3
     clock.advance(days=3)
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
         transition(s, c, CandidateStatus.CHECKED, actor="snapshot", now=ctx.now(), reason="back up")
-        again = takedowns.confirm(ctx, s, c, actor="analyst", reason="back up")
+        again = requests.confirm(ctx, s, c, actor="analyst", reason="back up")
         s.commit()
     assert len(again) == 3 and all(r.status == RequestStatus.DRAFT for r in again)
 
@@ -220,7 +220,7 @@ def test_a_bounce_marks_the_request_failed(ctx, world):
     _sent(ctx, world)
     with Session(ctx.engine, expire_on_commit=False) as s:
         req = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@cheapnames.test")).one()
-        takedowns.attach_reply(s, req, "550 5.1.1 mailbox unavailable", actor="analyst", now=ctx.now(), bounce=True)
+        requests.attach_reply(s, req, "550 5.1.1 mailbox unavailable", actor="analyst", now=ctx.now(), bounce=True)
         s.commit()
         assert req.status == RequestStatus.FAILED and "550 5.1.1" in req.last_error
         assert s.exec(select(Event).where(Event.action == "takedown.bounce")).one().actor == "analyst"

@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from takedown import notice
 from tests.takedown.tdlab import add_candidate, png, take_snapshot
-from watcher import takedowns
-from watcher.models import Candidate
+from watcher.core.models import Candidate
+from watcher.takedowns import outbox, requests
 
 FACTS = notice.NoticeFacts(
     reference="TD-7", domain="hoshizora-sec-login.top", urls=["https://hoshizora-sec-login.top/login"],
@@ -71,10 +71,10 @@ def test_japanese_survives_the_wire(ctx, world):
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        takedowns.confirm(ctx, s, c, actor="analyst")
-        takedowns.approve_all(ctx, s, c, actor="analyst")
+        requests.confirm(ctx, s, c, actor="analyst")
+        requests.approve_all(ctx, s, c, actor="analyst")
         s.commit()
-    takedowns.send_due(ctx)
+    outbox.send_due(ctx)
     raw = next(m.raw for m in world.smtp.messages() if m.rcpt_tos == ["phishing@jpcert.test"])
     assert raw.isascii()  # 7-bit on the wire: RFC 2047 subject, base64 body
     msg = email.message_from_bytes(raw, policy=email.policy.default)
@@ -111,10 +111,10 @@ def test_smime_signature_verifies(make_ctx, world, tmp_path):
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        takedowns.confirm(ctx, s, c, actor="analyst")
-        takedowns.approve_all(ctx, s, c, actor="analyst")
+        requests.confirm(ctx, s, c, actor="analyst")
+        requests.approve_all(ctx, s, c, actor="analyst")
         s.commit()
-    assert takedowns.send_due(ctx)["sent"] == 3
+    assert outbox.send_due(ctx)["sent"] == 3
     stored = next(m for m in world.smtp.messages() if m.rcpt_tos == ["phishing@jpcert.test"])
     msg = stored.message
     assert msg.get_content_type() == "multipart/signed"

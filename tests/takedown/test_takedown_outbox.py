@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from tests.takedown.tdlab import add_candidate, take_snapshot
-from watcher import takedowns
-from watcher.models import Candidate, Finding, FindingStatus, RequestStatus, TakedownRequest
+from watcher.core.models import Candidate, Finding, FindingStatus, RequestStatus, TakedownRequest
+from watcher.takedowns import followup, outbox, requests
 
 
 def queued(ctx, world) -> list[TakedownRequest]:
@@ -19,8 +19,8 @@ def queued(ctx, world) -> list[TakedownRequest]:
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
-        takedowns.confirm(ctx, s, c, actor="analyst")
-        reqs = takedowns.approve_all(ctx, s, c, actor="approver")
+        requests.confirm(ctx, s, c, actor="analyst")
+        reqs = requests.approve_all(ctx, s, c, actor="approver")
         s.commit()
     return reqs
 
@@ -41,19 +41,19 @@ def test_killed_between_claim_and_send_is_not_sent_twice(ctx, world, clock):
     # before recording SENT. Its message really reached the server.
     with Session(ctx.engine) as s:
         s.execute(sa.update(TakedownRequest).where(TakedownRequest.id == victim.id)
-                  .values(status="sending", next_attempt_at=ctx.now() + takedowns.SEND_LEASE))
+                  .values(status="sending", next_attempt_at=ctx.now() + requests.SEND_LEASE))
         s.commit()
         req = s.get(TakedownRequest, victim.id)
-        ctx.mailer.send(takedowns.render_message(ctx, req))
+        ctx.mailer.send(outbox.render_message(ctx, req))
 
     # A new outbox inside the lease: the row is someone else's, untouched.
-    out = takedowns.send_due(ctx)
+    out = outbox.send_due(ctx)
     assert out["sent"] == 2 and out["uncertain"] == 0
     # After the lease: uncertain, flagged for a person, never re-sent by itself.
     clock.advance(minutes=11)
-    out = takedowns.send_due(ctx)
+    out = outbox.send_due(ctx)
     assert out["sent"] == 0 and out["uncertain"] == 1
-    assert takedowns.send_due(ctx)["uncertain"] == 0  # flagged once
+    assert outbox.send_due(ctx)["uncertain"] == 0  # flagged once
     assert statuses(ctx)[victim.recipient] == RequestStatus.SENDING
     counts = per_message_id(world)
     assert len(counts) == 3 and set(counts.values()) == {1}  # one message per Message-ID
@@ -61,7 +61,7 @@ def test_killed_between_claim_and_send_is_not_sent_twice(ctx, world, clock):
         f = s.exec(select(Finding).where(Finding.kind == "takedown_send_uncertain")).one()
         assert f.status == FindingStatus.OPEN and victim.message_id in f.detail
         # The person checked the sent folder: it went out.
-        takedowns.mark_submitted(ctx, s, s.get(TakedownRequest, victim.id), actor="approver")
+        requests.mark_submitted(ctx, s, s.get(TakedownRequest, victim.id), actor="approver")
         s.commit()
         assert s.get(Finding, f.id).status == FindingStatus.RESOLVED
     assert statuses(ctx)[victim.recipient] == RequestStatus.SENT
@@ -69,9 +69,9 @@ def test_killed_between_claim_and_send_is_not_sent_twice(ctx, world, clock):
 
 def test_written_but_not_claimed_is_sent_exactly_once(ctx, world):
     queued(ctx, world)  # the process died right after writing: rows are QUEUED
-    assert takedowns.send_due(ctx)["sent"] == 3
-    assert takedowns.send_due(ctx)["sent"] == 0
-    takedowns.run(ctx)
+    assert outbox.send_due(ctx)["sent"] == 3
+    assert outbox.send_due(ctx)["sent"] == 0
+    followup.run(ctx)
     assert set(per_message_id(world).values()) == {1} and len(per_message_id(world)) == 3
 
 
@@ -81,26 +81,26 @@ def test_resend_after_uncertainty_keeps_the_message_id(ctx, world, clock):
         s.execute(sa.update(TakedownRequest).where(TakedownRequest.id == reqs[0].id)
                   .values(status="sending", next_attempt_at=ctx.now() - timedelta(seconds=1)))
         s.commit()
-    takedowns.send_due(ctx)  # the other two go; the first is flagged
+    outbox.send_due(ctx)  # the other two go; the first is flagged
     with Session(ctx.engine) as s:
-        takedowns.resend(ctx, s, s.get(TakedownRequest, reqs[0].id), actor="approver")
+        requests.resend(ctx, s, s.get(TakedownRequest, reqs[0].id), actor="approver")
         s.commit()
-    assert takedowns.send_due(ctx)["sent"] == 1
+    assert outbox.send_due(ctx)["sent"] == 1
     assert per_message_id(world)[reqs[0].message_id] == 1
 
 
 def test_temporary_failure_then_success(ctx, world, clock):
     reqs = queued(ctx, world)
     world.smtp.fail_next(1, code=451)
-    out = takedowns.send_due(ctx)
+    out = outbox.send_due(ctx)
     assert out == {**out, "retry": 1, "sent": 2}
     with Session(ctx.engine) as s:
         retry = s.exec(select(TakedownRequest).where(TakedownRequest.status == RequestStatus.QUEUED)).one()
         assert retry.attempts == 1 and "451" in retry.last_error
         assert retry.next_attempt_at == ctx.now() + timedelta(minutes=2)
-    assert takedowns.send_due(ctx)["sent"] == 0  # not due yet: backoff
+    assert outbox.send_due(ctx)["sent"] == 0  # not due yet: backoff
     clock.advance(minutes=2)
-    assert takedowns.send_due(ctx)["sent"] == 1
+    assert outbox.send_due(ctx)["sent"] == 1
     assert set(statuses(ctx).values()) == {RequestStatus.SENT}
     assert len(per_message_id(world)) == len(reqs)
 
@@ -109,9 +109,9 @@ def test_temporary_failures_up_to_the_limit_then_failed(make_ctx, world, clock):
     ctx = make_ctx(takedown={"max_send_attempts": 2})
     queued(ctx, world)
     world.smtp.fail_next(4, code=421)  # three on the first round, one on the second
-    takedowns.send_due(ctx)
+    outbox.send_due(ctx)
     clock.advance(minutes=2)
-    takedowns.send_due(ctx)
+    outbox.send_due(ctx)
     with Session(ctx.engine) as s:
         failed = s.exec(select(TakedownRequest).where(TakedownRequest.status == RequestStatus.FAILED)).all()
         assert len(failed) == 1 and failed[0].attempts == 2 and "421" in failed[0].last_error
@@ -120,22 +120,22 @@ def test_temporary_failures_up_to_the_limit_then_failed(make_ctx, world, clock):
 def test_permanent_failure_is_recorded(ctx, world):
     world.smtp.reject_recipient("abuse@cheapnames.test", 550)
     queued(ctx, world)
-    out = takedowns.send_due(ctx)
+    out = outbox.send_due(ctx)
     assert out["failed"] == 1 and out["sent"] == 2
     with Session(ctx.engine) as s:
         req = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@cheapnames.test")).one()
         assert req.status == RequestStatus.FAILED and "550" in req.last_error and req.attempts == 1
-    assert takedowns.send_due(ctx)["failed"] == 0  # not tried again
+    assert outbox.send_due(ctx)["failed"] == 0  # not tried again
 
 
 def test_outbox_on_sqlite_and_postgresql(db_url, make_ctx, world, clock):
     """The claim is a compare-and-set UPDATE: the same on both backends; a second claim loses."""
     ctx = make_ctx(database={"url": db_url})
     reqs = queued(ctx, world)
-    assert takedowns._claim(ctx, reqs[0].id) is True
-    assert takedowns._claim(ctx, reqs[0].id) is False  # another sender cannot take it
-    out = takedowns.send_due(ctx)
+    assert outbox._claim(ctx, reqs[0].id) is True
+    assert outbox._claim(ctx, reqs[0].id) is False  # another sender cannot take it
+    out = outbox.send_due(ctx)
     assert out["sent"] == 2 and out["uncertain"] == 0
     clock.advance(minutes=11)
-    assert takedowns.send_due(ctx)["uncertain"] == 1
+    assert outbox.send_due(ctx)["uncertain"] == 1
     assert len(per_message_id(world)) == 2

@@ -16,12 +16,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from watcher.config import ROOT, Settings
 from watcher.context import Context
+from watcher.core.config import ROOT, Settings
 
 log = logging.getLogger("omamori.capture")
 
@@ -132,46 +130,3 @@ def capture_url(ctx: Context, url: str, profile: str = "desktop") -> dict[str, A
         except Exception as e:  # a broken resolver must not stop a one-off capture; the crawler resolves
             log.info("resolving %s failed: %s", host, e)
     return capture_batch(ctx, [{"id": "1", "url": url, "addresses": addresses, "profile": profile}])[0]
-
-
-# ------------------------------------------------------------------ CLI: omamori capture ...
-
-cli = typer.Typer(help="Capture pages with the crawler (browser, fallback, evidence).", no_args_is_help=True)
-
-
-def _ctx() -> Context:
-    from watcher.context import build_context
-
-    return build_context()
-
-
-@cli.command("url")
-def url_cmd(
-    url: str,
-    profile: Annotated[str, typer.Option(help="desktop or mobile")] = "desktop",
-    full: Annotated[bool, typer.Option("--full", help="print text and links too")] = False,
-) -> None:
-    """Capture one page and print its record (JSON)."""
-    rec = capture_url(_ctx(), url, profile)
-    if not full:
-        rec = {k: v for k, v in rec.items() if k not in ("text", "links", "images")}
-    typer.echo(json.dumps(rec, ensure_ascii=False, indent=2))
-
-
-@cli.command("references")
-def references_cmd(brand: Annotated[str, typer.Option(help="one brand slug (default: all)")] = "") -> None:
-    """Capture the brands' reference pages and store their hashes and logo (Brand.references)."""
-    from watcher.references import capture_references
-
-    summary = capture_references(_ctx(), brand or None)
-    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-
-
-@cli.command("check")
-def check_cmd(candidate_id: int) -> None:
-    """Check one candidate now: DNS, RDAP, capture, score, triage."""
-    from watcher.snapshot import check_candidate
-
-    snap = check_candidate(_ctx(), candidate_id, actor="cli")
-    typer.echo(json.dumps({"snapshot": snap.id, "verdict": snap.verdict.value, "score": snap.score,
-                           "gone": snap.gone, "reasons": snap.reasons}, ensure_ascii=False, indent=2))

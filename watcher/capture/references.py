@@ -14,10 +14,10 @@ from typing import Any
 from PIL import Image
 from sqlmodel import select
 
-from watcher.capture import capture_batch
+from watcher.capture.crawl import capture_batch
 from watcher.context import Context
-from watcher.events import record
-from watcher.models import Brand
+from watcher.core.events import record
+from watcher.core.models import Brand
 
 
 def _logo_box(rec: dict[str, Any], brand: Brand, viewport: tuple[int, int]) -> dict[str, int] | None:

@@ -28,9 +28,10 @@ import ppdeep
 import tlsh
 from PIL import Image
 
-from watcher.models import Verdict
+from watcher.core.models import Verdict
+from watcher.core.reasons import Reason
 
-MARKERS_DIR = Path(__file__).resolve().parent.parent / "data" / "markers"
+MARKERS_DIR = Path(__file__).resolve().parents[2] / "data" / "markers"
 
 PHISHING_AT = 60
 SUSPICIOUS_AT = 30
@@ -41,16 +42,6 @@ NEEDS_BRAND = frozenset({"login_words", "credential_form"})
 NOT_LIVE = frozenset({"parked", "for_sale", "empty", "suspended"})
 
 _DOMAINISH = re.compile(r"[a-z0-9][a-z0-9.-]*\.[a-z]{2,}", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Reason:
-    kind: str
-    detail: str
-    points: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail, "points": self.points}
 
 
 @dataclass

@@ -21,12 +21,12 @@ from typing import Any
 from PIL import Image
 from sqlmodel import Session, col, select
 
-from watcher import score as scoring
-from watcher.capture import capture_batch
+from watcher.capture import score as scoring
+from watcher.capture.crawl import capture_batch
+from watcher.capture.triage import next_check, transition
 from watcher.context import Context
-from watcher.events import record
-from watcher.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
-from watcher.triage import next_check, transition
+from watcher.core.events import record
+from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
 
 log = logging.getLogger("omamori.snapshot")
 S = CandidateStatus
@@ -79,7 +79,7 @@ def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any
 
 def classify_hosting(addresses: list[str], cnames: list[str], nameservers: list[str], host: str) -> dict[str, Any]:
     try:
-        from watcher.hosting import classify
+        from watcher.clients.hosting import classify
     except ImportError:
         return {"error": "hosting: not available"}
     try:
@@ -377,7 +377,7 @@ def ensure_references(ctx: Context) -> dict[str, Any]:
     without them the visual, logo and HTML signals cannot fire."""
     from datetime import timedelta
 
-    from watcher.references import capture_references
+    from watcher.capture.references import capture_references
 
     now = ctx.now()
     with ctx.session() as s:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from watcher.events import record
-from watcher.models import Candidate, CandidateStatus, utcnow
+from watcher.core.events import record
+from watcher.core.models import Candidate, CandidateStatus, utcnow
 
 S = CandidateStatus
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from watcher.config import DATA
+from watcher.core.config import DATA
 
 TABLE = DATA / "hosting-services.json"
 
@@ -32,6 +32,13 @@ class Hosting:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Hosting:
+        """Back from ``as_dict`` (as a Snapshot keeps it); anything else is "no known service"."""
+        if not isinstance(data, dict):
+            return cls()
+        return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from crawlers.guard import address_allowed
-from watcher.config import Settings
+from watcher.core.config import Settings
 
 DEFAULT_LIMIT = 2 * 1024 * 1024
 

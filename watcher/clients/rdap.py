@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from watcher.clock import Clock, SystemClock
-from watcher.config import Settings
-from watcher.names import InvalidName, normalize_host
+from watcher.clients import whois
+from watcher.clients.records import Network, Registration, epp_status, parse_date
+from watcher.core.clock import Clock, SystemClock
+from watcher.core.config import Settings
+from watcher.core.names import InvalidName, normalize_host
 
 RDAP_ACCEPT = "application/rdap+json, application/json;q=0.9"
 MAX_RETRY_AFTER = 30.0  # seconds: a server asking for longer gets an error now and a retry next run
@@ -39,105 +39,6 @@ MAX_BODY = 2 * 1024 * 1024
 # Port-43 servers of ccTLDs without RDAP in IANA's bootstrap, as IANA's root zone database lists them
 # (https://www.iana.org/domains/root/db/cn.html). Config (rdap.whois_servers) wins.
 WHOIS_FALLBACK = {"cn": "whois.cnnic.cn", "jp": "whois.jprs.jp"}
-
-
-# ---------------------------------------------------------------- records
-
-
-@dataclass
-class Registration:
-    name: str
-    source: str = "rdap"  # rdap | whois
-    registrar: str = ""
-    registrar_iana_id: str = ""
-    abuse_email: str = ""
-    abuse_phone: str = ""
-    created_at: datetime | None = None
-    expires_at: datetime | None = None
-    updated_at: datetime | None = None
-    statuses: list[str] = field(default_factory=list)  # RFC 8056 words, lowercase: "client hold"
-    nameservers: list[str] = field(default_factory=list)
-    dnssec: bool | None = None
-    error: str = ""
-    raw: dict[str, Any] = field(default_factory=dict)
-    exists: bool = True  # False on RDAP 404 / WHOIS "No match"
-    server: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)  # registrant, public contact, ...
-
-    @property
-    def on_hold(self) -> bool:
-        """Suspended by the registrar or registry (the takedown worked)."""
-        return any(s in ("client hold", "server hold", "suspended") for s in self.statuses)
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("created_at", "expires_at", "updated_at"):
-            d[k] = d[k].isoformat() if d[k] else None
-        return json.loads(json.dumps(d, default=str))
-
-
-@dataclass
-class Network:
-    address: str
-    start: str = ""
-    end: str = ""
-    cidr: str = ""
-    name: str = ""
-    handle: str = ""
-    org: str = ""
-    country: str = ""
-    abuse_email: str = ""
-    abuse_phone: str = ""
-    error: str = ""
-    raw: dict[str, Any] = field(default_factory=dict)
-    server: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self), default=str))
-
-
-# ---------------------------------------------------------------- parsing (pure)
-
-_JST = timezone(timedelta(hours=9))
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d %H:%M:%S",
-                 "%Y.%m.%d", "%d-%b-%Y", "%d-%b-%Y %H:%M:%S", "%Y%m%d", "%d.%m.%Y", "%Y-%m-%d")
-
-
-def parse_date(value: Any) -> datetime | None:
-    """Aware UTC from the forms registries write: ISO 8601 (``Z``, offsets, fractions, date only),
-    ``2026/11/25 10:00:00 (JST)``, ``2026/11/25``, ``25-Nov-2026``, ``2026-11-25 10:00:00 UTC``; None otherwise.
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    s = value.strip()
-    tz: timezone = UTC
-    m = re.search(r"\s*\((JST|UTC|GMT)\)$|\s+(JST|UTC|GMT)$", s)
-    if m:
-        tz = _JST if "JST" in m.group(0) else UTC
-        s = s[: m.start()]
-    try:
-        dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
-    except ValueError:
-        dt = None
-        for fmt in _DATE_FORMATS:
-            try:
-                dt = datetime.strptime(s, fmt)
-                break
-            except ValueError:
-                continue
-        if dt is None:
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(UTC)
-
-
-def epp_status(value: str) -> str:
-    """``clientTransferProhibited`` / ``client transfer prohibited`` -> ``client transfer prohibited``."""
-    v = value.strip()
-    if " " not in v:
-        v = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", v)
-    return v.lower().strip()
 
 
 def vcard(entity: dict[str, Any]) -> dict[str, str]:
@@ -451,8 +352,6 @@ class RdapClient:
         return reg
 
     def _whois(self, target: str, spec: str) -> Registration:
-        from watcher import whois
-
         host, port = whois.split_server(spec)
         self._pace(f"{host}:{port}")
         self.requests += 1
@@ -507,40 +406,3 @@ def _retry_after(value: str | None) -> float | None:
     if when is None:
         return 1.0
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def explain(ctx: Any, name: str) -> list[str]:
-    """Lines for ``omamori check``: registration facts, and network and hosting of the addresses."""
-    reg: Registration = ctx.rdap.domain(name)
-    lines: list[str] = []
-    if reg.error:
-        lines.append(f"{reg.source} lookup of {reg.name} failed: {reg.error}")
-    elif not reg.exists:
-        lines.append(f"{reg.name}: not registered ({reg.source} {reg.server})")
-    else:
-        def d(v: datetime | None) -> str:
-            return v.strftime("%Y-%m-%d") if v else "-"
-
-        lines += [
-            f"{reg.name} via {reg.source} ({reg.server})",
-            f"registrar: {reg.registrar or '-'}" + (f" (IANA {reg.registrar_iana_id})" if reg.registrar_iana_id else ""),
-            f"abuse contact: {reg.abuse_email or '-'} {reg.abuse_phone}".rstrip(),
-            f"created {d(reg.created_at)}, expires {d(reg.expires_at)}, updated {d(reg.updated_at)}",
-            f"status: {', '.join(reg.statuses) or '-'}",
-            f"nameservers: {', '.join(reg.nameservers) or '-'}; DNSSEC: "
-            + {True: "signed", False: "unsigned", None: "-"}[reg.dnssec],
-        ]
-    try:
-        prof = ctx.resolver.profile_sync(name, ["A", "AAAA", "CNAME"])
-    except Exception:
-        return lines
-    for addr in prof.addresses[:3]:
-        net = ctx.rdap.ip(addr)
-        lines.append(f"network of {addr}: " + (net.error or f"{net.name} {net.cidr} {net.country} "
-                                                            f"(abuse {net.abuse_email or '-'})"))
-    from watcher.hosting import classify
-
-    host = classify(prof.addresses, prof.records.get("CNAME", []), reg.nameservers, host=name)
-    if host.service:
-        lines.append(f"hosting: {host.service} ({host.kind}); report to {host.abuse_email or host.form_url or '-'}")
-    return lines

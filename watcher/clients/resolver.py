@@ -34,7 +34,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-from watcher.config import DnsSettings
+from watcher.core.config import DnsSettings
 
 PROFILE_TYPES = ("A", "AAAA", "CNAME", "MX", "NS")
 

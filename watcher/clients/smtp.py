@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, make_msgid
 from pathlib import Path
 
-from watcher.config import ROOT, SmtpSettings
+from watcher.core.config import ROOT, SmtpSettings
 
 
 class MailError(Exception):

@@ -12,7 +12,7 @@ import re
 import socket
 from typing import Any
 
-from watcher.rdap import Registration, epp_status, parse_date
+from watcher.clients.records import Registration, epp_status, parse_date
 
 MAX_BYTES = 256 * 1024  # a WHOIS answer is a few KB; a server that streams forever is cut off
 

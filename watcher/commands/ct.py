@@ -9,24 +9,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlmodel import Session, select
 
-app = typer.Typer(help="Certificate transparency: log positions, reading, backfill.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+from watcher.commands.invocation import console, context, err
 
+cli = typer.Typer(help="Certificate transparency: log positions, reading, backfill.", no_args_is_help=True)
 
-def _ctx():  # type: ignore[no-untyped-def]
-    from watcher.cli import context
-
-    return context()
 
 
 def _logs(ctx, only: str | None):  # type: ignore[no-untyped-def]
-    from watcher.ct.jobs import configured_logs
+    from watcher.discovery.ct.jobs import configured_logs
 
     logs = configured_logs(ctx)
     if only:
@@ -37,12 +31,12 @@ def _logs(ctx, only: str | None):  # type: ignore[no-untyped-def]
     return logs
 
 
-@app.command("logs")
+@cli.command("logs")
 def logs_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every log of the log list with its saved position (next index, verified tree size, state)."""
-    from watcher.models import LogPosition
+    from watcher.core.models import LogPosition
 
-    ctx = _ctx()
+    ctx = context()
     with Session(ctx.engine) as s:
         positions = {p.log_id: p for p in s.exec(select(LogPosition))}
     rows = []
@@ -74,15 +68,15 @@ def _progress() -> Progress:
                     console=err, transient=False)
 
 
-@app.command("read")
+@cli.command("read")
 def read_cmd(
     log: Annotated[str | None, typer.Option("--log", help="only this log (part of its description or URL)")] = None,
     limit: Annotated[int | None, typer.Option(help="at most this many entries per log")] = None,
 ) -> None:
     """Read every log once from its saved position (what the ct_poll job does), with progress."""
-    from watcher.ct.reader import LogReader
+    from watcher.discovery.ct.reader import LogReader
 
-    ctx = _ctx()
+    ctx = context()
     with _progress() as prog:
         for info in _logs(ctx, log):
             task = prog.add_task(info.description, total=None)
@@ -95,7 +89,7 @@ def read_cmd(
                         + (f", [red]{res.error[:60]}[/]" if res.error else ""))
 
 
-@app.command("backfill")
+@cli.command("backfill")
 def backfill_cmd(
     since: Annotated[str | None, typer.Option(help="read entries logged since this date (YYYY-MM-DD, UTC)")] = None,
     start: Annotated[int | None, typer.Option(help="first index")] = None,
@@ -103,7 +97,7 @@ def backfill_cmd(
     log: Annotated[str | None, typer.Option("--log", help="only this log (part of its description or URL)")] = None,
 ) -> None:
     """Read a past range again (a brand added late); the saved positions are not moved."""
-    from watcher.ct.reader import LogReader
+    from watcher.discovery.ct.reader import LogReader
 
     if (since is None) == (start is None):
         err.print("[red]give either --since DATE or --start N [--end M][/]")
@@ -116,7 +110,7 @@ def backfill_cmd(
         except ValueError:
             err.print(f"[red]--since {since!r} is not a date (YYYY-MM-DD)[/]")
             raise typer.Exit(2) from None
-    ctx = _ctx()
+    ctx = context()
     total = {"read": 0, "matched": 0, "candidates": 0, "failed": 0}
     with _progress() as prog:
         for info in _logs(ctx, log):
@@ -145,11 +139,11 @@ def match(
     show_all: Annotated[bool, typer.Option("--all", help="also print names that do not match")] = False,
 ) -> None:
     """Screen a list of host names: print the ones that match a brand, with the brand and the reasons."""
-    from watcher.ct.matcher import matcher_for
-    from watcher.discover import host_of
-    from watcher.names import InvalidName
+    from watcher.core.names import InvalidName
+    from watcher.discovery.ct.matcher import matcher_for
+    from watcher.discovery.discover import host_of
 
-    ctx = _ctx()
+    ctx = context()
     m = matcher_for(ctx)
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8", errors="replace")  # noqa: SIM115
     found = 0

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from watcher.config import Settings, UserSettings
+from watcher.core.config import Settings, UserSettings
 
 _N, _R, _P = 2**14, 8, 1
 

@@ -14,9 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, select
 
-from watcher.config import ConfigError
-from watcher.models import Brand, OwnedDomain, OwnedSource, utcnow
-from watcher.names import InvalidName, normalize_host
+from watcher.core.config import ConfigError
+from watcher.core.models import Brand, OwnedDomain, OwnedSource, utcnow
+from watcher.core.names import InvalidName, normalize_host
 
 
 class BrandSpec(BaseModel):
@@ -120,7 +120,7 @@ def load_brands(path: Path) -> list[BrandSpec]:
 
 def sync_brands(session: Session, specs: list[BrandSpec], actor: str = "system") -> dict[str, int]:
     """Write the brands file into the DB. Idempotent; returns counts of what changed."""
-    from watcher.events import record
+    from watcher.core.events import record
 
     counts = {"brands_added": 0, "brands_updated": 0, "domains_added": 0}
     now = utcnow()
@@ -151,7 +151,7 @@ def add_owned(
     session: Session, brand: Brand, name: str, source: OwnedSource, *, lapsed: bool = False, actor: str = "system"
 ) -> OwnedDomain | None:
     """Add an owned name if it is new; returns the new row, or None if it was already known."""
-    from watcher.events import record
+    from watcher.core.events import record
 
     n = normalize_host(name)
     if session.exec(select(OwnedDomain).where(OwnedDomain.name == n.ascii)).first():

@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 DEFAULT_CONFIG = DATA / "config.toml"
 ENV_PREFIX = "OMAMORI_"

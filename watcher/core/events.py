@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from watcher.models import Event, utcnow
+from watcher.core.models import Event, utcnow
 
 
 def _object_type(obj: SQLModel | tuple[str, int | None] | None) -> tuple[str, int | None]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from watcher.events import record
-from watcher.models import Finding, FindingStatus, Severity, utcnow
+from watcher.core.events import record
+from watcher.core.models import Finding, FindingStatus, Severity, utcnow
 
 
 def finding_key(kind: str, subject: str) -> str:

@@ -4,7 +4,7 @@ Timestamps are timezone-aware UTC on every backend (``UTCDateTime``); enums are 
 ``StrEnum`` stored as plain strings (so a new value needs no schema change); structured facts that
 only the code reads are JSON. Evidence files are referenced by their sha256.
 
-Schema changes need a migration in ``watcher/migrations/versions`` (``tests/test_migrations.py``
+Schema changes need a migration in ``watcher/core/migrations/versions`` (``tests/test_migrations.py``
 fails when models and migrations disagree).
 """
 
@@ -165,7 +165,7 @@ class Brand(SQLModel, table=True):
     slug: str = Field(unique=True, index=True, max_length=64)
     name: str
     name_ja: str = ""
-    # The brand's entry of the brands file, as synced (watcher.brands.BrandSpec).
+    # The brand's entry of the brands file, as synced (watcher.core.brands.BrandSpec).
     spec: dict[str, Any] = json_dict()
     # Reference captures of the official pages: [{url, screenshot_sha256, phash, dhash, ...}]
     references: list[dict[str, Any]] = json_list()

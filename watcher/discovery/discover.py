@@ -15,21 +15,11 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from watcher.brands import BrandSpec
-from watcher.events import record
-from watcher.models import Brand, Candidate, CandidateStatus, OwnedDomain, Source, utcnow
-from watcher.names import InvalidName, Name, is_within, normalize_host
-
-
-@dataclass
-class Reason:
-    kind: str  # keyword, permutation, edit_distance, homoglyph, combo, flattened, report, dropcatch, ...
-    detail: str  # human-readable, shown as written in the dashboard and the takedown request
-    points: int = 0
-    source: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "detail": self.detail, "points": self.points, "source": self.source}
+from watcher.core.brands import BrandSpec
+from watcher.core.events import record
+from watcher.core.models import Brand, Candidate, CandidateStatus, OwnedDomain, Source, utcnow
+from watcher.core.names import InvalidName, Name, is_within, normalize_host
+from watcher.core.reasons import Reason
 
 
 @dataclass

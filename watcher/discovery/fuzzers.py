@@ -21,8 +21,8 @@ from pathlib import Path
 
 import dnstwist
 
-from watcher.config import DATA
-from watcher.names import InvalidName, normalize_host
+from watcher.core.config import DATA
+from watcher.core.names import InvalidName, normalize_host
 
 FUZZ_DIR = DATA / "fuzz"
 

@@ -23,18 +23,18 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import typer
 from sqlmodel import Session, select
 
 from watcher.context import Context
-from watcher.discover import Outcome, OwnedIndex, Reason, Sighting, discover
-from watcher.events import record
-from watcher.mailparse import SHORTENERS, FoundUrl, classify_url, parse_message, refang
-from watcher.models import Report, Source
-from watcher.names import InvalidName
+from watcher.core.events import record
+from watcher.core.models import Report, Source
+from watcher.core.names import InvalidName
+from watcher.core.reasons import Reason
+from watcher.discovery.discover import Outcome, OwnedIndex, Sighting, discover
+from watcher.discovery.mailparse import SHORTENERS, FoundUrl, classify_url, parse_message, refang
 
 log = logging.getLogger("omamori.intake")
 
@@ -411,71 +411,3 @@ def poll(ctx: Context) -> dict[str, Any]:
         # The whole mailbox is unreachable: a job failure, so health opens a Finding after a few.
         raise RuntimeError(failure)
     return summary
-
-
-# ---------------------------------------------------------------- CLI
-
-cli = typer.Typer(help="Reports from people: mailbox, .eml files, feeds / 通報の取り込み", no_args_is_help=True)
-
-
-def _progress_bar(label: str) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-
-
-def _print(summary: dict[str, Any]) -> None:
-    from rich.console import Console
-
-    con = Console()
-    for k, v in summary.items():
-        con.print(f"[bold]{k}[/]: {v}", highlight=False)
-
-
-@cli.command("eml")
-def eml_cmd(folder: Annotated[Path, typer.Argument(help="folder of .eml files", exists=True, file_okay=False)]) -> None:
-    """Read every .eml file of FOLDER as a report / .eml ファイルを通報として取り込む."""
-    from watcher.cli import context
-
-    ctx = context()
-    with _progress_bar("メール / mail") as bar:
-        task = bar.add_task("eml", total=None)
-        summary = read_eml_dir(ctx, folder, progress=lambda d, t: bar.update(task, completed=d, total=t))
-    _print(summary)
-
-
-@cli.command("feed")
-def feed_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV (url,date,description) or JSON lines", exists=True,
-                                         dir_okay=False)],
-    all_rows: Annotated[bool, typer.Option("--all", help="every row, not only rows naming our brands")] = False,
-    name: Annotated[str, typer.Option(help="the feed's name in reasons (default: the file name)")] = "",
-) -> None:
-    """Import a phishing URL list / フィッシング URL リストの取り込み."""
-    from watcher.cli import context
-
-    ctx = context()
-    with _progress_bar("フィード / feed") as bar:
-        task = bar.add_task("feed", total=None)
-        summary = import_feed(ctx, file, all_rows=all_rows, name=name,
-                              progress=lambda d, t: bar.update(task, completed=d, total=t))
-    _print(summary)
-
-
-@cli.command("imap")
-def imap_cmd() -> None:
-    """Read the unseen messages of the abuse mailbox (config section imap) / 通報用メールボックスの読み込み."""
-    from watcher.cli import context
-
-    ctx = context()
-    if not ctx.settings.imap.host:
-        typer.echo("[imap] host is not set in the config", err=True)
-        raise typer.Exit(2)
-    try:
-        with _progress_bar("IMAP") as bar:
-            task = bar.add_task("imap", total=None)
-            summary = read_imap(ctx, progress=lambda d, t: bar.update(task, completed=d, total=t))
-    except (imaplib.IMAP4.error, OSError, RuntimeError) as e:
-        typer.echo(f"IMAP failed: {type(e).__name__}: {e}", err=True)
-        raise typer.Exit(1) from None
-    _print(summary)

@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from watcher.names import InvalidName, normalize_host
+from watcher.core.names import InvalidName, normalize_host
 
 MAX_PARTS = 200  # a mail bomb with thousands of parts is cut here
 MAX_TEXT = 2 * 1024 * 1024

@@ -1,6 +1,6 @@
 """The permutation scan: lookalikes of every official domain → DNS → ``discover``.
 
-Every day: generate the permutations of each brand's official domains (``watcher.fuzzers``), resolve
+Every day: generate the permutations of each brand's official domains (``watcher.discovery.fuzzers``), resolve
 them all with the asynchronous resolver (A, AAAA, CNAME, MX, NS), drop the answers of wildcard zones
 (a wildcard TLD would otherwise make every permutation under it look registered), and send the names
 that exist through ``discover`` with the fuzzer as the reason. ``PermutationState`` remembers
@@ -13,19 +13,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from watcher.clients.resolver import DnsProfile, Resolver
 from watcher.context import Context
-from watcher.discover import OwnedIndex, Reason, Sighting, discover
-from watcher.events import record
-from watcher.fuzzers import Permutation, permutations
-from watcher.models import Brand, PermutationState, Source
-from watcher.names import _icann, normalize_host
-from watcher.resolver import DnsProfile, Resolver
+from watcher.core.events import record
+from watcher.core.models import Brand, PermutationState, Source
+from watcher.core.names import _icann, normalize_host
+from watcher.core.reasons import Reason
+from watcher.discovery.discover import OwnedIndex, Sighting, discover
+from watcher.discovery.fuzzers import Permutation, permutations
 
 # Points for the discovery reason: a registered lookalike of an official domain is a strong signal;
 # a newly registered one more so (most phishing domains are days old when used).
@@ -168,61 +167,3 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
             s.add(st)
         s.commit()
     return result.as_dict()
-
-
-# ---------------------------------------------------------------- CLI
-
-cli = typer.Typer(help="Typosquat permutations of the official domains / 公式ドメインの類似ドメイン検査",
-                  no_args_is_help=True)
-
-
-@cli.command("scan")
-def scan_cmd(
-    domain: Annotated[list[str] | None, typer.Option("--domain", "-d", help="scan only these domains")] = None,
-    brand: Annotated[str | None, typer.Option(help="scan only this brand's domains")] = None,
-) -> None:
-    """Generate, resolve and record lookalikes now (the daily job) / 類似ドメインを生成して名前解決."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from watcher.cli import context
-
-    ctx = context()
-    with Progress(TextColumn("DNS 名前解決 / resolving"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=False) as bar:
-        task = bar.add_task("resolve", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        summary = scan(ctx, domains=domain or None, brand=brand, progress=progress)
-    con = Console()
-    for k, v in summary.items():
-        con.print(f"[bold]{k}[/]: {v}", highlight=False)
-
-
-@cli.command("list")
-def list_cmd(
-    domain: Annotated[str, typer.Argument(help="an official domain")],
-    fuzzer: Annotated[str | None, typer.Option(help="only names made by this fuzzer")] = None,
-) -> None:
-    """Print the permutations of DOMAIN without resolving them / 生成のみ (名前解決なし)."""
-    for p in permutations(domain):
-        if fuzzer is None or p.fuzzer == fuzzer:
-            typer.echo(f"{p.fuzzer}\t{p.name}")
-
-
-def _when(v: datetime | None) -> str:
-    return v.strftime("%Y-%m-%d") if v else "-"
-
-
-@cli.command("registered")
-def registered_cmd() -> None:
-    """List the permutations that existed at the last scan / 登録済みの類似ドメイン."""
-    from watcher.cli import context
-
-    ctx = context()
-    with Session(ctx.engine) as s:
-        for st in s.exec(select(PermutationState).where(PermutationState.exists == True)  # noqa: E712
-                         .order_by(PermutationState.name)):
-            typer.echo(f"{st.name}\t{st.fuzzer}\tfirst seen {_when(st.first_seen_existing_at)}")

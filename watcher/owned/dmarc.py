@@ -38,9 +38,9 @@ from defusedxml import DefusedXmlException
 from sqlmodel import Session, select
 
 from watcher.context import Context
-from watcher.events import record
-from watcher.models import DmarcReport
-from watcher.names import is_within
+from watcher.core.events import record
+from watcher.core.models import DmarcReport
+from watcher.core.names import is_within
 
 log = logging.getLogger("omamori.dmarc")
 

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
-from watcher.discover import OwnedIndex, Reason, Sighting, discover
-from watcher.models import Brand, OwnedDomain, Severity, Source
+from watcher.core.models import Brand, OwnedDomain, Severity, Source
+from watcher.core.reasons import Reason
+from watcher.discovery.discover import OwnedIndex, Sighting, discover
 
 if TYPE_CHECKING:
-    from watcher.inventory import CheckRun
+    from watcher.owned.checks import CheckRun
 
 # Statuses of a registration that is still winding down (RFC 8056 words): not yet someone else's.
 WINDING_DOWN = ("redemption period", "pending delete", "pending restore", "auto renew period")

@@ -22,23 +22,21 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import dns.nameserver
 import dns.resolver
 import httpx
-import typer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from sqlmodel import select
 
-from watcher.config import DnsSettings
+from watcher.clients.http import read_capped
 from watcher.context import Context
-from watcher.http import read_capped
-from watcher.inventory import CheckRun, run_checks
-from watcher.models import Brand, Severity
-from watcher.takeover import mx_hosts
+from watcher.core.config import DnsSettings
+from watcher.core.models import Brand, Severity
+from watcher.owned.checks import CheckRun, run_checks
+from watcher.owned.takeover import mx_hosts
 
 SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 
@@ -401,58 +399,6 @@ def run(ctx: Context) -> dict[str, Any]:
 
 def ingest_reports(ctx: Context) -> dict[str, Any]:
     """The dmarc_reports job: read aggregate reports from the folder and the IMAP mailbox."""
-    from watcher.dmarc import ingest
+    from watcher.owned.dmarc import ingest
 
     return ingest(ctx)
-
-
-# --- command line --------------------------------------------------------------------------------
-
-cli = typer.Typer(help="Mail authentication of the sending domains (SPF, DKIM, DMARC, BIMI, MTA-STS, TLS-RPT).",
-                  no_args_is_help=True)
-
-
-@cli.command("check")
-def check_cmd() -> None:
-    """Check every sending domain now and print the posture."""
-    from watcher.cli import console, context
-
-    result = run(context())
-    for domain, aspects in result.get("posture", {}).items():
-        console.print(f"[bold]{domain}[/]", highlight=False)
-        for aspect, st in aspects.items():
-            mark = "[green]ok[/]" if st.get("ok") else "[red]NG[/]"
-            console.print(f"  {aspect:9} {mark} {'; '.join(st.get('problems', []))}", highlight=False)
-
-
-@cli.command("ingest")
-def ingest_cmd(
-    paths: Annotated[list[str] | None, typer.Argument(help="report files (xml, gz, zip, eml); default: the "
-                                                           "configured folder and mailbox")] = None,
-) -> None:
-    """Ingest DMARC aggregate reports."""
-    from pathlib import Path
-
-    from watcher.cli import console, context
-    from watcher.dmarc import ingest, ingest_files
-
-    ctx = context()
-    result = ingest_files(ctx, [Path(p) for p in paths]) if paths else ingest(ctx)
-    console.print(result, highlight=False)
-
-
-@cli.command("senders")
-def senders_cmd(days: Annotated[int, typer.Option(help="look back this many days")] = 7) -> None:
-    """Who sends mail as our domains and fails DMARC alignment (from the aggregate reports)."""
-    from rich.table import Table
-
-    from watcher.cli import console, context
-    from watcher.dmarc import failing_senders
-
-    ctx = context()
-    t = Table("domain", "source IP", "messages", "header_from", "spf", "dkim", "disposition")
-    with ctx.session() as s:
-        for row in failing_senders(s, since=ctx.now() - timedelta(days=days)):
-            t.add_row(row["domain"], row["source_ip"], str(row["count"]), row["header_from"], row["spf"],
-                      row["dkim"], row["disposition"])
-    console.print(t)

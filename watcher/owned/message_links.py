@@ -15,18 +15,14 @@ from __future__ import annotations
 import email
 import email.policy
 import html
-import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import unquote, urlsplit
 
-import typer
-
-from watcher.brands import BrandSpec
-from watcher.names import is_within
+from watcher.core.brands import BrandSpec
+from watcher.core.names import is_within
 
 SHORTENERS = frozenset({
     "bit.ly", "bitly.com", "j.mp", "t.co", "tinyurl.com", "goo.gl", "g.co", "ow.ly", "is.gd", "v.gd", "buff.ly",
@@ -148,39 +144,3 @@ def expand(paths: Iterable[Path]) -> list[Path]:
         else:
             out.append(p)
     return out
-
-
-def lint_messages(
-    paths: Annotated[list[Path], typer.Argument(help="template files or folders (text, HTML, .eml)")],
-    brands_file: Annotated[Path | None, typer.Option("--brands", help="brands file (default: from config)")] = None,
-    shortener: Annotated[list[str] | None, typer.Option(help="also treat this domain as a shortener "
-                                                             "(e.g. the firm's own short links)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print problems as JSON lines")] = False,
-) -> None:
-    """Check email and SMS templates for login links (guideline IV.4(5)); exit 1 if any."""
-    if brands_file is not None:
-        from watcher.brands import load_brands
-
-        brands = load_brands(brands_file)
-    else:
-        from watcher.cli import context
-
-        brands = context().brands
-    rules = Rules.from_brands(brands, shortener or [])
-    problems: list[Problem] = []
-    unreadable = 0
-    files = expand(paths)
-    for f in files:
-        try:
-            problems.extend(lint_file(f, rules))
-        except OSError as e:
-            unreadable += 1
-            typer.echo(f"{f}: cannot read: {e}", err=True)
-    for p in problems:
-        typer.echo(json.dumps(asdict(p), ensure_ascii=False) if as_json else str(p))
-    if not as_json:
-        typer.echo(f"{len(files)} file(s), {len(problems)} problem(s)", err=True)
-    if unreadable:
-        raise typer.Exit(2)
-    if problems:
-        raise typer.Exit(1)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from watcher.events import record
-from watcher.findings import resolve_finding
-from watcher.models import OwnedDomain, Severity
+from watcher.core.events import record
+from watcher.core.findings import resolve_finding
+from watcher.core.models import OwnedDomain, Severity
 
 if TYPE_CHECKING:
-    from watcher.inventory import CheckRun
+    from watcher.owned.checks import CheckRun
 
 TRANSFER_LOCK = "client transfer prohibited"
 UPDATE_LOCK = "client update prohibited"

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlmodel import select
 
-from watcher.http import read_capped
-from watcher.models import Brand, Severity
+from watcher.clients.http import read_capped
+from watcher.core.models import Brand, Severity
 
 if TYPE_CHECKING:
-    from watcher.inventory import CheckRun
+    from watcher.owned.checks import CheckRun
 
 PAGE_LIMIT = 2 * 1024 * 1024
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)

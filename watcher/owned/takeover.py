@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from watcher.config import DATA
-from watcher.http import read_capped
-from watcher.models import Severity
-from watcher.names import is_within, registrable
+from watcher.clients.http import read_capped
+from watcher.core.config import DATA
+from watcher.core.models import Severity
+from watcher.core.names import is_within, registrable
 
 if TYPE_CHECKING:
-    from watcher.inventory import CheckRun
+    from watcher.owned.checks import CheckRun
 
 FINGERPRINTS = DATA / "takeover-fingerprints.json"
 MAX_CHAIN = 10

@@ -14,12 +14,12 @@ import dns.exception
 import dns.name
 import dns.zone
 
-from watcher.brands import add_owned
-from watcher.models import OwnedSource, Severity
-from watcher.names import InvalidName, is_within, normalize_host
+from watcher.core.brands import add_owned
+from watcher.core.models import OwnedSource, Severity
+from watcher.core.names import InvalidName, is_within, normalize_host
 
 if TYPE_CHECKING:
-    from watcher.inventory import CheckRun
+    from watcher.owned.checks import CheckRun
 
 MAX_ZONE_BYTES = 50 * 1024 * 1024
 

@@ -20,17 +20,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import typer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlmodel import Session, select
 
-from watcher import dmarc
 from watcher.context import Context
-from watcher.models import (
+from watcher.core.models import (
     Brand,
     Candidate,
     Finding,
@@ -40,7 +38,8 @@ from watcher.models import (
     Severity,
     TakedownRequest,
 )
-from watcher.registration import TRANSFER_LOCK, UPDATE_LOCK
+from watcher.owned import dmarc
+from watcher.owned.registration import TRANSFER_LOCK, UPDATE_LOCK
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASPECTS = ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt")
@@ -287,33 +286,3 @@ def render_official_domains(ctx: Context) -> dict[str, Path]:
         paths[f"json:{b['slug']}"] = out / f"official-domains-{b['slug']}.json"
         paths[f"json:{b['slug']}"].write_text(json.dumps(one, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths
-
-
-# --- command line --------------------------------------------------------------------------------
-
-cli = typer.Typer(help="Reports: the weekly domain-inventory report and the official-domains list.",
-                  no_args_is_help=True)
-
-
-@cli.command("weekly")
-def weekly_cmd(mail: Annotated[bool, typer.Option("--mail/--no-mail", help="mail it to report.recipients")] = True
-               ) -> None:
-    """Render the weekly report now (HTML + CSV in <state_dir>/reports/) and mail it."""
-    from watcher.cli import console, context
-
-    ctx = context()
-    data, paths = render_weekly(ctx)
-    for p in paths.values():
-        console.print(str(p), highlight=False)
-    if mail:
-        mid = mail_weekly(ctx, data, paths)
-        console.print(f"mailed: {mid}" if mid else "not mailed: report.recipients is empty", highlight=False)
-
-
-@cli.command("official-domains")
-def official_cmd() -> None:
-    """Render the customer-facing list of official domains (HTML + JSON, ja/en)."""
-    from watcher.cli import console, context
-
-    for p in render_official_domains(context()).values():
-        console.print(str(p), highlight=False)

@@ -1,18 +1,18 @@
-"""Alembic environment: the engine comes from watcher.db (never from alembic.ini)."""
+"""Alembic environment: the engine comes from watcher.core.db (never from alembic.ini)."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import watcher.models
+import watcher.core.models
 
 config = context.config
 
 
 def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     # Migrations must not depend on model code: render our decorators as the SQL types they store.
-    if type_ == "type" and isinstance(obj, watcher.models.UTCDateTime):
+    if type_ == "type" and isinstance(obj, watcher.core.models.UTCDateTime):
         return "sa.DateTime(timezone=True)"
-    if type_ == "type" and isinstance(obj, watcher.models.EnumText):
+    if type_ == "type" and isinstance(obj, watcher.core.models.EnumText):
         return f"sa.String({obj.impl.length})"
     if type_ == "type" and type(obj).__module__.startswith("sqlmodel"):
         length = getattr(obj, "length", None)

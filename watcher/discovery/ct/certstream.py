@@ -25,11 +25,11 @@ from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 from watcher.context import Context
-from watcher.ct.ingest import Hit, Ingest
-from watcher.ct.matcher import Matcher, matcher_for
-from watcher.events import record
-from watcher.findings import open_finding, resolve_finding
-from watcher.models import JobState, Severity, Source
+from watcher.core.events import record
+from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.models import JobState, Severity, Source
+from watcher.discovery.ct.ingest import Hit, Ingest
+from watcher.discovery.ct.matcher import Matcher, matcher_for
 
 log = logging.getLogger("omamori.certstream")
 

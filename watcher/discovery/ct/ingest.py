@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from watcher.brands import add_owned
-from watcher.ct.matcher import Match, Matcher
-from watcher.discover import OwnedIndex, Reason, Sighting, discover
-from watcher.events import record
-from watcher.findings import open_finding
-from watcher.models import Brand, OwnedSource, Severity, Source
+from watcher.core.brands import add_owned
+from watcher.core.events import record
+from watcher.core.findings import open_finding
+from watcher.core.models import Brand, OwnedSource, Severity, Source
+from watcher.core.reasons import Reason
+from watcher.discovery.ct.matcher import Match, Matcher
+from watcher.discovery.discover import OwnedIndex, Sighting, discover
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The ``ct_poll`` job: one pass over every log of the log list (see watcher.ct.reader)."""
+"""The ``ct_poll`` job: one pass over every log of the log list (see watcher.discovery.ct.reader)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import Session
 
 from watcher.context import Context
-from watcher.ct import loglist
-from watcher.ct.reader import check_stale, read_logs
+from watcher.discovery.ct import loglist
+from watcher.discovery.ct.reader import check_stale, read_logs
 
 # One pass reads at most this many entries per log, so a job run stays bounded after a long pause;
 # the next run goes on from the saved position.

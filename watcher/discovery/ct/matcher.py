@@ -3,7 +3,7 @@
 Built once from all brands (``Matcher.from_brands``), then pure and fast: it runs on every name of
 every CT entry (hundreds per second), so everything is precomputed here — an Aho-Corasick automaton
 over keywords, flattened and embedded official domains; the typosquat permutation set of every
-official domain (``watcher.fuzzers``); the labels used for edit distance; confusable skeletons.
+official domain (``watcher.discovery.fuzzers``); the labels used for edit distance; confusable skeletons.
 
 Real phishing against Japanese brokers mostly puts the brand, or the whole domain flattened
 (``www-hoshizora-sec-co-jp.k7x2.top``), in a *subdomain label* of an unrelated fresh domain, so every
@@ -24,10 +24,10 @@ import ahocorasick
 import idna
 from rapidfuzz.distance import Levenshtein
 
-from watcher.brands import BrandSpec
-from watcher.discover import Reason
-from watcher.fuzzers import permutations
-from watcher.names import InvalidName, flatten, normalize_host
+from watcher.core.brands import BrandSpec
+from watcher.core.names import InvalidName, flatten, normalize_host
+from watcher.core.reasons import Reason
+from watcher.discovery.fuzzers import permutations
 
 if TYPE_CHECKING:
     from watcher.context import Context

@@ -25,17 +25,17 @@ from typing import Any, Protocol
 from sqlmodel import Session, select
 
 from watcher.context import Context
-from watcher.ct.client import LogClient, LogUnavailable
-from watcher.ct.entries import Entry, EntryError, details, names
-from watcher.ct.ingest import Hit, Ingest
-from watcher.ct.loglist import LogInfo
-from watcher.ct.matcher import Matcher, matcher_for
-from watcher.ct.merkle import TreeHead, VerificationError
-from watcher.ct.rfc6962 import Rfc6962Log
-from watcher.ct.static import StaticLog
-from watcher.events import record
-from watcher.findings import open_finding, resolve_finding
-from watcher.models import LogPosition, Severity, Source
+from watcher.core.events import record
+from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.models import LogPosition, Severity, Source
+from watcher.discovery.ct.client import LogClient, LogUnavailable
+from watcher.discovery.ct.entries import Entry, EntryError, details, names
+from watcher.discovery.ct.ingest import Hit, Ingest
+from watcher.discovery.ct.loglist import LogInfo
+from watcher.discovery.ct.matcher import Matcher, matcher_for
+from watcher.discovery.ct.merkle import TreeHead, VerificationError
+from watcher.discovery.ct.rfc6962 import Rfc6962Log
+from watcher.discovery.ct.static import StaticLog
 
 log = logging.getLogger("omamori.ct")
 

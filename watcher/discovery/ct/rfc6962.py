@@ -6,9 +6,15 @@ import base64
 import binascii
 from typing import Any
 
-from watcher.ct.client import LogClient, LogUnavailable
-from watcher.ct.entries import Entry, EntryError, parse_leaf
-from watcher.ct.merkle import TreeHead, VerificationError, load_key, verify_consistency, verify_tree_head
+from watcher.discovery.ct.client import LogClient, LogUnavailable
+from watcher.discovery.ct.entries import Entry, EntryError, parse_leaf
+from watcher.discovery.ct.merkle import (
+    TreeHead,
+    VerificationError,
+    load_key,
+    verify_consistency,
+    verify_tree_head,
+)
 
 
 class Rfc6962Log:

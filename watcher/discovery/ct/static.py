@@ -14,9 +14,9 @@ import binascii
 import hashlib
 import struct
 
-from watcher.ct.client import LogClient, LogUnavailable
-from watcher.ct.entries import Entry, EntryError, parse_tile
-from watcher.ct.merkle import (
+from watcher.discovery.ct.client import LogClient, LogUnavailable
+from watcher.discovery.ct.entries import Entry, EntryError, parse_tile
+from watcher.discovery.ct.merkle import (
     TreeHead,
     VerificationError,
     load_key,

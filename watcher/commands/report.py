@@ -1,0 +1,41 @@
+"""omamori report: the weekly report and the official-domains list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from watcher.commands.invocation import console, context
+from watcher.report.weekly import (
+    mail_weekly,
+    render_official_domains,
+    render_weekly,
+)
+
+# --- command line --------------------------------------------------------------------------------
+
+cli = typer.Typer(help="Reports: the weekly domain-inventory report and the official-domains list.",
+                  no_args_is_help=True)
+
+
+@cli.command("weekly")
+def weekly_cmd(mail: Annotated[bool, typer.Option("--mail/--no-mail", help="mail it to report.recipients")] = True
+               ) -> None:
+    """Render the weekly report now (HTML + CSV in <state_dir>/reports/) and mail it."""
+
+    ctx = context()
+    data, paths = render_weekly(ctx)
+    for p in paths.values():
+        console.print(str(p), highlight=False)
+    if mail:
+        mid = mail_weekly(ctx, data, paths)
+        console.print(f"mailed: {mid}" if mid else "not mailed: report.recipients is empty", highlight=False)
+
+
+@cli.command("official-domains")
+def official_cmd() -> None:
+    """Render the customer-facing list of official domains (HTML + JSON, ja/en)."""
+
+    for p in render_official_domains(context()).values():
+        console.print(str(p), highlight=False)

@@ -1,0 +1,142 @@
+"""omamori run, job, jobs, status: the service in the foreground, one job now, and how it is doing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session, func, select
+
+from watcher.commands.invocation import actor, console, context, err
+from watcher.core.brands import sync_brands
+from watcher.core.models import Candidate, Finding, FindingStatus, JobState, LogPosition
+from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "httpx", "httpcore", "scrapy", "urllib3", "websocket", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+
+def run() -> None:
+    """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM."""
+
+    ctx = context()
+    _setup_logging(ctx.settings.service.log_level)
+    log = logging.getLogger("omamori")
+    with Session(ctx.engine) as s:
+        counts = sync_brands(s, ctx.brands)
+    log.info("brands synced: %s", counts)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    sched = build_scheduler(ctx)
+    sched.start()
+    threads = start_services(ctx, stop)
+    log.info("omamori running: %d jobs, %d services, database %s", len(sched.get_jobs()), len(threads),
+             ctx.engine.url.render_as_string(hide_password=True))
+    stop.wait()
+    sched.shutdown(wait=True)
+    for t in threads:
+        t.join(timeout=10)
+    log.info("stopped")
+
+
+def job_cmd(
+    name: Annotated[str, typer.Argument(help="job name; `omamori jobs` lists them")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Run one job now and print its summary."""
+
+    ctx = context()
+    _setup_logging(ctx.settings.service.log_level)
+    try:
+        job(name)
+    except KeyError as e:
+        err.print(f"[red]{e.args[0]}[/]")
+        raise typer.Exit(2) from None
+    result = run_job(ctx, name, actor=actor())
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        for k, v in result.items():
+            console.print(f"[bold]{k}[/]: {v}", highlight=False)
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def jobs_cmd() -> None:
+    """List the jobs and their intervals."""
+
+    settings = context(migrate=False).settings
+    t = Table("job", "every", "enabled", "what it does")
+    for j in JOBS:
+        conf = getattr(settings.jobs, j.name)
+        t.add_row(j.name, _duration(conf.interval_seconds), "yes" if conf.enabled else "no", j.summary)
+    console.print(t)
+
+
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Jobs and their last runs, candidates by status, open findings, CT log positions."""
+    from watcher.schedule import JOBS
+
+    ctx = context()
+    with Session(ctx.engine) as s:
+        states = {j.name: j for j in s.exec(select(JobState))}
+        by_status = dict(s.exec(select(Candidate.status, func.count()).group_by(Candidate.status)).all())
+        findings = list(s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)
+                               .order_by(Finding.opened_at.desc()).limit(20)))  # type: ignore[attr-defined]
+        n_findings = s.exec(select(func.count()).select_from(Finding)
+                            .where(Finding.status == FindingStatus.OPEN)).one()
+        logs = list(s.exec(select(LogPosition)))
+    if as_json:
+        print(json.dumps({
+            "jobs": {n: {"last_ok_at": st.last_ok_at, "failures": st.consecutive_failures, "error": st.last_error}
+                     for n, st in states.items()},
+            "candidates": {str(k): v for k, v in by_status.items()},
+            "open_findings": n_findings,
+            "ct_logs": [{"url": p.url, "next_index": p.next_index, "tree_size": p.tree_size, "state": p.state}
+                        for p in logs],
+        }, default=str, ensure_ascii=False))
+        return
+    console.print(f"database: {ctx.engine.url.render_as_string(hide_password=True)}", highlight=False)
+    t = Table("job", "last run (UTC)", "last ok", "failures", "last error", title="jobs")
+    for j in JOBS:
+        st = states.get(j.name)
+        t.add_row(j.name, _ts(st.last_finished_at if st else None), _ts(st.last_ok_at if st else None),
+                  str(st.consecutive_failures if st else 0), (st.last_error[:60] if st else ""))
+    console.print(t)
+    console.print("candidates: " + (", ".join(f"{k}={v}" for k, v in sorted(by_status.items())) or "none"))
+    console.print(f"open findings: {n_findings}")
+    for f in findings:
+        console.print(f"  [{f.severity.value}] {f.kind} {f.subject}: {f.title}", highlight=False)
+    if logs:
+        t = Table("CT log", "next index", "tree size", "state", title="CT logs")
+        for p in logs:
+            t.add_row(p.description or p.url, str(p.next_index), str(p.tree_size), p.state)
+        console.print(t)
+
+
+def _ts(v: Any) -> str:
+    return v.strftime("%Y-%m-%d %H:%M:%S") if v else "-"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
