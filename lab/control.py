@@ -9,16 +9,24 @@ POST /fire               apply every pending timed event now
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lab.net import LOOPBACK, HTTPService, Request, Response, json_response
 
-if TYPE_CHECKING:
-    from lab.world import World
+
+class Controlled(Protocol):
+    """What the control API asks of the world it drives (``lab.world.World`` is one)."""
+
+    def endpoints(self) -> dict[str, Any]: ...
+    def state(self) -> dict[str, Any]: ...
+    def actions(self) -> list[str]: ...
+    def fire_pending(self) -> int: ...
+    def apply(self, action: str, **kwargs: Any) -> Any: ...
+    def integrate_ct(self) -> None: ...
 
 
 class ControlAPI(HTTPService):
-    def __init__(self, world: World, host: str = LOOPBACK, port: int = 0) -> None:
+    def __init__(self, world: Controlled, host: str = LOOPBACK, port: int = 0) -> None:
         super().__init__(host, port)
         self.world = world
 
@@ -38,7 +46,7 @@ class ControlAPI(HTTPService):
                 action = body.pop("action")
                 result = self.world.apply(action, **body)
                 if action in ("issue_certificate", "register_lookalike", "noise"):
-                    self.world.ct.integrate()  # the caller sees the entry in the tree head at once
+                    self.world.integrate_ct()  # the caller sees the entry in the tree head at once
             except (KeyError, TypeError, ValueError) as exc:
                 return json_response({"ok": False, "error": repr(exc)}, 400)
             return json_response({"ok": True, "result": result})

@@ -151,6 +151,10 @@ class World:
         self.ct.integrate()
         return len(todo)
 
+    def integrate_ct(self) -> None:
+        """Put every certificate issued so far into the CT log's tree (a new signed tree head)."""
+        self.ct.integrate()
+
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:
             return [{"at": a.at, "action": a.action, "label": a.label, "params": a.params} for a in self._pending]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.core.config import DATA
+from watcher.owned import takeover
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ REFERENCE: tuple[RefFile, ...] = (
     RefFile("takeover-fingerprints", DATA / "takeover-fingerprints.json",
             "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
             "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
-            transform=lambda b: __import__("watcher.owned.takeover", fromlist=["x"]).validate_fingerprints(b)),
+            transform=takeover.validate_fingerprints),
 )
 
 SOURCES = DATA / "SOURCES.md"

@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from tests.capture.conftest import BROWSER, needs_browser
 from tests.conftest import make_settings
-from watcher.capture.snapshot import _triage, check_candidate, run_due
+from watcher.capture.snapshot import check_candidate, run_due
+from watcher.capture.triage import after_snapshot
 from watcher.context import Context, build_context
 from watcher.core.models import Candidate, CandidateStatus, Event, Snapshot, Verdict
 
@@ -88,7 +89,8 @@ def test_status_rules(ctx: Context, status: CandidateStatus, verdict: Verdict, g
         sn = Snapshot(candidate_id=c.id, verdict=verdict, gone=gone, reachable=not gone, capture={})
         s.add(sn)
         s.flush()
-        _triage(ctx, s, c, sn, "system")
+        after_snapshot(s, c, sn, actor="system", now=ctx.now(), recheck_hours=ctx.settings.takedown.recheck_hours,
+                       down_confirmations=ctx.settings.takedown.down_confirmations)
         assert c.status == expected
         assert c.next_check_at is not None and c.next_check_at > ctx.now()
 

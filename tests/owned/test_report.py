@@ -19,6 +19,7 @@ from watcher.core.models import (
     TakedownRequest,
 )
 from watcher.owned import dmarc
+from watcher.report import official_domains
 from watcher.report import weekly as report
 
 GOOGLE = (Path(__file__).parent / "dmarc" / "google.xml").read_bytes()
@@ -96,7 +97,7 @@ def test_weekly_without_recipients_is_kept_not_mailed(make_ctx) -> None:
 
 def test_official_domains(make_ctx) -> None:
     ctx = make_ctx()
-    paths = report.render_official_domains(ctx)
+    paths = official_domains.render_official_domains(ctx)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     hz = next(b for b in data["brands"] if b["slug"] == "hoshizora")
     assert hz["domains"] == ["hoshizora-sec.co.jp", "hoshizora-sec.com", "hoshizora.jp", "hzsec.com"]

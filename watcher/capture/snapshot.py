@@ -10,12 +10,10 @@ DOWN site that came back to CHECKED.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import io
 import ipaddress
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
@@ -23,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from watcher.capture import score as scoring
 from watcher.capture.crawl import capture_batch
-from watcher.capture.triage import next_check, transition
+from watcher.capture.triage import after_snapshot
+from watcher.clients.records import parse_date
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
@@ -260,61 +259,89 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> lis
     return snaps
 
 
+def _best(ctx: Context, records: list[dict[str, Any]], brs: list[_BrandRef], rdap: dict[str, Any],
+          match_points: int) -> tuple[scoring.Assessment, dict[str, Any]] | None:
+    """The capture that looks most like the brand (a live one wins a tie), with its assessment."""
+    best: tuple[scoring.Assessment, dict[str, Any]] | None = None
+    for rec in records:
+        a = assess_record(ctx, rec, brs, rdap, match_points)
+        if best is None or (a.score, rec.get("ok", False)) > (best[0].score, best[1].get("ok", False)):
+            best = (a, rec)
+    return best
+
+
+def gone_reason(dns: dict[str, Any], rdap: dict[str, Any], rec: dict[str, Any], page_kind: str) -> str:
+    """Why the site counts as gone ("" while it is up): the name, the registry, the connection, the page."""
+    holds = [h for h in rdap_statuses(rdap) if h.replace("_", " ") in HOLD_STATUSES]
+    if _nxdomain(dns):
+        return "the name does not exist (NXDOMAIN)"
+    if holds:
+        return f"the registry shows {', '.join(holds)}"
+    if not rec:
+        return ""
+    status = int(rec.get("status") or 0)
+    if not rec.get("ok") and rec.get("error_kind") == "connect":
+        return f"the connection failed: {rec.get('error', '')[:120]}"
+    if status in (404, 410):
+        return f"the page answers HTTP {status}"
+    if page_kind == "suspended":
+        return "a suspension page is shown"
+    return ""
+
+
+def _capture_facts(rec: dict[str, Any], records: list[dict[str, Any]], page_kind: str) -> dict[str, Any]:
+    """What the snapshot keeps of the captures: the chosen one whole, the others in a line each."""
+    capture = _capture_record(rec) if rec else {}
+    if len(records) > 1:
+        capture["other_captures"] = [{"url": r["url"], "profile": r.get("profile"), "ok": r.get("ok"),
+                                      "status": r.get("status"), "title": str(r.get("title", ""))[:100],
+                                      "error": r.get("error", "")} for r in records if r is not rec]
+    capture["page_kind"] = page_kind
+    return capture
+
+
+def _hashes(rec: dict[str, Any]) -> dict[str, Any]:
+    hashes = dict(rec.get("hashes") or {})
+    if (rec.get("favicon") or {}).get("sha256"):
+        hashes["favicon_sha256"] = rec["favicon"]["sha256"]
+        hashes["favicon_dhash"] = rec["favicon"].get("dhash", "")
+    return hashes
+
+
 def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], hosting: dict[str, Any],
             records: list[dict[str, Any]], brs: list[_BrandRef], actor: str) -> Snapshot:
+    """Score the captures, decide whether the site is gone, store the Snapshot, move the candidate."""
     now = ctx.now()
     with ctx.transaction() as s:
         cand = s.get(Candidate, cid)
         assert cand is not None
-        best: tuple[scoring.Assessment, dict[str, Any]] | None = None
-        for rec in records:
-            a = assess_record(ctx, rec, brs, rdap, cand.match_points)
-            if best is None or (a.score, rec.get("ok", False)) > (best[0].score, best[1].get("ok", False)):
-                best = (a, rec)
-        holds = [h for h in rdap_statuses(rdap) if h.replace("_", " ") in HOLD_STATUSES]
-        gone_why = ""
-        if _nxdomain(dns):
-            gone_why = "the name does not exist (NXDOMAIN)"
-        elif holds:
-            gone_why = f"the registry shows {', '.join(holds)}"
+        best = _best(ctx, records, brs, rdap, cand.match_points)
         if best is None:
-            assessment = scoring.Assessment(0, Verdict.UNREACHABLE, [
-                {"kind": "unreachable", "detail": gone_why or "nothing was captured", "points": 0}])
+            assessment = scoring.Assessment(0, Verdict.UNREACHABLE, [])
             rec: dict[str, Any] = {}
         else:
             assessment, rec = best
+        gone_why = gone_reason(dns, rdap, rec, assessment.page_kind)
+        if best is None:
+            assessment.reasons.append({"kind": "unreachable", "detail": gone_why or "nothing was captured",
+                                       "points": 0})
         status = int(rec.get("status") or 0)
-        if not gone_why and rec:
-            if not rec.get("ok") and rec.get("error_kind") == "connect":
-                gone_why = f"the connection failed: {rec.get('error', '')[:120]}"
-            elif status in (404, 410):
-                gone_why = f"the page answers HTTP {status}"
-            elif assessment.page_kind == "suspended":
-                gone_why = "a suspension page is shown"
         reachable = bool(rec.get("ok")) and status < 400 and not gone_why
         verdict = assessment.verdict
         if gone_why and verdict not in (Verdict.SUSPENDED, Verdict.PHISHING):
-            verdict = Verdict.SUSPENDED if holds else Verdict.UNREACHABLE
+            on_hold = any(h.replace("_", " ") in HOLD_STATUSES for h in rdap_statuses(rdap))
+            verdict = Verdict.SUSPENDED if on_hold else Verdict.UNREACHABLE
         reasons = list(assessment.reasons)
         if gone_why:
             reasons.append({"kind": "gone", "detail": gone_why, "points": 0})
         if "error" in rdap and rdap["error"].startswith("rdap: not available"):
             reasons.append({"kind": "rdap", "detail": rdap["error"], "points": 0})
         files = rec.get("files") or {}
-        capture = _capture_record(rec) if rec else {}
-        if len(records) > 1:
-            capture["other_captures"] = [{"url": r["url"], "profile": r.get("profile"), "ok": r.get("ok"),
-                                          "status": r.get("status"), "title": str(r.get("title", ""))[:100],
-                                          "error": r.get("error", "")} for r in records if r is not rec]
-        capture["page_kind"] = assessment.page_kind
-        hashes = dict(rec.get("hashes") or {})
-        if (rec.get("favicon") or {}).get("sha256"):
-            hashes["favicon_sha256"] = rec["favicon"]["sha256"]
-            hashes["favicon_dhash"] = rec["favicon"].get("dhash", "")
         snap = Snapshot(
-            candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting, capture=capture,
+            candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting,
+            capture=_capture_facts(rec, records, assessment.page_kind),
             screenshot_sha256=files.get("screenshot", ""), fullpage_sha256=files.get("fullpage", ""),
-            html_sha256=files.get("html", ""), favicon_sha256=files.get("favicon", ""), hashes=hashes,
+            html_sha256=files.get("html", ""), favicon_sha256=files.get("favicon", ""), hashes=_hashes(rec),
             reachable=reachable, gone=bool(gone_why), score=assessment.score, verdict=verdict, reasons=reasons,
             error="" if rec.get("ok") else str(rec.get("error", "") or gone_why)[:500],
         )
@@ -323,42 +350,12 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
         cand.last_snapshot_id, cand.score, cand.verdict, cand.last_checked_at = snap.id, snap.score, verdict, now
         created = (rdap.get("domain") or {}).get("created_at")
         if created and cand.registered_at is None:
-            with contextlib.suppress(ValueError, TypeError):
-                when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
-                cand.registered_at = when if when.tzinfo else when.replace(tzinfo=UTC)
-        _triage(ctx, s, cand, snap, actor)
+            cand.registered_at = parse_date(str(created))
+        after_snapshot(s, cand, snap, actor=actor, now=now, recheck_hours=ctx.settings.takedown.recheck_hours,
+                       down_confirmations=ctx.settings.takedown.down_confirmations)
         record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
                                                   "score": snap.score, "gone": snap.gone}, at=now)
     return snap
-
-
-def _triage(ctx: Context, s: Session, cand: Candidate, snap: Snapshot, actor: str) -> None:
-    now = ctx.now()
-    recheck = ctx.settings.takedown.recheck_hours
-    st = cand.status
-    if st in (S.NEW, S.CHECKED, S.WATCHING):
-        not_live = snap.verdict in (Verdict.PARKED, Verdict.SUSPENDED, Verdict.UNREACHABLE) or (
-            snap.capture.get("page_kind") in scoring.NOT_LIVE)
-        to = S.WATCHING if not_live and snap.verdict != Verdict.PHISHING else S.CHECKED
-        transition(s, cand, to, actor=actor, reason=f"snapshot {snap.id}: {snap.verdict.value}, score {snap.score}",
-                   now=now)
-    elif st in (S.CONFIRMED, S.REPORTED, S.DOWN):
-        if snap.gone:
-            cand.down_count += 1
-            if st == S.DOWN or cand.down_count >= ctx.settings.takedown.down_confirmations:
-                transition(s, cand, S.DOWN, actor=actor, now=now,
-                           reason=f"gone {cand.down_count} checks in a row (snapshot {snap.id})")
-            else:
-                cand.next_check_at = next_check(st, now, recheck)
-        else:
-            cand.down_count = 0
-            if st == S.DOWN:
-                transition(s, cand, S.CHECKED, actor=actor, now=now, reason=f"back up (snapshot {snap.id})")
-            else:
-                cand.next_check_at = next_check(st, now, recheck)
-    else:  # dismissed: keep the decision; the snapshot is recorded for the file
-        cand.next_check_at = None
-    s.add(cand)
 
 
 def check_candidate(ctx: Context, candidate_id: int, actor: str = "system") -> Snapshot:

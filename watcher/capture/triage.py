@@ -1,7 +1,8 @@
 """The Candidate status life cycle: which moves are allowed, who made them, when to look next.
 
 Every move is an Event with its actor and reason. Dashboard and CLI decisions go through
-``decide``; jobs use ``transition``.
+``decide``; jobs use ``transition``; ``after_snapshot`` holds every automatic move a check makes
+(the takedown side's auto rule confirms through ``decide``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from watcher.capture.score import NOT_LIVE
 from watcher.core.events import record
-from watcher.core.models import Candidate, CandidateStatus, utcnow
+from watcher.core.models import Candidate, CandidateStatus, Snapshot, Verdict, utcnow
 
 S = CandidateStatus
 
@@ -108,3 +110,34 @@ def recheck_now(session: Session, cand: Candidate, *, actor: str, now: datetime 
     cand.next_check_at = now
     session.add(cand)
     record(session, actor, "candidate.recheck_requested", cand, {}, at=now)
+
+
+def after_snapshot(session: Session, cand: Candidate, snap: Snapshot, *, actor: str, now: datetime,
+                   recheck_hours: float, down_confirmations: int) -> None:
+    """The automatic moves a new Snapshot makes: checked or watching (parked, for sale, gone) for a
+    candidate nobody has decided on; for a confirmed or reported one, count the consecutive "gone"
+    checks until it is DOWN; a DOWN site that is back goes to CHECKED. A dismissal stands."""
+    st = cand.status
+    if st in (S.NEW, S.CHECKED, S.WATCHING):
+        not_live = snap.verdict in (Verdict.PARKED, Verdict.SUSPENDED, Verdict.UNREACHABLE) or (
+            snap.capture.get("page_kind") in NOT_LIVE)
+        to = S.WATCHING if not_live and snap.verdict != Verdict.PHISHING else S.CHECKED
+        transition(session, cand, to, actor=actor, reason=f"snapshot {snap.id}: {snap.verdict.value}, score {snap.score}",
+                   now=now)
+    elif st in (S.CONFIRMED, S.REPORTED, S.DOWN):
+        if snap.gone:
+            cand.down_count += 1
+            if st == S.DOWN or cand.down_count >= down_confirmations:
+                transition(session, cand, S.DOWN, actor=actor, now=now,
+                           reason=f"gone {cand.down_count} checks in a row (snapshot {snap.id})")
+            else:
+                cand.next_check_at = next_check(st, now, recheck_hours)
+        else:
+            cand.down_count = 0
+            if st == S.DOWN:
+                transition(session, cand, S.CHECKED, actor=actor, now=now, reason=f"back up (snapshot {snap.id})")
+            else:
+                cand.next_check_at = next_check(st, now, recheck_hours)
+    else:  # dismissed: keep the decision; the snapshot is recorded for the file
+        cand.next_check_at = None
+    session.add(cand)

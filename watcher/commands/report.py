@@ -7,11 +7,8 @@ from typing import Annotated
 import typer
 
 from watcher.commands.invocation import console, context
-from watcher.report.weekly import (
-    mail_weekly,
-    render_official_domains,
-    render_weekly,
-)
+from watcher.report.official_domains import render_official_domains
+from watcher.report.weekly import mail_weekly, render_weekly
 
 # --- command line --------------------------------------------------------------------------------
 

@@ -1,20 +1,13 @@
-"""Reports rendered from the inventory tables.
+"""The weekly domain-inventory report for management (guideline IV.1(3)).
 
-- The weekly domain-inventory report for management (guideline IV.1(3)): owned domains with expiry and
-  locks, open findings, mail-authentication posture, DMARC volume and who fails alignment, the week's
-  candidates by source and status, takedowns sent and closed with the median time to down. HTML
-  (inline SVG charts, no external assets, so it survives mail clients and archives) and CSV (UTF-8
-  with BOM, so Excel in Japan opens it correctly), kept in ``<state_dir>/reports/`` and mailed to
-  ``report.recipients``.
-- The customer-facing list of official domains (IV.4(4)③, IV.7(2)⑥), HTML and JSON, ja + en.
+Owned domains with expiry and locks, open findings, mail-authentication posture, DMARC volume and who
+fails alignment, the week's candidates by source and status, takedowns sent and closed with the
+median time to down. HTML (inline SVG charts) and CSV (UTF-8 with BOM), kept in
+``<state_dir>/reports/`` and mailed to ``report.recipients``.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
-import json
 import statistics
 from collections import Counter
 from datetime import datetime, timedelta
@@ -23,8 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from sqlmodel import Session, select
 
 from watcher.context import Context
@@ -40,44 +31,11 @@ from watcher.core.models import (
 )
 from watcher.owned import dmarc
 from watcher.owned.registration import TRANSFER_LOCK, UPDATE_LOCK
+from watcher.report.official_domains import render_official_domains
+from watcher.report.render import SEV_COLOURS, bar_chart, csv_bytes, env, local_time
 
-TEMPLATES = Path(__file__).parent / "templates"
 ASPECTS = ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt")
 SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
-SEV_COLOURS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#558b2f", "info": "#607d8b"}
-
-
-def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    return env
-
-
-def bar_chart(items: list[tuple[str, int]], *, colours: dict[str, str] | None = None, width: int = 420,
-              colour: str = "#0b1f4b") -> Markup:
-    """A horizontal bar chart as inline SVG (labels escaped here: the result is marked safe)."""
-    if not items:
-        return Markup('<p class="muted">—</p>')
-    row, label_w = 22, 150
-    top = max(v for _, v in items) or 1
-    h = row * len(items) + 4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img">']
-    for i, (label, value) in enumerate(items):
-        y = i * row + 2
-        w = int((width - label_w - 50) * value / top)
-        fill = (colours or {}).get(label, colour)
-        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="12">{html.escape(label)}</text>'
-                     f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1)}" height="{row - 8}" fill="{fill}"/>'
-                     f'<text x="{label_w + max(w, 1) + 4}" y="{y + 15}" font-size="12">{value}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def _local(dt: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d") -> str:
-    return dt.astimezone(tz).strftime(fmt) if dt else "-"
-
-
-# --- the weekly report ---------------------------------------------------------------------------
 
 
 def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
@@ -113,11 +71,11 @@ def collect_weekly(ctx: Context, session: Session, now: datetime) -> dict[str, A
         domains.append({
             "name": d.name, "apex": d.apex, "is_apex": d.is_apex, "source": d.source.value, "lapsed": d.lapsed,
             "brand": brands[d.brand_id].slug if d.brand_id in brands else "",
-            "registrar": d.registrar, "expires": _local(d.expires_at, tz), "days_left": days,
+            "registrar": d.registrar, "expires": local_time(d.expires_at, tz), "days_left": days,
             "expiring": days is not None and days <= warn,
             "transfer_lock": TRANSFER_LOCK in d.statuses if d.statuses else None,
             "update_lock": UPDATE_LOCK in d.statuses if d.statuses else None,
-            "dnssec": d.dnssec, "checked": _local(d.last_checked_at, tz, "%Y-%m-%d %H:%M"),
+            "dnssec": d.dnssec, "checked": local_time(d.last_checked_at, tz, "%Y-%m-%d %H:%M"),
         })
     findings = list(session.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)))
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.opened_at))
@@ -137,8 +95,8 @@ def collect_weekly(ctx: Context, session: Session, now: datetime) -> dict[str, A
     volume = dmarc.volume(session, start)
     senders = dmarc.failing_senders(session, start)[:10]
     return {
-        "now": now, "generated": _local(now, tz, "%Y-%m-%d %H:%M %Z"), "period": f"{_local(start, tz)} – {_local(now, tz)}",
-        "date": _local(now, tz), "domains": domains, "findings": findings, "by_severity": by_sev,
+        "now": now, "generated": local_time(now, tz, "%Y-%m-%d %H:%M %Z"), "period": f"{local_time(start, tz)} – {local_time(now, tz)}",
+        "date": local_time(now, tz), "domains": domains, "findings": findings, "by_severity": by_sev,
         "opened_week": len(opened_week), "resolved_week": len(resolved_week),
         "posture": _posture(session, ctx), "dmarc_volume": volume, "failing_senders": senders,
         "candidates": len(cands), "by_source": by_source, "by_status": by_status,
@@ -155,21 +113,6 @@ def collect_weekly(ctx: Context, session: Session, now: datetime) -> dict[str, A
     }
 
 
-def _csv(rows: list[dict[str, Any]] | list[list[Any]], header: list[str] | None = None) -> bytes:
-    buf = io.StringIO()
-    if header is not None:
-        w = csv.writer(buf)
-        w.writerow(header)
-        w.writerows(rows)  # type: ignore[arg-type]
-    else:
-        dict_rows: list[dict[str, Any]] = rows  # type: ignore[assignment]
-        fields = list(dict_rows[0]) if dict_rows else ["empty"]
-        w2 = csv.DictWriter(buf, fieldnames=fields)
-        w2.writeheader()
-        w2.writerows(dict_rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
 def weekly_csvs(data: dict[str, Any]) -> dict[str, bytes]:
     findings = [{"severity": f.severity.value, "kind": f.kind, "subject": f.subject, "title": f.title,
                  "opened_at": f.opened_at.isoformat(), "times_opened": f.times_opened} for f in data["findings"]]
@@ -184,7 +127,7 @@ def weekly_csvs(data: dict[str, Any]) -> dict[str, bytes]:
         summary += [[f"mailauth_{p['domain']}_{a}", {True: "ok", False: "NG", None: "unknown"}[p[a]["ok"]]]
                     for a in ASPECTS]
         summary.append([f"mailauth_{p['domain']}_dmarc_policy", p["policy"]])
-    return {"domains": _csv(data["domains"]), "findings": _csv(findings), "summary": _csv(summary, ["metric", "value"])}
+    return {"domains": csv_bytes(data["domains"]), "findings": csv_bytes(findings), "summary": csv_bytes(summary, ["metric", "value"])}
 
 
 def render_weekly(ctx: Context, now: datetime | None = None) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -192,7 +135,7 @@ def render_weekly(ctx: Context, now: datetime | None = None) -> tuple[dict[str, 
     now = now or ctx.now()
     with ctx.session() as s:
         data = collect_weekly(ctx, s, now)
-        page = _env().get_template("weekly.html.j2").render(**data)
+        page = env().get_template("weekly.html.j2").render(**data)
     out = ctx.state_dir / "reports"
     out.mkdir(parents=True, exist_ok=True)
     stem = f"weekly-{data['date']}"
@@ -247,42 +190,3 @@ def weekly(ctx: Context) -> dict[str, Any]:
             "mailed_to": len(ctx.settings.report.recipients) if message_id else 0, "message_id": message_id or ""}
 
 
-# --- official domains ----------------------------------------------------------------------------
-
-
-def collect_official(ctx: Context, session: Session) -> dict[str, Any]:
-    """What customers may trust, per brand. Only registered apexes of the inventory and the hosts the
-    brands file names: hosts found in DNS, CT or zone files are often internal and are not published."""
-    out = []
-    for b in session.exec(select(Brand).order_by(Brand.slug)):
-        spec = b.spec
-        apexes = [d.name for d in session.exec(select(OwnedDomain).where(
-            OwnedDomain.brand_id == b.id, OwnedDomain.is_apex == True, OwnedDomain.lapsed == False)  # noqa: E712
-            .order_by(OwnedDomain.name))]
-        hosts = sorted(set(spec.get("official_hosts") or []))
-        out.append({"slug": b.slug, "name": b.name, "name_ja": b.name_ja, "domains": apexes, "hosts": hosts,
-                    "sending_domains": spec.get("sending_domains") or [],
-                    "sms_short_codes": spec.get("sms_short_codes") or [],
-                    "login_pages": spec.get("login_pages") or []})
-    return {"generated_at": ctx.now().isoformat(), "brands": out}
-
-
-def render_official_domains(ctx: Context) -> dict[str, Path]:
-    with ctx.session() as s:
-        data = collect_official(ctx, s)
-    out = ctx.state_dir / "reports"
-    out.mkdir(parents=True, exist_ok=True)
-    tz = ZoneInfo(ctx.settings.service.timezone)
-    template = _env().get_template("official-domains.html.j2")
-    updated = _local(ctx.now(), tz)
-    paths = {"html": out / "official-domains.html", "json": out / "official-domains.json"}
-    paths["html"].write_text(template.render(**data, updated=updated), encoding="utf-8")
-    paths["json"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    # One page per brand as well: each firm publishes its own list, never another client's.
-    for b in data["brands"]:
-        one = {**data, "brands": [b]}
-        paths[f"html:{b['slug']}"] = out / f"official-domains-{b['slug']}.html"
-        paths[f"html:{b['slug']}"].write_text(template.render(**one, updated=updated), encoding="utf-8")
-        paths[f"json:{b['slug']}"] = out / f"official-domains-{b['slug']}.json"
-        paths[f"json:{b['slug']}"].write_text(json.dumps(one, ensure_ascii=False, indent=2), encoding="utf-8")
-    return paths
