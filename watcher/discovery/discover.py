@@ -102,6 +102,7 @@ def discover(
     now: datetime | None = None,
     actor: str = "system",
 ) -> Outcome:
+    """Create the Candidate a sighting names, or refresh it; refuse our own names and invalid ones."""
     now = sighting.seen_at or now or utcnow()
     try:
         name, url = host_of(sighting.name)
@@ -117,29 +118,40 @@ def discover(
         facts.setdefault("wildcard", True)
     cand = session.exec(select(Candidate).where(Candidate.domain == name.ascii)).first()
     if cand is None:
-        cand = Candidate(
-            domain=name.ascii,
-            registrable=name.registrable or name.ascii,
-            unicode=name.unicode,
-            brand_id=_brand_id(session, sighting.brand),
-            source=sighting.source,
-            sources=[sighting.source.value],
-            reasons=merge_reasons([], sighting.reasons),
-            urls=[url] if url else [],
-            facts=facts,
-            first_seen_at=now,
-            last_seen_at=now,
-            status_changed_at=now,
-            next_check_at=now,
-        )
-        cand.match_points = sum(r["points"] for r in cand.reasons)
-        session.add(cand)
-        session.flush()
-        record(session, actor, "candidate.discovered", cand,
-               {"source": sighting.source.value, "brand": sighting.brand,
-                "reasons": [r.detail for r in sighting.reasons], "url": url}, at=now)
-        return Outcome(cand, created=True)
+        return Outcome(_create(session, sighting, name, url, facts, now, actor), created=True)
+    _refresh(session, cand, sighting, url, facts, now, actor)
+    return Outcome(cand, created=False)
 
+
+def _create(session: Session, sighting: Sighting, name: Name, url: str | None, facts: dict[str, Any],
+            now: datetime, actor: str) -> Candidate:
+    cand = Candidate(
+        domain=name.ascii,
+        registrable=name.registrable or name.ascii,
+        unicode=name.unicode,
+        brand_id=_brand_id(session, sighting.brand),
+        source=sighting.source,
+        sources=[sighting.source.value],
+        reasons=merge_reasons([], sighting.reasons),
+        urls=[url] if url else [],
+        facts=facts,
+        first_seen_at=now,
+        last_seen_at=now,
+        status_changed_at=now,
+        next_check_at=now,
+    )
+    cand.match_points = sum(r["points"] for r in cand.reasons)
+    session.add(cand)
+    session.flush()
+    record(session, actor, "candidate.discovered", cand,
+           {"source": sighting.source.value, "brand": sighting.brand,
+            "reasons": [r.detail for r in sighting.reasons], "url": url}, at=now)
+    return cand
+
+
+def _refresh(session: Session, cand: Candidate, sighting: Sighting, url: str | None, facts: dict[str, Any],
+             now: datetime, actor: str) -> None:
+    """Merge a new sighting into a known candidate: sources, reasons, URLs, first facts kept."""
     changed = False
     if sighting.source.value not in cand.sources:
         cand.sources = [*cand.sources, sighting.source.value]
@@ -166,4 +178,3 @@ def discover(
         record(session, actor, "candidate.sighted", cand,
                {"source": sighting.source.value, "reasons": [r.detail for r in sighting.reasons], "url": url},
                at=now)
-    return Outcome(cand, created=False)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from watcher.clients.resolver import DnsProfile, Resolver
 from watcher.context import Context
@@ -86,9 +87,8 @@ def is_wildcard_noise(name: str, profile: DnsProfile, wild: dict[str, list[str] 
     return ""
 
 
-def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | None = None,
-         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """The ``permutations`` job: scan the official domains of every brand (or the given ones)."""
+def _targets(ctx: Context, domains: Iterable[str] | None, brand: str | None) -> list[tuple[str | None, str]]:
+    """(brand slug, official domain) to permute: every brand's, one brand's, or the given names."""
     targets: list[tuple[str | None, str]] = []
     for b in ctx.brands:
         if brand and b.slug != brand:
@@ -98,29 +98,47 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
         wanted = [normalize_host(d).ascii for d in domains]
         known = dict((d, s) for s, d in targets)
         targets = [(known.get(d), d) for d in wanted]
-    result = ScanResult(domains=len(targets))
+    return targets
+
+
+def _generate(ctx: Context, targets: list[tuple[str | None, str]]) -> dict[str, tuple[str | None, Permutation]]:
+    """Every permutation of every target, once, minus our own names and the lapsed ones: the
+    drop-catch watch (inventory) owns those and reports a re-registration with its own reason."""
     perms: dict[str, tuple[str | None, Permutation]] = {}
     for slug, domain in targets:
         for p in permutations(domain):
             perms.setdefault(p.name, (slug, p))
+    with ctx.session() as s:
+        owned = OwnedIndex.from_brands(ctx.brands, s)
+    lapsed = OwnedIndex(d for b in ctx.brands for d in b.lapsed_domains)
+    return {n: v for n, v in perms.items() if not owned.owner_of(n) and not lapsed.owner_of(n)}
+
+
+def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | None = None,
+         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """The ``permutations`` job: scan the official domains of every brand (or the given ones)."""
+    targets = _targets(ctx, domains, brand)
+    result = ScanResult(domains=len(targets))
+    perms = _generate(ctx, targets)
     result.generated = len(perms)
+    profiles, wild = ctx.resolver.run(_resolve(ctx.resolver, list(perms), progress))
+    result.resolved = len(profiles)
+    result.wildcard_zones = sorted(z for z, a in wild.items() if a is not None)
+    _record(ctx, perms, profiles, wild, result)
+    return result.as_dict()
+
+
+def _record(ctx: Context, perms: dict[str, tuple[str | None, Permutation]], profiles: dict[str, DnsProfile],
+            wild: dict[str, Any], result: ScanResult) -> None:
+    """Compare each answer with the last scan: existing names are discovered, newly registered ones
+    say so, and an unknown answer (timeout, SERVFAIL) keeps the last state."""
     now = ctx.now()
     with ctx.session() as s:
         owned = OwnedIndex.from_brands(ctx.brands, s)
-    # Our own names are not lookalikes; nor are the lapsed ones: the drop-catch watch (inventory)
-    # owns those and reports a re-registration with its own reason and source.
-    lapsed = OwnedIndex(d for b in ctx.brands for d in b.lapsed_domains)
-    names = [n for n in perms if not owned.owner_of(n) and not lapsed.owner_of(n)]
-    profiles, wild = ctx.resolver.run(_resolve(ctx.resolver, names, progress))
-    result.resolved = len(profiles)
-    result.wildcard_zones = sorted(z for z, a in wild.items() if a is not None)
-
-    with ctx.session() as s:
         states = {st.name: st for st in s.exec(select(PermutationState))}
         brand_ids = {b.slug: b.id for b in s.exec(select(Brand))}
         scanned_before = any(st.last_scanned_at is not None for st in states.values())
-        for name in names:
-            slug, perm = perms[name]
+        for name, (slug, perm) in perms.items():
             prof = profiles[name]
             st = states.get(name)
             if st is None:
@@ -137,33 +155,36 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
                 st.last_scanned_at = now
                 s.add(st)
                 continue
-            was_seen_missing = st.last_scanned_at is not None and not st.exists
-            last_missing = st.last_scanned_at
             if exists:
-                result.existing += 1
-                reasons = [Reason("permutation", f"{perm.fuzzer} permutation of {perm.base}", POINTS_EXISTS,
-                                  "permutation")]
-                newly = was_seen_missing and scanned_before
-                if newly and last_missing is not None:
-                    reasons.append(Reason("newly_registered",
-                                          f"newly registered since {last_missing:%Y-%m-%d}", POINTS_NEW,
-                                          "permutation"))
-                out = discover(s, Sighting(name, Source.PERMUTATION, brand=slug, reasons=reasons,
-                                           facts={"fuzzer": perm.fuzzer, "base": perm.base,
-                                                  "dns": prof.as_dict()}, seen_at=now),
-                               owned, now=now, actor="permutations")
-                if out.candidate is not None:
-                    result.discovered += 1
-                    result.new_candidates += int(out.created)
-                if newly:
-                    result.newly_registered.append(name)
-                    record(s, "permutations", "permutation.registered", out.candidate,
-                           {"name": name, "fuzzer": perm.fuzzer, "base": perm.base,
-                            "not_seen_at": last_missing.isoformat() if last_missing else None}, at=now)
-                if not st.exists or st.first_seen_existing_at is None:
-                    st.first_seen_existing_at = now
+                _existing(s, owned, st, slug, perm, prof, now, scanned_before, result)
             st.exists = exists
             st.last_scanned_at = now
             s.add(st)
         s.commit()
-    return result.as_dict()
+
+
+def _existing(s: Session, owned: OwnedIndex, st: PermutationState, slug: str | None, perm: Permutation,
+              prof: DnsProfile, now: datetime, scanned_before: bool, result: ScanResult) -> None:
+    """A permutation that resolves: a candidate, and "newly registered" if the last scan missed it."""
+    name = perm.name
+    was_seen_missing = st.last_scanned_at is not None and not st.exists
+    last_missing = st.last_scanned_at
+    result.existing += 1
+    reasons = [Reason("permutation", f"{perm.fuzzer} permutation of {perm.base}", POINTS_EXISTS, "permutation")]
+    newly = was_seen_missing and scanned_before
+    if newly and last_missing is not None:
+        reasons.append(Reason("newly_registered", f"newly registered since {last_missing:%Y-%m-%d}", POINTS_NEW,
+                              "permutation"))
+    out = discover(s, Sighting(name, Source.PERMUTATION, brand=slug, reasons=reasons,
+                               facts={"fuzzer": perm.fuzzer, "base": perm.base, "dns": prof.as_dict()},
+                               seen_at=now), owned, now=now, actor="permutations")
+    if out.candidate is not None:
+        result.discovered += 1
+        result.new_candidates += int(out.created)
+    if newly:
+        result.newly_registered.append(name)
+        record(s, "permutations", "permutation.registered", out.candidate,
+               {"name": name, "fuzzer": perm.fuzzer, "base": perm.base,
+                "not_seen_at": last_missing.isoformat() if last_missing else None}, at=now)
+    if not st.exists or st.first_seen_existing_at is None:
+        st.first_seen_existing_at = now
