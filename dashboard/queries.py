@@ -28,6 +28,8 @@ from watcher.core.models import (
     DmarcReport,
     Event,
     Finding,
+    FindingGroup,
+    FindingKind,
     FindingStatus,
     JobState,
     LogPosition,
@@ -39,23 +41,20 @@ from watcher.core.models import (
 
 Row = dict[str, Any]
 
+K = FindingKind
 # Findings about omamori itself (watcher.health, watcher.schedule, the CT reader).
-SELF_KINDS: tuple[str, ...] = ("job_failing", "feed_silent", "ct_log_stale", "ct_log_verification")
-# Mail-authentication findings are named after the mechanism (spf_missing, dmarc_policy_none, ...).
-MAIL_MECHANISMS: tuple[str, ...] = ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt")
+SELF_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.SELF)
+# Mail-authentication findings, one kind per mechanism (the column of the mail-authentication table).
+MAIL_MECHANISMS: tuple[FindingKind, ...] = (K.SPF, K.DKIM, K.DMARC, K.BIMI, K.MTA_STS, K.TLSRPT)
 # Owned-domain findings that mean someone else can serve content under our name right now.
-URGENT_OWNED: tuple[str, ...] = ("takeover", "dropcatch", "drop_catch")
+URGENT_OWNED: tuple[FindingKind, ...] = (K.TAKEOVER_CNAME, K.TAKEOVER_NS, K.TAKEOVER_MX, K.DROPCATCH)
 OPEN_REQUEST: tuple[RequestStatus, ...] = (
     RequestStatus.DRAFT, RequestStatus.QUEUED, RequestStatus.SENDING, RequestStatus.SENT, RequestStatus.ANSWERED,
 )
 
 
-def mechanism_of(kind: str) -> str | None:
-    k = kind.lower().replace("-", "_")
-    for m in MAIL_MECHANISMS:
-        if k == m or k.startswith(m + "_") or (m == "mta_sts" and k.startswith("mtasts")):
-            return m
-    return None
+def mechanism_of(kind: str) -> FindingKind | None:
+    return next((m for m in MAIL_MECHANISMS if m == kind), None)
 
 
 def _rows(engine: Engine, stmt: sa.Select[Any]) -> list[Row]:
@@ -238,7 +237,7 @@ def expiry_points(engine: Engine, limit: int = 2000) -> list[Row]:
     return _rows(engine, stmt)
 
 
-def open_findings(engine: Engine, *, kinds: Sequence[str] | None = None, exclude: Sequence[str] = (),
+def open_findings(engine: Engine, *, kinds: Sequence[FindingKind] | None = None, exclude: Sequence[FindingKind] = (),
                   limit: int = 500) -> list[Row]:
     stmt = sa.select(Finding.id, Finding.kind, Finding.subject, Finding.severity, Finding.title, Finding.detail,
                      Finding.opened_at, Finding.last_seen_at, Finding.times_opened, Finding.data) \
@@ -261,7 +260,7 @@ def _severity_rank(s: Any) -> int:
 def owned_findings(engine: Engine) -> list[Row]:
     """Open findings about our domains; takeover and drop-catch first, then by severity."""
     rows = [r for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"]) is None]
-    return sorted(rows, key=lambda r: (not any(u in r["kind"] for u in URGENT_OWNED), _severity_rank(r["severity"])))
+    return sorted(rows, key=lambda r: (r["kind"] not in URGENT_OWNED, _severity_rank(r["severity"])))
 
 
 # ---------------------------------------------------------------- mail authentication

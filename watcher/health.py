@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from watcher.context import Context
 from watcher.core.findings import open_finding, resolve_finding
-from watcher.core.models import JobState, LogPosition, Severity
+from watcher.core.models import FindingKind, JobState, LogPosition, Severity
 
 
 def run(ctx: Context) -> dict[str, Any]:
@@ -24,21 +24,21 @@ def run(ctx: Context) -> dict[str, Any]:
         for pos in s.exec(select(LogPosition).where(LogPosition.state != "retired")):
             last = pos.last_growth_at or pos.updated_at
             if last and now - last > stale:
-                open_finding(s, "ct_log_stale", pos.url, f"CT log {pos.description or pos.url} has not grown since {last:%Y-%m-%d %H:%M} UTC",
+                open_finding(s, FindingKind.CT_LOG_STALE, pos.url, f"CT log {pos.description or pos.url} has not grown since {last:%Y-%m-%d %H:%M} UTC",
                              severity=Severity.MEDIUM, now=now, data={"log_id": pos.log_id})
                 opened += 1
             else:
-                resolve_finding(s, "ct_log_stale", pos.url, now=now)
+                resolve_finding(s, FindingKind.CT_LOG_STALE, pos.url, now=now)
         if ctx.settings.ct.certstream_urls:
             silence = timedelta(minutes=ctx.settings.ct.certstream_silence_minutes)
             state = s.get(JobState, "certstream")
             last = state.last_ok_at if state else None
             if last is None or now - last > silence:
                 since = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "since start"
-                open_finding(s, "feed_silent", "certstream", f"certstream feed silent {since}",
+                open_finding(s, FindingKind.FEED_SILENT, "certstream", f"certstream feed silent {since}",
                              severity=Severity.HIGH, now=now)
                 opened += 1
             else:
-                resolve_finding(s, "feed_silent", "certstream", now=now)
+                resolve_finding(s, FindingKind.FEED_SILENT, "certstream", now=now)
         s.commit()
     return {"opened": opened}

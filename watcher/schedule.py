@@ -25,7 +25,7 @@ from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
-from watcher.core.models import JobState, Severity
+from watcher.core.models import FindingKind, JobState, Severity
 from watcher.discovery import intake, permutations
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
@@ -102,7 +102,7 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, A
             record(s, actor, "job.failed", ("job", None), {"job": name, "error": error[:2000], "seconds": elapsed},
                    at=finished)
             if state.consecutive_failures >= ctx.settings.jobs.failing_after:
-                open_finding(s, "job_failing", name, f"job {name} failed {state.consecutive_failures} times in a row",
+                open_finding(s, FindingKind.JOB_FAILING, name, f"job {name} failed {state.consecutive_failures} times in a row",
                              severity=Severity.HIGH, detail=error[:2000], now=finished,
                              data={"failures": state.consecutive_failures})
         else:
@@ -112,7 +112,7 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, A
             state.last_summary = _jsonable(summary)
             record(s, actor, "job.ran", ("job", None), {"job": name, "seconds": elapsed, **state.last_summary},
                    at=finished)
-            resolve_finding(s, "job_failing", name, now=finished)
+            resolve_finding(s, FindingKind.JOB_FAILING, name, now=finished)
         s.add(state)
         s.commit()
     return {"job": name, "ok": not error, "error": error, "seconds": elapsed, **summary}

@@ -36,6 +36,7 @@ from watcher.core.models import (
     CandidateStatus,
     Channel,
     DmarcReport,
+    FindingKind,
     JobState,
     LogPosition,
     OwnedDomain,
@@ -335,24 +336,24 @@ def _owned(s: Session, now: datetime) -> None:
 
 def _findings(s: Session, brands: dict[str, Brand], now: datetime) -> None:
     hz = brands["hoshizora"].id
-    open_finding(s, "takeover", "campaign.hoshizora-sec.co.jp",
+    open_finding(s, FindingKind.TAKEOVER_CNAME, "campaign.hoshizora-sec.co.jp",
                  "campaign.hoshizora-sec.co.jp の CNAME が未使用のクラウド資源を指しています（乗っ取り可能）",
                  severity=Severity.CRITICAL, brand_id=hz, now=now - timedelta(hours=5),
                  data={"cname": "hz-campaign.lab-cloud.test"})
-    open_finding(s, "dropcatch", "hoshizora-fx.jp", "失効ドメイン hoshizora-fx.jp が第三者に再登録されました",
+    open_finding(s, FindingKind.DROPCATCH, "hoshizora-fx.jp", "失効ドメイン hoshizora-fx.jp が第三者に再登録されました",
                  severity=Severity.HIGH, brand_id=hz, now=now - timedelta(days=1))
-    open_finding(s, "expiry", "hoshizora-sec.com", "hoshizora-sec.com の有効期限まで 6 日", severity=Severity.HIGH,
+    open_finding(s, FindingKind.EXPIRY, "hoshizora-sec.com", "hoshizora-sec.com の有効期限まで 6 日", severity=Severity.HIGH,
                  brand_id=hz, now=now - timedelta(hours=2))
-    open_finding(s, "registry_lock", "hoshizora.jp", "hoshizora.jp に削除ロックがありません", severity=Severity.LOW,
+    open_finding(s, FindingKind.LOCK_TRANSFER, "hoshizora.jp", "hoshizora.jp に移管ロックがありません", severity=Severity.LOW,
                  brand_id=hz, now=now - timedelta(days=3))
-    open_finding(s, "dmarc_policy", "hzsec.com", "DMARC が p=none のままです（p=reject が必要）",
+    open_finding(s, FindingKind.DMARC, "hzsec.com", "DMARC が p=none のままです（p=reject が必要）",
                  severity=Severity.HIGH, brand_id=hz, now=now - timedelta(days=2))
-    open_finding(s, "bimi_missing", "hzsec.com", "BIMI レコードがありません", severity=Severity.LOW, brand_id=hz, now=now)
-    open_finding(s, "mta_sts_missing", "kaede-sec.co.jp", "MTA-STS ポリシーがありません", severity=Severity.LOW,
+    open_finding(s, FindingKind.BIMI, "hzsec.com", "BIMI レコードがありません", severity=Severity.LOW, brand_id=hz, now=now)
+    open_finding(s, FindingKind.MTA_STS, "kaede-sec.co.jp", "MTA-STS ポリシーがありません", severity=Severity.LOW,
                  brand_id=brands["kaede"].id, now=now)
-    open_finding(s, "job_failing", "permutations", "job permutations failed 3 times in a row", severity=Severity.HIGH,
+    open_finding(s, FindingKind.JOB_FAILING, "permutations", "job permutations failed 3 times in a row", severity=Severity.HIGH,
                  now=now - timedelta(minutes=30), detail="TimeoutError: resolver did not answer")
-    open_finding(s, "ct_log_stale", "https://ct.lab.test/2026h2/", "CT log Lab 2026h2 has not grown since 07:00 UTC",
+    open_finding(s, FindingKind.CT_LOG_STALE, "https://ct.lab.test/2026h2/", "CT log Lab 2026h2 has not grown since 07:00 UTC",
                  now=now - timedelta(minutes=20))
 
 

@@ -170,7 +170,7 @@ def test_takedowns_view(app: AppFactory) -> None:
 def test_owned_view_puts_takeover_and_dropcatch_first(app: AppFactory) -> None:
     at = app("viewer", nav="owned")
     findings = at.dataframe[0].value
-    assert list(findings["種類"])[:2] == ["takeover", "dropcatch"]
+    assert list(findings["種類"])[:2] == ["takeover_cname", "dropcatch"]
     assert list(findings["重要度"])[:2] == ["緊急", "高"]
     assert "dmarc_policy" not in set(findings["種類"])  # that one is on the mail page
     inventory = at.dataframe[1].value

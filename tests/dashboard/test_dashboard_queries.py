@@ -51,9 +51,8 @@ def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
 
 
 @pytest.mark.parametrize(("kind", "mechanism"), [
-    ("spf_missing", "spf"), ("dkim_weak_key", "dkim"), ("dmarc_policy", "dmarc"), ("bimi_missing", "bimi"),
-    ("mta_sts_missing", "mta_sts"), ("mtasts_mode", "mta_sts"), ("dmarc", "dmarc"),
-    ("takeover", None), ("expiry", None), ("spfx", None),
+    ("spf", "spf"), ("dkim", "dkim"), ("dmarc", "dmarc"), ("bimi", "bimi"), ("mta_sts", "mta_sts"),
+    ("tlsrpt", "tlsrpt"), ("nonsending_auth", None), ("takeover_cname", None), ("expiry", None), ("spfx", None),
 ])
 def test_mechanism_of(kind: str, mechanism: str | None) -> None:
     assert q.mechanism_of(kind) == mechanism
@@ -85,7 +84,7 @@ def test_queue_filters_combine(engine: Engine, seeded_template: tuple[Path, Seed
 
 def test_owned_and_mail_findings_are_split(engine: Engine) -> None:
     owned = [f["kind"] for f in q.owned_findings(engine)]
-    assert owned[:2] == ["takeover", "dropcatch"] and "dmarc_policy" not in owned and "job_failing" not in owned
+    assert owned[:2] == ["takeover_cname", "dropcatch"] and "dmarc" not in owned and "job_failing" not in owned
     state = {r["domain"]: r for r in q.mail_state(engine, ["hzsec.com", "hoshizora-sec.co.jp"])}
     assert state["hzsec.com"]["dmarc"] and state["hzsec.com"]["bimi"] and not state["hzsec.com"]["spf"]
     assert not any(state["hoshizora-sec.co.jp"][m] for m in q.MAIL_MECHANISMS)
@@ -144,7 +143,7 @@ def test_every_view_query_runs_on_postgresql(pg_url: str, tmp_path: Path) -> Non
         assert {r["domain"] for r in q.reminders_due(e, ids.now, 48)} == {"hoshizora-secure-login.asia"}
         assert sorted(q.time_to_down_hours(e)) == [20.0, 30.0]
         assert q.owned_domains(e, limit=50, offset=0)[0][0]["name"] == "hoshizora-sec.com"
-        assert q.expiry_points(e) and q.owned_findings(e)[0]["kind"] == "takeover"
+        assert q.expiry_points(e) and q.owned_findings(e)[0]["kind"] == "takeover_cname"
         assert q.dmarc_summary(e, ids.now - timedelta(days=30))["reports"] == 3
         assert q.job_failures(e) and q.log_positions(e) and q.job_states(e)
         assert len(list(q.export_rows(e, "requests", chunk=3))) == 10

@@ -12,6 +12,7 @@ from watcher.core.findings import open_finding
 from watcher.core.models import (
     Candidate,
     CandidateStatus,
+    FindingKind,
     OwnedDomain,
     RequestStatus,
     Severity,
@@ -35,10 +36,10 @@ def seed(ctx) -> None:
                 if d.name == "hoshizora.jp":
                     d.expires_at, d.statuses, d.dnssec = now + timedelta(days=20), [], False
                 s.add(d)
-        open_finding(s, "expiry", "hoshizora.jp", "hoshizora.jp expires in 20 days", severity=Severity.HIGH, now=now)
-        open_finding(s, "dmarc", "hoshizora-sec.co.jp", "DMARC p=none", severity=Severity.HIGH,
+        open_finding(s, FindingKind.EXPIRY, "hoshizora.jp", "hoshizora.jp expires in 20 days", severity=Severity.HIGH, now=now)
+        open_finding(s, FindingKind.DMARC, "hoshizora-sec.co.jp", "DMARC p=none", severity=Severity.HIGH,
                      data={"p": "none"}, now=now)
-        open_finding(s, "takeover_cname", "static.hoshizora-sec.co.jp", "<script>alert(1)</script> unclaimed S3",
+        open_finding(s, FindingKind.TAKEOVER_CNAME, "static.hoshizora-sec.co.jp", "<script>alert(1)</script> unclaimed S3",
                      severity=Severity.CRITICAL, now=now)
         hours = [5, 9, 30]
         for i, (src, st) in enumerate([(Source.CT, CandidateStatus.DOWN), (Source.CT, CandidateStatus.DOWN),

@@ -12,16 +12,16 @@ from typing import Any
 from sqlmodel import Session, select
 
 from watcher.core.events import record
-from watcher.core.models import Finding, FindingStatus, Severity, utcnow
+from watcher.core.models import Finding, FindingKind, FindingStatus, Severity, utcnow
 
 
-def finding_key(kind: str, subject: str) -> str:
+def finding_key(kind: FindingKind, subject: str) -> str:
     return f"{kind}:{subject}"
 
 
 def open_finding(
     session: Session,
-    kind: str,
+    kind: FindingKind,
     subject: str,
     title: str,
     *,
@@ -58,7 +58,7 @@ def open_finding(
 
 
 def resolve_finding(
-    session: Session, kind: str, subject: str, *, now: datetime | None = None, actor: str = "system", note: str = ""
+    session: Session, kind: FindingKind, subject: str, *, now: datetime | None = None, actor: str = "system", note: str = ""
 ) -> Finding | None:
     now = now or utcnow()
     f = session.exec(select(Finding).where(Finding.key == finding_key(kind, subject))).first()
@@ -70,7 +70,7 @@ def resolve_finding(
     return f
 
 
-def open_findings(session: Session, kind: str | None = None) -> list[Finding]:
+def open_findings(session: Session, kind: FindingKind | None = None) -> list[Finding]:
     q = select(Finding).where(Finding.status == FindingStatus.OPEN)
     if kind:
         q = q.where(Finding.kind == kind)

@@ -50,7 +50,8 @@ class EnumText(TypeDecorator[StrEnum]):
     cache_ok = True
 
     def __init__(self, enum_cls: type[StrEnum], length: int = 32) -> None:
-        super().__init__(length)
+        super().__init__()
+        self.impl = sa.String(length)  # the class-level impl is an instance: TypeDecorator would ignore length
         self.enum_cls = enum_cls
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
@@ -80,6 +81,70 @@ def json_dict() -> Any:
 
 
 # ---------------------------------------------------------------- enums
+
+
+class FindingGroup(StrEnum):
+    SELF = "self"  # omamori watching itself: jobs, feeds, CT logs
+    OWNED = "owned"  # the firm's own domains: registration, DNS, takeover, certificates
+    MAIL = "mail"  # mail authentication of the sending domains
+    TAKEDOWN = "takedown"  # a takedown that needs a person
+
+
+class FindingKind(StrEnum):
+    """Every kind of Finding a check may open; the check that opens one also resolves it."""
+
+    # self
+    JOB_FAILING = "job_failing"
+    FEED_SILENT = "feed_silent"
+    CT_LOG_STALE = "ct_log_stale"
+    CT_LOG_INVALID = "ct_log_invalid"
+    # owned
+    REGISTRATION_MISSING = "registration_missing"
+    REGISTRATION_RECREATED = "registration_recreated"
+    REGISTRATION_HOLD = "registration_hold"
+    EXPIRY = "expiry"
+    LOCK_TRANSFER = "lock_transfer"
+    LOCK_UPDATE = "lock_update"
+    DNSSEC = "dnssec"
+    NS_CHANGED = "ns_changed"
+    DROPCATCH = "dropcatch"
+    TAKEOVER_CNAME = "takeover_cname"
+    TAKEOVER_NS = "takeover_ns"
+    TAKEOVER_MX = "takeover_mx"
+    SHORT_CODE = "short_code"
+    ZONEFILE_UNREADABLE = "zonefile_unreadable"
+    CERT_ISSUER = "cert_issuer"
+    # mail
+    SPF = "spf"
+    DKIM = "dkim"
+    DMARC = "dmarc"
+    BIMI = "bimi"
+    MTA_STS = "mta_sts"
+    TLSRPT = "tlsrpt"
+    NONSENDING_AUTH = "nonsending_auth"
+    # takedown
+    TAKEDOWN_NO_RECIPIENT = "takedown_no_recipient"
+    TAKEDOWN_SEND_UNCERTAIN = "takedown_send_uncertain"
+    TAKEDOWN_STALLED = "takedown_stalled"
+
+    @property
+    def group(self) -> FindingGroup:
+        return _FINDING_GROUPS[self]
+
+    @classmethod
+    def of_group(cls, group: FindingGroup) -> tuple[FindingKind, ...]:
+        return tuple(k for k in cls if k.group == group)
+
+
+_K = FindingKind
+_FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
+    **{k: FindingGroup.SELF for k in (_K.JOB_FAILING, _K.FEED_SILENT, _K.CT_LOG_STALE, _K.CT_LOG_INVALID)},
+    **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT,
+                                       _K.NONSENDING_AUTH)},
+    **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,
+                                           _K.TAKEDOWN_STALLED)},
+}
+_FINDING_GROUPS.update({k: FindingGroup.OWNED for k in FindingKind if k not in _FINDING_GROUPS})
 
 
 class CandidateStatus(StrEnum):
@@ -286,7 +351,7 @@ class Finding(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # One open finding per (kind, subject); the check that opens it also resolves it.
     key: str = Field(unique=True, index=True, max_length=400)
-    kind: str = Field(index=True, max_length=64)
+    kind: FindingKind = Field(sa_type=EnumText(FindingKind, 64), nullable=False, index=True)
     subject: str = Field(index=True, max_length=253)
     brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
     severity: Severity = enum(Severity, Severity.MEDIUM, index=True)

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
-from watcher.core.models import Brand, OwnedDomain, Severity
+from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity
 from watcher.core.names import is_within
 
 log = logging.getLogger("omamori.owned")
@@ -102,7 +102,7 @@ class CheckRun:
 
     # --- what the checks report -----------------------------------------------------------------
 
-    def fail(self, kind: str, subject: str, title: str, *, severity: Severity = Severity.MEDIUM, detail: str = "",
+    def fail(self, kind: FindingKind, subject: str, title: str, *, severity: Severity = Severity.MEDIUM, detail: str = "",
              data: dict[str, Any] | None = None, brand_id: int | None = None) -> None:
         open_finding(self.session, kind, subject, title, severity=severity, detail=detail, data=data,
                      brand_id=brand_id if brand_id is not None else self.brand_of(subject), now=self.now,
@@ -110,7 +110,7 @@ class CheckRun:
         self.counts["failing"] += 1
         self.counts[f"failing.{kind}"] += 1
 
-    def ok(self, kind: str, subject: str, note: str = "") -> None:
+    def ok(self, kind: FindingKind, subject: str, note: str = "") -> None:
         if resolve_finding(self.session, kind, subject, now=self.now, actor=self.ctx.actor, note=note):
             self.counts["resolved"] += 1
         self.counts["passing"] += 1

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
-from watcher.core.models import Brand, OwnedDomain, Severity, Source
+from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity, Source
 from watcher.core.reasons import Reason
 from watcher.discovery.discover import OwnedIndex, Sighting, discover
 
@@ -58,7 +58,7 @@ def check_dropcatch(run: CheckRun) -> None:
     brands = {b.id: b for b in run.session.exec(select(Brand))}
     owned = OwnedIndex.from_brands(run.ctx.brands, run.session)
     for d in lapsed:
-        kind, subject = "dropcatch", d.name
+        kind, subject = FindingKind.DROPCATCH, d.name
         reg = run.registration(d.name)
         prof = profiles.get(d.name)
         dns = {} if isinstance(prof, BaseException) or prof is None else prof.records

@@ -34,7 +34,7 @@ from sqlmodel import select
 from watcher.clients.http import read_capped
 from watcher.context import Context
 from watcher.core.config import DnsSettings
-from watcher.core.models import Brand, Severity
+from watcher.core.models import Brand, FindingKind, Severity
 from watcher.owned.checks import CheckRun, run_checks
 from watcher.owned.takeover import mx_hosts
 
@@ -139,7 +139,7 @@ def check_spf(run: CheckRun) -> None:
             elif qualifier != "fail":
                 problems.append((Severity.MEDIUM, f"ends in {qualifier or 'no all'} instead of `-all`: mail from "
                                  "servers not listed is not rejected / `-all` で終わっていません"))
-        _report(run, "spf", domain, brand, problems, "SPF",
+        _report(run, FindingKind.SPF, domain, brand, problems, "SPF",
                 {"record": record, "dns_lookups": res.get("dns_lookups"), "error": res.get("error")})
 
 
@@ -206,7 +206,7 @@ def check_dkim(run: CheckRun) -> None:
         if not sels:
             per_domain.setdefault(d, []).append((Severity.MEDIUM, "no DKIM selectors configured (dkim_selectors in "
                                                  "the brands file): DKIM cannot be checked / DKIMセレクタが未設定です"))
-        _report(run, "dkim", d, b, per_domain.get(d, []), "DKIM",
+        _report(run, FindingKind.DKIM, d, b, per_domain.get(d, []), "DKIM",
                 {"selectors": {s: keys.get(s, {}) for s in sels}})
 
 
@@ -259,7 +259,7 @@ def check_dmarc(run: CheckRun) -> None:
             continue
         problems, facts = dmarc_problems(dict(res))
         run.cache.setdefault("dmarc", {})[domain] = facts
-        _report(run, "dmarc", domain, brand, problems, "DMARC", facts)
+        _report(run, FindingKind.DMARC, domain, brand, problems, "DMARC", facts)
 
 
 # --- BIMI, MTA-STS, TLS-RPT ----------------------------------------------------------------------
@@ -286,7 +286,7 @@ def check_bimi(run: CheckRun) -> None:
         except Exception as e:  # checkdmarc raises its own classes for missing or broken records
             problems.append((Severity.LOW, f"no BIMI record ({e}): customers do not see our logo, which helps "
                              "them tell our mail from phishing / BIMI未設定（ベストプラクティス）"))
-        _report(run, "bimi", domain, brand, problems, "BIMI", data)
+        _report(run, FindingKind.BIMI, domain, brand, problems, "BIMI", data)
 
 
 def fetch_mta_sts_policy(run: CheckRun, domain: str) -> tuple[str | None, str]:
@@ -314,7 +314,7 @@ def check_mta_sts(run: CheckRun) -> None:
         except Exception as e:
             problems.append((Severity.LOW, f"no MTA-STS record ({e}): mail to us can be downgraded to plain text "
                              "or redirected by an attacker on the path / MTA-STS未設定"))
-            _report(run, "mta_sts", domain, brand, problems, "MTA-STS", data)
+            _report(run, FindingKind.MTA_STS, domain, brand, problems, "MTA-STS", data)
             continue
         text, error = fetch_mta_sts_policy(run, domain)
         if text is None:
@@ -335,7 +335,7 @@ def check_mta_sts(run: CheckRun) -> None:
                                      "enforcing senders will refuse to deliver to them / ポリシーにMXが含まれていません"))
             except Exception as e:
                 problems.append((Severity.MEDIUM, f"the policy file is invalid: {e} / ポリシーファイルが不正です"))
-        _report(run, "mta_sts", domain, brand, problems, "MTA-STS", data)
+        _report(run, FindingKind.MTA_STS, domain, brand, problems, "MTA-STS", data)
 
 
 def check_tlsrpt(run: CheckRun) -> None:
@@ -350,7 +350,7 @@ def check_tlsrpt(run: CheckRun) -> None:
         if not res.get("valid"):
             problems.append((Severity.LOW, f"no valid TLS-RPT record ({res.get('error')}): failed or downgraded TLS "
                              "deliveries go unnoticed / TLS-RPT未設定"))
-        _report(run, "tlsrpt", domain, brand, problems, "TLS-RPT", {"error": res.get("error")})
+        _report(run, FindingKind.TLSRPT, domain, brand, problems, "TLS-RPT", {"error": res.get("error")})
 
 
 def check_non_sending(run: CheckRun) -> None:
@@ -370,9 +370,9 @@ def check_non_sending(run: CheckRun) -> None:
         if policy != "reject":
             problems.append(f"DMARC should be `p=reject` (now: {dm.get('record') or dm.get('error')})")
         if not problems:
-            run.ok("nonsending_auth", d.name)
+            run.ok(FindingKind.NONSENDING_AUTH, d.name)
             continue
-        run.fail("nonsending_auth", d.name,
+        run.fail(FindingKind.NONSENDING_AUTH, d.name,
                  f"メール送信しない {d.name} がなりすまし対策をしていません / {d.name} sends no mail but does not "
                  "forbid spoofing", severity=Severity.MEDIUM, brand_id=d.brand_id,
                  data={"spf": spf.get("record"), "dmarc": dm.get("record")},

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from watcher.core.events import record
 from watcher.core.findings import resolve_finding
-from watcher.core.models import OwnedDomain, Severity
+from watcher.core.models import FindingKind, OwnedDomain, Severity
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -85,18 +85,18 @@ def check_expiry(run: CheckRun) -> None:
     warn = run.ctx.settings.inventory.expiry_warn_days
     for d, reg in _apex_rows(run):
         if not reg.exists:
-            run.fail("registration_missing", d.name,
+            run.fail(FindingKind.REGISTRATION_MISSING, d.name,
                      f"{d.name} が登録されていません / {d.name} is not registered",
                      severity=Severity.CRITICAL,
                      detail="The registry has no record of this domain: it expired or was deleted. Anyone can "
                      "register it now and receive our mail and serve pages under our name (drop-catch). Register it "
                      "again at once. / 第三者が取得し、当社を装ったサイトやメールに使えます。直ちに再登録してください。")
             continue
-        run.ok("registration_missing", d.name)
+        run.ok(FindingKind.REGISTRATION_MISSING, d.name)
         before_after = run.cache.get("recreated", {}).get(d.name)
         if before_after:
             before, after = before_after
-            run.fail("registration_recreated", d.name,
+            run.fail(FindingKind.REGISTRATION_RECREATED, d.name,
                      f"{d.name} が削除後に再登録されています / {d.name} was deleted and registered again",
                      severity=Severity.CRITICAL, brand_id=d.brand_id,
                      data={"created_before": before.isoformat(), "created_now": after.isoformat(),
@@ -106,21 +106,21 @@ def check_expiry(run: CheckRun) -> None:
                      "drop-caught our own domain and controls its mail and web. If it was us, accept this "
                      "finding. / 当社以外による再登録なら、ドメインが第三者に取得されています。")
         else:
-            run.ok("registration_recreated", d.name)
+            run.ok(FindingKind.REGISTRATION_RECREATED, d.name)
         if d.expires_at is None:
             run.note("expiry", f"{d.name}: registry gave no expiry date")
             continue
         days = (d.expires_at - run.now).total_seconds() / 86400
         band = expiry_band(days, warn)
         if band is None:
-            run.ok("expiry", d.name)
+            run.ok(FindingKind.EXPIRY, d.name)
             continue
         when = d.expires_at.strftime("%Y-%m-%d")
         if days < 0:
             title = f"{d.name} は {when} に期限切れです / {d.name} expired on {when}"
         else:
             title = f"{d.name} の有効期限まで残り{int(days)}日（{when}） / {d.name} expires in {int(days)} days ({when})"
-        run.fail("expiry", d.name, title, severity=_severity(days), brand_id=d.brand_id,
+        run.fail(FindingKind.EXPIRY, d.name, title, severity=_severity(days), brand_id=d.brand_id,
                  data={"expires_at": d.expires_at.isoformat(), "band": band, "registrar": d.registrar},
                  detail=f"Renew at {d.registrar or 'the registrar'} (or enable auto-renew). A lapsed domain is "
                  "re-registered by drop-catchers within days and used for phishing with our own name. / "
@@ -138,10 +138,10 @@ def check_locks(run: CheckRun) -> None:
             run.note("locks", f"{d.name}: the registry's WHOIS does not publish locks; check them at the registrar")
             continue
         for kind, status, sev, what in (
-            ("lock_transfer", TRANSFER_LOCK, Severity.HIGH,
+            (FindingKind.LOCK_TRANSFER, TRANSFER_LOCK, Severity.HIGH,
              "someone who gets into the registrar account (or tricks the registrar) can move the domain to "
              "another registrar and take it / レジストラアカウントを奪った第三者がドメインを移管・奪取できます"),
-            ("lock_update", UPDATE_LOCK, Severity.MEDIUM,
+            (FindingKind.LOCK_UPDATE, UPDATE_LOCK, Severity.MEDIUM,
              "name servers and contacts can be changed without the extra registrar step, so a hijacked "
              "account can redirect every name at once / ネームサーバー等が容易に書き換えられ、全ホストを乗っ取られます"),
         ):
@@ -154,13 +154,13 @@ def check_locks(run: CheckRun) -> None:
                          "(registry lock where offered).")
         held = sorted(statuses & set(HOLDS))
         if held:
-            run.fail("registration_hold", d.name, f"{d.name} が停止（{', '.join(held)}）されています / "
+            run.fail(FindingKind.REGISTRATION_HOLD, d.name, f"{d.name} が停止（{', '.join(held)}）されています / "
                      f"{d.name} is on hold ({', '.join(held)})", severity=Severity.CRITICAL, brand_id=d.brand_id,
                      data={"statuses": sorted(statuses)},
                      detail="A domain on hold does not resolve: customers cannot reach us and may search for and "
                      "find a lookalike. Contact the registrar. / ドメインが名前解決されず、顧客が偽サイトに誘導される恐れがあります。")
         else:
-            run.ok("registration_hold", d.name)
+            run.ok(FindingKind.REGISTRATION_HOLD, d.name)
 
 
 def check_dnssec(run: CheckRun) -> None:
@@ -169,9 +169,9 @@ def check_dnssec(run: CheckRun) -> None:
         if not reg.exists or reg.dnssec is None:
             continue
         if reg.dnssec:
-            run.ok("dnssec", d.name)
+            run.ok(FindingKind.DNSSEC, d.name)
         else:
-            run.fail("dnssec", d.name, f"{d.name} はDNSSEC未署名です / {d.name} is not signed with DNSSEC",
+            run.fail(FindingKind.DNSSEC, d.name, f"{d.name} はDNSSEC未署名です / {d.name} is not signed with DNSSEC",
                      severity=Severity.LOW, brand_id=d.brand_id,
                      detail="Without DNSSEC a poisoned resolver can send customers to a fake login page on our "
                      "real name. Sign the zone and publish the DS at the registrar. / DNSキャッシュポイズニングで"
@@ -185,9 +185,9 @@ def check_nameservers(run: CheckRun) -> None:
             continue
         baseline = sorted(d.registration.get("ns_baseline") or [])
         if not baseline or baseline == d.nameservers:
-            run.ok("ns_changed", d.name)
+            run.ok(FindingKind.NS_CHANGED, d.name)
             continue
-        run.fail("ns_changed", d.name,
+        run.fail(FindingKind.NS_CHANGED, d.name,
                  f"{d.name} のネームサーバーが変更されました / name servers of {d.name} changed",
                  severity=Severity.HIGH, brand_id=d.brand_id,
                  data={"before": baseline, "now": d.nameservers},
@@ -206,5 +206,5 @@ def accept_nameservers(session: Session, name: str, *, actor: str, now: datetime
     d.registration = {**d.registration, "ns_baseline": list(d.nameservers)}
     session.add(d)
     record(session, actor, "owned.ns_accepted", d, {"before": before, "now": d.nameservers}, at=now)
-    resolve_finding(session, "ns_changed", d.name, now=now, actor=actor, note="accepted by a person")
+    resolve_finding(session, FindingKind.NS_CHANGED, d.name, now=now, actor=actor, note="accepted by a person")
     return True

@@ -16,7 +16,7 @@ import httpx
 from sqlmodel import select
 
 from watcher.clients.http import read_capped
-from watcher.core.models import Brand, Severity
+from watcher.core.models import Brand, FindingKind, Severity
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -44,7 +44,7 @@ def check_short_codes(run: CheckRun) -> None:
         page: str = brand.spec.get("short_code_page") or ""
         if not codes:
             continue
-        kind, subject = "short_code", brand.slug
+        kind, subject = FindingKind.SHORT_CODE, brand.slug
         if not page:
             run.fail(kind, subject, f"{brand.name_ja or brand.name}: SMSショートコードの掲載ページが未設定です / "
                      "no public page configured for the SMS short code", severity=Severity.MEDIUM, brand_id=brand.id,

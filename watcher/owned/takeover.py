@@ -26,7 +26,7 @@ import httpx
 
 from watcher.clients.http import read_capped
 from watcher.core.config import DATA
-from watcher.core.models import Severity
+from watcher.core.models import FindingKind, Severity
 from watcher.core.names import is_within, registrable
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def _attack(service: Service | None, target: str) -> str:
 
 def check_cname(run: CheckRun) -> None:
     """Every owned host's CNAME chain: NXDOMAIN targets and unclaimed cloud resources."""
-    kind = "takeover_cname"
+    kind = FindingKind.TAKEOVER_CNAME
     for subject, (chain, status) in run.gather_each(
             kind, {h.name: cname_chain(run.ctx.resolver, h.name) for h in run.hosts()}):
         if not chain:
@@ -224,7 +224,7 @@ async def _ns_facts(resolver: Any, zone: str, ns_hosts: list[str]) -> dict[str, 
 def check_ns(run: CheckRun) -> None:
     """Name servers of every owned zone (apex or delegated subzone) exist, and the zone answers."""
     zones = {d.name: d for d in run.hosts() if d.dns.get("records", {}).get("NS")}
-    kind = "takeover_ns"
+    kind = FindingKind.TAKEOVER_NS
     for subject, f in run.gather_each(
             kind, {d.name: _ns_facts(run.ctx.resolver, d.name, list(d.dns["records"]["NS"])) for d in zones.values()}):
         dead = sorted(h for h, st in f["hosts"].items() if st == "nxdomain")
@@ -277,7 +277,7 @@ def mx_hosts(values: list[str]) -> list[str]:
 def check_mx(run: CheckRun) -> None:
     """Every MX host of an owned name exists (an MX to a dead host lets its new owner receive our mail)."""
     with_mx = {d.name: d for d in run.hosts() if mx_hosts(d.dns.get("records", {}).get("MX", []))}
-    kind = "takeover_mx"
+    kind = FindingKind.TAKEOVER_MX
     for subject, f in run.gather_each(
             kind, {d.name: _mx_facts(run.ctx.resolver, mx_hosts(d.dns["records"]["MX"])) for d in with_mx.values()}):
         dead = sorted(h for h, st in f.items() if st in ("nxdomain", "nodata"))

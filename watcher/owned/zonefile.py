@@ -15,7 +15,7 @@ import dns.name
 import dns.zone
 
 from watcher.core.brands import add_owned
-from watcher.core.models import OwnedSource, Severity
+from watcher.core.models import FindingKind, OwnedSource, Severity
 from watcher.core.names import InvalidName, is_within, normalize_host
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def import_zone_files(run: CheckRun) -> None:
     brands = run.brands()
     for configured in settings.inventory.zone_files:
         path = settings.path(configured)
-        kind, subject = "zonefile_unreadable", str(path)[-253:]
+        kind, subject = FindingKind.ZONEFILE_UNREADABLE, str(path)[-253:]
         try:
             origin, names = zone_names(path)
         except (OSError, ValueError) as e:

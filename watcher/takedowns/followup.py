@@ -23,6 +23,7 @@ from watcher.core.models import (
     CandidateStatus,
     Channel,
     Finding,
+    FindingKind,
     FindingStatus,
     Severity,
     Snapshot,
@@ -172,11 +173,11 @@ def _escalate(ctx: Context) -> dict[str, int]:
                        {"to_level": level + 1, "recipients": [d.recipient for d in drafts]}, at=now)
                 counts["escalated"] += 1
             else:
-                known = s.exec(select(Finding).where(Finding.key == finding_key("takedown_stalled", cand.domain))).first()
+                known = s.exec(select(Finding).where(Finding.key == finding_key(FindingKind.TAKEDOWN_STALLED, cand.domain))).first()
                 if known is not None and known.status == FindingStatus.OPEN:
                     continue
                 open_finding(
-                    s, "takedown_stalled", cand.domain,
+                    s, FindingKind.TAKEDOWN_STALLED, cand.domain,
                     f"{cand.domain} is still up {ts.escalate_after_hours:g} h after the takedown requests",
                     severity=Severity.HIGH, now=now, data={"candidate_id": cand.id, "level": level},
                     detail="No further recipient is configured (takedown.escalate_to). Call the registrar or "

@@ -25,6 +25,7 @@ from watcher.core.models import (
     Candidate,
     CandidateStatus,
     Channel,
+    FindingKind,
     Severity,
     TakedownRequest,
 )
@@ -81,7 +82,7 @@ def _recover_uncertain(ctx: Context) -> int:
             req.next_attempt_at = None  # flagged: waits for a person (mark_submitted or resend)
             req.last_error = "uncertain: the sender stopped between claiming and confirming the send"
             s.add(req)
-            open_finding(s, "takedown_send_uncertain", f"request:{req.id}",
+            open_finding(s, FindingKind.TAKEDOWN_SEND_UNCERTAIN, f"request:{req.id}",
                          f"takedown request TD-{req.id} to {req.recipient} may or may not have been sent",
                          severity=Severity.MEDIUM, now=now,
                          detail=f"Message-ID {req.message_id}. Check the sent folder or ask the recipient; then "

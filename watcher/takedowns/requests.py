@@ -41,6 +41,7 @@ from watcher.core.models import (
     Candidate,
     CandidateStatus,
     Channel,
+    FindingKind,
     RecipientKind,
     RequestStatus,
     Severity,
@@ -87,7 +88,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
     new = [r for r in recipients if r.level == level and r.address.lower() not in asked]
     if level == 0 and not asked and not new:
         # Nobody to ask (no RDAP abuse contact, no network contact, nothing configured): a person must.
-        open_finding(session, "takedown_no_recipient", cand.domain, f"no takedown recipient found for {cand.domain}",
+        open_finding(session, FindingKind.TAKEDOWN_NO_RECIPIENT, cand.domain, f"no takedown recipient found for {cand.domain}",
                      severity=Severity.HIGH, now=now, data={"candidate_id": cand.id,
                                                              "cut": [c.recipient.address for c in cuts]},
                      detail="; ".join(c.why for c in cuts) or "RDAP/WHOIS and IP RDAP named no abuse contact")
@@ -215,7 +216,7 @@ def mark_submitted(ctx: Context, session: Session, req: TakedownRequest, *, acto
     req.status, req.sent_at, req.next_attempt_at = R.SENT, now, None
     session.add(req)
     record(session, actor, "takedown.sent", req, {"by_hand": True, "from": old.value}, at=now)
-    resolve_finding(session, "takedown_send_uncertain", f"request:{req.id}", now=now)
+    resolve_finding(session, FindingKind.TAKEDOWN_SEND_UNCERTAIN, f"request:{req.id}", now=now)
     return req
 
 
@@ -228,7 +229,7 @@ def resend(ctx: Context, session: Session, req: TakedownRequest, *, actor: str) 
     req.status, req.next_attempt_at, req.attempts = R.QUEUED, now, 0 if old == R.FAILED else req.attempts
     session.add(req)
     record(session, actor, "takedown.requeued", req, {"from": old.value, "message_id": req.message_id}, at=now)
-    resolve_finding(session, "takedown_send_uncertain", f"request:{req.id}", now=now)
+    resolve_finding(session, FindingKind.TAKEDOWN_SEND_UNCERTAIN, f"request:{req.id}", now=now)
     return req
 
 

@@ -27,7 +27,7 @@ from websockets.sync.client import connect
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
-from watcher.core.models import JobState, Severity, Source
+from watcher.core.models import FindingKind, JobState, Severity, Source
 from watcher.discovery.ct.ingest import Hit, Ingest
 from watcher.discovery.ct.matcher import Matcher, matcher_for
 
@@ -163,11 +163,11 @@ class CertstreamClient:
                 s.add(state)
                 if silent and self._silent is not True:
                     what = f"since {self.last_frame_at:%Y-%m-%d %H:%M} UTC" if self.last_frame_at else "since start"
-                    open_finding(s, "feed_silent", "certstream", f"certstream feed silent {what}",
+                    open_finding(s, FindingKind.FEED_SILENT, "certstream", f"certstream feed silent {what}",
                                  severity=Severity.HIGH, now=now, actor="certstream",
                                  detail=self.last_error, data={"url": self.url})
                 elif not silent and self._silent is not False:
-                    resolve_finding(s, "feed_silent", "certstream", now=now, actor="certstream")
+                    resolve_finding(s, FindingKind.FEED_SILENT, "certstream", now=now, actor="certstream")
                 if silent != self._silent and self._silent is not None:
                     record(s, "certstream", "certstream.silent" if silent else "certstream.flowing", None,
                            {"url": self.url}, at=now)

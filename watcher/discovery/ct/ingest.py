@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from watcher.core.brands import add_owned
 from watcher.core.events import record
 from watcher.core.findings import open_finding
-from watcher.core.models import Brand, OwnedSource, Severity, Source
+from watcher.core.models import Brand, FindingKind, OwnedSource, Severity, Source
 from watcher.core.reasons import Reason
 from watcher.discovery.ct.matcher import Match, Matcher
 from watcher.discovery.discover import OwnedIndex, Sighting, discover
@@ -78,7 +78,7 @@ class Ingest:
                     if row is not None and add_owned(session, row, m.name, OwnedSource.CT, actor=self.actor):
                         counts["owned"] += 1
                     if not issuer_allowed(hit.facts, self.matcher.allowed_issuers(m.brand)):
-                        open_finding(session, "cert_issuer", m.name,
+                        open_finding(session, FindingKind.CERT_ISSUER, m.name,
                                      f"certificate for {m.name} from an unexpected issuer: {hit.facts.get('issuer')}",
                                      severity=Severity.HIGH, brand_id=row.id if row else None, now=now,
                                      detail=f"log {hit.facts.get('log')} entry {hit.facts.get('index')}",
