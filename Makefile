@@ -13,7 +13,7 @@ help:
 	@echo "make demo      start the lab and the whole service against it, serve the dashboard"
 	@echo "make test      run the test suite (sets itself up first)"
 	@echo "make test-all  the suite including slow tests"
-	@echo "make lint      ruff + import-linter contracts"
+	@echo "make lint      ruff + import-linter contracts + mypy"
 	@echo "make run       the service against the real internet with data/config.toml"
 	@echo "make dashboard the Streamlit dashboard for data/config.toml"
 	@echo "make bench     all benchmarks; rewrites BENCHMARKS.md"
@@ -57,6 +57,7 @@ test-all: setup
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 run: setup
 	$(VENV)/bin/omamori run

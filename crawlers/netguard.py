@@ -72,7 +72,7 @@ def host_refusal(host: str, lab_mode: bool) -> str:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return ""  # unresolvable here: the proxy resolves it, or the fetch fails
-    return refusal(sorted({i[4][0] for i in infos}), lab_mode=False)
+    return refusal(sorted({str(i[4][0]) for i in infos}), lab_mode=False)
 
 
 async def host_refusal_async(host: str, lab_mode: bool) -> str:

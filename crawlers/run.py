@@ -191,7 +191,7 @@ def _fallback(job: Job, target: Target, writer: RecordWriter, reason: str) -> No
     writer.page(target, facts, browser=False, fallback_reason=reason)
 
 
-def run(job: Job, targets: list[Target], records: Path) -> dict[str, int]:
+def run(job: Job, targets: list[Target], records: Path) -> dict[str, float]:
     t0 = time.monotonic()
     writer = RecordWriter(job, records)
     allowed: list[Target] = []

@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from watcher.core.models import (
     Brand,
@@ -57,12 +58,12 @@ def mechanism_of(kind: str) -> FindingKind | None:
     return next((m for m in MAIL_MECHANISMS if m == kind), None)
 
 
-def _rows(engine: Engine, stmt: sa.Select[Any]) -> list[Row]:
+def _rows(engine: Engine, stmt: sa.Select[*tuple[Any, ...]]) -> list[Row]:
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
-def _scalar(engine: Engine, stmt: sa.Select[Any]) -> Any:
+def _scalar(engine: Engine, stmt: sa.Select[*tuple[Any, ...]]) -> Any:
     with engine.connect() as conn:
         return conn.execute(stmt).scalar()
 
@@ -71,12 +72,13 @@ def _scalar(engine: Engine, stmt: sa.Select[Any]) -> Any:
 
 
 def brands(engine: Engine) -> list[Row]:
-    return _rows(engine, sa.select(Brand.id, Brand.slug, Brand.name, Brand.name_ja, Brand.spec, Brand.references)
-                 .order_by(Brand.slug))
+    return _rows(engine, sa.select(col(Brand.id), col(Brand.slug), col(Brand.name), col(Brand.name_ja),
+                                   col(Brand.spec), col(Brand.references))
+                 .order_by(col(Brand.slug)))
 
 
 def status_counts(engine: Engine) -> dict[str, int]:
-    stmt = sa.select(Candidate.status, sa.func.count()).group_by(Candidate.status)
+    stmt = sa.select(col(Candidate.status), sa.func.count()).group_by(col(Candidate.status))
     with engine.connect() as conn:
         return {str(s): int(n) for s, n in conn.execute(stmt)}
 
@@ -95,30 +97,30 @@ class QueueFilter:
     def where(self) -> list[sa.ColumnElement[bool]]:
         cond: list[sa.ColumnElement[bool]] = []
         if self.statuses:
-            cond.append(Candidate.status.in_(self.statuses))  # type: ignore[attr-defined]
+            cond.append(col(Candidate.status).in_(self.statuses))
         if self.brand_id is not None:
-            cond.append(Candidate.brand_id == self.brand_id)  # type: ignore[arg-type]
+            cond.append(col(Candidate.brand_id) == self.brand_id)
         if self.sources:
-            cond.append(Candidate.source.in_(self.sources))  # type: ignore[attr-defined]
+            cond.append(col(Candidate.source).in_(self.sources))
         if self.verdicts:
-            cond.append(Candidate.verdict.in_(self.verdicts))  # type: ignore[attr-defined]
+            cond.append(col(Candidate.verdict).in_(self.verdicts))
         if self.since is not None:
-            cond.append(Candidate.first_seen_at >= self.since)  # type: ignore[arg-type]
+            cond.append(col(Candidate.first_seen_at) >= self.since)
         if self.domain_contains.strip():
-            cond.append(Candidate.domain.contains(self.domain_contains.strip().lower(), autoescape=True))  # type: ignore[attr-defined]
+            cond.append(col(Candidate.domain).contains(self.domain_contains.strip().lower(), autoescape=True))
         return cond
 
 
-QUEUE_COLUMNS = (Candidate.id, Candidate.domain, Candidate.unicode, Candidate.brand_id, Candidate.score,
-                 Candidate.status, Candidate.verdict, Candidate.source, Candidate.first_seen_at,
-                 Candidate.last_checked_at)
+QUEUE_COLUMNS = (col(Candidate.id), col(Candidate.domain), col(Candidate.unicode), col(Candidate.brand_id),
+                 col(Candidate.score), col(Candidate.status), col(Candidate.verdict), col(Candidate.source),
+                 col(Candidate.first_seen_at), col(Candidate.last_checked_at))
 
 
 def queue_page(engine: Engine, f: QueueFilter, *, limit: int, offset: int) -> tuple[list[Row], int]:
     """One page of the queue, highest score first, and the number of matches."""
     where = f.where()
     page = (sa.select(*QUEUE_COLUMNS).where(*where)
-            .order_by(Candidate.score.desc(), Candidate.id.desc())  # type: ignore[attr-defined]
+            .order_by(col(Candidate.score).desc(), col(Candidate.id).desc())
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(Candidate).where(*where))
     return _rows(engine, page), int(total or 0)
@@ -128,57 +130,63 @@ def queue_page(engine: Engine, f: QueueFilter, *, limit: int, offset: int) -> tu
 
 
 def candidate(engine: Engine, candidate_id: int) -> Row | None:
-    rows = _rows(engine, sa.select(Candidate).where(Candidate.id == candidate_id))
+    rows = _rows(engine, sa.select(Candidate).where(col(Candidate.id) == candidate_id))
     return rows[0] if rows else None
 
 
 def latest_snapshot(engine: Engine, candidate_id: int) -> Row | None:
-    rows = _rows(engine, sa.select(Snapshot).where(Snapshot.candidate_id == candidate_id)
-                 .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(1))  # type: ignore[attr-defined]
+    rows = _rows(engine, sa.select(Snapshot).where(col(Snapshot.candidate_id) == candidate_id)
+                 .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(1))
     return rows[0] if rows else None
 
 
 def snapshot_timeline(engine: Engine, candidate_id: int, limit: int = 50) -> list[Row]:
     # Light columns only: the timeline needs when and what, not every capture's JSON.
-    return _rows(engine, sa.select(Snapshot.id, Snapshot.taken_at, Snapshot.score, Snapshot.verdict,
-                                   Snapshot.reachable, Snapshot.gone, Snapshot.error, Snapshot.screenshot_sha256)
-                 .where(Snapshot.candidate_id == candidate_id)
-                 .order_by(Snapshot.taken_at.desc(), Snapshot.id.desc()).limit(limit))  # type: ignore[attr-defined]
+    return _rows(engine, sa.select(col(Snapshot.id), col(Snapshot.taken_at), col(Snapshot.score),
+                                   col(Snapshot.verdict), col(Snapshot.reachable), col(Snapshot.gone),
+                                   col(Snapshot.error), col(Snapshot.screenshot_sha256))
+                 .where(col(Snapshot.candidate_id) == candidate_id)
+                 .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(limit))
 
 
 def object_events(engine: Engine, object_type: str, object_id: int, limit: int = 200) -> list[Row]:
-    return _rows(engine, sa.select(Event.id, Event.at, Event.actor, Event.action, Event.detail)
-                 .where(Event.object_type == object_type, Event.object_id == object_id)
-                 .order_by(Event.at.desc(), Event.id.desc()).limit(limit))  # type: ignore[attr-defined]
+    return _rows(engine, sa.select(col(Event.id), col(Event.at), col(Event.actor), col(Event.action),
+                                   col(Event.detail))
+                 .where(col(Event.object_type) == object_type, col(Event.object_id) == object_id)
+                 .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit))
 
 
 def candidate_requests(engine: Engine, candidate_id: int) -> list[Row]:
-    return _rows(engine, sa.select(TakedownRequest).where(TakedownRequest.candidate_id == candidate_id)
-                 .order_by(TakedownRequest.id))
+    return _rows(engine, sa.select(TakedownRequest).where(col(TakedownRequest.candidate_id) == candidate_id)
+                 .order_by(col(TakedownRequest.id)))
 
 
 def request_events(engine: Engine, request_ids: Sequence[int], limit: int = 200) -> list[Row]:
     if not request_ids:
         return []
-    return _rows(engine, sa.select(Event.id, Event.at, Event.actor, Event.action, Event.object_id, Event.detail)
-                 .where(Event.object_type == "takedownrequest", Event.object_id.in_(list(request_ids)))  # type: ignore[union-attr]
-                 .order_by(Event.at.desc()).limit(limit))  # type: ignore[attr-defined]
+    return _rows(engine, sa.select(col(Event.id), col(Event.at), col(Event.actor), col(Event.action),
+                                   col(Event.object_id), col(Event.detail))
+                 .where(col(Event.object_type) == "takedownrequest",
+                        col(Event.object_id).in_(list(request_ids)))
+                 .order_by(col(Event.at).desc()).limit(limit))
 
 
 # ---------------------------------------------------------------- takedowns
 
 
 def open_by_recipient(engine: Engine) -> list[Row]:
-    stmt = (sa.select(TakedownRequest.recipient, TakedownRequest.recipient_name, TakedownRequest.recipient_kind,
-                      sa.func.count().label("count"), sa.func.min(TakedownRequest.created_at).label("oldest"))
-            .where(TakedownRequest.status.in_(OPEN_REQUEST))  # type: ignore[attr-defined]
-            .group_by(TakedownRequest.recipient, TakedownRequest.recipient_name, TakedownRequest.recipient_kind)
+    recipient = (col(TakedownRequest.recipient), col(TakedownRequest.recipient_name),
+                 col(TakedownRequest.recipient_kind))
+    stmt = (sa.select(*recipient, sa.func.count().label("count"),
+                      sa.func.min(col(TakedownRequest.created_at)).label("oldest"))
+            .where(col(TakedownRequest.status).in_(OPEN_REQUEST))
+            .group_by(*recipient)
             .order_by(sa.text("count DESC")))
     return _rows(engine, stmt)
 
 
 def request_outcomes(engine: Engine) -> dict[str, int]:
-    stmt = sa.select(TakedownRequest.status, sa.func.count()).group_by(TakedownRequest.status)
+    stmt = sa.select(col(TakedownRequest.status), sa.func.count()).group_by(col(TakedownRequest.status))
     with engine.connect() as conn:
         return {str(s): int(n) for s, n in conn.execute(stmt)}
 
@@ -186,44 +194,49 @@ def request_outcomes(engine: Engine) -> dict[str, int]:
 def reminders_due(engine: Engine, now: datetime, remind_after_hours: float, limit: int = 100) -> list[Row]:
     """Sent, unanswered requests whose last contact is older than the reminder interval."""
     cutoff = now - timedelta(hours=remind_after_hours)
-    last = sa.func.coalesce(TakedownRequest.last_reminder_at, TakedownRequest.sent_at)
-    stmt = (sa.select(TakedownRequest.id, TakedownRequest.candidate_id, Candidate.domain, TakedownRequest.recipient,
-                      TakedownRequest.sent_at, TakedownRequest.reminders_sent, TakedownRequest.last_reminder_at)
-            .join(Candidate, Candidate.id == TakedownRequest.candidate_id)
-            .where(TakedownRequest.status == RequestStatus.SENT, TakedownRequest.sent_at.is_not(None),  # type: ignore[union-attr]
-                   last < cutoff)
+    last = sa.func.coalesce(col(TakedownRequest.last_reminder_at), col(TakedownRequest.sent_at))
+    stmt = (sa.select(col(TakedownRequest.id), col(TakedownRequest.candidate_id), col(Candidate.domain),
+                      col(TakedownRequest.recipient), col(TakedownRequest.sent_at),
+                      col(TakedownRequest.reminders_sent), col(TakedownRequest.last_reminder_at))
+            .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id))
+            .where(col(TakedownRequest.status) == RequestStatus.SENT,
+                   col(TakedownRequest.sent_at).is_not(None), last < cutoff)
             .order_by(last).limit(limit))
     return _rows(engine, stmt)
 
 
 def open_requests_page(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row], int]:
-    where = TakedownRequest.status.in_(OPEN_REQUEST)  # type: ignore[attr-defined]
-    stmt = (sa.select(TakedownRequest.id, TakedownRequest.candidate_id, Candidate.domain, TakedownRequest.recipient,
-                      TakedownRequest.recipient_kind, TakedownRequest.channel, TakedownRequest.status,
-                      TakedownRequest.created_at, TakedownRequest.sent_at, TakedownRequest.reminders_sent,
-                      TakedownRequest.escalation_level)
-            .join(Candidate, Candidate.id == TakedownRequest.candidate_id)
-            .where(where).order_by(TakedownRequest.created_at, TakedownRequest.id).limit(limit).offset(offset))
+    where = col(TakedownRequest.status).in_(OPEN_REQUEST)
+    stmt = (sa.select(col(TakedownRequest.id), col(TakedownRequest.candidate_id), col(Candidate.domain),
+                      col(TakedownRequest.recipient), col(TakedownRequest.recipient_kind),
+                      col(TakedownRequest.channel), col(TakedownRequest.status),
+                      col(TakedownRequest.created_at), col(TakedownRequest.sent_at),
+                      col(TakedownRequest.reminders_sent), col(TakedownRequest.escalation_level))
+            .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id))
+            .where(where).order_by(col(TakedownRequest.created_at), col(TakedownRequest.id))
+            .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(TakedownRequest).where(where))
     return _rows(engine, stmt), int(total or 0)
 
 
 def time_to_down_hours(engine: Engine, limit: int = 5000) -> list[float]:
-    stmt = (sa.select(TakedownRequest.time_to_down_seconds)
-            .where(TakedownRequest.time_to_down_seconds.is_not(None))  # type: ignore[union-attr]
-            .order_by(TakedownRequest.closed_at.desc()).limit(limit))  # type: ignore[union-attr]
+    stmt = (sa.select(col(TakedownRequest.time_to_down_seconds))
+            .where(col(TakedownRequest.time_to_down_seconds).is_not(None))
+            .order_by(col(TakedownRequest.closed_at).desc()).limit(limit))
     with engine.connect() as conn:
-        return [float(s) / 3600 for (s,) in conn.execute(stmt)]
+        return [float(s) / 3600 for (s,) in conn.execute(stmt) if s is not None]
 
 
 # ---------------------------------------------------------------- owned domains and findings
 
 
 def owned_domains(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row], int]:
-    stmt = (sa.select(OwnedDomain.id, OwnedDomain.name, OwnedDomain.apex, OwnedDomain.is_apex, OwnedDomain.source,
-                      OwnedDomain.lapsed, OwnedDomain.registrar, OwnedDomain.expires_at, OwnedDomain.statuses,
-                      OwnedDomain.dnssec, OwnedDomain.last_checked_at)
-            .order_by(OwnedDomain.expires_at.is_(None), OwnedDomain.expires_at, OwnedDomain.name)  # type: ignore[union-attr]
+    stmt = (sa.select(col(OwnedDomain.id), col(OwnedDomain.name), col(OwnedDomain.apex),
+                      col(OwnedDomain.is_apex), col(OwnedDomain.source), col(OwnedDomain.lapsed),
+                      col(OwnedDomain.registrar), col(OwnedDomain.expires_at), col(OwnedDomain.statuses),
+                      col(OwnedDomain.dnssec), col(OwnedDomain.last_checked_at))
+            .order_by(col(OwnedDomain.expires_at).is_(None), col(OwnedDomain.expires_at),
+                      col(OwnedDomain.name))
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(OwnedDomain))
     return _rows(engine, stmt), int(total or 0)
@@ -231,22 +244,23 @@ def owned_domains(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row]
 
 def expiry_points(engine: Engine, limit: int = 2000) -> list[Row]:
     """Apexes with a known expiry, for the timeline chart (hosts share their apex's expiry)."""
-    stmt = (sa.select(OwnedDomain.name, OwnedDomain.expires_at, OwnedDomain.lapsed)
-            .where(OwnedDomain.is_apex.is_(True), OwnedDomain.expires_at.is_not(None))  # type: ignore[attr-defined, union-attr]
-            .order_by(OwnedDomain.expires_at).limit(limit))
+    stmt = (sa.select(col(OwnedDomain.name), col(OwnedDomain.expires_at), col(OwnedDomain.lapsed))
+            .where(col(OwnedDomain.is_apex).is_(True), col(OwnedDomain.expires_at).is_not(None))
+            .order_by(col(OwnedDomain.expires_at)).limit(limit))
     return _rows(engine, stmt)
 
 
 def open_findings(engine: Engine, *, kinds: Sequence[FindingKind] | None = None, exclude: Sequence[FindingKind] = (),
                   limit: int = 500) -> list[Row]:
-    stmt = sa.select(Finding.id, Finding.kind, Finding.subject, Finding.severity, Finding.title, Finding.detail,
-                     Finding.opened_at, Finding.last_seen_at, Finding.times_opened, Finding.data) \
-        .where(Finding.status == FindingStatus.OPEN)
+    stmt = sa.select(col(Finding.id), col(Finding.kind), col(Finding.subject), col(Finding.severity),
+                     col(Finding.title), col(Finding.detail), col(Finding.opened_at),
+                     col(Finding.last_seen_at), col(Finding.times_opened), col(Finding.data)) \
+        .where(col(Finding.status) == FindingStatus.OPEN)
     if kinds is not None:
-        stmt = stmt.where(Finding.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Finding.kind).in_(list(kinds)))
     if exclude:
-        stmt = stmt.where(Finding.kind.not_in(list(exclude)))  # type: ignore[attr-defined]
-    rows = _rows(engine, stmt.order_by(Finding.opened_at).limit(limit))
+        stmt = stmt.where(col(Finding.kind).not_in(list(exclude)))
+    rows = _rows(engine, stmt.order_by(col(Finding.opened_at)).limit(limit))
     return sorted(rows, key=lambda r: _severity_rank(r["severity"]))
 
 
@@ -287,13 +301,14 @@ def mail_state(engine: Engine, sending_domains: Sequence[str]) -> list[Row]:
 
 
 def job_last_ok(engine: Engine, name: str) -> datetime | None:
-    return _scalar(engine, sa.select(JobState.last_ok_at).where(JobState.name == name))
+    return _scalar(engine, sa.select(col(JobState.last_ok_at)).where(col(JobState.name) == name))
 
 
 def dmarc_summary(engine: Engine, since: datetime, max_reports: int = 5000) -> Row:
     """Who sends as us: per (domain, source IP) the messages, aligned and failing, over recent reports."""
-    stmt = (sa.select(DmarcReport.domain, DmarcReport.org_name, DmarcReport.records)
-            .where(DmarcReport.begin_at >= since).order_by(DmarcReport.begin_at.desc()).limit(max_reports))  # type: ignore[operator, union-attr]
+    stmt = (sa.select(col(DmarcReport.domain), col(DmarcReport.org_name), col(DmarcReport.records))
+            .where(col(DmarcReport.begin_at) >= since).order_by(col(DmarcReport.begin_at).desc())
+            .limit(max_reports))
     total: Counter[tuple[str, str]] = Counter()
     aligned: Counter[tuple[str, str]] = Counter()
     reporters: dict[tuple[str, str], set[str]] = {}
@@ -307,9 +322,10 @@ def dmarc_summary(engine: Engine, since: datetime, max_reports: int = 5000) -> R
             if _aligned(rec):
                 aligned[key] += count
             reporters.setdefault(key, set()).add(rep["org_name"])
-    senders = [{"domain": d, "source_ip": ip, "messages": total[(d, ip)], "aligned": aligned[(d, ip)],
-                "failing": total[(d, ip)] - aligned[(d, ip)], "reported_by": ", ".join(sorted(reporters[(d, ip)]))}
-               for d, ip in total]
+    senders: list[Row] = [
+        {"domain": d, "source_ip": ip, "messages": total[(d, ip)], "aligned": aligned[(d, ip)],
+         "failing": total[(d, ip)] - aligned[(d, ip)], "reported_by": ", ".join(sorted(reporters[(d, ip)]))}
+        for d, ip in total]
     senders.sort(key=lambda r: (-r["failing"], -r["messages"]))
     return {"reports": n, "senders": senders}
 
@@ -325,19 +341,21 @@ def _aligned(rec: Row) -> bool:
 
 
 def log_positions(engine: Engine) -> list[Row]:
-    return _rows(engine, sa.select(LogPosition.description, LogPosition.url, LogPosition.api, LogPosition.next_index,
-                                   LogPosition.tree_size, LogPosition.verified_at, LogPosition.last_growth_at,
-                                   LogPosition.state, LogPosition.last_error, LogPosition.entries_processed,
-                                   LogPosition.entries_failed).order_by(LogPosition.description))
+    return _rows(engine, sa.select(col(LogPosition.description), col(LogPosition.url), col(LogPosition.api),
+                                   col(LogPosition.next_index), col(LogPosition.tree_size),
+                                   col(LogPosition.verified_at), col(LogPosition.last_growth_at),
+                                   col(LogPosition.state), col(LogPosition.last_error),
+                                   col(LogPosition.entries_processed), col(LogPosition.entries_failed))
+                 .order_by(col(LogPosition.description)))
 
 
 def job_states(engine: Engine) -> list[Row]:
-    return _rows(engine, sa.select(JobState).order_by(JobState.name))
+    return _rows(engine, sa.select(JobState).order_by(col(JobState.name)))
 
 
 def job_failures(engine: Engine, limit: int = 50) -> list[Row]:
-    return _rows(engine, sa.select(Event.at, Event.detail).where(Event.action == "job.failed")
-                 .order_by(Event.at.desc()).limit(limit))  # type: ignore[attr-defined]
+    return _rows(engine, sa.select(col(Event.at), col(Event.detail)).where(col(Event.action) == "job.failed")
+                 .order_by(col(Event.at).desc()).limit(limit))
 
 
 def self_findings(engine: Engine) -> list[Row]:

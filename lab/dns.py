@@ -52,7 +52,7 @@ def _rdata(rtype: str, value: str) -> Any:
     raise ValueError(f"unsupported record type {rtype}")
 
 
-class _Resolver(BaseResolver):  # type: ignore[misc]  # dnslib is untyped
+class _Resolver(BaseResolver):
     def __init__(self, owner: LabDNS) -> None:
         self.owner = owner
 

@@ -69,6 +69,16 @@ class NetworkRecord:
     handle: str = ""
 
 
+def _within(query: ipaddress.IPv4Network | ipaddress.IPv6Network,
+            network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """``query`` lies inside ``network``; networks of different IP versions never contain each other."""
+    if isinstance(query, ipaddress.IPv4Network) and isinstance(network, ipaddress.IPv4Network):
+        return query.subnet_of(network)
+    if isinstance(query, ipaddress.IPv6Network) and isinstance(network, ipaddress.IPv6Network):
+        return query.subnet_of(network)
+    return False
+
+
 @dataclass
 class _Failure:
     status: int
@@ -288,8 +298,7 @@ class LabRDAP(HTTPService):
                 query = ipaddress.ip_network(raw, strict=False)
             except ValueError:
                 return self._error(400, "bad address")
-            matches = [n for n in self.state.networks
-                       if n.network.version == query.version and query.subnet_of(n.network)]  # type: ignore[arg-type]
+            matches = [n for n in self.state.networks if _within(query, n.network)]
             if not matches:
                 return self._error(404, "not found")
             best = max(matches, key=lambda n: n.network.prefixlen)  # longest prefix wins

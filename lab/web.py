@@ -15,17 +15,22 @@ import threading
 from typing import Any, Self
 
 from lab import sites as site_kinds
-from lab.net import LOOPBACK, AppHandler, HTTPService, Request, Response, text_response
+from lab.net import LOOPBACK, AppHandler, HTTPService, LabHTTPServer, Request, Response, text_response
 from lab.pki import LabPKI
+
+
+class _WebServer(LabHTTPServer):
+    web: LabWeb  # set by LabWeb.start()
 
 
 class _WebHandler(AppHandler):
     scheme = "http"
     connect_host = ""
+    server: _WebServer
 
     def do_CONNECT(self) -> None:
         host = self.path.rsplit(":", 1)[0].strip("[]").lower().rstrip(".")
-        web: LabWeb = self.server.web  # type: ignore[attr-defined]
+        web = self.server.web
         web.log_request("CONNECT", "https", host, "")
         if web.site_for(host) is None:
             self.send_response(502, "Bad Gateway")
@@ -150,13 +155,16 @@ class LabWeb(HTTPService):
                 return text_response(f"lab proxy: cannot reach {request.host}\n", 502, headers={"Connection": "close"})
             return text_response(f"lab web: no site is published on {request.host or '(no Host)'}\n", 404)
         server = self._server
-        stopping = server.stopping if server else threading.Event()
+        stopping = server.stopping if isinstance(server, LabHTTPServer) else threading.Event()
         return site_kinds.render(site, request.host, request, stopping)
+
+    def _make_server(self) -> _WebServer:
+        return _WebServer((self.host, self._requested_port), self.handler_class, self.app)
 
     def start(self) -> Self:
         super().start()
-        assert self._server is not None
-        self._server.web = self  # type: ignore[attr-defined]
+        assert isinstance(self._server, _WebServer)
+        self._server.web = self
         return self
 
     def stop(self) -> None:

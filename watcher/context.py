@@ -6,22 +6,25 @@ It carries settings, brands, the database engine, the clock and the clients of e
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+import httpx
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from watcher.clients.http import make_client
+from watcher.clients.rdap import RdapClient
+from watcher.clients.resolver import Resolver
+from watcher.clients.smtp import Mailer
 from watcher.core.brands import BrandSpec, load_brands
 from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings, load_settings
 from watcher.core.db import make_engine, session_scope, upgrade
 from watcher.core.evidence import EvidenceStore
-
-if TYPE_CHECKING:
-    import httpx
 
 
 @dataclass
@@ -41,35 +44,27 @@ class Context:
         return EvidenceStore(self.state_dir / "evidence")
 
     @cached_property
-    def resolver(self) -> Any:
-        from watcher.clients.resolver import Resolver
-
+    def resolver(self) -> Resolver:
         return Resolver(self.settings.dns)
 
     @cached_property
-    def rdap(self) -> Any:
-        from watcher.clients.rdap import RdapClient
-
+    def rdap(self) -> RdapClient:
         return RdapClient(self.settings, clock=self.clock)
 
     @cached_property
-    def mailer(self) -> Any:
-        from watcher.clients.smtp import Mailer
-
+    def mailer(self) -> Mailer:
         return Mailer(self.settings.smtp)
 
-    def http(self, **kwargs: Any) -> httpx.Client:
-        from watcher.clients.http import make_client
-
-        return make_client(self.settings, **kwargs)
+    def http(self, *, timeout: float | None = None, follow_redirects: bool = True) -> httpx.Client:
+        return make_client(self.settings, timeout=timeout, follow_redirects=follow_redirects)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[Session]:
         return session_scope(self.engine)
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.clock.now()
 
     def brand(self, slug: str) -> BrandSpec:

@@ -32,9 +32,9 @@ def run(ctx: Context) -> dict[str, Any]:
         if ctx.settings.ct.certstream_urls:
             silence = timedelta(minutes=ctx.settings.ct.certstream_silence_minutes)
             state = s.get(JobState, "certstream")
-            last = state.last_ok_at if state else None
-            if last is None or now - last > silence:
-                since = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "since start"
+            last_ok = state.last_ok_at if state else None
+            if last_ok is None or now - last_ok > silence:
+                since = f"since {last_ok:%Y-%m-%d %H:%M} UTC" if last_ok else "since start"
                 open_finding(s, FindingKind.FEED_SILENT, "certstream", f"certstream feed silent {since}",
                              severity=Severity.HIGH, now=now)
                 opened += 1

@@ -167,12 +167,16 @@ def _actions(ui: UI, cand: dict[str, Any]) -> None:
                 on_click=_decide, args=(ui, cid, "dismiss", f"reason_{cid}"))
     b[3].button(ui.t("reopen"), key="act_reopen", disabled=not _allowed(cand, "reopen"),
                 on_click=_decide, args=(ui, cid, "reopen", f"reason_{cid}"))
-    b[4].button(ui.t("recheck"), key="act_recheck", on_click=actions.recheck, args=(ui, cid))
+    b[4].button(ui.t("recheck"), key="act_recheck", on_click=_recheck, args=(ui, cid))
     with st.form(f"note_{cid}", clear_on_submit=True):
         text = st.text_area(ui.t("note"), key=f"note_text_{cid}", height=80)
         if st.form_submit_button(ui.t("add_note")) and text.strip():
             actions.note(ui, cid, text)
             st.rerun()
+
+
+def _recheck(ui: UI, cid: int) -> None:  # a button callback: Streamlit ignores its return value
+    actions.recheck(ui, cid)
 
 
 def _decide(ui: UI, cid: int, decision: str, reason_key: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from dashboard import data, widgets
@@ -25,7 +27,7 @@ def render(ui: UI) -> None:
     feeds = ui.settings.ct.certstream_urls
     if feeds:
         # The certstream client keeps its liveness in JobState "certstream" (see watcher.health).
-        state = next((r for r in h["jobs"] if r["name"] == "certstream"), {})
+        state: dict[str, Any] = next((r for r in h["jobs"] if r["name"] == "certstream"), {})
         last = state.get("last_ok_at")
         silent_for = widgets.age_hours(last, now)
         st.markdown(f"#### {ui.t('feed')}")

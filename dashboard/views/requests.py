@@ -27,12 +27,12 @@ def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None
     if not requests:
         st.caption(ui.t("no_requests"))
         if str(cand["status"]) == "confirmed" and ui.can("approver"):
-            st.button(ui.t("draft"), key="act_draft", on_click=actions.draft, args=(ui, int(cand["id"])))
+            st.button(ui.t("draft"), key="act_draft", on_click=_draft, args=(ui, int(cand["id"])))
         return
     drafts = [r for r in requests if str(r["status"]) == RequestStatus.DRAFT.value]
     if drafts and ui.can("approver"):
         st.button(ui.t("approve_all") + f" ({len(drafts)})", key="act_approve_all", type="primary",
-                  on_click=actions.approve_all, args=(ui, int(cand["id"])))
+                  on_click=_approve_all, args=(ui, int(cand["id"])))
     for req in requests:
         _one(ui, req)
 
@@ -54,14 +54,15 @@ def _one(ui: UI, req: dict[str, Any]) -> None:
         if status in CLOSED:
             return
         if status == RequestStatus.DRAFT.value and ui.can("approver"):
-            st.button(ui.t("approve"), key=f"approve_{rid}", type="primary", on_click=actions.approve, args=(ui, rid))
+            st.button(ui.t("approve"), key=f"approve_{rid}", type="primary",
+                      on_click=_approve, args=(ui, rid))
         if (status == RequestStatus.QUEUED.value and str(req["channel"]) == "webform") and ui.can("approver"):
             # A web form is filled by a person; omamori cannot know it was sent until told.
-            st.button(ui.t("mark_submitted"), key=f"submitted_{rid}", type="primary", on_click=actions.mark_submitted,
-                      args=(ui, rid))
+            st.button(ui.t("mark_submitted"), key=f"submitted_{rid}", type="primary",
+                      on_click=_mark_submitted, args=(ui, rid))
         if status in (RequestStatus.FAILED.value, RequestStatus.SENDING.value) and ui.can("approver"):
             st.button(ui.t("resend"), key=f"resend_{rid}",
-                      on_click=actions.resend, args=(ui, rid))
+                      on_click=_resend, args=(ui, rid))
         if ui.can("analyst"):
             st.text_area(ui.t("reply_text"), key=f"reply_{rid}", height=80)
             st.button(ui.t("attach_reply"), key=f"reply_btn_{rid}",
@@ -70,6 +71,27 @@ def _one(ui: UI, req: dict[str, Any]) -> None:
             st.text_input(ui.t("reason"), key=f"withdraw_reason_{rid}")
             st.button(ui.t("withdraw"), key=f"withdraw_{rid}",
                       on_click=_withdraw, args=(ui, rid))
+
+
+# Button callbacks: Streamlit ignores what a callback returns, and the actions return whether they succeeded.
+def _draft(ui: UI, cid: int) -> None:
+    actions.draft(ui, cid)
+
+
+def _approve_all(ui: UI, cid: int) -> None:
+    actions.approve_all(ui, cid)
+
+
+def _approve(ui: UI, rid: int) -> None:
+    actions.approve(ui, rid)
+
+
+def _mark_submitted(ui: UI, rid: int) -> None:
+    actions.mark_submitted(ui, rid)
+
+
+def _resend(ui: UI, rid: int) -> None:
+    actions.resend(ui, rid)
 
 
 def _reply(ui: UI, rid: int) -> None:

@@ -140,7 +140,7 @@ LOGO_MIN_INLIERS = 25  # lab: the logo at any size or colour 48-140, another fir
 def _sift() -> Any:
     import cv2
 
-    return cv2.SIFT_create(nfeatures=4000)
+    return cv2.SIFT.create(nfeatures=4000)
 
 
 def _gray(img: Image.Image) -> np.ndarray:
@@ -173,13 +173,14 @@ def find_logo(screen: Image.Image, logo: Image.Image,
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
     if len(good) < 6:
         return 0, (0, 0, 0, 0)
-    src = np.float32([kl[g.queryIdx].pt for g in good]).reshape(-1, 1, 2)
-    dst = np.float32([ks[g.trainIdx].pt for g in good]).reshape(-1, 1, 2)
+    src = np.array([kl[g.queryIdx].pt for g in good], dtype=np.float32).reshape(-1, 1, 2)
+    dst = np.array([ks[g.trainIdx].pt for g in good], dtype=np.float32).reshape(-1, 1, 2)
     h_mat, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     if h_mat is None or mask is None:
         return 0, (0, 0, 0, 0)
     w2, h2 = logo.width * 2, logo.height * 2
-    corners = cv2.perspectiveTransform(np.float32([[0, 0], [w2, 0], [w2, h2], [0, h2]]).reshape(-1, 1, 2), h_mat)
+    quad = np.array([[0, 0], [w2, 0], [w2, h2], [0, h2]], dtype=np.float32).reshape(-1, 1, 2)
+    corners = cv2.perspectiveTransform(quad, h_mat)
     xs, ys = corners[:, 0, 0], corners[:, 0, 1]
     box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min()), int(ys.max() - ys.min()))
     return int(mask.sum()), box
@@ -325,7 +326,8 @@ def page_kind(record: dict[str, Any]) -> tuple[str, str]:
     title = str(record.get("title", "")).lower()
     text = f"{title} {record.get('text', '')}".lower()
     for table in load_markers():
-        strong, weak = [], []
+        strong: list[dict[str, Any]] = []
+        weak: list[dict[str, Any]] = []
         for m in table["markers"]:
             hay = title if m.get("title_only") else text
             if m["pattern"].lower() in hay:

@@ -117,6 +117,7 @@ def parse_date(value: Any) -> datetime | None:
     if m:
         tz = _JST if "JST" in m.group(0) else UTC
         s = s[: m.start()]
+    dt: datetime | None
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
     except ValueError:

@@ -117,7 +117,7 @@ class _UdpPool(asyncio.DatagramProtocol):
             sock.setblocking(False)
             pool.sockets.append(sock)
             transport, _proto = await loop.create_datagram_endpoint(lambda: pool, sock=sock)
-            pool.transports.append(transport)  # type: ignore[arg-type]
+            pool.transports.append(transport)
         return pool
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
@@ -201,7 +201,7 @@ class Resolver:
                     if pool is not None:
                         pool.close()
                     for d in (self._loops, self._limiters, self._semaphores, self._pool_lock):
-                        d.pop(old_key, None)  # type: ignore[attr-defined]
+                        d.pop(old_key, None)
                 self._loops[key] = loop  # held, so its id cannot be reused while we key by it
                 self._limiters[key] = RateLimiter(self.settings.rate_limit)
                 self._semaphores[key] = asyncio.Semaphore(self.settings.concurrency)
@@ -215,7 +215,8 @@ class Resolver:
                 self._pools[key] = await _UdpPool.open()
         return self._pools[key]
 
-    async def _exchange(self, qname: dns.name.Name, want: int, where: tuple[str, int]) -> bytes:
+    async def _exchange(self, qname: dns.name.Name, want: dns.rdatatype.RdataType,
+                        where: tuple[str, int]) -> bytes:
         timeout = self.settings.timeout
         if ":" in where[0] and not self.settings.use_tcp:  # an IPv6 nameserver: dnspython's own UDP
             request = dns.message.make_query(qname, want)
@@ -224,7 +225,9 @@ class Resolver:
             if not answer.flags & dns.flags.TC:
                 return answer.to_wire()
         elif not self.settings.use_tcp:
-            question = qname.to_wire() + want.to_bytes(2, "big") + b"\x00\x01"  # class IN
+            name_wire = qname.to_wire()
+            assert name_wire is not None  # without a file, to_wire returns the bytes
+            question = name_wire + want.to_bytes(2, "big") + b"\x00\x01"  # class IN
             reply = await (await self._pool()).query(question, where, timeout)
             if not reply[2] & 0x02:  # TC clear: the whole answer is here
                 return reply
@@ -258,7 +261,7 @@ class Resolver:
                 if rcode == dns.rcode.NXDOMAIN:
                     return DnsAnswer(name, rdtype, "nxdomain")
                 if rcode != dns.rcode.NOERROR:
-                    return DnsAnswer(name, rdtype, "servfail", error=dns.rcode.to_text(rcode))
+                    return DnsAnswer(name, rdtype, "servfail", error=dns.rcode.Rcode.to_text(rcode))
                 try:
                     reply = dns.message.from_wire(wire)
                 except dns.exception.DNSException as e:  # a mangled answer: try again (another server)
@@ -368,7 +371,8 @@ class Resolver:
         return self.run(self.wildcard_answer(zone)) is not None
 
 
-def _answer(name: str, rdtype: str, qname: dns.name.Name, want: int, reply: dns.message.Message) -> DnsAnswer:
+def _answer(name: str, rdtype: str, qname: dns.name.Name, want: dns.rdatatype.RdataType,
+            reply: dns.message.Message) -> DnsAnswer:
     rcode = reply.rcode()
     if rcode == dns.rcode.NXDOMAIN:
         return DnsAnswer(name, rdtype, "nxdomain")

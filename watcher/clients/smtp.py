@@ -42,10 +42,13 @@ def sign_smime(msg: EmailMessage, cert_pem: bytes, key_pem: bytes) -> bytes:
     """The whole message, S/MIME-signed (RFC 8551 ``multipart/signed``), as bytes with CRLF endings."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import pkcs7
 
     cert = x509.load_pem_x509_certificate(cert_pem)
     key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise TypeError("Only RSA & EC keys are supported at this time.")  # as add_signer would say
     smtp_policy = policy.SMTPUTF8.clone(linesep="\r\n", utf8=False)
     inner = copy.deepcopy(msg)
     outer_headers = [(k, v) for k, v in msg.items() if not k.lower().startswith(_CONTENT_HEADERS)]
@@ -56,7 +59,7 @@ def sign_smime(msg: EmailMessage, cert_pem: bytes, key_pem: bytes) -> bytes:
     signed = (
         pkcs7.PKCS7SignatureBuilder()
         .set_data(data)
-        .add_signer(cert, key, hashes.SHA256())  # type: ignore[arg-type]
+        .add_signer(cert, key, hashes.SHA256())
         .sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature])
     )
     head = b"".join(smtp_policy.fold_binary(k, v) for k, v in outer_headers)
@@ -106,9 +109,9 @@ class Mailer:
             except (OSError, ValueError, TypeError) as e:  # a configuration problem: retrying will not help
                 raise PermanentFailure(f"S/MIME signing failed: {type(e).__name__}: {e}") from None
         try:
-            cls = smtplib.SMTP_SSL if s.ssl else smtplib.SMTP
-            kwargs = {"context": self._tls()} if s.ssl else {}
-            with cls(s.host, s.port, timeout=s.timeout, **kwargs) as smtp:
+            conn = (smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls()) if s.ssl
+                    else smtplib.SMTP(s.host, s.port, timeout=s.timeout))
+            with conn as smtp:
                 smtp.ehlo()
                 if s.starttls and not s.ssl:
                     if not smtp.has_extn("starttls"):

@@ -6,20 +6,24 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlmodel import Session, select
 
 from watcher.commands.invocation import console, context, err
 
+if TYPE_CHECKING:
+    from watcher.context import Context
+    from watcher.discovery.ct.loglist import LogInfo
+
 cli = typer.Typer(help="Certificate transparency: log positions, reading, backfill.", no_args_is_help=True)
 
 
 
-def _logs(ctx, only: str | None):  # type: ignore[no-untyped-def]
+def _logs(ctx: Context, only: str | None) -> list[LogInfo]:
     from watcher.discovery.ct.jobs import configured_logs
 
     logs = configured_logs(ctx)
@@ -39,7 +43,7 @@ def logs_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     ctx = context()
     with Session(ctx.engine) as s:
         positions = {p.log_id: p for p in s.exec(select(LogPosition))}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for lg in _logs(ctx, None):
         p = positions.get(lg.log_id)
         rows.append({"log": lg.description, "api": lg.api, "url": lg.url, "state": p.state if p else "not read yet",
@@ -81,7 +85,7 @@ def read_cmd(
         for info in _logs(ctx, log):
             task = prog.add_task(info.description, total=None)
 
-            def step(n: int, end: int, task: int = task) -> None:
+            def step(n: int, end: int, task: TaskID = task) -> None:
                 prog.update(task, advance=n, total=end)
 
             res = LogReader(ctx, info).run(max_entries=limit, progress=step)
@@ -122,7 +126,7 @@ def backfill_cmd(
                 continue
             task = prog.add_task(f"{info.description} from {first:,}", total=None)
 
-            def step(n: int, last: int, task: int = task, first: int = first) -> None:
+            def step(n: int, last: int, task: TaskID = task, first: int = first) -> None:
                 prog.update(task, advance=n, total=last - first)
 
             res = reader.backfill(first, end if end is not None else 2**62, progress=step)

@@ -16,8 +16,9 @@ def dashboard(port: Annotated[int | None, typer.Option(help="port (default from 
     """Serve the Streamlit dashboard."""
     ctx = context()
     env = dict(os.environ)
-    if config_path():
-        env["OMAMORI_CONFIG"] = str(config_path().resolve())
+    path = config_path()
+    if path:
+        env["OMAMORI_CONFIG"] = str(path.resolve())
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
            "--server.headless", "true", "--server.port", str(port or ctx.settings.dashboard.port),
            "--server.address", ctx.settings.dashboard.address, "--browser.gatherUsageStats", "false"]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from watcher.commands.invocation import actor, console, context, err
 from watcher.core.brands import sync_brands
@@ -97,7 +97,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         states = {j.name: j for j in s.exec(select(JobState))}
         by_status = dict(s.exec(select(Candidate.status, func.count()).group_by(Candidate.status)).all())
         findings = list(s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)
-                               .order_by(Finding.opened_at.desc()).limit(20)))  # type: ignore[attr-defined]
+                               .order_by(col(Finding.opened_at).desc()).limit(20)))
         n_findings = s.exec(select(func.count()).select_from(Finding)
                             .where(Finding.status == FindingStatus.OPEN)).one()
         logs = list(s.exec(select(LogPosition)))

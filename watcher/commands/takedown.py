@@ -9,7 +9,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from watcher.commands.invocation import actor, console, context
 from watcher.core.models import (
@@ -61,10 +61,11 @@ def list_cmd(status: Annotated[str, typer.Option(help="only this status")] = "")
 
     ctx = context()
     with ctx.session() as s:
-        q = select(TakedownRequest, Candidate).join(Candidate, Candidate.id == TakedownRequest.candidate_id)  # type: ignore[arg-type]
+        q = (select(TakedownRequest, Candidate)
+             .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id)))
         if status:
             q = q.where(TakedownRequest.status == RequestStatus(status))
-        rows = s.exec(q.order_by(sa.desc(TakedownRequest.id))).all()
+        rows = s.exec(q.order_by(sa.desc(col(TakedownRequest.id)))).all()
     t = Table("id", "domain", "recipient", "kind", "lang", "status", "sent", "attempts", "error")
     for req, cand in rows:
         t.add_row(str(req.id), cand.domain, req.recipient, req.recipient_kind.value, req.language, req.status.value,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from watcher.core.events import record
 from watcher.core.models import Finding, FindingKind, FindingStatus, Severity, utcnow
@@ -74,4 +74,4 @@ def open_findings(session: Session, kind: FindingKind | None = None) -> list[Fin
     q = select(Finding).where(Finding.status == FindingStatus.OPEN)
     if kind:
         q = q.where(Finding.kind == kind)
-    return list(session.exec(q.order_by(Finding.severity.desc(), Finding.opened_at)))  # type: ignore[attr-defined]
+    return list(session.exec(q.order_by(col(Finding.severity).desc(), col(Finding.opened_at))))

@@ -35,7 +35,7 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from watcher.context import Context
 from watcher.core.events import record
@@ -309,20 +309,20 @@ def ingest_imap(ctx: Context) -> dict[str, Any]:
         imap.select(conf.dmarc_folder)
         _typ, found = imap.search(None, "UNSEEN")
         with ctx.session() as s:
-            for num in (found[0] or b"").split()[:500]:
+            for num in (found[0] or b"").decode().split()[:500]:
                 _typ, size_data = imap.fetch(num, "(RFC822.SIZE)")
                 m = re.search(rb"RFC822\.SIZE (\d+)", size_data[0] if size_data and isinstance(size_data[0], bytes)
                               else b"")
                 size = int(m.group(1)) if m else 0
                 if size > MAX_INPUT_BYTES:  # not fetched at all: the cap holds before any byte is read
                     tally.refused += 1
-                    tally.reasons.append(f"imap {num.decode()}: {size} bytes")
+                    tally.reasons.append(f"imap {num}: {size} bytes")
                     imap.store(num, "+FLAGS", "\\Seen")
                     continue
                 _typ, msg_data = imap.fetch(num, "(RFC822)")
                 raw = next((p[1] for p in msg_data if isinstance(p, tuple)), b"")
                 for name, payload in from_email(raw):
-                    ingest_bytes(s, ctx, payload, f"imap {num.decode()}/{name}", tally)
+                    ingest_bytes(s, ctx, payload, f"imap {num}/{name}", tally)
                 s.commit()
     return tally.as_dict()
 
@@ -351,7 +351,7 @@ def ingest(ctx: Context) -> dict[str, Any]:
 
 def failing_senders(session: Session, since: datetime, domain: str | None = None) -> list[dict[str, Any]]:
     """Who sent as our domains and failed DMARC alignment, by volume (reports whose period ends after since)."""
-    q = select(DmarcReport).where(DmarcReport.end_at >= since)  # type: ignore[operator]
+    q = select(DmarcReport).where(col(DmarcReport.end_at) >= since)
     if domain:
         q = q.where(DmarcReport.domain == domain)
     agg: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(dict)
@@ -376,7 +376,7 @@ def failing_senders(session: Session, since: datetime, domain: str | None = None
 def volume(session: Session, since: datetime) -> dict[str, dict[str, int]]:
     """Messages per domain in reports since ``since``: total, aligned, failing."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"total": 0, "aligned": 0, "failing": 0})
-    for rep in session.exec(select(DmarcReport).where(DmarcReport.end_at >= since)):  # type: ignore[operator]
+    for rep in session.exec(select(DmarcReport).where(col(DmarcReport.end_at) >= since)):
         for r in rep.records:
             c = int(r.get("count") or 0)
             out[rep.domain]["total"] += c

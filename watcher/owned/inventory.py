@@ -56,12 +56,13 @@ def source_dns(run: CheckRun) -> None:
     www = run.gather({n: run.ctx.resolver.profile(n) for n in sorted(candidates - known) if n.startswith("www.")})
     for name in sorted(candidates - known):
         apex = next((a for a in apexes if is_within(name, a)), None)
-        if apex is None or by_apex.get(apex) not in brands:
+        brand_id = by_apex.get(apex) if apex is not None else None
+        if brand_id is None or brand_id not in brands:
             continue  # a provider's host (Google MX, a DNS host): not ours to inventory
         prof = www.get(name)
         if name.startswith("www.") and (isinstance(prof, BaseException) or prof is None or not prof.exists):
             continue
-        row = add_owned(run.session, brands[by_apex[apex]], name, OwnedSource.DNS, actor=run.ctx.actor)
+        row = add_owned(run.session, brands[brand_id], name, OwnedSource.DNS, actor=run.ctx.actor)
         if row is not None:
             added.append(row)
     if added:

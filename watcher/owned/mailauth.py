@@ -80,7 +80,7 @@ def _worst(sevs: list[Severity]) -> Severity:
     return max(sevs, key=SEVERITY_ORDER.index)
 
 
-def _report(run: CheckRun, kind: str, domain: str, brand: Brand, problems: list[tuple[Severity, str]],
+def _report(run: CheckRun, kind: FindingKind, domain: str, brand: Brand, problems: list[tuple[Severity, str]],
             label: str, data: dict[str, Any]) -> None:
     """One finding per (aspect, domain), listing every problem found."""
     _posture(run, domain)[kind] = {

@@ -124,7 +124,8 @@ def lint_eml(raw: bytes, rules: Rules, path: str) -> list[Problem]:
         try:
             body = str(part.get_content())
         except (LookupError, UnicodeError):
-            body = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+            payload = part.get_payload(decode=True)
+            body = (payload if isinstance(payload, bytes) else b"").decode("utf-8", "replace")
         out.extend(lint_text(body, rules, path, f"part {i} {part.get_content_type()}"))
     return out
 

@@ -177,13 +177,13 @@ def check_cname(run: CheckRun) -> None:
         data = {"chain": chain, "target": target, "status": status, "service": service.name if service else ""}
         if status == "nxdomain":
             sev = Severity.CRITICAL if (service is None or service.vulnerable) else Severity.HIGH
-            svc = f" ({service.name})" if service else ""
+            svc_name = f" ({service.name})" if service else ""
             if service is None:
                 data["target_registrable"] = registrable(target) or target
                 data["target_available"] = _available(run, data["target_registrable"])
             run.fail(kind, subject,
-                     f"{subject} のCNAME先 {target}{svc} が存在しません / CNAME of {subject} points to "
-                     f"{target}{svc}, which does not exist",
+                     f"{subject} のCNAME先 {target}{svc_name} が存在しません / CNAME of {subject} points to "
+                     f"{target}{svc_name}, which does not exist",
                      severity=sev, data=data,
                      detail=f"CNAME chain: {subject} → {' → '.join(chain)} (NXDOMAIN). "
                      + ("The registry says it is not registered: anyone can register it today. / 現在だれでも取得可能です。 "

@@ -8,7 +8,7 @@ import html
 import io
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -55,9 +55,9 @@ def csv_bytes(rows: list[dict[str, Any]] | list[list[Any]], header: list[str] | 
     if header is not None:
         w = csv.writer(buf)
         w.writerow(header)
-        w.writerows(rows)  # type: ignore[arg-type]
+        w.writerows(rows)
     else:
-        dict_rows: list[dict[str, Any]] = rows  # type: ignore[assignment]
+        dict_rows = cast(list[dict[str, Any]], rows)  # without a header, the rows are dicts
         fields = list(dict_rows[0]) if dict_rows else ["empty"]
         w2 = csv.DictWriter(buf, fieldnames=fields)
         w2.writeheader()

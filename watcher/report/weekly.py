@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from watcher.context import Context
 from watcher.core.models import (
@@ -40,8 +40,8 @@ SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, S
 
 def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
     """Per sending domain: each aspect ok/NG from the open findings; DMARC policy from the last run."""
-    open_ma = {(f.kind, f.subject): f for f in session.exec(
-        select(Finding).where(Finding.status == FindingStatus.OPEN, Finding.kind.in_(ASPECTS)))}  # type: ignore[attr-defined]
+    open_ma: dict[tuple[str, str], Finding] = {(f.kind, f.subject): f for f in session.exec(
+        select(Finding).where(Finding.status == FindingStatus.OPEN, col(Finding.kind).in_(ASPECTS)))}
     state = session.get(JobState, "mailauth")
     last = (state.last_summary.get("posture") if state else None) or {}
     out = []
@@ -80,16 +80,16 @@ def collect_weekly(ctx: Context, session: Session, now: datetime) -> dict[str, A
     findings = list(session.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)))
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.opened_at))
     opened_week = [f for f in session.exec(select(Finding).where(Finding.opened_at >= start))]
-    resolved_week = [f for f in session.exec(select(Finding).where(Finding.resolved_at >= start))]  # type: ignore[operator]
+    resolved_week = [f for f in session.exec(select(Finding).where(col(Finding.resolved_at) >= start))]
     by_sev = Counter(f.severity.value for f in findings)
     cands = list(session.exec(select(Candidate).where(Candidate.first_seen_at >= start)))
     by_source = Counter(c.source.value for c in cands)
     by_status = Counter(c.status.value for c in cands)
-    sent = list(session.exec(select(TakedownRequest).where(TakedownRequest.sent_at >= start)))  # type: ignore[operator]
-    closed = list(session.exec(select(TakedownRequest).where(TakedownRequest.closed_at >= start)))  # type: ignore[operator]
+    sent = list(session.exec(select(TakedownRequest).where(col(TakedownRequest.sent_at) >= start)))
+    closed = list(session.exec(select(TakedownRequest).where(col(TakedownRequest.closed_at) >= start)))
     ttd = [r.time_to_down_seconds for r in closed if r.time_to_down_seconds is not None]
     if not ttd:
-        downs = session.exec(select(Candidate).where(Candidate.down_at >= start))  # type: ignore[operator]
+        downs = session.exec(select(Candidate).where(col(Candidate.down_at) >= start))
         ttd = [(c.down_at - c.confirmed_at).total_seconds() for c in downs if c.down_at and c.confirmed_at]
     median_h = round(statistics.median(ttd) / 3600, 1) if ttd else None
     volume = dmarc.volume(session, start)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from takedown import contacts, notice
 from watcher.clients.hosting import Hosting, classify
@@ -34,7 +34,7 @@ def latest_snapshot(session: Session, cand: Candidate) -> Snapshot | None:
         if snap is not None:
             return snap
     return session.exec(select(Snapshot).where(Snapshot.candidate_id == cand.id)
-                        .order_by(sa.desc(Snapshot.taken_at), sa.desc(Snapshot.id))).first()
+                        .order_by(sa.desc(col(Snapshot.taken_at)), sa.desc(col(Snapshot.id)))).first()
 
 
 def brand_of(ctx: Context, session: Session, cand: Candidate) -> tuple[Brand | None, BrandSpec | None]:

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from takedown import notice, policy
 from watcher.clients.smtp import PermanentFailure, TemporaryFailure
@@ -54,8 +54,8 @@ def _auto_candidates(ctx: Context) -> int:
         return 0
     n = 0
     with ctx.session() as s:
-        ids = s.exec(select(Candidate.id).join(Brand, Brand.id == Candidate.brand_id).where(  # type: ignore[arg-type]
-            Candidate.status == CandidateStatus.CHECKED, Brand.slug.in_(slugs))).all()  # type: ignore[attr-defined]
+        ids = s.exec(select(Candidate.id).join(Brand, col(Brand.id) == col(Candidate.brand_id)).where(
+            Candidate.status == CandidateStatus.CHECKED, col(Brand.slug).in_(slugs))).all()
     for cid in ids:
         with ctx.session() as s:
             cand = s.get(Candidate, cid)
@@ -82,9 +82,10 @@ def _close_down(ctx: Context) -> int:
     """Requests of DOWN candidates close; sent ones record time-to-down (sent_at -> down_at)."""
     now, n = ctx.now(), 0
     with ctx.session() as s:
-        rows = s.exec(select(TakedownRequest, Candidate).join(Candidate, Candidate.id == TakedownRequest.candidate_id)
-                      .where(Candidate.status == CandidateStatus.DOWN,  # type: ignore[arg-type]
-                             TakedownRequest.status.in_([R.DRAFT, R.QUEUED, R.SENT, R.ANSWERED]))).all()  # type: ignore[attr-defined]
+        rows = s.exec(select(TakedownRequest, Candidate)
+                      .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id))
+                      .where(Candidate.status == CandidateStatus.DOWN,
+                             col(TakedownRequest.status).in_([R.DRAFT, R.QUEUED, R.SENT, R.ANSWERED]))).all()
         for req, cand in rows:
             down_at = cand.down_at or now
             detail: dict[str, Any] = {"candidate": cand.domain, "down_at": down_at.isoformat(), "from": req.status.value}
@@ -105,9 +106,10 @@ def _remind(ctx: Context) -> dict[str, int]:
     ts, now = ctx.settings.takedown, ctx.now()
     counts = {"reminded": 0, "remind_failed": 0}
     with ctx.session() as s:
-        rows = s.exec(select(TakedownRequest).join(Candidate, Candidate.id == TakedownRequest.candidate_id).where(
-            TakedownRequest.status == R.SENT, TakedownRequest.channel == Channel.EMAIL,
-            Candidate.status == CandidateStatus.REPORTED)).all()  # type: ignore[arg-type]
+        rows = s.exec(select(TakedownRequest)
+                      .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id))
+                      .where(TakedownRequest.status == R.SENT, TakedownRequest.channel == Channel.EMAIL,
+                             Candidate.status == CandidateStatus.REPORTED)).all()
         due = [r.id for r in rows if policy.reminder_due(
             sent_at=r.sent_at, last_reminder_at=r.last_reminder_at, reminders_sent=r.reminders_sent, now=now,
             remind_after_hours=ts.remind_after_hours)]
@@ -121,11 +123,11 @@ def _remind(ctx: Context) -> dict[str, int]:
             # Claim first (at-most-once, as for requests): count the reminder with a compare-and-set,
             # commit, then send; a second sender running at the same time loses the claim.
             previous, n = req.last_reminder_at, req.reminders_sent
-            claimed = s.execute(sa.update(TakedownRequest).where(
-                TakedownRequest.id == rid, TakedownRequest.reminders_sent == n  # type: ignore[arg-type]
+            claimed = s.exec(sa.update(TakedownRequest).where(
+                col(TakedownRequest.id) == rid, col(TakedownRequest.reminders_sent) == n
             ).values(reminders_sent=n + 1, last_reminder_at=now))
             s.commit()
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if claimed.rowcount != 1:
                 continue
             s.refresh(req)
             facts = facts_for(ctx, s, cand, snap, reference=f"TD-{req.id}", auto=req.auto)
@@ -204,10 +206,11 @@ def run(ctx: Context) -> dict[str, Any]:
 def time_to_down(session: Session) -> dict[str, dict[str, float]]:
     """Per recipient: how many closed requests, and the median / fastest time-to-down in hours."""
     rows = session.exec(select(TakedownRequest.recipient, TakedownRequest.time_to_down_seconds).where(
-        TakedownRequest.time_to_down_seconds.is_not(None))).all()  # type: ignore[union-attr]
+        col(TakedownRequest.time_to_down_seconds).is_not(None))).all()
     by: dict[str, list[float]] = {}
     for recipient, secs in rows:
-        by.setdefault(recipient, []).append(float(secs))
+        if secs is not None:  # excluded by the query; narrows the type
+            by.setdefault(recipient, []).append(float(secs))
     out = {}
     for recipient, values in by.items():
         values.sort()

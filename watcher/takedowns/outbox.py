@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from takedown import policy
 from watcher.capture.triage import transition
@@ -76,8 +76,8 @@ def _recover_uncertain(ctx: Context) -> int:
     n = 0
     with ctx.session() as s:
         stale = s.exec(select(TakedownRequest).where(TakedownRequest.status == R.SENDING,
-                                                     TakedownRequest.next_attempt_at.is_not(None),  # type: ignore[union-attr]
-                                                     TakedownRequest.next_attempt_at < now)).all()
+                                                     col(TakedownRequest.next_attempt_at).is_not(None),
+                                                     col(TakedownRequest.next_attempt_at) < now)).all()
         for req in stale:
             req.next_attempt_at = None  # flagged: waits for a person (mark_submitted or resend)
             req.last_error = "uncertain: the sender stopped between claiming and confirming the send"
@@ -98,11 +98,11 @@ def _claim(ctx: Context, req_id: int) -> bool:
     """QUEUED -> SENDING, atomically: only one sender (thread, process, host) wins a row."""
     now = ctx.now()
     with ctx.session() as s:
-        result = s.execute(sa.update(TakedownRequest).where(
-            TakedownRequest.id == req_id, TakedownRequest.status == R.QUEUED  # type: ignore[arg-type]
+        result = s.exec(sa.update(TakedownRequest).where(
+            col(TakedownRequest.id) == req_id, col(TakedownRequest.status) == R.QUEUED
         ).values(status=R.SENDING.value, next_attempt_at=now + SEND_LEASE))
         s.commit()
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
 
 def _send_one(ctx: Context, req_id: int) -> str:
@@ -150,8 +150,9 @@ def send_due(ctx: Context) -> dict[str, int]:
     with ctx.session() as s:
         due = s.exec(select(TakedownRequest.id).where(
             TakedownRequest.status == R.QUEUED, TakedownRequest.channel == Channel.EMAIL,
-            sa.or_(TakedownRequest.next_attempt_at.is_(None), TakedownRequest.next_attempt_at <= now),  # type: ignore[union-attr]
-        ).order_by(TakedownRequest.id)).all()
+            sa.or_(col(TakedownRequest.next_attempt_at).is_(None),
+                   col(TakedownRequest.next_attempt_at) <= now),
+        ).order_by(col(TakedownRequest.id))).all()
     for req_id in due:
         assert req_id is not None
         counts[_send_one(ctx, req_id)] += 1
@@ -164,9 +165,9 @@ def _mark_reported(ctx: Context) -> int:
     now, n = ctx.now(), 0
     with ctx.session() as s:
         sent = select(TakedownRequest.candidate_id).where(
-            TakedownRequest.status.in_([R.SENT, R.ANSWERED]))  # type: ignore[attr-defined]
+            col(TakedownRequest.status).in_([R.SENT, R.ANSWERED]))
         for cand in s.exec(select(Candidate).where(Candidate.status == CandidateStatus.CONFIRMED,
-                                                   Candidate.id.in_(sent))).all():  # type: ignore[union-attr]
+                                                   col(Candidate.id).in_(sent))).all():
             transition(s, cand, CandidateStatus.REPORTED, actor=POLICY_ACTOR, reason="takedown requests sent",
                        now=now, recheck_hours=ctx.settings.takedown.recheck_hours)
             n += 1

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from takedown import notice
 from watcher.capture.triage import decide
@@ -70,7 +70,7 @@ class TakedownError(ValueError):
 
 def _requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
     return list(session.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cand.id)
-                             .order_by(TakedownRequest.id)).all())
+                             .order_by(col(TakedownRequest.id))).all())
 
 
 def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: str, level: int = 0,
@@ -98,6 +98,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         record(session, actor, "takedown.recipient_cut", cand, {"recipient": c.recipient.address,
                                                                 "kind": c.recipient.kind, "why": c.why}, at=now)
     evidence = evidence_files(ctx, session, cand, snap)
+    assert cand.id is not None  # stored: it has a snapshot
     drafts = []
     for r in new:
         req = TakedownRequest(

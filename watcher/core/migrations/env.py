@@ -1,5 +1,7 @@
 """Alembic environment: the engine comes from watcher.core.db (never from alembic.ini)."""
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -8,7 +10,7 @@ import watcher.core.models
 config = context.config
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:
     # Migrations must not depend on model code: render our decorators as the SQL types they store.
     if type_ == "type" and isinstance(obj, watcher.core.models.UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -21,7 +23,8 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 target_metadata = SQLModel.metadata
 
 
-def _compare_type(ctx, inspected_column, metadata_column, inspected_type, metadata_type):  # type: ignore[no-untyped-def]
+def _compare_type(ctx: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any,
+                  metadata_type: Any) -> bool | None:
     # Our decorators store as their impl; compare those, not the Python-side wrapper.
     meta = getattr(metadata_type, "impl", metadata_type)
     if type(meta).__name__ == "DateTime" and type(inspected_type).__name__ in ("DateTime", "TIMESTAMP", "DATETIME"):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 X509_ENTRY = 0
 PRECERT_ENTRY = 1
@@ -126,7 +126,7 @@ def names(entry: Entry) -> list[str]:
     cert = entry.cert()
     out: list[str] = []
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         out = [n for n in san.value.get_values_for_type(x509.DNSName) if isinstance(n, str)]
     except x509.ExtensionNotFound:
         pass
