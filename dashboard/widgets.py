@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import UI
+from watcher.core.texts import render_stored
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
 
@@ -119,3 +120,8 @@ def evidence_image(ui: UI, sha256: str, caption: str, empty: str) -> None:
         st.image(ui.ctx.evidence.get(sha256), caption=f"{caption} · sha256 {sha256[:16]}…", width="stretch")
     else:
         st.info(empty)
+
+
+def finding_title(ui: UI, row: dict[str, Any]) -> str:
+    """A finding's title in the UI's language (its catalogue text; 0.1's plain title otherwise)."""
+    return render_stored(row.get("title_text"), ui.lang, fallback=str(row.get("title") or row.get("kind") or ""))

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from watcher.context import Context
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, JobState, LogPosition, Severity
+from watcher.core.texts import text
 
 
 def run(ctx: Context) -> dict[str, Any]:
@@ -24,7 +25,8 @@ def run(ctx: Context) -> dict[str, Any]:
         for pos in s.exec(select(LogPosition).where(LogPosition.state != "retired")):
             last = pos.last_growth_at or pos.updated_at
             if last and now - last > stale:
-                open_finding(s, FindingKind.CT_LOG_STALE, pos.url, f"CT log {pos.description or pos.url} has not grown since {last:%Y-%m-%d %H:%M} UTC",
+                open_finding(s, FindingKind.CT_LOG_STALE, pos.url,
+                             text("self.ct_log_stale", log=pos.description or pos.url, since=f"{last:%Y-%m-%d %H:%M}"),
                              severity=Severity.MEDIUM, now=now, data={"log_id": pos.log_id})
                 opened += 1
             else:
@@ -34,8 +36,9 @@ def run(ctx: Context) -> dict[str, Any]:
             state = s.get(JobState, "certstream")
             last_ok = state.last_ok_at if state else None
             if last_ok is None or now - last_ok > silence:
-                since = f"since {last_ok:%Y-%m-%d %H:%M} UTC" if last_ok else "since start"
-                open_finding(s, FindingKind.FEED_SILENT, "certstream", f"certstream feed silent {since}",
+                title = (text("self.feed_silent_since", feed="certstream", since=f"{last_ok:%Y-%m-%d %H:%M}")
+                         if last_ok else text("self.feed_silent_start", feed="certstream"))
+                open_finding(s, FindingKind.FEED_SILENT, "certstream", title,
                              severity=Severity.HIGH, now=now)
                 opened += 1
             else:

@@ -26,6 +26,7 @@ from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, JobState, Severity
+from watcher.core.texts import text
 from watcher.discovery import intake, permutations
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
@@ -102,7 +103,8 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, A
             record(s, actor, "job.failed", ("job", None), {"job": name, "error": error[:2000], "seconds": elapsed},
                    at=finished)
             if state.consecutive_failures >= ctx.settings.jobs.failing_after:
-                open_finding(s, FindingKind.JOB_FAILING, name, f"job {name} failed {state.consecutive_failures} times in a row",
+                open_finding(s, FindingKind.JOB_FAILING, name,
+                             text("self.job_failing", job=name, n=state.consecutive_failures),
                              severity=Severity.HIGH, detail=error[:2000], now=finished,
                              data={"failures": state.consecutive_failures})
         else:

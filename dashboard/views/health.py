@@ -19,7 +19,7 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('self_findings')}")
     if h["findings"]:
         for f in h["findings"]:
-            st.error(f"**{widgets.esc(f['kind'])}** · {widgets.esc(f['subject'])} — {widgets.esc(f['title'])} "
+            st.error(f"**{widgets.esc(f['kind'])}** · {widgets.esc(f['subject'])} — {widgets.esc(widgets.finding_title(ui, f))} "
                      f"({ui.t('opened')} {widgets.when(f['opened_at'])})")
     else:
         st.success(ui.t("all_clear"))

@@ -31,7 +31,8 @@ def render(ui: UI) -> None:
     d = data.owned(ui.db, ui.page_size, offset)
 
     st.markdown(f"#### {ui.t('priority_findings')}")
-    findings = [{**f, "severity": widgets.label(ui, "sv", f["severity"])} for f in d["findings"]]
+    findings = [{**f, "severity": widgets.label(ui, "sv", f["severity"]), "title": widgets.finding_title(ui, f)}
+                for f in d["findings"]]
     widgets.table(findings, {"severity": ui.t("severity"), "kind": ui.t("kind"), "subject": ui.t("subject"),
                                   "title": ui.t("title"), "opened_at": ui.t("opened")},
                   key="owned_findings", empty=ui.t("all_clear"))

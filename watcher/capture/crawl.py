@@ -112,7 +112,7 @@ def _store_files(ctx: Context, files_dir: Path, rec: dict[str, Any]) -> None:
             files[name] = stored
 
 
-async def _addresses(ctx: Context, host: str) -> tuple[list[str], dict[str, Any]]:
+async def _resolve(ctx: Context, host: str) -> tuple[list[str], dict[str, Any]]:
     prof = await ctx.resolver.profile(host, ("A", "AAAA", "CNAME"))
     return prof.addresses, prof.as_dict()
 
@@ -126,7 +126,7 @@ def capture_url(ctx: Context, url: str, profile: str = "desktop") -> dict[str, A
     addresses: list[str] = []
     if host:
         try:
-            addresses, _ = asyncio.run(_addresses(ctx, host))
+            addresses, _ = asyncio.run(_resolve(ctx, host))
         except Exception as e:  # a broken resolver must not stop a one-off capture; the crawler resolves
             log.info("resolving %s failed: %s", host, e)
     return capture_batch(ctx, [{"id": "1", "url": url, "addresses": addresses, "profile": profile}])[0]

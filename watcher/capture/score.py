@@ -30,6 +30,7 @@ from PIL import Image
 
 from watcher.core.models import Verdict
 from watcher.core.reasons import Reason
+from watcher.core.texts import text
 
 MARKERS_DIR = Path(__file__).resolve().parents[2] / "data" / "markers"
 
@@ -126,11 +127,9 @@ def visual_similarity(ev: Evidence) -> list[Reason]:
     _, p, d, url, c = best
     colour = f", colour-hash {c}" if c is not None else ""
     if p <= 14 and d <= 14:  # lab: a recoloured clone 10/11, non-phishing pages 26+ / 17+
-        return [Reason("visual", f"the screenshot matches the official page {url} (pHash distance {p}/64, "
-                                 f"dHash {d}/64{colour})", 45)]
+        return [Reason.said("visual", text("capture.visual_match", url=url, p=p, d=d, colour=colour), 45)]
     if p <= 16 and d <= 18:
-        return [Reason("visual", f"the screenshot resembles the official page {url} (pHash distance {p}/64, "
-                                 f"dHash {d}/64{colour})", 25)]
+        return [Reason.said("visual", text("capture.visual_resembles", url=url, p=p, d=d, colour=colour), 25)]
     return []
 
 

@@ -23,6 +23,7 @@ from watcher.capture import score as scoring
 from watcher.capture.crawl import capture_batch
 from watcher.capture.triage import after_snapshot
 from watcher.clients.records import parse_date
+from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
@@ -129,15 +130,6 @@ def _resolve_all(ctx: Context, domains: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _addresses(dns: dict[str, Any]) -> list[str]:
-    rec = dns.get("records") or {}
-    return list(rec.get("A", [])) + list(rec.get("AAAA", []))
-
-
-def _nxdomain(dns: dict[str, Any]) -> bool:
-    return any(s == "nxdomain" for s in (dns.get("statuses") or {}).values())
-
-
 # ------------------------------------------------------------------ scoring one record
 
 
@@ -228,11 +220,11 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> lis
     targets: list[dict[str, Any]] = []
     for c in cands:
         d = dns[c.domain]
-        addrs = _addresses(d)
+        addrs = DnsProfile.from_dict(d).addresses
         rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None)
         recs = d.get("records") or {}
         hosting[c.id or 0] = classify_hosting(addrs, recs.get("CNAME", []), recs.get("NS", []), c.domain)
-        if _nxdomain(d):
+        if DnsProfile.from_dict(d).nxdomain:
             continue  # nothing to fetch: the name does not exist
         for t in _targets_for(c, list(settings.crawl.profiles)):
             t["addresses"] = addrs
@@ -273,7 +265,7 @@ def _best(ctx: Context, records: list[dict[str, Any]], brs: list[_BrandRef], rda
 def gone_reason(dns: dict[str, Any], rdap: dict[str, Any], rec: dict[str, Any], page_kind: str) -> str:
     """Why the site counts as gone ("" while it is up): the name, the registry, the connection, the page."""
     holds = [h for h in rdap_statuses(rdap) if h.replace("_", " ") in HOLD_STATUSES]
-    if _nxdomain(dns):
+    if DnsProfile.from_dict(dns).nxdomain:
         return "the name does not exist (NXDOMAIN)"
     if holds:
         return f"the registry shows {', '.join(holds)}"

@@ -16,6 +16,8 @@ synthesised answers are not mistaken for thousands of registered names.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import secrets
 import socket
 import threading
@@ -65,10 +67,27 @@ class DnsProfile:
 
     @property
     def addresses(self) -> list[str]:
-        return self.records.get("A", []) + self.records.get("AAAA", [])
+        """A, then AAAA records that are IP addresses (a stored profile may hold anything)."""
+        out = []
+        for v in self.records.get("A", []) + self.records.get("AAAA", []):
+            with contextlib.suppress(ValueError):
+                out.append(str(ipaddress.ip_address(str(v))))
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "records": self.records, "statuses": self.statuses}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DnsProfile:
+        """Back from ``as_dict`` (as a Snapshot or an OwnedDomain keeps it); anything else is empty."""
+        if not isinstance(data, dict):
+            return cls(name="")
+        raw_records, raw_statuses = data.get("records"), data.get("statuses")
+        records: dict[Any, Any] = raw_records if isinstance(raw_records, dict) else {}
+        statuses: dict[Any, Any] = raw_statuses if isinstance(raw_statuses, dict) else {}
+        return cls(name=str(data.get("name") or ""),
+                   records={str(k): [str(x) for x in v] for k, v in records.items() if isinstance(v, list)},
+                   statuses={str(k): str(v) for k, v in statuses.items()})
 
 
 class RateLimiter:

@@ -1,7 +1,9 @@
 """Findings: problems with our own domains, our mail authentication, or omamori itself.
 
 A check calls ``open_finding`` when it fails and ``resolve_finding`` when it passes; both are
-idempotent, keyed by (kind, subject), so a daily check never piles up duplicates.
+idempotent, keyed by (kind, subject), so a daily check never piles up duplicates. Title and detail
+are catalogue texts (``watcher.core.texts.text``), kept as such and rendered in the reader's language;
+a plain string is still accepted for what has not moved to the catalogue yet.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from watcher.core.events import record
 from watcher.core.models import Finding, FindingKind, FindingStatus, Severity, utcnow
+from watcher.core.texts import Text
 
 
 def finding_key(kind: FindingKind, subject: str) -> str:
@@ -23,10 +26,10 @@ def open_finding(
     session: Session,
     kind: FindingKind,
     subject: str,
-    title: str,
+    title: str | Text,
     *,
     severity: Severity = Severity.MEDIUM,
-    detail: str = "",
+    detail: str | Text = "",
     data: dict[str, Any] | None = None,
     brand_id: int | None = None,
     now: datetime | None = None,
@@ -34,9 +37,13 @@ def open_finding(
 ) -> Finding:
     now = now or utcnow()
     key = finding_key(kind, subject)
+    title_text = title.as_dict() if isinstance(title, Text) else {}
+    detail_text = detail.as_dict() if isinstance(detail, Text) else {}
+    title, detail = str(title), str(detail)
     f = session.exec(select(Finding).where(Finding.key == key)).first()
     if f is None:
         f = Finding(key=key, kind=kind, subject=subject, title=title, severity=severity, detail=detail,
+                    title_text=title_text, detail_text=detail_text,
                     data=data or {}, brand_id=brand_id, opened_at=now, last_seen_at=now)
         session.add(f)
         session.flush()
@@ -47,6 +54,7 @@ def open_finding(
         f.last_seen_at = now
         return f
     f.title, f.severity, f.detail, f.data, f.last_seen_at = title, severity, detail, data or {}, now
+    f.title_text, f.detail_text = title_text, detail_text
     if brand_id is not None:
         f.brand_id = brand_id
     if reopened or f.status == FindingStatus.ACCEPTED:

@@ -356,8 +356,14 @@ class Finding(SQLModel, table=True):
     brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
     severity: Severity = enum(Severity, Severity.MEDIUM, index=True)
     status: FindingStatus = enum(FindingStatus, FindingStatus.OPEN, index=True)
-    title: str = ""
+    title: str = ""  # English, for logs and old readers; people read title_text in their language
     detail: str = ""
+    # The title and detail as catalogue texts (watcher.core.texts), rendered in the reader's language;
+    # {} for a finding written before 0.2 (then title/detail are shown as they are).
+    title_text: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, server_default=sa.text("'{}'")))
+    detail_text: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, server_default=sa.text("'{}'")))
     data: dict[str, Any] = json_dict()
     opened_at: datetime = when(nullable=False, default_now=True)
     last_seen_at: datetime = when(nullable=False, default_now=True)

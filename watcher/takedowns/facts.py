@@ -9,7 +9,6 @@ turns them into ``takedown`` facts: recipients (``contacts``) and the letter's f
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -21,6 +20,7 @@ from sqlmodel import Session, col, select
 from takedown import contacts, notice
 from watcher.clients.hosting import Hosting, classify
 from watcher.clients.records import Network, Registration, parse_date
+from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core.brands import BrandSpec
 from watcher.core.models import Brand, Candidate, Snapshot
@@ -65,13 +65,7 @@ def protected_domains(ctx: Context, session: Session) -> set[str]:
 
 def addresses(snap: Snapshot) -> list[str]:
     """The site's IP addresses as the snapshot resolved them (A, then AAAA)."""
-    records = (snap.dns or {}).get("records") or {}
-    out = []
-    for rtype in ("A", "AAAA"):
-        for v in records.get(rtype, []) or []:
-            with contextlib.suppress(ValueError):
-                out.append(str(ipaddress.ip_address(str(v))))
-    return out
+    return DnsProfile.from_dict(snap.dns).addresses
 
 
 def cnames(snap: Snapshot) -> list[str]:

@@ -28,6 +28,7 @@ from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, JobState, Severity, Source
+from watcher.core.texts import text
 from watcher.discovery.ct.ingest import Hit, Ingest
 from watcher.discovery.ct.matcher import Matcher, matcher_for
 
@@ -162,8 +163,9 @@ class CertstreamClient:
                                       "errors": self.errors}
                 s.add(state)
                 if silent and self._silent is not True:
-                    what = f"since {self.last_frame_at:%Y-%m-%d %H:%M} UTC" if self.last_frame_at else "since start"
-                    open_finding(s, FindingKind.FEED_SILENT, "certstream", f"certstream feed silent {what}",
+                    title = (text("self.feed_silent_since", feed="certstream", since=f"{self.last_frame_at:%Y-%m-%d %H:%M}")
+                             if self.last_frame_at else text("self.feed_silent_start", feed="certstream"))
+                    open_finding(s, FindingKind.FEED_SILENT, "certstream", title,
                                  severity=Severity.HIGH, now=now, actor="certstream",
                                  detail=self.last_error, data={"url": self.url})
                 elif not silent and self._silent is not False:

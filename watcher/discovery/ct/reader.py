@@ -28,6 +28,7 @@ from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, LogPosition, Severity, Source
+from watcher.core.texts import text
 from watcher.discovery.ct.client import LogClient, LogUnavailable
 from watcher.discovery.ct.entries import Entry, EntryError, details, names
 from watcher.discovery.ct.ingest import Hit, Ingest
@@ -122,7 +123,7 @@ class LogReader:
         pos.updated_at = now
         s.add(pos)
         if invalid:
-            open_finding(s, FindingKind.CT_LOG_INVALID, self.info.url, f"CT log {self.info.description} failed verification",
+            open_finding(s, FindingKind.CT_LOG_INVALID, self.info.url, text("self.ct_log_invalid", log=self.info.description),
                          severity=Severity.HIGH, detail=error[:2000], now=now, actor="ct",
                          data={"log_id": self.info.log_id, "tree_size": pos.tree_size})
             record(s, "ct", "ct.log_invalid", pos, {"log": self.info.description, "error": error[:500]}, at=now)
@@ -278,8 +279,9 @@ def check_stale(ctx: Context, s: Session) -> int:
     for pos in s.exec(select(LogPosition).where(LogPosition.state != "retired")):
         last = pos.last_growth_at or pos.updated_at
         if last and now - last > limit:
-            open_finding(s, FindingKind.CT_LOG_STALE, pos.url, f"CT log {pos.description or pos.url} has not grown since "
-                         f"{last:%Y-%m-%d %H:%M} UTC", severity=Severity.MEDIUM, now=now, actor="ct",
+            open_finding(s, FindingKind.CT_LOG_STALE, pos.url,
+                         text("self.ct_log_stale", log=pos.description or pos.url, since=f"{last:%Y-%m-%d %H:%M}"),
+                         severity=Severity.MEDIUM, now=now, actor="ct",
                          data={"log_id": pos.log_id})
             opened += 1
         else:

@@ -1,0 +1,43 @@
+"""The text catalogue: every key in both languages, unique across areas, placeholders that agree."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from watcher.core.reasons import Reason, reason_text
+from watcher.core.texts import AREAS, CATALOGUE, MissingText, Text, render_stored, t, text
+
+
+def _fields(s: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(s) if name}
+
+
+def test_every_text_has_both_languages_with_the_same_placeholders() -> None:
+    for key, (ja, en) in CATALOGUE.items():
+        assert ja.strip() and en.strip(), key
+        assert _fields(ja) == _fields(en), key
+
+
+def test_keys_are_unique_across_areas() -> None:
+    assert sum(len(a.TEXTS) for a in AREAS) == len(CATALOGUE)
+
+
+def test_a_stored_text_renders_in_either_language_and_old_strings_fall_back() -> None:
+    some_key = next(iter(CATALOGUE), None)
+    if some_key is None:
+        pytest.skip("the catalogue is empty")
+    stored = Text(some_key, {}).as_dict()
+    assert Text.from_dict(stored).key == some_key
+    assert render_stored({}, "ja", fallback="as written in 0.1") == "as written in 0.1"
+    with pytest.raises(MissingText):
+        text("no.such.key")
+    assert t("no.such.key", "ja") == "no.such.key"  # visible, not a crash
+
+
+def test_a_reason_from_the_catalogue_speaks_both_languages() -> None:
+    r = Reason.said("fresh", text("common.days", n=3), 10)
+    assert r.detail == t("common.days", "en", n=3)
+    assert reason_text(r.as_dict(), "ja") == t("common.days", "ja", n=3)
+    assert reason_text({"kind": "keyword", "detail": "old reason"}, "ja") == "old reason"
