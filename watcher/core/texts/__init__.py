@@ -12,6 +12,7 @@ is rendered in the same language first, so a sentence can embed another.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -100,11 +101,18 @@ def text(key: str, /, **params: Any) -> Text:
 
 
 def _stored(v: Any) -> Any:
+    """A parameter as JSON keeps it (numpy numbers from image hashes become plain numbers)."""
     if isinstance(v, Text):
         return v.as_dict()
     if isinstance(v, list | tuple):
         return [_stored(x) for x in v]
-    return v
+    if v is None or isinstance(v, str | bool | int | float):
+        return v
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        return float(v)
+    return str(v)
 
 
 def render_stored(value: Any, lang: str, fallback: str = "") -> str:
