@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -77,7 +78,7 @@ def test_one_active_scheduler_per_database_and_a_standby_that_takes_over(tmp_pat
         time.sleep(3 * INTERVAL)
         runs = _runs(engine)
         assert len(runs) >= 2
-        gaps = [(b - a).total_seconds() for a, b in zip(runs, runs[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(runs)]
         assert min(gaps) >= INTERVAL * 0.8, gaps  # once per interval, never once per instance
 
         first.send_signal(signal.SIGKILL)
@@ -88,7 +89,7 @@ def test_one_active_scheduler_per_database_and_a_standby_that_takes_over(tmp_pat
         before = len(_runs(engine))
         _wait(lambda: len(_runs(engine)) > before, 20, "the new active instance runs the jobs")
         runs = _runs(engine)
-        gaps = [(b - a).total_seconds() for a, b in zip(runs, runs[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(runs)]
         assert min(gaps) >= INTERVAL * 0.8, gaps
 
         t0 = time.monotonic()
