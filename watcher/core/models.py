@@ -447,6 +447,17 @@ class JobState(SQLModel, table=True):
     last_summary: dict[str, Any] = json_dict()
 
 
+class Lease(SQLModel, table=True):
+    """One holder at a time for a named piece of work across processes (``watcher/core/lease.py``)."""
+
+    name: str = Field(primary_key=True, max_length=128)
+    holder: str = Field(max_length=200)
+    token: int = 1  # grows each time the lease changes hands (a fencing token)
+    acquired_at: datetime = when(nullable=False, default_now=True)
+    renewed_at: datetime = when(nullable=False, default_now=True)
+    expires_at: datetime = when(nullable=False, default_now=True)
+
+
 class PermutationState(SQLModel, table=True):
     """Each generated lookalike name and whether it existed at the last scan (to see new ones)."""
 

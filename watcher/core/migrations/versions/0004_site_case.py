@@ -1,7 +1,7 @@
 """one case per site: the site_case table and candidate.case_id (www. and bare name grouped)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import re
@@ -9,8 +9,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
