@@ -37,18 +37,25 @@ def test_jobs(monkeypatch):
                                            Job("dmarc_reports", schedule.job("dmarc_reports").run, "imap")))
 
 
-def test_a_job_past_its_deadline_is_stopped_at_a_batch_boundary_and_recorded_as_failed(tmp_path, clock, test_jobs):
+@pytest.mark.reliability("a job loops past its deadline (0.5 s)",
+                         "stopped at its next batch boundary, recorded as failed", area="jobs and the scheduler")
+def test_a_job_past_its_deadline_is_stopped_at_a_batch_boundary_and_recorded_as_failed(tmp_path, clock, test_jobs,
+                                                                                       observe):
     ctx = _ctx(tmp_path, clock, ct_poll={"interval_seconds": 30, "deadline_seconds": 0.5})
     t0 = time.monotonic()
     result = run_job(ctx, "ct_poll")
     assert time.monotonic() - t0 < 3
+    took = time.monotonic() - t0
     assert not result["ok"] and "deadline of 0.5 s" in result["error"]
     with Session(ctx.engine) as s:
         assert s.get(JobState, "ct_poll").consecutive_failures == 1
         assert s.exec(select(Event).where(Event.action == "job.failed")).one().detail["job"] == "ct_poll"
+    observe(f"ended after {took:.1f} s: '{result['error']}', 1 consecutive failure, a job.failed Event")
 
 
-def test_a_shutdown_stops_a_job_without_counting_as_its_failure(tmp_path, clock, test_jobs):
+@pytest.mark.reliability("SIGTERM while a job loops", "the job stops at its next batch boundary; not counted as its failure",
+                         area="jobs and the scheduler")
+def test_a_shutdown_stops_a_job_without_counting_as_its_failure(tmp_path, clock, test_jobs, observe):
     ctx = _ctx(tmp_path, clock)
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()
@@ -57,9 +64,13 @@ def test_a_shutdown_stops_a_job_without_counting_as_its_failure(tmp_path, clock,
     with Session(ctx.engine) as s:
         assert s.get(JobState, "ct_poll").consecutive_failures == 0
         assert s.exec(select(Event).where(Event.action == "job.stopped")).one()
+    observe(f"stopped after {result['seconds']:.1f} s ('{result['stopped']}'), a job.stopped Event, 0 failures")
 
 
-def test_an_imap_server_dripping_bytes_cannot_hold_the_dmarc_job_past_its_deadline(tmp_path, clock, test_jobs):
+@pytest.mark.reliability("the DMARC mailbox's IMAP server sends one byte every 0.5 s (deadline 2 s)",
+                         "the socket is cut at the deadline; the run is recorded as failed", area="jobs and the scheduler")
+def test_an_imap_server_dripping_bytes_cannot_hold_the_dmarc_job_past_its_deadline(tmp_path, clock, test_jobs,
+                                                                                   observe):
     """The fault of issue 14: one byte every 0.5 s keeps every socket read under its timeout."""
     with LabIMAP(users={"dmarc@hoshizora-sec.co.jp": "pw"}) as server:
         server.add_message(DMARC_MAIL, folder="dmarc")
@@ -74,9 +85,13 @@ def test_an_imap_server_dripping_bytes_cannot_hold_the_dmarc_job_past_its_deadli
         took = time.monotonic() - t0
     assert took < 4, took  # the deadline (2 s), not the 4 kB answer's 2000 s
     assert not result["ok"] and "deadline of 2 s" in result["error"]
+    observe(f"ended after {took:.1f} s: '{result['error']}'")
 
 
-def test_a_job_blocked_beyond_reach_is_abandoned_and_its_next_runs_fail_loudly(tmp_path, clock, test_jobs):
+@pytest.mark.reliability("a job blocks where nothing can reach it (no batch boundary, no socket)",
+                         "abandoned after deadline + grace; its next runs fail loudly (Finding) until it ends",
+                         area="jobs and the scheduler")
+def test_a_job_blocked_beyond_reach_is_abandoned_and_its_next_runs_fail_loudly(tmp_path, clock, test_jobs, observe):
     jobs_for_tests.RELEASE.clear()
     ctx = _ctx(tmp_path, clock, health={"interval_seconds": 30, "deadline_seconds": 0.3})
     first = run_job(ctx, "health")
@@ -95,3 +110,5 @@ def test_a_job_blocked_beyond_reach_is_abandoned_and_its_next_runs_fail_loudly(t
         time.sleep(0.05)
     ctx.settings.jobs.health.deadline_seconds = 5
     assert run_job(ctx, "health")["ok"]
+    observe(f"1st run: '{first['error'][:60]}…'; 2nd: '{second['error'][-40:]}'; 3rd failed too and a "
+            "job_failing Finding opened; once the call returned the next run was ok")

@@ -87,9 +87,9 @@ def capture_batch(ctx: Context, targets: list[dict[str, Any]], *, use_browser: b
                 except subprocess.TimeoutExpired:
                     if ctx.run.stopping:
                         # SIGTERM asks Scrapy to close its browser; a second one makes it hurry; a
-                        # crawler still there 5 s later is killed.
+                        # crawler still there 3 s later is killed.
                         stopped_at = stopped_at or time.monotonic()
-                        if time.monotonic() - stopped_at > 5:
+                        if time.monotonic() - stopped_at > 3:
                             proc.kill()
                         else:
                             proc.terminate()
