@@ -22,7 +22,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from watcher import health
-from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
 from watcher.core.events import record
@@ -36,6 +35,7 @@ from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth
 from watcher.report import weekly
 from watcher.takedowns import followup
+from watcher.tasks import runtime
 
 log = logging.getLogger("omamori.schedule")
 
@@ -55,13 +55,14 @@ JOBS: tuple[Job, ...] = (
     Job("ct_poll", ct_jobs.poll, "read new entries of every CT log and match them"),
     Job("permutations", permutations.scan, "generate typosquat permutations and resolve them"),
     Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
-    Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
+    Job("snapshot", runtime.snapshot_job, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
     Job("weekly_report", weekly.weekly, "render and mail the weekly domain-inventory report"),
     Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
+    Job("queue", runtime.queue_job, "put the tasks of dead workers back in the queue"),
 )
 
 # Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.
