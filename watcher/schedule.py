@@ -109,8 +109,10 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
         return _record(ctx, name, actor, started, error=error, summary={}, elapsed=0.0)
     holder = lease.holder_id(f"job:{name}")
     lease_name = f"job:{name}"
-    held = lease.acquire(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
-                         now=started)
+    # Renewed while the run goes on, so a process killed mid-run frees its jobs within seconds (not
+    # after the whole deadline); an abandoned stuck run keeps it for its deadline, see below.
+    ttl = max(2 * ctx.settings.service.lease_seconds, 5.0)
+    held = lease.acquire(ctx.engine, lease_name, holder, ttl=ttl, now=started)
     if held is None:
         other = lease.current(ctx.engine, lease_name, now=started)
         who = other.holder if other is not None else "another process"
@@ -138,17 +140,27 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
 
     worker = threading.Thread(target=work, name=f"job-{name}", daemon=True)
     worker.start()
+    renewed = time.monotonic()
     while worker.is_alive():
         worker.join(0.25)
         if control.stopping:
             worker.join(jobs_conf.stop_grace_seconds)
             break
+        if time.monotonic() - renewed > ttl / 3:
+            renewed = time.monotonic()
+            try:
+                lease.renew(ctx.engine, lease_name, holder, ttl=ttl, now=ctx.now())
+            except Exception as e:  # the database hiccuped: the run goes on, the next renewal may work
+                log.warning("job %s: lease renewal failed: %s", name, e)
     elapsed = round(time.monotonic() - t0, 3)
     summary: dict[str, Any] = outcome.get("summary", {})
     error = outcome.get("error", "")
     if worker.is_alive():
         with _STUCK_LOCK:
             _STUCK[name] = (worker, started)
+        # The stuck thread may still write: no other process runs this job for a whole deadline.
+        lease.renew(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
+                    now=ctx.now())
         error = (f"stopped: {control.reason}; still blocked {jobs_conf.stop_grace_seconds:g} s later, "
                  f"abandoned (its next runs fail until it ends)")
         log.error("job %s: %s", name, error)

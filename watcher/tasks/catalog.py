@@ -51,18 +51,15 @@ def takedowns(ctx: Context) -> dict[str, Any]:
     lease so it never runs twice at once; when a run is already going, wait for it and run after it
     (the running one may have started before this candidate was confirmed)."""
     holder = lease.holder_id("task:takedowns")
-    name = "job:takedowns"
-    ttl = ctx.settings.jobs.deadline("takedowns") + ctx.settings.jobs.stop_grace_seconds + 60
-    waited = 0.0
-    while lease.acquire(ctx.engine, name, holder, ttl=ttl, now=ctx.now()) is None:
-        if waited >= 60 or ctx.run.stopping:
-            return {"skipped": "the takedowns job is running"}
+    ttl = max(2 * ctx.settings.service.lease_seconds, 5.0)
+    for _ in range(120):  # up to a minute
+        with lease.Renewing(ctx.engine, "job:takedowns", holder, ttl=ttl, now=ctx.now) as held:
+            if held:
+                return followup.run(ctx)
+        if ctx.run.stopping:
+            break
         time.sleep(0.5)
-        waited += 0.5
-    try:
-        return followup.run(ctx)
-    finally:
-        lease.release(ctx.engine, name, holder)
+    return {"skipped": "the takedowns job is running"}
 
 
 def dispatch(ctx: Context) -> dict[str, Any]:

@@ -101,7 +101,8 @@ def run_worker(ctx: Context, stop: threading.Event, *, name: str) -> None:
             work = asyncio.ensure_future(app.run_worker_async(
                 queues=[QUEUE], name=name, concurrency=conf.concurrency, install_signal_handlers=False,
                 fetch_job_polling_interval=conf.poll_seconds, update_heartbeat_interval=conf.heartbeat_seconds,
-                stalled_worker_timeout=conf.stalled_after_seconds, shutdown_graceful_timeout=10.0))
+                stalled_worker_timeout=conf.stalled_after_seconds,
+                shutdown_graceful_timeout=ctx.settings.jobs.stop_grace_seconds))
             while not stop.is_set() and not work.done():
                 await asyncio.sleep(0.2)
             if not work.done():

@@ -29,10 +29,11 @@ class Running:
     queue: Queue
     backend: str
     threads: list[threading.Thread] = field(default_factory=list)
+    grace: float = 8.0  # a worker's running tasks get this long to reach a batch boundary
 
     def close(self) -> None:
         for t in self.threads:
-            t.join(timeout=15)
+            t.join(timeout=self.grace)
         self.queue.close()
 
 
@@ -51,7 +52,7 @@ def start(ctx: Context, stop: threading.Event, *, work: bool, name: str = "") ->
     else:
         queue = ThreadQueue(ctx, workers=ctx.settings.tasks.concurrency, stop=stop)
     ctx.nudge = QueueNudge(queue, batch=ctx.settings.tasks.check_batch)
-    running = Running(queue, kind)
+    running = Running(queue, kind, grace=ctx.settings.jobs.stop_grace_seconds + 3)
     if work and kind == "procrastinate":
         from watcher.tasks import pgqueue
 
