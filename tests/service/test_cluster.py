@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -192,7 +193,7 @@ def test_two_schedulers_three_workers_and_two_kill_9s_the_story_completes_once(l
         for sn in s.exec(select(Snapshot).order_by(col(Snapshot.taken_at))):
             times.setdefault(sn.candidate_id, []).append(sn.taken_at)
         for cid, ts in times.items():
-            gaps = [(b - a).total_seconds() for a, b in zip(ts, ts[1:], strict=False)]
+            gaps = [(b - a).total_seconds() for a, b in pairwise(ts)]
             assert all(g > 1.0 for g in gaps), (cid, gaps)
         sent = Counter(e.object_id for e in s.exec(select(Event).where(Event.action == "takedown.sent")))
         assert sent and max(sent.values()) == 1
