@@ -127,6 +127,9 @@ class CrawlSettings(Section):
     profiles: list[Literal["desktop", "mobile"]] = ["desktop"]
     # Egress proxy, so crawls leave from a network that is not the firm's. http://host:port
     proxy: str = ""
+    # Addresses or networks fetched even though the guard refuses them ("10.0.5.7", "10.0.5.0/24"):
+    # an explicit exception, e.g. a test host inside the firm. Empty in production.
+    allow_addresses: list[str] = []
     ca_file: OptPath = None
     ignore_https_errors: bool = True
     page_timeout_seconds: float = Field(20.0, gt=0)
@@ -141,6 +144,19 @@ class CrawlSettings(Section):
     logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
     viewport_height: int = 800
+
+
+    @field_validator("allow_addresses")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network (e.g. 10.0.5.7 or 10.0.5.0/24)") from None
+        return v
 
 
 class SmtpSettings(Section):
