@@ -170,6 +170,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "time_to_down": ("停止までの時間（時間）", "Time to down (hours)"),
     "no_data": ("データがありません。", "No data."),
     "open_requests": ("未完了の依頼", "Open requests"),
+    "takedown_findings": ("対応が必要な依頼", "Requests that need a person"),
     "sent_at": ("送信日時", "Sent"),
     "reminders_n": ("督促回数", "Reminders"),
     "last_reminder": ("最終督促", "Last reminder"),

@@ -125,6 +125,7 @@ class FindingKind(StrEnum):
     # takedown
     TAKEDOWN_NO_RECIPIENT = "takedown_no_recipient"
     TAKEDOWN_SEND_UNCERTAIN = "takedown_send_uncertain"
+    TAKEDOWN_SEND_FAILED = "takedown_send_failed"
     TAKEDOWN_STALLED = "takedown_stalled"
 
     @property
@@ -142,7 +143,7 @@ _FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
     **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT,
                                        _K.NONSENDING_AUTH)},
     **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,
-                                           _K.TAKEDOWN_STALLED)},
+                                           _K.TAKEDOWN_SEND_FAILED, _K.TAKEDOWN_STALLED)},
 }
 _FINDING_GROUPS.update({k: FindingGroup.OWNED for k in FindingKind if k not in _FINDING_GROUPS})
 
