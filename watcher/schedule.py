@@ -25,6 +25,7 @@ from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.jobresult import JobIncomplete
 from watcher.core.models import FindingKind, JobState, Severity
 from watcher.core.texts import text
 from watcher.discovery import intake, permutations
@@ -88,6 +89,10 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, A
     summary: dict[str, Any] = {}
     try:
         summary = j.run(ctx) or {}
+    except JobIncomplete as e:  # it ran, but not all of it worked: the summary stays, the run failed
+        error = str(e)
+        summary = e.summary
+        log.error("job %s incomplete: %s", name, error)
     except Exception as e:  # a job's failure is data, not a crash of the service
         error = f"{type(e).__name__}: {e}"
         log.error("job %s failed: %s\n%s", name, error, traceback.format_exc())
@@ -100,6 +105,8 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, A
         if error:
             state.consecutive_failures += 1
             state.last_error = error[:2000]
+            if summary:
+                state.last_summary = _jsonable(summary)
             record(s, actor, "job.failed", ("job", None), {"job": name, "error": error[:2000], "seconds": elapsed},
                    at=finished)
             if state.consecutive_failures >= ctx.settings.jobs.failing_after:
