@@ -25,6 +25,7 @@ from watcher.capture.triage import after_snapshot
 from watcher.clients.records import parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
+from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
 
@@ -345,6 +346,7 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
             cand.registered_at = parse_date(str(created))
         after_snapshot(s, cand, snap, actor=actor, now=now, recheck_hours=ctx.settings.takedown.recheck_hours,
                        down_confirmations=ctx.settings.takedown.down_confirmations)
+        cases.join_same_page(s, cand, snap, now=now, actor=actor)
         record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
                                                   "score": snap.score, "gone": snap.gone}, at=now)
     return snap
