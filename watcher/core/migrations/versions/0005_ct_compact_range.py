@@ -1,15 +1,15 @@
 """CT log positions: the compact range kept with the position (RFC 6962 entries verified one by one),
 and since when the position lags its tree head (the watchdog)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
