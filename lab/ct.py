@@ -299,7 +299,7 @@ class LabCTLog(HTTPService):
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure is None and self._stall and (path == "/ct/v1/get-entries" or path.startswith("/static/tile/data/")):
-            failure = (503, 1)
+            failure = (503, 0)  # Retry-After: 0, so a test does not wait for the retries
         if failure:
             status, retry = failure
             return json_response({"error": "lab fault injection"}, status,

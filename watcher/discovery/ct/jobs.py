@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import Session
 
 from watcher.context import Context
-from watcher.discovery.ct import loglist
 from watcher.core.jobresult import JobIncomplete
+from watcher.discovery.ct import loglist
 from watcher.discovery.ct.reader import check_stale, read_logs
 from watcher.discovery.ct.watchdog import check_lag
 
