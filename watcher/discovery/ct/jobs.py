@@ -28,7 +28,7 @@ def poll(ctx: Context) -> dict[str, Any]:
     and the run is recorded as failed, never as "ok"."""
     if not ctx.settings.ct.read_logs:
         return {"skipped": "ct.read_logs is off"}
-    results = read_logs(ctx, configured_logs(ctx), max_entries=MAX_ENTRIES_PER_RUN)
+    results = read_logs(ctx, configured_logs(ctx), max_entries=MAX_ENTRIES_PER_RUN, stop=ctx.run.event)
     with Session(ctx.engine) as s:
         stale = check_stale(ctx, s)
         lagging = check_lag(ctx, s)
