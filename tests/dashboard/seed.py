@@ -30,7 +30,6 @@ from watcher.core.brands import sync_brands
 from watcher.core.config import ROOT
 from watcher.core.events import record
 from watcher.core.findings import open_finding
-from watcher.core.texts import text
 from watcher.core.models import (
     Brand,
     Candidate,
@@ -49,6 +48,7 @@ from watcher.core.models import (
     TakedownRequest,
     Verdict,
 )
+from watcher.core.texts import text
 
 S = CandidateStatus
 EXAMPLE_BRANDS = ROOT / "data" / "brands.example.toml"

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
-
-import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLE_BRANDS
