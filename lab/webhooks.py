@@ -201,9 +201,10 @@ class LabSyslog:
         tcp.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         tcp.server_bind()
         tcp.server_activate()
-        for srv in (udp, tcp):
-            srv.owner = self  # type: ignore[attr-defined]
-            srv.daemon_threads = True  # type: ignore[attr-defined]
+        servers: list[Any] = [udp, tcp]
+        for srv in servers:
+            srv.owner = self
+            srv.daemon_threads = True
             threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
                              name=f"lab-syslog-{type(srv).__name__}").start()
             self._servers.append(srv)

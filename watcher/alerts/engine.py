@@ -41,7 +41,7 @@ def effective_rules(ctx: Context) -> list[AlertRuleSettings]:
     """The configured rules; every rule not named in the config keeps its day-one default."""
     configured = ctx.settings.alerts.rules
     named = {r.what for r in configured}
-    defaults = [AlertRuleSettings(what=r.name) for r in RULES if r.name not in named]  # type: ignore[arg-type]
+    defaults = [AlertRuleSettings.model_validate({"what": r.name}) for r in RULES if r.name not in named]
     return [*[r for r in configured if r.enabled], *defaults]
 
 
