@@ -367,6 +367,10 @@ class World:
     def act_rdap_fault(self, name: str, status: int = 429, times: int = 1, retry_after: int = 1) -> None:
         self.rdap.fail(name, status, times, retry_after)
 
+    def act_certstream_stop(self) -> None:
+        """The certstream server stops (a feed that falls silent); the CT log itself goes on."""
+        self.certstream.stop()
+
     def act_webhook_fault(self, n: int = 1, status: int = 500) -> None:
         """The next n webhook posts fail with `status` (a chat service that is down)."""
         self.webhooks.fail_next(n, status)

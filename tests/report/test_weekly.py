@@ -59,7 +59,7 @@ def test_the_first_page_is_summary_trends_and_decisions_in_japanese_then_english
     clock.set(SLOT)
     ctx = make_ctx(smtp=lab_smtp, report=MGMT)
     seed_week(ctx)
-    data, paths = report.render_weekly(ctx, SLOT, start=SLOT - timedelta(days=7), end=SLOT)
+    _data, paths = report.render_weekly(ctx, SLOT, start=SLOT - timedelta(days=7), end=SLOT)
     page = paths["html"].read_text(encoding="utf-8")
     first_ja, first_en = page.split('<section class="page first"')[1:3]
     assert "今週起きたこと" in first_ja and "先週からの変化" in first_ja and "判断をお願いしたいこと" in first_ja
