@@ -1,15 +1,15 @@
 """alerts (state, alert, delivery) and report runs (one weekly report per period, across restarts); findings of the published official-domains list need no schema change
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
