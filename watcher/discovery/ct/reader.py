@@ -137,7 +137,7 @@ class LogReader:
         self.ctx = ctx
         self.info = info
         self.api = api or open_api(info, max_batch=ctx.settings.ct.max_batch, sleep=sleep)
-        self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct")
+        self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct", engine=ctx.engine)
         self.on_batch: Callable[[], None] | None = None  # after each committed batch (the lease renews)
 
     # --- position --------------------------------------------------------------------------
@@ -330,10 +330,6 @@ class LogReader:
             bad.extend(refused)
         for e in bad:
             self._record_bad(s, pos, e, now)
-
-
-            record(s, "ct", "ct.entry_failed", pos, {"log": self.info.description, "error": str(e)[:500]}, at=now)
-            log.warning("%s: %s", self.info.description, e)
         # Compare-and-set on the position: a reader that lost its lease (paused past the ttl while
         # another host took the log over) finds the position moved and commits nothing, so no entry
         # is ever read twice, whatever the leases did.
@@ -353,9 +349,6 @@ class LogReader:
         pos.updated_at = now
         s.add(pos)
         s.commit()  # the matches, the bad entries and the position move together
-
-
-        s.commit()  # the matches and the position move together
         self.ctx.nudge.candidates(counts["created_ids"])
         if self.on_batch is not None:
             self.on_batch()
@@ -364,8 +357,8 @@ class LogReader:
         res.matched += counts["matched"]
         res.candidates += counts["candidates"]
 
-    def _apply_one_by_one(self, s: Session, hits: list[Hit], now: datetime) -> tuple[dict[str, int], list[EntryError]]:
-        counts: dict[str, int] = {"matched": 0, "candidates": 0}
+    def _apply_one_by_one(self, s: Session, hits: list[Hit], now: datetime) -> tuple[dict[str, Any], list[EntryError]]:
+        counts: dict[str, Any] = {"matched": 0, "candidates": 0, "created_ids": []}
         refused: list[EntryError] = []
         for hit in hits:
             try:
@@ -376,6 +369,7 @@ class LogReader:
                 continue
             counts["matched"] += c["matched"]
             counts["candidates"] += c["candidates"]
+            counts["created_ids"] += c["created_ids"]
         return counts, refused
 
     def _record_bad(self, s: Session, pos: LogPosition, e: EntryError, now: datetime) -> None:
