@@ -118,6 +118,14 @@ def run_worker(ctx: Context, stop: threading.Event, *, name: str) -> None:
 def retry_stalled(ctx: Context) -> dict[str, Any]:
     """Tasks of workers that stopped beating their heart go back in the queue; dead workers are pruned."""
     conf = ctx.settings.tasks
+    # The common case, nobody died, costs one query; procrastinate's own manager only when needed.
+    with ctx.engine.connect() as conn:
+        dead = conn.exec_driver_sql(
+            f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.procrastinate_workers WHERE last_heartbeat < "
+            f"now() - make_interval(secs => %(s)s)) OR EXISTS (SELECT 1 FROM {SCHEMA}.procrastinate_jobs "
+            "WHERE status = 'doing' AND worker_id IS NULL)", {"s": conf.stalled_after_seconds}).scalar()
+    if not dead:
+        return {"retried": 0, "workers_pruned": 0}
     app = make_app(ctx)
 
     async def go() -> dict[str, Any]:
