@@ -248,6 +248,8 @@ class Matcher:
     def _automaton(self, uni: str, hits: _Hits) -> set[int]:
         """Keywords, flattened and embedded domains anywhere; returns the label numbers with a hit."""
         found: set[int] = set()
+        if self.auto.kind != ahocorasick.AHOCORASICK:  # no brand keyword at all: nothing to find
+            return found
         # Only the longest keyword per label and brand counts ("hoshizora-sec" over "hoshizora").
         best: dict[tuple[str, int], tuple[str, str, str]] = {}
         for end, (text, payload) in self.auto.iter(uni):
