@@ -394,6 +394,10 @@ def load_settings(
             raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{file_path}: config file not found (copy data/config.example.toml)") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{file_path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+        except OSError as e:
+            raise ConfigError(f"{file_path}: cannot read: {e.strerror or e}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{file_path}: not valid TOML: {e}") from None
     env = _env_overrides(environ)
