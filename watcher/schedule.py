@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from watcher import health
+from watcher.alerts import engine as alerts
 from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
@@ -35,7 +36,8 @@ from watcher.discovery import intake, permutations
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth
-from watcher.report import weekly
+from watcher.report import customer_alerts, weekly
+from watcher.sharing import share
 from watcher.takedowns import followup
 
 log = logging.getLogger("omamori.schedule")
@@ -61,8 +63,11 @@ JOBS: tuple[Job, ...] = (
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
-    Job("weekly_report", weekly.weekly, "render and mail the weekly domain-inventory report"),
+    Job("weekly_report", weekly.weekly, "send the weekly report when it is due (once per week, across restarts)"),
     Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
+    Job("alerts", alerts.run, "tell the team: new cases, approvals, stalled takedowns, findings"),
+    Job("publish", customer_alerts.publish, "customer alert page and official-domains list, when they change"),
+    Job("share", share.run, "STIX bundles of confirmed cases; push them to MISP where configured"),
 )
 
 # Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.

@@ -141,12 +141,7 @@ def test_from_brands_builds_a_matcher() -> None:
     assert fresh.match("www-kaede-sec-co-jp.abc.top").brand == "kaede"  # type: ignore[union-attr]
 
 
-def test_fast_enough(m: Matcher) -> None:
-    import time
+def test_a_matcher_without_brands_finds_nothing_instead_of_crashing() -> None:
+    from watcher.discovery.ct.matcher import Matcher
 
-    names = [f"www.shop{i}-blog.top" for i in range(5000)]
-    t0 = time.perf_counter()
-    for n in names:
-        m.match(n)
-    per_name = (time.perf_counter() - t0) / len(names)
-    assert per_name < 100e-6  # measured about 7 µs; generous for a loaded CI box
+    assert Matcher([]).match("hoshizora-sec-login.top") is None
