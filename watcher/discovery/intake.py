@@ -207,7 +207,7 @@ def ingest_mail(ctx: Context, session: Session, data: bytes, *, channel: str = "
     if kept:
         # Recorded, not queued: the report keeps every URL (and the raw mail is evidence), but one
         # mail cannot queue hundreds of crawls.
-        note = (f"{len(parsed.urls)} URLs in the message: the first {cap} are checked, "
+        note = (f"of the {len(parsed.urls)} URLs read, the first {cap} are checked and "
                 f"{len(kept)} kept in the report only (imap.max_urls_per_mail)")
         report.error = "; ".join(filter(None, [report.error, note]))[:2000]
         entries.extend({**f.as_dict(), "ignored": "over the per-mail cap (imap.max_urls_per_mail)"} for f in kept)
