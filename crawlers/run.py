@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -68,23 +69,28 @@ class RecordWriter:
         self.fh = records.open("a", encoding="utf-8")
         self.done: set[str] = set()
         self.browser_failures: dict[str, str] = {}
+        self.lock = threading.Lock()  # pages are written from worker threads (off the event loop)
 
     def put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self.out / digest
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            # Pages are written from several threads at once: each write its own temporary name.
+            tmp = path.with_name(f"{digest}.{threading.get_ident()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
         return digest
 
     def write(self, target: Target, record: dict[str, Any]) -> None:
-        if target.id in self.done:
-            return
-        self.done.add(target.id)
+        with self.lock:
+            if target.id in self.done:
+                return
+            self.done.add(target.id)
         base = {"id": target.id, "url": target.url, "profile": target.profile}
-        self.fh.write(json.dumps(_clean({**base, **record}), ensure_ascii=False) + "\n")
-        self.fh.flush()
+        line = json.dumps(_clean({**base, **record}), ensure_ascii=False) + "\n"
+        with self.lock:
+            self.fh.write(line)
+            self.fh.flush()
 
     def error(self, target: Target, reason: str, **extra: Any) -> None:
         self.write(target, {"ok": False, "error": reason, "error_kind": error_kind(reason), **extra})

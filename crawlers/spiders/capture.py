@@ -159,7 +159,9 @@ class CaptureSpider(scrapy.Spider):
             reason = f"{type(e).__name__}: {e}".strip()[:300] or type(e).__name__
             self.writer.browser_failed(target, f"browser capture failed: {reason}")
         else:
-            self.writer.page(target, facts)
+            # Hashing the screenshots and writing the evidence is CPU and disk work: a thread does it
+            # while the event loop drives the other pages (the writer is thread-safe).
+            await asyncio.to_thread(self.writer.page, target, facts)
         finally:
             try:
                 await asyncio.wait_for(page.close(), timeout=5)
