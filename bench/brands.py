@@ -122,12 +122,12 @@ def scoring_rows() -> list[dict[str, Any]]:
             score.logo_features(logo)  # both paths: logo features computed once per process
         index = score.LogoIndex(logos)
 
-        def new_path(page: Any) -> int:
+        def new_path(page: Any, logos: list[Any] = logos, index: Any = index) -> int:
             ev = score.Evidence(record={"ok": True}, brand={}, screenshot=page)
             feats = score.screen_features(ev, "screenshot", page)
             return max((score.find_logo(page, logos[j], feats)[0] for j in index.candidates(feats)), default=0)
 
-        def old_path(page: Any) -> int:  # 0.1: the page's SIFT features and the search again for every brand
+        def old_path(page: Any, logos: list[Any] = logos) -> int:  # 0.1: the page's SIFT features and the search again for every brand
             best = 0
             for logo in logos:
                 best = max(best, score.find_logo(page, logo)[0])

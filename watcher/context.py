@@ -59,6 +59,9 @@ class Context:
     # The current job run's stop flag and deadline (``UNBOUNDED`` outside a job); see for_run.
     run: RunControl = field(default=UNBOUNDED)
     nudge: Nudge = field(default_factory=Nudge)
+    # A long-running process (``omamori run``, ``omamori worker``) keeps its crawlers and their
+    # browsers between batches (``crawl.keep_browser``); a one-off command starts one per batch.
+    keep_crawler: bool = False
 
     @property
     def state_dir(self) -> Path:
