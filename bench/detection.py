@@ -1,7 +1,7 @@
 """Detection on real data: the matcher against phishing reported in Japan in 2025, and popular benign names.
 
 Reads the corpus from ``../shared/data/corpus/`` beside the checkout (never copied into the repository;
-see its README) and the brand files of ``bench/detection/brands.toml`` (written as each firm's analyst
+see its README) and the brand files of ``bench/detection_brands.toml`` (written as each firm's analyst
 would, from the firms' official domains and names). For each brand: the reported hostnames, those
 *lexically related* to the brand, and how many of each the matcher flags, with 0.1's matcher
 (``bench/_matcher01.py``) in the same run; every miss of a related hostname explained by kind; the
@@ -35,7 +35,7 @@ from watcher.core.brands import BrandSpec
 from watcher.core.names import try_normalize
 
 ROOT = Path(__file__).resolve().parent.parent
-BRANDS = ROOT / "bench" / "detection" / "brands.toml"
+BRANDS = ROOT / "bench" / "detection_brands.toml"
 PHISH = "jp-phish-2025-other-brands.csv"
 BENIGN = "benign-majestic-top15k.txt"
 
@@ -282,7 +282,7 @@ def run() -> dict[str, Any]:
     miss_lines = "; ".join(f"{k}: {n} (e.g. {', '.join(miss_examples[k])})" for k, n in misses.most_common())
     return {
         "title": "Detection: the matcher on phishing reported in Japan in 2025 (0.2 vs 0.1)",
-        "what": (f"{len(specs)} brands of the corpus (`bench/detection/brands.toml`, written from the firms' "
+        "what": (f"{len(specs)} brands of the corpus (`bench/detection_brands.toml`, written from the firms' "
                  f"official domains and names), {tot['reported']:,} distinct reported hostnames, "
                  f"{len(benign):,} popular benign registrable domains. *Lexically related*: a label carries a "
                  "brand word (5+ letters exactly or within one edit, two from 9; a short word at a label edge, "
