@@ -270,15 +270,19 @@ def run() -> dict[str, Any]:
         "all recall 0.2": _pct(tot["all2"], tot["reported"]),
     })
     b2, b1 = sorted(_flagged(v2.match, benign)), sorted(_flagged(v1.match, benign))
-    sample = sorted({h for hs in hosts.values() for h in hs}) + benign
+    reported = sorted({h for hs in hosts.values() for h in hs})
     from watcher.core.names import normalize_host
 
     def forget_v2() -> None:
         v2.clear_caches()
         normalize_host.cache_clear()
 
-    nps2 = names_per_second(v2.match, sample, forget_v2)
-    nps1 = names_per_second(v1.match, sample, normalize_host.cache_clear)
+    # Benign names are what CT brings almost always (a hit is rare); the reported ones mostly hit, and
+    # a hit costs its reasons in words.
+    nps2 = names_per_second(v2.match, benign, forget_v2)
+    nps1 = names_per_second(v1.match, benign, normalize_host.cache_clear)
+    nps2r = names_per_second(v2.match, reported, forget_v2)
+    nps1r = names_per_second(v1.match, reported, normalize_host.cache_clear)
     miss_lines = "; ".join(f"{k}: {n} (e.g. {', '.join(miss_examples[k])})" for k, n in misses.most_common())
     return {
         "title": "Detection: the matcher on phishing reported in Japan in 2025 (0.2 vs 0.1)",
@@ -294,9 +298,12 @@ def run() -> dict[str, Any]:
         "related recall 0.1 (all brands)": _pct(tot["rel1"], tot["related"]),
         "benign flagged 0.2": f"{len(b2)} of {len(benign):,} ({100 * len(b2) / len(benign):.3f}%)",
         "benign flagged 0.1": f"{len(b1)} of {len(benign):,} ({100 * len(b1) / len(benign):.3f}%)",
-        "names/s 0.2 (matcher alone, one core, cold caches, CPU time)": round(nps2),
-        "names/s 0.1 (same names, same run)": round(nps1),
-        "speed ratio 0.2 / 0.1": round(nps2 / nps1, 2),
+        "names/s 0.2, benign names (matcher alone, one core, cold caches, CPU time)": round(nps2),
+        "names/s 0.1, benign names (same names, same run)": round(nps1),
+        "speed ratio 0.2 / 0.1, benign names": round(nps2 / nps1, 2),
+        "names/s 0.2, reported phishing hostnames (most hit: reasons in words)": round(nps2r),
+        "names/s 0.1, reported phishing hostnames": round(nps1r),
+        "speed ratio 0.2 / 0.1, reported": round(nps2r / nps1r, 2),
         "matcher build 0.2 (s, with permutations)": round(build_v2, 2),
         "notes": ("Misses of related hostnames by kind: " + (miss_lines or "none") + ".\n\n"
                   "Benign names flagged by 0.2: " + (", ".join(b2) or "none") + ". By 0.1: "
