@@ -33,6 +33,7 @@ from watcher.commands import (
     service,
     takedown,
     user,
+    worker,
 )
 
 app = typer.Typer(
@@ -54,6 +55,7 @@ def _root(
 
 # Single commands: the service and the look at one name.
 app.command("run")(service.run)
+app.command("worker")(worker.worker)
 app.command("job")(service.job_cmd)
 app.command("jobs")(service.jobs_cmd)
 app.command("status")(service.status)
