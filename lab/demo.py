@@ -174,6 +174,12 @@ misp_key = "{endpoints['misp']['key']}"
 signing_cert = {_toml_str(endpoints['pki']['signer_cert'])}
 signing_key = {_toml_str(endpoints['pki']['signer_key'])}
 
+# The lab's copy of JPCERT/CC's phishing URL list, pulled by the feeds job through the proxy.
+[[feeds]]
+name = "jpcert-lab"
+url = "https://phishurl.jpcert.test/phishurl-list.csv"
+format = "jpcert"
+
 [dashboard]
 {users}
 [jobs]
