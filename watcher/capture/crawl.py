@@ -146,12 +146,12 @@ class CrawlerServer:
     task slot keeps one). Killed when a batch must stop or runs past its budget; the next batch
     starts a new one."""
 
-    def __init__(self, job: dict[str, Any]) -> None:
+    def __init__(self, job: dict[str, Any], *, prefix: tuple[str, ...] = ()) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="omamori-crawler-"))
         (self.dir / "job.json").write_text(json.dumps(job), encoding="utf-8")
         self.stderr_path = self.dir / "stderr.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crawlers", "--serve", "--job", str(self.dir / "job.json")], cwd=ROOT,
+            [*prefix, sys.executable, "-m", "crawlers", "--serve", "--job", str(self.dir / "job.json")], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_path.open("wb"), text=True, bufsize=1)
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True, name="crawler-stdout").start()

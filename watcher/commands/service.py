@@ -158,8 +158,10 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         n_findings = s.exec(select(func.count()).select_from(Finding)
                             .where(Finding.status == FindingStatus.OPEN)).one()
         logs = lags(ctx, s)
+    tasks = _task_counts(ctx)
     if as_json:
         print(json.dumps({
+            "tasks": tasks,
             "jobs": {n: {"last_ok_at": st.last_ok_at, "failures": st.consecutive_failures, "error": st.last_error}
                      for n, st in states.items()},
             "candidates": {str(k): v for k, v in by_status.items()},
@@ -176,6 +178,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     console.print(t)
     console.print("candidates: " + (", ".join(f"{k}={v}" for k, v in sorted(by_status.items())) or "none"))
     console.print(f"open findings: {n_findings}")
+    console.print("tasks: " + (", ".join(f"{k}={v}" for k, v in sorted(tasks.items())) or "none"), highlight=False)
     for f in findings:
         console.print(f"  [{f.severity.value}] {f.kind} {f.subject}: {f.title}", highlight=False)
     if logs:
@@ -200,3 +203,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+
+
+def _task_counts(ctx: Context) -> dict[str, int]:
+    """The queue's tasks by status (PostgreSQL); an in-process queue keeps none in the database."""
+    if runtime.backend(ctx) != "procrastinate":
+        return {}
+    from watcher.tasks import pgqueue
+
+    try:
+        return pgqueue.counts(ctx)
+    except Exception:  # the queue's schema is created at the first `omamori run` / `omamori worker`
+        return {}
