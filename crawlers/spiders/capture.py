@@ -58,6 +58,21 @@ EXTRACT_JS = """(opts) => {
 }"""
 
 
+QUIET_MS = 200
+QUIET_JS = """(o) => new Promise((done) => {
+  const start = performance.now();
+  let timer = null;
+  const finish = () => { try { obs.disconnect(); } catch (e) {} done(true); };
+  const again = () => {
+    clearTimeout(timer);
+    timer = setTimeout(finish, Math.max(0, Math.min(o.quiet, o.max - (performance.now() - start))));
+  };
+  const obs = new PerformanceObserver(again);
+  try { obs.observe({type: 'resource', buffered: false}); } catch (e) {}
+  again();
+})"""
+
+
 class Writer(Protocol):
     def put(self, data: bytes) -> str: ...
     def error(self, target: Target, reason: str, **extra: Any) -> None: ...
@@ -188,13 +203,22 @@ class CaptureSpider(scrapy.Spider):
         # "load" gets a good part of the budget (images must be painted before the screenshot, even on
         # a busy machine); endless pages never fire it and simply spend that part.
         load_ms = int(max(settle_ms * 2, 3000, job.page_timeout * 400))
-        for state, wait in (("load", load_ms), ("networkidle", settle_ms)):
-            if wait <= 0:  # Playwright reads a timeout of 0 as "no timeout"
-                break
+        loaded = False
+        if load_ms > 0:  # Playwright reads a timeout of 0 as "no timeout"
             try:
-                await page.wait_for_load_state(state, timeout=wait)
+                await page.wait_for_load_state("load", timeout=load_ms)
+                loaded = True
             except Exception:  # a timeout here is normal for hostile pages
-                break
+                pass
+        if loaded and settle_ms > 0:
+            # Settled: no resource finished for QUIET_MS after "load" (scripts fetching more, late
+            # images), within settle_ms. Playwright's "networkidle" waits 500 ms of silence on every
+            # page, however still it is; most pages are quiet far sooner.
+            try:
+                await asyncio.wait_for(page.evaluate(QUIET_JS, {"quiet": min(QUIET_MS, settle_ms), "max": settle_ms}),
+                                       timeout=settle_ms / 1000 + 1)
+            except Exception:  # a page that never settles is captured as it is
+                pass
         log.debug("settled %.2fs", time.monotonic() - t0)
         await page.evaluate("() => window.stop()")
         log.debug("stopped %.2fs", time.monotonic() - t0)
