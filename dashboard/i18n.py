@@ -25,6 +25,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "username": ("ユーザー名", "User name"),
     "password": ("パスワード", "Password"),
     "bad_login": ("ユーザー名またはパスワードが違います。", "Wrong user name or password."),
+    "locked_out": ("サインインの失敗が続いたため {until} までロックされています",
+                   "Too many failed sign-ins: locked until {until}"),
     "no_users": ("利用者が設定されていません（config の [[dashboard.users]]）。",
                  "No users are configured ([[dashboard.users]] in the config)."),
     "view": ("画面", "View"),

@@ -338,6 +338,10 @@ class UserSettings(Section):
     # scrypt hash made by `omamori user hash-password`.
     password_hash: str = ""
     display_name: str = ""
+    # OpenID Connect: the issuer's `sub` for this person (the identity; never a name they can edit),
+    # and/or an email accepted only when the issuer marks it verified (`email_verified`).
+    oidc_subject: str = ""
+    oidc_email: str = ""
 
 
 class DashboardSettings(Section):
@@ -346,7 +350,15 @@ class DashboardSettings(Section):
     users: list[UserSettings] = []
     # Use Streamlit's st.login (OpenID Connect, configured in .streamlit/secrets.toml) instead.
     oidc: bool = False
+    # With OIDC: the issuer (`iss`) whose tokens are accepted; empty accepts the configured provider's.
+    oidc_issuer: str = ""
     page_size: int = Field(50, ge=10, le=500)
+    # Password sign-in: this many wrong passwords for one name, or from one client, within the window
+    # lock that name or client out (right password or not) for lockout_minutes.
+    signin_max_failures_per_user: int = Field(5, ge=1)
+    signin_max_failures_per_client: int = Field(20, ge=1)
+    signin_window_minutes: float = Field(15.0, gt=0)
+    lockout_minutes: float = Field(15.0, gt=0)
 
 
 class JobSettings(Section):
