@@ -114,7 +114,9 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
         return _record(ctx, name, actor, started, error=error, summary={}, elapsed=0.0)
     holder = lease.holder_id(f"job:{name}")
     lease_name = f"job:{name}"
-    held = lease.acquire(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
+    # Short and renewed while the run lasts: a process killed mid-run frees the job within a ttl.
+    ttl = ctx.settings.service.lease_seconds
+    held = lease.acquire(ctx.engine, lease_name, holder, ttl=ttl,
                          now=started)
     if held is None:
         other = lease.current(ctx.engine, lease_name, now=started)
@@ -146,8 +148,15 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
 
     worker = threading.Thread(target=work, name=f"job-{name}", daemon=True)
     worker.start()
+    renewed = time.monotonic()
     while worker.is_alive():
         worker.join(0.25)
+        if time.monotonic() - renewed > ttl / 3:
+            renewed = time.monotonic()
+            try:
+                lease.renew(ctx.engine, lease_name, holder, ttl=ttl, now=ctx.now())
+            except Exception as e:  # the database away for a moment: the lease outlives a few misses
+                log.warning("job %s: lease renewal failed: %s", name, str(e).splitlines()[0][:200])
         if control.stopping:
             worker.join(jobs_conf.stop_grace_seconds)
             break
