@@ -121,7 +121,7 @@ def test_a_job_held_by_a_dead_process_runs_again_once_its_lease_expires(tmp_path
 
     monkeypatch.setattr(schedule, "JOBS", (Job("health", jobs_for_tests.ok, "ok"),))
     ctx = _ctx(tmp_path, clock)
-    ttl = ctx.settings.service.lease_seconds
+    ttl = 2 * ctx.settings.service.lease_seconds  # what run_job takes and renews
     lease.acquire(ctx.engine, "job:health", "run:dead-host:4242:0", ttl=ttl, now=ctx.now())
     skipped = run_job(ctx, "health")
     assert skipped["ok"] and "already running: run:dead-host:4242:0" in skipped["skipped"]
