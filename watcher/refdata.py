@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.core.config import DATA
-from watcher.owned import takeover
+from watcher.owned import cloudranges, signature_sources
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class RefFile:
     licence: str
     # Turns the fetched bytes into what we store (validate, trim); raises ValueError on garbage.
     transform: Callable[[bytes], Any] = lambda b: json.loads(b)
+    # For data made from several upstream files: fetches what it needs itself and converts it.
+    build: Callable[[Callable[[str], bytes]], Any] | None = None
 
 
 REFERENCE: tuple[RefFile, ...] = (
@@ -33,11 +35,14 @@ REFERENCE: tuple[RefFile, ...] = (
             "CC BY 4.0 (Google)"),
     RefFile("rdap-dns", DATA / "rdap-bootstrap.json", "https://data.iana.org/rdap/dns.json", "IANA, public"),
     RefFile("rdap-ipv4", DATA / "rdap-bootstrap-ipv4.json", "https://data.iana.org/rdap/ipv4.json", "IANA, public"),
-    # Subdomain takeover fingerprints (watcher.owned.takeover); the upstream file, trimmed to the fields we use.
-    RefFile("takeover-fingerprints", DATA / "takeover-fingerprints.json",
-            "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
-            "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
-            transform=takeover.validate_fingerprints),
+    # Takeover signatures (watcher.owned.signatures), converted from can-i-take-over-xyz and nuclei templates.
+    RefFile("takeover-signatures", DATA / "takeover-signatures.json",
+            "https://github.com/EdOverflow/can-i-take-over-xyz + https://github.com/projectdiscovery/nuclei-templates",
+            "CC BY 4.0 (can-i-take-over-xyz) and MIT (nuclei-templates)", build=signature_sources.fetch_upstream),
+    # Cloud providers' published address ranges (watcher.owned.cloudranges), for dangling A/AAAA records.
+    RefFile("cloud-ranges", DATA / "cloud-ranges.json", "each provider's published list (AWS, Google Cloud, "
+            "Oracle, Cloudflare, DigitalOcean; Azure kept)", "published by the providers for their customers",
+            build=cloudranges.fetch_upstream),
 )
 
 SOURCES = DATA / "SOURCES.md"
@@ -46,7 +51,7 @@ SOURCES = DATA / "SOURCES.md"
 def refresh(ref: RefFile, fetch: Callable[[str], bytes], source_url: str | None = None) -> dict[str, Any]:
     """Fetch, check and write one reference file; returns what was written."""
     url = source_url or ref.url
-    data = ref.transform(fetch(url))
+    data = ref.build(fetch) if ref.build is not None and source_url is None else ref.transform(fetch(url))
     stamped = {"_source": url, "_retrieved": datetime.now(UTC).strftime("%Y-%m-%d"), "_licence": ref.licence}
     out = {**stamped, **data} if isinstance(data, dict) else {**stamped, "items": data}
     tmp = ref.path.with_suffix(".tmp")

@@ -193,9 +193,22 @@ class TakedownSettings(Section):
     requester_phone: str = ""
 
 
+class AxfrSource(Section):
+    zone: str
+    # The firm's own name server that allows us a zone transfer: "host" or "host:port".
+    server: str
+
+
 class InventorySettings(Section):
     expiry_warn_days: list[int] = [90, 60, 30, 7]
     zone_files: list[Path] = []
+    # Zone transfers (AXFR) from the firm's own name servers, as another source of owned names.
+    axfr: list[AxfrSource] = []
+    # CAs that CAA may name (CAA "issue" domains, e.g. "digicert.com"); empty: derived from the brands'
+    # allowed_issuers through watcher.owned.hygiene.CA_DOMAINS.
+    caa_issuers: list[str] = []
+    # Check for a registry lock (server*Prohibited) where the registry publishes EPP statuses.
+    registry_lock: bool = True
 
     @field_validator("expiry_warn_days")
     @classmethod

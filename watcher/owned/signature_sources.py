@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from watcher.owned.signatures import Proof, Signature
+
 CANITAKEOVER = "https://github.com/EdOverflow/can-i-take-over-xyz"
 NUCLEI = "https://github.com/projectdiscovery/nuclei-templates"
 DOCS = "provider documentation"
@@ -58,7 +60,7 @@ NAMES: dict[str, str] = {
     "redirect-pizza": "redirect.pizza", "simplebooklet": "Simplebooklet", "softr": "Softr",
     "sprintful": "Sprintful", "squadcast": "Squadcast", "surveygizmo": "SurveyGizmo", "tave": "Táve",
     "teamwork": "Teamwork", "vend": "Vend", "wasabi-bucket": "Wasabi", "wishpond": "Wishpond",
-    "wufoo": "Wufoo", "aws-ec2-cname": "AWS/EC2 public host name",
+    "wufoo": "Wufoo", "aws-ec2-cname": "AWS/EC2 public host name", "bigcartel": "Big Cartel",
 }
 # Custom-domain CNAME targets as each provider documents them, for services whose upstream entry has
 # none (so a dangling pointer is recognised before its page is read).
@@ -96,6 +98,11 @@ KNOWN_CNAMES: dict[str, tuple[str, ...]] = {
     "Squadcast": ("statuspage.squadcast.com",),
     "Short.io": ("cname.short.io",),
     "Help Juice": ("helpjuice.com",),
+}
+# Endpoint names as the provider documents them, where a suffix list cannot say it (regional endpoints).
+KNOWN_REGEX: dict[str, tuple[str, ...]] = {
+    "AWS/S3": (r"(^|\.)s3[.-]website[.-][a-z0-9-]+\.amazonaws\.com$", r"(^|\.)s3[.-][a-z0-9-]+\.amazonaws\.com$",
+               r"(^|\.)s3\.dualstack\.[a-z0-9-]+\.amazonaws\.com$"),
 }
 # Azure products behind each suffix of the Azure templates: each is its own service with its own
 # resource names, released and re-created independently.
@@ -385,7 +392,10 @@ def _example(it: _Item, sid: str) -> dict[str, Any]:
         out["ns"] = [n.lstrip(".") if not n.startswith(".") else f"ns1{n}" for n in it.ns[:2]]
     if it.addresses:
         out["address"] = it.addresses[0].split("/")[0]
-    proof = next((p for p in it.proofs if p["type"] == "http"), None)
+    http = [p for p in it.proofs if p["type"] == "http"]
+    recognisable = bool(it.cnames or it.cname_regex or it.addresses)
+    # A service known by its page alone is found by a specific proof only: show the lab that one.
+    proof = next((p for p in http if recognisable or Proof.from_dict(p).specific), http[0] if http else None)
     if proof is None:
         return out
     lines: list[str] = []
@@ -432,8 +442,9 @@ def convert(fingerprints: list[dict[str, Any]], templates: Mapping[str, tuple[st
     for name in sorted(items, key=str.lower):
         it = items[name]
         known = KNOWN_CNAMES.get(name, ())
-        if known:
+        if known or name in KNOWN_REGEX:
             it.add("cnames", known)
+            it.add("cname_regex", KNOWN_REGEX.get(name, ()))
             it.sources.append(DOCS)
         vulnerable = it.status in ("Vulnerable", "Edge case") or it.nuclei
         proofs = it.proofs
@@ -444,12 +455,15 @@ def convert(fingerprints: list[dict[str, Any]], templates: Mapping[str, tuple[st
         status = it.status or "nuclei template"
         if it.status == "Not vulnerable" and it.nuclei:
             status, best = "Not vulnerable (can-i-take-over-xyz); nuclei template", "low"
-        out.append({
+        entry = {
             "id": sid, "service": name, "cnames": it.cnames, "cname_regex": it.cname_regex, "ns": it.ns,
             "addresses": it.addresses, "proofs": proofs, "confidence": best, "vulnerable": vulnerable,
             "status": status, "sources": list(dict.fromkeys(it.sources)), "reference": it.reference,
             "discussion": it.discussion, "example": _example(it, sid),
-        })
+        }
+        # Whether the engine can prove this service dangling at all (the lab makes a case for each).
+        entry["detectable"] = Signature.from_dict(entry).detectable
+        out.append(entry)
     return {
         "sources": [
             {"name": "can-i-take-over-xyz", "url": CANITAKEOVER, "file": "fingerprints.json",

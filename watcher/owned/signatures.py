@@ -43,24 +43,31 @@ class Condition:
     ci: bool = False
     negative: bool = False
 
-    def holds(self, status: int, headers: str, body: str) -> bool:
+    def holds(self, status: int, headers: str, body: str, strict: bool = False) -> bool:
+        """Whether the answer satisfies this condition; ``strict`` (a page tried without its service
+        being recognised) lets only the specific words of an any-of list count."""
         if self.part == "status":
             hit = str(status) in self.values
             return hit != self.negative
         text = headers if self.part == "header" else body
         if self.ci and not self.regex:
             text = text.lower()
-        results = (self._one(v, text) for v in self.values)
+        values = self.values
+        if strict and not self.all and not self.negative and self.part == "body":
+            values = tuple(v for v in values if len(v) >= MIN_SPECIFIC) or values
+        results = (self._one(v, text) for v in values)
         hit = all(results) if self.all else any(results)
         return hit != self.negative
 
     def _one(self, value: str, text: str) -> bool:
+        if not self.regex:
+            value = value.lower() if self.ci else value
+            return value in text or normalise(value) in normalise(text)
         if self.regex:
             try:
                 return re.search(value, text, re.IGNORECASE | re.MULTILINE if self.ci else re.MULTILINE) is not None
             except re.error:
                 return False
-        return (value.lower() if self.ci else value) in text
 
     @property
     def specific(self) -> bool:
@@ -92,8 +99,10 @@ class Proof:
     type: str
     when: tuple[Condition, ...] = ()
 
-    def holds_http(self, status: int, headers: str, body: str) -> bool:
-        return self.type == "http" and bool(self.when) and all(c.holds(status, headers, body) for c in self.when)
+    def holds_http(self, status: int, headers: str, body: str, strict: bool = False) -> bool:
+        if self.type != "http" or not self.when or (strict and not self.specific):
+            return False
+        return all(c.holds(status, headers, body, strict) for c in self.when)
 
     @property
     def specific(self) -> bool:
@@ -180,8 +189,8 @@ class Signature:
     def http_proofs(self) -> tuple[Proof, ...]:
         return tuple(p for p in self.proofs if p.type == "http")
 
-    def http_hit(self, status: int, headers: str, body: str) -> Proof | None:
-        return next((p for p in self.http_proofs if p.holds_http(status, headers, body)), None)
+    def http_hit(self, status: int, headers: str, body: str, strict: bool = False) -> Proof | None:
+        return next((p for p in self.http_proofs if p.holds_http(status, headers, body, strict)), None)
 
     @property
     def body_only(self) -> bool:
@@ -211,6 +220,19 @@ class Signature:
             reference=str(d.get("reference", "")), discussion=str(d.get("discussion", "")),
             example=dict(d.get("example") or {}),
         )
+
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
+_ENTITIES = (("&#8217;", "'"), ("&rsquo;", "'"), ("&#39;", "'"), ("&#x27;", "'"), ("&nbsp;", " "), ("&#160;", " "),
+             ("&quot;", '"'), ("&amp;", "&"), ("\\'", "'"))
+
+
+def normalise(text: str) -> str:
+    """Quotes and the common entities folded, so a page typed with curly quotes or escapes matches."""
+    for entity, char in _ENTITIES:
+        if entity in text:
+            text = text.replace(entity, char)
+    return text.translate(_QUOTES)
 
 
 @lru_cache(maxsize=256)
@@ -260,6 +282,13 @@ def for_address(addresses: Iterable[str], signatures: tuple[Signature, ...] | No
 def body_only(signatures: tuple[Signature, ...] | None = None) -> list[Signature]:
     sigs = signatures if signatures is not None else load()
     return [s for s in sigs if s.vulnerable and s.body_only]
+
+
+def by_page(signatures: tuple[Signature, ...] | None = None) -> list[Signature]:
+    """Signatures whose page proof is specific enough to try on any host that points outside our
+    domains: CNAME patterns are never complete (regional endpoints, new target names)."""
+    sigs = signatures if signatures is not None else load()
+    return [s for s in sigs if s.vulnerable and any(p.specific for p in s.http_proofs)]
 
 
 def header_text(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
