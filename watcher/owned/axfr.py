@@ -28,7 +28,8 @@ def transfer(zone: str, server: str, timeout: float = TIMEOUT) -> list[str]:
     host, _, port = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
     try:
         z = dns.zone.from_xfr(dns.query.xfr(host or server, zone, port=int(port or 53), timeout=timeout,
-                                            lifetime=timeout * 3), relativize=False)
+                                            lifetime=timeout * 3, relativize=False),
+                                  relativize=False)
     except (dns.exception.DNSException, OSError, EOFError, ValueError) as e:
         raise ValueError(f"AXFR of {zone} from {server}: {type(e).__name__}: {e}"[:300]) from None
     names = []
