@@ -492,3 +492,45 @@ def fetch_upstream(get: Callable[[str], bytes]) -> dict[str, Any]:
     templates = {p: (get(f"https://raw.githubusercontent.com/{nuclei}/{head}/{p}").decode("utf-8", "replace"), head)
                  for p in paths}
     return convert(fingerprints, templates, fp_commit)
+
+
+# --- docs/takeover-services.md -----------------------------------------------------------------------
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def services_doc(items: list[dict[str, Any]], sources: list[dict[str, Any]]) -> str:
+    """The table of services, what proves each dangling and where the signature comes from."""
+    from watcher.owned.signatures import Signature
+
+    sigs = [Signature.from_dict(it) for it in items]
+    detectable = [s for s in sigs if s.detectable]
+    lines = [
+        "# Takeover services",
+        "",
+        "Generated from `data/takeover-signatures.json` by `omamori data takeover-doc --write` "
+        "(`tests/owned/test_takeover_doc.py` fails when this file is stale). Do not edit by hand.",
+        "",
+        f"{len(sigs)} services; {len(detectable)} can be proved dangling, each with a dangling and a claimed "
+        "lab case in `tests/owned/test_takeover_signatures.py`. Confidence: high → critical finding, medium → "
+        "high, low → medium.",
+        "",
+        "Sources: " + "; ".join(f"[{s['name']}]({s['url']}) ({s['licence']}, commit "
+                                + (s["commit"][:12] if re.fullmatch(r"[0-9a-f]{40}", s.get("commit", "")) else
+                                   "per template, recorded in data/takeover-signatures.json") + ")"
+                                for s in sources) + "; *provider documentation*: custom-domain host names as "
+        "each provider documents them (the converter's `KNOWN_CNAMES`/`KNOWN_REGEX`).",
+        "",
+        "| service | recognised by | proof of a dangling record | confidence | status | sources |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in sorted(sigs, key=lambda s: s.service.lower()):
+        recog = ", ".join([*s.cnames[:4], *(f"/{r}/" for r in s.cname_regex[:1]), *(f"NS {n}" for n in s.ns[:2]),
+                           *s.addresses[:1]]) or "its page (any CNAME leaving our domains)"
+        proofs = " **or** ".join(p.describe() for p in s.proofs)
+        conf = s.confidence if s.detectable else "— (not provable)"
+        srcs = ", ".join(x.split("@")[0].replace("nuclei-templates ", "nuclei:") for x in s.sources)
+        lines.append(f"| {_cell(s.service)} | {_cell(recog)} | {_cell(proofs)} | {conf} | {_cell(s.status)} | "
+                     f"{_cell(srcs)} |")
+    return "\n".join(lines) + "\n"
