@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 from takedown import notice
 from watcher.capture.triage import decide
 from watcher.context import Context
+from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import (
@@ -73,17 +74,25 @@ def _requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
                              .order_by(col(TakedownRequest.id))).all())
 
 
+def _case_requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
+    """The requests about the whole site: this candidate's and those of the other hostnames of its case."""
+    out = _requests(session, cand)
+    for other in cases.siblings(session, cand):
+        out.extend(_requests(session, other))
+    return out
+
+
 def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: str, level: int = 0,
                    auto: bool = False) -> list[TakedownRequest]:
-    """Draft one request per recipient of ``level`` (idempotent: a recipient with an open request
-    about this candidate is not drafted again; after a close — down, then back up — it is). Returns
-    the new drafts."""
+    """Draft one request per recipient of ``level`` for the candidate's whole case (one site, however
+    many hostnames: idempotent, a recipient with an open request about any hostname of the site is
+    not drafted again; after a close — down, then back up — it is). Returns the new drafts."""
     snap = latest_snapshot(session, cand)
     if snap is None:
         raise TakedownError(f"{cand.domain}: no snapshot yet; a request needs evidence (check it first)")
     now = ctx.now()
     # One open request per recipient; a closed one (the site went down, then came back) may be asked again.
-    asked = {r.recipient.lower() for r in _requests(session, cand) if r.status != R.CLOSED}
+    asked = {r.recipient.lower() for r in _case_requests(session, cand) if r.status != R.CLOSED}
     recipients, cuts = recipients_for(ctx, session, cand, snap)
     new = [r for r in recipients if r.level == level and r.address.lower() not in asked]
     if level == 0 and not asked and not new:
@@ -110,6 +119,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         session.add(req)
         session.flush()  # the id is the reference in the subject
         facts = facts_for(ctx, session, cand, snap, reference=f"TD-{req.id}", auto=auto, evidence=evidence)
+        facts.urls = site_urls(session, cand, facts.urls)
         summary = notice.xarf_summary(facts, recipient_kind=r.kind)
         summary_sha = ctx.evidence.put(notice.xarf_json(summary))
         facts.evidence = [*evidence, notice.EvidenceFile("summary", "report.json", summary_sha, "application/json")]
@@ -129,6 +139,13 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         drafts.append(req)
     session.flush()
     return drafts
+
+
+def site_urls(session: Session, cand: Candidate, urls: list[str]) -> list[str]:
+    """The letter names every hostname of the site (``www.`` and bare, same page), this one first."""
+    more = [u for other in cases.siblings(session, cand) if other.status not in cases.ENDED
+            for u in (other.urls or [f"https://{other.domain}/"])]
+    return list(dict.fromkeys([*urls, *more]))
 
 
 def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reason: str = "",
