@@ -128,7 +128,9 @@ def official_sms() -> str:
 
 
 def official_domains() -> str:
-    rows = "".join(f"<li>{d}</li>" for d in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com"))
+    # Published in 2023 and never updated: it still names hoshizora-fx.jp, let go in 2024 (a stale list).
+    rows = "".join(f"<li>{d}</li>" for d in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com",
+                                             "hoshizora-fx.jp"))
     return _page("当社が使用するドメイン｜ほしぞら証券",
                  _header() + f"<main><h1>当社が使用するドメイン一覧</h1><ul>{rows}</ul></main>" + _FOOTER)
 
@@ -374,6 +376,8 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page(name, f"<main><h1>{name}</h1><p>{html.escape(str(opt.get('text', '')))}</p></main>"))
     if kind == "blank":
         return _html(_page("", "", css=""))
+    if kind == "page":  # a page whose HTML the test gives (e.g. the official-domains page omamori wrote)
+        return _html(str(opt.get("body", "")))
     if kind == "canned":  # a provider's own answer, exactly as given (takeover lab cases: status, headers, body)
         headers = {str(k): str(v) for k, v in dict(opt.get("headers") or {}).items()}
         ctype = headers.pop("Content-Type", None) or str(opt.get("content_type", HTML))
@@ -384,4 +388,4 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "canned")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "canned")

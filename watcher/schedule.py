@@ -22,11 +22,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from watcher import health
+from watcher.alerts import engine as alerts
 from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.jobresult import JobIncomplete
 from watcher.core.models import FindingKind, JobState, Severity
 from watcher.core.runcontrol import JobStopped, RunControl
 from watcher.core.texts import text
@@ -34,7 +36,8 @@ from watcher.discovery import intake, permutations
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth
-from watcher.report import weekly
+from watcher.report import customer_alerts, weekly
+from watcher.sharing import share
 from watcher.takedowns import followup
 
 log = logging.getLogger("omamori.schedule")
@@ -60,8 +63,11 @@ JOBS: tuple[Job, ...] = (
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
-    Job("weekly_report", weekly.weekly, "render and mail the weekly domain-inventory report"),
+    Job("weekly_report", weekly.weekly, "send the weekly report when it is due (once per week, across restarts)"),
     Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
+    Job("alerts", alerts.run, "tell the team: new cases, approvals, stalled takedowns, findings"),
+    Job("publish", customer_alerts.publish, "customer alert page and official-domains list, when they change"),
+    Job("share", share.run, "STIX bundles of confirmed cases; push them to MISP where configured"),
 )
 
 # Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.
@@ -128,6 +134,9 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
             outcome["summary"] = j.run(ctx.for_run(control)) or {}
         except JobStopped as e:
             outcome["stopped"] = str(e)
+        except JobIncomplete as e:  # it ran, but not all of it worked: the summary stays, the run failed
+            outcome["summary"], outcome["error"] = e.summary, str(e)
+            log.error("job %s incomplete: %s", name, e)
         except Exception as e:  # a job's failure is data, not a crash of the service
             if control.reason:  # its I/O was closed under it because it had to stop
                 outcome["stopped"] = control.reason
@@ -175,6 +184,8 @@ def _record(ctx: Context, name: str, actor: str, started: datetime, *, error: st
         elif error:
             state.consecutive_failures += 1
             state.last_error = error[:2000]
+            if summary:
+                state.last_summary = _jsonable(summary)
             record(s, actor, "job.failed", ("job", None), {"job": name, "error": error[:2000], "seconds": elapsed},
                    at=finished)
             if state.consecutive_failures >= ctx.settings.jobs.failing_after:

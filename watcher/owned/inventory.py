@@ -24,7 +24,7 @@ from watcher.core.brands import add_owned
 from watcher.core.events import record
 from watcher.core.models import OwnedCertificate, OwnedDomain, OwnedSource
 from watcher.core.names import is_within
-from watcher.owned import axfr, dropcatch, hygiene, registration, shortcode, takeover, zonefile
+from watcher.owned import axfr, dropcatch, hygiene, published, registration, shortcode, takeover, zonefile
 from watcher.owned.checks import Check, CheckRun, run_checks
 
 # --- sources -------------------------------------------------------------------------------------
@@ -145,6 +145,7 @@ CHECKS: tuple[Check, ...] = (
     hygiene.check_dangling_address,
     hygiene.check_caa,
     shortcode.check_short_codes,
+    published.check_published_list,
 )
 
 
