@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import assets
+from lab import assets, feeds
 from lab.net import Request, Response
 
 HTML = "text/html; charset=utf-8"
@@ -378,6 +378,8 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page("", "", css=""))
     if kind == "page":  # a page whose HTML the test gives (e.g. the official-domains page omamori wrote)
         return _html(str(opt.get("body", "")))
+    if kind == "feed":
+        return feeds.render(opt, request)
     if kind == "canned":  # a provider's own answer, exactly as given (takeover lab cases: status, headers, body)
         headers = {str(k): str(v) for k, v in dict(opt.get("headers") or {}).items()}
         ctype = headers.pop("Content-Type", None) or str(opt.get("content_type", HTML))
@@ -388,4 +390,4 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "canned")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "canned")

@@ -174,6 +174,7 @@ class Source(StrEnum):
     REPORT = "report"  # a person's report: mailbox, CLI, dashboard
     FEED = "feed"  # an imported phishing URL list
     DROPCATCH = "dropcatch"  # a lapsed owned domain re-registered by someone else
+    PIVOT = "pivot"  # linked to a confirmed case: same certificate, domain, address, name servers or page
     MANUAL = "manual"
 
 
@@ -587,6 +588,14 @@ class Lease(SQLModel, table=True):
     expires_at: datetime = when(nullable=False, default_now=True)
 
 
+class RateSlot(SQLModel, table=True):
+    """When the next request to one server may go, shared by every host (``watcher/core/ratelimit.py``)."""
+
+    __tablename__ = "rate_slot"
+    key: str = Field(primary_key=True, max_length=200)  # e.g. "rdap:rdap.registrar.example"
+    next_at: datetime = when(nullable=False, default_now=True)
+
+
 class PermutationState(SQLModel, table=True):
     """Each generated lookalike name and whether it existed at the last scan (to see new ones)."""
 
@@ -598,6 +607,25 @@ class PermutationState(SQLModel, table=True):
     exists: bool = False
     first_seen_existing_at: datetime | None = when()
     last_scanned_at: datetime | None = when()
+
+
+class FeedState(SQLModel, table=True):
+    """What omamori remembers of one phishing URL feed between pulls (conditional GET, silence)."""
+
+    __tablename__ = "feed_state"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=128)
+    url: str = Field(max_length=2048)
+    etag: str = Field(default="", max_length=512)
+    last_modified: str = Field(default="", max_length=128)  # the server's Last-Modified, as sent
+    body_sha256: str = ""  # of the last body read (a server without validators: same body, nothing new)
+    last_fetch_at: datetime | None = when()
+    last_ok_at: datetime | None = when()  # the last answer (200 or 304)
+    last_change_at: datetime | None = when()  # the last time the content changed
+    last_status: int = 0
+    rows_total: int = 0
+    last_error: str = ""
+    created_at: datetime = when(nullable=False, default_now=True)
 
 
 class Report(SQLModel, table=True):
@@ -648,6 +676,7 @@ ALL_TABLES = (
     LogPosition,
     JobState,
     PermutationState,
+    FeedState,
     Report,
     DmarcReport,
 )

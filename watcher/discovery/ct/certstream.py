@@ -69,7 +69,8 @@ class CertstreamClient:
                  liveness_every: float = LIVENESS_EVERY, backoff: float = 1.0) -> None:
         self.ctx = ctx
         self.url = url
-        self.ingest = Ingest(matcher or matcher_for(ctx), Source.CERTSTREAM, actor="certstream")
+        self.ingest = Ingest(matcher or matcher_for(ctx), Source.CERTSTREAM, actor="certstream",
+                             engine=ctx.engine)
         self.liveness_every = liveness_every
         self.backoff = backoff
         self.silence = timedelta(minutes=ctx.settings.ct.certstream_silence_minutes)
@@ -138,6 +139,7 @@ class CertstreamClient:
             with Session(self.ctx.engine, expire_on_commit=False) as s:
                 counts = self.ingest.apply(s, [Hit(matches, facts_of(data, names))], self.ctx.now())
                 s.commit()
+            self.ctx.nudge.candidates(counts["created_ids"])
             self.matched += counts["matched"]
         except Exception as e:  # one bad frame or a DB hiccup must not end the feed
             self.errors += 1
