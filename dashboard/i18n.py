@@ -234,9 +234,12 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "lag": ("未読", "Behind"),
     "lag_minutes": ("遅れ (分)", "Behind for (min)"),
     "jobs": ("ジョブ", "Jobs"),
-    "job_failures": ("最近のジョブ失敗", "Recent job failures"),
+    "job_failures": ("最近のジョブ失敗とエラー", "Recent job failures and errors"),
     "self_findings": ("omamori 自身の問題", "Open self-findings"),
     "all_clear": ("問題はありません。", "All clear."),
+    "recent_errors": ("直近 {hours} 時間に {n} 件のエラーが記録されました（下の「最近のジョブ失敗とエラー」を参照）。",
+                      "{n} error(s) recorded in the last {hours} hours (see recent job failures and errors below)."),
+    "where": ("発生箇所", "Where"),
     "feed": ("certstream フィード", "certstream feed"),
 }
 

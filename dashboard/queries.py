@@ -357,7 +357,10 @@ def job_states(engine: Engine) -> list[Row]:
 
 
 def job_failures(engine: Engine, limit: int = 50) -> list[Row]:
-    return _rows(engine, sa.select(col(Event.at), col(Event.detail)).where(col(Event.action) == "job.failed")
+    """What went wrong, newest first: failed job runs and every error the service logged
+    (``watcher.core.errorlog``: a job's exception, a dropped certstream match, a lock error)."""
+    return _rows(engine, sa.select(col(Event.at), col(Event.action), col(Event.detail))
+                 .where(col(Event.action).in_(("job.failed", "error.logged")))
                  .order_by(col(Event.at).desc()).limit(limit))
 
 

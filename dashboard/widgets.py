@@ -71,18 +71,22 @@ def age_hours(dt: datetime | None, now: datetime) -> float | None:
 
 
 def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str | None = None,
-          empty: str = "", on_pick: Callable[[int], None] | None = None) -> pd.DataFrame | None:
+          empty: str = "", on_pick: Callable[[int], None] | None = None,
+          wrap: Sequence[str] = ()) -> pd.DataFrame | None:
     """A read-only table with translated headers. ``columns`` maps a row key to its header.
 
-    With ``on_pick`` (and a ``key``), clicking a row calls it with that row's ``id``.
+    Columns fit their content: short ones (ids, scores, times) narrow, the ``wrap`` columns (free
+    text: details, errors, notes) wide; what still does not fit scrolls sideways inside the table,
+    never cut off. With ``on_pick`` (and a ``key``), clicking a row calls it with that row's ``id``.
     """
     if not rows:
         if empty:
             st.caption(empty)
         return None
     df = pd.DataFrame([{label: _cell(r.get(k)) for k, label in columns.items()} for r in rows])
+    config = _column_config(rows, columns, wrap)
     if on_pick is None or key is None:
-        st.dataframe(df, hide_index=True, width="stretch", key=key)
+        st.dataframe(df, hide_index=True, width="stretch", key=key, column_config=config)
         return df
     ids = [r["id"] for r in rows]
 
@@ -91,8 +95,25 @@ def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str |
         if sel:
             on_pick(ids[sel[0]])
 
-    st.dataframe(df, hide_index=True, width="stretch", key=key, on_select=picked, selection_mode="single-row")
+    st.dataframe(df, hide_index=True, width="stretch", key=key, on_select=picked, selection_mode="single-row",
+                 column_config=config)
     return df
+
+
+def _column_config(rows: Sequence[dict[str, Any]], columns: dict[str, str],
+                   wrap: Sequence[str]) -> dict[str, Any]:
+    """Widths from what the cells hold: a column's widest cell (a CJK character counts double)."""
+    config: dict[str, Any] = {}
+    for k, header in columns.items():
+        widest = max([_text_width(header), *(_text_width(_cell(r.get(k))) for r in rows[:200])])
+        px = 520 if k in wrap else min(max(8 * widest + 24, 48), 420)
+        config[header] = st.column_config.Column(header or " ", width=int(px))
+    return config
+
+
+def _text_width(v: Any) -> int:
+    s = str(v)
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in s)
 
 
 def _cell(v: Any) -> Any:

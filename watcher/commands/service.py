@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from watcher.commands.invocation import actor, console, context, err
 from watcher.context import Context
-from watcher.core import lease
+from watcher.core import errorlog, lease
 from watcher.core.brands import sync_brands
 from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
 from watcher.discovery.ct.watchdog import lags
@@ -36,6 +36,7 @@ def run() -> None:
 
     ctx = context()
     _setup_logging(ctx.settings.service.log_level)
+    recorder = errorlog.install(ctx.engine)  # every error logged from here on is kept for the health view
     log = logging.getLogger("omamori")
     warn_if_unguarded(ctx, log)
     with Session(ctx.engine) as s:
@@ -60,6 +61,7 @@ def run() -> None:
     while keeper.wait(stop, poll=conf.standby_poll_seconds, on_standby=standby):
         _lead(ctx, keeper, stop, log)
     keeper.release()
+    errorlog.uninstall(recorder)
     log.info("stopped")
 
 
@@ -105,7 +107,11 @@ def job_cmd(
     except KeyError as e:
         err.print(f"[red]{e.args[0]}[/]")
         raise typer.Exit(2) from None
-    result = run_job(ctx, name, actor=actor())
+    recorder = errorlog.install(ctx.engine)
+    try:
+        result = run_job(ctx, name, actor=actor())
+    finally:
+        errorlog.uninstall(recorder)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
