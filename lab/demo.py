@@ -32,7 +32,7 @@ DEMO_USER, DEMO_PASSWORD = "demo", "omamori-demo"
 DEMO_INTERVALS = {
     "ct_poll": 3, "permutations": 90, "intake": 10, "snapshot": 6, "takedowns": 5,
     "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "weekly_report": 20, "health": 30,
-    "alerts": 5, "publish": 10, "share": 15,
+    "alerts": 5, "publish": 10, "share": 15, "feeds": 20, "pivots": 15,
 }
 
 

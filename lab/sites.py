@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import assets
+from lab import assets, feeds
 from lab.net import Request, Response
 
 HTML = "text/html; charset=utf-8"
@@ -377,10 +377,12 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page("", "", css=""))
     if kind == "page":  # a page whose HTML the test gives (e.g. the official-domains page omamori wrote)
         return _html(str(opt.get("body", "")))
+    if kind == "feed":
+        return feeds.render(opt, request)
     raise KeyError(f"unknown site kind {kind!r}")
 
 
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "page")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed")

@@ -34,7 +34,7 @@ from watcher.core.jobresult import JobIncomplete
 from watcher.core.models import FindingKind, JobState, Severity
 from watcher.core.runcontrol import JobStopped, RunControl
 from watcher.core.texts import text
-from watcher.discovery import intake, permutations
+from watcher.discovery import feeds, intake, permutations, pivots
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth
@@ -61,6 +61,8 @@ JOBS: tuple[Job, ...] = (
     Job("ct_poll", ct_jobs.poll, "read new entries of every CT log and match them"),
     Job("permutations", permutations.scan, "generate typosquat permutations and resolve them"),
     Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
+    Job("feeds", feeds.run, "pull the phishing URL feeds ([[feeds]]) through the egress proxy"),
+    Job("pivots", pivots.run, "find the siblings of confirmed cases: certificate, domain, address, page"),
     Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),

@@ -196,6 +196,28 @@ class ImapSettings(Section):
     dmarc_dir: OptPath = None
 
 
+class FeedSettings(Section):
+    """One phishing URL feed pulled by the ``feeds`` job through the egress proxy (``crawl.proxy``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    url: str
+    # jpcert: JPCERT/CC phishurl-list CSV (date,URL,description); openphish: one URL a line;
+    # phishtank: its JSON or CSV dump; urlhaus: its CSV dump ('#' comments); csv / json: the
+    # columns or keys named below.
+    format: Literal["jpcert", "openphish", "phishtank", "urlhaus", "csv", "json"]
+    url_field: str = ""  # csv / json: the column or key holding the URL
+    date_field: str = ""
+    description_field: str = ""  # the column that names the targeted brand, if any
+    records: str = ""  # json: dotted path to the list of records ("data.items"); empty: the top level
+    # Every row a candidate, not only the rows that name or match one of our brands (a private feed).
+    all_rows: bool = False
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    timeout: float = Field(60.0, gt=0)
+    # No new content for this long (or no answer at all) opens a feed_silent Finding.
+    silent_after_hours: float = Field(48.0, gt=0)
+    enabled: bool = True
+
+
 class PartySettings(Section):
     name: str
     email: str = ""
@@ -365,6 +387,7 @@ def _job(seconds: float) -> Any:
 DEFAULT_DEADLINES: dict[str, float] = {
     "ct_poll": 600, "permutations": 3600, "intake": 900, "snapshot": 1800, "takedowns": 900,
     "inventory": 3600, "mailauth": 1800, "dmarc_reports": 900, "weekly_report": 900, "health": 300,
+    "feeds": 900, "pivots": 900,
 }
 
 
@@ -385,6 +408,8 @@ class JobsSettings(Section):
     alerts: JobSettings = _job(60)
     publish: JobSettings = _job(300)
     share: JobSettings = _job(600)
+    feeds: JobSettings = _job(3600)
+    pivots: JobSettings = _job(1800)
     failing_after: int = Field(3, ge=1, description="consecutive failures before a Finding opens")
     # After its deadline (or SIGTERM) a job gets this long to reach a batch boundary; a run still
     # blocked after that is abandoned, recorded as failed, and its next runs fail until it ends.
@@ -411,6 +436,8 @@ class Settings(Section):
     sharing: SharingSettings = SharingSettings()
     dashboard: DashboardSettings = DashboardSettings()
     jobs: JobsSettings = JobsSettings()
+    # Phishing URL feeds ([[feeds]] entries); none by default.
+    feeds: list[FeedSettings] = []
 
     # Where these settings came from (for messages); not a config key.
     source: Annotated[Path | None, Field(exclude=True)] = None

@@ -169,6 +169,7 @@ class Source(StrEnum):
     REPORT = "report"  # a person's report: mailbox, CLI, dashboard
     FEED = "feed"  # an imported phishing URL list
     DROPCATCH = "dropcatch"  # a lapsed owned domain re-registered by someone else
+    PIVOT = "pivot"  # linked to a confirmed case: same certificate, domain, address, name servers or page
     MANUAL = "manual"
 
 
@@ -565,6 +566,25 @@ class PermutationState(SQLModel, table=True):
     last_scanned_at: datetime | None = when()
 
 
+class FeedState(SQLModel, table=True):
+    """What omamori remembers of one phishing URL feed between pulls (conditional GET, silence)."""
+
+    __tablename__ = "feed_state"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=128)
+    url: str = Field(max_length=2048)
+    etag: str = Field(default="", max_length=512)
+    last_modified: str = Field(default="", max_length=128)  # the server's Last-Modified, as sent
+    body_sha256: str = ""  # of the last body read (a server without validators: same body, nothing new)
+    last_fetch_at: datetime | None = when()
+    last_ok_at: datetime | None = when()  # the last answer (200 or 304)
+    last_change_at: datetime | None = when()  # the last time the content changed
+    last_status: int = 0
+    rows_total: int = 0
+    last_error: str = ""
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
 class Report(SQLModel, table=True):
     """A report from a person or a feed (mail, CLI, dashboard, CSV): kept whole, deduplicated."""
 
@@ -613,6 +633,7 @@ ALL_TABLES = (
     LogPosition,
     JobState,
     PermutationState,
+    FeedState,
     Report,
     DmarcReport,
 )
