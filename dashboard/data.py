@@ -76,7 +76,9 @@ def candidate_bundle(db: str, candidate_id: int) -> dict[str, Any] | None:
     reqs = q.candidate_requests(e, candidate_id)
     return {
         "candidate": cand,
-        "snapshot": q.latest_snapshot(e, candidate_id),
+        # The evidence: the last capture that showed the site live; the latest check beside it.
+        "snapshot": q.evidence_snapshot(e, candidate_id) or q.latest_snapshot(e, candidate_id),
+        "latest": q.latest_snapshot(e, candidate_id),
         "snapshots": q.snapshot_timeline(e, candidate_id),
         "events": q.object_events(e, "candidate", candidate_id),
         "requests": reqs,

@@ -240,6 +240,20 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "recent_errors": ("直近 {hours} 時間に {n} 件のエラーが記録されました（下の「最近のジョブ失敗とエラー」を参照）。",
                       "{n} error(s) recorded in the last {hours} hours (see recent job failures and errors below)."),
     "where": ("発生箇所", "Where"),
+    "evidence_kept": ("証拠: サイトが稼働していた最後のキャプチャ（{at}、スコア {score}）を表示しています。"
+                      "最新の確認（{latest}）では「{state}」でした。その後の確認は経緯に記録されています。",
+                      "Evidence: the last capture while the site was live ({at}, score {score}). The latest check "
+                      "({latest}) found it {state}; later checks are in the timeline."),
+    "queue_live": ("対応中", "Live"),
+    "queue_closed": ("終了（停止・対象外）", "Closed (down or dismissed)"),
+    "queue_all": ("すべて", "All"),
+    "looks_like": ("{domain} に酷似", "looks like {domain}"),
+    "mixed_script": ("複数の文字種が混在（{scripts}）", "mixed scripts ({scripts})"),
+    "idn_name": ("国際化ドメイン名", "internationalised name"),
+    "alabel": ("A ラベル（Punycode）", "A-label (punycode)"),
+    "col_warning": ("注意", "Warning"),
+    "scope_waiting": ("判断待ち", "Waiting for a decision"),
+    "queue_scope": ("表示", "Show"),
     "feed": ("certstream フィード", "certstream feed"),
 }
 

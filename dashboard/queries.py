@@ -117,11 +117,16 @@ QUEUE_COLUMNS = (col(Candidate.id), col(Candidate.domain), col(Candidate.unicode
                  col(Candidate.first_seen_at), col(Candidate.last_checked_at))
 
 
+# Cases that are over (taken down, or dismissed): listed apart from the live queue, after it.
+CLOSED_STATUSES: tuple[str, ...] = ("down", "dismissed")
+
+
 def queue_page(engine: Engine, f: QueueFilter, *, limit: int, offset: int) -> tuple[list[Row], int]:
-    """One page of the queue, highest score first, and the number of matches."""
+    """One page of the queue: live cases first, highest score first; closed cases after them."""
     where = f.where()
+    closed_last = sa.case((col(Candidate.status).in_(CLOSED_STATUSES), 1), else_=0)
     page = (sa.select(*QUEUE_COLUMNS).where(*where)
-            .order_by(col(Candidate.score).desc(), col(Candidate.id).desc())
+            .order_by(closed_last, col(Candidate.score).desc(), col(Candidate.id).desc())
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(Candidate).where(*where))
     return _rows(engine, page), int(total or 0)
@@ -137,6 +142,14 @@ def candidate(engine: Engine, candidate_id: int) -> Row | None:
 
 def latest_snapshot(engine: Engine, candidate_id: int) -> Row | None:
     rows = _rows(engine, sa.select(Snapshot).where(col(Snapshot.candidate_id) == candidate_id)
+                 .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(1))
+    return rows[0] if rows else None
+
+
+def evidence_snapshot(engine: Engine, candidate_id: int) -> Row | None:
+    """The last snapshot that showed the site live (``watcher.core.casefacts.live_evidence``)."""
+    rows = _rows(engine, sa.select(Snapshot).where(col(Snapshot.candidate_id) == candidate_id,
+                                                   col(Snapshot.reachable).is_(True), col(Snapshot.gone).is_(False))
                  .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(1))
     return rows[0] if rows else None
 

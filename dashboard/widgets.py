@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import UI
+from watcher.core.names import ShownName, show_name
 from watcher.core.texts import render_stored
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
@@ -146,3 +147,50 @@ def evidence_image(ui: UI, sha256: str, caption: str, empty: str) -> None:
 def finding_title(ui: UI, row: dict[str, Any]) -> str:
     """A finding's title in the UI's language (its catalogue text; 0.1's plain title otherwise)."""
     return render_stored(row.get("title_text"), ui.lang, fallback=str(row.get("title") or row.get("kind") or ""))
+
+
+def official_domains(ui: UI) -> list[str]:
+    """Every brand's official domains: what a lookalike is compared with for the "looks like" badge."""
+    from dashboard import data
+
+    out: list[str] = []
+    for b in data.brands(ui.db):
+        spec = b.get("spec") or {}
+        out += [d for d in [*spec.get("official_domains", []), *spec.get("group_domains", [])] if d not in out]
+    return out
+
+
+def name_cell(ui: UI, domain: str) -> tuple[str, str]:
+    """A hostname for a table cell (no colour there): Unicode with non-ASCII characters in ［］ and the
+    A-label beside it; and the warning for its own column ("looks like …", "mixed scripts")."""
+    s = show_name(domain, official_domains(ui))
+    shown = f"{s.bracketed()} ({s.alabel})" if s.is_idn else s.alabel
+    return shown, name_warning(ui, s)
+
+
+def name_warning(ui: UI, s: ShownName) -> str:
+    parts = []
+    if s.looks_like:
+        parts.append(ui.t("looks_like", domain=s.looks_like))
+    if s.mixed_script:
+        parts.append(ui.t("mixed_script", scripts=" + ".join(x for x in s.scripts if x)))
+    elif s.is_idn:
+        parts.append(ui.t("idn_name"))
+    return " · ".join(parts)
+
+
+def name_heading(ui: UI, domain: str) -> None:
+    """The candidate's name as a heading: non-ASCII characters on red, the A-label beside it, and a
+    badge saying which official domain it imitates."""
+    s = show_name(domain, official_domains(ui))
+    text = "".join(f":red-background[{esc(t)}]" if hot else esc(t) for t, hot in s.spans())
+    st.subheader(text, anchor=False)
+    badges = []
+    if s.is_idn:
+        badges.append(f"{ui.t('alabel')}: `{s.alabel}`")
+    if s.looks_like:
+        badges.append(f":orange-badge[⚠ {esc(ui.t('looks_like', domain=s.looks_like))}]")
+    if s.mixed_script:
+        badges.append(f":red-badge[{esc(ui.t('mixed_script', scripts=' + '.join(x for x in s.scripts if x)))}]")
+    if badges:
+        st.markdown(" · ".join(badges))

@@ -39,6 +39,7 @@ def render(ui: UI) -> None:
     cand = bundle["candidate"]
     snap = bundle["snapshot"]
     _summary(ui, cand)
+    _evidence_note(ui, snap, bundle.get("latest"))
     _screenshots(ui, cand, snap)
     _reasons(ui, cand, snap)
     _facts(ui, snap)
@@ -48,10 +49,7 @@ def render(ui: UI) -> None:
 
 
 def _summary(ui: UI, cand: dict[str, Any]) -> None:
-    shown = cand["unicode"] if cand["unicode"] and cand["unicode"] != cand["domain"] else cand["domain"]
-    st.subheader(widgets.esc(shown), anchor=False)
-    if shown != cand["domain"]:
-        st.caption(widgets.esc(cand["domain"]))
+    widgets.name_heading(ui, cand["domain"])
     brand = next((b for b in data.brands(ui.db) if b["id"] == cand["brand_id"]), None)
     brand_name = (brand["name_ja"] if ui.lang == "ja" and brand["name_ja"] else brand["name"]) if brand else "—"
     score, facts = st.columns([1, 5])
@@ -65,6 +63,16 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
         f"{ui.t('source')}: :gray-badge[{widgets.label(ui, 'src', cand['source'])}] · {ui.t('brand')}: **{brand_name}**")
     st.caption(f"{ui.t('col_first_seen')}: {widgets.when(cand['first_seen_at'])} · "
                f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
+
+
+def _evidence_note(ui: UI, evidence: dict[str, Any] | None, latest: dict[str, Any] | None) -> None:
+    """When the site is gone, say that what follows is the proof kept from when it was live."""
+    if not evidence or not latest or latest["id"] == evidence["id"]:
+        return
+    if evidence.get("reachable") and not evidence.get("gone"):
+        st.info(ui.t("evidence_kept", at=widgets.when(evidence["taken_at"]), score=evidence["score"],
+                     latest=widgets.when(latest["taken_at"]),
+                     state=widgets.verdict_label(ui, latest["verdict"])))
 
 
 def _references(ui: UI, brand_id: int | None) -> list[dict[str, Any]]:

@@ -23,12 +23,19 @@ from watcher.clients.records import Network, Registration, parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core.brands import BrandSpec
+from watcher.core.casefacts import live_evidence
 from watcher.core.models import Brand, Candidate, Snapshot
 
 log = logging.getLogger("omamori.takedowns")
 
 
 def latest_snapshot(session: Session, cand: Candidate) -> Snapshot | None:
+    """The snapshot a letter cites: the last one that showed the site live (its evidence), else the
+    latest (a request about a site that never answered says what was seen)."""
+    if cand.id is not None:
+        live = live_evidence(session, cand.id)
+        if live is not None:
+            return live
     if cand.last_snapshot_id:
         snap = session.get(Snapshot, cand.last_snapshot_id)
         if snap is not None:
