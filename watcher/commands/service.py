@@ -9,6 +9,7 @@ import threading
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, func, select
 
@@ -28,13 +29,24 @@ def _setup_logging(level: str) -> None:
 
 
 
-def run() -> None:
+def run(
+    allow_no_brands: Annotated[bool, typer.Option(
+        "--allow-no-brands", help="start even with no brand configured (service.allow_no_brands)")] = False,
+) -> None:
     """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM.
 
     One instance per database is active; a second one waits as a standby and takes over when the
-    first stops renewing its lease (it died, or lost the database)."""
+    first stops renewing its lease (it died, or lost the database). Without a brand it refuses to
+    start (it would watch nothing) unless told so."""
 
     ctx = context()
+    if not ctx.brands and not (allow_no_brands or ctx.settings.service.allow_no_brands):
+        path = ctx.settings.path(ctx.settings.service.brands_file)
+        why = "does not exist" if not path.exists() else "has no [[brand]]"
+        err.print(f"[red]not starting:[/] no brands to protect: {escape(str(path))} {escape(why)}. Copy "
+                  "data/brands.example.toml there and edit it (service.brands_file names it), or start with "
+                  "--allow-no-brands (service.allow_no_brands = true) to run without brands on purpose")
+        raise typer.Exit(2)
     _setup_logging(ctx.settings.service.log_level)
     recorder = errorlog.install(ctx.engine)  # every error logged from here on is kept for the health view
     log = logging.getLogger("omamori")

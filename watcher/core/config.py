@@ -15,6 +15,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -56,6 +57,9 @@ class ServiceSettings(Section):
     timezone: str = "Asia/Tokyo"
     language: Literal["ja", "en"] = "ja"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # `omamori run` refuses to start without a brand (a missing brands file would watch nothing,
+    # silently); set this (or pass --allow-no-brands) to run the owned-domain side alone on purpose.
+    allow_no_brands: bool = False
     # One active `omamori run` per database: the active one renews a lease every third of this; a
     # standby polls every standby_poll_seconds and takes over once the lease has expired, so a dead
     # scheduler is replaced within lease_seconds + standby_poll_seconds.
@@ -163,6 +167,23 @@ class CrawlSettings(Section):
                 raise ValueError(f"{item!r} is not an address or network (e.g. 10.0.5.7 or 10.0.5.0/24)") from None
         return v
 
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            return v
+        try:
+            parts = urlsplit(v)
+            port = parts.port
+        except ValueError as e:
+            raise ValueError(f"not a proxy URL ({e}); expected http://host:port") from None
+        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+            raise ValueError("not a proxy URL; expected http://host:port (or https://, socks5://)")
+        if port is None:
+            raise ValueError("the proxy URL has no port; expected http://host:port")
+        return v
+
 
 class SmtpSettings(Section):
     host: str = "localhost"
@@ -193,6 +214,9 @@ class ImapSettings(Section):
     dmarc_folder: str = ""
     # A folder of .eml files read like the mailbox (useful without IMAP).
     eml_dir: OptPath = None
+    # One reported mail queues at most this many URLs for checking; the others are kept in the report
+    # (and the raw mail in the evidence store), so a mail with 100,000 links cannot flood the crawler.
+    max_urls_per_mail: int = Field(20, ge=1, le=500)
     dmarc_dir: OptPath = None
 
 
@@ -516,6 +540,10 @@ def load_settings(
             raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{file_path}: config file not found (copy data/config.example.toml)") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{file_path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+        except OSError as e:
+            raise ConfigError(f"{file_path}: cannot read: {e.strerror or e}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{file_path}: not valid TOML: {e}") from None
     env = _env_overrides(environ)

@@ -282,8 +282,15 @@ def parse_message(data: bytes) -> ParsedMail:
         out.texts.append(text[:20000])
         found += urls_in_html(text) if ctype == "text/html" else extract_urls(text)
     seen: set[str] = set()
+    more = False
     for f in found:
-        if f.url not in seen and len(out.urls) < MAX_URLS:
-            seen.add(f.url)
-            out.urls.append(f)
+        if f.url in seen:
+            continue
+        if len(out.urls) >= MAX_URLS:
+            more = True
+            break
+        seen.add(f.url)
+        out.urls.append(f)
+    if more or len(found) >= MAX_URLS:
+        out.errors.append(f"more than {MAX_URLS} URLs in the message: only the first {MAX_URLS} were read")
     return out

@@ -29,10 +29,10 @@ import hashlib
 import json
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 import idna
@@ -168,6 +168,14 @@ class _Hits:
 
 def _flat(word: str) -> str:
     return fold(word.replace("-", "").replace(" ", "").replace(".", ""))
+
+
+def _iter(auto: ahocorasick.Automaton, text: str) -> Iterator[tuple[int, Any]]:
+    """``auto.iter(text)``, or nothing for an automaton that never got a word (no brand configured:
+    pyahocorasick raises AttributeError instead of finding nothing)."""
+    if auto.kind != ahocorasick.AHOCORASICK:
+        return iter(())
+    return auto.iter(text)
 
 
 class Matcher:
@@ -341,7 +349,7 @@ class Matcher:
 
     def _domains(self, uni: str, hits: _Hits) -> None:
         """An official domain flattened into a label, or embedded whole in a longer name."""
-        for end, (textual, payload) in self.domains_auto.iter(uni):
+        for end, (textual, payload) in _iter(self.domains_auto, uni):
             start = end - len(textual) + 1
             label_start = uni.rfind(".", 0, start) + 1
             label_end = uni.find(".", end + 1)
@@ -371,7 +379,7 @@ class Matcher:
             return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
-        for end, (f, lst) in self.auto.iter(flat):
+        for end, (f, lst) in _iter(self.auto, flat):
             start = end - len(f) + 1
             for w in lst:
                 if not self._excepted(w.slug, flat, start, end + 1):
@@ -399,7 +407,7 @@ class Matcher:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
         the word is there intact; the windows around it are compared."""
         seen: set[str] = set()
-        for end, (half, entries) in self.halves.iter(flat):
+        for end, (half, entries) in _iter(self.halves, flat):
             for w, which in entries:
                 if w.slug in done or w.slug in seen:
                     continue
