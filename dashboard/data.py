@@ -122,3 +122,14 @@ def health(db: str) -> dict[str, Any]:
     e = engine(db)
     return {"logs": q.log_positions(e), "jobs": q.job_states(e), "failures": q.job_failures(e),
             "findings": q.self_findings(e)}
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def needs_me(db: str, since: datetime) -> dict[str, Any]:
+    """Everything the first view reads, in one cached call."""
+    e = engine(db)
+    return {"counts": q.needs_me(e), "in_flight": q.in_flight(e), "auto": q.auto_handled(e, since)}
+
+
+def last_looked(db: str, actor: str) -> datetime | None:
+    return q.last_looked(engine(db), actor)

@@ -417,3 +417,66 @@ def export_rows(engine: Engine, name: str, chunk: int = 5000) -> Iterator[Sequen
             return
         yield from batch
         last = batch[-1][0]
+
+
+# ---------------------------------------------------------------- the first view: what needs me now
+
+PERSON_ACTORS = ("cli:", "dashboard:")
+IN_FLIGHT = ("confirmed", "reported")
+# Status moves the machine makes that a person wants to hear about.
+AUTO_MOVES = ("confirmed", "reported", "down")
+
+
+def needs_me(engine: Engine) -> Row:
+    """The counts of the first view: decisions waiting, drafts to approve, takedowns stuck, findings."""
+    with engine.connect() as conn:
+        waiting = dict(conn.execute(
+            sa.select(col(Candidate.verdict), sa.func.count())
+            .where(col(Candidate.status).in_(("new", "checked"))).group_by(col(Candidate.verdict))).all())
+        drafts = conn.execute(sa.select(sa.func.count()).select_from(TakedownRequest)
+                              .where(col(TakedownRequest.status) == RequestStatus.DRAFT)).scalar()
+        in_flight = conn.execute(sa.select(sa.func.count()).select_from(Candidate)
+                                 .where(col(Candidate.status).in_(IN_FLIGHT))).scalar()
+        stuck = conn.execute(sa.select(sa.func.count()).select_from(Finding)
+                             .where(col(Finding.status) == FindingStatus.OPEN,
+                                    col(Finding.kind).in_(TAKEDOWN_KINDS))).scalar()
+    by_verdict = {str(k): int(v) for k, v in waiting.items()}
+    likely = sum(n for v, n in by_verdict.items() if v in ("phishing", "suspicious"))
+    return {"waiting": sum(by_verdict.values()), "waiting_likely": likely, "drafts": int(drafts or 0),
+            "in_flight": int(in_flight or 0), "stuck": int(stuck or 0),
+            # The same findings as the owned view lists, so a count and its list agree.
+            "owned": dict(Counter(str(r["severity"]) for r in owned_findings(engine)))}
+
+
+def in_flight(engine: Engine, limit: int = 50) -> list[Row]:
+    """Cases confirmed or reported, oldest first (the one waiting longest for its takedown on top)."""
+    return _rows(engine, sa.select(col(Candidate.id), col(Candidate.domain), col(Candidate.status),
+                                   col(Candidate.score), col(Candidate.verdict), col(Candidate.confirmed_at),
+                                   col(Candidate.first_seen_at))
+                 .where(col(Candidate.status).in_(IN_FLIGHT))
+                 .order_by(col(Candidate.confirmed_at).is_(None), col(Candidate.confirmed_at)).limit(limit))
+
+
+def auto_handled(engine: Engine, since: datetime, limit: int = 100) -> list[Row]:
+    """What the machine moved since ``since``: confirmed by the auto rule, reported, taken down."""
+    stmt = (sa.select(col(Event.at), col(Event.actor), col(Event.object_id), col(Event.detail),
+                      col(Candidate.domain))
+            .join(Candidate, col(Candidate.id) == col(Event.object_id))
+            .where(col(Event.action) == "candidate.status", col(Event.object_type) == "candidate",
+                   col(Event.at) >= since)
+            .order_by(col(Event.at).desc()).limit(limit * 5))
+    out = []
+    for r in _rows(engine, stmt):
+        if r["actor"].startswith(PERSON_ACTORS) or (r["detail"] or {}).get("to") not in AUTO_MOVES:
+            continue
+        out.append({"at": r["at"], "id": r["object_id"], "domain": r["domain"], "to": r["detail"].get("to"),
+                    "actor": r["actor"]})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def last_looked(engine: Engine, actor: str) -> datetime | None:
+    """When this person last opened the first view (its ``dashboard.looked`` Event)."""
+    return _scalar(engine, sa.select(sa.func.max(col(Event.at)))
+                   .where(col(Event.action) == "dashboard.looked", col(Event.actor) == actor))

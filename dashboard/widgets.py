@@ -84,7 +84,7 @@ def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str |
         if empty:
             st.caption(empty)
         return None
-    df = pd.DataFrame([{label: _cell(r.get(k)) for k, label in columns.items()} for r in rows])
+    df = _frame(rows, columns)
     config = _column_config(rows, columns, wrap)
     if on_pick is None or key is None:
         st.dataframe(df, hide_index=True, width="stretch", key=key, column_config=config)
@@ -99,6 +99,17 @@ def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str |
     st.dataframe(df, hide_index=True, width="stretch", key=key, on_select=picked, selection_mode="single-row",
                  column_config=config)
     return df
+
+
+def _frame(rows: Sequence[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
+    """The table's frame; a column that mixes kinds (numbers and blanks, booleans and text) is text,
+    so Arrow never fails on it (its traceback was printed on every visit of the owned view)."""
+    cells = {label: [_cell(r.get(k)) for r in rows] for k, label in columns.items()}
+    for label, values in cells.items():
+        kinds = {type(v) for v in values if v != ""}
+        if len(kinds) > 1 or (kinds and "" in values and not kinds <= {str}):
+            cells[label] = ["" if v == "" else str(v) for v in values]
+    return pd.DataFrame(cells)
 
 
 def _column_config(rows: Sequence[dict[str, Any]], columns: dict[str, str],
@@ -194,3 +205,10 @@ def name_heading(ui: UI, domain: str) -> None:
         badges.append(f":red-badge[{esc(ui.t('mixed_script', scripts=' + '.join(x for x in s.scripts if x)))}]")
     if badges:
         st.markdown(" · ".join(badges))
+
+
+def action_result() -> None:
+    """The last action's outcome, beside the buttons that caused it."""
+    from dashboard.ui import show_result
+
+    show_result()

@@ -53,7 +53,7 @@ def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(app: AppFa
     at.text_input(key="login_password").input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception
-    assert at.header[0].value == "トリアージ"
+    assert at.header[0].value == "今やること"  # the first view: what needs me now
     assert "承認 次郎" in at.sidebar.caption[0].value
     # The password does not linger in the session after the attempt.
     assert "login_password" not in at.session_state
@@ -143,13 +143,13 @@ def test_candidate_view_shows_evidence_reasons_facts_and_timeline(app: AppFactor
 
 def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
     at = app("admin")
-    for lang, titles in (("ja", ["トリアージ", "候補ドメイン", "テイクダウン", "保有ドメイン", "メール認証", "レポート",
-                                 "稼働状況"]),
-                         ("en", ["Triage queue", "Candidate", "Takedowns", "Owned domains", "Mail authentication",
-                                 "Reports", "Health"])):
+    for lang, titles in (("ja", ["今やること", "トリアージ", "候補ドメイン", "テイクダウン", "保有ドメイン", "メール認証",
+                                 "レポート", "稼働状況"]),
+                         ("en", ["What needs me now", "Triage queue", "Candidate", "Takedowns", "Owned domains",
+                                 "Mail authentication", "Reports", "Health"])):
         at.sidebar.radio(key="lang").set_value(lang).run()
-        for view, title in zip(["triage", "candidate", "takedowns", "owned", "mailauth", "reports", "health"], titles,
-                               strict=True):
+        for view, title in zip(["home", "triage", "candidate", "takedowns", "owned", "mailauth", "reports", "health"],
+                               titles, strict=True):
             at.sidebar.radio(key="nav").set_value(view).run()
             assert not at.exception, (view, at.exception)
             assert at.header[0].value == title
@@ -233,6 +233,11 @@ def test_approver_confirms_and_sees_the_drafts(app: AppFactory, world: tuple[Con
     at = open_candidate(app("approver"), cid)
     at.text_input(key=f"reason_{cid}").input("clone of the login page")
     at.button(key="act_confirm").click().run()
+    # The first click only opens the second step: the letters' claims and their recipients.
+    assert not at.exception and status_of(ctx, cid) == CandidateStatus.CHECKED
+    review = " ".join(m.value for m in at.markdown)
+    assert "通報文に記載される根拠" in review and "宛先" in review
+    at.button(key="act_confirm_go").click().run()
     assert not at.exception
     assert status_of(ctx, cid) == CandidateStatus.CONFIRMED
     [ev] = [e for e in events(ctx, "candidate.status", cid) if e.detail["to"] == "confirmed"]
