@@ -324,6 +324,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "scope_waiting": ("判断待ち", "Waiting for a decision"),
     "queue_scope": ("表示", "Show"),
     "feed": ("certstream フィード", "certstream feed"),
+    "url_feeds": ("フィッシング URL フィード", "phishing URL feeds"),
+    "last_answer": ("最後の応答", "last answer"),
+    "last_new": ("最後の新着", "last new content"),
+    "rows_read": ("読んだ行", "rows read"),
 }
 
 

@@ -20,9 +20,10 @@ from watcher.core.brands import sync_brands
 from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
 from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
+from watcher.tasks import runtime
 
 
-def _setup_logging(level: str) -> None:
+def setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apscheduler", "httpx", "httpcore", "scrapy", "urllib3", "websocket", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -47,7 +48,7 @@ def run(
                   "data/brands.example.toml there and edit it (service.brands_file names it), or start with "
                   "--allow-no-brands (service.allow_no_brands = true) to run without brands on purpose")
         raise typer.Exit(2)
-    _setup_logging(ctx.settings.service.log_level)
+    setup_logging(ctx.settings.service.log_level)
     recorder = errorlog.install(ctx.engine)  # every error logged from here on is kept for the health view
     log = logging.getLogger("omamori")
     warn_if_unguarded(ctx, log)
@@ -70,9 +71,15 @@ def run(
         held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
         log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
 
+    # The task queue works on every instance, active or standby (on PostgreSQL with
+    # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
+    tasks = runtime.start(ctx, stop, work=ctx.settings.tasks.worker_in_run, name=keeper.holder)
+    log.info("task queue: %s%s", tasks.backend, ", working it here" if tasks.threads else "")
     while keeper.wait(stop, poll=conf.standby_poll_seconds, on_standby=standby):
         _lead(ctx, keeper, stop, log)
     keeper.release()
+    stop.set()
+    tasks.close()
     errorlog.uninstall(recorder)
     log.info("stopped")
 
@@ -113,7 +120,7 @@ def job_cmd(
     """Run one job now and print its summary."""
 
     ctx = context()
-    _setup_logging(ctx.settings.service.log_level)
+    setup_logging(ctx.settings.service.log_level)
     try:
         job(name)
     except KeyError as e:

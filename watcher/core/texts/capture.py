@@ -55,4 +55,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "capture.gone_http": ("ページが HTTP {status} を返します", "the page answers HTTP {status}"),
     "capture.gone_suspended": ("停止ページが表示されています", "a suspension page is shown"),
     "capture.rdap_unavailable": ("RDAP を利用できません: {error}", "RDAP is not available: {error}"),
+    "capture.our_page_via_proxy": ("{proxy} を通した当社の公式ページ {original}（クローンではありません）",
+                                   "our own page {original} seen through {proxy} (not a clone)"),
 }
