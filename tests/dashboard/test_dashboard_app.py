@@ -158,7 +158,7 @@ def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
 def test_takedowns_view(app: AppFactory) -> None:
     at = app("viewer", nav="takedowns")
     # a request that failed for good needs a person: it is at the top, in the reader's language
-    assert any("takedown\\_send\\_failed" in e.value and "送信できませんでした" in e.value for e in at.error), \
+    assert any("送信失敗" in e.value and "送信できませんでした" in e.value for e in at.error), \
         [e.value for e in at.error]
     outcomes = {m.label: m.value for m in at.metric}
     assert outcomes == {"返信あり": "1", "完了": "2", "下書き": "3", "送信失敗": "1", "送信済み": "2"}
@@ -173,7 +173,7 @@ def test_takedowns_view(app: AppFactory) -> None:
 def test_owned_view_puts_takeover_and_dropcatch_first(app: AppFactory) -> None:
     at = app("viewer", nav="owned")
     findings = at.dataframe[0].value
-    assert list(findings["種類"])[:2] == ["takeover_cname", "dropcatch"]
+    assert list(findings["種類"])[:2] == ["乗っ取り（CNAME）", "ドロップキャッチ"]  # kinds in words
     assert list(findings["重要度"])[:2] == ["緊急", "高"]
     assert "dmarc_policy" not in set(findings["種類"])  # that one is on the mail page
     inventory = at.dataframe[1].value
@@ -209,7 +209,8 @@ def test_reports_view_archive_and_csv(app: AppFactory) -> None:
 def test_health_view(app: AppFactory) -> None:
     at = app("viewer", nav="health")
     errors = " ".join(e.value for e in at.error)  # markdown source: outside text is escaped
-    assert r"job\_failing" in errors and r"ct\_log\_stale" in errors
+    assert "ジョブの連続失敗" in errors and "CT ログ停滞" in errors  # kinds in words
+    assert not at.success  # failures recorded lately: never "all clear"
     logs = at.dataframe[0].value
     assert set(logs["未読"]) == {89, 0}
     jobs = at.dataframe[1].value.set_index("ジョブ")
