@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 
 # Terms that stay in Latin letters in Japanese security writing (a Japanese RFC or JPCERT note uses them).
-TERMS = frozenset("""
+_TERMS = """
 dns rdap whois spf dkim dmarc bimi mta sts tls rpt tlsrpt http https html css csv json pdf png ico url ip asn cname
 mx ns txt ssdeep tlsh phash dhash sha utc jst api ct sct sth id smtp imap pop ssl ca cdn cert csirt misp stix
 x-arf xarf punycode idn unicode ascii ok ng omamori certstream streamlit reject quarantine none pct rua ruf
 p=none p=reject p=quarantine cleartext hold clienthold serverhold nxdomain servfail eml zip dnssec ds
 post get www sns sms url_path login web jpcert cc apwg isac s3 aws azure gcp
-""".split())
+"""
+TERMS = frozenset(_TERMS.split())
 _STRIP = [
     re.compile(r"https?://\S+|hxxps?://\S+"),  # URLs (defanged too)
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses
