@@ -80,6 +80,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "src_report": ("通報", "report"),
     "src_feed": ("フィード", "feed"),
     "src_dropcatch": ("ドロップキャッチ", "drop-catch"),
+    "src_pivot": ("ピボット（確定ケースから）", "pivot (from a confirmed case)"),
     "src_manual": ("手動", "manual"),
     # triage
     "filters": ("絞り込み", "Filters"),
