@@ -81,6 +81,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "src_report": ("通報", "report"),
     "src_feed": ("フィード", "feed"),
     "src_dropcatch": ("ドロップキャッチ", "drop-catch"),
+    "src_pivot": ("ピボット（確定ケースから）", "pivot (from a confirmed case)"),
     "src_manual": ("手動", "manual"),
     "src_pivot": ("関連調査（ピボット）", "pivot"),
     # finding kinds
