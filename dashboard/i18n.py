@@ -83,7 +83,6 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "src_dropcatch": ("ドロップキャッチ", "drop-catch"),
     "src_pivot": ("ピボット（確定ケースから）", "pivot (from a confirmed case)"),
     "src_manual": ("手動", "manual"),
-    "src_pivot": ("関連調査（ピボット）", "pivot"),
     # finding kinds
     "fk_job_failing": ("ジョブの連続失敗", "job failing"),
     "fk_feed_silent": ("フィード停止", "feed silent"),
