@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCENARIO = ROOT / "data" / "lab" / "demo.toml"
 DEMO_BRANDS = ROOT / "data" / "lab" / "demo-brands.toml"
 DEMO_USER, DEMO_PASSWORD = "demo", "omamori-demo"
+# While the demo runs: {"config", "pid"}; `omamori` in another terminal finds the demo's config here.
+RUNNING = ROOT / "data" / "state" / "demo.running"
 
 # Jobs at demo speed (seconds): the whole loop must show within three minutes.
 DEMO_INTERVALS = {
@@ -232,9 +234,11 @@ class Operator:
             if i in self.done or elapsed < at:
                 continue
             self.done.add(i)
-            print(f"[demo analyst] omamori {' '.join(args)}", flush=True)
-            subprocess.run(omamori_cmd(self.cfg, *args), cwd=ROOT, check=False,
-                           env={**os.environ, "USER": "demo-analyst"})
+            done = subprocess.run(omamori_cmd(self.cfg, *args), cwd=ROOT, check=False, capture_output=True,
+                                  text=True, env={**os.environ, "USER": "demo-analyst"})
+            said = (done.stdout.strip() or done.stderr.strip()).splitlines()
+            print(f"[demo analyst] omamori {' '.join(args[:3])}: {said[0] if said else 'exit ' + str(done.returncode)}",
+                  flush=True)
 
 
 def omamori_cmd(cfg: Path, *args: str) -> list[str]:
@@ -256,17 +260,25 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     world = World.start(args.scenario)
     procs: list[subprocess.Popen[bytes]] = []
+    state_dir = Path(args.state_dir)
     try:
-        cfg = prepare(world, Path(args.state_dir))
-        print(f"lab up in {time.monotonic() - t0:.1f} s:")
-        for name, ep in world.endpoints().items():
-            print(f"  {name:11} {ep}")
-        subprocess.run(omamori_cmd(cfg, "brands", "sync"), cwd=ROOT, check=True)
-        procs.append(subprocess.Popen(omamori_cmd(cfg, "run"), cwd=ROOT))
+        cfg = prepare(world, state_dir)
+        # The endpoints go to a file: the terminal is for the story.
+        (state_dir / "lab-endpoints.json").write_text(json.dumps(world.endpoints(), indent=2, default=str))
+        print(f"lab up in {time.monotonic() - t0:.1f} s: {', '.join(world.endpoints())} on 127.0.0.1 "
+              f"(addresses in {state_dir / 'lab-endpoints.json'})")
+        subprocess.run(omamori_cmd(cfg, "brands", "sync"), cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        procs.append(subprocess.Popen(omamori_cmd(cfg, "run", "--story", "--log-file", str(state_dir / "omamori.log")),
+                                      cwd=ROOT))
         if not args.no_dashboard:
-            procs.append(subprocess.Popen(omamori_cmd(cfg, "dashboard", "--port", str(args.port)), cwd=ROOT))
-            print(f"\n  dashboard: http://127.0.0.1:{args.port}/   sign in as {DEMO_USER} / {DEMO_PASSWORD}")
-        print(f"  config:    {cfg}\n  Ctrl-C stops everything.\n", flush=True)
+            with open(state_dir / "dashboard.log", "wb") as dash_log:
+                procs.append(subprocess.Popen(omamori_cmd(cfg, "dashboard", "--port", str(args.port)), cwd=ROOT,
+                                              stdout=dash_log, stderr=subprocess.STDOUT))
+            print(f"dashboard: http://127.0.0.1:{args.port}/   sign in as {DEMO_USER} / {DEMO_PASSWORD}")
+        RUNNING.write_text(json.dumps({"config": str(cfg), "pid": os.getpid()}))
+        print(f"omamori in another terminal of this checkout uses this demo (or: export OMAMORI_CONFIG={cfg})")
+        print(f"logs: {state_dir / 'omamori.log'}, {state_dir / 'dashboard.log'}   Ctrl-C stops everything.",
+              flush=True)
         stop = {"now": False}
         operator = Operator(cfg)
 
@@ -291,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
         world.stop()
+        if RUNNING.exists() and str(os.getpid()) in RUNNING.read_text():
+            RUNNING.unlink()
         print("demo stopped")
     return 0
 

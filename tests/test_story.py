@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from lab.demo import DEMO_BRANDS, DEMO_SCENARIO, ROOT, omamori_config
 from watcher.context import build_context
 from watcher.core.brands import sync_brands
+from watcher.core.casefacts import live_evidence
 from watcher.core.clock import FrozenClock
 from watcher.core.config import load_settings
 from watcher.core.models import (
@@ -114,6 +115,11 @@ def test_the_demo_story(lab_world, tmp_path):
     with Session(ctx.engine) as s:
         clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
         assert clone.status == CandidateStatus.DOWN, clone.status
+        # The case keeps its evidence: the last live capture, its screenshot and score.
+        evidence = live_evidence(s, clone.id)
+        assert evidence is not None and evidence.screenshot_sha256 and evidence.score > 0
+        assert clone.score == evidence.score and clone.verdict == Verdict.PHISHING
+        assert clone.last_snapshot_id != evidence.id  # the "gone" checks went to the timeline
         reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == clone.id)).all()
         closed = [r for r in reqs if r.status == RequestStatus.CLOSED and r.time_to_down_seconds is not None]
         assert closed, [(r.recipient, r.status) for r in reqs]

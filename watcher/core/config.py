@@ -11,6 +11,7 @@ the file. ``OMAMORI_CONFIG`` names the config file itself.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -567,6 +568,27 @@ def _describe(err: ValidationError, where: str) -> str:
     return f"{where}: key `{key}`: {first['msg']}{shown}"
 
 
+# Written by `make demo` (lab/demo.py) while it runs: {"config": path, "pid": n}. With it, `omamori ...`
+# in another terminal of the same checkout uses the running demo's config without --config.
+RUNNING_DEMO = DATA / "state" / "demo.running"
+
+
+def running_demo_config(marker: Path = RUNNING_DEMO) -> Path | None:
+    """The config of the demo running from this checkout, if one is (its process still alive)."""
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        pid, config = int(info["pid"]), Path(info["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return config if config.exists() else None
+
+
 def load_settings(
     path: Path | str | None = None,
     environ: dict[str, str] | None = None,
@@ -579,6 +601,8 @@ def load_settings(
     environ = dict(os.environ) if environ is None else environ
     if path is None and environ.get("OMAMORI_CONFIG"):
         path = environ["OMAMORI_CONFIG"]
+    if path is None:
+        path = running_demo_config()
     file_path = Path(path) if path is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     raw: dict[str, Any] = {}
     if file_path is not None:
