@@ -19,13 +19,14 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from watcher import health
 from watcher.alerts import engine as alerts
-from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
+from watcher.core.errorlog import RECORDED
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.jobresult import JobIncomplete
@@ -39,8 +40,10 @@ from watcher.owned import inventory, mailauth
 from watcher.report import customer_alerts, weekly
 from watcher.sharing import share
 from watcher.takedowns import followup
+from watcher.tasks import runtime
 
 log = logging.getLogger("omamori.schedule")
+RECORD_TRIES = 3
 
 
 JobFunction = Callable[[Context], dict[str, Any] | None]
@@ -60,7 +63,7 @@ JOBS: tuple[Job, ...] = (
     Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
     Job("feeds", feeds.run, "pull the phishing URL feeds ([[feeds]]) through the egress proxy"),
     Job("pivots", pivots.run, "find the siblings of confirmed cases: certificate, domain, address, page"),
-    Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
+    Job("snapshot", runtime.snapshot_job, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
@@ -70,6 +73,7 @@ JOBS: tuple[Job, ...] = (
     Job("alerts", alerts.run, "tell the team: new cases, approvals, stalled takedowns, findings"),
     Job("publish", customer_alerts.publish, "customer alert page and official-domains list, when they change"),
     Job("share", share.run, "STIX bundles of confirmed cases; push them to MISP where configured"),
+    Job("queue", runtime.queue_job, "put the tasks of dead workers back in the queue"),
 )
 
 # Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.
@@ -116,8 +120,10 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
         return _record(ctx, name, actor, started, error=error, summary={}, elapsed=0.0)
     holder = lease.holder_id(f"job:{name}")
     lease_name = f"job:{name}"
-    held = lease.acquire(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
-                         now=started)
+    # Renewed while the run goes on, so a process killed mid-run frees its jobs within seconds (not
+    # after the whole deadline); an abandoned stuck run keeps it for its deadline, see below.
+    ttl = max(2 * ctx.settings.service.lease_seconds, 5.0)
+    held = lease.acquire(ctx.engine, lease_name, holder, ttl=ttl, now=started)
     if held is None:
         other = lease.current(ctx.engine, lease_name, now=started)
         who = other.holder if other is not None else "another process"
@@ -138,30 +144,41 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
             outcome["stopped"] = str(e)
         except JobIncomplete as e:  # it ran, but not all of it worked: the summary stays, the run failed
             outcome["summary"], outcome["error"] = e.summary, str(e)
-            log.error("job %s incomplete: %s", name, e)
+            log.error("job %s incomplete: %s", name, e, extra={RECORDED: True})
         except Exception as e:  # a job's failure is data, not a crash of the service
             if control.reason:  # its I/O was closed under it because it had to stop
                 outcome["stopped"] = control.reason
             else:
                 outcome["error"] = f"{type(e).__name__}: {e}"
-                log.error("job %s failed: %s\n%s", name, outcome["error"], traceback.format_exc())
+                log.error("job %s failed: %s\n%s", name, outcome["error"], traceback.format_exc(),
+                          extra={RECORDED: True})
 
     worker = threading.Thread(target=work, name=f"job-{name}", daemon=True)
     worker.start()
+    renewed = time.monotonic()
     while worker.is_alive():
         worker.join(0.25)
         if control.stopping:
             worker.join(jobs_conf.stop_grace_seconds)
             break
+        if time.monotonic() - renewed > ttl / 3:
+            renewed = time.monotonic()
+            try:
+                lease.renew(ctx.engine, lease_name, holder, ttl=ttl, now=ctx.now())
+            except Exception as e:  # the database hiccuped: the run goes on, the next renewal may work
+                log.warning("job %s: lease renewal failed: %s", name, e)
     elapsed = round(time.monotonic() - t0, 3)
     summary: dict[str, Any] = outcome.get("summary", {})
     error = outcome.get("error", "")
     if worker.is_alive():
         with _STUCK_LOCK:
             _STUCK[name] = (worker, started)
+        # The stuck thread may still write: no other process runs this job for a whole deadline.
+        lease.renew(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
+                    now=ctx.now())
         error = (f"stopped: {control.reason}; still blocked {jobs_conf.stop_grace_seconds:g} s later, "
                  f"abandoned (its next runs fail until it ends)")
-        log.error("job %s: %s", name, error)
+        log.error("job %s: %s", name, error, extra={RECORDED: True})
     elif control.reason:  # it had to stop: whatever it returned is partial
         if "deadline" in control.reason:
             error = f"stopped: {control.reason}"
@@ -176,6 +193,22 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
 
 def _record(ctx: Context, name: str, actor: str, started: datetime, *, error: str, summary: dict[str, Any],
             elapsed: float, stopped: bool = False) -> dict[str, Any]:
+    """Store the run's outcome; a busy database is waited for (a few tries), since an outcome that is
+    not stored is a failure nobody sees."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            return _record_once(ctx, name, actor, started, error=error, summary=summary, elapsed=elapsed,
+                                stopped=stopped)
+        except OperationalError as e:
+            if attempt == RECORD_TRIES - 1:
+                raise
+            log.warning("job %s: could not record its run (%s); trying again", name, e.orig)
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")
+
+
+def _record_once(ctx: Context, name: str, actor: str, started: datetime, *, error: str, summary: dict[str, Any],
+                 elapsed: float, stopped: bool = False) -> dict[str, Any]:
     finished = ctx.now()
     with Session(ctx.engine, expire_on_commit=False) as s:
         state = s.get(JobState, name) or JobState(name=name)

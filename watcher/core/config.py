@@ -11,6 +11,7 @@ the file. ``OMAMORI_CONFIG`` names the config file itself.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -110,6 +111,9 @@ class CtSettings(Section):
     max_batch: int = Field(256, ge=1, le=1024)
     parallel_logs: int = Field(8, ge=1)
     poll_seconds: float = Field(10.0, gt=0)
+    # Each log is read by one host at a time (lease ``ct:<log id>``, renewed after every batch); a
+    # reader that dies leaves its logs to the next pass of any host after this long.
+    lease_seconds: float = Field(60.0, ge=5)
     stale_after_minutes: float = Field(60.0, gt=0)
     # The watchdog: a log whose saved position is more than this many entries, or has been behind its
     # verified tree head for more than this many minutes, opens a ct_log_lagging Finding at once
@@ -265,9 +269,22 @@ class TakedownSettings(Section):
     requester_phone: str = ""
 
 
+class AxfrSource(Section):
+    zone: str
+    # The firm's own name server that allows us a zone transfer: "host" or "host:port".
+    server: str
+
+
 class InventorySettings(Section):
     expiry_warn_days: list[int] = [90, 60, 30, 7]
     zone_files: list[Path] = []
+    # Zone transfers (AXFR) from the firm's own name servers, as another source of owned names.
+    axfr: list[AxfrSource] = []
+    # CAs that CAA may name (CAA "issue" domains, e.g. "digicert.com"); empty: derived from the brands'
+    # allowed_issuers through watcher.owned.hygiene.CA_DOMAINS.
+    caa_issuers: list[str] = []
+    # Check for a registry lock (server*Prohibited) where the registry publishes EPP statuses.
+    registry_lock: bool = True
 
     @field_validator("expiry_warn_days")
     @classmethod
@@ -395,6 +412,33 @@ class DashboardSettings(Section):
     page_size: int = Field(50, ge=10, le=500)
 
 
+class TasksSettings(Section):
+    """The task queue: the work that grows with candidates and brands (checks, takedowns) as tasks.
+
+    ``backend``: "auto" is procrastinate on PostgreSQL (any number of ``omamori worker`` hosts share
+    the database's queue) and an in-process runner on SQLite (one process, nothing else to run).
+    """
+
+    backend: Literal["auto", "procrastinate", "inprocess"] = "auto"
+    # Tasks run at once by one worker process (threads: a check task spends most of its time waiting
+    # on the crawler, DNS and RDAP).
+    concurrency: int = Field(2, ge=1, le=32)
+    # `omamori run` on PostgreSQL also works the queue (a single host needs no separate worker).
+    worker_in_run: bool = True
+    # Candidates per check task (one crawler batch).
+    check_batch: int = Field(10, ge=1, le=200)
+    # A candidate claimed by a check task is not claimed again for this long (a task lost with its
+    # worker frees its candidates after this).
+    claim_seconds: float = Field(900.0, ge=10)
+    # A worker that has not beaten its heart for this long is dead; its running tasks are retried.
+    stalled_after_seconds: float = Field(30.0, ge=2)
+    heartbeat_seconds: float = Field(5.0, gt=0)
+    # How often an idle worker looks for work when no notification arrives.
+    poll_seconds: float = Field(2.0, gt=0)
+    # A failing task is retried this many times (with backoff) before it is left failed.
+    max_attempts: int = Field(5, ge=1)
+
+
 class JobSettings(Section):
     enabled: bool = True
     interval_seconds: float = Field(gt=0)
@@ -412,6 +456,7 @@ DEFAULT_DEADLINES: dict[str, float] = {
     "ct_poll": 600, "permutations": 3600, "intake": 900, "snapshot": 1800, "takedowns": 900,
     "inventory": 3600, "mailauth": 1800, "dmarc_reports": 900, "weekly_report": 900, "health": 300,
     "feeds": 900, "pivots": 900,
+    "queue": 120,
 }
 
 
@@ -429,6 +474,7 @@ class JobsSettings(Section):
     # How often to check whether the weekly report is due (it goes out at report.weekday/time).
     weekly_report: JobSettings = _job(600)
     health: JobSettings = _job(300)
+    queue: JobSettings = _job(30)
     alerts: JobSettings = _job(60)
     publish: JobSettings = _job(300)
     share: JobSettings = _job(600)
@@ -460,6 +506,7 @@ class Settings(Section):
     sharing: SharingSettings = SharingSettings()
     dashboard: DashboardSettings = DashboardSettings()
     jobs: JobsSettings = JobsSettings()
+    tasks: TasksSettings = TasksSettings()
     # Phishing URL feeds ([[feeds]] entries); none by default.
     feeds: list[FeedSettings] = []
 
@@ -521,6 +568,27 @@ def _describe(err: ValidationError, where: str) -> str:
     return f"{where}: key `{key}`: {first['msg']}{shown}"
 
 
+# Written by `make demo` (lab/demo.py) while it runs: {"config": path, "pid": n}. With it, `omamori ...`
+# in another terminal of the same checkout uses the running demo's config without --config.
+RUNNING_DEMO = DATA / "state" / "demo.running"
+
+
+def running_demo_config(marker: Path = RUNNING_DEMO) -> Path | None:
+    """The config of the demo running from this checkout, if one is (its process still alive)."""
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        pid, config = int(info["pid"]), Path(info["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return config if config.exists() else None
+
+
 def load_settings(
     path: Path | str | None = None,
     environ: dict[str, str] | None = None,
@@ -533,6 +601,8 @@ def load_settings(
     environ = dict(os.environ) if environ is None else environ
     if path is None and environ.get("OMAMORI_CONFIG"):
         path = environ["OMAMORI_CONFIG"]
+    if path is None:
+        path = running_demo_config()
     file_path = Path(path) if path is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     raw: dict[str, Any] = {}
     if file_path is not None:

@@ -249,6 +249,8 @@ def read_eml_dir(ctx: Context, folder: Path, progress: Callable[[int, int], None
         with Session(ctx.engine, expire_on_commit=False) as s:
             res = ingest_mail(ctx, s, data, channel="eml", name=path.name)
             s.commit()
+        if res.created:
+            ctx.nudge.due()  # a reported site is checked now, not at the next snapshot run
         _tally(summary, res)
         if progress:
             progress(i, len(files))
@@ -277,6 +279,8 @@ def read_imap(ctx: Context, progress: Callable[[int, int], None] | None = None) 
             with Session(ctx.engine, expire_on_commit=False) as s:
                 res = ingest_mail(ctx, s, raw, channel="imap", name=f"uid {uid.decode()}")
                 s.commit()
+            if res.created:
+                ctx.nudge.due()
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")  # only after the report is committed
             _tally(summary, res)
             if progress:
@@ -477,6 +481,8 @@ def import_feed(ctx: Context, path: Path, *, all_rows: bool = False, name: str =
             summary["candidates_created"] += int(out.created)
         record(s, f"feed:{feed}", "feed.imported", ("feed", None), {"feed": feed, **summary}, at=ctx.now())
         s.commit()
+    if summary["candidates_created"]:
+        ctx.nudge.due()
     return summary
 
 

@@ -154,16 +154,23 @@ def edits_allowed(word: str, distinct: str) -> int:
 
 @dataclass
 class _Hits:
-    reasons: dict[str, list[Reason]] = field(default_factory=dict)
+    # slug -> (kind, text key, parameters) -> the reason's text; rendered into Reasons only for the
+    # brand that wins (most names that hit at all hit one brand, but rendering is the costly part).
+    reasons: dict[str, dict[tuple[Any, ...], tuple[str, Text]]] = field(default_factory=dict)
 
     def add(self, slug: str, kind: str, said: Text) -> None:
-        lst = self.reasons.setdefault(slug, [])
-        reason = Reason.said(kind, said, POINTS[kind])
-        if not any(r.kind == kind and r.detail == reason.detail for r in lst):
-            lst.append(reason)
+        key = (kind, said.key, *sorted((k, str(v)) for k, v in said.params.items()))
+        self.reasons.setdefault(slug, {}).setdefault(key, (kind, said))
 
     def kinds(self, slug: str) -> set[str]:
-        return {r.kind for r in self.reasons.get(slug, [])}
+        return {kind for kind, _t in self.reasons.get(slug, {}).values()}
+
+    def points(self, slug: str) -> int:
+        return sum(POINTS[kind] for kind, _t in self.reasons.get(slug, {}).values())
+
+    def best(self) -> tuple[str, list[Reason]]:
+        slug = max(self.reasons, key=self.points)
+        return slug, [Reason.said(kind, said, POINTS[kind]) for kind, said in self.reasons[slug].values()]
 
 
 def _flat(word: str) -> str:
@@ -344,7 +351,7 @@ class Matcher:
                 self._combo(s, slug, hits)
                 if labels[-1] in CHEAP_TLDS:
                     hits.add(slug, "cheap_tld", text("discovery.cheap_tld", tld=labels[-1]))
-        slug, reasons = max(hits.reasons.items(), key=lambda kv: sum(r.points for r in kv[1]))
+        slug, reasons = hits.best()
         return Match(slug, reasons, sum(r.points for r in reasons), name=s, wildcard=wildcard)
 
     def _domains(self, uni: str, hits: _Hits) -> None:
