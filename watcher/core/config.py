@@ -11,6 +11,7 @@ the file. ``OMAMORI_CONFIG`` names the config file itself.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -268,9 +269,22 @@ class TakedownSettings(Section):
     requester_phone: str = ""
 
 
+class AxfrSource(Section):
+    zone: str
+    # The firm's own name server that allows us a zone transfer: "host" or "host:port".
+    server: str
+
+
 class InventorySettings(Section):
     expiry_warn_days: list[int] = [90, 60, 30, 7]
     zone_files: list[Path] = []
+    # Zone transfers (AXFR) from the firm's own name servers, as another source of owned names.
+    axfr: list[AxfrSource] = []
+    # CAs that CAA may name (CAA "issue" domains, e.g. "digicert.com"); empty: derived from the brands'
+    # allowed_issuers through watcher.owned.hygiene.CA_DOMAINS.
+    caa_issuers: list[str] = []
+    # Check for a registry lock (server*Prohibited) where the registry publishes EPP statuses.
+    registry_lock: bool = True
 
     @field_validator("expiry_warn_days")
     @classmethod
@@ -566,6 +580,27 @@ def _describe(err: ValidationError, where: str) -> str:
     return f"{where}: key `{key}`: {first['msg']}{shown}"
 
 
+# Written by `make demo` (lab/demo.py) while it runs: {"config": path, "pid": n}. With it, `omamori ...`
+# in another terminal of the same checkout uses the running demo's config without --config.
+RUNNING_DEMO = DATA / "state" / "demo.running"
+
+
+def running_demo_config(marker: Path = RUNNING_DEMO) -> Path | None:
+    """The config of the demo running from this checkout, if one is (its process still alive)."""
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        pid, config = int(info["pid"]), Path(info["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return config if config.exists() else None
+
+
 def load_settings(
     path: Path | str | None = None,
     environ: dict[str, str] | None = None,
@@ -578,6 +613,8 @@ def load_settings(
     environ = dict(os.environ) if environ is None else environ
     if path is None and environ.get("OMAMORI_CONFIG"):
         path = environ["OMAMORI_CONFIG"]
+    if path is None:
+        path = running_demo_config()
     file_path = Path(path) if path is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     raw: dict[str, Any] = {}
     if file_path is not None:
