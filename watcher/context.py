@@ -86,7 +86,12 @@ class Context:
         def reserve(key: str, gap: float) -> float:
             return ratelimit.reserve(engine, key, gap)
 
-        return RdapClient(self.settings, clock=self.clock, reserve=reserve)
+        # SQLite is one file on one host: the process's own pacing is enough, and a slot written from
+        # a second connection would wait out the busy timeout whenever the caller's session holds the
+        # write lock (drafting a takedown asks RDAP inside its transaction): 15 s per lookup, then an
+        # error instead of the registrar. Shared slots are for PostgreSQL, where workers are many hosts.
+        shared = engine.dialect.name != "sqlite"
+        return RdapClient(self.settings, clock=self.clock, reserve=reserve if shared else None)
 
     @cached_property
     def mailer(self) -> Mailer:

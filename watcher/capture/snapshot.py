@@ -30,9 +30,12 @@ from watcher.clients.records import parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core import cases
+from watcher.core.casefacts import live_evidence
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
+from watcher.core.reasons import Reason
 from watcher.core.runcontrol import JobStopped
+from watcher.core.texts import Text, text
 
 log = logging.getLogger("omamori.snapshot")
 S = CandidateStatus
@@ -313,22 +316,28 @@ def _best(ctx: Context, records: list[dict[str, Any]], brs: list[_BrandRef], rda
 
 
 def gone_reason(dns: dict[str, Any], rdap: dict[str, Any], rec: dict[str, Any], page_kind: str) -> str:
-    """Why the site counts as gone ("" while it is up): the name, the registry, the connection, the page."""
+    """Why the site counts as gone ("" while it is up), in English (logs, the snapshot's error)."""
+    why = gone_text(dns, rdap, rec, page_kind)
+    return why.render("en") if why else ""
+
+
+def gone_text(dns: dict[str, Any], rdap: dict[str, Any], rec: dict[str, Any], page_kind: str) -> Text | None:
+    """Why the site counts as gone (None while it is up): the name, the registry, the connection, the page."""
     holds = [h for h in rdap_statuses(rdap) if h.replace("_", " ") in HOLD_STATUSES]
     if DnsProfile.from_dict(dns).nxdomain:
-        return "the name does not exist (NXDOMAIN)"
+        return text("capture.gone_nxdomain")
     if holds:
-        return f"the registry shows {', '.join(holds)}"
+        return text("capture.gone_hold", holds=", ".join(holds))
     if not rec:
-        return ""
+        return None
     status = int(rec.get("status") or 0)
     if not rec.get("ok") and rec.get("error_kind") == "connect":
-        return f"the connection failed: {rec.get('error', '')[:120]}"
+        return text("capture.gone_connect", error=str(rec.get("error", ""))[:120])
     if status in (404, 410):
-        return f"the page answers HTTP {status}"
+        return text("capture.gone_http", status=status)
     if page_kind == "suspended":
-        return "a suspension page is shown"
-    return ""
+        return text("capture.gone_suspended")
+    return None
 
 
 def _capture_facts(rec: dict[str, Any], records: list[dict[str, Any]], page_kind: str) -> dict[str, Any]:
@@ -374,10 +383,11 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
             rec: dict[str, Any] = {}
         else:
             assessment, rec = best
-        gone_why = gone_reason(dns, rdap, rec, assessment.page_kind)
+        gone_said = gone_text(dns, rdap, rec, assessment.page_kind)
+        gone_why = gone_said.render("en") if gone_said else ""
         if best is None:
-            assessment.reasons.append({"kind": "unreachable", "detail": gone_why or "nothing was captured",
-                                       "points": 0})
+            assessment.reasons.append(Reason.said("unreachable", gone_said or text("capture.nothing_captured"))
+                                      .as_dict())
         status = int(rec.get("status") or 0)
         reachable = bool(rec.get("ok")) and status < 400 and not gone_why
         verdict = assessment.verdict
@@ -385,10 +395,10 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
             on_hold = any(h.replace("_", " ") in HOLD_STATUSES for h in rdap_statuses(rdap))
             verdict = Verdict.SUSPENDED if on_hold else Verdict.UNREACHABLE
         reasons = list(assessment.reasons)
-        if gone_why:
-            reasons.append({"kind": "gone", "detail": gone_why, "points": 0})
+        if gone_said:
+            reasons.append(Reason.said("gone", gone_said).as_dict())
         if "error" in rdap and rdap["error"].startswith("rdap: not available"):
-            reasons.append({"kind": "rdap", "detail": rdap["error"], "points": 0})
+            reasons.append(Reason.said("rdap", text("capture.rdap_unavailable", error=rdap["error"])).as_dict())
         files = rec.get("files") or {}
         snap = Snapshot(
             candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting,
@@ -400,7 +410,12 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
         )
         s.add(snap)
         s.flush()
-        cand.last_snapshot_id, cand.score, cand.verdict, cand.last_checked_at = snap.id, snap.score, verdict, now
+        cand.last_snapshot_id, cand.last_checked_at = snap.id, now
+        evidence = None if reachable else live_evidence(s, cid)
+        if evidence is None:
+            cand.score, cand.verdict = snap.score, verdict
+        else:  # gone or unreachable now: the case keeps the score and verdict of its last live capture
+            cand.score, cand.verdict = evidence.score, evidence.verdict
         created = (rdap.get("domain") or {}).get("created_at")
         if created and cand.registered_at is None:
             cand.registered_at = parse_date(str(created))
