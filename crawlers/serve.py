@@ -157,3 +157,14 @@ def serve(job: Job) -> int:
     finally:
         gate.stop()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m crawlers --serve", description=__doc__.splitlines()[0] if __doc__ else "")
+    p.add_argument("--serve", action="store_true", required=True)
+    p.add_argument("--job", required=True)
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return serve(Job.load(a.job))
