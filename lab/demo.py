@@ -6,7 +6,11 @@ fresh database, then runs ``omamori run`` and ``omamori dashboard`` as subproces
 nothing from omamori: it only writes a config file and runs the ``omamori`` command, exactly as an
 operator would. Ctrl-C stops everything.
 
-    python -m lab.demo [--scenario data/lab/demo.toml] [--port 8501] [--no-dashboard]
+    python -m lab.demo [--scenario data/lab/demo.toml] [--port 8501] [--no-dashboard] [--cluster]
+
+``--cluster`` (``make demo-cluster``): the same story on a throw-away PostgreSQL cluster, with one
+``omamori run`` (the scheduler and the CT readers) and two ``omamori worker`` processes doing the
+checks and the takedown side through the task queue in that database.
 """
 
 from __future__ import annotations
@@ -253,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-dir", default=str(ROOT / "data" / "state" / "demo"))
     ap.add_argument("--port", type=int, default=8501, help="dashboard port")
     ap.add_argument("--no-dashboard", action="store_true")
+    ap.add_argument("--cluster", action="store_true",
+                    help="a throw-away PostgreSQL, one scheduler and two workers (make demo-cluster)")
+    ap.add_argument("--workers", type=int, default=2, help="workers with --cluster")
     args = ap.parse_args(argv)
 
     from lab.world import World
@@ -261,8 +268,17 @@ def main(argv: list[str] | None = None) -> int:
     world = World.start(args.scenario)
     procs: list[subprocess.Popen[bytes]] = []
     state_dir = Path(args.state_dir)
+    pg: Any = None
     try:
         cfg = prepare(world, state_dir)
+        if args.cluster:
+            from lab.pgcluster import PgCluster
+
+            pg = PgCluster()
+            url = pg.start()
+            with cfg.open("a", encoding="utf-8") as f:  # the tables the generated config does not have yet
+                f.write(f'\n[database]\nurl = "{url}"\n\n[tasks]\nworker_in_run = false\n')
+            print(f"postgres: {url} (removed when the demo stops)")
         # The endpoints go to a file: the terminal is for the story.
         (state_dir / "lab-endpoints.json").write_text(json.dumps(world.endpoints(), indent=2, default=str))
         print(f"lab up in {time.monotonic() - t0:.1f} s: {', '.join(world.endpoints())} on 127.0.0.1 "
@@ -270,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(omamori_cmd(cfg, "brands", "sync"), cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         procs.append(subprocess.Popen(omamori_cmd(cfg, "run", "--story", "--log-file", str(state_dir / "omamori.log")),
                                       cwd=ROOT))
+        for i in range(args.workers if args.cluster else 0):
+            with open(state_dir / f"worker-{i + 1}.log", "wb") as worker_log:
+                procs.append(subprocess.Popen(omamori_cmd(cfg, "worker"), cwd=ROOT, stdout=worker_log,
+                                              stderr=subprocess.STDOUT))
         if not args.no_dashboard:
             with open(state_dir / "dashboard.log", "wb") as dash_log:
                 procs.append(subprocess.Popen(omamori_cmd(cfg, "dashboard", "--port", str(args.port)), cwd=ROOT,
@@ -303,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
         world.stop()
+        if pg is not None:
+            pg.stop()
         if RUNNING.exists() and str(os.getpid()) in RUNNING.read_text():
             RUNNING.unlink()
         print("demo stopped")

@@ -59,6 +59,9 @@ class Context:
     # The current job run's stop flag and deadline (``UNBOUNDED`` outside a job); see for_run.
     run: RunControl = field(default=UNBOUNDED)
     nudge: Nudge = field(default_factory=Nudge)
+    # A long-running process (``omamori run``, ``omamori worker``) keeps its crawlers and their
+    # browsers between batches (``crawl.keep_browser``); a one-off command starts one per batch.
+    keep_crawler: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -75,6 +78,10 @@ class Context:
     @cached_property
     def rdap(self) -> RdapClient:
         engine = self.engine
+        if engine.dialect.name == "sqlite":
+            # One process per SQLite database: its own spacing is everyone's (and a write from here
+            # could wait on the caller's own open transaction).
+            return RdapClient(self.settings, clock=self.clock)
 
         def reserve(key: str, gap: float) -> float:
             return ratelimit.reserve(engine, key, gap)

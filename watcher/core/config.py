@@ -153,6 +153,9 @@ class CrawlSettings(Section):
     batch_size: int = Field(20, ge=1)
     # Pages open at once in the one browser of a batch.
     concurrency: int = Field(2, ge=1, le=8)
+    # A worker keeps one crawler process (and its browser) per task slot between batches, with fresh
+    # browser contexts per batch; off: a new crawler per batch (seconds of start-up each time).
+    keep_browser: bool = True
     # Brand slug -> logo image file, when cropping it from the reference capture is not good enough.
     logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
