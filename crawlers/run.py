@@ -8,12 +8,10 @@ fetched again over plain HTTP (no screenshot), and the record says why.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -261,25 +259,3 @@ def run(job: Job, targets: list[Target], records: Path) -> dict[str, float]:
             gate.stop()
     writer.fh.close()
     return {"targets": len(targets), "records": len(writer.done), "seconds": round(time.monotonic() - t0, 2)}
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m crawlers", description=__doc__)
-    p.add_argument("--job", required=True)
-    p.add_argument("--targets", help="JSON lines: {id, url, addresses, profile}")
-    p.add_argument("--records", help="JSON lines out, one per target")
-    p.add_argument("--serve", action="store_true",
-                   help="long-lived: batches as JSON lines on stdin, one browser for all (crawlers.serve)")
-    a = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    job = Job.load(a.job)
-    if a.serve:
-        from crawlers.serve import serve
-
-        return serve(job)
-    if not a.targets or not a.records:
-        p.error("--targets and --records are required (or --serve)")
-    targets = [Target.parse(line) for line in Path(a.targets).read_text(encoding="utf-8").splitlines() if line.strip()]
-    summary = run(job, targets, Path(a.records))
-    print(json.dumps(summary), file=sys.stderr)
-    return 0
