@@ -78,11 +78,6 @@ class Context:
     @cached_property
     def rdap(self) -> RdapClient:
         engine = self.engine
-        if engine.dialect.name == "sqlite":
-            # One process per SQLite database: its own spacing is everyone's (and a write from here
-            # could wait on the caller's own open transaction).
-            return RdapClient(self.settings, clock=self.clock)
-
         def reserve(key: str, gap: float) -> float:
             return ratelimit.reserve(engine, key, gap)
 
