@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.core.config import DATA
-from watcher.owned import takeover
+from watcher.owned import link_lists, platforms, takeover
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,16 @@ REFERENCE: tuple[RefFile, ...] = (
             "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
             "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
             transform=takeover.validate_fingerprints),
+    # URL shorteners for lint-messages (watcher.owned.link_lists); the upstream list, one domain a line.
+    RefFile("url-shorteners", link_lists.SHORTENERS_FILE,
+            "https://raw.githubusercontent.com/PeterDaveHello/url-shorteners/master/list",
+            "CC BY-SA 4.0 — PeterDaveHello and contributors, url-shorteners",
+            transform=link_lists.validate_shorteners),
+    # Who a sending server is, by its reverse-DNS domain (watcher.owned.platforms); kinds kept: see there.
+    RefFile("reverse-dns-map", platforms.REVERSE_DNS_FILE,
+            "https://raw.githubusercontent.com/domainaware/parsedmarc/master/parsedmarc/resources/maps/"
+            "base_reverse_dns_map.csv", "Apache-2.0 — Sean Whalen and contributors, parsedmarc",
+            transform=platforms.validate_reverse_dns_map),
 )
 
 SOURCES = DATA / "SOURCES.md"

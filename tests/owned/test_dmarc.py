@@ -69,7 +69,8 @@ def test_layouts_parse() -> None:
 @pytest.mark.parametrize("data,reason", [
     (BILLION_LAUGHS, "unsafe XML"),
     (XXE, "unsafe XML"),
-    (b"<feedback><unclosed></feedback>", "not well-formed"),
+    (b"<<<>>>", "not well-formed"),
+    (b"<feedback><unclosed></feedback>", "no policy_published/domain"),  # recovered, but no report in it
     (b"<html><body>hi</body></html>", "not a DMARC aggregate report"),
     (b"\x00\x01binary", "not XML"),
 ])

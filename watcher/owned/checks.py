@@ -23,6 +23,7 @@ from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity
 from watcher.core.names import is_within
+from watcher.core.texts import Text
 
 log = logging.getLogger("omamori.owned")
 
@@ -102,7 +103,8 @@ class CheckRun:
 
     # --- what the checks report -----------------------------------------------------------------
 
-    def fail(self, kind: FindingKind, subject: str, title: str, *, severity: Severity = Severity.MEDIUM, detail: str = "",
+    def fail(self, kind: FindingKind, subject: str, title: str | Text, *, severity: Severity = Severity.MEDIUM,
+             detail: str | Text = "",
              data: dict[str, Any] | None = None, brand_id: int | None = None) -> None:
         open_finding(self.session, kind, subject, title, severity=severity, detail=detail, data=data,
                      brand_id=brand_id if brand_id is not None else self.brand_of(subject), now=self.now,

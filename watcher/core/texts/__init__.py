@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from watcher.core.texts import capture, common, discovery, owned, selfwatch, takedown
+from watcher.core.texts import capture, common, discovery, mail, owned, selfwatch, takedown
 
 Lang = Literal["ja", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("ja", "en")
 
-AREAS: Final = (common, discovery, capture, owned, takedown, selfwatch)
+AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch)
 
 
 def _union() -> dict[str, tuple[str, str]]:
