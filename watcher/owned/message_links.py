@@ -32,7 +32,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -353,8 +353,8 @@ def lint_eml(raw: bytes, rules: Rules, path: str) -> list[Problem]:
             body = _part_text(part)
             if ctype == "text/html":
                 out.extend(lint_text(body, rules, path, where))
-                for label, data in qr.data_uri_images(body):
-                    out.extend(_lint_qr(qr.decode_image(data), rules, path, f"{where}, {label}"))
+                for label, data, line in qr.data_uri_images(body):
+                    out.extend(_lint_qr(qr.decode_image(data), rules, path, f"{where}, {label}", line))
             else:
                 out.extend(lint_text(body, rules, path, where))
         elif part.get_content_maintype() == "image" or ctype == "application/pdf":
@@ -374,12 +374,13 @@ def _part_text(part: Message) -> str:
         return (payload if isinstance(payload, bytes) else b"").decode("utf-8", "replace")
 
 
-def _lint_qr(found: list[tuple[str, str]], rules: Rules, path: str, where: str) -> list[Problem]:
-    """Each decoded QR code's text, linted; ``found`` is [(where in the file, decoded text)]."""
+def _lint_qr(found: list[tuple[str, str]], rules: Rules, path: str, where: str, line: int = 1) -> list[Problem]:
+    """Each decoded QR code's text, linted; ``found`` is [(where in the file, decoded text)], ``line`` the
+    line of the file where the image is."""
     out = []
     for place, decoded in found:
         label = text("lint.qr_where", where=f"{where} {place}".strip()).render("en")
-        out.extend(lint_text(decoded, rules, path, label))
+        out.extend(replace(p, line=line) for p in lint_text(decoded, rules, path, label))
     return out
 
 
@@ -404,8 +405,8 @@ def lint_file(path: Path, rules: Rules, limit: int = 5 * 1024 * 1024) -> list[Pr
     body = read_text(path, limit)
     if suffix in (".html", ".htm"):
         out = lint_text(body, rules, str(path))
-        for label, data in qr.data_uri_images(body):
-            out.extend(_lint_qr(qr.decode_image(data), rules, str(path), label))
+        for label, data, line in qr.data_uri_images(body):
+            out.extend(_lint_qr(qr.decode_image(data), rules, str(path), label, line))
         return out
     return lint_text(body, rules, str(path))
 

@@ -27,7 +27,7 @@ def _decode(img: Any) -> list[str]:
     import zxingcpp
 
     try:
-        found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.MicroQRCode)
+        found = zxingcpp.read_barcodes(img, formats=(zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode))
     except (ValueError, RuntimeError):
         return []
     return [b.text for b in found if b.text]
@@ -79,12 +79,13 @@ def decode_pdf(data: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def data_uri_images(html: str) -> list[tuple[str, bytes]]:
-    """Images inlined in HTML as ``data:image/...;base64,`` (a QR code in a mail body)."""
+def data_uri_images(html: str) -> list[tuple[str, bytes, int]]:
+    """Images inlined in HTML as ``data:image/...;base64,`` (a QR code in a mail body), with their line."""
     out = []
     for i, m in enumerate(_DATA_URI.finditer(html), 1):
         try:
-            out.append((f"inline image {i}", base64.b64decode(re.sub(r"\s+", "", m.group(1)), validate=False)))
+            out.append((f"inline image {i}", base64.b64decode(re.sub(r"\s+", "", m.group(1)), validate=False),
+                        html.count("\n", 0, m.start()) + 1))
         except (binascii.Error, ValueError):
             continue
         if i >= 20:
