@@ -11,6 +11,8 @@ keeps the facts, and a short subject (a sample may carry a customer's data).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 import re
@@ -51,17 +53,30 @@ def _date(value: str) -> datetime | None:
 def _feedback_fields(part: Message) -> dict[str, str]:
     """The ``name: value`` fields of a message/feedback-report part (the email module nests them)."""
     payload = part.get_payload()
-    if isinstance(payload, list) and payload:  # parsed as a message: its headers are the fields
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    items: list[tuple[str, Any]] = []
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         inner = payload[0]
-        items = list(inner.items()) if isinstance(inner, Message) else []
+        if cte == "base64":  # some receivers (Netease) base64 the fields: the module leaves them encoded
+            body = inner.get_payload()
+            try:
+                decoded = base64.b64decode(str(body), validate=False).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                decoded = ""
+            items = _lines(decoded)
+        else:  # parsed as a message: its headers are the fields
+            items = list(inner.items())
     else:
         raw = part.get_payload(decode=True)
-        text_ = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(payload)
-        items = [(k, v) for k, _, v in (line.partition(":") for line in text_.splitlines()) if v]
+        items = _lines(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(payload))
     out: dict[str, str] = {}
     for k, v in items[:MAX_FIELDS]:
         out.setdefault(k.strip().lower(), re.sub(r"\s+", " ", str(v)).strip()[:500])
     return out
+
+
+def _lines(text_: str) -> list[tuple[str, Any]]:
+    return [(k, v) for k, _, v in (line.partition(":") for line in text_.splitlines()) if v]
 
 
 def _sample(msg: Message) -> Message | None:
@@ -122,7 +137,8 @@ def parse(raw: bytes) -> FailureReport:
         domain=domain[:253], reporter=parseaddr(str(msg.get("From", "")))[1].lower()[:200],
         arrival_at=_date(fields.get("arrival-date", "") or str(msg.get("Date", ""))), source_ip=ip,
         feedback_type=fields.get("feedback-type", "").lower()[:40],
-        auth_failure=fields.get("auth-failure", "").lower()[:40],
+        # Required by RFC 6591, yet some receivers (Netease) leave it out of reports sent to ruf=.
+        auth_failure=(fields.get("auth-failure") or "dmarc").lower()[:40],
         delivery_result=fields.get("delivery-result", "").lower()[:40],
         header_from=header_from[:253], envelope_from=envelope[:253],
         subject=str(sample.get("Subject", "") if sample is not None else "")[:120],

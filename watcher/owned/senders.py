@@ -69,21 +69,25 @@ class SpfMap:
 
 
 def _walk_spf(parsed: Any, via: str, out: SpfMap, depth: int = 0) -> None:
+    """checkdmarc 6's parsed record: ``mechanisms`` (ip4/ip6 with ``value``; include with its own
+    ``parsed``) and ``redirect``. Only ``pass`` mechanisms authorise."""
     if depth > 12 or not isinstance(parsed, dict):
         return
-    for mech in parsed.get("pass") or []:
-        if isinstance(mech, dict) and mech.get("mechanism") in ("ip4", "ip6"):
+    for mech in parsed.get("mechanisms") or []:
+        if not isinstance(mech, dict) or mech.get("action", "pass") != "pass":
+            continue
+        kind = mech.get("mechanism")
+        if kind in ("ip4", "ip6"):
             try:
                 out.networks.append((ipaddress.ip_network(str(mech.get("value")), strict=False), via))
             except ValueError:
                 continue
-    for inc in parsed.get("include") or []:
-        if isinstance(inc, dict):
-            domain = str(inc.get("domain") or inc.get("value") or "")
-            _walk_spf(inc.get("parsed"), via or domain, out, depth + 1)
+        elif kind == "include":
+            _walk_spf(mech.get("parsed"), via or str(mech.get("value") or ""), out, depth + 1)
     redirect = parsed.get("redirect")
     if isinstance(redirect, dict):
-        _walk_spf(redirect.get("parsed"), via or str(redirect.get("domain") or ""), out, depth + 1)
+        _walk_spf(redirect.get("parsed"), via or str(redirect.get("value") or redirect.get("domain") or ""), out,
+                  depth + 1)
 
 
 def spf_map(ctx: Context, domain: str) -> SpfMap:
@@ -229,7 +233,8 @@ class Sender:
         return self.messages - self.passing
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"domain": self.domain, "sender": self.name, "legitimate": self.legitimate, "why": self.why,
+        return {"domain": self.domain, "sender": self.name or text("mail.sender.unknown").render(lang),
+                "legitimate": self.legitimate, "why": self.why,
                 "messages": self.messages, "passing": self.passing, "failing": self.failing,
                 "spf_aligned": self.spf_aligned, "dkim_aligned": self.dkim_aligned,
                 "ips": ", ".join(sorted(self.ips)[:5]) + (" …" if len(self.ips) > 5 else ""),
@@ -269,7 +274,7 @@ def named_senders(session: Session, since: datetime, brands: list[BrandSpec],
         ours = _reg(rep.domain)
         for rec in rep.records:
             sender = rec.get("sender") or {}
-            name = sender.get("name") or display_name(sender) or text("mail.sender.unknown").render("en")
+            name = sender.get("name") or display_name(sender)  # "" = no name known (shown as "unknown sender")
             why = _legitimate(rec, sender, rep.domain, brand)
             key = (rep.domain, name)
             g = groups.get(key)
