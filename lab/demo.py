@@ -31,7 +31,7 @@ DEMO_USER, DEMO_PASSWORD = "demo", "omamori-demo"
 # Jobs at demo speed (seconds): the whole loop must show within three minutes.
 DEMO_INTERVALS = {
     "ct_poll": 3, "permutations": 90, "intake": 10, "snapshot": 6, "takedowns": 5,
-    "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "weekly_report": 60, "health": 30,
+    "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "message_lint": 60, "weekly_report": 60, "health": 30,
 }
 
 

@@ -30,7 +30,7 @@ from watcher.core.texts import text
 from watcher.discovery import intake, permutations
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
-from watcher.owned import inventory, mailauth
+from watcher.owned import inventory, mailauth, template_watch
 from watcher.report import weekly
 from watcher.takedowns import followup
 
@@ -56,7 +56,8 @@ JOBS: tuple[Job, ...] = (
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
-    Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
+    Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate, failure and TLS reports; name the senders"),
+    Job("message_lint", template_watch.run, "lint the firm's mail and SMS templates for login links"),
     Job("weekly_report", weekly.weekly, "render and mail the weekly domain-inventory report"),
     Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
 )

@@ -62,7 +62,7 @@ def test_senders_are_named(reported) -> None:
 def test_ready_for_reject(reported) -> None:
     ctx = reported
     with Session(ctx.engine) as s:
-        ready = {r.domain: r for r in senders.readiness(s, ctx)}
+        ready = {r.domain: r for r in senders.ready_for_reject(ctx, s)}
     main = ready["hoshizora-sec.co.jp"]
     assert main.policy == "none" and not main.ready
     assert 0.85 < main.share < 0.95  # everything but Salesforce Marketing Cloud aligns

@@ -360,20 +360,20 @@ class Readiness:
                 "failing_senders": [s.as_dict(lang) for s in self.failing_senders]}
 
 
-def readiness(session: Session, ctx: Context, now: datetime | None = None) -> list[Readiness]:
-    """The "ready for p=reject" figure of every sending domain (the dashboard and the weekly report)."""
-    days = ctx.settings.mail.ready_days
-    since = (now or ctx.now()) - timedelta(days=days)
-    senders = named_senders(session, since, ctx.brands)
+def readiness(session: Session, brands: list[BrandSpec], now: datetime, days: int = 30,
+              target: float = 0.98) -> list[Readiness]:
+    """The "ready for p=reject" figure of every sending domain over the last ``days``."""
+    since = now - timedelta(days=days)
+    senders = named_senders(session, since, brands)
     latest: dict[str, str] = {}
     for rep in session.exec(select(DmarcReport).where(col(DmarcReport.end_at) >= since)
                             .order_by(col(DmarcReport.end_at))):
         if rep.policy.get("p"):
             latest[rep.domain] = str(rep.policy["p"])
-    domains = sorted({d for b in ctx.brands for d in b.sending_domains} | {s.domain for s in senders})
+    domains = sorted({d for b in brands for d in b.sending_domains} | {s.domain for s in senders})
     out = []
     for d in domains:
-        r = Readiness(d, days, policy=latest.get(d, ""), target=ctx.settings.mail.ready_share)
+        r = Readiness(d, days, policy=latest.get(d, ""), target=target)
         for s in senders:
             if s.domain != d:
                 continue
@@ -388,3 +388,9 @@ def readiness(session: Session, ctx: Context, now: datetime | None = None) -> li
         r.failing_senders.sort(key=lambda s: -s.failing)
         out.append(r)
     return out
+
+
+def ready_for_reject(ctx: Context, session: Session, now: datetime | None = None) -> list[Readiness]:
+    """``readiness`` with the Context's brands and settings: what the weekly report and the CLI call."""
+    conf = ctx.settings.mail
+    return readiness(session, ctx.brands, now or ctx.now(), conf.ready_days, conf.ready_share)
