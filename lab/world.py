@@ -423,6 +423,7 @@ class World:
             "web": {"proxy_url": self.web.proxy_url, "ca_file": self.web.ca_file, "host": self.web.host,
                     "port": self.web.port},
             "smtp": {"host": self.smtp.host, "port": self.smtp.port, "api_url": self.smtp.api_url},
+            "pki": {"mark_ca_file": self.pki.mark_ca_file, "smime_ca_file": self.pki.smime_ca_file},
             "control": {"url": self.control.url},
         }
 

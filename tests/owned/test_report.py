@@ -73,6 +73,8 @@ def test_weekly_rendered_and_mailed(make_ctx, lab_smtp) -> None:
     assert "<svg" in page and "hoshizora.jp" in page and "p=none" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page  # titles are escaped
     assert "198.51.100.77" in page  # who sends as us and fails alignment
+    # The one figure management asks for: here every legitimate message aligns (the rest is spoofing).
+    assert "Ready for p=reject" in page and "ready for p=reject (100.0%" in page and "p=reject に移行できます" in page
     assert "9.0 h" in page  # median of 5, 9 and 30 hours
 
     msgs = lab_smtp.messages()
@@ -88,6 +90,7 @@ def test_weekly_rendered_and_mailed(make_ctx, lab_smtp) -> None:
     summary_csv = next(p for p in msg.iter_attachments() if p.get_filename().endswith("-summary.csv"))
     body = summary_csv.get_payload(decode=True).decode("utf-8-sig")
     assert "takedowns_closed,3" in body and "candidates_source_ct,2" in body and "median_hours_to_down,9.0" in body
+    assert "dmarc_hoshizora-sec.co.jp_ready_share,1.0" in body and "dmarc_hzsec.com_ready_for_reject,no" in body
 
 
 def test_weekly_without_recipients_is_kept_not_mailed(make_ctx) -> None:

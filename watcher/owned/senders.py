@@ -268,7 +268,7 @@ def named_senders(session: Session, since: datetime, brands: list[BrandSpec],
     q = select(DmarcReport).where(col(DmarcReport.end_at) >= since)
     if domain:
         q = q.where(DmarcReport.domain == domain)
-    groups: dict[tuple[str, str], Sender] = {}
+    groups: dict[tuple[str, str], Sender] = {}  # (domain, name or "ip:<address>")
     for rep in session.exec(q):
         brand = _brand_for(brands, rep.domain)
         ours = _reg(rep.domain)
@@ -276,7 +276,8 @@ def named_senders(session: Session, since: datetime, brands: list[BrandSpec],
             sender = rec.get("sender") or {}
             name = sender.get("name") or display_name(sender)  # "" = no name known (shown as "unknown sender")
             why = _legitimate(rec, sender, rep.domain, brand)
-            key = (rep.domain, name)
+            # Without a name, each IP is its own sender: a spoofer must not hide in a legitimate group.
+            key = (rep.domain, name or f"ip:{rec.get('source_ip', '')}")
             g = groups.get(key)
             if g is None:
                 g = groups[key] = Sender(rep.domain, name, bool(why), why)
@@ -307,14 +308,15 @@ def named_senders(session: Session, since: datetime, brands: list[BrandSpec],
 def _fix(g: Sender) -> Text | None:
     if not g.legitimate or not g.failing:
         return None
+    name: str | Text = g.name or text("mail.sender.unknown")
     if g.why == "forwarded":
-        return text("mail.fix.forwarded", sender=g.name)
+        return text("mail.fix.forwarded", sender=name)
     if g.dkim_domains:
-        return text("mail.fix.dkim", sender=g.name, dkim=", ".join(sorted(g.dkim_domains)[:3]))
+        return text("mail.fix.dkim", sender=name, dkim=", ".join(sorted(g.dkim_domains)[:3]))
     if g.envelope_domains:
-        return text("mail.fix.spf", sender=g.name, envelope=", ".join(sorted(g.envelope_domains)[:3]))
+        return text("mail.fix.spf", sender=name, envelope=", ".join(sorted(g.envelope_domains)[:3]))
     if not g.spf_listed:
-        return text("mail.fix.spf_not_listed", sender=g.name, ip=", ".join(sorted(g.ips)[:3]))
+        return text("mail.fix.spf_not_listed", sender=name, ip=", ".join(sorted(g.ips)[:3]))
     return None
 
 

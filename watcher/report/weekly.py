@@ -29,7 +29,7 @@ from watcher.core.models import (
     Severity,
     TakedownRequest,
 )
-from watcher.owned import dmarc
+from watcher.owned import dmarc, senders
 from watcher.owned.registration import TRANSFER_LOCK, UPDATE_LOCK
 from watcher.report.official_domains import render_official_domains
 from watcher.report.render import SEV_COLOURS, bar_chart, csv_bytes, env, local_time
@@ -93,12 +93,13 @@ def collect_weekly(ctx: Context, session: Session, now: datetime) -> dict[str, A
         ttd = [(c.down_at - c.confirmed_at).total_seconds() for c in downs if c.down_at and c.confirmed_at]
     median_h = round(statistics.median(ttd) / 3600, 1) if ttd else None
     volume = dmarc.volume(session, start)
-    senders = dmarc.failing_senders(session, start)[:10]
+    failing = dmarc.failing_senders(session, start)[:10]
+    ready = [{"ja": r.as_dict("ja"), "en": r.as_dict("en")} for r in senders.ready_for_reject(ctx, session, now)]
     return {
         "now": now, "generated": local_time(now, tz, "%Y-%m-%d %H:%M %Z"), "period": f"{local_time(start, tz)} – {local_time(now, tz)}",
         "date": local_time(now, tz), "domains": domains, "findings": findings, "by_severity": by_sev,
         "opened_week": len(opened_week), "resolved_week": len(resolved_week),
-        "posture": _posture(session, ctx), "dmarc_volume": volume, "failing_senders": senders,
+        "posture": _posture(session, ctx), "dmarc_volume": volume, "failing_senders": failing, "ready": ready,
         "candidates": len(cands), "by_source": by_source, "by_status": by_status,
         "sent": len(sent), "closed": len(closed), "median_hours": median_h, "ttd_count": len(ttd),
         "expiring": [d for d in domains if d["expiring"] and not d["lapsed"]],
@@ -127,6 +128,10 @@ def weekly_csvs(data: dict[str, Any]) -> dict[str, bytes]:
         summary += [[f"mailauth_{p['domain']}_{a}", {True: "ok", False: "NG", None: "unknown"}[p[a]["ok"]]]
                     for a in ASPECTS]
         summary.append([f"mailauth_{p['domain']}_dmarc_policy", p["policy"]])
+    for r in data.get("ready", []):
+        share = r["en"]["share"]
+        summary.append([f"dmarc_{r['en']['domain']}_ready_share", "" if share is None else share])
+        summary.append([f"dmarc_{r['en']['domain']}_ready_for_reject", "yes" if r["en"]["ready"] else "no"])
     return {"domains": csv_bytes(data["domains"]), "findings": csv_bytes(findings), "summary": csv_bytes(summary, ["metric", "value"])}
 
 
@@ -161,6 +166,8 @@ def weekly_text(data: dict[str, Any]) -> str:
     for p in data["posture"]:
         ng = [a for a in ASPECTS if p[a]["ok"] is False]
         lines.append(f"{p['domain']}: DMARC p={p['policy']}; " + ("NG: " + ", ".join(ng) if ng else "all ok"))
+    for r in data.get("ready", []):
+        lines.append(f"{r['ja']['domain']}: {r['ja']['verdict']} / {r['en']['verdict']}")
     lines += ["", "詳細は添付のHTMLとCSVをご覧ください。 / Details in the attached HTML and CSV files."]
     return "\n".join(lines)
 
