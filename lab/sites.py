@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from lab import assets
+from lab import assets, feeds
 from lab.net import Request, Response
 
 HTML = "text/html; charset=utf-8"
@@ -141,7 +141,9 @@ def official_sms_faq() -> str:
 
 
 def official_domains() -> str:
-    rows = "".join(f"<li>{d}</li>" for d in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com"))
+    # Published in 2023 and never updated: it still names hoshizora-fx.jp, let go in 2024 (a stale list).
+    rows = "".join(f"<li>{d}</li>" for d in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com",
+                                             "hoshizora-fx.jp"))
     return _page("当社が使用するドメイン｜ほしぞら証券",
                  _header() + f"<main><h1>当社が使用するドメイン一覧</h1><ul>{rows}</ul></main>" + _FOOTER)
 
@@ -423,10 +425,15 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page(name, f"<main><h1>{name}</h1><p>{html.escape(str(opt.get('text', '')))}</p></main>"))
     if kind == "blank":
         return _html(_page("", "", css=""))
+    if kind == "page":  # a page whose HTML the test gives (e.g. the official-domains page omamori wrote)
+        return _html(str(opt.get("body", "")))
+    if kind == "feed":
+        return feeds.render(opt, request)
     raise KeyError(f"unknown site kind {kind!r}")
 
 
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "bimi", "appstore", "carrier-info", "shortener")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "bimi", "appstore", "carrier-info",
+         "shortener")

@@ -20,10 +20,12 @@ from lab.certstream import LabCertstream
 from lab.control import ControlAPI
 from lab.ct import LabCTLog
 from lab.dns import LabDNS
+from lab.misp import LabMISP
 from lab.pki import TRUSTED_CA, LabPKI
 from lab.rdap import LabRDAP
 from lab.smtp import LabSMTP
 from lab.web import LabWeb
+from lab.webhooks import LabSyslog, LabWebhooks
 from lab.whois import LabWhois
 
 DATA_LAB = Path(__file__).resolve().parent.parent / "data" / "lab"
@@ -62,7 +64,13 @@ class World:
                                         heartbeat_interval=heartbeat_interval or s.get("heartbeat_interval", 15.0))
         self.web = LabWeb(self.pki, port=p.get("web", 0))
         self.smtp = LabSMTP(self.pki, port=p.get("smtp", 0))
+        self.webhooks = LabWebhooks(port=p.get("webhooks", 0))
+        self.syslog = LabSyslog(port=p.get("syslog", 0))
+        self.misp = LabMISP(port=p.get("misp", 0))
         self.control = ControlAPI(self, port=p.get("control", 0))
+        # The firm's signing certificate (S/MIME, evidence manifests), issued by the lab CA.
+        self._signer = self.pki.signer(s.get("signer_email", "brand-security@hoshizora-sec.co.jp"),
+                                       s.get("signer_org", "Hoshizora Securities Co., Ltd."))
         self.registrations: dict[str, dict[str, Any]] = {}
         self.registrar_behaviour: dict[str, dict[str, Any]] = {}
         self.timeline: list[dict[str, Any]] = []
@@ -86,7 +94,8 @@ class World:
         return world
 
     def servers(self) -> list[Any]:
-        return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.control]
+        return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.webhooks,
+                self.syslog, self.misp, self.control]
 
     def begin(self) -> World:
         for server in self.servers():
@@ -384,13 +393,16 @@ class World:
         return self.ct.sth.size
 
     def act_ct_fault(self, kind: str, n: int = 1, index: int | None = None, retry_after: int = 1) -> None:
-        """'429' / '500' for the next n CT requests, 'forge' the tree head, 'malform' entry `index`, 'clear'."""
+        """'429' / '500' for the next n CT requests, 'forge' the tree head, 'malform' entry `index`,
+        'stall' (entries stop being served while the tree grows), 'clear'."""
         if kind in ("429", "500", "503"):
             self.ct.fail_next(n, int(kind), retry_after)
         elif kind == "forge":
             self.ct.forge_sth(True)
         elif kind == "malform" and index is not None:
             self.ct.malform_entry(index)
+        elif kind == "stall":
+            self.ct.stall_entries(True)
         elif kind == "clear":
             self.ct.reset_faults()
         else:
@@ -398,6 +410,14 @@ class World:
 
     def act_rdap_fault(self, name: str, status: int = 429, times: int = 1, retry_after: int = 1) -> None:
         self.rdap.fail(name, status, times, retry_after)
+
+    def act_certstream_stop(self) -> None:
+        """The certstream server stops (a feed that falls silent); the CT log itself goes on."""
+        self.certstream.stop()
+
+    def act_webhook_fault(self, n: int = 1, status: int = 500) -> None:
+        """The next n webhook posts fail with `status` (a chat service that is down)."""
+        self.webhooks.fail_next(n, status)
 
     def act_smtp_fault(self, n: int = 1, code: int = 451, recipient: str | None = None) -> None:
         if recipient:
@@ -423,7 +443,12 @@ class World:
             "web": {"proxy_url": self.web.proxy_url, "ca_file": self.web.ca_file, "host": self.web.host,
                     "port": self.web.port},
             "smtp": {"host": self.smtp.host, "port": self.smtp.port, "api_url": self.smtp.api_url},
-            "pki": {"mark_ca_file": self.pki.mark_ca_file, "smime_ca_file": self.pki.smime_ca_file},
+            "webhooks": {"url": self.webhooks.url, "slack_url": self.webhooks.url_for("slack"),
+                         "teams_url": self.webhooks.url_for("teams"), "json_url": self.webhooks.url_for("json")},
+            "syslog": {"host": self.syslog.host, "port": self.syslog.port},
+            "misp": {"url": self.misp.url, "key": self.misp.key},
+            "pki": {"ca_file": self.pki.ca_file, "signer_cert": self._signer[0], "signer_key": self._signer[1],
+                    "mark_ca_file": self.pki.mark_ca_file, "smime_ca_file": self.pki.smime_ca_file},
             "control": {"url": self.control.url},
         }
 
@@ -432,4 +457,6 @@ class World:
             return {"registrations": dict(self.registrations), "sites": self.web.sites(),
                     "ct_tree_size": self.ct.sth.size, "messages": len(self.smtp.messages()),
                     "desks": {a: d.reports for a, d in self.smtp.desks.items()},
+                    "webhooks": len(self.webhooks.received()), "syslog": len(self.syslog.messages()),
+                    "misp_events": len(self.misp.events()),
                     "timeline": list(self.timeline), "pending": self.pending()}

@@ -136,7 +136,7 @@ def test_every_warning_rule_has_a_meaning_and_covered_ones_exist() -> None:
     from watcher.core.texts import CATALOGUE
 
     codes = {r.code for r in RULES}
-    assert COVERED <= codes
+    assert codes >= COVERED
     for code in codes | {"other"}:
         ja, en = CATALOGUE[f"mail.warn.{code}"]
         assert ja and en

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
-from email.message import EmailMessage
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest

@@ -80,8 +80,9 @@ def test_tls_reports_read_as_parsedmarc_reads_them(path: Path) -> None:
 
 def test_the_whole_folder_ingests_with_no_refusal(make_ctx, tmp_path: Path) -> None:
     brands = tmp_path / "brands.toml"
-    brands.write_text('[[brand]]\nslug = "samples"\nname = "Sample Receiver"\nofficial_domains = [%s]\n'
-                      % ", ".join(f'"{d}"' for d in DOMAINS), encoding="utf-8")
+    names = ", ".join(f'"{d}"' for d in DOMAINS)
+    brands.write_text(f'[[brand]]\nslug = "samples"\nname = "Sample Receiver"\nofficial_domains = [{names}]\n',
+                      encoding="utf-8")
     ctx = make_ctx(service={"brands_file": str(brands)})
     out = dmarc.ingest_files(ctx, [*AGGREGATE, *FAILURE, *TLS])
     assert out["refused"] == 0, out["refused_reasons"]

@@ -28,6 +28,7 @@ from watcher.context import Context
 from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
+from watcher.core.runcontrol import JobStopped
 
 log = logging.getLogger("omamori.snapshot")
 S = CandidateStatus
@@ -404,8 +405,11 @@ def run_due(ctx: Context) -> dict[str, Any]:
     size = ctx.settings.crawl.batch_size
     for i in range(0, len(ids), size):
         batch = ids[i: i + size]
+        ctx.run.check()  # a batch is finished whole or not started; what was not checked stays due
         try:
             snaps = check_candidates(ctx, batch)
+        except JobStopped:
+            raise
         except Exception as e:  # one broken batch is data; the next batch still runs
             log.exception("snapshot batch failed")
             summary["errors"] += len(batch)

@@ -13,8 +13,11 @@ from rich.table import Table
 from sqlmodel import Session, col, func, select
 
 from watcher.commands.invocation import actor, console, context, err
+from watcher.context import Context
+from watcher.core import lease
 from watcher.core.brands import sync_brands
-from watcher.core.models import Candidate, Finding, FindingStatus, JobState, LogPosition
+from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
+from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 
 
@@ -26,11 +29,15 @@ def _setup_logging(level: str) -> None:
 
 
 def run() -> None:
-    """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM."""
+    """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM.
+
+    One instance per database is active; a second one waits as a standby and takes over when the
+    first stops renewing its lease (it died, or lost the database)."""
 
     ctx = context()
     _setup_logging(ctx.settings.service.log_level)
     log = logging.getLogger("omamori")
+    warn_if_unguarded(ctx, log)
     with Session(ctx.engine) as s:
         counts = sync_brands(s, ctx.brands)
     log.info("brands synced: %s", counts)
@@ -42,16 +49,47 @@ def run() -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    sched = build_scheduler(ctx)
+    conf = ctx.settings.service
+    keeper = lease.Keeper(ctx.engine, "scheduler", ttl=conf.lease_seconds, now=ctx.now,
+                          holder=lease.holder_id("run"))
+
+    def standby(live: Lease | None) -> None:
+        held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
+        log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
+
+    while keeper.wait(stop, poll=conf.standby_poll_seconds, on_standby=standby):
+        _lead(ctx, keeper, stop, log)
+    keeper.release()
+    log.info("stopped")
+
+
+def _lead(ctx: Context, keeper: lease.Keeper, stop: threading.Event, log: logging.Logger) -> None:
+    """The active instance: jobs and services run until SIGTERM or until the lease is lost."""
+    term = threading.Event()  # this term as the active instance: set on SIGTERM or a lost lease
+    sched = build_scheduler(ctx, term)
     sched.start()
-    threads = start_services(ctx, stop)
-    log.info("omamori running: %d jobs, %d services, database %s", len(sched.get_jobs()), len(threads),
-             ctx.engine.url.render_as_string(hide_password=True))
-    stop.wait()
+    threads = start_services(ctx, term)
+    assert keeper.held is not None
+    log.info("omamori running: %d jobs, %d services, database %s, lease token %d", len(sched.get_jobs()),
+             len(threads), ctx.engine.url.render_as_string(hide_password=True), keeper.held.token)
+    while not stop.wait(keeper.renew_every):
+        if not keeper.renew():
+            log.error("the scheduler lease was lost (taken over by another instance): stopping every job")
+            break
+    term.set()
     sched.shutdown(wait=True)
     for t in threads:
         t.join(timeout=10)
-    log.info("stopped")
+
+
+def warn_if_unguarded(ctx: Context, log: logging.Logger) -> None:
+    """Production without an egress proxy: every fetch of a phishing site leaves from the firm's own
+    network. The guard still refuses private addresses, but say it loudly at every start."""
+    settings = ctx.settings
+    if settings.service.lab_mode or settings.crawl.proxy:
+        return
+    log.warning("crawl.proxy is empty: omamori fetches hostile sites directly from this host's network. "
+                "Set crawl.proxy to an egress proxy outside the firm's network (see README, Real use).")
 
 
 def job_cmd(
@@ -100,15 +138,14 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                                .order_by(col(Finding.opened_at).desc()).limit(20)))
         n_findings = s.exec(select(func.count()).select_from(Finding)
                             .where(Finding.status == FindingStatus.OPEN)).one()
-        logs = list(s.exec(select(LogPosition)))
+        logs = lags(ctx, s)
     if as_json:
         print(json.dumps({
             "jobs": {n: {"last_ok_at": st.last_ok_at, "failures": st.consecutive_failures, "error": st.last_error}
                      for n, st in states.items()},
             "candidates": {str(k): v for k, v in by_status.items()},
             "open_findings": n_findings,
-            "ct_logs": [{"url": p.url, "next_index": p.next_index, "tree_size": p.tree_size, "state": p.state}
-                        for p in logs],
+            "ct_logs": [lag.as_dict() for lag in logs],
         }, default=str, ensure_ascii=False))
         return
     console.print(f"database: {ctx.engine.url.render_as_string(hide_password=True)}", highlight=False)
@@ -123,9 +160,13 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for f in findings:
         console.print(f"  [{f.severity.value}] {f.kind} {f.subject}: {f.title}", highlight=False)
     if logs:
-        t = Table("CT log", "next index", "tree size", "state", title="CT logs")
-        for p in logs:
-            t.add_row(p.description or p.url, str(p.next_index), str(p.tree_size), p.state)
+        limits = ctx.settings.ct
+        t = Table("CT log", "behind (entries)", "behind for (min)", "state", "last error",
+                  title=f"CT logs (watchdog limits: {limits.lag_max_entries:,} entries, {limits.lag_max_minutes:g} min)")
+        for lag in logs:
+            late = lag.entries > limits.lag_max_entries or lag.minutes > limits.lag_max_minutes
+            style = "[red]" if late else ""
+            t.add_row(lag.log, f"{style}{lag.entries:,}", f"{style}{lag.minutes:.0f}", lag.state, lag.error[:60])
         console.print(t)
 
 

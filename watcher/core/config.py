@@ -56,6 +56,11 @@ class ServiceSettings(Section):
     timezone: str = "Asia/Tokyo"
     language: Literal["ja", "en"] = "ja"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One active `omamori run` per database: the active one renews a lease every third of this; a
+    # standby polls every standby_poll_seconds and takes over once the lease has expired, so a dead
+    # scheduler is replaced within lease_seconds + standby_poll_seconds.
+    lease_seconds: float = Field(30.0, ge=1)
+    standby_poll_seconds: float = Field(10.0, gt=0)
 
 
 class DatabaseSettings(Section):
@@ -102,6 +107,11 @@ class CtSettings(Section):
     parallel_logs: int = Field(8, ge=1)
     poll_seconds: float = Field(10.0, gt=0)
     stale_after_minutes: float = Field(60.0, gt=0)
+    # The watchdog: a log whose saved position is more than this many entries, or has been behind its
+    # verified tree head for more than this many minutes, opens a ct_log_lagging Finding at once
+    # (checked after every ct_poll and by the health job, whatever the reader did or raised).
+    lag_max_entries: int = Field(200_000, ge=1)
+    lag_max_minutes: float = Field(30.0, gt=0)
     # certstream-compatible servers (e.g. certstream-server-go), ws:// or wss:// URLs.
     certstream_urls: list[str] = []
     certstream_silence_minutes: float = Field(5.0, gt=0)
@@ -122,6 +132,9 @@ class CrawlSettings(Section):
     profiles: list[Literal["desktop", "mobile"]] = ["desktop"]
     # Egress proxy, so crawls leave from a network that is not the firm's. http://host:port
     proxy: str = ""
+    # Addresses or networks fetched even though the guard refuses them ("10.0.5.7", "10.0.5.0/24"):
+    # an explicit exception, e.g. a test host inside the firm. Empty in production.
+    allow_addresses: list[str] = []
     ca_file: OptPath = None
     ignore_https_errors: bool = True
     page_timeout_seconds: float = Field(20.0, gt=0)
@@ -136,6 +149,19 @@ class CrawlSettings(Section):
     logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
     viewport_height: int = 800
+
+
+    @field_validator("allow_addresses")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network (e.g. 10.0.5.7 or 10.0.5.0/24)") from None
+        return v
 
 
 class SmtpSettings(Section):
@@ -168,6 +194,28 @@ class ImapSettings(Section):
     # A folder of .eml files read like the mailbox (useful without IMAP).
     eml_dir: OptPath = None
     dmarc_dir: OptPath = None
+
+
+class FeedSettings(Section):
+    """One phishing URL feed pulled by the ``feeds`` job through the egress proxy (``crawl.proxy``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    url: str
+    # jpcert: JPCERT/CC phishurl-list CSV (date,URL,description); openphish: one URL a line;
+    # phishtank: its JSON or CSV dump; urlhaus: its CSV dump ('#' comments); csv / json: the
+    # columns or keys named below.
+    format: Literal["jpcert", "openphish", "phishtank", "urlhaus", "csv", "json"]
+    url_field: str = ""  # csv / json: the column or key holding the URL
+    date_field: str = ""
+    description_field: str = ""  # the column that names the targeted brand, if any
+    records: str = ""  # json: dotted path to the list of records ("data.items"); empty: the top level
+    # Every row a candidate, not only the rows that name or match one of our brands (a private feed).
+    all_rows: bool = False
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    timeout: float = Field(60.0, gt=0)
+    # No new content for this long (or no answer at all) opens a feed_silent Finding.
+    silent_after_hours: float = Field(48.0, gt=0)
+    enabled: bool = True
 
 
 class PartySettings(Section):
@@ -203,10 +251,107 @@ class InventorySettings(Section):
         return sorted(set(v), reverse=True)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+SeverityName = Literal["info", "low", "medium", "high", "critical"]
+
+
+def _hhmm(v: str) -> str:
+    hh, _, mm = v.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+        raise ValueError(f"{v!r} is not a time of day as HH:MM (e.g. 09:00)")
+    return f"{int(hh):02d}:{int(mm):02d}"
+
+
 class ReportSettings(Section):
     recipients: list[str] = []
-    # Public base URL where the official-domains page is published (shown in the report).
+    # Public URL of the published official-domains page: shown in the report and fetched by the
+    # inventory job to compare with the inventory (a brand's `official_list_page` wins for that brand).
     official_list_url: str = ""
+    # When the weekly report goes out, in service.timezone: once per week, whatever the restarts.
+    weekday: Weekday = "mon"
+    time: str = "09:00"
+    # A PDF beside the HTML and CSV (WeasyPrint; the Japanese font comes from `make system`).
+    pdf: bool = True
+    # Public URL where the customer alert page (current fake sites) is published, if it is.
+    customer_alerts_url: str = ""
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        return _hhmm(v)
+
+
+AlertRuleName = Literal["candidate_confirmed", "candidate_high_score", "approval_waiting", "takedown_stalled",
+                        "owned_finding", "self_finding"]
+
+
+class AlertChannelSettings(Section):
+    """Where alerts go. Secrets (webhook URLs are secrets too) may come from the environment."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    type: Literal["email", "slack", "teams", "webhook", "syslog", "jsonl"]
+    url: SecretStr = SecretStr("")  # slack, teams, webhook: the incoming-webhook URL
+    to: list[str] = []  # email
+    host: str = ""  # syslog
+    port: int = Field(514, ge=1, le=65535)
+    protocol: Literal["udp", "tcp"] = "udp"
+    path: OptPath = None  # jsonl: the file a SIEM agent tails
+    secret: SecretStr = SecretStr("")  # webhook: HMAC-SHA256 of the body in X-Omamori-Signature
+    min_severity: SeverityName = "low"
+    brands: list[str] = []  # empty: every brand
+    digest: bool = False  # gather alerts and send one message every alerts.digest_minutes
+    language: Literal["both", "ja", "en"] = "both"
+
+
+class AlertRuleSettings(Section):
+    what: AlertRuleName
+    severity: SeverityName | None = None  # None: the rule's own (a finding's severity for findings)
+    brands: list[str] = []
+    channels: list[str] = []  # empty: every channel
+    enabled: bool = True
+
+
+class AlertsSettings(Section):
+    enabled: bool = True
+    channels: list[AlertChannelSettings] = []
+    # Empty: the day-one rules (every rule, every channel). A rule listed here replaces its default.
+    rules: list[AlertRuleSettings] = []
+    reminder_hours: float = Field(24.0, gt=0)
+    digest_minutes: float = Field(60.0, gt=0)
+    # Local time (service.timezone) when alerts up to quiet_max_severity wait; "" for none.
+    quiet_hours: str = "22:00-07:00"
+    quiet_max_severity: SeverityName = "low"
+    high_score: int = Field(60, ge=0, le=100, description="a candidate scoring this much is worth a look now")
+    max_attempts: int = Field(5, ge=1)
+    notify_resolved: bool = False
+    # Links in alerts point here (the dashboard's public address).
+    dashboard_url: str = ""
+    timeout: float = Field(10.0, gt=0)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        if not v:
+            return v
+        start, sep, end = v.partition("-")
+        if not sep:
+            raise ValueError(f"{v!r} is not a range of local times like 22:00-07:00")
+        return f"{_hhmm(start.strip())}-{_hhmm(end.strip())}"
+
+
+class SharingSettings(Section):
+    # The firm as the author of shared indicators (STIX identity); defaults to the first brand's name.
+    organisation: str = ""
+    tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "amber"
+    # MISP (e.g. the firm's ISAC): empty URL, nothing is pushed.
+    misp_url: str = ""
+    misp_key: SecretStr = SecretStr("")
+    misp_verify_tls: bool = True
+    misp_ca_file: OptPath = None
+    misp_distribution: int = Field(1, ge=0, le=4, description="0 org, 1 community, 2 connected, 3 all, 4 group")
+    # The firm's key and certificate (PEM) that sign evidence-bundle manifests; default: smtp.smime_*.
+    signing_cert: OptPath = None
+    signing_key: OptPath = None
 
 
 class MailSettings(Section):
@@ -262,10 +407,21 @@ class DashboardSettings(Section):
 class JobSettings(Section):
     enabled: bool = True
     interval_seconds: float = Field(gt=0)
+    # A run still going after this long is stopped (at its next batch boundary, its blocking I/O
+    # closed) and recorded as failed. Empty: the job's default.
+    deadline_seconds: float | None = Field(None, gt=0)
 
 
 def _job(seconds: float) -> Any:
     return Field(default_factory=lambda: JobSettings(interval_seconds=seconds))
+
+
+# A job's deadline when its [jobs.<name>] sets none: generous for its normal work, far below "forever".
+DEFAULT_DEADLINES: dict[str, float] = {
+    "ct_poll": 600, "permutations": 3600, "intake": 900, "snapshot": 1800, "takedowns": 900,
+    "inventory": 3600, "mailauth": 1800, "dmarc_reports": 900, "weekly_report": 900, "health": 300,
+    "feeds": 900, "pivots": 900,
+}
 
 
 class JobsSettings(Section):
@@ -280,9 +436,22 @@ class JobsSettings(Section):
     mailauth: JobSettings = _job(86400)
     dmarc_reports: JobSettings = _job(3600)
     message_lint: JobSettings = _job(86400)
-    weekly_report: JobSettings = _job(7 * 86400)
+    # How often to check whether the weekly report is due (it goes out at report.weekday/time).
+    weekly_report: JobSettings = _job(600)
     health: JobSettings = _job(300)
+    alerts: JobSettings = _job(60)
+    publish: JobSettings = _job(300)
+    share: JobSettings = _job(600)
+    feeds: JobSettings = _job(3600)
+    pivots: JobSettings = _job(1800)
     failing_after: int = Field(3, ge=1, description="consecutive failures before a Finding opens")
+    # After its deadline (or SIGTERM) a job gets this long to reach a batch boundary; a run still
+    # blocked after that is abandoned, recorded as failed, and its next runs fail until it ends.
+    stop_grace_seconds: float = Field(5.0, gt=0)
+
+    def deadline(self, name: str) -> float:
+        conf: JobSettings = getattr(self, name)
+        return conf.deadline_seconds or DEFAULT_DEADLINES.get(name, 3600.0)
 
 
 class Settings(Section):
@@ -299,8 +468,12 @@ class Settings(Section):
     report: ReportSettings = ReportSettings()
     mail: MailSettings = MailSettings()
     lint: LintSettings = LintSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    sharing: SharingSettings = SharingSettings()
     dashboard: DashboardSettings = DashboardSettings()
     jobs: JobsSettings = JobsSettings()
+    # Phishing URL feeds ([[feeds]] entries); none by default.
+    feeds: list[FeedSettings] = []
 
     # Where these settings came from (for messages); not a config key.
     source: Annotated[Path | None, Field(exclude=True)] = None

@@ -37,6 +37,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 from sqlmodel import Session, col, select
 
+from watcher.clients import imap as imap_client
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.models import DmarcFailureReport, DmarcReport, TlsReport
@@ -367,17 +368,17 @@ def ingest_files(ctx: Context, paths: list[Path]) -> dict[str, Any]:
 def ingest_imap(ctx: Context) -> dict[str, Any]:
     """Unseen messages of ``imap.dmarc_folder``; each is marked seen once read.
 
-    Not exercised by the tests: the lab has no IMAP server (the parsing path is the same as for files).
+    Tested against the lab IMAP server, including one that drips its answer a byte at a time.
     """
     conf = ctx.settings.imap
     tally = Tally()
-    cls = imaplib.IMAP4_SSL if conf.ssl else imaplib.IMAP4
-    with cls(conf.host, conf.port, timeout=30) as imap:
+    with imap_client.connect(conf, ctx.run) as imap:
         imap.login(conf.username, conf.password.get_secret_value())
         imap.select(conf.dmarc_folder)
         _typ, found = imap.search(None, "UNSEEN")
         with ctx.session() as s:
             for num in (found[0] or b"").decode().split()[:500]:
+                ctx.run.check()
                 _typ, size_data = imap.fetch(num, "(RFC822.SIZE)")
                 m = re.search(rb"RFC822\.SIZE (\d+)", size_data[0] if size_data and isinstance(size_data[0], bytes)
                               else b"")
@@ -442,6 +443,16 @@ def failing_senders(session: Session, since: datetime, domain: str | None = None
 def aligned(rec: dict[str, Any]) -> bool:
     """RFC 7489: DMARC passes when aligned DKIM or aligned SPF passes (words compared in any case)."""
     return str(rec.get("dkim", "")).lower() == "pass" or str(rec.get("spf", "")).lower() == "pass"
+
+
+def reject_readiness(session: Session, ctx: Context) -> dict[str, Any]:
+    """How many sending domains are ready for DMARC p=reject, for the weekly report:
+    {"ready", "total", "domains": [{"ja": ..., "en": ...} per domain, ``senders.Readiness.as_dict``]}."""
+    from watcher.owned.senders import ready_for_reject
+
+    found = ready_for_reject(ctx, session)
+    return {"ready": sum(1 for r in found if r.ready),
+            "total": len(found), "domains": [{"ja": r.as_dict("ja"), "en": r.as_dict("en")} for r in found]}
 
 
 def volume(session: Session, since: datetime) -> dict[str, dict[str, int]]:

@@ -377,7 +377,7 @@ def _part_text(part: Message) -> str:
 def _lint_qr(found: list[tuple[str, str]], rules: Rules, path: str, where: str, line: int = 1) -> list[Problem]:
     """Each decoded QR code's text, linted; ``found`` is [(where in the file, decoded text)], ``line`` the
     line of the file where the image is."""
-    out = []
+    out: list[Problem] = []
     for place, decoded in found:
         label = text("lint.qr_where", where=f"{where} {place}".strip()).render("en")
         out.extend(replace(p, line=line) for p in lint_text(decoded, rules, path, label))

@@ -27,7 +27,7 @@ def _decode(img: Any) -> list[str]:
     import zxingcpp
 
     try:
-        found = zxingcpp.read_barcodes(img, formats=(zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode))
+        found = zxingcpp.read_barcodes(img, formats=zxingcpp.barcode_formats_from_str("QRCode,MicroQRCode"))
     except (ValueError, RuntimeError):
         return []
     return [b.text for b in found if b.text]

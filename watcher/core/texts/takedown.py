@@ -5,4 +5,11 @@ from __future__ import annotations
 from typing import Final
 
 TEXTS: Final[dict[str, tuple[str, str]]] = {
+    "takedown.send_failed": ("削除依頼 TD-{id}（{recipient} 宛）を送信できませんでした",
+                             "takedown request TD-{id} to {recipient} could not be sent"),
+    "takedown.send_failed_detail": (
+        "メールサーバーの応答: {error}（{attempts} 回試行）。自動では再送しません。宛先と送信設定を確認し、"
+        "依頼を再送するか、別の窓口（フォーム等）から依頼してください。",
+        "The mail server answered: {error} ({attempts} attempts). It is not retried by itself: check the "
+        "recipient and the mail settings, then re-send the request or use another channel (a web form)."),
 }
