@@ -81,6 +81,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "src_feed": ("フィード", "feed"),
     "src_dropcatch": ("ドロップキャッチ", "drop-catch"),
     "src_manual": ("手動", "manual"),
+    "src_pivot": ("関連調査（ピボット）", "pivot"),
     # triage
     "filters": ("絞り込み", "Filters"),
     "brand": ("ブランド", "Brand"),

@@ -132,7 +132,7 @@ def test_cli_exit_codes_and_sarif_for_a_release_pipeline(tmp_path: Path) -> None
     assert "短縮URL" in ja.output
     sarif_file = tmp_path / "lint.sarif"
     res = runner.invoke(app, [*base, "--shortener", "go.hzsec.com", "--format", "sarif", "-o", str(sarif_file),
-                              str(CORPUS)])
+                              *(str(CORPUS / name) for name in EXPECTED)])
     assert res.exit_code == 1
     doc = json.loads(sarif_file.read_text(encoding="utf-8"))
     assert doc["version"] == "2.1.0"
