@@ -144,3 +144,14 @@ def test_cli_exit_codes_and_sarif_for_a_release_pipeline(tmp_path: Path) -> None
     assert first["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 and first["ruleId"]
     missing = runner.invoke(app, [*base, str(tmp_path / "nope.txt")])
     assert missing.exit_code == 2
+
+
+def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path) -> None:
+    """/dev/zero reports size 0: the cap holds on what is read, not on what the file system says."""
+    from watcher.owned.message_links import read_template
+
+    with pytest.raises(OSError, match="larger than 1,024 bytes"):
+        read_template(Path("/dev/zero"), 1024)
+    small = tmp_path / "t.txt"
+    small.write_bytes("\ufeffhttps://bit.ly/x\n".encode())
+    assert [p.rule for p in lint_file(small, RULES, 1024)] == ["shortener"]  # the BOM is not a character

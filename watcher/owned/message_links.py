@@ -384,25 +384,33 @@ def _lint_qr(found: list[tuple[str, str]], rules: Rules, path: str, where: str, 
     return out
 
 
-def read_text(path: Path, limit: int) -> str:
-    """A template file as text (UTF-8; a file over ``limit`` bytes is refused by the caller)."""
-    return path.read_bytes()[:limit].decode("utf-8", "replace")
+def read_template(path: Path, limit: int) -> bytes:
+    """A template file's bytes, never more than ``limit`` (a device or a growing file is not read to
+    its end: the size the file system reports is not trusted)."""
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"larger than {limit:,} bytes (lint.max_file_bytes)")
+    return data
+
+
+def template_text(data: bytes) -> str:
+    """A text template's characters (UTF-8, a BOM dropped; bytes that are not UTF-8 replaced)."""
+    return data.decode("utf-8-sig", "replace")
 
 
 def lint_file(path: Path, rules: Rules, limit: int = 5 * 1024 * 1024) -> list[Problem]:
     from watcher.owned import qr
 
     suffix = path.suffix.lower()
-    size = path.stat().st_size
-    if size > limit:
-        raise OSError(f"larger than {limit} bytes (lint.max_file_bytes)")
+    data = read_template(path, limit)
     if suffix == ".eml":
-        return lint_eml(path.read_bytes(), rules, str(path))
+        return lint_eml(data, rules, str(path))
     if suffix in IMAGE_SUFFIXES:
-        return _lint_qr(qr.decode_image(path.read_bytes()), rules, str(path), "")
+        return _lint_qr(qr.decode_image(data), rules, str(path), "")
     if suffix == ".pdf":
-        return _lint_qr(qr.decode_pdf(path.read_bytes()), rules, str(path), "")
-    body = read_text(path, limit)
+        return _lint_qr(qr.decode_pdf(data), rules, str(path), "")
+    body = template_text(data)
     if suffix in (".html", ".htm"):
         out = lint_text(body, rules, str(path))
         for label, data, line in qr.data_uri_images(body):
