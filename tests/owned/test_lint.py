@@ -148,10 +148,10 @@ def test_cli_exit_codes_and_sarif_for_a_release_pipeline(tmp_path: Path) -> None
 
 def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path) -> None:
     """/dev/zero reports size 0: the cap holds on what is read, not on what the file system says."""
-    from watcher.owned.message_links import read_template
+    from watcher.core.inputs import InputRefused
 
-    with pytest.raises(OSError, match="larger than 1,024 bytes"):
-        read_template(Path("/dev/zero"), 1024)
+    with pytest.raises(InputRefused, match="larger than 1,024 bytes"):
+        lint_file(Path("/dev/zero"), RULES, 1024)
     small = tmp_path / "t.txt"
     small.write_bytes("\ufeffhttps://bit.ly/x\n".encode())
     assert [p.rule for p in lint_file(small, RULES, 1024)] == ["shortener"]  # the BOM is not a character

@@ -12,6 +12,7 @@ import typer
 from watcher.commands.invocation import config_path, context, err
 from watcher.core.brands import BrandSpec
 from watcher.core.config import ConfigError, Settings, load_settings
+from watcher.core.inputs import InputRefused
 from watcher.core.texts import text
 from watcher.owned.message_links import Problem, Rules, expand, lint_file
 
@@ -45,6 +46,8 @@ def lint_messages(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report here (sarif, json)")] = None,
     lang: Annotated[str | None, typer.Option(help="language of the reasons: ja or en (default: service.language)")]
     = None,
+    max_bytes: Annotated[int | None, typer.Option(help="a larger file is refused (templates are small; default: "
+                                                       "lint.max_file_bytes)")] = None,
 ) -> None:
     """Check email and SMS templates for login links (guideline IV.4(5)); exit 1 if any, 2 if a file is unreadable."""
     settings = _settings()
@@ -75,10 +78,14 @@ def lint_messages(
     files = expand(paths)
     for f in files:
         try:
-            problems.extend(lint_file(f, rules, settings.lint.max_file_bytes))
+            problems.extend(lint_file(f, rules, max_bytes or settings.lint.max_file_bytes))
+        except InputRefused as e:  # one line that names the file and the fix (watcher.core.inputs)
+            unreadable += 1
+            typer.echo(f"{e}", err=True)
         except OSError as e:
             unreadable += 1
-            typer.echo(text("lint.unreadable", path=str(f), error=str(e)[:300]).render(language), err=True)
+            typer.echo(text("lint.unreadable", path=str(f), error=str(e.strerror or e)[:300]).render(language),
+                       err=True)
     if fmt == Format.SARIF:
         from watcher.owned.sarif import sarif
 
@@ -97,7 +104,10 @@ def lint_messages(
         for p in problems:
             typer.echo(p.render(language))
     if fmt == Format.TEXT:
-        typer.echo(text("lint.summary", files=len(files), problems=len(problems)).render(language), err=True)
+        summary = text("lint.summary", files=len(files), problems=len(problems)).render(language)
+        if unreadable:
+            summary += text("lint.summary_unreadable", n=unreadable).render(language)
+        typer.echo(summary, err=True)
     if unreadable:
         raise typer.Exit(2)
     if problems:

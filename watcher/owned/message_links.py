@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from watcher.core.brands import BrandSpec
+from watcher.core.inputs import decode, read_file
 from watcher.core.names import is_within
 from watcher.core.texts import Text, text
 from watcher.owned import link_lists
@@ -384,33 +385,24 @@ def _lint_qr(found: list[tuple[str, str]], rules: Rules, path: str, where: str, 
     return out
 
 
-def read_template(path: Path, limit: int) -> bytes:
-    """A template file's bytes, never more than ``limit`` (a device or a growing file is not read to
-    its end: the size the file system reports is not trusted)."""
-    with path.open("rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"larger than {limit:,} bytes (lint.max_file_bytes)")
-    return data
+MAX_TEMPLATE_BYTES = 8 * 1024 * 1024  # a template is a few kilobytes; /dev/zero is refused here
 
 
-def template_text(data: bytes) -> str:
-    """A text template's characters (UTF-8, a BOM dropped; bytes that are not UTF-8 replaced)."""
-    return data.decode("utf-8-sig", "replace")
-
-
-def lint_file(path: Path, rules: Rules, limit: int = 5 * 1024 * 1024) -> list[Problem]:
+def lint_file(path: Path, rules: Rules, max_bytes: int = MAX_TEMPLATE_BYTES) -> list[Problem]:
+    """One template. Raises ``InputRefused`` (one line: too large, binary, undecodable) or OSError;
+    a UTF-16 or Shift_JIS template is decoded, never read as noise that has no links. Images and PDFs
+    are read for their QR codes."""
     from watcher.owned import qr
 
     suffix = path.suffix.lower()
-    data = read_template(path, limit)
+    data = read_file(str(path), limit=max_bytes)
     if suffix == ".eml":
         return lint_eml(data, rules, str(path))
     if suffix in IMAGE_SUFFIXES:
         return _lint_qr(qr.decode_image(data), rules, str(path), "")
     if suffix == ".pdf":
         return _lint_qr(qr.decode_pdf(data), rules, str(path), "")
-    body = template_text(data)
+    body, _encoding = decode(data, str(path))
     if suffix in (".html", ".htm"):
         out = lint_text(body, rules, str(path))
         for label, data, line in qr.data_uri_images(body):

@@ -307,6 +307,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "lint.qr_where": ("QRコード（{where}）", "QR code ({where})"),
     "lint.unreadable": ("{path}: 読めません: {error}", "{path}: cannot read: {error}"),
     "lint.summary": ("{files}ファイル、問題{problems}件", "{files} file(s), {problems} problem(s)"),
+    "lint.summary_unreadable": ("、読めなかったファイル{n}件（上記）", ", {n} not read (above)"),
     "lint.rule_help": ("ガイドラインIV.4(5): メール・SMSにログインページやパスワード入力ページのURLを記載しない",
                        "Guideline IV.4(5): no URL of a login or password page in mail or SMS"),
     "lint.login_page_rule": ("ログインページへのリンク", "link to a login page"),
