@@ -358,6 +358,7 @@ def ingest_files(ctx: Context, paths: list[Path]) -> dict[str, Any]:
                 tally.refuse(p.name, str(e))
                 continue
             if p.suffix.lower() == ".eml":
+                ctx.evidence.put(data)  # kept as received, so the folder's next read skips it
                 ingest_message(s, ctx, data, p.name, tally)
             else:
                 ingest_bytes(s, ctx, data, p.name, tally)
