@@ -35,6 +35,8 @@ OID_TRADEMARK_COUNTRY = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.3")
 OID_TRADEMARK_OFFICE = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.2")
 OID_TRADEMARK_ID = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.4")
 OID_PRIOR_USE_SOURCE = x509.ObjectIdentifier("1.3.6.1.4.1.53087.5.1")
+# A second CA that a brand may also allow (its name carries "SECOM", as a real SECOM CA's would).
+SECOND_CA = "SECOM Lab Passport CA"
 CT_POISON_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.3")
 UTC = dt.UTC
 
@@ -164,13 +166,14 @@ def _oid(dotted: str) -> bytes:
 
 
 class LabPKI:
-    """Both CAs, one shared leaf key (cheap issuance), and per-host TLS certificates for the web server."""
+    """The CAs, one shared leaf key (cheap issuance), and per-host TLS certificates for the web server."""
 
     def __init__(self) -> None:
         self.cas: dict[str, CA] = {
             TRUSTED_CA: _make_ca(TRUSTED_CA, "Lab Trust Services"),
             UNEXPECTED_CA: _make_ca(UNEXPECTED_CA, "Unexpected Certs Inc."),
             MARK_CA: _make_ca(MARK_CA, "Lab Mark Verification K.K."),
+            SECOND_CA: _make_ca(SECOND_CA, "SECOM Lab Trust Systems"),
         }
         # One key for every leaf: the lab tests names and issuers, not key diversity, and this keeps
         # issuance (the CT noise benchmark) fast.

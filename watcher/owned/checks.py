@@ -49,10 +49,18 @@ class CheckRun:
         return list(self.session.exec(select(OwnedDomain).order_by(OwnedDomain.name)))
 
     def hosts(self) -> list[OwnedDomain]:
-        """Owned names still ours (not lapsed)."""
+        """Owned names still ours (not lapsed) and still seen by some inventory source (not gone)."""
         if self._hosts is None:
-            self._hosts = [d for d in self.domains() if not d.lapsed]
+            self._hosts = [d for d in self.domains() if not d.lapsed and d.gone_at is None]
         return self._hosts
+
+    def tracked(self) -> list[OwnedDomain]:
+        """Every name the sources look for again: not lapsed, gone ones included (they may come back)."""
+        return [d for d in self.domains() if not d.lapsed]
+
+    def saw(self, name: str, source: str) -> None:
+        """An inventory source saw ``name`` in this run (``inventory.mark_gone`` reads it)."""
+        self.cache.setdefault("seen", {}).setdefault(name.lower().rstrip("."), set()).add(source)
 
     def forget_hosts(self) -> None:
         self._hosts = None

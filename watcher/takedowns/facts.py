@@ -23,12 +23,22 @@ from watcher.clients.records import Network, Registration, parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core.brands import BrandSpec
+from watcher.core.casefacts import live_evidence
 from watcher.core.models import Brand, Candidate, Snapshot
+from watcher.core.names import show_name
+from watcher.core.reasons import reason_text
+from watcher.core.texts import text
 
 log = logging.getLogger("omamori.takedowns")
 
 
 def latest_snapshot(session: Session, cand: Candidate) -> Snapshot | None:
+    """The snapshot a letter cites: the last one that showed the site live (its evidence), else the
+    latest (a request about a site that never answered says what was seen)."""
+    if cand.id is not None:
+        live = live_evidence(session, cand.id)
+        if live is not None:
+            return live
     if cand.last_snapshot_id:
         snap = session.get(Snapshot, cand.last_snapshot_id)
         if snap is not None:
@@ -134,13 +144,26 @@ def _time(v: Any) -> datetime | None:
     return parse_date(v) if isinstance(v, str) else None
 
 
-def reason_texts(reasons: Iterable[dict[str, Any]]) -> list[str]:
+def reason_texts(reasons: Iterable[dict[str, Any]], lang: str = "en") -> list[str]:
+    """The reasons a letter states, in the letter's language: only those that counted (points > 0;
+    "not counted" and bookkeeping reasons are the analyst's, not the recipient's)."""
     out = []
     for r in reasons:
-        text = r.get("detail") or r.get("text") or r.get("reason") or r.get("kind")
-        if text and str(text) not in out:
-            out.append(str(text))
+        if int(r.get("points") or 0) <= 0:
+            continue
+        said = reason_text(r, lang) or str(r.get("reason") or r.get("kind") or "")
+        if said and said not in out:
+            out.append(said)
     return out
+
+
+def name_reason(cand: Candidate, official: Sequence[str], lang: str) -> list[str]:
+    """A look-alike name said plainly in the letter: which characters imitate which official domain."""
+    shown = show_name(cand.domain, official)
+    if not shown.looks_like:
+        return []
+    return [text("takedown.name_lookalike", name=shown.bracketed(), alabel=shown.alabel,
+                 official=shown.looks_like).render(lang)]
 
 
 def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *, reference: str,
@@ -162,13 +185,19 @@ def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *
         org=(row.name if row else "") or smtp.from_name, org_ja=row.name_ja if row else "",
         official_urls=official, official_domains=list(spec.official_domains) if spec else [],
         official_list_url=ctx.settings.report.official_list_url,
-        reasons=reason_texts(snap.reasons) or reason_texts(cand.reasons),
+        reasons=_letter_reasons(cand, snap, spec, "en"), reasons_ja=_letter_reasons(cand, snap, spec, "ja"),
         ips=addresses(snap), first_seen_at=cand.first_seen_at,
         registered_at=cand.registered_at or reg.created_at,
         cert_not_before=_time(cand.facts.get("not_before")) or _time(tls.get("not_before")),
         taken_at=snap.taken_at, evidence=list(evidence), requester=ts.requester_name,
         requester_email=smtp.reply_to or smtp.from_address, requester_phone=ts.requester_phone, auto=auto,
     )
+
+
+def _letter_reasons(cand: Candidate, snap: Snapshot, spec: BrandSpec | None, lang: str) -> list[str]:
+    official = list(spec.official_domains) if spec else []
+    return [*name_reason(cand, official, lang),
+            *(reason_texts(snap.reasons or [], lang) or reason_texts(cand.reasons or [], lang))]
 
 
 def evidence_files(ctx: Context, session: Session, cand: Candidate, snap: Snapshot) -> list[notice.EvidenceFile]:

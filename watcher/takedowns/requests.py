@@ -28,11 +28,13 @@ dashboard and the CLI decide the transaction. ``send_due`` and ``run`` manage th
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from takedown import notice
+from takedown import contacts, notice
 from watcher.capture.triage import decide
 from watcher.context import Context
 from watcher.core import cases
@@ -148,9 +150,63 @@ def site_urls(session: Session, cand: Candidate, urls: list[str]) -> list[str]:
     return list(dict.fromkeys([*urls, *more]))
 
 
+class AlreadyReported(TakedownError):
+    """Confirming a case whose requests are already out: refused, with what was sent."""
+
+
+@dataclass
+class ConfirmPreview:
+    """What confirming ``cand`` would do, before it is done: the claims its letters will make, who
+    they go to, and why an expected recipient (the registrar, the hosting network) is missing."""
+
+    refused: str = ""  # why it may not be confirmed now ("" when it may)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # stored reasons (Reason.as_dict), with points
+    recipients: list[contacts.Recipient] = field(default_factory=list)
+    cuts: list[contacts.Cut] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
+    verdict: str = ""
+    page_kind: str = ""
+    open_requests: int = 0
+
+
+EXPECTED_KINDS = (contacts.REGISTRAR, contacts.HOSTING)
+
+
+def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmPreview:
+    """The second step of a person's confirmation: nothing is written."""
+    out = ConfirmPreview(verdict=str(cand.verdict.value if hasattr(cand.verdict, "value") else cand.verdict))
+    out.open_requests = sum(1 for r in _case_requests(session, cand) if r.status != R.CLOSED)
+    if cand.status == CandidateStatus.REPORTED and out.open_requests:
+        out.refused = f"{cand.domain} is already reported ({out.open_requests} open requests)"
+        return out
+    snap = latest_snapshot(session, cand)
+    if snap is None:
+        return out
+    out.page_kind = str((snap.capture or {}).get("page_kind") or "")
+    out.claims = [r for r in [*(snap.reasons or []), *(cand.reasons or [])] if int(r.get("points") or 0) > 0]
+    recipients, out.cuts = recipients_for(ctx, session, cand, snap)
+    out.recipients = [r for r in recipients if r.level == 0]
+    for kind in EXPECTED_KINDS:
+        if any(r.kind == kind for r in out.recipients):
+            continue
+        cut = next((c for c in out.cuts if c.recipient.kind == kind), None)
+        if cut is not None:
+            out.missing.append((kind, cut.why))
+        elif kind == contacts.REGISTRAR:
+            out.missing.append((kind, "RDAP and WHOIS named no abuse contact for the registrar"))
+        else:
+            out.missing.append((kind, "IP RDAP named no abuse contact for the network"))
+    return out
+
+
 def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reason: str = "",
             auto: bool = False) -> list[TakedownRequest]:
-    """A person's (or the auto rule's) decision that ``cand`` is phishing, then the drafts."""
+    """A person's (or the auto rule's) decision that ``cand`` is phishing, then the drafts. A case
+    whose requests are out already is refused (``AlreadyReported``): its requests say what was sent."""
+    if cand.status == CandidateStatus.REPORTED:
+        n = sum(1 for r in _case_requests(session, cand) if r.status != R.CLOSED)
+        if n:
+            raise AlreadyReported(f"{cand.domain} is already reported ({n} open requests): nothing to confirm")
     if cand.status not in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED):
         decide(session, cand, "confirm", actor=actor, reason=reason, now=ctx.now())
     if latest_snapshot(session, cand) is None:
