@@ -155,3 +155,15 @@ def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path) -> None:
     small = tmp_path / "t.txt"
     small.write_bytes("\ufeffhttps://bit.ly/x\n".encode())
     assert [p.rule for p in lint_file(small, RULES, 1024)] == ["shortener"]  # the BOM is not a character
+
+
+def test_utf16_and_shift_jis_templates_are_decoded_not_skipped(tmp_path: Path) -> None:
+    """Templates saved by Windows tools (UTF-16 with a BOM) or old Japanese systems (Shift_JIS) are read
+    through watcher.core.inputs: their links are found, never lost as undecodable noise."""
+    body = "【ほしぞら証券】本人確認はこちら https://bit.ly/abc\n"
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(body.encode("utf-16"))
+    sjis = tmp_path / "sjis.txt"
+    sjis.write_bytes(body.encode("shift_jis"))
+    for f in (utf16, sjis):
+        assert [p.rule for p in lint_file(f, RULES, 1024)] == ["shortener"], f
