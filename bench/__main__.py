@@ -110,10 +110,20 @@ def merge(existing: str, header: str, sections: dict[str, str]) -> str:
             first, _, rest = part.partition("\n")
             part = f"{first}\n\nMeasured {old_run} on {old_machine} (a full `make bench` run).\n{rest}"
         chunks.append((key, part.rstrip("\n") + "\n"))
+    # A section without a marker (written before sections had one) is the same benchmark as a marked
+    # section of the same title, new or kept: it goes, rather than stay beside it as a stale twin.
+    by_title = {text.split("\n", 1)[0]: key for key, text in sections.items()}
+    by_title.update({part.split("\n", 1)[0]: key for key, part in chunks if not key.startswith("## ")})
+    marked = {key for key, _part in chunks if not key.startswith("## ")}
     out, done = [], set()
     for key, part in chunks:
+        if key.startswith("## ") and key in by_title:
+            if by_title[key] in marked or by_title[key] in done:
+                continue
+            key = by_title[key]
         if key in sections:
-            out.append(sections[key])
+            if key not in done:
+                out.append(sections[key])
             done.add(key)
         else:
             out.append(part)

@@ -32,6 +32,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import ahocorasick
@@ -42,6 +43,7 @@ from watcher.core.brands import BrandSpec
 from watcher.core.names import InvalidName, flatten, normalize_host
 from watcher.core.reasons import Reason
 from watcher.core.texts import Text, text
+from watcher.discovery.ct.lexicon import ordinary, phrase
 from watcher.discovery.ct.tokens import (
     COMBO_WORDS,
     PREFIXES,
@@ -140,6 +142,8 @@ class _Word:
     what: Text
     edits: int = 0  # how many edits still make a lookalike (0: only the word itself)
     short: bool = False  # its distinctive part is 4 letters or fewer: never a fragment of a longer word
+    common: bool = False  # an English word itself (apple, chase): glued to another English word it is a phrase
+    lead: bool = False  # one letter and an English word (icloud): without that letter, it is the word
 
 
 def edits_allowed(word: str, distinct: str) -> int:
@@ -209,7 +213,11 @@ class Matcher:
             short = shown.isascii() and len(_flat(label) if label else f) <= SHORT
             lst = words.setdefault(f, [])
             if not any(w.slug == slug for w in lst):
-                lst.append(_Word(slug, f, shown, what, edits_allowed(f, distinct) if editable else 0, short))
+                common = shown.isascii() and not short and ordinary(f)
+                # The "i-" and "e-" of product names (iCloud, eTax): the rest is the English word.
+                lead = shown.isascii() and len(f) >= EDIT1_FROM and f[0] in "le" and ordinary(f[1:])
+                lst.append(_Word(slug, f, shown, what, edits_allowed(f, distinct) if editable else 0, short,
+                                 common, lead))
 
         def domain(textual: str, kind: str, slug: str, source: str) -> None:
             lst = domains.setdefault(textual, [])
@@ -406,11 +414,12 @@ class Matcher:
                 hits.add(slug, kind, said)
             done = set(best)
         if len(flat) >= self._edit_min - 1:
-            done |= self._edits(label, toks, done, hits)
+            done |= self._edits(label, toks, done, hits, index, where)
         if len(flat) > INSIDE_FROM:
-            self._inside(label, flat, bounds, done, hits)
+            self._inside(label, flat, bounds, done, hits, index, where)
 
-    def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits) -> None:
+    def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits, index: int,
+                where: _Where) -> None:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
         the word is there intact; the windows around it are compared."""
         seen: set[str] = set()
@@ -431,12 +440,17 @@ class Matcher:
                     part = flat[a:b]
                     if a not in bounds and not word_before(flat, a):
                         continue  # inside a word, the brand comes first ("jabonk|options") or after a word
-                    if DamerauLevenshtein.distance(part, w.folded, score_cutoff=1) == 1 and phisher_edit(
-                            part, w.folded, 1) and not self._excepted(w.slug, flat, a, b):
-                        seen.add(w.slug)
-                        hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label,
-                                                               d=1, target=w.shown, what=w.what))
-                        break
+                    if DamerauLevenshtein.distance(part, w.folded, score_cutoff=1) != 1 or not phisher_edit(
+                            part, w.folded, 1) or _ordinary_edit(part, w) or self._excepted(w.slug, flat, a, b):
+                        continue
+                    if where.registrable(index):
+                        t0, t1 = _token_around(bounds, a, b)
+                        if phrase(flat[t0:t1]):
+                            continue  # two English words ("appleinsider"), not a lookalike inside one
+                    seen.add(w.slug)
+                    hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label,
+                                                           d=1, target=w.shown, what=w.what))
+                    break
 
     def _exact(self, w: _Word, label: str, literal: str, flat: str, start: int, stop: int, bounds: frozenset[int],
                found: list[tuple[int, int, _Word]], index: int, where: _Where) -> Text | None:
@@ -452,11 +466,17 @@ class Matcher:
             if whole and not (left and start not in bounds) and not (right and stop not in bounds):
                 if len(w.folded) <= 2 and not (left or right):
                     return None  # two letters alone ("au" of Aarhus University) say nothing
+                if not (left or right) and where.registrable(index) and _beside_ordinary(w, flat, start, stop,
+                                                                                          bounds, found):
+                    return None  # the same letters naming another thing ("smbc-comics", "au-pair")
                 return text("discovery.short_alone", keyword=w.shown, label=label)
             return text("discovery.short_beside", keyword=w.shown, word=left or right, label=label)
         if (w.shown.isascii() and len(w.folded) < GLUED_FROM and start not in bounds and stop not in bounds
                 and not word_before(flat, start) and not word_after(flat, stop)):
             return None  # a word of 5-6 letters inside a longer one on both sides ("r|apple|r")
+        if ((w.common or w.lead) and (start not in bounds or stop not in bounds) and where.registrable(index)
+                and _in_phrase(w, flat, start, stop, bounds, found)):
+            return None  # "apple|insider", "pine|apple", "huawe|icloud": English, not the brand
         if not w.shown.isascii() or w.folded.replace("-", "") in literal or w.shown.replace("-", "") in literal:
             key = "discovery.keyword_registrable" if where.registrable(index) else "discovery.keyword_subdomain"
             return text(key, keyword=w.shown, label=label)
@@ -478,7 +498,8 @@ class Matcher:
                 pos = flat.find(exc, pos + 1)
         return False
 
-    def _edits(self, label: str, toks: tuple[str, ...], done: set[str], hits: _Hits) -> set[str]:
+    def _edits(self, label: str, toks: tuple[str, ...], done: set[str], hits: _Hits, index: int,
+               where: _Where) -> set[str]:
         """Tokens, tokens without their glued words, and adjacent tokens joined, one or two edits away;
         returns the brands hit."""
         found = self._token_edits.get(toks)
@@ -491,6 +512,8 @@ class Matcher:
         for part, w, d in found:
             if w.slug in done or self._excepted_part(w.slug, part, toks):
                 continue
+            if where.registrable(index) and any(part in t and phrase(t) for t in toks):
+                continue  # "applei|nsider" inside "appleinsider": two English words, not a lookalike
             out.add(w.slug)
             hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label, d=d,
                                                    target=w.shown, what=w.what))
@@ -533,7 +556,7 @@ class Matcher:
             if abs(len(w.folded) - n) > w.edits:
                 continue
             dist = DamerauLevenshtein.distance(part, w.folded, score_cutoff=w.edits)
-            if 0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits):
+            if 0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits) and not _ordinary_edit(part, w):
                 out[(w.slug, w.folded)] = (w, dist)
         result = tuple(out.values())
         if len(self._edit_cache) > _CACHE_MAX:
@@ -576,6 +599,49 @@ def _right_word(flat: str, stop: int, bounds: frozenset[int]) -> str:
         return ""
     e = stop + len(w)
     return w if e in bounds or word_after(flat, e) else ""
+
+
+def _token_around(bounds: frozenset[int], start: int, stop: int) -> tuple[int, int]:
+    """Where the token (or the run of glued tokens) holding ``flat[start:stop]`` begins and ends."""
+    return max(b for b in bounds if b <= start), min(b for b in bounds if b >= stop)
+
+
+def _brand_beside(w: _Word, start: int, stop: int, found: list[tuple[int, int, _Word]]) -> bool:
+    return any(o.slug == w.slug and o is not w and (e == start or s == stop) for s, e, o in found)
+
+
+def _beside_ordinary(w: _Word, flat: str, start: int, stop: int, bounds: frozenset[int],
+                     found: list[tuple[int, int, _Word]]) -> bool:
+    """A short word alone as a token, beside a token that is an ordinary English word, and with no
+    finance/login word or other word of the brand in the label: an acronym of something else."""
+    if any(o.slug == w.slug and o is not w for _s, _e, o in found):
+        return False
+    spans = list(pairwise(sorted(bounds)))
+    if any(word_after(flat[a:z], 0) == flat[a:z] for a, z in spans):
+        return False
+    return any(ordinary(flat[a:z]) for a, z in spans if z == start or a == stop)
+
+
+def _in_phrase(w: _Word, flat: str, start: int, stop: int, bounds: frozenset[int],
+               found: list[tuple[int, int, _Word]]) -> bool:
+    """A brand word that is English itself glued to English words (``appleinsider``), or one letter and
+    an English word whose letter ends the word before it (``huaweicloud``)."""
+    if _brand_beside(w, start, stop, found):
+        return False
+    a, z = _token_around(bounds, start, stop)
+    left, right = flat[a:start], flat[stop:z]
+    if w.lead and left and not word_before(flat, start):
+        return True
+    if not w.common:
+        return False
+    return bool((left and not word_before(flat, start) and phrase(left))
+                or (right and not word_after(flat, stop) and phrase(right)))
+
+
+def _ordinary_edit(part: str, w: _Word) -> bool:
+    """A lookalike that is an English word itself ("applied"), or one that keeps the English word of a
+    one-letter brand word and changes its letter ("mycloud", "acloud"), is that word."""
+    return ordinary(part) or (w.lead and w.folded[1:] in part)
 
 
 _VOWELS = frozenset("aeoul")  # folded: "i" reads as "l"
