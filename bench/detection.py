@@ -206,7 +206,8 @@ def miss_kind(oracle: Oracle, slug: str, host: str, word: str, how: str, spec: B
     if any(e.replace("-", "") in host.replace("-", "") for e in spec.word_exceptions):
         return "inside a word exception"
     if how == "short":
-        return f"short word '{word}' glued to a word that is not a finance/login word"
+        return (f"short word '{word}' glued to a word that is not a finance/login word, or beside an English "
+                "word in the registrable label (read as another thing's acronym)")
     if how == "edit":
         return f"one or two edits of '{word}' inside a longer word"
     if how == "exact" and len(word) < 7:

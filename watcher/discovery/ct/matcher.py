@@ -29,7 +29,7 @@ import hashlib
 import json
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -46,6 +46,8 @@ from watcher.core.texts import Text, text
 from watcher.discovery.ct.lexicon import ordinary, phrase
 from watcher.discovery.ct.tokens import (
     COMBO_WORDS,
+    JOIN_ENDS,
+    JOIN_STARTS,
     PREFIXES,
     core,
     fold,
@@ -181,12 +183,15 @@ def _flat(word: str) -> str:
     return fold(word.replace("-", "").replace(" ", "").replace(".", ""))
 
 
-def _iter(auto: ahocorasick.Automaton, text: str) -> Iterator[tuple[int, Any]]:
-    """``auto.iter(text)``, or nothing for an automaton that never got a word (no brand configured:
-    pyahocorasick raises AttributeError instead of finding nothing)."""
+def _ready(auto: ahocorasick.Automaton) -> ahocorasick.Automaton:
+    """The automaton made searchable even with no word (no brand configured: pyahocorasick raises
+    AttributeError instead of finding nothing): a word no label holds stands in, so ``iter`` is
+    called directly on every name."""
+    if auto.kind == ahocorasick.EMPTY:
+        auto.add_word("\x00", ("\x00", ()))
     if auto.kind != ahocorasick.AHOCORASICK:
-        return iter(())
-    return auto.iter(text)
+        auto.make_automaton()
+    return auto
 
 
 class Matcher:
@@ -255,17 +260,19 @@ class Matcher:
         self.auto = ahocorasick.Automaton()
         for f, lst in words.items():
             self.auto.add_word(f, (f, tuple(lst)))
-        self.auto.make_automaton()
+        _ready(self.auto)
         self.domains_auto = ahocorasick.Automaton()
         for textual, payload in domains.items():
             if len(textual) >= 3:
                 self.domains_auto.add_word(textual, (textual, tuple(payload)))
-        self.domains_auto.make_automaton()
+        _ready(self.domains_auto)
         # Lookalikes: one edit of a word of 5+ letters (two from 9) keeps its first two or its last two
         # letters as they were, so the words are indexed by their ends and a part of a label is
         # compared (Damerau-Levenshtein, in C) only with the few words it starts or ends like.
         self._by_start: dict[str, list[_Word]] = {}
         self._by_stop: dict[str, list[_Word]] = {}
+        start_sizes: dict[str, set[int]] = {}
+        stop_sizes: dict[str, set[int]] = {}
         # Inside a longer word, one edit of a word of 6+ letters: one of its two halves is intact there.
         self.halves = ahocorasick.Automaton()
         halves: dict[str, list[tuple[_Word, int]]] = {}
@@ -275,14 +282,18 @@ class Matcher:
                     continue
                 self._by_start.setdefault(f[:2], []).append(w)
                 self._by_stop.setdefault(f[-2:], []).append(w)
+                reach = range(len(f) - w.edits, len(f) + w.edits + 1)
+                start_sizes.setdefault(f[:2], set()).update(reach)
+                stop_sizes.setdefault(f[-2:], set()).update(reach)
                 if len(f) >= INSIDE_FROM:
                     mid = len(f) // 2
                     halves.setdefault(f[:mid], []).append((w, 0))
                     halves.setdefault(f[mid:], []).append((w, 1))
+        self._start_sizes = {k: frozenset(v) for k, v in start_sizes.items()}
+        self._stop_sizes = {k: frozenset(v) for k, v in stop_sizes.items()}
         for h, entries in halves.items():
             self.halves.add_word(h, (h, tuple(entries)))
-        if halves:
-            self.halves.make_automaton()
+        _ready(self.halves)
         self._edit_min = EDIT1_FROM
         self._edit_max = max((len(f) for f in words if f.isascii()), default=0) + 2
         self._edit_cache: dict[str, tuple[tuple[_Word, int], ...]] = {}
@@ -364,7 +375,7 @@ class Matcher:
 
     def _domains(self, uni: str, hits: _Hits) -> None:
         """An official domain flattened into a label, or embedded whole in a longer name."""
-        for end, (textual, payload) in _iter(self.domains_auto, uni):
+        for end, (textual, payload) in self.domains_auto.iter(uni):
             start = end - len(textual) + 1
             label_start = uni.rfind(".", 0, start) + 1
             label_end = uni.find(".", end + 1)
@@ -394,7 +405,7 @@ class Matcher:
             return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
-        for end, (f, lst) in _iter(self.auto, flat):
+        for end, (f, lst) in self.auto.iter(flat):
             start = end - len(f) + 1
             for w in lst:
                 if not self._excepted(w.slug, flat, start, end + 1):
@@ -423,7 +434,7 @@ class Matcher:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
         the word is there intact; the windows around it are compared."""
         seen: set[str] = set()
-        for end, (half, entries) in _iter(self.halves, flat):
+        for end, (half, entries) in self.halves.iter(flat):
             for w, which in entries:
                 if w.slug in done or w.slug in seen:
                     continue
@@ -522,7 +533,10 @@ class Matcher:
     def _find_edits(self, toks: tuple[str, ...]) -> tuple[tuple[str, _Word, int], ...]:
         # A lookalike keeps the first two or the last two letters of the word (one edit cannot change
         # both; of two, one end is kept): a part is compared only when it starts or ends like one.
-        starts, stops = self._by_start, self._by_stop
+        # Indexed by their ends and by the lengths they reach within their edits: a part is looked at
+        # only when it starts or ends like a word of about its length (most parts of most names do not).
+        starts, stops = self._start_sizes, self._stop_sizes
+        none: frozenset[int] = frozenset()
         n = len(toks)
         seen: set[str] = set()
         out: list[tuple[str, _Word, int]] = []
@@ -535,13 +549,16 @@ class Matcher:
                     break
                 if size < self._edit_min:
                     continue
-                if (joined[:2] in starts or joined[-2:] in stops) and joined not in seen:
+                if (size in starts.get(joined[:2], none) or size in stops.get(joined[-2:], none)) and (
+                        joined not in seen):
                     seen.add(joined)
                     out.extend((joined, w, d) for w, d in self._edit_hits(joined))
-                if size > self._edit_min:
+                if size > self._edit_min and (joined[:2] in JOIN_STARTS or joined[-2:] in JOIN_ENDS):
                     bare = strip_words(joined)
                     # may be 4 letters: "vpas" + "co" is "vpass" with a letter dropped
-                    if bare != joined and bare not in seen and (bare[:2] in starts or bare[-2:] in stops):
+                    b = len(bare)
+                    if bare != joined and bare not in seen and (b in starts.get(bare[:2], none)
+                                                                or b in stops.get(bare[-2:], none)):
                         seen.add(bare)
                         out.extend((bare, w, d) for w, d in self._edit_hits(bare))
         return tuple(out)
