@@ -47,7 +47,7 @@ def _load() -> frozenset[str]:
     global _words
     with _lock:
         if _words is None:
-            from english_words import get_english_words_set  # type: ignore[import-untyped]
+            from english_words import get_english_words_set
 
             raw = get_english_words_set(["web2"], lower=True, alpha=True)
             # Folded as the matcher reads labels (``insider`` is ``lnslder`` there).
