@@ -106,8 +106,9 @@ def _reasons(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
     # Discovery reasons (why it was found) and the latest snapshot's (what the page showed).
     reasons = list(cand["reasons"] or []) + list((snap or {}).get("reasons") or [])
     reasons.sort(key=lambda r: -int(r.get("points", 0) or 0))
-    widgets.table(reasons, {"points": ui.t("points"), "kind": ui.t("kind"), "detail": ui.t("detail")},
-                  key="reasons_table", empty=ui.t("none"))
+    rows = [{"points": r.get("points", 0), "said": reason_text(r, ui.lang)} for r in reasons]
+    widgets.table(rows, {"points": ui.t("points"), "said": ui.t("detail")}, key="reasons_table",
+                  empty=ui.t("none"), wrap=("said",))
 
 
 def _facts(ui: UI, snap: dict[str, Any] | None) -> None:
@@ -147,10 +148,10 @@ def _timeline(ui: UI, bundle: dict[str, Any]) -> None:
                                             "error": ui.t("detail")}, key="snap_table", empty=ui.t("none"))
     with right:
         st.caption(ui.t("events"))
-        events = bundle["events"] + bundle["request_events"]
+        events = [widgets.event_row(ui, e) for e in bundle["events"] + bundle["request_events"]]
         events.sort(key=lambda e: e["at"], reverse=True)
         widgets.table(events, {"at": ui.t("at"), "actor": ui.t("actor"), "action": ui.t("kind"),
-                               "detail": ui.t("detail")}, key="event_table", empty=ui.t("none"))
+                               "said": ui.t("detail")}, key="event_table", empty=ui.t("none"), wrap=("said",))
 
 
 def _allowed(cand: dict[str, Any], decision: str) -> bool:

@@ -77,7 +77,7 @@ def render(ui: UI) -> None:
         rows.append({"name": name, "ok": "NG" if failing else ("OK" if r.get("last_ok_at") else "—"),
                      "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
                      "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
-                     "summary": summaries.get(name, "")})
+                     "summary": widgets.label(ui, "job", name) if name in summaries else ""})
     widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": ui.t("last_run"),
                          "last_ok_at": ui.t("last_ok"), "failures": ui.t("failures_n"), "runs": ui.t("runs"),
                          "last_error": ui.t("detail"), "summary": ui.t("summary")}, key="jobs")
