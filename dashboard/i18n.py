@@ -95,6 +95,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "yn_True": ("あり", "yes"),
     "yn_False": ("なし", "no"),
     "yn_None": ("不明", "unknown"),
+    "mail_checked_at": ("最終確認: {at} UTC", "Last checked: {at} UTC"),
     "ttd_summary": ("件数 {n} · 中央値 {median} 時間 · 90 パーセンタイル {p90} 時間",
                     "n={n} · median {median} h · p90 {p90} h"),
     # who did it (actors that are parts of omamori)

@@ -242,3 +242,8 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
                           and v not in ("", None))
     return {**e, "action": label(ui, "ev", action.replace(".", "_")), "actor": actor_label(ui, str(e.get("actor", ""))),
             "said": said}
+
+
+def finding_subject(subject: str) -> str:
+    """A finding's subject as people name it: a takedown request is TD-<id>, not its internal key."""
+    return "TD-" + subject.removeprefix("request:") if subject.startswith("request:") else subject

@@ -207,6 +207,8 @@ def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
 
 
 REVIEW = "confirm_review"
+# The name takedown.contacts gives a recipient it knows only by its kind: the kind says it already.
+GENERIC = {"hosting": "Hosting service"}
 
 
 def _open_review(cid: int) -> None:
@@ -236,12 +238,13 @@ def _review(ui: UI, cand: dict[str, Any], not_phishing: bool) -> None:
         st.markdown("\n".join(f"- {widgets.esc(c)}" for c in claims) if claims else ui.t("none"))
         st.markdown(f"**{ui.t('letter_recipients')}**")
         if p.recipients:
-            st.markdown("\n".join(f"- {widgets.esc(r.name)} <{widgets.esc(r.email or r.form_url)}> · "
-                                   f"{widgets.label(ui, 'rk', r.kind)}" for r in p.recipients))
+            st.markdown("\n".join(f"- {widgets.esc(r.name if r.name != GENERIC.get(r.kind) else '')} "
+                                   f"<{widgets.esc(r.email or r.form_url)}> · {widgets.label(ui, 'rk', r.kind)}"
+                                   for r in p.recipients))
         else:
             st.warning(ui.t("no_recipient"))
         for kind, why in p.missing:
-            st.warning(ui.t("recipient_missing", kind=widgets.label(ui, "rk", kind), why=why))
+            st.warning(ui.t("recipient_missing", kind=widgets.label(ui, "rk", kind), why=why.render(ui.lang)))
         c1, c2 = st.columns([2, 1])
         c1.button(ui.t("confirm"), key="act_confirm_go", type="primary",
                   on_click=_decide, args=(ui, cid, "confirm", f"reason_{cid}"))

@@ -28,7 +28,7 @@ def render(ui: UI) -> None:
     # a certstream match that could not be stored, is a problem even if no Finding was opened for it.
     recent = [r for r in h["failures"] if r["at"] is not None and now - r["at"] <= RECENT]
     for f in h["findings"]:
-        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(f['subject'])} — "
+        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(widgets.finding_subject(f['subject']))} — "
                  f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
     if recent:
         st.warning(ui.t("recent_errors", n=len(recent), hours=int(RECENT.total_seconds() // 3600)))

@@ -248,7 +248,11 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
         return int(cand.id or 0)
     # Two snapshots: the first capture and the latest one, so the timeline has a history.
     for n, at in enumerate((seen + timedelta(minutes=5), seen + timedelta(hours=3))):
-        snap = _snapshot(ctx, cand, verdict, score - (10 if n == 0 else 0), reasons[2:] if n else reasons[2:3], at)
+        if status == S.DOWN and n == 1:  # taken down: the latest check finds it gone; the first stays the evidence
+            snap = _gone(cand, at)
+        else:
+            snap = _snapshot(ctx, cand, Verdict.PHISHING if status == S.DOWN else verdict,
+                             score - (10 if n == 0 else 0), reasons[2:] if n else reasons[2:3], at)
         s.add(snap)
         s.flush()
         cand.last_snapshot_id, cand.last_checked_at = snap.id, at
@@ -263,6 +267,15 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
         cand.down_count = 2
     s.add(cand)
     return int(cand.id or 0)
+
+
+def _gone(cand: Candidate, at: datetime) -> Snapshot:
+    """A check after the takedown: the name no longer resolves."""
+    return Snapshot(candidate_id=cand.id or 0, taken_at=at, reachable=False, gone=True, score=0,
+                    verdict=Verdict.UNREACHABLE, error="the name does not exist (NXDOMAIN)",
+                    reasons=[{"kind": "gone", "detail": "the name does not exist (NXDOMAIN)", "points": 0,
+                              "text": text("capture.gone_nxdomain").as_dict()}],
+                    dns={"A": []}, capture={"page_kind": ""})
 
 
 def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reasons: list[tuple[str, str, int]],
@@ -286,6 +299,7 @@ def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reaso
         hosting={"ip": "203.0.113.45", "network": "Lab Hosting", "asn": 64500, "abuse_email": "abuse@lab-hosting.test",
                  "networks": [{"name": "Lab Hosting", "abuse_email": "abuse@lab-hosting.test", "country": "JP"}]},
         capture={"final_url": url, "status": 200, "title": "ログイン | ほしぞら証券",
+                 "page_kind": "for_sale" if parked else "",
                  "redirects": [f"http://{cand.domain}/", f"https://{cand.domain}/", url],
                  "forms": [] if parked else [{"action": f"https://collect.{cand.domain}/p.php", "method": "post",
                                               "password": True}],

@@ -51,6 +51,7 @@ from watcher.core.models import (
     TakedownRequest,
     utcnow,
 )
+from watcher.core.texts import Text, text
 from watcher.takedowns.facts import evidence_files, facts_for, latest_snapshot, recipients_for
 
 log = logging.getLogger("omamori.takedowns")
@@ -163,7 +164,7 @@ class ConfirmPreview:
     claims: list[dict[str, Any]] = field(default_factory=list)  # stored reasons (Reason.as_dict), with points
     recipients: list[contacts.Recipient] = field(default_factory=list)
     cuts: list[contacts.Cut] = field(default_factory=list)
-    missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
+    missing: list[tuple[str, Text]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
     verdict: str = ""
     page_kind: str = ""
     open_requests: int = 0
@@ -191,11 +192,12 @@ def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmP
             continue
         cut = next((c for c in out.cuts if c.recipient.kind == kind), None)
         if cut is not None:
-            out.missing.append((kind, cut.why))
+            out.missing.append((kind, text("takedown.recipient_cut", who=cut.recipient.email or cut.recipient.name,
+                                           why=cut.why)))
         elif kind == contacts.REGISTRAR:
-            out.missing.append((kind, "RDAP and WHOIS named no abuse contact for the registrar"))
+            out.missing.append((kind, text("takedown.no_registrar_contact")))
         else:
-            out.missing.append((kind, "IP RDAP named no abuse contact for the network"))
+            out.missing.append((kind, text("takedown.no_network_contact")))
     return out
 
 

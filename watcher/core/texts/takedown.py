@@ -14,4 +14,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "recipient and the mail settings, then re-send the request or use another channel (a web form)."),
     "takedown.name_lookalike": ("ドメイン名 {name}（{alabel}）は、［］内の文字を似た別の文字に置き換えて当社の {official} に見せかけています",
                                 "the name {name} ({alabel}) imitates our {official}: the characters in ［］ are look-alikes"),
+    "takedown.no_registrar_contact": ("RDAP と WHOIS にレジストラの不正利用窓口がありません",
+                                      "RDAP and WHOIS named no abuse contact for the registrar"),
+    "takedown.no_network_contact": ("IP アドレスの RDAP にネットワークの不正利用窓口がありません",
+                                    "IP RDAP named no abuse contact for the network"),
+    "takedown.recipient_cut": ("{who} は宛先から除外されました（{why}）", "{who} was left out ({why})"),
 }
