@@ -107,7 +107,8 @@ def open_requests_page(db: str, limit: int, offset: int) -> tuple[list[q.Row], i
 def owned(db: str, limit: int, offset: int) -> dict[str, Any]:
     e = engine(db)
     rows, total = q.owned_domains(e, limit=limit, offset=offset)
-    return {"rows": rows, "total": total, "expiry": q.expiry_points(e), "findings": q.owned_findings(e)}
+    return {"rows": rows, "total": total, "expiry": q.expiry_points(e), "findings": q.owned_findings(e),
+            "certificates": q.owned_certificates(e)}
 
 
 @st.cache_data(ttl=SLOW_TTL, show_spinner=False)

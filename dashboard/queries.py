@@ -35,6 +35,7 @@ from watcher.core.models import (
     FindingStatus,
     JobState,
     LogPosition,
+    OwnedCertificate,
     OwnedDomain,
     RequestStatus,
     Snapshot,
@@ -50,7 +51,8 @@ TAKEDOWN_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.TAKEDOWN)  # o
 # Mail-authentication findings, one kind per mechanism (the column of the mail-authentication table).
 MAIL_MECHANISMS: tuple[FindingKind, ...] = (K.SPF, K.DKIM, K.DMARC, K.BIMI, K.MTA_STS, K.TLSRPT)
 # Owned-domain findings that mean someone else can serve content under our name right now.
-URGENT_OWNED: tuple[FindingKind, ...] = (K.TAKEOVER_CNAME, K.TAKEOVER_NS, K.TAKEOVER_MX, K.DROPCATCH)
+URGENT_OWNED: tuple[FindingKind, ...] = (K.TAKEOVER_CNAME, K.TAKEOVER_NS, K.TAKEOVER_MX, K.DROPCATCH,
+                                         K.DANGLING_ADDRESS, K.CERT_ISSUER)
 OPEN_REQUEST: tuple[RequestStatus, ...] = (
     RequestStatus.DRAFT, RequestStatus.QUEUED, RequestStatus.SENDING, RequestStatus.SENT, RequestStatus.ANSWERED,
 )
@@ -249,12 +251,21 @@ def owned_domains(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row]
     stmt = (sa.select(col(OwnedDomain.id), col(OwnedDomain.name), col(OwnedDomain.apex),
                       col(OwnedDomain.is_apex), col(OwnedDomain.source), col(OwnedDomain.lapsed),
                       col(OwnedDomain.registrar), col(OwnedDomain.expires_at), col(OwnedDomain.statuses),
-                      col(OwnedDomain.dnssec), col(OwnedDomain.last_checked_at))
+                      col(OwnedDomain.dnssec), col(OwnedDomain.last_checked_at), col(OwnedDomain.gone_at))
             .order_by(col(OwnedDomain.expires_at).is_(None), col(OwnedDomain.expires_at),
                       col(OwnedDomain.name))
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(OwnedDomain))
     return _rows(engine, stmt), int(total or 0)
+
+
+def owned_certificates(engine: Engine, limit: int = 200) -> list[Row]:
+    """The newest certificates for our names (every CA), unexpected issuers first."""
+    stmt = (sa.select(col(OwnedCertificate.name), col(OwnedCertificate.issuer), col(OwnedCertificate.issuer_org),
+                      col(OwnedCertificate.allowed), col(OwnedCertificate.not_before), col(OwnedCertificate.not_after),
+                      col(OwnedCertificate.log), col(OwnedCertificate.first_seen_at))
+            .order_by(col(OwnedCertificate.allowed), col(OwnedCertificate.first_seen_at).desc()).limit(limit))
+    return _rows(engine, stmt)
 
 
 def expiry_points(engine: Engine, limit: int = 2000) -> list[Row]:

@@ -1,4 +1,5 @@
-"""Owned domains: findings first (takeover and drop-catch on top), the expiry timeline, the inventory."""
+"""Owned domains: findings first (takeover and drop-catch on top), the expiry timeline, the inventory,
+and every certificate seen in CT for our names (unexpected issuers first)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ def render(ui: UI) -> None:
             for r in d["rows"]]
     widgets.table(rows, {"name": ui.t("col_domain"), "registrar": ui.t("registrar"), "expires_at": ui.t("expires"),
                          "days": ui.t("days_left"), "locks": ui.t("locks"), "dnssec": ui.t("dnssec"),
-                         "lapsed": ui.t("lapsed"), "source": ui.t("source")},
+                         "lapsed": ui.t("lapsed"), "gone_at": ui.t("gone_at"), "source": ui.t("source")},
                   key="owned_table", empty=ui.t("no_data"))
     widgets.pager(ui, "owned", d["total"])
+
+    st.markdown(f"#### {ui.t('owned_certificates')}")
+    widgets.table(d["certificates"], {"name": ui.t("col_domain"), "issuer": ui.t("issuer"),
+                                      "issuer_org": ui.t("issuer_org"), "allowed": ui.t("issuer_allowed"),
+                                      "not_after": ui.t("cert_not_after"), "log": ui.t("ct_log"),
+                                      "first_seen_at": ui.t("first_seen")},
+                  key="owned_certs", empty=ui.t("no_data"))

@@ -59,6 +59,34 @@ def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(app: AppFa
     assert "login_password" not in at.session_state
 
 
+@pytest.mark.reliability("12 wrong passwords for one user name in the dashboard, then the right one",
+                         "locked out after 5 (a signin.locked Event); the right password is refused while locked; "
+                         "every attempt is an Event", area="dashboard sign-in")
+def test_wrong_passwords_lock_the_name_out(app: AppFactory, world: tuple[Context, Seeded], observe) -> None:
+    ctx, _ = world
+    at = app()
+
+    def attempt(password: str) -> str:
+        at.text_input(key="login_name").input("approver")
+        at.text_input(key="login_password").input(password)
+        at.button[0].click().run()
+        return at.error[0].value if at.error else ""
+
+    said = [attempt(f"wrong-{i}") for i in range(12)]
+    assert said[:4] == ["ユーザー名またはパスワードが違います。"] * 4
+    assert all("ロックされています" in m for m in said[4:]), said[4]
+    assert "ロックされています" in attempt(PASSWORD) and not at.header  # the right password, still locked
+    with ctx.session() as s:
+        events = s.exec(select(Event).where(Event.action.startswith("signin."))).all()  # type: ignore[attr-defined]
+    failed = [e for e in events if e.action == "signin.failed"]
+    locked = [e for e in events if e.action == "signin.locked"]
+    assert len(failed) == 5 and locked and locked[0].detail["user"] == "approver"
+    assert not [e for e in events if e.action == "signin.ok"]
+    observe(f"attempts 1-4: '{said[0]}'; from the 5th: '{said[4]}'; right password refused; "
+            f"{len(failed)} signin.failed Events (locked attempts are not even checked), "
+            f"{len(locked)} signin.locked")
+
+
 def test_language_switch_changes_labels(app: AppFactory) -> None:
     at = app("viewer")
     assert at.header[0].value == "トリアージ"

@@ -61,6 +61,9 @@ class Evidence:
     rdap: dict[str, Any] = field(default_factory=dict)
     match_points: int = 0
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Work on the page that does not depend on the brand (the screenshots' SIFT features), done once
+    # and shared by the Evidence of every brand a page is compared with.
+    page_cache: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
     def official(self) -> tuple[str, ...]:
@@ -149,11 +152,60 @@ def _gray(img: Image.Image) -> np.ndarray:
 
 
 def logo_features(logo: Image.Image) -> tuple[Any, Any]:
-    """SIFT features of a logo, upscaled 2x (logos are small; more keypoints survive)."""
+    """SIFT features of a logo, upscaled 2x (logos are small; more keypoints survive); computed once
+    per logo image and kept on it."""
     import cv2
 
-    g = cv2.resize(_gray(logo), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return _sift().detectAndCompute(g, None)
+    cached = logo.info.get("_omamori_sift")
+    if cached is None:
+        g = cv2.resize(_gray(logo), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        cached = logo.info["_omamori_sift"] = _sift().detectAndCompute(g, None)
+    return cached
+
+
+def screen_features(ev: Evidence, name: str, picture: Image.Image) -> tuple[Any, Any]:
+    """SIFT features of one screenshot of the page, once per page whatever the number of brands."""
+    feats = ev.page_cache.get(name)
+    if feats is None:
+        feats = ev.page_cache[name] = _sift().detectAndCompute(_gray(picture), None)
+    return feats
+
+
+class LogoIndex:
+    """Every brand's logos in one FLANN index: which logos a page may show, in one search.
+
+    A page of a candidate that names no brand is compared with every brand; the exact logo search
+    (``find_logo``: ratio test and a RANSAC homography per logo) then runs only for the logos this
+    index finds enough matching features of, instead of for every brand's logos."""
+
+    MIN_VOTES = 6  # as find_logo: fewer good matches than this is never a logo
+
+    def __init__(self, logos: list[Image.Image]) -> None:
+        import cv2
+
+        self.logos = logos
+        descriptors, owners = [], []
+        for i, logo in enumerate(logos):
+            _kp, d = logo_features(logo)
+            if d is not None and len(d) >= 8:
+                descriptors.append(d)
+                owners.append(np.full(len(d), i))
+        self.owners = np.concatenate(owners) if owners else np.zeros(0, dtype=int)
+        self.flann = None
+        if descriptors:
+            self.flann = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 48})
+            self.flann.add([np.concatenate(descriptors).astype(np.float32)])
+            self.flann.train()
+
+    def candidates(self, feats: tuple[Any, Any]) -> set[int]:
+        """Indexes (into ``logos``) of the logos with at least MIN_VOTES good matches in the page."""
+        _ks, ds = feats
+        if self.flann is None or ds is None or len(ds) < 8:
+            return set()
+        pairs = self.flann.knnMatch(ds.astype(np.float32), k=2)
+        votes = np.bincount([int(self.owners[p[0].trainIdx]) for p in pairs
+                             if len(p) == 2 and p[0].distance < 0.8 * p[1].distance], minlength=len(self.logos))
+        return {int(i) for i in np.nonzero(votes >= self.MIN_VOTES)[0]}
 
 
 def find_logo(screen: Image.Image, logo: Image.Image,
@@ -194,7 +246,7 @@ def logo_in_screenshot(ev: Evidence) -> list[Reason]:
     if ev.fullpage is not None and ev.fullpage.height > ev.screenshot.height:
         pictures.append(("fullpage", ev.fullpage))
     for name, picture in pictures:  # the viewport first: cheaper, and what a victim sees first
-        feats = _sift().detectAndCompute(_gray(picture), None)
+        feats = screen_features(ev, name, picture)
         inliers, box = max((find_logo(picture, logo, feats) for logo in ev.logos), key=lambda r: r[0])
         if inliers >= LOGO_MIN_INLIERS:
             return [Reason.said("logo", text("capture.logo", where=text(f"capture.where.{name}"), x=box[0],

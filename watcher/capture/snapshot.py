@@ -160,6 +160,9 @@ def _load_image(ctx: Context, sha: str) -> Image.Image | None:
         return None
 
 
+_LOGOS: dict[str, Image.Image] = {}  # evidence sha256 -> the logo image (immutable, content-addressed)
+
+
 def brand_refs(ctx: Context, session: Session) -> dict[int, _BrandRef]:
     out: dict[int, _BrandRef] = {}
     for b in session.exec(select(Brand)):
@@ -171,12 +174,26 @@ def brand_refs(ctx: Context, session: Session) -> dict[int, _BrandRef]:
             sha = ref.get("logo_sha256", "")
             if sha and sha not in seen:
                 seen.add(sha)
-                img = _load_image(ctx, sha)
+                img = _LOGOS.get(sha) or _load_image(ctx, sha)
                 if img is not None:
+                    _LOGOS[sha] = img  # the same image object each time: its SIFT features are kept on it
                     logos.append(img)
         assert b.id is not None
         out[b.id] = _BrandRef(brand, list(b.references or []), logos)
     return out
+
+
+_LOGO_INDEXES: dict[tuple[int, ...], scoring.LogoIndex] = {}
+
+
+def logo_index(logos: list[Image.Image]) -> scoring.LogoIndex:
+    """The index of these logo images (kept while the same images are in use: one brand_refs load)."""
+    key = tuple(id(logo) for logo in logos)
+    found = _LOGO_INDEXES.get(key)
+    if found is None or any(a is not b for a, b in zip(found.logos, logos, strict=True)):
+        _LOGO_INDEXES.clear()  # one set of brands at a time is in use
+        found = _LOGO_INDEXES[key] = scoring.LogoIndex(logos)
+    return found
 
 
 def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap: dict[str, Any],
@@ -187,11 +204,25 @@ def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap
     full = (_load_image(ctx, files["fullpage"])
             if rec.get("ok") and files.get("fullpage") and files.get("fullpage") != files.get("screenshot") else None)
     best: scoring.Assessment | None = None
-    for br in refs or [_BrandRef({}, [], [])]:
+    page_cache: dict[str, Any] = {}  # the page's own work (its SIFT features), once for every brand
+    logos_of: dict[int, list[Image.Image]] = {}
+    if len(refs) > 1 and shot is not None:
+        # No brand yet: one search of every brand's logos finds the few worth the exact search.
+        everyone = [(i, logo) for i, br in enumerate(refs) for logo in br.logos]
+        index = logo_index([logo for _, logo in everyone])
+        ev0 = scoring.Evidence(record=rec, brand={}, screenshot=shot, fullpage=full, page_cache=page_cache)
+        hits: set[int] = set()
+        for name, picture in (("screenshot", shot), ("full-page screenshot", full)):
+            if picture is not None:
+                hits |= index.candidates(scoring.screen_features(ev0, name, picture))
+        for j in hits:
+            logos_of.setdefault(everyone[j][0], []).append(everyone[j][1])
+    for i, br in enumerate(refs or [_BrandRef({}, [], [])]):
         profile_refs = [r for r in br.references if r.get("profile", "desktop") == rec.get("profile", "desktop")]
+        logos = logos_of.get(i, []) if len(refs) > 1 and shot is not None else br.logos
         ev = scoring.Evidence(record=rec, brand=br.brand, references=profile_refs or br.references, screenshot=shot,
-                              fullpage=full, logos=br.logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
-                              now=ctx.now())
+                              fullpage=full, logos=logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
+                              now=ctx.now(), page_cache=page_cache)
         a = scoring.assess(ev)
         if best is None or a.score > best.score:
             best = a

@@ -90,12 +90,12 @@ def run(
         held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
         log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
 
-    # The task queue works on every instance, active or standby (on PostgreSQL with
-    # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
     if story:
         console.print(f"omamori running: {len(JOBS)} jobs; what happens is printed here, the log is in {log_file}",
                       soft_wrap=True)
         storyteller.start(ctx, stop, emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
+    # The task queue works on every instance, active or standby (on PostgreSQL with
+    # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
     tasks = runtime.start(ctx, stop, work=ctx.settings.tasks.worker_in_run, name=keeper.holder)
     log.info("task queue: %s%s", tasks.backend, ", working it here" if tasks.threads else "")
     while keeper.wait(stop, poll=conf.standby_poll_seconds, on_standby=standby):
@@ -191,8 +191,10 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         by_severity = dict(s.exec(select(Finding.severity, func.count()).where(Finding.status == FindingStatus.OPEN)
                                   .group_by(Finding.severity)).all())
         logs = lags(ctx, s)
+    tasks = _task_counts(ctx)
     if as_json:
         print(json.dumps({
+            "tasks": tasks,
             "jobs": {n: {"last_ok_at": st.last_ok_at, "failures": st.consecutive_failures, "error": st.last_error}
                      for n, st in states.items()},
             "candidates": {str(k): v for k, v in by_status.items()},
@@ -213,6 +215,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                                                    + ")" if by_status else ""))
     severities = ", ".join(f"{sev}={by_severity[sev]}" for sev in SEVERITY_ORDER if by_severity.get(sev))
     console.print(f"open findings: {n_findings}" + (f" ({severities})" if severities else ""))
+    console.print("tasks: " + (", ".join(f"{k}={v}" for k, v in sorted(tasks.items())) or "none"), highlight=False)
     for f in findings:
         colour = SEVERITY_COLOUR.get(f.severity.value, "")
         tag = escape(f"[{f.severity.value}]")  # rich would read [critical] as markup and print nothing
@@ -248,3 +251,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+
+
+def _task_counts(ctx: Context) -> dict[str, int]:
+    """The queue's tasks by status (PostgreSQL); an in-process queue keeps none in the database."""
+    if runtime.backend(ctx) != "procrastinate":
+        return {}
+    from watcher.tasks import pgqueue
+
+    try:
+        return pgqueue.counts(ctx)
+    except Exception:  # the queue's schema is created at the first `omamori run` / `omamori worker`
+        return {}

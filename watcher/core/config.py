@@ -153,6 +153,9 @@ class CrawlSettings(Section):
     batch_size: int = Field(20, ge=1)
     # Pages open at once in the one browser of a batch.
     concurrency: int = Field(2, ge=1, le=8)
+    # A worker keeps one crawler process (and its browser) per task slot between batches, with fresh
+    # browser contexts per batch; off: a new crawler per batch (seconds of start-up each time).
+    keep_browser: bool = True
     # Brand slug -> logo image file, when cropping it from the reference capture is not good enough.
     logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
@@ -269,9 +272,22 @@ class TakedownSettings(Section):
     requester_phone: str = ""
 
 
+class AxfrSource(Section):
+    zone: str
+    # The firm's own name server that allows us a zone transfer: "host" or "host:port".
+    server: str
+
+
 class InventorySettings(Section):
     expiry_warn_days: list[int] = [90, 60, 30, 7]
     zone_files: list[Path] = []
+    # Zone transfers (AXFR) from the firm's own name servers, as another source of owned names.
+    axfr: list[AxfrSource] = []
+    # CAs that CAA may name (CAA "issue" domains, e.g. "digicert.com"); empty: derived from the brands'
+    # allowed_issuers through watcher.owned.hygiene.CA_DOMAINS.
+    caa_issuers: list[str] = []
+    # Check for a registry lock (server*Prohibited) where the registry publishes EPP statuses.
+    registry_lock: bool = True
 
     @field_validator("expiry_warn_days")
     @classmethod
@@ -388,6 +404,10 @@ class UserSettings(Section):
     # scrypt hash made by `omamori user hash-password`.
     password_hash: str = ""
     display_name: str = ""
+    # OpenID Connect: the issuer's `sub` for this person (the identity; never a name they can edit),
+    # and/or an email accepted only when the issuer marks it verified (`email_verified`).
+    oidc_subject: str = ""
+    oidc_email: str = ""
 
 
 class DashboardSettings(Section):
@@ -396,7 +416,15 @@ class DashboardSettings(Section):
     users: list[UserSettings] = []
     # Use Streamlit's st.login (OpenID Connect, configured in .streamlit/secrets.toml) instead.
     oidc: bool = False
+    # With OIDC: the issuer (`iss`) whose tokens are accepted; empty accepts the configured provider's.
+    oidc_issuer: str = ""
     page_size: int = Field(50, ge=10, le=500)
+    # Password sign-in: this many wrong passwords for one name, or from one client, within the window
+    # lock that name or client out (right password or not) for lockout_minutes.
+    signin_max_failures_per_user: int = Field(5, ge=1)
+    signin_max_failures_per_client: int = Field(20, ge=1)
+    signin_window_minutes: float = Field(15.0, gt=0)
+    lockout_minutes: float = Field(15.0, gt=0)
 
 
 class TasksSettings(Section):
