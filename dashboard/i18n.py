@@ -92,6 +92,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "osrc_dns": ("DNS", "DNS"),
     "osrc_ct": ("CT ログ", "CT log"),
     "osrc_zonefile": ("ゾーンファイル", "zone file"),
+    "osrc_axfr": ("ゾーン転送（AXFR）", "zone transfer (AXFR)"),
     "osrc_lapsed": ("失効", "lapsed"),
     "yes": ("はい", "yes"),
     "yn_True": ("あり", "yes"),
