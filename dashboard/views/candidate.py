@@ -207,8 +207,8 @@ def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
 
 
 REVIEW = "confirm_review"
-# The name takedown.contacts gives a recipient it knows only by its kind: the kind says it already.
-GENERIC = {"hosting": "Hosting service"}
+# The names takedown.contacts gives a recipient it knows only by its kind: the kind, shown beside, says it.
+GENERIC = frozenset({"Hosting service", "Hosting network", "Registrar"})
 
 
 def _open_review(cid: int) -> None:
@@ -238,7 +238,7 @@ def _review(ui: UI, cand: dict[str, Any], not_phishing: bool) -> None:
         st.markdown("\n".join(f"- {widgets.esc(c)}" for c in claims) if claims else ui.t("none"))
         st.markdown(f"**{ui.t('letter_recipients')}**")
         if p.recipients:
-            st.markdown("\n".join(f"- {widgets.esc(r.name if r.name != GENERIC.get(r.kind) else '')} "
+            st.markdown("\n".join(f"- {widgets.esc('' if r.name in GENERIC else r.name)} "
                                    f"<{widgets.esc(r.email or r.form_url)}> · {widgets.label(ui, 'rk', r.kind)}"
                                    for r in p.recipients))
         else:
