@@ -177,6 +177,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                     "customer alert page and official-domains list, when they change"),
     "job_queue": ("停止したワーカーのタスクをキューに戻します", "put the tasks of dead workers back in the queue"),
     "job_share": ("確定案件を STIX で共有し、MISP に送ります", "STIX bundles of confirmed cases; push them to MISP"),
+    "job_message_lint": ("当社のメール・SMS テンプレートにログインリンクがないか点検します",
+                         "lint the firm's mail and SMS templates for login links"),
     # finding kinds
     "fk_job_failing": ("ジョブの連続失敗", "job failing"),
     "fk_feed_silent": ("フィード停止", "feed silent"),
