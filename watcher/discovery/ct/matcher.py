@@ -424,7 +424,7 @@ class Matcher:
                 kind = "keyword" if said.key.startswith(("discovery.keyword", "discovery.short")) else "homoglyph"
                 hits.add(slug, kind, said)
             done = set(best)
-        if len(flat) >= self._edit_min - 1:
+        if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
             done |= self._edits(label, toks, done, hits, index, where)
         if len(flat) > INSIDE_FROM:
             self._inside(label, flat, bounds, done, hits, index, where)
@@ -529,6 +529,17 @@ class Matcher:
             hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label, d=d,
                                                    target=w.shown, what=w.what))
         return out
+
+    def _may_edit(self, tok: str) -> bool:
+        """Whether one token could hold a lookalike at all (``_find_edits`` on one token, without
+        building anything): most labels are one token that starts and ends like no brand word."""
+        size = len(tok)
+        if size > self._edit_max:
+            return False
+        none: frozenset[int] = frozenset()
+        if size in self._start_sizes.get(tok[:2], none) or size in self._stop_sizes.get(tok[-2:], none):
+            return True
+        return size > self._edit_min and (tok[:2] in JOIN_STARTS or tok[-2:] in JOIN_ENDS)
 
     def _find_edits(self, toks: tuple[str, ...]) -> tuple[tuple[str, _Word, int], ...]:
         # A lookalike keeps the first two or the last two letters of the word (one edit cannot change
