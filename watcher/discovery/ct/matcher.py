@@ -358,7 +358,7 @@ class Matcher:
             except (idna.IDNAError, UnicodeError, ValueError):
                 uni = s
         self._domains(uni, hits)
-        uni_labels = uni.split(".")
+        uni_labels = labels if uni is s else uni.split(".")
         where = _Where(uni, len(uni_labels))
         for i, label in enumerate(uni_labels[:-1] if len(uni_labels) > 1 else uni_labels):
             self._label(label, i, where, hits)
@@ -539,7 +539,11 @@ class Matcher:
         none: frozenset[int] = frozenset()
         if size in self._start_sizes.get(tok[:2], none) or size in self._stop_sizes.get(tok[-2:], none):
             return True
-        return size > self._edit_min and (tok[:2] in JOIN_STARTS or tok[-2:] in JOIN_ENDS)
+        if size <= self._edit_min or not (tok[:2] in JOIN_STARTS or tok[-2:] in JOIN_ENDS):
+            return False
+        bare = strip_words(tok)
+        b = len(bare)
+        return bare != tok and (b in self._start_sizes.get(bare[:2], none) or b in self._stop_sizes.get(bare[-2:], none))
 
     def _find_edits(self, toks: tuple[str, ...]) -> tuple[tuple[str, _Word, int], ...]:
         # A lookalike keeps the first two or the last two letters of the word (one edit cannot change
