@@ -90,10 +90,12 @@ def run(
         held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
         log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
 
+    teller: threading.Thread | None = None
     if story:
         console.print(f"omamori running: {len(JOBS)} jobs; what happens is printed here, the log is in {log_file}",
                       soft_wrap=True)
-        storyteller.start(ctx, stop, emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
+        teller = storyteller.start(ctx, stop,
+                                   emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
     # The task queue works on every instance, active or standby (on PostgreSQL with
     # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
     tasks = runtime.start(ctx, stop, work=ctx.settings.tasks.worker_in_run, name=keeper.holder)
@@ -102,6 +104,8 @@ def run(
         _lead(ctx, keeper, stop, log)
     keeper.release()
     stop.set()
+    if teller is not None:
+        teller.join(timeout=5)  # what the story still held is told before the last line
     tasks.close()
     errorlog.uninstall(recorder)
     log.info("stopped")
