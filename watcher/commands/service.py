@@ -21,6 +21,7 @@ from watcher.context import Context
 from watcher.core import errorlog, lease
 from watcher.core.brands import sync_brands
 from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
+from watcher.core.texts import t as say
 from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 from watcher.tasks import runtime
@@ -92,7 +93,7 @@ def run(
 
     teller: threading.Thread | None = None
     if story:
-        console.print(f"omamori running: {len(JOBS)} jobs; what happens is printed here, the log is in {log_file}",
+        console.print(escape(say("story.running", ctx.settings.service.language, jobs=len(JOBS), log=log_file)),
                       soft_wrap=True)
         teller = storyteller.start(ctx, stop,
                                    emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from watcher.context import Context
 from watcher.core.models import Candidate, Event, Finding, FindingGroup, FindingKind, TakedownRequest
 from watcher.core.names import show_name
-from watcher.core.texts import render_stored
+from watcher.core.texts import render_stored, t
 
 WATCHED = ("candidate.discovered", "snapshot.taken", "candidate.status", "takedown.sent", "finding.opened",
            "job.failed", "error.logged")
@@ -41,9 +41,10 @@ VERBS = ("found", "captured", "confirmed", "sent", "down", "dismissed")
 class Story:
     """Turns new Events into story lines (``lines``); ``run`` prints them every ``poll`` seconds."""
 
-    def __init__(self, ctx: Context, emit: Callable[[str], None] = print) -> None:
+    def __init__(self, ctx: Context, emit: Callable[[str], None] = print, lang: str | None = None) -> None:
         self.ctx = ctx
         self.emit = emit
+        self.lang = lang or ctx.settings.service.language  # the operator's language, as the dashboard's default
         self.last_id = 0
         self.official = [d for b in ctx.brands for d in b.official_domains]
         self.said_verdict: dict[int, str] = {}
@@ -66,8 +67,28 @@ class Story:
         shown = show_name(domain, self.official)
         out = shown.plain()
         if shown.looks_like:
-            out += f" — looks like {shown.looks_like}"
+            out = self._t("story.looks_like", name=out, official=shown.looks_like)
         return out
+
+    def _sep(self) -> str:
+        return "、" if self.lang == "ja" else ", "
+
+    def _t(self, key: str, **params: Any) -> str:
+        return t(key, self.lang, **params)
+
+    def _word(self, group: str, value: str) -> str:
+        """A vocabulary word (a source, a verdict, a recipient kind) in the story's language."""
+        said = self._t(f"story.{group}.{value}")
+        return value if said == f"story.{group}.{value}" else said
+
+    def _verb(self, verb: str) -> str:
+        word = self._t(f"story.verb.{verb.lower()}")
+        # Japanese letters take two columns of a terminal: pad to the same width as the English verbs.
+        width = sum(2 if ord(c) > 0x2E80 else 1 for c in word)
+        return word + " " * max(1, 10 - width)
+
+    def _at(self, clock: str, verb: str, said: str) -> str:
+        return f"{clock}  {self._verb(verb)}{said}"
 
     def lines(self, *, flush: bool = False) -> list[str]:
         """What to print now: errors and critical findings at once, the rest when its window is over
@@ -78,15 +99,15 @@ class Story:
             if verb in self.held and (flush or now - self.held[verb][0] >= WINDOW):
                 out.append(self._said(verb, self.held.pop(verb)[1]))
         if self.owned and (flush or now - (self.owned_since or now) >= OWNED_WINDOW):
-            out.append(f"{self.owned_clock}  owned     " + ", ".join(
-                f"{self.owned[sev]} {sev}" for sev in ("critical", "high", "medium", "low", "info") if self.owned[sev])
-                + " finding(s) about our own domains (dashboard: owned domains, mail authentication)")
+            counts = self._sep().join(self._t(f"story.severity.{sev}", n=self.owned[sev])
+                               for sev in ("critical", "high", "medium", "low", "info") if self.owned[sev])
+            out.append(self._at(self.owned_clock, "owned", self._t("story.owned", counts=counts)))
             self.owned.clear()
             self.owned_since = None
         if self.found and (flush or now - (self.found_since or now) >= OWNED_WINDOW):
-            out.append(f"{self.found_clock}  found     " + ", ".join(f"{n} lookalike(s) by {src}"
-                                                                 for src, n in self.found.items())
-                       + " (parked or not checked yet: the dashboard lists them)")
+            counts = self._sep().join(self._t("story.found_by", n=n, source=self._word("source", src))
+                               for src, n in self.found.items())
+            out.append(self._at(self.found_clock, "found", self._t("story.found_counted", counts=counts)))
             self.found.clear()
             self.found_since = None
         return out
@@ -96,11 +117,11 @@ class Story:
         if verb == "sent":
             cases = list(dict.fromkeys(i for _, i in items))
             n = sum(len(self.sent[c]) for c in cases)
-            said = "; ".join(f"{c}: {', '.join(self.sent.pop(c))}" for c in cases)
-            return f"{clock}  sent      {n} request(s) — {said}"
+            said = "; ".join(f"{c}: {self._sep().join(self.sent.pop(c))}" for c in cases)
+            return self._at(clock, "sent", self._t("story.sent", n=n, said=said))
         if len(items) == 1:
-            return f"{clock}  {verb:<9} {items[0][1]}"
-        return f"{clock}  {verb:<9} {len(items)}: " + "; ".join(i for _, i in items)
+            return self._at(clock, verb, items[0][1])
+        return self._at(clock, verb, self._t("story.many", n=len(items), items="; ".join(i for _, i in items)))
 
     def _hold(self, verb: str, clock: str, item: str) -> None:
         self.held.setdefault(verb, (time.monotonic(), []))[1].append((clock, item))
@@ -129,7 +150,7 @@ class Story:
             if verb in VERBS:
                 self._hold(verb, _clock(e.at), item)
             else:
-                out.append(f"{_clock(e.at)}  {verb:<9} {item}")
+                out.append(self._at(_clock(e.at), verb, item))
         return out
 
     def _line(self, e: Event, cands: dict[Any, Candidate], reqs: dict[Any, TakedownRequest],
@@ -144,22 +165,21 @@ class Story:
                 if self.found_since is None:
                     self.found_since, self.found_clock = time.monotonic(), _clock(e.at)
                 return None
-            return "found", f"{self._name(cand.domain)} (from {src})"
+            return "found", self._t("story.found", name=self._name(cand.domain), source=self._word("source", src))
         if e.action == "snapshot.taken" and cand is not None:
             verdict = str(d.get("verdict", ""))
             if verdict not in SHOWN_VERDICTS or self.said_verdict.get(cand.id or 0) == verdict:
                 return None
             self.said_verdict[cand.id or 0] = verdict
-            return "captured", f"{self._name(cand.domain)}: {verdict}, score {d.get('score', 0)}"
+            return "captured", self._t("story.captured", name=self._name(cand.domain),
+                                       verdict=self._word("verdict", verdict), score=d.get("score", 0))
         if e.action == "candidate.status" and cand is not None:
             to = str(d.get("to", ""))
-            who = "auto rule" if e.actor.startswith("auto") else e.actor
-            if to == "confirmed":
-                return "confirmed", f"{self._name(cand.domain)} by {who}"
+            who = self._t("story.auto_rule") if e.actor.startswith("auto") else e.actor
+            if to in ("confirmed", "dismissed"):
+                return to, self._t(f"story.{to}", name=self._name(cand.domain), who=who)
             if to == "down":
-                return "down", f"{self._name(cand.domain)}: the site is gone"
-            if to == "dismissed":
-                return "dismissed", f"{self._name(cand.domain)} by {who}"
+                return "down", self._t("story.down", name=self._name(cand.domain))
             return None
         if e.action == "takedown.sent":
             req = reqs.get(e.object_id)
@@ -167,7 +187,7 @@ class Story:
             if req is None:
                 return None
             case = target.domain if target is not None else "?"
-            self.sent.setdefault(case, []).append(f"TD-{req.id} {req.recipient_kind.value}")
+            self.sent.setdefault(case, []).append(f"TD-{req.id} {self._word('kind', req.recipient_kind.value)}")
             return "sent", case
         if e.action == "finding.opened":
             f = findings.get(e.object_id)
@@ -179,12 +199,12 @@ class Story:
                 self.owned_since, self.owned_clock = time.monotonic(), _clock(e.at)
             if f.severity.value != "critical":
                 return None  # counted in one line; a critical one is named
-            title = render_stored(f.title_text, "en", fallback=f.title)
-            return "owned", f"[critical] {kind} {f.subject}: {title}"
+            title = render_stored(f.title_text, self.lang, fallback=f.title)
+            return "owned", self._t("story.owned_critical", kind=kind, subject=f.subject, title=title)
         if e.action == "job.failed":
-            return "ERROR", f"job {d.get('job', '')} failed: {str(d.get('error', ''))[:160]} (health view, log file)"
+            return "ERROR", self._t("story.job_failed", job=d.get("job", ""), error=str(d.get("error", ""))[:160])
         if e.action == "error.logged":
-            return "ERROR", f"{str(d.get('message', ''))[:160]} (health view, log file)"
+            return "ERROR", self._t("story.error", message=str(d.get("message", ""))[:160])
         return None
 
     def run(self, stop: threading.Event, poll: float = 1.0) -> None:
@@ -195,7 +215,7 @@ class Story:
                 for line in self.lines(flush=stopping):  # what is held is said before the service stops
                     self.emit(line)
             except Exception as e:  # the story is a view: a failed read is said once and retried
-                self.emit(f"(story: could not read the database: {type(e).__name__}: {e})")
+                self.emit(self._t("story.unreadable", error=f"{type(e).__name__}: {e}"))
             if stopping:
                 return
 
