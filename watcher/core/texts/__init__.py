@@ -27,13 +27,14 @@ from watcher.core.texts import (
     report,
     selfwatch,
     sharing,
+    story,
     takedown,
 )
 
 Lang = Literal["ja", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("ja", "en")
 
-AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing)
+AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing, story)
 
 
 def _union() -> dict[str, tuple[str, str]]:
