@@ -116,7 +116,8 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         return []
     for c in cuts:
         record(session, actor, "takedown.recipient_cut", cand, {"recipient": c.recipient.address,
-                                                                "kind": c.recipient.kind, "why": c.why}, at=now)
+                                                                "kind": c.recipient.kind, "why": c.why,
+                                                                "code": c.code}, at=now)
     evidence = evidence_files(ctx, session, cand, snap)
     assert cand.id is not None  # stored: it has a snapshot
     drafts = []
