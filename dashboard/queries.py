@@ -177,7 +177,7 @@ def snapshot_timeline(engine: Engine, candidate_id: int, limit: int = 50) -> lis
     # Light columns only: the timeline needs when and what, not every capture's JSON.
     return _rows(engine, sa.select(col(Snapshot.id), col(Snapshot.taken_at), col(Snapshot.score),
                                    col(Snapshot.verdict), col(Snapshot.reachable), col(Snapshot.gone),
-                                   col(Snapshot.error), col(Snapshot.screenshot_sha256))
+                                   col(Snapshot.error), col(Snapshot.screenshot_sha256), col(Snapshot.reasons))
                  .where(col(Snapshot.candidate_id) == candidate_id)
                  .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(limit))
 
@@ -339,7 +339,7 @@ def mail_state(engine: Engine, sending_domains: Sequence[str]) -> list[Row]:
     for domain in [*sending_domains, *others]:
         row: Row = {"domain": domain}
         for m in MAIL_MECHANISMS:
-            row[m] = [f["title"] or f["kind"] for f in findings
+            row[m] = [{"title": f["title"] or f["kind"], "title_text": f.get("title_text")} for f in findings
                       if mechanism_of(f["kind"], f["subject"]) == m
                       and (f["domain"] == domain or f["domain"].endswith("." + domain))]
         out.append(row)

@@ -28,7 +28,7 @@ def render(ui: UI) -> None:
     # a certstream match that could not be stored, is a problem even if no Finding was opened for it.
     recent = [r for r in h["failures"] if r["at"] is not None and now - r["at"] <= RECENT]
     for f in h["findings"]:
-        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(f['subject'])} — "
+        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(widgets.finding_subject(f['subject']))} — "
                  f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
     if recent:
         st.warning(ui.t("recent_errors", n=len(recent), hours=int(RECENT.total_seconds() // 3600)))
@@ -56,7 +56,8 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('ct_logs')}")
     # Per-log lag as the watchdog sees it (watcher.discovery.ct.watchdog): entries behind the verified
     # tree head, and for how long the position has been behind.
-    logs = [{**r, "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
+    logs = [{**r, "state": widgets.label(ui, "ctstate", r["state"]), "api": widgets.label(ui, "ctapi", r["api"]),
+             "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
              "lag_min": _minutes_since(r.get("behind_since"), now),
              "growth_h": widgets.age_hours(r["last_growth_at"], now)} for r in h["logs"]]
     widgets.table(logs, {"description": ui.t("log"), "api": "API", "state": ui.t("status"),
@@ -77,7 +78,7 @@ def render(ui: UI) -> None:
         rows.append({"name": name, "ok": "NG" if failing else ("OK" if r.get("last_ok_at") else "—"),
                      "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
                      "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
-                     "summary": summaries.get(name, "")})
+                     "summary": widgets.label(ui, "job", name) if name in summaries else ""})
     widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": ui.t("last_run"),
                          "last_ok_at": ui.t("last_ok"), "failures": ui.t("failures_n"), "runs": ui.t("runs"),
                          "last_error": ui.t("detail"), "summary": ui.t("summary")}, key="jobs")

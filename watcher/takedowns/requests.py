@@ -51,6 +51,7 @@ from watcher.core.models import (
     TakedownRequest,
     utcnow,
 )
+from watcher.core.texts import Text, text
 from watcher.takedowns.facts import evidence_files, facts_for, latest_snapshot, recipients_for
 
 log = logging.getLogger("omamori.takedowns")
@@ -84,6 +85,12 @@ def _case_requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
     return out
 
 
+def cut_text(cut: contacts.Cut) -> Text:
+    """Why a recipient was left out, in the reader's language (the cut's English ``why`` is for the log)."""
+    why = text(f"takedown.cut_{cut.code}") if cut.code else cut.why
+    return text("takedown.recipient_cut", who=cut.recipient.address or cut.recipient.name, why=why)
+
+
 def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: str, level: int = 0,
                    auto: bool = False) -> list[TakedownRequest]:
     """Draft one request per recipient of ``level`` for the candidate's whole case (one site, however
@@ -99,15 +106,18 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
     new = [r for r in recipients if r.level == level and r.address.lower() not in asked]
     if level == 0 and not asked and not new:
         # Nobody to ask (no RDAP abuse contact, no network contact, nothing configured): a person must.
-        open_finding(session, FindingKind.TAKEDOWN_NO_RECIPIENT, cand.domain, f"no takedown recipient found for {cand.domain}",
+        open_finding(session, FindingKind.TAKEDOWN_NO_RECIPIENT, cand.domain,
+                     text("takedown.no_recipient", domain=cand.domain),
                      severity=Severity.HIGH, now=now, data={"candidate_id": cand.id,
                                                              "cut": [c.recipient.address for c in cuts]},
-                     detail="; ".join(c.why for c in cuts) or "RDAP/WHOIS and IP RDAP named no abuse contact")
+                     detail=text("takedown.no_recipient_cuts", cuts=[cut_text(c) for c in cuts]) if cuts
+                     else text("takedown.no_recipient_detail"))
     if not new:
         return []
     for c in cuts:
         record(session, actor, "takedown.recipient_cut", cand, {"recipient": c.recipient.address,
-                                                                "kind": c.recipient.kind, "why": c.why}, at=now)
+                                                                "kind": c.recipient.kind, "why": c.why,
+                                                                "code": c.code}, at=now)
     evidence = evidence_files(ctx, session, cand, snap)
     assert cand.id is not None  # stored: it has a snapshot
     drafts = []
@@ -163,7 +173,7 @@ class ConfirmPreview:
     claims: list[dict[str, Any]] = field(default_factory=list)  # stored reasons (Reason.as_dict), with points
     recipients: list[contacts.Recipient] = field(default_factory=list)
     cuts: list[contacts.Cut] = field(default_factory=list)
-    missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
+    missing: list[tuple[str, Text]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
     verdict: str = ""
     page_kind: str = ""
     open_requests: int = 0
@@ -191,11 +201,11 @@ def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmP
             continue
         cut = next((c for c in out.cuts if c.recipient.kind == kind), None)
         if cut is not None:
-            out.missing.append((kind, cut.why))
+            out.missing.append((kind, cut_text(cut)))
         elif kind == contacts.REGISTRAR:
-            out.missing.append((kind, "RDAP and WHOIS named no abuse contact for the registrar"))
+            out.missing.append((kind, text("takedown.no_registrar_contact")))
         else:
-            out.missing.append((kind, "IP RDAP named no abuse contact for the network"))
+            out.missing.append((kind, text("takedown.no_network_contact")))
     return out
 
 
