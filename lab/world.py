@@ -208,7 +208,7 @@ class World:
                             nameservers: list[str] | None = None, dnssec: bool = False, owned: bool = False,
                             address: str | list[str] | None = None, site: str | None = None,
                             site_options: dict[str, Any] | None = None, mx: str | list[str] | None = None,
-                            abuse_email: str | None = None) -> dict[str, Any]:
+                            abuse_email: str | None = None, registrant_email: str | None = None) -> dict[str, Any]:
         """A registration (RDAP, or WHOIS for WHOIS-only TLDs) with its zone (SOA, NS, optional A/MX) and site."""
         name = name.lower().rstrip(".")
         created_dt = sc.parse_date(created) or dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=3)
@@ -222,7 +222,8 @@ class World:
             self.rdap.set_domain(name, registrar=registrar, abuse_email=abuse_email, created=created_dt,
                                  expires=expires_dt,
                                  statuses=statuses if statuses is not None else ["client transfer prohibited"],
-                                 nameservers=ns, dnssec=dnssec, registrant=registrant)
+                                 nameservers=ns, dnssec=dnssec, registrant=registrant,
+                                 registrant_email=registrant_email)
         self.dns.set_rcode(name, None)
         self.dns.add_zone(name, ns)
         if address:

@@ -195,8 +195,8 @@ def logo_in_screenshot(ev: Evidence) -> list[Reason]:
         feats = _sift().detectAndCompute(_gray(picture), None)
         inliers, box = max((find_logo(picture, logo, feats) for logo in ev.logos), key=lambda r: r[0])
         if inliers >= LOGO_MIN_INLIERS:
-            return [Reason("logo", f"the brand's logo appears in the {name} at x={box[0]}, y={box[1]} "
-                                   f"(about {box[2]}x{box[3]} px; {inliers} matching features)", 40)]
+            key = "capture.logo_fullpage" if name != "screenshot" else "capture.logo_screenshot"
+            return [Reason.said("logo", text(key, x=box[0], y=box[1], w=box[2], h=box[3], n=inliers), 40)]
     return []
 
 
@@ -207,10 +207,10 @@ def favicon_match(ev: Evidence) -> list[Reason]:
     for ref in ev.references:
         rf = ref.get("favicon") or {}
         if rf.get("sha256") and rf["sha256"] == fav["sha256"]:
-            return [Reason("favicon", f"the favicon is byte-for-byte the brand's (sha256 {fav['sha256'][:16]}…)", 30)]
+            return [Reason.said("favicon", text("capture.favicon_same", sha=fav["sha256"][:16]), 30)]
         d = _distance(fav.get("dhash", ""), rf.get("dhash", "")) if rf.get("dhash") else None
         if d is not None and d <= 4:
-            return [Reason("favicon", f"the favicon looks like the brand's (dHash distance {d}/64)", 25)]
+            return [Reason.said("favicon", text("capture.favicon_similar", d=d), 25)]
     return []
 
 
@@ -230,9 +230,9 @@ def html_similarity(ev: Evidence) -> list[Reason]:
                 url = url or ref.get("url", "")
     tl = f", TLSH distance {best_tlsh}" if best_tlsh is not None else ""
     if best_ssdeep >= 60 or (best_tlsh is not None and best_tlsh <= 40):
-        return [Reason("html", f"the HTML is a near copy of the official page {url} (ssdeep {best_ssdeep}/100{tl})", 30)]
+        return [Reason.said("html", text("capture.html_copy", url=url, ssdeep=best_ssdeep, tlsh=tl), 30)]
     if best_ssdeep >= 30 or (best_tlsh is not None and best_tlsh <= 90):
-        return [Reason("html", f"the HTML shares much of the official page {url} (ssdeep {best_ssdeep}/100{tl})", 15)]
+        return [Reason.said("html", text("capture.html_shares", url=url, ssdeep=best_ssdeep, tlsh=tl), 15)]
     return []
 
 
@@ -241,7 +241,7 @@ def brand_name(ev: Evidence) -> list[Reason]:
     found = [t for t in _brand_terms(ev.brand) if t in words]
     if not found:
         return []
-    return [Reason("brand_name", f"the page names the brand: {', '.join(found[:3])}", 20)]
+    return [Reason.said("brand_name", text("capture.brand_name", names=", ".join(found[:3])), 20)]
 
 
 def login_words(ev: Evidence) -> list[Reason]:
@@ -249,7 +249,7 @@ def login_words(ev: Evidence) -> list[Reason]:
     found = [w for w in LOGIN_WORDS if w in words]
     if len(found) < 2:
         return []
-    return [Reason("login_words", f"the page asks the visitor to log in: {', '.join(found[:5])}", 15)]
+    return [Reason.said("login_words", text("capture.login_words", words=", ".join(found[:5])), 15)]
 
 
 def credential_form(ev: Evidence) -> list[Reason]:
@@ -259,9 +259,8 @@ def credential_form(ev: Evidence) -> list[Reason]:
         host = form.get("posts_to_host") or ev.record.get("final_host", "")
         if host and ev.is_official(host):
             continue
-        what = "a password" if form.get("has_password") else "a PIN"
-        return [Reason("credential_form", f"a form asks for {what} and sends it to {host or 'a script'}, "
-                                          "which is not the brand's", 30)]
+        key = "capture.credential_form_password" if form.get("has_password") else "capture.credential_form_pin"
+        return [Reason.said("credential_form", text(key, host=host or "-"), 30)]
     return []
 
 
@@ -277,18 +276,30 @@ def fresh_registration(ev: Evidence) -> list[Reason]:
         when = when.replace(tzinfo=UTC)
     days = (ev.now - when).days
     if days <= 30:
-        return [Reason("fresh_registration", f"the domain was registered {max(days, 0)} days ago "
-                                             f"({when.date().isoformat()})", 10)]
+        return [Reason.said("fresh_registration", text("capture.fresh_registration_date", days=max(days, 0),
+                                                       date=when.date().isoformat()), 10)]
     if days <= 90:
-        return [Reason("fresh_registration", f"the domain was registered {days} days ago", 5)]
+        return [Reason.said("fresh_registration", text("capture.fresh_registration", days=days), 5)]
     return []
+
+
+# Discovery reasons that say the NAME looks like the brand. A report or a feed also gives discovery
+# points, but says nothing about the name: "the name imitates the brand" must follow from these only.
+LEXICAL_KINDS = frozenset({"keyword", "flattened", "permutation", "edit_distance", "homoglyph", "combo",
+                           "confusable", "token", "dropcatch"})
+
+
+def lexical_points(reasons: list[dict[str, Any]]) -> int:
+    """The discovery points earned by the name itself (``LEXICAL_KINDS``), not by who reported it."""
+    return sum(int(r.get("points") or 0) for r in reasons
+               if isinstance(r, dict) and str(r.get("kind", "")).lower() in LEXICAL_KINDS)
 
 
 def lookalike_name(ev: Evidence) -> list[Reason]:
     if ev.match_points <= 0:
         return []
     pts = min(20, max(5, ev.match_points // 3))
-    return [Reason("lookalike_name", f"the name imitates the brand (discovery score {ev.match_points})", pts)]
+    return [Reason.said("lookalike_name", text("capture.lookalike_name", points=ev.match_points), pts)]
 
 
 SIGNALS: tuple[Callable[[Evidence], list[Reason]], ...] = (
