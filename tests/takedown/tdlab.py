@@ -56,7 +56,7 @@ def lab_settings(tmp_path: Path, world: World, **sections: dict[str, Any]) -> An
         "dns": {"nameservers": ["127.0.0.1"], "port": world.dns.port, "timeout": 2.0, "retries": 0},
         # For the snapshot job's crawler, when it runs the re-checks (see check_gone).
         "crawl": {"proxy": world.web.proxy_url, "ca_file": world.web.ca_file, "page_timeout_seconds": 10.0},
-        "takedown": {"always_inform": [JPCERT], "requester_name": "ブランド保護チーム 山田",
+        "takedown": {"cert_parties": ["jpcert"], "requester_name": "ブランド保護チーム 山田",
                      "requester_phone": "+81-3-0000-0000"},
     }
     for k, v in sections.items():
