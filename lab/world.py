@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from lab import scenario as sc
+from lab.blocklists import LabBlocklists
 from lab.certstream import LabCertstream
 from lab.control import ControlAPI
 from lab.ct import LabCTLog
 from lab.dns import LabDNS
+from lab.imap import LabIMAP
+from lab.mailbox import MailResponder
 from lab.pki import TRUSTED_CA, LabPKI
 from lab.rdap import LabRDAP
 from lab.smtp import LabSMTP
@@ -61,6 +64,21 @@ class World:
                                         heartbeat_interval=heartbeat_interval or s.get("heartbeat_interval", 15.0))
         self.web = LabWeb(self.pki, port=p.get("web", 0))
         self.smtp = LabSMTP(self.pki, port=p.get("smtp", 0))
+        # The firm's mailboxes over IMAPS (lab-CA certificate): reports in INBOX, answers to takedown
+        # requests in `takedown_folder`, put there by the mail responder (auto-replies, bounces).
+        mailbox = s.get("mailbox", {})
+        self.mailbox_user = str(mailbox.get("user", "brand-security@hzsec.com"))
+        self.mailbox_password = str(mailbox.get("password", "lab-password"))
+        self.takedown_folder = str(mailbox.get("takedown_folder", "Takedown"))
+        self.imap = LabIMAP(port=p.get("imap", 0), pki=self.pki,
+                            users={self.mailbox_user: self.mailbox_password,
+                                   "abuse@hoshizora-sec.co.jp": self.mailbox_password})
+        self.imap.folders.setdefault(self.takedown_folder, [])
+        self.responder = MailResponder(lambda raw: self.imap.add_message(raw, folder=self.takedown_folder))
+        self.smtp.listeners.append(self.responder)
+        # Browser blocklists (Web Risk, Netcraft, APWG eCX) that list a submitted URL after a delay.
+        self.blocklists = LabBlocklists(port=p.get("blocklists", 0),
+                                        listing_delay=float(s.get("listing_delay", 3.0)))
         self.control = ControlAPI(self, port=p.get("control", 0))
         self.registrations: dict[str, dict[str, Any]] = {}
         self.registrar_behaviour: dict[str, dict[str, Any]] = {}
@@ -85,7 +103,8 @@ class World:
         return world
 
     def servers(self) -> list[Any]:
-        return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.control]
+        return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.imap,
+                self.blocklists, self.control]
 
     def begin(self) -> World:
         for server in self.servers():
@@ -185,9 +204,12 @@ class World:
         return name.rsplit(".", 1)[-1] in self.whois_tlds
 
     def act_registrar(self, name: str, abuse_email: str | None = None, suspend_after: str | float | None = None,
-                      **extra: Any) -> None:
-        """Declare a registrar's behaviour; with `suspend_after` its abuse desk suspends reported domains."""
+                      auto_reply: str | None = None, **extra: Any) -> None:
+        """Declare a registrar's behaviour; with `suspend_after` its abuse desk suspends reported domains,
+        with `auto_reply` (a ticket prefix) it answers every request with a ticket number."""
         self.registrar_behaviour[name] = {"abuse_email": abuse_email, "suspend_after": suspend_after, **extra}
+        if abuse_email and auto_reply:
+            self.responder.autoreply(abuse_email, auto_reply)
         if abuse_email and suspend_after is not None:
             delay = self.suspend_delay if self.suspend_delay is not None else sc.parse_offset(suspend_after)
 
@@ -199,6 +221,23 @@ class World:
                 self.act_suspend(domain, registrar=registrar)
 
             self.smtp.abuse_desk(abuse_email, suspend, domains, delay)
+
+    def act_desk_autoreply(self, address: str, prefix: str = "LAB") -> None:
+        """The desk at `address` answers each request with an auto-reply carrying a ticket number."""
+        self.responder.autoreply(address, prefix)
+
+    def act_mailbox_bounce(self, address: str, status: str = "5.1.1",
+                           diagnostic: str = "550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown") -> None:
+        """Mail to `address` is accepted by the relay, then bounced by the desk's server (an RFC 3464 DSN)."""
+        self.responder.bounce(address, status, diagnostic)
+
+    def act_desk_reply(self, address: str, text: str) -> None:
+        """A person at `address` answers each request with `text`."""
+        self.responder.reply(address, text)
+
+    def act_blocklist_delay(self, seconds: float, service: str | None = None) -> None:
+        """How long after a submission the lab blocklists list a URL."""
+        self.blocklists.set_delay(float(seconds), service)
 
     def act_network(self, cidr: str, name: str, abuse_email: str, country: str = "JP", org: str = "") -> None:
         self.rdap.set_network(cidr, name, abuse_email, country, org)
@@ -383,6 +422,10 @@ class World:
             "web": {"proxy_url": self.web.proxy_url, "ca_file": self.web.ca_file, "host": self.web.host,
                     "port": self.web.port},
             "smtp": {"host": self.smtp.host, "port": self.smtp.port, "api_url": self.smtp.api_url},
+            "imap": {"host": self.imap.host, "port": self.imap.port, "ssl": True, "ca_file": self.imap.ca_file,
+                     "user": self.mailbox_user, "password": self.mailbox_password,
+                     "takedown_folder": self.takedown_folder},
+            "blocklists": {"url": self.blocklists.url.rstrip("/")},
             "control": {"url": self.control.url},
         }
 

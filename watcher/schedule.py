@@ -32,7 +32,7 @@ from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth
 from watcher.report import weekly
-from watcher.takedowns import followup
+from watcher.takedowns import blocklists, followup, replies
 
 log = logging.getLogger("omamori.schedule")
 
@@ -54,6 +54,8 @@ JOBS: tuple[Job, ...] = (
     Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
     Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
+    Job("blocklists", blocklists.run, "submit confirmed phishing URLs to browser blocklists; check until listed"),
+    Job("takedown_replies", replies.run, "read answers to takedown requests: bounces, tickets, replies"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),

@@ -19,7 +19,6 @@ import imaplib
 import io
 import json
 import logging
-import ssl
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from sqlmodel import Session, select
 
+from watcher.clients import imap
 from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.models import Report, Source
@@ -250,42 +250,22 @@ def read_imap(ctx: Context, progress: Callable[[int, int], None] | None = None) 
     """Unseen messages of the abuse mailbox (``[imap]``); each is marked \\Seen once recorded."""
     conf = ctx.settings.imap
     summary = {"messages": 0, "reports": 0, "duplicates": 0, "candidates_created": 0, "errors": 0}
-    if conf.ssl:
-        context = ssl.create_default_context()
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(conf.host, conf.port, ssl_context=context, timeout=30)
-    else:
-        client = imaplib.IMAP4(conf.host, conf.port, timeout=30)
-    try:
-        client.login(conf.username, conf.password.get_secret_value())
-        typ, _ = client.select(_quote_mailbox(conf.reports_folder))
-        if typ != "OK":
-            raise RuntimeError(f"IMAP folder {conf.reports_folder!r} cannot be selected")
-        typ, data = client.uid("SEARCH", "UNSEEN")
-        uids = data[0].split() if typ == "OK" and data and data[0] else []
+    with imap.mailbox(ctx.settings, conf.reports_folder) as client:
+        uids = imap.unseen(client)
         summary["messages"] = len(uids)
         for i, uid in enumerate(uids, 1):
-            typ, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in parts or [] if isinstance(p, tuple) and len(p) > 1), None)
-            if typ != "OK" or not isinstance(raw, bytes):
+            raw = imap.fetch(client, uid)
+            if raw is None:
                 summary["errors"] += 1
                 continue
             with Session(ctx.engine, expire_on_commit=False) as s:
                 res = ingest_mail(ctx, s, raw, channel="imap", name=f"uid {uid.decode()}")
                 s.commit()
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")  # only after the report is committed
+            imap.mark_seen(client, uid)  # only after the report is committed
             _tally(summary, res)
             if progress:
                 progress(i, len(uids))
-    finally:
-        try:
-            client.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
     return summary
-
-
-def _quote_mailbox(name: str) -> str:
-    return name if name.replace("/", "").replace(".", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
 
 
 # ---------------------------------------------------------------- feeds
