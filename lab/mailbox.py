@@ -57,32 +57,27 @@ def build_autoreply(raw: bytes, desk: str, ticket: str, now: Any) -> bytes:
 
 def build_dsn(raw: bytes, recipient: str, status: str, diagnostic: str, now: Any,
               mta: str = "mx.lab.test") -> bytes:
+    """An RFC 3464 report: explanation, the machine-readable status, the returned headers."""
     orig = _original(raw)
-    msg = EmailMessage()
-    msg["From"] = f"Mail Delivery System <MAILER-DAEMON@{mta}>"
-    msg["To"] = _reply_to(orig)
-    msg["Subject"] = "Undelivered Mail Returned to Sender"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=mta)
-    msg["Auto-Submitted"] = "auto-replied"
-    msg.set_content(f"This is the mail system at host {mta}.\n\nI'm sorry to have to inform you that your message "
-                    f"could not be delivered to one or more recipients.\n\n<{recipient}>: {diagnostic}\n")
+    boundary = "=_lab_dsn_" + make_msgid().strip("<>").split("@")[0].replace(".", "_")
+    head = (f"From: Mail Delivery System <MAILER-DAEMON@{mta}>\r\nTo: {_reply_to(orig)}\r\n"
+            f"Subject: Undelivered Mail Returned to Sender\r\nDate: {format_datetime(now)}\r\n"
+            f"Message-ID: {make_msgid(domain=mta)}\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n')
+    explanation = (f"This is the mail system at host {mta}.\r\n\r\nI'm sorry to have to inform you that your "
+                   f"message could not be delivered to one or more recipients.\r\n\r\n<{recipient}>: {diagnostic}\r\n")
     per_message = f"Reporting-MTA: dns; {mta}\r\nArrival-Date: {format_datetime(now)}\r\n"
     per_recipient = (f"Final-Recipient: rfc822; {recipient}\r\nOriginal-Recipient: rfc822; {recipient}\r\n"
                      f"Action: failed\r\nStatus: {status}\r\nRemote-MTA: dns; {recipient.partition('@')[2]}\r\n"
                      f"Diagnostic-Code: smtp; {diagnostic}\r\n")
-    status_part = EmailMessage()
-    status_part.set_content((per_message + "\r\n" + per_recipient).encode(), maintype="message",
-                            subtype="delivery-status")
-    headers = raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
-    headers_part = EmailMessage()
-    headers_part.set_content(headers, maintype="text", subtype="rfc822-headers")
-    msg.make_mixed()
-    msg.attach(status_part)
-    msg.attach(headers_part)
-    msg.replace_header("Content-Type", 'multipart/report; report-type=delivery-status; boundary="'
-                       + str(msg.get_boundary()) + '"')
-    return msg.as_bytes(policy=email.policy.SMTP)
+    headers = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].replace(b"\n", b"\r\n")
+    parts = [
+        b"Content-Type: text/plain; charset=us-ascii\r\n\r\n" + explanation.encode(),
+        b"Content-Type: message/delivery-status\r\n\r\n" + (per_message + "\r\n" + per_recipient).encode(),
+        b"Content-Type: text/rfc822-headers\r\n\r\n" + headers + b"\r\n",
+    ]
+    sep = f"--{boundary}\r\n".encode()
+    return head.encode() + b"".join(sep + p + b"\r\n" for p in parts) + f"--{boundary}--\r\n".encode()
 
 
 def build_reply(raw: bytes, desk: str, text: str, now: Any) -> bytes:

@@ -373,6 +373,12 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page(name, f"<main><h1>{name}</h1><p>{html.escape(str(opt.get('text', '')))}</p></main>"))
     if kind == "blank":
         return _html(_page("", "", css=""))
+    if kind == "shortener":  # a URL shortener: each short path redirects (301) to its long URL
+        links = opt.get("links") or {}
+        target = links.get(path) if isinstance(links, dict) else None
+        if target:
+            return Response(301, b"", HTML, {"Location": str(target)})
+        return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
     if kind == "hacked":  # a small business's old site; a phishing kit was dropped into one of its directories
         kit = str(opt.get("path", "/wp-content/uploads/hz/login.php"))
         if path == kit:
@@ -390,4 +396,4 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "hacked")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "hacked", "shortener")

@@ -105,7 +105,9 @@ def take_snapshot(ctx: Context, world: World, cand: Candidate, *, password: bool
     r = httpx.get(f"{world.rdap.url}domain/{cand.registrable}", timeout=5)
     rdap = r.json() if r.status_code == 200 else {}
     with httpx.Client(proxy=world.web.proxy_url, timeout=5) as web:
-        page = web.get(f"http://{cand.domain}/")
+        # The reported URL itself (a kit may sit in a path of someone else's site), as plain HTTP.
+        target = cand.urls[0] if cand.urls else f"http://{cand.domain}/"
+        page = web.get(target.replace("https://", "http://", 1))
     shot = ctx.evidence.put(png((20, 60, 140), f"clone of the login page at {cand.domain}"))
     html = ctx.evidence.put(page.content)
     forms = [{"action": "/login", "fields": [{"type": "text"}, {"type": "password"}]}] if password else []

@@ -198,13 +198,14 @@ def test_a_site_that_comes_back_gets_new_requests(ctx, world, clock):
         s.commit()
     assert followup.run(ctx)["closed"] == 3
     clock.advance(days=3)
+    world.dns.set_rcode(cand.domain, None)  # the site comes back (its name resolves again)
     take_snapshot(ctx, world, cand)
     with Session(ctx.engine, expire_on_commit=False) as s:
         c = s.get(Candidate, cand.id)
         transition(s, c, CandidateStatus.CHECKED, actor="snapshot", now=ctx.now(), reason="back up")
         again = requests.confirm(ctx, s, c, actor="analyst", reason="back up")
         s.commit()
-    assert len(again) == 3 and all(r.status == RequestStatus.DRAFT for r in again)
+    assert len(again) == 3 and all(r.status == RequestStatus.DRAFT for r in again), [r.recipient for r in again]
 
 
 def test_the_job_runs_under_the_scheduler(ctx, world):

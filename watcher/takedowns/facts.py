@@ -261,7 +261,7 @@ def home_page(ctx: Context, cand: Candidate, snap: Snapshot) -> dict[str, Any]:
 
 def site_mode(ctx: Context, cand: Candidate, snap: Snapshot) -> tuple[str, list[tuple[str, bool]], dict[str, Any]]:
     """(mode, the policy's checks, the home page facts) for this case (``takedown.policy.site_mode``)."""
-    reg = Registration.from_dict((snap.rdap or {}).get("domain"), cand.registrable)
+    reg = registration(ctx, cand, snap)
     registered = cand.registered_at or reg.created_at
     urls = [*cand.urls, *([str((snap.capture or {})["final_url"])] if (snap.capture or {}).get("final_url") else [])]
     min_age = ctx.settings.takedown.hacked_min_age_days
