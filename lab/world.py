@@ -74,7 +74,7 @@ class World:
                             users={self.mailbox_user: self.mailbox_password,
                                    "abuse@hoshizora-sec.co.jp": self.mailbox_password})
         self.imap.folders.setdefault(self.takedown_folder, [])
-        self.responder = MailResponder(lambda raw: self.imap.add_message(raw, folder=self.takedown_folder))
+        self.responder = MailResponder(self._deliver_answer)
         self.smtp.listeners.append(self.responder)
         # Browser blocklists (Web Risk, Netcraft, APWG eCX) that list a submitted URL after a delay.
         self.blocklists = LabBlocklists(port=p.get("blocklists", 0),
@@ -221,6 +221,9 @@ class World:
                 self.act_suspend(domain, registrar=registrar)
 
             self.smtp.abuse_desk(abuse_email, suspend, domains, delay)
+
+    def _deliver_answer(self, raw: bytes) -> None:
+        self.imap.add_message(raw, folder=self.takedown_folder)
 
     def act_desk_autoreply(self, address: str, prefix: str = "LAB") -> None:
         """The desk at `address` answers each request with an auto-reply carrying a ticket number."""

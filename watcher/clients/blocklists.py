@@ -75,7 +75,8 @@ class WebRisk:
         status, data, error = _call("GET", f"{self.base}/v1/uris:search",
                                     params={**self._key(), "uri": url, "threatTypes": "SOCIAL_ENGINEERING"},
                                     timeout=self.conf.timeout)
-        threat = data.get("threat") if isinstance(data.get("threat"), dict) else {}
+        found = data.get("threat")
+        threat: dict[str, Any] = found if isinstance(found, dict) else {}
         return Answer(not error, external_id, "SOCIAL_ENGINEERING" in (threat.get("threatTypes") or []),
                       status, data, error)
 

@@ -48,10 +48,10 @@ def unseen(client: imaplib.IMAP4) -> list[bytes]:
 
 def fetch(client: imaplib.IMAP4, uid: bytes) -> bytes | None:
     """The whole message, without setting \\Seen (set it once what it said is committed)."""
-    typ, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+    typ, parts = client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
     raw = next((p[1] for p in parts or [] if isinstance(p, tuple) and len(p) > 1), None)
     return raw if typ == "OK" and isinstance(raw, bytes) else None
 
 
 def mark_seen(client: imaplib.IMAP4, uid: bytes) -> None:
-    client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+    client.uid("STORE", uid.decode(), "+FLAGS", "(\\Seen)")

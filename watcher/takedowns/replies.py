@@ -69,7 +69,7 @@ class Answer:
 
 def _text_of(msg: Message) -> str:
     for part in msg.walk():
-        if part.get_content_type() == "text/plain" and not part.is_attachment():
+        if part.get_content_type() == "text/plain" and part.get_content_disposition() != "attachment":
             try:
                 return str(part.get_content()) if isinstance(part, EmailMessage) else str(part.get_payload())
             except (LookupError, UnicodeError, KeyError):
@@ -189,7 +189,7 @@ def find_request(session: Session, answer: Answer) -> TakedownRequest | None:
 def attach(ctx: Context, session: Session, req: TakedownRequest, answer: Answer) -> str:
     """Attach ``answer`` to ``req`` and do what it means (see the module docstring); returns its kind."""
     now = ctx.now()
-    entry = {"at": now.isoformat(), "by": ACTOR, "kind": answer.kind, "from": answer.sender,
+    entry: dict[str, Any] = {"at": now.isoformat(), "by": ACTOR, "kind": answer.kind, "from": answer.sender,
              "subject": answer.subject, "message_id": answer.message_id, "text": answer.text[:MAX_TEXT]}
     if answer.kind == "bounce":
         entry.update(status=answer.status, diagnostic=answer.diagnostic, bounce=True)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -93,8 +94,10 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
     # One open request per recipient; a closed one (the site went down, then came back) may be asked again.
     asked = {r.recipient.lower() for r in previous if r.status != R.CLOSED}
     open_modes = [r.mode for r in previous if r.status != R.CLOSED]
+    checks: list[tuple[str, bool]] = []
+    home: dict[str, Any] = {}
     if open_modes:
-        mode, checks, home = open_modes[0].value, [], {}
+        mode = open_modes[0].value
     else:
         mode, checks, home = site_mode(ctx, cand, snap)
     who = recipients_for(ctx, session, cand, snap, mode)
