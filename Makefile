@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system venv test test-all lint run dashboard demo bench schema clean
+.PHONY: help setup system venv test test-all reliability lint run dashboard demo bench schema clean
 
 help:
 	@echo "make demo      start the lab and the whole service against it, serve the dashboard"
 	@echo "make test      run the test suite (sets itself up first)"
 	@echo "make test-all  the suite including slow tests"
+	@echo "make reliability  the attack and fault tests; rewrites docs/reliability.md"
 	@echo "make lint      ruff + import-linter contracts + mypy"
 	@echo "make run       the service against the real internet with data/config.toml"
 	@echo "make dashboard the Streamlit dashboard for data/config.toml"
@@ -53,6 +54,10 @@ test: setup
 
 test-all: setup
 	$(PY) -m pytest -m "" $(PYTEST_ARGS)
+
+# Every test marked `reliability` (slow ones too); each is a row of docs/reliability.md.
+reliability: setup
+	$(PY) -m pytest -m reliability --reliability-report=docs/reliability.md $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -178,10 +178,23 @@ class _Handler(socketserver.StreamRequestHandler):
                     fields.append(f"FLAGS ({' '.join(sorted(m.flags))})")
                 head = f"* {seq} FETCH (" + " ".join(fields)
                 if body is not None:
-                    self.wfile.write(f"{head} {body_key} {{{len(body)}}}\r\n".encode() + body + b")\r\n")
+                    data = f"{head} {body_key} {{{len(body)}}}\r\n".encode() + body + b")\r\n"
+                    if self.server.owner.drip_seconds:
+                        self._drip(data)
+                    else:
+                        self.wfile.write(data)
                 else:
                     self.send(head + ")")
         self.send(f"{tag} OK FETCH completed")
+
+    def _drip(self, data: bytes) -> None:
+        """The fault of a server that never stops and never finishes: one byte every drip_seconds, so
+        no single read ever waits long enough for a socket timeout."""
+        for i in range(len(data)):
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+            if self.server.owner.stopping.wait(self.server.owner.drip_seconds):
+                return
 
     def _store(self, tag: str, box: list[StoredMail], rest: str, uid_mode: bool, readonly: bool) -> None:
         if readonly:
@@ -250,6 +263,8 @@ class LabIMAP(TCPService):
         self.next_uid = 1
         self.lock = threading.RLock()
         self.commands: list[str] = []
+        self.drip_seconds = 0.0  # > 0: FETCH answers trickle out one byte at a time (a fault to survive)
+        self.stopping = threading.Event()
 
     def _make_server(self) -> OwnedTCPServer:
         if self.pki is None:
@@ -269,6 +284,10 @@ class LabIMAP(TCPService):
             self.next_uid += 1
             self.folders.setdefault(folder, []).append(StoredMail(uid, data, set(flags)))
             return uid
+
+    def stop(self) -> None:
+        self.stopping.set()
+        super().stop()
 
     def flags(self, uid: int, folder: str = "INBOX") -> set[str]:
         with self.lock:

@@ -13,7 +13,7 @@ from watcher.schedule import JOBS, Job, build_scheduler, run_job
 
 
 def test_every_job_has_a_config_key_and_a_cli_name():
-    keys = set(JobsSettings.model_fields) - {"failing_after"}
+    keys = set(JobsSettings.model_fields) - {"failing_after", "stop_grace_seconds"}
     assert {j.name for j in JOBS} == keys
     out = CliRunner().invoke(app, ["jobs"])
     assert out.exit_code == 0, out.output

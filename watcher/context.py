@@ -6,6 +6,7 @@ It carries settings, brands, the database engine, the clock and the clients of e
 
 from __future__ import annotations
 
+import copy
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings, load_settings
 from watcher.core.db import make_engine, session_scope, upgrade
 from watcher.core.evidence import EvidenceStore
+from watcher.core.runcontrol import UNBOUNDED, RunControl
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Context:
     brands: list[BrandSpec] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
     actor: str = "system"
+    # The current job run's stop flag and deadline (``UNBOUNDED`` outside a job); see for_run.
+    run: RunControl = field(default=UNBOUNDED)
 
     @property
     def state_dir(self) -> Path:
@@ -57,6 +61,14 @@ class Context:
 
     def http(self, *, timeout: float | None = None, follow_redirects: bool = True) -> httpx.Client:
         return make_client(self.settings, timeout=timeout, follow_redirects=follow_redirects)
+
+    def for_run(self, control: RunControl) -> Context:
+        """This Context for one job run: the same settings, engine and clients, its own RunControl."""
+        for shared in ("evidence", "resolver", "rdap", "mailer"):
+            getattr(self, shared)  # made once here so every run shares them (the RDAP cache and rate limits)
+        child = copy.copy(self)
+        child.run = control
+        return child
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

@@ -14,18 +14,21 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from watcher import health
 from watcher.capture import snapshot
 from watcher.context import Context
+from watcher.core import lease
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, JobState, Severity
+from watcher.core.runcontrol import JobStopped, RunControl
 from watcher.core.texts import text
 from watcher.discovery import intake, permutations
 from watcher.discovery.ct import certstream
@@ -76,30 +79,102 @@ def job(name: str) -> Job:
     raise KeyError(f"no job {name!r}; jobs are: {', '.join(j.name for j in JOBS)}")
 
 
-def run_job(ctx: Context, name: str, *, actor: str = "scheduler") -> dict[str, Any]:
-    """Run one job now, recording the run. Never raises for a job's own failure."""
+# Runs abandoned after their deadline whose thread has not ended yet: job name -> (thread, started).
+_STUCK: dict[str, tuple[threading.Thread, datetime]] = {}
+_STUCK_LOCK = threading.Lock()
+
+
+def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
+            stop: threading.Event | None = None) -> dict[str, Any]:
+    """Run one job now, recording the run. Never raises for a job's own failure.
+
+    The job runs in its own thread under a ``RunControl`` (its deadline, and ``stop``: the service
+    shutting down or its lease lost); this thread watches it, aborts its blocking I/O when it must
+    stop, and gives it ``jobs.stop_grace_seconds`` to reach a batch boundary. A run that is still
+    blocked after that is abandoned and recorded as failed; until its thread ends, every next run of
+    that job fails at once, loudly, instead of being skipped in silence. The lease ``job:<name>``
+    keeps one run of a job at a time across processes (``omamori job`` beside the service).
+    """
     j = job(name)
+    jobs_conf = ctx.settings.jobs
+    deadline = jobs_conf.deadline(name)
     started = ctx.now()
+    t0 = time.monotonic()
+    with _STUCK_LOCK:
+        stuck = _STUCK.get(name)
+        if stuck is not None and not stuck[0].is_alive():
+            _STUCK.pop(name)
+            stuck = None
+    if stuck is not None:
+        error = f"the run started at {stuck[1]:%Y-%m-%d %H:%M:%S} UTC is still stuck after its deadline"
+        return _record(ctx, name, actor, started, error=error, summary={}, elapsed=0.0)
+    holder = lease.holder_id(f"job:{name}")
+    lease_name = f"job:{name}"
+    held = lease.acquire(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
+                         now=started)
+    if held is None:
+        other = lease.current(ctx.engine, lease_name, now=started)
+        who = other.holder if other is not None else "another process"
+        log.info("job %s is already running (%s): skipped", name, who)
+        return {"job": name, "ok": True, "error": "", "seconds": 0.0, "skipped": f"already running: {who}"}
     with Session(ctx.engine, expire_on_commit=False) as s:
         state = s.get(JobState, name) or JobState(name=name)
         state.last_started_at = started
         s.add(state)
         s.commit()
-    t0 = time.monotonic()
-    error = ""
-    summary: dict[str, Any] = {}
-    try:
-        summary = j.run(ctx) or {}
-    except Exception as e:  # a job's failure is data, not a crash of the service
-        error = f"{type(e).__name__}: {e}"
-        log.error("job %s failed: %s\n%s", name, error, traceback.format_exc())
+    control = RunControl(name, deadline_seconds=deadline, stop=stop)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["summary"] = j.run(ctx.for_run(control)) or {}
+        except JobStopped as e:
+            outcome["stopped"] = str(e)
+        except Exception as e:  # a job's failure is data, not a crash of the service
+            if control.reason:  # its I/O was closed under it because it had to stop
+                outcome["stopped"] = control.reason
+            else:
+                outcome["error"] = f"{type(e).__name__}: {e}"
+                log.error("job %s failed: %s\n%s", name, outcome["error"], traceback.format_exc())
+
+    worker = threading.Thread(target=work, name=f"job-{name}", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.25)
+        if control.stopping:
+            worker.join(jobs_conf.stop_grace_seconds)
+            break
     elapsed = round(time.monotonic() - t0, 3)
+    summary: dict[str, Any] = outcome.get("summary", {})
+    error = outcome.get("error", "")
+    if worker.is_alive():
+        with _STUCK_LOCK:
+            _STUCK[name] = (worker, started)
+        error = (f"stopped: {control.reason}; still blocked {jobs_conf.stop_grace_seconds:g} s later, "
+                 f"abandoned (its next runs fail until it ends)")
+        log.error("job %s: %s", name, error)
+    elif control.reason:  # it had to stop: whatever it returned is partial
+        if "deadline" in control.reason:
+            error = f"stopped: {control.reason}"
+        else:  # a shutdown is not the job's failure: recorded, and the job runs again at its next start
+            lease.release(ctx.engine, lease_name, holder)
+            return _record(ctx, name, actor, started, error="", summary={"stopped": control.reason},
+                           elapsed=elapsed, stopped=True)
+    if not worker.is_alive():
+        lease.release(ctx.engine, lease_name, holder)
+    return _record(ctx, name, actor, started, error=error, summary=summary, elapsed=elapsed)
+
+
+def _record(ctx: Context, name: str, actor: str, started: datetime, *, error: str, summary: dict[str, Any],
+            elapsed: float, stopped: bool = False) -> dict[str, Any]:
     finished = ctx.now()
     with Session(ctx.engine, expire_on_commit=False) as s:
         state = s.get(JobState, name) or JobState(name=name)
         state.last_finished_at = finished
         state.runs += 1
-        if error:
+        if stopped:
+            record(s, actor, "job.stopped", ("job", None), {"job": name, "seconds": elapsed, **summary}, at=finished)
+        elif error:
             state.consecutive_failures += 1
             state.last_error = error[:2000]
             record(s, actor, "job.failed", ("job", None), {"job": name, "error": error[:2000], "seconds": elapsed},
@@ -129,7 +204,13 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_scheduler(ctx: Context) -> BackgroundScheduler:
+def build_scheduler(ctx: Context, stop: threading.Event | None = None) -> BackgroundScheduler:
+    """Every enabled job at its interval. A job's first run is one interval after its last start
+    recorded in JobState (now if it never ran or is overdue), so a scheduler taking over from
+    another, or restarted, keeps each job to once per interval."""
+    with Session(ctx.engine) as s:
+        last = {st.name: st.last_started_at for st in s.exec(select(JobState))}
+    now = ctx.now()
     sched = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -139,8 +220,11 @@ def build_scheduler(ctx: Context) -> BackgroundScheduler:
         conf = getattr(ctx.settings.jobs, j.name)
         if not conf.enabled:
             continue
-        sched.add_job(run_job, "interval", seconds=conf.interval_seconds, args=[ctx, j.name], id=j.name,
-                      name=j.summary, next_run_time=ctx.now(), replace_existing=True)
+        previous = last.get(j.name)
+        first = max(now, previous + timedelta(seconds=conf.interval_seconds)) if previous else now
+        sched.add_job(run_job, "interval", seconds=conf.interval_seconds, args=[ctx, j.name],
+                      kwargs={"stop": stop}, id=j.name, name=j.summary, next_run_time=first,
+                      replace_existing=True)
     return sched
 
 

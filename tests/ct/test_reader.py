@@ -75,7 +75,12 @@ def test_both_apis_read_the_same_entries(lab_ct) -> None:
     assert [names(x) for x in ea] == [names(x) for x in eb]  # type: ignore[arg-type]
 
 
-def test_429_then_recovery(lab_ct, ct_ctx: Context, matcher) -> None:
+@pytest.mark.reliability(
+    "CT log answers 429 (Retry-After 2) three times, then 500 twice",
+    "the reader waits as told, backs off without Retry-After, then reads every entry",
+    area="CT logs",
+)
+def test_429_then_recovery(lab_ct, ct_ctx: Context, matcher, observe) -> None:
     _seed(lab_ct, 100)
     waits: list[float] = []
     lab_ct.fail_next(3, status=429, retry_after=2)
@@ -85,6 +90,7 @@ def test_429_then_recovery(lab_ct, ct_ctx: Context, matcher) -> None:
     lab_ct.fail_next(2, status=500)
     res = LogReader(ct_ctx, log_infos(lab_ct, "rfc6962")[0], matcher=matcher, sleep=waits.append).run()
     assert res.error == "" and waits[3:] == [1.0, 2.0]  # exponential backoff without Retry-After
+    observe(f"waited {waits[:3]} s for the 429s, {waits[3:]} s for the 500s; every entry read, no error")
 
 
 def test_log_that_keeps_failing_is_recorded_not_raised(lab_ct, ct_ctx: Context, matcher) -> None:
@@ -98,7 +104,12 @@ def test_log_that_keeps_failing_is_recorded_not_raised(lab_ct, ct_ctx: Context, 
 
 
 @pytest.mark.parametrize("api", ["rfc6962", "static"])
-def test_forged_tree_head_is_rejected(lab_ct, ct_ctx: Context, matcher, api: str) -> None:
+@pytest.mark.reliability(
+    "CT log ({api}) serves a forged signed tree head",
+    "nothing read from it, a ct_log_invalid Finding opens; resolved when the log is honest again",
+    area="CT logs",
+)
+def test_forged_tree_head_is_rejected(lab_ct, ct_ctx: Context, matcher, api: str, observe) -> None:
     _seed(lab_ct, 100)
     info = log_infos(lab_ct, api)[0]
     LogReader(ct_ctx, info, matcher=matcher).run()
@@ -110,12 +121,14 @@ def test_forged_tree_head_is_rejected(lab_ct, ct_ctx: Context, matcher, api: str
     with Session(ct_ctx.engine) as s:
         f = s.exec(select(Finding).where(Finding.kind == "ct_log_invalid")).one()
         assert f.status == FindingStatus.OPEN and f.subject == info.url
+        observe(f"0 entries read, error {res.error[:60]!r}, Finding {f.kind} open")
         assert s.exec(select(Candidate).where(Candidate.domain == "hoshizora-secure-account.top")).first() is None
     lab_ct.forge_sth(False)
     res = LogReader(ct_ctx, info, matcher=matcher).run()
     assert res.error == "" and res.read == 1
     with Session(ct_ctx.engine) as s:
         assert s.exec(select(Finding).where(Finding.kind == "ct_log_invalid")).one().status == FindingStatus.RESOLVED
+    observe("after the log recovered: 1 entry read, Finding resolved")
 
 
 def test_forged_history_fails_consistency(lab_ct, ct_ctx: Context, matcher) -> None:

@@ -126,3 +126,26 @@ def test_the_loop_with_the_real_snapshot_job(make_ctx, world, clock):
         clock.advance(hours=4)
         check_gone(ctx, world, cand.id)
     assert followup.run(ctx)["closed"] >= 2
+
+
+def test_one_site_under_two_hostnames_gets_one_set_of_requests(ctx, world):
+    """www. and the bare name of one phishing site: one case, three requests (not six), naming both."""
+    from watcher.core.models import Source
+    from watcher.discovery.discover import OwnedIndex, Sighting, discover
+
+    owned = OwnedIndex.from_brands(ctx.brands)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        bare = discover(s, Sighting(f"https://{PHISH}/login", Source.CT, brand="hoshizora"), owned).candidate
+        www = discover(s, Sighting(f"https://www.{PHISH}/login", Source.CT, brand="hoshizora"), owned).candidate
+        s.commit()
+    assert bare.case_id == www.case_id
+    for c in (bare, www):
+        take_snapshot(ctx, world, c)
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        first = requests.confirm(ctx, s, s.get(Candidate, bare.id), actor="analyst:sato", reason="clone")
+        second = requests.confirm(ctx, s, s.get(Candidate, www.id), actor="analyst:sato", reason="clone")
+        s.commit()
+    assert len(first) == 3 and second == []
+    assert {d.recipient for d in first} == {"abuse@cheapnames.test", "abuse@lab-hosting.test", "phishing@jpcert.test"}
+    body = first[0].body
+    assert f"{PHISH}" in body.replace("[.]", ".") and f"www.{PHISH}" in body.replace("[.]", ".")

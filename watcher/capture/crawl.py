@@ -73,15 +73,37 @@ def capture_batch(ctx: Context, targets: list[dict[str, Any]], *, use_browser: b
                "--targets", str(work / "targets.jsonl"), "--records", str(records_path)]
         t0 = time.monotonic()
         problem = ""
-        try:
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=budget, check=False)
-            if proc.returncode != 0:
-                problem = f"crawler exited with {proc.returncode}: {proc.stderr.strip()[-300:]}"
-            for line in proc.stderr.splitlines():
+        ctx.run.check()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The crawler writes each record as soon as it has it; a run that must stop ends the
+        # crawler at once (the records so far are kept) and the rest of the batch stays due.
+        with ctx.run.aborting(proc.terminate):
+            stderr = ""
+            stopped_at = 0.0
+            while True:
+                try:
+                    _out, stderr = proc.communicate(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    if ctx.run.stopping:
+                        # SIGTERM asks Scrapy to close its browser; a second one makes it hurry; a
+                        # crawler still there 3 s later is killed.
+                        stopped_at = stopped_at or time.monotonic()
+                        if time.monotonic() - stopped_at > 3:
+                            proc.kill()
+                        else:
+                            proc.terminate()
+                    elif time.monotonic() - t0 > budget:
+                        proc.kill()
+                        _out, stderr = proc.communicate()
+                        problem = f"crawler batch exceeded {budget:.0f} s and was stopped"
+                        break
+            if proc.returncode != 0 and not problem and not ctx.run.stopping:
+                problem = f"crawler exited with {proc.returncode}: {stderr.strip()[-300:]}"
+            for line in stderr.splitlines():
                 if " WARNING " in line or " ERROR " in line:
                     log.info("crawler: %s", line[-400:])
-        except subprocess.TimeoutExpired:
-            problem = f"crawler batch exceeded {budget:.0f} s and was stopped"
+        ctx.run.check()  # stopped mid-batch: nothing of it is recorded, and its candidates stay due
         log.info("captured %d targets in %.1f s", len(targets), time.monotonic() - t0)
         by_id: dict[str, dict[str, Any]] = {}
         if records_path.exists():

@@ -25,8 +25,10 @@ from watcher.capture.triage import after_snapshot
 from watcher.clients.records import parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
+from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
+from watcher.core.runcontrol import JobStopped
 
 log = logging.getLogger("omamori.snapshot")
 S = CandidateStatus
@@ -345,6 +347,7 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
             cand.registered_at = parse_date(str(created))
         after_snapshot(s, cand, snap, actor=actor, now=now, recheck_hours=ctx.settings.takedown.recheck_hours,
                        down_confirmations=ctx.settings.takedown.down_confirmations)
+        cases.join_same_page(s, cand, snap, now=now, actor=actor)
         record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
                                                   "score": snap.score, "gone": snap.gone}, at=now)
     return snap
@@ -402,8 +405,11 @@ def run_due(ctx: Context) -> dict[str, Any]:
     size = ctx.settings.crawl.batch_size
     for i in range(0, len(ids), size):
         batch = ids[i: i + size]
+        ctx.run.check()  # a batch is finished whole or not started; what was not checked stays due
         try:
             snaps = check_candidates(ctx, batch)
+        except JobStopped:
+            raise
         except Exception as e:  # one broken batch is data; the next batch still runs
             log.exception("snapshot batch failed")
             summary["errors"] += len(batch)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from watcher.capture.score import NOT_LIVE
+from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.models import Candidate, CandidateStatus, Snapshot, Verdict, utcnow
 
@@ -85,6 +86,7 @@ def transition(
     session.add(cand)
     if old != to:
         record(session, actor, "candidate.status", cand, {"from": old.value, "to": to.value, "reason": reason}, at=now)
+        cases.refresh_status(session, cand, now=now, actor=actor)
     return cand
 
 

@@ -1,40 +1,65 @@
-"""The IMAP client: one mailbox connection, implicit TLS by default, verified against the configured CA.
+"""The IMAP client (the abuse mailbox, the DMARC mailbox): connected with a socket timeout, and bound
+to the job run that uses it.
 
-Used by the readers of the firm's mailboxes (reports, takedown answers). ``imap.ssl = true`` is
-IMAPS (RFC 8314, port 993) with the certificate checked against the system's CAs or ``imap.ca_file``;
-plain IMAP is for a local test server only.
+A socket timeout bounds one read, not a whole answer: a server that sends one byte every few seconds
+keeps ``imaplib`` reading forever. So the connection registers an abort with the run
+(``ctx.run.aborting``): when the run's deadline passes or the service stops, the socket is shut
+down under the blocked read, which then fails at once.
 """
 
 from __future__ import annotations
 
 import imaplib
+import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from watcher.core.config import Settings
+from watcher.core.config import ROOT, ImapSettings
+from watcher.core.runcontrol import RunControl
+
+READ_TIMEOUT = 30.0
 
 
 @contextmanager
-def mailbox(settings: Settings, folder: str, *, timeout: float = 30.0) -> Iterator[imaplib.IMAP4]:
-    """Logged in, ``folder`` selected (read-write); logged out afterwards whatever happens."""
-    conf = settings.imap
+def connect(conf: ImapSettings, run: RunControl) -> Iterator[imaplib.IMAP4]:
+    """A logged-out-on-exit IMAP connection to ``conf`` that cannot outlive ``run``."""
+    run.check()
+    timeout = run.remaining(READ_TIMEOUT)
+    client: imaplib.IMAP4
     if conf.ssl:
-        context = ssl.create_default_context(cafile=str(settings.path(conf.ca_file)) if conf.ca_file else None)
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(conf.host, conf.port, ssl_context=context, timeout=timeout)
+        # The certificate is checked against the system's CAs, or ``imap.ca_file`` (a private CA; the lab's).
+        cafile = str(conf.ca_file if conf.ca_file.is_absolute() else ROOT / conf.ca_file) if conf.ca_file else None
+        client = imaplib.IMAP4_SSL(conf.host, conf.port, ssl_context=ssl.create_default_context(cafile=cafile),
+                                   timeout=timeout)
     else:
         client = imaplib.IMAP4(conf.host, conf.port, timeout=timeout)
+
+    def cut() -> None:
+        try:
+            client.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     try:
+        with run.aborting(cut):
+            yield client
+    finally:
+        try:
+            client.logout()
+        except (imaplib.IMAP4.error, OSError, ValueError):
+            pass
+
+
+@contextmanager
+def mailbox(conf: ImapSettings, run: RunControl, folder: str) -> Iterator[imaplib.IMAP4]:
+    """``connect``, log in and select ``folder`` (read-write)."""
+    with connect(conf, run) as client:
         client.login(conf.username, conf.password.get_secret_value())
         typ, _ = client.select(quote_mailbox(folder))
         if typ != "OK":
             raise imaplib.IMAP4.error(f"IMAP folder {folder!r} cannot be selected")
         yield client
-    finally:
-        try:
-            client.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
 
 
 def quote_mailbox(name: str) -> str:

@@ -13,8 +13,10 @@ from rich.table import Table
 from sqlmodel import Session, col, func, select
 
 from watcher.commands.invocation import actor, console, context, err
+from watcher.context import Context
+from watcher.core import lease
 from watcher.core.brands import sync_brands
-from watcher.core.models import Candidate, Finding, FindingStatus, JobState, LogPosition
+from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease, LogPosition
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 
 
@@ -26,11 +28,15 @@ def _setup_logging(level: str) -> None:
 
 
 def run() -> None:
-    """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM."""
+    """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM.
+
+    One instance per database is active; a second one waits as a standby and takes over when the
+    first stops renewing its lease (it died, or lost the database)."""
 
     ctx = context()
     _setup_logging(ctx.settings.service.log_level)
     log = logging.getLogger("omamori")
+    warn_if_unguarded(ctx, log)
     with Session(ctx.engine) as s:
         counts = sync_brands(s, ctx.brands)
     log.info("brands synced: %s", counts)
@@ -42,16 +48,47 @@ def run() -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    sched = build_scheduler(ctx)
+    conf = ctx.settings.service
+    keeper = lease.Keeper(ctx.engine, "scheduler", ttl=conf.lease_seconds, now=ctx.now,
+                          holder=lease.holder_id("run"))
+
+    def standby(live: Lease | None) -> None:
+        held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
+        log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
+
+    while keeper.wait(stop, poll=conf.standby_poll_seconds, on_standby=standby):
+        _lead(ctx, keeper, stop, log)
+    keeper.release()
+    log.info("stopped")
+
+
+def _lead(ctx: Context, keeper: lease.Keeper, stop: threading.Event, log: logging.Logger) -> None:
+    """The active instance: jobs and services run until SIGTERM or until the lease is lost."""
+    term = threading.Event()  # this term as the active instance: set on SIGTERM or a lost lease
+    sched = build_scheduler(ctx, term)
     sched.start()
-    threads = start_services(ctx, stop)
-    log.info("omamori running: %d jobs, %d services, database %s", len(sched.get_jobs()), len(threads),
-             ctx.engine.url.render_as_string(hide_password=True))
-    stop.wait()
+    threads = start_services(ctx, term)
+    assert keeper.held is not None
+    log.info("omamori running: %d jobs, %d services, database %s, lease token %d", len(sched.get_jobs()),
+             len(threads), ctx.engine.url.render_as_string(hide_password=True), keeper.held.token)
+    while not stop.wait(keeper.renew_every):
+        if not keeper.renew():
+            log.error("the scheduler lease was lost (taken over by another instance): stopping every job")
+            break
+    term.set()
     sched.shutdown(wait=True)
     for t in threads:
         t.join(timeout=10)
-    log.info("stopped")
+
+
+def warn_if_unguarded(ctx: Context, log: logging.Logger) -> None:
+    """Production without an egress proxy: every fetch of a phishing site leaves from the firm's own
+    network. The guard still refuses private addresses, but say it loudly at every start."""
+    settings = ctx.settings
+    if settings.service.lab_mode or settings.crawl.proxy:
+        return
+    log.warning("crawl.proxy is empty: omamori fetches hostile sites directly from this host's network. "
+                "Set crawl.proxy to an egress proxy outside the firm's network (see README, Real use).")
 
 
 def job_cmd(

@@ -56,6 +56,11 @@ class ServiceSettings(Section):
     timezone: str = "Asia/Tokyo"
     language: Literal["ja", "en"] = "ja"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One active `omamori run` per database: the active one renews a lease every third of this; a
+    # standby polls every standby_poll_seconds and takes over once the lease has expired, so a dead
+    # scheduler is replaced within lease_seconds + standby_poll_seconds.
+    lease_seconds: float = Field(30.0, ge=1)
+    standby_poll_seconds: float = Field(10.0, gt=0)
 
 
 class DatabaseSettings(Section):
@@ -270,10 +275,20 @@ class DashboardSettings(Section):
 class JobSettings(Section):
     enabled: bool = True
     interval_seconds: float = Field(gt=0)
+    # A run still going after this long is stopped (at its next batch boundary, its blocking I/O
+    # closed) and recorded as failed. Empty: the job's default.
+    deadline_seconds: float | None = Field(None, gt=0)
 
 
 def _job(seconds: float) -> Any:
     return Field(default_factory=lambda: JobSettings(interval_seconds=seconds))
+
+
+# A job's deadline when its [jobs.<name>] sets none: generous for its normal work, far below "forever".
+DEFAULT_DEADLINES: dict[str, float] = {
+    "ct_poll": 600, "permutations": 3600, "intake": 900, "snapshot": 1800, "takedowns": 900,
+    "inventory": 3600, "mailauth": 1800, "dmarc_reports": 900, "weekly_report": 900, "health": 300,
+}
 
 
 class JobsSettings(Section):
@@ -292,6 +307,13 @@ class JobsSettings(Section):
     weekly_report: JobSettings = _job(7 * 86400)
     health: JobSettings = _job(300)
     failing_after: int = Field(3, ge=1, description="consecutive failures before a Finding opens")
+    # After its deadline (or SIGTERM) a job gets this long to reach a batch boundary; a run still
+    # blocked after that is abandoned, recorded as failed, and its next runs fail until it ends.
+    stop_grace_seconds: float = Field(5.0, gt=0)
+
+    def deadline(self, name: str) -> float:
+        conf: JobSettings = getattr(self, name)
+        return conf.deadline_seconds or DEFAULT_DEADLINES.get(name, 3600.0)
 
 
 class Settings(Section):

@@ -170,6 +170,12 @@ class Source(StrEnum):
     MANUAL = "manual"
 
 
+class CaseStatus(StrEnum):
+    OPEN = "open"  # some hostname of the site may still be up
+    CLOSED = "closed"  # every hostname of the site is down or dismissed
+    MERGED = "merged"  # found to be the same site as another case (``merged_into_id``)
+
+
 class Verdict(StrEnum):
     UNKNOWN = "unknown"
     PHISHING = "phishing"
@@ -279,6 +285,25 @@ class OwnedDomain(SQLModel, table=True):
     last_checked_at: datetime | None = when()
 
 
+class Case(SQLModel, table=True):
+    """One phishing site, however many hostnames reach it (``www.`` and bare, or hostnames under one
+    registrable domain that serve the same page): one set of takedown requests, one row in reports.
+    The grouping rule is ``watcher.core.cases``."""
+
+    __tablename__ = "site_case"  # CASE is an SQL keyword
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    # The host without ``www.``: stable, so a later sighting of either name finds the same case.
+    site_key: str = Field(unique=True, index=True, max_length=253)
+    registrable: str = Field(index=True, max_length=253)
+    status: CaseStatus = enum(CaseStatus, CaseStatus.OPEN, index=True)
+    opened_at: datetime = when(nullable=False, default_now=True, index=True)
+    closed_at: datetime | None = when()
+    merged_into_id: int | None = Field(default=None, foreign_key="site_case.id")
+    # Why hostnames joined it beyond www/bare: [{"domain", "why"}]
+    joins: list[dict[str, Any]] = json_list()
+
+
 class Candidate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     domain: str = Field(unique=True, index=True, max_length=253)
@@ -308,6 +333,8 @@ class Candidate(SQLModel, table=True):
     confirmed_at: datetime | None = when()
     down_at: datetime | None = when()
     last_snapshot_id: int | None = None
+    # The site it belongs to (``watcher.core.cases``); None only before it is stored.
+    case_id: int | None = Field(default=None, foreign_key="site_case.id", index=True)
 
 
 class Snapshot(SQLModel, table=True):
@@ -463,6 +490,17 @@ class JobState(SQLModel, table=True):
     last_summary: dict[str, Any] = json_dict()
 
 
+class Lease(SQLModel, table=True):
+    """One holder at a time for a named piece of work across processes (``watcher/core/lease.py``)."""
+
+    name: str = Field(primary_key=True, max_length=128)
+    holder: str = Field(max_length=200)
+    token: int = 1  # grows each time the lease changes hands (a fencing token)
+    acquired_at: datetime = when(nullable=False, default_now=True)
+    renewed_at: datetime = when(nullable=False, default_now=True)
+    expires_at: datetime = when(nullable=False, default_now=True)
+
+
 class PermutationState(SQLModel, table=True):
     """Each generated lookalike name and whether it existed at the last scan (to see new ones)."""
 
@@ -511,6 +549,7 @@ class DmarcReport(SQLModel, table=True):
 ALL_TABLES = (
     Brand,
     OwnedDomain,
+    Case,
     Candidate,
     Snapshot,
     TakedownRequest,

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
+from watcher.core import cases
 from watcher.core.brands import BrandSpec
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, OwnedDomain, Source, utcnow
@@ -143,6 +144,7 @@ def _create(session: Session, sighting: Sighting, name: Name, url: str | None, f
     cand.match_points = sum(r["points"] for r in cand.reasons)
     session.add(cand)
     session.flush()
+    cases.assign(session, cand, now=now, actor=actor)
     record(session, actor, "candidate.discovered", cand,
            {"source": sighting.source.value, "brand": sighting.brand,
             "reasons": [r.detail for r in sighting.reasons], "url": url}, at=now)
@@ -166,6 +168,8 @@ def _refresh(session: Session, cand: Candidate, sighting: Sighting, url: str | N
         changed = True
     if cand.brand_id is None and sighting.brand:
         cand.brand_id = _brand_id(session, sighting.brand)
+    if cand.case_id is None:
+        cases.assign(session, cand, now=now, actor=actor)
     new_facts = {k: v for k, v in facts.items() if k not in cand.facts}
     if new_facts:
         cand.facts = {**cand.facts, **new_facts}

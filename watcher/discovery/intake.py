@@ -250,22 +250,33 @@ def read_imap(ctx: Context, progress: Callable[[int, int], None] | None = None) 
     """Unseen messages of the abuse mailbox (``[imap]``); each is marked \\Seen once recorded."""
     conf = ctx.settings.imap
     summary = {"messages": 0, "reports": 0, "duplicates": 0, "candidates_created": 0, "errors": 0}
-    with imap.mailbox(ctx.settings, conf.reports_folder) as client:
-        uids = imap.unseen(client)
+    with imap.connect(conf, ctx.run) as client:
+        client.login(conf.username, conf.password.get_secret_value())
+        typ, _ = client.select(_quote_mailbox(conf.reports_folder))
+        if typ != "OK":
+            raise RuntimeError(f"IMAP folder {conf.reports_folder!r} cannot be selected")
+        typ, data = client.uid("SEARCH", "UNSEEN")
+        uids = data[0].split() if typ == "OK" and data and data[0] else []
         summary["messages"] = len(uids)
         for i, uid in enumerate(uids, 1):
-            raw = imap.fetch(client, uid)
-            if raw is None:
+            ctx.run.check()  # every message is committed and marked seen before the next one starts
+            typ, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            raw = next((p[1] for p in parts or [] if isinstance(p, tuple) and len(p) > 1), None)
+            if typ != "OK" or not isinstance(raw, bytes):
                 summary["errors"] += 1
                 continue
             with Session(ctx.engine, expire_on_commit=False) as s:
                 res = ingest_mail(ctx, s, raw, channel="imap", name=f"uid {uid.decode()}")
                 s.commit()
-            imap.mark_seen(client, uid)  # only after the report is committed
+            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")  # only after the report is committed
             _tally(summary, res)
             if progress:
                 progress(i, len(uids))
     return summary
+
+
+def _quote_mailbox(name: str) -> str:
+    return name if name.replace("/", "").replace(".", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
 
 
 # ---------------------------------------------------------------- feeds

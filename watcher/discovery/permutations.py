@@ -124,6 +124,7 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
     profiles, wild = ctx.resolver.run(_resolve(ctx.resolver, list(perms), progress))
     result.resolved = len(profiles)
     result.wildcard_zones = sorted(z for z, a in wild.items() if a is not None)
+    ctx.run.check()  # the names are resolved; recording them is one transaction, never cut short
     _record(ctx, perms, profiles, wild, result)
     return result.as_dict()
 

@@ -135,6 +135,7 @@ def run_checks(ctx: Context, checks: tuple[Check, ...], *, sources: tuple[Check,
     with ctx.session() as s:
         run = CheckRun(ctx, s, started)
         for step in (*sources, *checks):
+            ctx.run.check()  # each check commits whole; the ones not reached run next time
             try:
                 step(run)
                 s.commit()

@@ -232,7 +232,7 @@ def read_mailbox(ctx: Context) -> dict[str, Any]:
                               "unmatched": 0, "errors": 0}
     if not conf.host or not conf.takedown_folder:
         return {**counts, "skipped": "imap.host or imap.takedown_folder is not set"}
-    with imap.mailbox(ctx.settings, conf.takedown_folder) as client:
+    with imap.mailbox(conf, ctx.run, conf.takedown_folder) as client:
         uids = imap.unseen(client)
         counts["messages"] = len(uids)
         for uid in uids:

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 from takedown import notice
 from watcher.capture.triage import decide
 from watcher.context import Context
+from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import (
@@ -77,11 +78,19 @@ def _requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
                              .order_by(col(TakedownRequest.id))).all())
 
 
+def _case_requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
+    """The requests about the whole site: this candidate's and those of the other hostnames of its case."""
+    out = _requests(session, cand)
+    for other in cases.siblings(session, cand):
+        out.extend(_requests(session, other))
+    return out
+
+
 def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: str, level: int = 0,
                    auto: bool = False) -> list[TakedownRequest]:
-    """Draft one request per recipient of ``level`` (idempotent: a recipient with an open request
-    about this candidate is not drafted again; after a close — down, then back up — it is). Returns
-    the new drafts.
+    """Draft one request per recipient of ``level`` for the candidate's whole case (one site, however
+    many hostnames: idempotent, a recipient with an open request about any hostname of the site is
+    not drafted again; after a close — down, then back up — it is). Returns the new drafts.
 
     The case's mode (``takedown.policy.site_mode``: suspend a phishing domain, or have a hacked
     site's host and owner remove the content) is decided with its first requests and kept by the
@@ -90,7 +99,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
     if snap is None:
         raise TakedownError(f"{cand.domain}: no snapshot yet; a request needs evidence (check it first)")
     now = ctx.now()
-    previous = _requests(session, cand)
+    previous = _case_requests(session, cand)
     # One open request per recipient; a closed one (the site went down, then came back) may be asked again.
     asked = {r.recipient.lower() for r in previous if r.status != R.CLOSED}
     open_modes = [r.mode for r in previous if r.status != R.CLOSED]
@@ -136,6 +145,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         attached, withheld = fit_attachments(ctx, [e for e in evidence if r.kind in LURE_KINDS or e.role != "lure"])
         facts = facts_for(ctx, session, cand, snap, reference=f"TD-{req.id}", auto=auto, evidence=attached,
                           language=r.language, mode=mode, kind=r.kind, source=r.source, short_links=who.short_links)
+        facts.urls = site_urls(session, cand, facts.urls)
         facts.withheld = withheld
         inline = ctx.settings.takedown.xarf_inline_bytes
         payloads = {e.sha256: ctx.evidence.get(e.sha256) for e in attached if e.size <= inline}
@@ -188,6 +198,13 @@ def fit_attachments(ctx: Context, files: list[notice.EvidenceFile]
         else:
             withheld.append(f)
     return attached, withheld
+
+
+def site_urls(session: Session, cand: Candidate, urls: list[str]) -> list[str]:
+    """The letter names every hostname of the site (``www.`` and bare, same page), this one first."""
+    more = [u for other in cases.siblings(session, cand) if other.status not in cases.ENDED
+            for u in (other.urls or [f"https://{other.domain}/"])]
+    return list(dict.fromkeys([*urls, *more]))
 
 
 def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reason: str = "",

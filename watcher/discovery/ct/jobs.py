@@ -23,7 +23,7 @@ def configured_logs(ctx: Context) -> list[loglist.LogInfo]:
 def poll(ctx: Context) -> dict[str, Any]:
     if not ctx.settings.ct.read_logs:
         return {"skipped": "ct.read_logs is off"}
-    results = read_logs(ctx, configured_logs(ctx), max_entries=MAX_ENTRIES_PER_RUN)
+    results = read_logs(ctx, configured_logs(ctx), max_entries=MAX_ENTRIES_PER_RUN, stop=ctx.run.event)
     with Session(ctx.engine) as s:
         stale = check_stale(ctx, s)
     return {
