@@ -24,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from watcher.core.models import (
+    BlocklistStatus,
+    BlocklistSubmission,
     Brand,
     Candidate,
     DmarcReport,
@@ -37,8 +39,6 @@ from watcher.core.models import (
     OwnedDomain,
     RequestStatus,
     Snapshot,
-    BlocklistStatus,
-    BlocklistSubmission,
     TakedownRequest,
 )
 
