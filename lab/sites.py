@@ -381,7 +381,7 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
     if kind == "hacked":  # a small business's old site; a phishing kit was dropped into one of its directories
         kit = str(opt.get("path", "/wp-content/uploads/hz/login.php"))
-        if path == kit:
+        if path == kit and not opt.get("removed"):
             if request.method == "POST":
                 return Response(302, b"", HTML, {"Location": OFFICIAL_LOGIN})
             return _html(clone(str(opt.get("fidelity", "exact"))))

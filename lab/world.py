@@ -242,8 +242,28 @@ class World:
         """How long after a submission the lab blocklists list a URL."""
         self.blocklists.set_delay(float(seconds), service)
 
-    def act_network(self, cidr: str, name: str, abuse_email: str, country: str = "JP", org: str = "") -> None:
+    def act_network(self, cidr: str, name: str, abuse_email: str, country: str = "JP", org: str = "",
+                    remove_after: str | float | None = None) -> None:
+        """An IP network (RDAP); with `remove_after` its abuse desk removes reported content after that delay."""
         self.rdap.set_network(cidr, name, abuse_email, country, org)
+        if remove_after is not None:
+            delay = self.suspend_delay if self.suspend_delay is not None else sc.parse_offset(remove_after)
+
+            def domains() -> list[str]:
+                return [d for d, r in self.registrations.items() if not r.get("owned") and not r.get("lapsed")]
+
+            self.smtp.abuse_desk(abuse_email, self.act_remove_content, domains, delay)
+
+    def act_remove_content(self, domain: str) -> None:
+        """What a host does on a report: the kit is deleted (a hacked site keeps its own pages)."""
+        for h in self._hosts_under(domain.lower().rstrip(".")):
+            site = self.web.site_for(h)
+            if site is None:
+                continue
+            if site.kind == "hacked":
+                self.web.publish(h, "hacked", **{**site.options, "removed": True})
+            elif site.kind != "suspended":
+                self.web.publish(h, "notfound")
 
     def act_register_domain(self, name: str, registrar: str = "Lab Registrar K.K.", registrant: str | None = None,
                             created: Any = None, expires: Any = None, statuses: list[str] | None = None,

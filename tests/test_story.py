@@ -27,14 +27,19 @@ from watcher.core.models import (
     FindingStatus,
     RequestStatus,
     Source,
+    TakedownMode,
     TakedownRequest,
     Verdict,
 )
 from watcher.schedule import run_job
+from watcher.takedowns import blocklists, requests
 
 pytestmark = [pytest.mark.browser]
 
 CLONE = "hoshizora-sec-login.top"
+HACKED = "yamada-koumuten.com"  # a customer's mail points at a kit in a path of this old site
+LURE_TARGET = "k3v9q.xyz"  # behind the bit.ly link of a customer's forwarded mail
+JP_NAME = "hoshizora-login.jp"
 
 
 def _ok(ctx, name: str) -> dict:
@@ -52,6 +57,7 @@ def _snapshot_until_quiet(ctx, rounds: int = 4) -> None:
 def test_the_demo_story(lab_world, tmp_path):
     world = lab_world(DEMO_SCENARIO, run_events=False, suspend_delay=0.5, noise_rate=0)
     world.fire_pending()  # the whole three-minute timeline, now
+    world.act_blocklist_delay(0.3)  # the blocklists list a URL 0.3 s after its submission
     state = tmp_path / "state"
     inbox, dmarc = state / "abuse-inbox", state / "dmarc-reports"
     config_text = omamori_config(world.endpoints(), state, brands_file=DEMO_BRANDS, eml_dir=inbox, dmarc_dir=dmarc)
@@ -97,6 +103,37 @@ def test_the_demo_story(lab_world, tmp_path):
         clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
         assert clone.status in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED)
 
+    # The reported ones with no name like the brand wait for a person: the hacked site and the lure's
+    # target behind a shortener. Confirmed, each case asks the right desks.
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        for name in (HACKED, LURE_TARGET):
+            cand = s.exec(select(Candidate).where(Candidate.domain == name)).one()
+            assert cand.last_snapshot_id, name
+            requests.confirm(ctx, s, cand, actor="analyst:story", reason="checked by a person")
+            requests.approve_all(ctx, s, cand, actor="approver:story")
+        s.commit()
+    _ok(ctx, "takedowns")
+    with Session(ctx.engine) as s:
+        asked = {(c.domain, r.recipient, r.mode) for r, c in s.exec(
+            select(TakedownRequest, Candidate).join(Candidate, Candidate.id == TakedownRequest.candidate_id))}
+    assert (HACKED, "info@yamada-koumuten.com", TakedownMode.REMOVE_CONTENT) in asked, asked
+    assert not any(d == HACKED and r in ("abuse@lab-registrar.test",) for d, r, _ in asked)
+    assert (LURE_TARGET, "abuse@shortener.test", TakedownMode.SUSPEND) in asked, asked
+    assert any(d == JP_NAME and r == "abuse@jp-registrar.test" for d, r, _ in asked), asked
+
+    # Blocklists list every confirmed URL within (lab) seconds; the desk's ticket comes back over IMAPS.
+    _ok(ctx, "blocklists")
+    time.sleep(0.5)
+    clock.advance(minutes=4)
+    listed = _ok(ctx, "blocklists")
+    assert listed["listed"] >= 3, listed
+    answers = _ok(ctx, "takedown_replies")
+    assert answers["autoreply"] >= 1, answers
+    with Session(ctx.engine) as s:
+        tickets = [r.ticket for r in s.exec(select(TakedownRequest).where(
+            TakedownRequest.recipient == "abuse@cheapnames.test"))]
+        assert any(t.startswith("CN-") for t in tickets), tickets
+
     # The lab registrar suspends the domain; omamori sees it gone twice and closes the case.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not world.registrations[CLONE].get("suspended"):
@@ -112,6 +149,8 @@ def test_the_demo_story(lab_world, tmp_path):
         reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == clone.id)).all()
         closed = [r for r in reqs if r.status == RequestStatus.CLOSED and r.time_to_down_seconds is not None]
         assert closed, [(r.recipient, r.status) for r in reqs]
+        times = blocklists.case_times(s, clone)
+        assert times["time_to_blocklisted_seconds"] == 240.0 and times["time_to_down_seconds"], times
 
     # The firm's own domains: expiring, dangling, drop-caught, DMARC not at reject.
     for job in ("inventory", "mailauth", "dmarc_reports"):
