@@ -365,3 +365,42 @@ def test_classify_reads_dsn_fields_and_tickets():
                            "受付番号：JP-2026-0042 にて承りました。\r\n").encode())
     assert jp.ticket == "JP-2026-0042"
     assert replies.classify(b"\x00\xff garbage").kind == "reply"
+
+
+def test_the_cli_reads_the_mailbox_submits_to_blocklists_and_shows_the_cases(ctx, world, tmp_path):
+    from typer.testing import CliRunner
+
+    from watcher.cli import app
+
+    world.apply("desk_autoreply", address="abuse@cheapnames.test", prefix="CN")
+    cand = add_candidate(ctx, PHISH)
+    take_snapshot(ctx, world, cand, reasons=REASONS)
+    confirm_and_send(ctx, cand)
+    s, mailbox, url = ctx.settings, world.endpoints()["imap"], world.endpoints()["blocklists"]["url"]
+    cfg = tmp_path / "cli.toml"
+    cfg.write_text(f"""
+[service]
+state_dir = "{s.state_dir}"
+brands_file = "{s.path(s.service.brands_file)}"
+lab_mode = true
+[database]
+url = "{s.database_url}"
+[imap]
+host = "{mailbox['host']}"
+port = {mailbox['port']}
+ca_file = "{mailbox['ca_file']}"
+username = "{mailbox['user']}"
+password = "{mailbox['password']}"
+takedown_folder = "{mailbox['takedown_folder']}"
+[blocklists]
+webrisk_url = "{url}"
+webrisk_project = "424242"
+webrisk_api_key = "lab-key"
+""", encoding="utf-8")
+    runner = CliRunner()
+    out = runner.invoke(app, ["--config", str(cfg), "takedown", "mailbox"])
+    assert out.exit_code == 0 and json.loads(out.output)["autoreply"] == 1, out.output
+    out = runner.invoke(app, ["--config", str(cfg), "takedown", "blocklists"])
+    assert out.exit_code == 0 and json.loads(out.output)["submitted"] == 1, out.output
+    out = runner.invoke(app, ["--config", str(cfg), "takedown", "cases"], env={"COLUMNS": "250"})
+    assert out.exit_code == 0 and PHISH in out.output and "CN-1001" in out.output and "suspend" in out.output
