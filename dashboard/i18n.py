@@ -236,6 +236,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "at": ("日時", "When"),
     "reporter": ("報告元", "Reported by"),
     "lag": ("未読", "Behind"),
+    "lag_minutes": ("遅れ (分)", "Behind for (min)"),
     "jobs": ("ジョブ", "Jobs"),
     "job_failures": ("最近のジョブ失敗", "Recent job failures"),
     "self_findings": ("omamori 自身の問題", "Open self-findings"),

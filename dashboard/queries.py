@@ -389,7 +389,8 @@ def log_positions(engine: Engine) -> list[Row]:
                                    col(LogPosition.next_index), col(LogPosition.tree_size),
                                    col(LogPosition.verified_at), col(LogPosition.last_growth_at),
                                    col(LogPosition.state), col(LogPosition.last_error),
-                                   col(LogPosition.entries_processed), col(LogPosition.entries_failed))
+                                   col(LogPosition.entries_processed), col(LogPosition.entries_failed),
+                                   col(LogPosition.behind_since))
                  .order_by(col(LogPosition.description)))
 
 

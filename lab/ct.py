@@ -6,7 +6,8 @@
 
 A sequencer thread integrates pending entries every `sequence_interval` seconds and signs a new tree
 head (ECDSA P-256). Faults can be injected: 429/500 for the next N requests, a forged tree head, a
-malformed entry at an index.
+malformed entry at an index, entries that stop being served (`stall_entries`). `add_der` logs any
+bytes as a certificate or precertificate, so real-world certificates can be replayed.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class LabCTLog(HTTPService):
         self._failures: list[tuple[int, int]] = []
         self._forge = False
         self._malformed: set[int] = set()
+        self._stall = False
         self._noise_credit = 0.0
         self._stop = threading.Event()
         self._seq_thread: threading.Thread | None = None
@@ -131,6 +133,24 @@ class LabCTLog(HTTPService):
         names = [names] if isinstance(names, str) else list(names)
         issued = self.pki.issue(names, issuer=issuer, precert=precert, not_before=not_before)
         return self._enqueue([(issued, tuple(names))])[0]
+
+    def add_der(self, der: bytes, precert: bool = False, issuer: str = TRUSTED_CA) -> int:
+        """Queue ``der`` exactly as given: a real-world certificate, or any bytes a log once accepted
+        (a log does not parse what it logs, so neither does this). With ``precert`` the entry is a
+        precertificate entry whose TBS is the DER's with the poison taken out, or the bytes themselves
+        when they are not even DER. Returns the index the entry will have once integrated."""
+        ca = self.pki.cas[issuer]
+        tbs = b""
+        if precert:
+            try:
+                tbs = F.tbs_without_poison(F.tbs_of(der))
+            except (IndexError, ValueError):
+                tbs = der
+        with self._lock:
+            e = F.LogEntry(self._next_index, _now_ms(), precert, der, tbs, ca.key_hash, ca.der, ())
+            self._next_index += 1
+            self._pending.append(e)
+        return e.index
 
     def _noise_names(self) -> list[str]:
         r = self._rng
@@ -217,13 +237,21 @@ class LabCTLog(HTTPService):
         self._forge = on
 
     def malform_entry(self, index: int) -> None:
-        """Serve garbage for entry `index` in get-entries and in its data tile."""
+        """Serve garbage for entry `index` in get-entries and in its data tile: bytes that are not the
+        logged leaf (a misbehaving log; a monitor's tree verification catches it). For an entry that is
+        in the tree but does not parse, log bad bytes with `add_der`."""
         self._malformed.add(index)
+
+    def stall_entries(self, on: bool = True) -> None:
+        """Answer 503 to every entry request (get-entries, data tiles) while tree heads keep coming:
+        a log that grows but cannot be read, so a reader falls behind without any entry failing."""
+        self._stall = on
 
     def reset_faults(self) -> None:
         with self._lock:
             self._failures.clear()
         self._forge = False
+        self._stall = False
         self._malformed.clear()
 
     # --- views --------------------------------------------------------------------------------
@@ -270,6 +298,8 @@ class LabCTLog(HTTPService):
             return json_response(self.log_list())
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
+        if failure is None and self._stall and (path == "/ct/v1/get-entries" or path.startswith("/static/tile/data/")):
+            failure = (503, 0)  # Retry-After: 0, so a test does not wait for the retries
         if failure:
             status, retry = failure
             return json_response({"error": "lab fault injection"}, status,

@@ -159,6 +159,15 @@ def _der(tag: int, content: bytes) -> bytes:
 POISON_OID_DER = bytes.fromhex("060a2b06010401d679020403")
 
 
+def tbs_of(cert_der: bytes) -> bytes:
+    """The TBSCertificate of a DER certificate: the first element of its outer SEQUENCE."""
+    _, start, end = _der_header(cert_der, 0)
+    children = _der_children(cert_der, start, min(end, len(cert_der)))
+    if not children:
+        raise ValueError("empty certificate")
+    return children[0]
+
+
 def tbs_without_poison(tbs: bytes) -> bytes:
     """The TBSCertificate of a precertificate with the CT poison extension removed (RFC 6962 3.2)."""
     _, start, end = _der_header(tbs, 0)

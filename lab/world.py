@@ -406,13 +406,16 @@ class World:
         return self.ct.sth.size
 
     def act_ct_fault(self, kind: str, n: int = 1, index: int | None = None, retry_after: int = 1) -> None:
-        """'429' / '500' for the next n CT requests, 'forge' the tree head, 'malform' entry `index`, 'clear'."""
+        """'429' / '500' for the next n CT requests, 'forge' the tree head, 'malform' entry `index`,
+        'stall' (entries stop being served while the tree grows), 'clear'."""
         if kind in ("429", "500", "503"):
             self.ct.fail_next(n, int(kind), retry_after)
         elif kind == "forge":
             self.ct.forge_sth(True)
         elif kind == "malform" and index is not None:
             self.ct.malform_entry(index)
+        elif kind == "stall":
+            self.ct.stall_entries(True)
         elif kind == "clear":
             self.ct.reset_faults()
         else:

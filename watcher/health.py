@@ -15,6 +15,7 @@ from watcher.context import Context
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, JobState, LogPosition, Severity
 from watcher.core.texts import text
+from watcher.discovery.ct.watchdog import check_lag
 
 
 def run(ctx: Context) -> dict[str, Any]:
@@ -44,4 +45,5 @@ def run(ctx: Context) -> dict[str, Any]:
             else:
                 resolve_finding(s, FindingKind.FEED_SILENT, "certstream", now=now)
         s.commit()
-    return {"opened": opened}
+        lagging = check_lag(ctx, s)
+    return {"opened": opened, "lagging_logs": lagging}

@@ -27,6 +27,7 @@ from watcher.context import Context
 from watcher.core import lease
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
+from watcher.core.jobresult import JobIncomplete
 from watcher.core.models import FindingKind, JobState, Severity
 from watcher.core.runcontrol import JobStopped, RunControl
 from watcher.core.texts import text
@@ -130,6 +131,9 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
             outcome["summary"] = j.run(ctx.for_run(control)) or {}
         except JobStopped as e:
             outcome["stopped"] = str(e)
+        except JobIncomplete as e:  # it ran, but not all of it worked: the summary stays, the run failed
+            outcome["summary"], outcome["error"] = e.summary, str(e)
+            log.error("job %s incomplete: %s", name, e)
         except Exception as e:  # a job's failure is data, not a crash of the service
             if control.reason:  # its I/O was closed under it because it had to stop
                 outcome["stopped"] = control.reason
@@ -177,6 +181,8 @@ def _record(ctx: Context, name: str, actor: str, started: datetime, *, error: st
         elif error:
             state.consecutive_failures += 1
             state.last_error = error[:2000]
+            if summary:
+                state.last_summary = _jsonable(summary)
             record(s, actor, "job.failed", ("job", None), {"job": name, "error": error[:2000], "seconds": elapsed},
                    at=finished)
             if state.consecutive_failures >= ctx.settings.jobs.failing_after:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
@@ -9,6 +10,10 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.ui import UI
 from watcher.schedule import JOBS
+
+
+def _minutes_since(since: datetime | None, now: datetime) -> float | None:
+    return None if since is None else round((now - since).total_seconds() / 60, 1)
 
 
 def render(ui: UI) -> None:
@@ -35,10 +40,14 @@ def render(ui: UI) -> None:
                   ui.t("age_hours"): ["" if silent_for is None else silent_for] * len(feeds)})
 
     st.markdown(f"#### {ui.t('ct_logs')}")
+    # Per-log lag as the watchdog sees it (watcher.discovery.ct.watchdog): entries behind the verified
+    # tree head, and for how long the position has been behind.
     logs = [{**r, "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
+             "lag_min": _minutes_since(r.get("behind_since"), now),
              "growth_h": widgets.age_hours(r["last_growth_at"], now)} for r in h["logs"]]
     widgets.table(logs, {"description": ui.t("log"), "api": "API", "state": ui.t("status"),
                          "next_index": ui.t("next_index"), "tree_size": ui.t("tree_size"), "lag": ui.t("lag"),
+                         "lag_min": ui.t("lag_minutes"),
                          "verified_at": ui.t("verified_at"), "growth_h": ui.t("growth_age"),
                          "entries_failed": ui.t("entries_failed"), "last_error": ui.t("detail")},
                   key="logs", empty=ui.t("no_data"))

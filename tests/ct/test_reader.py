@@ -147,20 +147,53 @@ def test_forged_history_fails_consistency(lab_ct, ct_ctx: Context, matcher) -> N
 
 
 @pytest.mark.parametrize("api", ["rfc6962", "static"])
-def test_malformed_entry_is_recorded_and_skipped(lab_ct, ct_ctx: Context, matcher, api: str) -> None:
-    idx = _seed(lab_ct, 100)
-    lab_ct.malform_entry(idx[0])  # a lookalike entry turned to garbage
-    lab_ct.malform_entry(3)
+@pytest.mark.reliability(
+    "CT log ({api}): two logged entries are garbage bytes, not certificates (one where a lookalike would be)",
+    "each is a recorded bad entry (index, reason, bytes kept as evidence); every other entry is read",
+    area="CT logs",
+)
+def test_garbage_entry_is_recorded_and_skipped(lab_ct, ct_ctx: Context, matcher, api: str, observe) -> None:
+    _seed(lab_ct, 100)
+    junk = [lab_ct.add_der(b"\xff" * 40), lab_ct.add_der(b"\x30\x03\x02\x01", precert=True)]
+    lab_ct.add_certificate("hoshizora-sec-after-junk.top")
+    lab_ct.integrate()
     res = LogReader(ct_ctx, log_infos(lab_ct, api)[0], matcher=matcher).run()
-    assert res.read == lab_ct.sth.size and res.failed == 2
+    assert res.error == "" and res.read == lab_ct.sth.size and res.failed == 2
     with Session(ct_ctx.engine) as s:
         pos = s.exec(select(LogPosition)).one()
         assert pos.entries_failed == 2 and pos.next_index == lab_ct.sth.size
-        failed = list(s.exec(select(Event).where(Event.action == "ct.entry_failed")))
-        assert len(failed) == 2
+        failed = [e.detail for e in s.exec(select(Event).where(Event.action == "ct.entry_failed"))]
         domains = set(s.exec(select(Candidate.domain)))
-    assert "hoshizora-sec-login.top" not in domains  # its entry was garbage
-    assert "kaede-sec-support.cn" in domains  # the rest still read
+    assert sorted(d["index"] for d in failed) == junk
+    assert all(ct_ctx.evidence.exists(d["der_sha256"]) for d in failed)
+    assert {"kaede-sec-support.cn", "hoshizora-sec-after-junk.top"} <= domains  # the rest still read
+    observe(f"{res.failed} bad entries recorded at {junk} with their bytes as evidence; "
+            f"{res.read - res.failed} others read, the lookalike after them found")
+
+
+@pytest.mark.parametrize("api", ["rfc6962", "static"])
+@pytest.mark.reliability(
+    "CT log ({api}) serves bytes for an entry that are not the leaf it logged",
+    "rfc6962: the batch fails verification against the tree head (ct_log_invalid Finding, nothing of it "
+    "committed); static: that entry fails its hash-tile check and is a recorded bad entry",
+    area="CT logs",
+)
+def test_entry_not_in_the_tree_is_caught(lab_ct, ct_ctx: Context, matcher, api: str, observe) -> None:
+    idx = _seed(lab_ct, 100)
+    lab_ct.malform_entry(idx[0])  # a lookalike entry swapped for other bytes
+    res = LogReader(ct_ctx, log_infos(lab_ct, api)[0], matcher=matcher).run()
+    with Session(ct_ctx.engine) as s:
+        pos = s.exec(select(LogPosition)).one()
+        invalid = s.exec(select(Finding).where(Finding.kind == "ct_log_invalid")).first()
+    if api == "rfc6962":
+        assert "verification" in res.error and invalid is not None
+        assert pos.next_index <= idx[0]  # nothing from the forged batch was committed
+        observe(f"verification failed ({res.error[:70]!r}); position stays at {pos.next_index}, before the "
+                f"forged entry {idx[0]}; Finding {invalid.kind} open")
+    else:
+        assert res.error == "" and res.failed == 1 and pos.next_index == lab_ct.sth.size and invalid is None
+        observe(f"entry {idx[0]} recorded as bad (leaf hash does not match the hash tile); the other "
+                f"{res.read - 1} read")
 
 
 def test_own_certificate_updates_inventory_and_flags_unexpected_issuer(lab_ct, ct_ctx: Context, matcher) -> None:

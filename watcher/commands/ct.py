@@ -81,6 +81,7 @@ def read_cmd(
     from watcher.discovery.ct.reader import LogReader
 
     ctx = context()
+    failed: list[str] = []
     with _progress() as prog:
         for info in _logs(ctx, log):
             task = prog.add_task(info.description, total=None)
@@ -90,7 +91,14 @@ def read_cmd(
 
             res = LogReader(ctx, info).run(max_entries=limit, progress=step)
             prog.update(task, description=f"{info.description}: {res.read} read, {res.matched} matched"
+                        + (f", {res.failed} bad entries recorded" if res.failed else "")
                         + (f", [red]{res.error[:60]}[/]" if res.error else ""))
+            if res.error:
+                failed.append(f"{info.description}: {res.error[:200]}")
+    for line in failed:
+        err.print(f"[red]not read: {line}[/] (see `omamori ct logs`; the next run retries)", highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @cli.command("backfill")

@@ -16,7 +16,8 @@ from watcher.commands.invocation import actor, console, context, err
 from watcher.context import Context
 from watcher.core import lease
 from watcher.core.brands import sync_brands
-from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease, LogPosition
+from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
+from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 
 
@@ -137,15 +138,14 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                                .order_by(col(Finding.opened_at).desc()).limit(20)))
         n_findings = s.exec(select(func.count()).select_from(Finding)
                             .where(Finding.status == FindingStatus.OPEN)).one()
-        logs = list(s.exec(select(LogPosition)))
+        logs = lags(ctx, s)
     if as_json:
         print(json.dumps({
             "jobs": {n: {"last_ok_at": st.last_ok_at, "failures": st.consecutive_failures, "error": st.last_error}
                      for n, st in states.items()},
             "candidates": {str(k): v for k, v in by_status.items()},
             "open_findings": n_findings,
-            "ct_logs": [{"url": p.url, "next_index": p.next_index, "tree_size": p.tree_size, "state": p.state}
-                        for p in logs],
+            "ct_logs": [lag.as_dict() for lag in logs],
         }, default=str, ensure_ascii=False))
         return
     console.print(f"database: {ctx.engine.url.render_as_string(hide_password=True)}", highlight=False)
@@ -160,9 +160,13 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for f in findings:
         console.print(f"  [{f.severity.value}] {f.kind} {f.subject}: {f.title}", highlight=False)
     if logs:
-        t = Table("CT log", "next index", "tree size", "state", title="CT logs")
-        for p in logs:
-            t.add_row(p.description or p.url, str(p.next_index), str(p.tree_size), p.state)
+        limits = ctx.settings.ct
+        t = Table("CT log", "behind (entries)", "behind for (min)", "state", "last error",
+                  title=f"CT logs (watchdog limits: {limits.lag_max_entries:,} entries, {limits.lag_max_minutes:g} min)")
+        for lag in logs:
+            late = lag.entries > limits.lag_max_entries or lag.minutes > limits.lag_max_minutes
+            style = "[red]" if late else ""
+            t.add_row(lag.log, f"{style}{lag.entries:,}", f"{style}{lag.minutes:.0f}", lag.state, lag.error[:60])
         console.print(t)
 
 

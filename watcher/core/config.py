@@ -107,6 +107,11 @@ class CtSettings(Section):
     parallel_logs: int = Field(8, ge=1)
     poll_seconds: float = Field(10.0, gt=0)
     stale_after_minutes: float = Field(60.0, gt=0)
+    # The watchdog: a log whose saved position is more than this many entries, or has been behind its
+    # verified tree head for more than this many minutes, opens a ct_log_lagging Finding at once
+    # (checked after every ct_poll and by the health job, whatever the reader did or raised).
+    lag_max_entries: int = Field(200_000, ge=1)
+    lag_max_minutes: float = Field(30.0, gt=0)
     # certstream-compatible servers (e.g. certstream-server-go), ws:// or wss:// URLs.
     certstream_urls: list[str] = []
     certstream_silence_minutes: float = Field(5.0, gt=0)

@@ -98,6 +98,7 @@ class FindingKind(StrEnum):
     FEED_SILENT = "feed_silent"
     CT_LOG_STALE = "ct_log_stale"
     CT_LOG_INVALID = "ct_log_invalid"
+    CT_LOG_LAGGING = "ct_log_lagging"
     # owned
     REGISTRATION_MISSING = "registration_missing"
     REGISTRATION_RECREATED = "registration_recreated"
@@ -140,7 +141,8 @@ class FindingKind(StrEnum):
 
 _K = FindingKind
 _FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
-    **{k: FindingGroup.SELF for k in (_K.JOB_FAILING, _K.FEED_SILENT, _K.CT_LOG_STALE, _K.CT_LOG_INVALID)},
+    **{k: FindingGroup.SELF for k in (_K.JOB_FAILING, _K.FEED_SILENT, _K.CT_LOG_STALE, _K.CT_LOG_INVALID,
+                                        _K.CT_LOG_LAGGING)},
     **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT,
                                        _K.NONSENDING_AUTH)},
     **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,
@@ -474,6 +476,14 @@ class LogPosition(SQLModel, table=True):
     last_error: str = ""
     entries_processed: int = 0
     entries_failed: int = 0
+    # RFC 6962: the complete subtrees of [0, range_size) (base64), committed with next_index, so every
+    # entry read is verified against the signed tree head (certspotter's collapsed tree). Valid only
+    # while range_size == next_index; otherwise rebuilt from one inclusion proof.
+    compact_range: list[str] = json_list()
+    range_size: int = -1
+    # Since when the position has been behind the verified tree head (None: caught up); the watchdog
+    # compares it with ct.lag_max_minutes whatever the reader did or raised.
+    behind_since: datetime | None = when()
 
 
 class JobState(SQLModel, table=True):

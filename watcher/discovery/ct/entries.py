@@ -4,7 +4,9 @@
 the DER to read names from); ``names`` reads every DNS name (SAN and CN) with ``cryptography``;
 ``details`` reads the facts kept for a match (issuer, dates, serial, poison, SCT count). The two are
 split because only a handful of entries match: the full read is done for those only.
-Anything malformed raises ``EntryError``; the reader records it and goes on.
+Anything malformed raises ``EntryError``; the reader records it and goes on. Certificates in logs are
+hostile input (any byte string a CA once signed, or a log once accepted): the reader also turns any
+other exception raised while reading one entry into an ``EntryError`` for that entry alone.
 """
 
 from __future__ import annotations
@@ -25,7 +27,17 @@ SCT_LIST_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 
 
 class EntryError(ValueError):
-    """An entry that cannot be decoded; the message says what is wrong."""
+    """An entry that cannot be decoded; the message says what is wrong.
+
+    ``index`` and ``der`` (the certificate bytes, when they could be found) travel with it so the
+    reader can record the bad entry and keep the bytes as evidence; ``leaf_hash`` lets an RFC 6962
+    batch be verified against the tree even when an entry inside it does not parse."""
+
+    def __init__(self, message: str, *, index: int | None = None, der: bytes = b"", leaf_hash: bytes = b"") -> None:
+        super().__init__(message)
+        self.index = index
+        self.der = der
+        self.leaf_hash = leaf_hash
 
 
 @dataclass(slots=True)
@@ -41,8 +53,9 @@ class Entry:
         if self._cert is None:
             try:
                 self._cert = x509.load_der_x509_certificate(self.cert_der)
-            except ValueError as e:
-                raise EntryError(f"entry {self.index}: certificate does not parse: {e}") from None
+            except Exception as e:  # cryptography raises ValueError, InvalidVersion, ...
+                raise EntryError(f"entry {self.index}: certificate does not parse: {type(e).__name__}: {e}",
+                                 index=self.index, der=self.cert_der) from None
         return self._cert
 
 
@@ -122,7 +135,9 @@ def parse_tile(data: bytes, first_index: int, count: int, *, want_hash: bool = F
 
 
 def names(entry: Entry) -> list[str]:
-    """Every DNS name of the certificate: SAN dNSNames, then the subject CN if it is not among them."""
+    """Every DNS name of the certificate: SAN dNSNames, then the subject CN if it is not among them.
+    A certificate ``cryptography`` refuses raises ``EntryError`` (the reader then records it as a bad
+    entry and still matches what ``lenient_dns_names`` finds in its bytes)."""
     cert = entry.cert()
     out: list[str] = []
     try:
@@ -130,16 +145,83 @@ def names(entry: Entry) -> list[str]:
         out = [n for n in san.value.get_values_for_type(x509.DNSName) if isinstance(n, str)]
     except x509.ExtensionNotFound:
         pass
-    except ValueError as e:
-        raise EntryError(f"entry {entry.index}: bad extensions: {e}") from None
+    except Exception as e:  # ValueError, DuplicateExtension, UnsupportedGeneralNameType, ...
+        raise EntryError(f"entry {entry.index}: bad extensions: {type(e).__name__}: {e}",
+                         index=entry.index, der=entry.cert_der) from None
     try:
         for attr in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME):
             cn = attr.value if isinstance(attr.value, str) else attr.value.decode("utf-8", "replace")
             if cn and cn not in out and "." in cn and " " not in cn:
                 out.append(cn)
-    except ValueError as e:
-        raise EntryError(f"entry {entry.index}: bad subject: {e}") from None
+    except Exception as e:
+        raise EntryError(f"entry {entry.index}: bad subject: {type(e).__name__}: {e}",
+                         index=entry.index, der=entry.cert_der) from None
     return out
+
+
+# --- a lenient reader of the SAN extension, for certificates cryptography refuses as a whole -------
+
+_SAN_OID_DER = bytes.fromhex("0603551d11")  # OBJECT IDENTIFIER 2.5.29.17
+
+
+def _tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER element at ``pos``; ValueError when it does not fit."""
+    if pos + 2 > end:
+        raise ValueError("truncated element")
+    tag, first = data[pos], data[pos + 1]
+    if first < 0x80:
+        start, length = pos + 2, first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 4 or pos + 2 + n > end:
+            raise ValueError("bad length")
+        start, length = pos + 2 + n, int.from_bytes(data[pos + 2:pos + 2 + n], "big")
+    if start + length > end:
+        raise ValueError("element overruns its parent")
+    return tag, start, start + length
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    out = []
+    pos = start
+    while pos < end:
+        tag, s, e = _tlv(data, pos, end)
+        out.append((tag, pos, s, e))
+        pos = e
+    return out
+
+
+def lenient_dns_names(der: bytes) -> list[str] | None:
+    """The dNSNames of every SAN extension, read straight from the DER; None when the structure up
+    to the extensions is itself broken (then there is nothing to read). Duplicated extensions are all
+    read; names that are not ASCII are skipped (a dNSName is an IA5String)."""
+    try:
+        _, s, e = _tlv(der, 0, len(der))
+        tbs = _children(der, s, e)[0]
+        if tbs[0] != 0x30:
+            return None
+        for tag, _pos, ts, te in _children(der, tbs[2], tbs[3]):
+            if tag != 0xA3:
+                continue
+            _, ss, se = _tlv(der, ts, te)  # [3] EXPLICIT Extensions ::= SEQUENCE OF Extension
+            names: list[str] = []
+            for _t, _p, xs, xe in _children(der, ss, se):
+                parts = _children(der, xs, xe)
+                if not parts or der[parts[0][1]:parts[0][3]] != _SAN_OID_DER:
+                    continue
+                octets = parts[-1]
+                if octets[0] != 0x04:
+                    continue
+                _, gs, ge = _tlv(der, octets[2], octets[3])  # GeneralNames ::= SEQUENCE OF GeneralName
+                for gtag, _gp, vs, ve in _children(der, gs, ge):
+                    if gtag == 0x82:  # [2] IMPLICIT IA5String: dNSName
+                        value = der[vs:ve]
+                        if value.isascii():
+                            names.append(value.decode("ascii"))
+            return list(dict.fromkeys(names))
+        return []
+    except (ValueError, IndexError):
+        return None
 
 
 def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
@@ -151,10 +233,11 @@ def _name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
 
 
 def details(entry: Entry) -> dict[str, Any]:
-    """The facts kept with a match (JSON-able)."""
-    cert = entry.cert()
-    facts: dict[str, Any] = {"precert": entry.precert, "entry_timestamp": _ms(entry.timestamp)}
+    """The facts kept with a match (JSON-able); as many as a broken certificate still gives."""
+    facts: dict[str, Any] = {"precert": entry.precert, "entry_timestamp": _ms(entry.timestamp),
+                             "sha256": hashlib.sha256(entry.cert_der).hexdigest()}
     try:
+        cert = entry.cert()
         facts["issuer"] = _name_attr(cert.issuer, NameOID.COMMON_NAME) or cert.issuer.rfc4514_string()
         facts["issuer_org"] = _name_attr(cert.issuer, NameOID.ORGANIZATION_NAME)
         facts["not_before"] = cert.not_valid_before_utc.isoformat()
@@ -166,7 +249,7 @@ def details(entry: Entry) -> dict[str, Any]:
             scts = cert.extensions.get_extension_for_oid(SCT_LIST_OID).value
             facts["scts"] = len(list(scts)) if hasattr(scts, "__iter__") else 1
         facts["sha256"] = hashlib.sha256(entry.cert_der).hexdigest()
-    except ValueError as e:  # a certificate broken beyond its names: keep what we have
+    except Exception as e:  # a certificate broken beyond its names: keep what we have
         facts["parse_error"] = str(e)[:200]
     return facts
 

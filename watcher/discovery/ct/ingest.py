@@ -29,6 +29,7 @@ class Hit:
 
     matches: list[Match]
     facts: dict[str, Any]  # issuer, dates, serial, log, index, names, precert...
+    der: bytes = b""  # the certificate, kept as evidence if writing this hit fails
 
 
 def issuer_allowed(facts: dict[str, Any], allowed: tuple[str, ...]) -> bool:

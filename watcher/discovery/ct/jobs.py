@@ -7,8 +7,10 @@ from typing import Any
 from sqlmodel import Session
 
 from watcher.context import Context
+from watcher.core.jobresult import JobIncomplete
 from watcher.discovery.ct import loglist
 from watcher.discovery.ct.reader import check_stale, read_logs
+from watcher.discovery.ct.watchdog import check_lag
 
 # One pass reads at most this many entries per log, so a job run stays bounded after a long pause;
 # the next run goes on from the saved position.
@@ -21,17 +23,27 @@ def configured_logs(ctx: Context) -> list[loglist.LogInfo]:
 
 
 def poll(ctx: Context) -> dict[str, Any]:
+    """One pass over every log, then the watchdog. A log that could not be read (unavailable, failed
+    verification, or a reader that raised) makes the run incomplete: the summary says what was read
+    and the run is recorded as failed, never as "ok"."""
     if not ctx.settings.ct.read_logs:
         return {"skipped": "ct.read_logs is off"}
     results = read_logs(ctx, configured_logs(ctx), max_entries=MAX_ENTRIES_PER_RUN, stop=ctx.run.event)
     with Session(ctx.engine) as s:
         stale = check_stale(ctx, s)
-    return {
+        lagging = check_lag(ctx, s)
+    failed = [r for r in results if r.error]
+    summary = {
         "logs": len(results),
         "entries": sum(r.read for r in results),
         "failed_entries": sum(r.failed for r in results),
         "matched": sum(r.matched for r in results),
         "candidates": sum(r.candidates for r in results),
-        "logs_with_errors": [r.log for r in results if r.error],
+        "logs_with_errors": [r.log for r in failed],
         "stale_logs": stale,
+        "lagging_logs": lagging,
     }
+    if failed:
+        raise JobIncomplete(f"{len(failed)} of {len(results)} CT logs not read: "
+                            + "; ".join(f"{r.log}: {r.error[:200]}" for r in failed), summary)
+    return summary

@@ -141,3 +141,85 @@ def reduce_level(hashes: list[bytes]) -> bytes:
     while len(hashes) > 1:
         hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
     return hashes[0]
+
+
+class CompactRange:
+    """The complete subtrees of the tree's first ``size`` leaves, left to right (a "collapsed tree").
+
+    What certspotter keeps with its download position: appending leaf hashes one by one gives the
+    root of every prefix of the tree, so each entry read is checked against a signed tree head
+    without trusting the log for anything but the entries themselves. At most 64 hashes.
+    """
+
+    __slots__ = ("hashes", "size")
+
+    def __init__(self, size: int = 0, hashes: list[bytes] | None = None) -> None:
+        hashes = list(hashes or [])
+        if len(hashes) != size.bit_count() or any(len(h) != 32 for h in hashes):
+            raise VerificationError(f"a compact range of size {size} needs {size.bit_count()} hashes of 32 bytes")
+        self.size = size
+        self.hashes = hashes
+
+    def append(self, leaf: bytes) -> None:
+        self.hashes.append(leaf)
+        self.size += 1
+        # Each trailing 1-bit that the increment turned into a carry merges two equal subtrees.
+        carries = (self.size & -self.size).bit_length() - 1
+        for _ in range(carries):
+            right = self.hashes.pop()
+            left = self.hashes.pop()
+            self.hashes.append(node_hash(left, right))
+
+    def root(self) -> bytes:
+        return root_from_subtrees(self.hashes)
+
+    def copy(self) -> CompactRange:
+        return CompactRange(self.size, list(self.hashes))
+
+    def to_json(self) -> list[str]:
+        return [base64.b64encode(h).decode() for h in self.hashes]
+
+    @classmethod
+    def from_json(cls, size: int, hashes: list[str]) -> CompactRange:
+        try:
+            return cls(size, [base64.b64decode(h, validate=True) for h in hashes])
+        except (ValueError, TypeError) as e:
+            raise VerificationError(f"stored compact range is unreadable: {e}") from None
+
+    @classmethod
+    def from_inclusion_proof(cls, index: int, size: int, leaf: bytes, proof: list[bytes], root: bytes) -> CompactRange:
+        """The range [0, index + 1) from leaf ``index``'s audit path in a tree of ``size`` leaves: its
+        left siblings are exactly the complete subtrees of [0, index). The path is checked against
+        ``root`` first, so the range is as trustworthy as the signed head that gave the root."""
+        if not 0 <= index < size:
+            raise VerificationError(f"leaf {index} is not in a tree of {size}")
+        sides = _audit_sides(index, 0, size)  # bottom-up, as the proof is ordered
+        if len(sides) != len(proof):
+            raise VerificationError(f"inclusion proof for {index} in {size} has {len(proof)} hashes, expected {len(sides)}")
+        h = leaf
+        lefts: list[bytes] = []
+        for side, sibling in zip(sides, proof, strict=True):
+            if side == "left":
+                h = node_hash(sibling, h)
+                lefts.append(sibling)
+            else:
+                h = node_hash(h, sibling)
+        if h != root:
+            raise VerificationError(f"inclusion proof for entry {index} does not verify against the tree head")
+        out = cls(index, list(reversed(lefts)))
+        out.append(leaf)
+        return out
+
+
+def _audit_sides(m: int, lo: int, hi: int) -> list[str]:
+    """For leaf ``m`` in the RFC 6962 tree over [lo, hi): which side each audit-path sibling is on, bottom-up."""
+    out: list[str] = []
+    while hi - lo > 1:
+        k = 1 << ((hi - lo - 1).bit_length() - 1)  # largest power of two below the width
+        if m < lo + k:
+            out.append("right")
+            hi = lo + k
+        else:
+            out.append("left")
+            lo = lo + k
+    return list(reversed(out))

@@ -5,9 +5,18 @@ then read entries from the saved position in the log's own batch size, match eve
 the matches *together with* the new position after every batch. A crash between batches repeats
 nothing and loses nothing: the next run starts at exactly the first entry not yet committed.
 
-A bad entry is recorded (``LogPosition.entries_failed`` and a ``ct.entry_failed`` Event) and skipped;
-a tree head that does not verify opens a ``ct_log_invalid`` Finding and the log is not read further
-until it verifies again; a log that does not answer is recorded on its position and retried next run.
+Every entry is processed in isolation: whatever one entry raises (our ``EntryError`` or anything a
+parser or the matcher throws at a hostile certificate) makes it a bad entry, recorded with its log,
+index and reason (``LogPosition.entries_failed`` and a ``ct.entry_failed`` Event) and its bytes kept
+in the evidence store; the reader goes on with the next entry. A tree head that does not verify opens
+a ``ct_log_invalid`` Finding and the log is not read further until it verifies again; a log that does
+not answer is recorded on its position and retried next run.
+
+RFC 6962 entries are verified against the signed tree head batch by batch before anything of the
+batch is committed: the position carries the compact range of [0, next_index) (certspotter's
+collapsed tree), each entry's leaf hash is appended, and the new prefix root must be the head's root
+or be proven consistent with it (get-sth-consistency). The static-ct-api checks every leaf against the
+hash tiles instead. Either way a log cannot hand us entries that are not in the tree it signed.
 """
 
 from __future__ import annotations
@@ -30,11 +39,11 @@ from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, LogPosition, Severity, Source
 from watcher.core.texts import text
 from watcher.discovery.ct.client import LogClient, LogUnavailable
-from watcher.discovery.ct.entries import Entry, EntryError, details, names
+from watcher.discovery.ct.entries import Entry, EntryError, details, lenient_dns_names, names
 from watcher.discovery.ct.ingest import Hit, Ingest
 from watcher.discovery.ct.loglist import LogInfo
 from watcher.discovery.ct.matcher import Matcher, matcher_for
-from watcher.discovery.ct.merkle import TreeHead, VerificationError
+from watcher.discovery.ct.merkle import CompactRange, TreeHead, VerificationError, verify_consistency
 from watcher.discovery.ct.rfc6962 import Rfc6962Log
 from watcher.discovery.ct.static import StaticLog
 
@@ -75,7 +84,8 @@ class RunResult:
 
 
 def process(items: list[Entry | EntryError], ingest: Ingest, info: LogInfo) -> tuple[list[Hit], list[EntryError]]:
-    """Names -> matcher for one batch (pure CPU, no database): the hot loop."""
+    """Names -> matcher for one batch (pure CPU, no database): the hot loop. One entry's failure,
+    whatever it raises, is that entry's alone."""
     hits: list[Hit] = []
     bad: list[EntryError] = []
     match_names = ingest.match_names
@@ -84,16 +94,31 @@ def process(items: list[Entry | EntryError], ingest: Ingest, info: LogInfo) -> t
             bad.append(item)
             continue
         try:
-            ns = names(item)
-        except EntryError as e:
-            bad.append(e)
-            continue
-        matches = match_names(ns)
-        if matches:
-            facts = details(item)
-            facts.update({"log": info.description, "log_url": info.url, "index": item.index, "names": ns[:100]})
-            hits.append(Hit(matches, facts))
+            try:
+                ns = names(item)
+            except EntryError as e:
+                # Recorded as bad, and still screened: a lookalike is not let through because its CA
+                # also got an unrelated extension wrong (certspotter's lenient-parser lesson).
+                bad.append(_bad(item.index, e, item.cert_der))
+                ns = lenient_dns_names(item.cert_der) or []
+            matches = match_names(ns)
+            if matches:
+                facts = details(item)
+                facts.update({"log": info.description, "log_url": info.url, "index": item.index, "names": ns[:100]})
+                hits.append(Hit(matches, facts, item.cert_der))
+        except Exception as e:  # hostile input: a bad entry, never the end of the log
+            if not (bad and bad[-1].index == item.index):
+                bad.append(_bad(item.index, e, item.cert_der))
     return hits, bad
+
+
+def _bad(index: int | None, e: BaseException, der: bytes) -> EntryError:
+    if isinstance(e, EntryError) and e.index is not None:
+        return e
+    message = str(e)
+    if not (isinstance(e, EntryError) and message.startswith("entry ")):
+        message = f"entry {index}: {type(e).__name__}: {message}"
+    return EntryError(message[:1000], index=index, der=der)
 
 
 class LogReader:
@@ -154,10 +179,65 @@ class LogReader:
         pos.verified_at = now
         pos.updated_at = now
         pos.state, pos.last_error = "active", ""
+        self._mark_lag(pos, now)
         s.add(pos)
         resolve_finding(s, FindingKind.CT_LOG_INVALID, self.info.url, now=now, actor="ct")
         s.commit()
         return head
+
+    def _target(self, pos: LogPosition) -> int:
+        """Where the position should be: the verified size, or a read-only log's final size."""
+        if self.info.final_size is not None:
+            return min(pos.tree_size, self.info.final_size)
+        return pos.tree_size
+
+    def _mark_lag(self, pos: LogPosition, now: datetime) -> None:
+        if pos.next_index >= self._target(pos):
+            pos.behind_since = None
+        elif pos.behind_since is None:
+            pos.behind_since = now
+
+    # --- the compact range (RFC 6962) --------------------------------------------------------
+
+    def _verifies_entries(self) -> bool:
+        return isinstance(self.api, Rfc6962Log)
+
+    def compact_range(self, s: Session, pos: LogPosition, head: TreeHead) -> CompactRange:
+        """The compact range of [0, next_index): as stored, or rebuilt from the inclusion proof of
+        entry next_index - 1 (a new log started at "now", or a position from before the range)."""
+        if pos.range_size == pos.next_index:
+            return CompactRange.from_json(pos.range_size, pos.compact_range)
+        if pos.next_index == 0:
+            rng = CompactRange()
+        else:
+            assert isinstance(self.api, Rfc6962Log)
+            last = pos.next_index - 1
+            item = self.api.fetch(last, pos.next_index)[0]
+            if not item.leaf_hash:
+                raise VerificationError(f"entry {last}: no leaf hash to rebuild the compact range from")
+            proof = self.api.leaf_proof(last, head.size, item.leaf_hash)
+            rng = CompactRange.from_inclusion_proof(last, head.size, item.leaf_hash, proof, head.root)
+        pos.compact_range, pos.range_size = rng.to_json(), rng.size
+        s.add(pos)
+        s.commit()
+        return rng
+
+    def _verify_batch(self, items: list[Entry | EntryError], rng: CompactRange, head: TreeHead) -> CompactRange:
+        """``rng`` extended by the batch's leaves; raises VerificationError unless the new prefix is the
+        signed tree (the same root at the head's size, or a consistency proof up to it)."""
+        assert isinstance(self.api, Rfc6962Log)
+        out = rng.copy()
+        for item in items:
+            if not item.leaf_hash:
+                raise VerificationError(f"entry {out.size}: no leaf hash")
+            out.append(item.leaf_hash)
+        root = out.root()
+        if out.size == head.size:
+            if root != head.root:
+                raise VerificationError(f"the entries up to {out.size} do not hash to the signed tree head's root")
+        else:
+            verify_consistency(out.size, head.size, root, head.root, self.api.consistency(out.size, head.size))
+        return out
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -176,6 +256,19 @@ class LogReader:
             end = head.size if max_entries is None else min(head.size, pos.next_index + max_entries)
             if self.info.final_size is not None:
                 end = min(end, self.info.final_size)  # a read-only log's last tree size is final
+            rng: CompactRange | None = None
+            if self._verifies_entries() and pos.next_index < end:
+                try:
+                    rng = self.compact_range(s, pos, head)
+                except VerificationError as e:
+                    self._fail(s, pos, f"verification: {e}", invalid=True)
+                    res.error = pos.last_error
+                except LogUnavailable as e:
+                    self._fail(s, pos, f"unavailable: {e}", invalid=False)
+                    res.error = pos.last_error
+                if res.error:
+                    res.next_index, res.tree_size = pos.next_index, pos.tree_size
+                    return res
             batches = 0
             # The next batch is fetched while this one is parsed and committed (the log's latency
             # overlaps our CPU); a prefetched batch that is never committed is simply dropped.
@@ -188,6 +281,11 @@ class LogReader:
                         break
                     try:
                         items = fut.result()
+                        following = nxt + len(items)
+                        more = following < end and (max_batches is None or batches + 1 < max_batches)
+                        fut = pool.submit(self.api.fetch, following, min(end, following + self.api.batch)) if more else None
+                        if rng is not None:
+                            rng = self._verify_batch(items, rng, head)
                     except LogUnavailable as e:
                         self._fail(s, pos, f"unavailable: {e}", invalid=False)
                         res.error = pos.last_error
@@ -196,36 +294,71 @@ class LogReader:
                         self._fail(s, pos, f"verification: {e}", invalid=True)
                         res.error = pos.last_error
                         break
-                    following = nxt + len(items)
-                    more = following < end and (max_batches is None or batches + 1 < max_batches)
-                    fut = pool.submit(self.api.fetch, following, min(end, following + self.api.batch)) if more else None
-                    self._commit_batch(s, pos, items, res)
+                    self._commit_batch(s, pos, items, res, rng)
                     nxt = following
                     batches += 1
                     if progress is not None:
                         progress(len(items), end)
+                if fut is not None:
+                    fut.cancel()
             res.next_index, res.tree_size = pos.next_index, pos.tree_size
         res.retries = getattr(getattr(self.api, "client", None), "retries", 0)
         res.seconds = round(time.monotonic() - t0, 3)
         return res
 
-    def _commit_batch(self, s: Session, pos: LogPosition, items: list[Entry | EntryError], res: RunResult) -> None:
+    def _commit_batch(self, s: Session, pos: LogPosition, items: list[Entry | EntryError], res: RunResult,
+                      rng: CompactRange | None = None) -> None:
         hits, bad = process(items, self.ingest, self.info)
         now = self.ctx.now()
-        counts = self.ingest.apply(s, hits, now)
+        try:
+            counts = self.ingest.apply(s, hits, now)
+        except Exception:
+            # One hit the database refuses must not hold the log back: write them one by one.
+            log.exception("%s: writing a batch of matches failed; writing them one by one", self.info.description)
+            s.rollback()
+            counts, refused = self._apply_one_by_one(s, hits, now)
+            bad.extend(refused)
         for e in bad:
-            record(s, "ct", "ct.entry_failed", pos, {"log": self.info.description, "error": str(e)[:500]}, at=now)
-            log.warning("%s: %s", self.info.description, e)
+            self._record_bad(s, pos, e, now)
         pos.next_index += len(items)
         pos.entries_processed += len(items) - len(bad)
         pos.entries_failed += len(bad)
+        if rng is not None:
+            pos.compact_range, pos.range_size = rng.to_json(), rng.size
+        self._mark_lag(pos, now)
         pos.updated_at = now
         s.add(pos)
-        s.commit()  # the matches and the position move together
+        s.commit()  # the matches, the bad entries and the position move together
         res.read += len(items)
         res.failed += len(bad)
         res.matched += counts["matched"]
         res.candidates += counts["candidates"]
+
+    def _apply_one_by_one(self, s: Session, hits: list[Hit], now: datetime) -> tuple[dict[str, int], list[EntryError]]:
+        counts: dict[str, int] = {"matched": 0, "candidates": 0}
+        refused: list[EntryError] = []
+        for hit in hits:
+            try:
+                with s.begin_nested():
+                    c = self.ingest.apply(s, [hit], now)
+            except Exception as e:
+                refused.append(_bad(hit.facts.get("index"), e, hit.der))
+                continue
+            counts["matched"] += c["matched"]
+            counts["candidates"] += c["candidates"]
+        return counts, refused
+
+    def _record_bad(self, s: Session, pos: LogPosition, e: EntryError, now: datetime) -> None:
+        evidence = ""
+        if e.der:
+            try:
+                evidence = self.ctx.evidence.put(e.der)
+            except OSError as oe:  # a full disk must not stop the log either; the event still says why
+                log.error("%s: could not keep entry %s as evidence: %s", self.info.description, e.index, oe)
+        record(s, "ct", "ct.entry_failed", pos,
+               {"log": self.info.description, "log_id": self.info.log_id, "url": self.info.url,
+                "index": e.index, "error": str(e)[:500], "der_sha256": evidence, "der_bytes": len(e.der)}, at=now)
+        log.warning("%s: %s", self.info.description, e)
 
     def backfill(self, start: int, end: int, *, progress: Callable[[int, int], None] | None = None) -> RunResult:
         """Read [start, end) again for a brand added late; the saved position is not touched."""

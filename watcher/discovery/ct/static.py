@@ -169,13 +169,15 @@ class StaticLog:
             leaves = parse_tile(r.content, tile * TILE, width, want_hash=check or want_hash)
         except EntryError as e:
             # The framing itself is broken: no entry of this tile can be trusted or even found.
-            leaves = [EntryError(f"entry {tile * TILE + i}: unreadable data tile ({e})") for i in range(width)]
+            leaves = [EntryError(f"entry {tile * TILE + i}: unreadable data tile ({e})", index=tile * TILE + i,
+                                 der=r.content if i == 0 else b"") for i in range(width)]
             check = False
         if check:
             expected = self.hash_tile(0, tile, size)
             for i, leaf in enumerate(leaves):
                 if isinstance(leaf, Entry) and leaf.leaf_hash != expected[i]:
-                    leaves[i] = EntryError(f"entry {leaf.index}: leaf hash does not match the log's hash tile")
+                    leaves[i] = EntryError(f"entry {leaf.index}: leaf hash does not match the log's hash tile",
+                                           index=leaf.index, der=leaf.cert_der)
         lo = start - tile * TILE
         return leaves[lo: lo + (end - start)]
 
