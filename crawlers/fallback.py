@@ -13,31 +13,34 @@ from urllib.parse import urljoin
 
 import httpx
 
-from crawlers.extract import host_of, parse_html
+from crawlers.extract import parse_html
 from crawlers.job import Job
-from crawlers.netguard import host_refusal, urlscheme
+from crawlers.netguard import Policy, urlscheme
 
 
-def _client(job: Job, user_agent: str) -> httpx.Client:
+def _client(job: Job, user_agent: str, proxy: str) -> httpx.Client:
     verify: Any = True
     if job.ca_file:
         verify = ssl.create_default_context(cafile=job.ca_file)
     elif job.ignore_https_errors:
         verify = False
-    return httpx.Client(proxy=job.proxy or None, verify=verify, follow_redirects=False,
+    return httpx.Client(proxy=proxy or None, verify=verify, follow_redirects=False, trust_env=False,
                         timeout=httpx.Timeout(min(job.page_timeout, 15.0)), headers={"User-Agent": user_agent})
 
 
-def fetch(job: Job, url: str, user_agent: str) -> dict[str, Any]:
-    """A capture record's page facts from a plain GET (no screenshot). Raises httpx errors."""
+def fetch(job: Job, url: str, user_agent: str, *, policy: Policy, proxy: str) -> dict[str, Any]:
+    """A capture record's page facts from a plain GET (no screenshot). Raises httpx errors.
+
+    ``proxy`` is the crawler's gate (which judges and pins every connection); each hop is also
+    judged here first, so a refusal is reported as such."""
     deadline = time.monotonic() + job.page_timeout
     redirects: list[dict[str, Any]] = []
-    with _client(job, user_agent) as client:
+    with _client(job, user_agent, proxy) as client:
         current = url
         for _hop in range(job.max_redirects + 1):
-            why = host_refusal(host_of(current), job.lab_mode)
+            why = policy.check_url(current).refusal
             if why:
-                raise httpx.RequestError(why)
+                raise httpx.RequestError(f"fetch guard {why}")
             with client.stream("GET", current) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     nxt = urljoin(current, resp.headers["location"])
@@ -66,13 +69,13 @@ def fetch(job: Job, url: str, user_agent: str) -> dict[str, Any]:
         raise httpx.TooManyRedirects(f"more than {job.max_redirects} redirects")
 
 
-def fetch_bytes(job: Job, url: str, user_agent: str, limit: int) -> bytes | None:
-    """A small resource (favicon) through the same proxy; None when missing or too big."""
-    if host_refusal(host_of(url), job.lab_mode):
+def fetch_bytes(job: Job, url: str, user_agent: str, limit: int, *, policy: Policy, proxy: str) -> bytes | None:
+    """A small resource (favicon) through the same gate; None when missing, refused or too big."""
+    if policy.check_url(url).refusal:
         return None
     deadline = time.monotonic() + 5.0
     try:
-        with _client(job, user_agent) as client, client.stream("GET", url) as resp:
+        with _client(job, user_agent, proxy) as client, client.stream("GET", url) as resp:
             kind = resp.headers.get("content-type", "").lower()
             if resp.status_code != 200 or not (kind.startswith("image/") or "icon" in kind or not kind):
                 return None

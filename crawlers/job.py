@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from crawlers.netguard import Policy
+
 # Chromium flags for an offline, quiet, headless browser (see ENVIRONMENT.md §4).
 FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -23,6 +25,9 @@ class Job:
     sandbox: str = "auto"  # auto: on unless the process is root
     lab_mode: bool = False
     proxy: str = ""
+    allow_addresses: list[str] = field(default_factory=list)  # guard exceptions (crawl.allow_addresses)
+    nameservers: list[str] = field(default_factory=list)  # "host:port" of the watcher's resolvers
+    dns_timeout: float = 5.0
     ca_file: str = ""
     ignore_https_errors: bool = False
     user_agents: dict[str, str] = field(default_factory=dict)
@@ -44,6 +49,9 @@ class Job:
         job = cls(**{k: v for k, v in raw.items() if k in known})
         job.viewport = (int(job.viewport[0]), int(job.viewport[1]))
         return job
+
+    def policy(self) -> Policy:
+        return Policy.from_job(self.lab_mode, self.proxy, self.allow_addresses, self.nameservers, self.dns_timeout)
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self)), encoding="utf-8")

@@ -1,84 +1,138 @@
 """Applying the guard (``guard.address_allowed``, the one function that decides) to URLs and hosts.
 
-The target's own addresses come from the watcher's DNS answers. Hosts met on the way (redirects,
-sub-resources) are resolved here; a name that resolves to a refused address is refused. A name that
-does not resolve locally is left to the egress proxy, which resolves it on the far side.
+A ``Policy`` is the guard as one crawler batch applies it: lab mode, the allow list, whether an
+egress proxy resolves names on the far side, and how to resolve here (the watcher's name servers,
+or the system resolver), with a deadline.
+
+- Without a proxy a host's addresses are resolved once, every answer is judged, and the caller
+  connects to the addresses judged (``Checked.addresses``): nothing resolves the name again. A name
+  that does not resolve here, or whose lookup times out, is refused (fail closed).
+- With a proxy the proxy resolves; here an address literal (any spelling), a local name, or a name
+  that resolves here to a refused address is refused; a name unknown here is left to the proxy; a
+  lookup that times out is refused.
+
+A host is resolved at most once per batch: its first answer is judged and pinned (``known``), and
+every connection to it uses that answer, so a rebinding name server gets one question.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
+import concurrent.futures
 import socket
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 from crawlers.extract import host_of
-from crawlers.guard import address_allowed
+from crawlers.guard import Network, NotAnAddress, address_allowed, host_address, parse_networks
 
-_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
-
-
-def _literal(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
+LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
-def refusal(addresses: list[str], *, lab_mode: bool) -> str:
-    """The reason the first refused address is refused, or '' when all are allowed."""
-    for a in addresses:
-        ok, why = address_allowed(a, lab_mode=lab_mode)
-        if not ok:
-            return f"refused {a}: {why}"
-    return ""
+@dataclass(frozen=True)
+class Checked:
+    refusal: str  # '' when allowed
+    addresses: tuple[str, ...] = ()  # what to connect to (empty: let the proxy resolve)
 
 
-def target_refusal(url: str, addresses: list[str], *, lab_mode: bool) -> str:
-    """'' if the target may be fetched. The URL's host itself counts when it is an address literal."""
-    host = host_of(url)
-    if not host:
-        return f"refused {url!r}: no host"
-    if urlscheme(url) not in ("http", "https"):
-        return f"refused {url!r}: only http and https are fetched"
-    if lab_mode:
-        return ""
-    if addresses and not _is_local_name(host) and not _literal(host):
-        return refusal(addresses, lab_mode=False)  # the watcher's own DNS answers for this name
-    # A local name, an address literal, or no DNS answers passed in (a one-off capture): the host
-    # rules decide, resolving here rather than fetching blind.
-    return host_refusal(host, False)
+@dataclass
+class Policy:
+    lab_mode: bool = False
+    proxy: bool = False
+    allow: tuple[Network, ...] = ()
+    nameservers: tuple[tuple[str, int], ...] = ()  # empty: the system resolver
+    timeout: float = 5.0
+    # The watcher's DNS answers for the batch's target hosts: judged and pinned instead of a new lookup.
+    known: dict[str, list[str]] = field(default_factory=dict)
 
+    @classmethod
+    def from_job(cls, lab_mode: bool, proxy: str, allow: list[str], nameservers: list[str],
+                 timeout: float) -> Policy:
+        servers = []
+        for ns in nameservers:
+            host, _, port = ns.rpartition(":")
+            servers.append((host, int(port)) if host and port.isdigit() else (ns, 53))
+        return cls(lab_mode=lab_mode, proxy=bool(proxy), allow=parse_networks(allow),
+                   nameservers=tuple(servers), timeout=timeout)
 
-def _is_local_name(host: str) -> bool:
-    return host in _LOCAL_NAMES or host.endswith(".localhost")
+    def judge(self, address: str) -> str:
+        ok, why = address_allowed(address, lab_mode=self.lab_mode, allow=self.allow)
+        return "" if ok else why
+
+    def resolve(self, host: str) -> list[str]:
+        """Every address of ``host``; LookupError when it does not resolve, TimeoutError when slow."""
+        if self.nameservers:
+            import dns.exception
+            import dns.nameserver
+            import dns.resolver
+
+            r = dns.resolver.Resolver(configure=False)
+            r.nameservers = [dns.nameserver.Do53Nameserver(h, port=p) for h, p in self.nameservers]
+            r.timeout = r.lifetime = self.timeout
+            found: list[str] = []
+            for rtype in ("A", "AAAA"):
+                try:
+                    found += [a.to_text() for a in r.resolve(host, rtype, search=False)]
+                except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+                    continue
+                except dns.exception.Timeout:
+                    raise TimeoutError(f"the lookup of {host} timed out") from None
+            if not found:
+                raise LookupError(f"{host} does not resolve")
+            return found
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(socket.getaddrinfo, host, None, proto=socket.IPPROTO_TCP)
+        pool.shutdown(wait=False)
+        try:
+            infos = future.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            raise TimeoutError(f"the lookup of {host} timed out") from None
+        except (OSError, UnicodeError) as e:
+            raise LookupError(f"{host} does not resolve: {e}") from None
+        return list(dict.fromkeys(str(i[4][0]) for i in infos))
+
+    def check_host(self, host: str) -> Checked:
+        """Whether ``host`` may be connected to, and the addresses to connect to."""
+        host = host.strip().rstrip(".").lower()
+        if not host:
+            return Checked("refused: no host")
+        try:
+            literal = host_address(host)
+        except NotAnAddress as e:
+            return Checked(f"refused {host}: {e}")
+        if literal is not None:
+            why = self.judge(str(literal))
+            return Checked(f"refused {host}: {why}" if why else "", (str(literal),))
+        if self.lab_mode:
+            return Checked("", ())
+        if host in LOCAL_NAMES or host.endswith(".localhost"):
+            return Checked(f"refused {host}: a local name")
+        if self.known.get(host):
+            found = list(self.known[host])
+        else:
+            try:
+                found = self.resolve(host)
+            except TimeoutError as e:
+                return Checked(f"refused {host}: {e} (fail closed)")
+            except LookupError as e:
+                if self.proxy:
+                    return Checked("", ())  # the proxy resolves it on the far side
+                return Checked(f"refused {host}: {e} here and no proxy is configured")
+            # Pinned for the rest of the batch (one short-lived process): every later check and
+            # connection of this host uses the answer judged now, never a new one.
+            self.known[host] = found
+        for a in found:
+            why = self.judge(a)
+            if why:
+                return Checked(f"refused {host}: it resolves to {a}, and {why}")
+        return Checked("", () if self.proxy else tuple(found))
+
+    def check_url(self, url: str) -> Checked:
+        if urlscheme(url) not in ("http", "https"):
+            return Checked(f"refused {url[:100]!r}: only http and https are fetched")
+        host = host_of(url)
+        if not host:
+            return Checked(f"refused {url[:100]!r}: no host")
+        return self.check_host(host)
 
 
 def urlscheme(url: str) -> str:
     return url.split(":", 1)[0].lower() if ":" in url else ""
-
-
-@lru_cache(maxsize=2048)
-def host_refusal(host: str, lab_mode: bool) -> str:
-    """'' if a host met on the way may be fetched (resolving it when it is a name)."""
-    if lab_mode:
-        return ""
-    if _is_local_name(host):
-        return f"refused {host}: a local name"
-    lit = _literal(host)
-    if lit:
-        return refusal([lit], lab_mode=False)
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return ""  # unresolvable here: the proxy resolves it, or the fetch fails
-    return refusal(sorted({str(i[4][0]) for i in infos}), lab_mode=False)
-
-
-async def host_refusal_async(host: str, lab_mode: bool) -> str:
-    if lab_mode:
-        return ""
-    try:
-        return await asyncio.wait_for(asyncio.to_thread(host_refusal, host, lab_mode), timeout=3.0)
-    except TimeoutError:
-        return ""

@@ -22,8 +22,9 @@ import httpx
 
 from crawlers import fallback, imaging
 from crawlers.extract import host_of
+from crawlers.gate import Gate
 from crawlers.job import FLAGS, Job, Target
-from crawlers.netguard import target_refusal
+from crawlers.netguard import Policy
 
 log = logging.getLogger("crawlers.run")
 
@@ -122,7 +123,7 @@ class RecordWriter:
         })
 
 
-def scrapy_settings(job: Job, schemes: set[str] | None = None) -> dict[str, Any]:
+def scrapy_settings(job: Job, schemes: set[str] | None = None, gate_url: str = "") -> dict[str, Any]:
     """Scrapy + scrapy-playwright settings. Only the schemes the batch's targets use get a browser
     handler (each handler starts its own Playwright driver and browser); contexts are created on
     first use from each request's ``playwright_context_kwargs``, which also recreates them, fully
@@ -134,7 +135,11 @@ def scrapy_settings(job: Job, schemes: set[str] | None = None) -> dict[str, Any]
                     "running as root" if root else "crawl.sandbox = off")
     launch: dict[str, Any] = {"executable_path": job.executable, "headless": True, "args": list(FLAGS),
                               "chromium_sandbox": sandbox, "timeout": 20000}
-    if job.proxy:
+    if gate_url:
+        # Every connection of the browser goes through the gate (loopback too: Chromium would
+        # otherwise go direct to 127.0.0.1 and [::1]); the gate hands it on to job.proxy if any.
+        launch["proxy"] = {"server": gate_url, "bypass": "<-loopback>"}
+    elif job.proxy:
         launch["proxy"] = {"server": job.proxy}
     return {
         "DOWNLOAD_HANDLERS": {s: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -165,46 +170,38 @@ def scrapy_settings(job: Job, schemes: set[str] | None = None) -> dict[str, Any]
     }
 
 
-def _crawl(job: Job, targets: list[Target], writer: RecordWriter) -> None:
+def _crawl(job: Job, targets: list[Target], writer: RecordWriter, policy: Policy, gate: Gate) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.spiders import capture
 
-    capture.GUARD.update(lab_mode=job.lab_mode, max_redirects=job.max_redirects)
+    capture.GUARD.update(lab_mode=job.lab_mode, max_redirects=job.max_redirects, policy=policy, gate=gate)
     schemes = {t.url.split(":", 1)[0].lower() for t in targets}
-    process = CrawlerProcess(settings=scrapy_settings(job, schemes), install_root_handler=True)
+    process = CrawlerProcess(settings=scrapy_settings(job, schemes, gate.url), install_root_handler=True)
     process.crawl(capture.CaptureSpider, job=job, targets=targets, writer=writer)
     process.start()
 
 
-def _fallback(job: Job, target: Target, writer: RecordWriter, reason: str) -> None:
+def _fallback(job: Job, target: Target, writer: RecordWriter, reason: str, policy: Policy, gate: Gate) -> None:
     ua = job.user_agents.get(target.profile, "")
     try:
-        facts = fallback.fetch(job, target.url, ua)
+        facts = fallback.fetch(job, target.url, ua, policy=policy, proxy=gate.url)
     except (httpx.HTTPError, OSError, ValueError) as e:
         writer.error(target, f"{reason}; plain HTTP failed too: {type(e).__name__}: {e}"[:600],
                      browser_used=False, fallback_reason=reason)
         return
     icon_url = facts.get("favicon_url", "")
     if icon_url.startswith("http"):
-        facts["favicon_bytes"] = fallback.fetch_bytes(job, icon_url, ua, imaging.MAX_FAVICON_BYTES)
+        facts["favicon_bytes"] = fallback.fetch_bytes(job, icon_url, ua, imaging.MAX_FAVICON_BYTES, policy=policy,
+                                                      proxy=gate.url)
     writer.page(target, facts, browser=False, fallback_reason=reason)
 
 
-def run(job: Job, targets: list[Target], records: Path) -> dict[str, float]:
-    t0 = time.monotonic()
-    writer = RecordWriter(job, records)
-    allowed: list[Target] = []
-    for t in targets:
-        why = target_refusal(t.url, t.addresses, lab_mode=job.lab_mode)
-        if why:
-            writer.error(t, why, browser_used=False)
-        else:
-            allowed.append(t)
+def _capture_all(job: Job, allowed: list[Target], writer: RecordWriter, policy: Policy, gate: Gate) -> None:
     browser_ok = job.use_browser and Path(job.executable).exists()
-    if allowed and browser_ok:
+    if browser_ok:
         try:
-            _crawl(job, allowed, writer)
+            _crawl(job, allowed, writer, policy, gate)
         except Exception as e:  # the browser layer failing must not lose the batch
             log.exception("the browser crawl failed")
             for t in allowed:
@@ -212,10 +209,37 @@ def run(job: Job, targets: list[Target], records: Path) -> dict[str, float]:
     for t in allowed:
         if t.id in writer.done:
             continue
+        refused = gate.refusal_for(t.url)
+        if refused:
+            writer.error(t, refused, browser_used=browser_ok)
+            continue
         reason = writer.browser_failures.get(t.id) or (
             "browser disabled" if not job.use_browser else
             f"browser not found at {job.executable}" if not browser_ok else "the browser returned nothing")
-        _fallback(job, t, writer, reason)
+        _fallback(job, t, writer, reason, policy, gate)
+
+
+def run(job: Job, targets: list[Target], records: Path) -> dict[str, float]:
+    t0 = time.monotonic()
+    writer = RecordWriter(job, records)
+    policy = job.policy()
+    for t in targets:  # the watcher's DNS answers are judged and pinned, not looked up again
+        if t.addresses and host_of(t.url):
+            policy.known.setdefault(host_of(t.url), list(t.addresses))
+    allowed: list[Target] = []
+    for t in targets:
+        why = policy.check_url(t.url).refusal
+        if why:
+            writer.error(t, why, browser_used=False)
+        else:
+            allowed.append(t)
+    gate = Gate(policy, job.proxy).start() if allowed else None
+    try:
+        if allowed and gate is not None:
+            _capture_all(job, allowed, writer, policy, gate)
+    finally:
+        if gate is not None:
+            gate.stop()
     writer.fh.close()
     return {"targets": len(targets), "records": len(writer.done), "seconds": round(time.monotonic() - t0, 2)}
 

@@ -22,6 +22,7 @@ from watcher.capture import snapshot, triage
 from watcher.context import Context
 from watcher.core.models import Candidate, TakedownRequest
 from watcher.discovery import intake
+from watcher.sharing import evidence
 from watcher.takedowns import requests
 
 log = logging.getLogger("omamori.dashboard")
@@ -29,7 +30,7 @@ log = logging.getLogger("omamori.dashboard")
 # Who may do what: viewer reads; analyst triages; approver confirms and sends; admin everything.
 ROLES: dict[str, str] = {
     "watch": "analyst", "dismiss": "analyst", "reopen": "analyst", "note": "analyst", "recheck": "analyst",
-    "submit": "analyst", "attach_reply": "analyst",
+    "submit": "analyst", "attach_reply": "analyst", "export_case": "analyst",
     "confirm": "approver", "draft": "approver", "approve": "approver", "approve_all": "approver",
     "withdraw": "approver", "mark_submitted": "approver", "resend": "approver",
 }
@@ -204,3 +205,21 @@ def submit_url(ui: UI, url: str, note_text: str = "", brand: str | None = None) 
         return ui.t("submitted", domains=out.candidate.domain if out.candidate else url)
 
     return _run(ui, "submit", work)
+
+
+# ---------------------------------------------------------------- evidence for investigators
+
+
+def export_case(ui: UI, candidate_id: int) -> tuple[str, bytes] | None:
+    """The evidence bundle of the candidate's case (zip name, bytes), recorded as exported by this user."""
+    try:
+        _check(ui, "export_case")
+        with ui.ctx.session() as s:
+            case_id = _candidate(s, candidate_id).case_id
+        if case_id is None:
+            raise ValueError(ui.t("not_found"))
+        data, _ = evidence.build(ui.ctx, case_id, actor=ui.actor)
+    except Exception as e:  # shown to the person; nothing was written but the export's Event
+        flash("error", ui.t("failed", error=esc(str(e) or type(e).__name__)))
+        return None
+    return f"case-{case_id}-evidence.zip", data

@@ -89,6 +89,7 @@ def takedown_overview(db: str, now: datetime, remind_after_hours: float) -> dict
     e = engine(db)
     return {
         "by_recipient": q.open_by_recipient(e),
+        "findings": q.takedown_findings(e),
         "outcomes": q.request_outcomes(e),
         "reminders": q.reminders_due(e, now, remind_after_hours),
         "ttd": q.time_to_down_hours(e),

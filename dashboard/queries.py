@@ -47,6 +47,7 @@ Row = dict[str, Any]
 K = FindingKind
 # Findings about omamori itself (watcher.health, watcher.schedule, the CT reader).
 SELF_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.SELF)
+TAKEDOWN_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.TAKEDOWN)  # on the takedowns page
 # Mail-authentication findings, one kind per mechanism (the column of the mail-authentication table).
 MAIL_MECHANISMS: tuple[FindingKind, ...] = (K.SPF, K.DKIM, K.DMARC, K.BIMI, K.MTA_STS, K.TLSRPT)
 # Owned-domain findings that mean someone else can serve content under our name right now.
@@ -297,7 +298,8 @@ def expiry_points(engine: Engine, limit: int = 2000) -> list[Row]:
 def open_findings(engine: Engine, *, kinds: Sequence[FindingKind] | None = None, exclude: Sequence[FindingKind] = (),
                   limit: int = 500) -> list[Row]:
     stmt = sa.select(col(Finding.id), col(Finding.kind), col(Finding.subject), col(Finding.severity),
-                     col(Finding.title), col(Finding.detail), col(Finding.opened_at),
+                     col(Finding.title), col(Finding.detail), col(Finding.title_text), col(Finding.detail_text),
+                     col(Finding.opened_at),
                      col(Finding.last_seen_at), col(Finding.times_opened), col(Finding.data)) \
         .where(col(Finding.status) == FindingStatus.OPEN)
     if kinds is not None:
@@ -317,7 +319,7 @@ def _severity_rank(s: Any) -> int:
 
 def owned_findings(engine: Engine) -> list[Row]:
     """Open findings about our domains; takeover and drop-catch first, then by severity."""
-    rows = [r for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"]) is None]
+    rows = [r for r in open_findings(engine, exclude=SELF_KINDS + TAKEDOWN_KINDS) if mechanism_of(r["kind"]) is None]
     return sorted(rows, key=lambda r: (r["kind"] not in URGENT_OWNED, _severity_rank(r["severity"])))
 
 
@@ -401,6 +403,11 @@ def job_states(engine: Engine) -> list[Row]:
 def job_failures(engine: Engine, limit: int = 50) -> list[Row]:
     return _rows(engine, sa.select(col(Event.at), col(Event.detail)).where(col(Event.action) == "job.failed")
                  .order_by(col(Event.at).desc()).limit(limit))
+
+
+def takedown_findings(engine: Engine) -> list[Row]:
+    """Takedowns that need a person: a send that failed for good, one that may not have gone out, ..."""
+    return open_findings(engine, kinds=TAKEDOWN_KINDS)
 
 
 def self_findings(engine: Engine) -> list[Row]:

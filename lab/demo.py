@@ -31,7 +31,8 @@ DEMO_USER, DEMO_PASSWORD = "demo", "omamori-demo"
 # Jobs at demo speed (seconds): the whole loop must show within three minutes.
 DEMO_INTERVALS = {
     "ct_poll": 3, "permutations": 90, "intake": 10, "snapshot": 6, "takedowns": 5, "blocklists": 5,
-    "takedown_replies": 5, "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "weekly_report": 60, "health": 30,
+    "takedown_replies": 5, "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "weekly_report": 20, "health": 30,
+    "alerts": 5, "publish": 10, "share": 15, "feeds": 20, "pivots": 15,
 }
 
 
@@ -150,6 +151,45 @@ zone_files = [{_toml_str(ROOT / 'data' / 'lab' / 'zones' / 'hoshizora-sec.co.jp.
 
 [report]
 recipients = ["management@hoshizora-sec.co.jp"]
+official_list_url = "https://www.hoshizora-sec.co.jp/domains"
+
+[alerts]
+quiet_hours = ""
+dashboard_url = "http://127.0.0.1:8501"
+
+[[alerts.channels]]
+name = "team-mail"
+type = "email"
+to = ["brand-security-team@hoshizora-sec.co.jp"]
+
+[[alerts.channels]]
+name = "slack"
+type = "slack"
+url = "{endpoints['webhooks']['slack_url']}"
+
+[[alerts.channels]]
+name = "teams"
+type = "teams"
+url = "{endpoints['webhooks']['teams_url']}"
+
+[[alerts.channels]]
+name = "siem-webhook"
+type = "webhook"
+url = "{endpoints['webhooks']['json_url']}"
+
+[[alerts.channels]]
+name = "siem"
+type = "syslog"
+host = "{endpoints['syslog']['host']}"
+port = {endpoints['syslog']['port']}
+protocol = "tcp"
+
+[sharing]
+organisation = "ほしぞら証券株式会社 (Hoshizora Securities Co., Ltd.)"
+misp_url = "{endpoints['misp']['url']}"
+misp_key = "{endpoints['misp']['key']}"
+signing_cert = {_toml_str(endpoints['pki']['signer_cert'])}
+signing_key = {_toml_str(endpoints['pki']['signer_key'])}
 
 [dashboard]
 {users}
@@ -185,6 +225,30 @@ def prepare(world: Any, state_dir: Path) -> Path:
     return cfg
 
 
+# What the demo's analyst does at the keyboard, as anyone would: seconds after start -> command.
+OPERATOR_STEPS: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (170.0, ("takedown", "confirm", "xn--hoshizora-se-khk.com",
+             "--reason", "analyst: the logo-only homoglyph clone is ours to take down")),
+)
+
+
+class Operator:
+    """Runs OPERATOR_STEPS once each when their time comes (a failed step is printed, the demo goes on)."""
+
+    def __init__(self, cfg: Path) -> None:
+        self.cfg = cfg
+        self.done: set[int] = set()
+
+    def tick(self, elapsed: float) -> None:
+        for i, (at, args) in enumerate(OPERATOR_STEPS):
+            if i in self.done or elapsed < at:
+                continue
+            self.done.add(i)
+            print(f"[demo analyst] omamori {' '.join(args)}", flush=True)
+            subprocess.run(omamori_cmd(self.cfg, *args), cwd=ROOT, check=False,
+                           env={**os.environ, "USER": "demo-analyst"})
+
+
 def omamori_cmd(cfg: Path, *args: str) -> list[str]:
     exe = Path(sys.executable).with_name("omamori")
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "watcher"]
@@ -216,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n  dashboard: http://127.0.0.1:{args.port}/   sign in as {DEMO_USER} / {DEMO_PASSWORD}")
         print(f"  config:    {cfg}\n  Ctrl-C stops everything.\n", flush=True)
         stop = {"now": False}
+        operator = Operator(cfg)
 
         def _stop(*_: Any) -> None:
             stop["now"] = True
@@ -226,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             if any(p.poll() is not None for p in procs):
                 print("a demo process exited; stopping", file=sys.stderr)
                 break
+            operator.tick(time.monotonic() - t0)
             time.sleep(0.5)
     finally:
         for p in procs:

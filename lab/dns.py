@@ -79,6 +79,7 @@ class LabDNS:
         self._servers: list[DNSServer] = []
         self._threads: list[threading.Thread] = []
         self.queries = 0
+        self._rebinds: dict[tuple[str, str], list[str]] = {}
         self._add_own_nameservers()
 
     def _add_own_nameservers(self) -> None:
@@ -120,6 +121,15 @@ class LabDNS:
                 recs.pop(rtype.upper(), None)
                 if not recs:
                     del self._records[_norm(name)]
+
+    def rebind(self, name: str, first: str | Iterable[str], then: str | Iterable[str], rtype: str = "A",
+               ttl: int = 0) -> None:
+        """DNS rebinding, as an attacker's name server does it: the first query for ``name`` gets
+        ``first`` (an address a guard allows), every later query ``then`` (an internal one), ttl 0."""
+        self.set(name, rtype, first, ttl)
+        later = [then] if isinstance(then, str) else list(then)
+        with self._lock:
+            self._rebinds[(_norm(name), rtype.upper())] = later
 
     def set_rcode(self, name: str, rcode: str | None) -> None:
         """Answer `rcode` ("NXDOMAIN", "SERVFAIL", "REFUSED") for `name` and below; None clears it."""
@@ -218,6 +228,9 @@ class LabDNS:
                         for v in vals:
                             reply.add_answer(RR(DNSLabel(name + "."), getattr(QTYPE, rtype),
                                                 rdata=_rdata(rtype, v), ttl=ttl))
+                        later = self._rebinds.pop((name, rtype), None)
+                        if later is not None:  # answered once: from now on the other address
+                            recs[rtype] = (ttl, later)
                 break
             if not reply.rr and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
                 soa = self._soa_for(name)

@@ -203,6 +203,31 @@ class LabPKI:
         cert = _tlv(0x30, signed_tbs + _ECDSA_SHA256 + _tlv(0x03, b"\x00" + sig))
         return Issued(cert, tbs, precert, ca)
 
+    def signer(self, email: str, org: str) -> tuple[str, str]:
+        """A document-signing (S/MIME) certificate and its own key (ECDSA P-256) from the lab CA, as PEM
+        files: what a firm's signing certificate is for its mail and its evidence manifests."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        nb = dt.datetime.now(UTC) - dt.timedelta(minutes=5)
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                                         x509.NameAttribute(NameOID.COMMON_NAME, email),
+                                         x509.NameAttribute(NameOID.EMAIL_ADDRESS, email)]))
+                .issuer_name(self.ca.cert.subject).public_key(key.public_key()).serial_number(self.next_serial())
+                .not_valid_before(nb).not_valid_after(nb + dt.timedelta(days=365))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                             data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+                .sign(self.ca.key, hashes.SHA256()))
+        base = Path(self._dir.name) / f"signer-{email.replace('@', '_at_')}"
+        cert_path, key_path = f"{base}.crt", f"{base}.key"
+        Path(cert_path).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        Path(key_path).write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+        return cert_path, key_path
+
     # --- TLS for the web server --------------------------------------------------------------
 
     def tls_context_for(self, host: str, extra_names: tuple[str, ...] = ()) -> ssl.SSLContext:

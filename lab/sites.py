@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import assets
+from lab import assets, feeds
 from lab.net import Request, Response
 
 HTML = "text/html; charset=utf-8"
@@ -127,7 +127,9 @@ def official_sms() -> str:
 
 
 def official_domains() -> str:
-    rows = "".join(f"<li>{d}</li>" for d in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com"))
+    # Published in 2023 and never updated: it still names hoshizora-fx.jp, let go in 2024 (a stale list).
+    rows = "".join(f"<li>{d}</li>" for d in ("hoshizora-sec.co.jp", "hoshizora.jp", "hzsec.com", "hoshizora-sec.com",
+                                             "hoshizora-fx.jp"))
     return _page("当社が使用するドメイン｜ほしぞら証券",
                  _header() + f"<main><h1>当社が使用するドメイン一覧</h1><ul>{rows}</ul></main>" + _FOOTER)
 
@@ -390,10 +392,14 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
             return _html(_page(name, f"<main><h1>{name}</h1><p>創業1978年。住宅の新築・リフォームは"
                                      "お気軽にご相談ください。</p><p>営業時間 9:00〜18:00（日曜定休）</p></main>"))
         return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
+    if kind == "page":  # a page whose HTML the test gives (e.g. the official-domains page omamori wrote)
+        return _html(str(opt.get("body", "")))
+    if kind == "feed":
+        return feeds.render(opt, request)
     raise KeyError(f"unknown site kind {kind!r}")
 
 
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "hacked", "shortener")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "hacked", "shortener")

@@ -160,6 +160,10 @@ class LabSMTP:
     def reject_recipient(self, address: str, code: int = 550) -> None:
         self._rejected[address.lower()] = code
 
+    def accept_recipient(self, address: str) -> None:
+        """Undo reject_recipient: the mailbox exists again."""
+        self._rejected.pop(address.lower(), None)
+
     def abuse_desk(self, address: str, on_report: Callable[[str], None], domains: Callable[[], Iterable[str]],
                    delay: float = 5.0) -> AbuseDesk:
         """Play a registrar's abuse desk at `address`: reports naming one of `domains()` lead to

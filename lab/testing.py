@@ -16,10 +16,12 @@ import pytest
 from lab.certstream import LabCertstream
 from lab.ct import LabCTLog
 from lab.dns import LabDNS
+from lab.misp import LabMISP
 from lab.pki import LabPKI
 from lab.rdap import LabRDAP
 from lab.smtp import LabSMTP
 from lab.web import LabWeb
+from lab.webhooks import LabSyslog, LabWebhooks
 from lab.whois import LabWhois
 from lab.world import DEFAULT_SCENARIO, World
 
@@ -58,6 +60,26 @@ def lab_web(lab_pki: LabPKI) -> Iterator[LabWeb]:
 @pytest.fixture
 def lab_smtp(lab_pki: LabPKI) -> Iterator[LabSMTP]:
     with LabSMTP(lab_pki) as server:
+        yield server
+
+
+@pytest.fixture
+def lab_webhooks() -> Iterator[LabWebhooks]:
+    """Incoming-webhook receiver (Slack, Teams, JSON alike): `lab_webhooks.url_for("slack")`."""
+    with LabWebhooks() as server:
+        yield server
+
+
+@pytest.fixture
+def lab_syslog() -> Iterator[LabSyslog]:
+    with LabSyslog() as server:
+        yield server
+
+
+@pytest.fixture
+def lab_misp() -> Iterator[LabMISP]:
+    """MISP's REST API (what PyMISP asks at connect, and the events endpoint); key `lab_misp.key`."""
+    with LabMISP() as server:
         yield server
 
 

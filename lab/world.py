@@ -23,10 +23,12 @@ from lab.ct import LabCTLog
 from lab.dns import LabDNS
 from lab.imap import LabIMAP
 from lab.mailbox import MailResponder
+from lab.misp import LabMISP
 from lab.pki import TRUSTED_CA, LabPKI
 from lab.rdap import LabRDAP
 from lab.smtp import LabSMTP
 from lab.web import LabWeb
+from lab.webhooks import LabSyslog, LabWebhooks
 from lab.whois import LabWhois
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "lab" / "small.toml"
@@ -79,7 +81,13 @@ class World:
         # Browser blocklists (Web Risk, Netcraft, APWG eCX) that list a submitted URL after a delay.
         self.blocklists = LabBlocklists(port=p.get("blocklists", 0),
                                         listing_delay=float(s.get("listing_delay", 3.0)))
+        self.webhooks = LabWebhooks(port=p.get("webhooks", 0))
+        self.syslog = LabSyslog(port=p.get("syslog", 0))
+        self.misp = LabMISP(port=p.get("misp", 0))
         self.control = ControlAPI(self, port=p.get("control", 0))
+        # The firm's signing certificate (S/MIME, evidence manifests), issued by the lab CA.
+        self._signer = self.pki.signer(s.get("signer_email", "brand-security@hoshizora-sec.co.jp"),
+                                       s.get("signer_org", "Hoshizora Securities Co., Ltd."))
         self.registrations: dict[str, dict[str, Any]] = {}
         self.registrar_behaviour: dict[str, dict[str, Any]] = {}
         self.timeline: list[dict[str, Any]] = []
@@ -104,7 +112,7 @@ class World:
 
     def servers(self) -> list[Any]:
         return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.imap,
-                self.blocklists, self.control]
+                self.blocklists, self.webhooks, self.syslog, self.misp, self.control]
 
     def begin(self) -> World:
         for server in self.servers():
@@ -424,6 +432,14 @@ class World:
     def act_rdap_fault(self, name: str, status: int = 429, times: int = 1, retry_after: int = 1) -> None:
         self.rdap.fail(name, status, times, retry_after)
 
+    def act_certstream_stop(self) -> None:
+        """The certstream server stops (a feed that falls silent); the CT log itself goes on."""
+        self.certstream.stop()
+
+    def act_webhook_fault(self, n: int = 1, status: int = 500) -> None:
+        """The next n webhook posts fail with `status` (a chat service that is down)."""
+        self.webhooks.fail_next(n, status)
+
     def act_smtp_fault(self, n: int = 1, code: int = 451, recipient: str | None = None) -> None:
         if recipient:
             self.smtp.reject_recipient(recipient, code)
@@ -452,6 +468,11 @@ class World:
                      "user": self.mailbox_user, "password": self.mailbox_password,
                      "takedown_folder": self.takedown_folder},
             "blocklists": {"url": self.blocklists.url.rstrip("/")},
+            "webhooks": {"url": self.webhooks.url, "slack_url": self.webhooks.url_for("slack"),
+                         "teams_url": self.webhooks.url_for("teams"), "json_url": self.webhooks.url_for("json")},
+            "syslog": {"host": self.syslog.host, "port": self.syslog.port},
+            "misp": {"url": self.misp.url, "key": self.misp.key},
+            "pki": {"ca_file": self.pki.ca_file, "signer_cert": self._signer[0], "signer_key": self._signer[1]},
             "control": {"url": self.control.url},
         }
 
@@ -460,4 +481,6 @@ class World:
             return {"registrations": dict(self.registrations), "sites": self.web.sites(),
                     "ct_tree_size": self.ct.sth.size, "messages": len(self.smtp.messages()),
                     "desks": {a: d.reports for a, d in self.smtp.desks.items()},
+                    "webhooks": len(self.webhooks.received()), "syslog": len(self.syslog.messages()),
+                    "misp_events": len(self.misp.events()),
                     "timeline": list(self.timeline), "pending": self.pending()}

@@ -39,7 +39,8 @@ def test_a_second_source_adds_its_reasons_and_url(ctx):
                                    reasons=[Reason("report", "reported by a customer", 20)]), owned(ctx))
         s.commit()
         c = out.candidate
-        assert c.sources == ["ct", "report"] and c.match_points == 50
+        assert c.sources == ["ct", "report"] and c.match_points == 30 + 20 + 25  # the brand in the path too
+        assert [r["kind"] for r in c.reasons] == ["keyword", "report", "in_path"]
         assert c.urls == ["http://phish.top/hoshizora/login.php"] and c.source == Source.CT
 
 

@@ -13,8 +13,10 @@ from typing import Annotated
 import typer
 
 from watcher.commands import (
+    alerts,
     brands,
     capture,
+    case,
     ct,
     dashboard,
     data,
@@ -70,6 +72,8 @@ GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("intake", intake.cli),
     ("capture", capture.cli),
     ("takedown", takedown.cli),
+    ("case", case.cli),
+    ("alerts", alerts.cli),
     ("inventory", inventory.cli),
     ("mailauth", mailauth.cli),
     ("report", report.cli),

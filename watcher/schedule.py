@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from watcher import health
+from watcher.alerts import engine as alerts
 from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
@@ -31,11 +32,12 @@ from watcher.core.jobresult import JobIncomplete
 from watcher.core.models import FindingKind, JobState, Severity
 from watcher.core.runcontrol import JobStopped, RunControl
 from watcher.core.texts import text
-from watcher.discovery import intake, permutations
+from watcher.discovery import feeds, intake, permutations, pivots
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth
-from watcher.report import weekly
+from watcher.report import customer_alerts, weekly
+from watcher.sharing import share
 from watcher.takedowns import blocklists, followup, replies
 
 log = logging.getLogger("omamori.schedule")
@@ -56,6 +58,8 @@ JOBS: tuple[Job, ...] = (
     Job("ct_poll", ct_jobs.poll, "read new entries of every CT log and match them"),
     Job("permutations", permutations.scan, "generate typosquat permutations and resolve them"),
     Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
+    Job("feeds", feeds.run, "pull the phishing URL feeds ([[feeds]]) through the egress proxy"),
+    Job("pivots", pivots.run, "find the siblings of confirmed cases: certificate, domain, address, page"),
     Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("blocklists", blocklists.run, "submit confirmed phishing URLs to browser blocklists; check until listed"),
@@ -63,8 +67,11 @@ JOBS: tuple[Job, ...] = (
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
-    Job("weekly_report", weekly.weekly, "render and mail the weekly domain-inventory report"),
+    Job("weekly_report", weekly.weekly, "send the weekly report when it is due (once per week, across restarts)"),
     Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
+    Job("alerts", alerts.run, "tell the team: new cases, approvals, stalled takedowns, findings"),
+    Job("publish", customer_alerts.publish, "customer alert page and official-domains list, when they change"),
+    Job("share", share.run, "STIX bundles of confirmed cases; push them to MISP where configured"),
 )
 
 # Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.

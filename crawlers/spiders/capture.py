@@ -18,14 +18,15 @@ from scrapy.http import Response
 
 from crawlers import fallback
 from crawlers.extract import finish_forms, host_of
+from crawlers.guard import NotAnAddress, host_address
 from crawlers.imaging import MAX_FAVICON_BYTES
 from crawlers.job import Job, Target, context_options
-from crawlers.netguard import host_refusal_async, urlscheme
+from crawlers.netguard import LOCAL_NAMES, Policy, urlscheme
 
 log = logging.getLogger("crawlers.capture")
 
 # Set by crawlers.run before the crawl; the abort predicate is loaded by path, so it reads this.
-GUARD: dict[str, Any] = {"lab_mode": False, "max_redirects": 8}
+GUARD: dict[str, Any] = {"lab_mode": False, "max_redirects": 8, "policy": Policy(), "gate": None}
 _CLOSING: set[asyncio.Future[None]] = set()  # pages closed from errbacks (kept referenced until done)
 
 EXTRACT_JS = """(opts) => {
@@ -81,11 +82,25 @@ async def should_abort(request: Any) -> bool:
         return True
     if request.resource_type in ("media", "websocket", "eventsource"):
         return True  # nothing a reviewer needs, and an endless stream
-    why = await host_refusal_async(host_of(url), GUARD["lab_mode"])
+    # The gate judges (and resolves, once) every connection; here only what needs no lookup —
+    # address literals in any spelling, local names — so a page's blocked requests are named in the
+    # log. A lookup here would be a second one, and a rebinding name server would see it.
+    host = host_of(url)
+    why = "" if GUARD["lab_mode"] else _literal_refusal(GUARD["policy"], host)
     if why:
         log.warning("aborted sub-request %s: %s", url[:200], why)
         return True
     return False
+
+
+def _literal_refusal(policy: Policy, host: str) -> str:
+    try:
+        literal = host_address(host)
+    except NotAnAddress as e:
+        return f"refused {host}: {e}"
+    if literal is None:
+        return f"refused {host}: a local name" if host in LOCAL_NAMES or host.endswith(".localhost") else ""
+    return policy.check_host(host).refusal
 
 
 async def init_page(page: Any, request: scrapy.Request) -> None:
@@ -124,6 +139,13 @@ class CaptureSpider(scrapy.Spider):
         page = response.meta["playwright_page"]
         remaining = self.job.page_timeout - (time.monotonic() - response.meta["started"])
         hops = response.meta.get("redirect_urls") or []
+        gate = GUARD["gate"]
+        refused = gate.refusal_for(target.url, *hops, response.url, page.url) if gate is not None else ""
+        if refused:  # the gate refused a hop of the main frame: the page shown is its 403, not evidence
+            await _close_quietly(page)
+            self.writer.error(target, refused, redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
+                              browser_used=True)
+            return
         if len(hops) > self.job.max_redirects:
             # Chromium follows redirects before our route handler sees them: enforce the cap here.
             await _close_quietly(page)
@@ -166,8 +188,10 @@ class CaptureSpider(scrapy.Spider):
         # The favicon is fetched (same proxy, guarded, capped) while the screenshots are taken.
         favicon_url = facts.pop("favicon_url", "")
         ua = job.user_agents.get(response.meta["target"].profile, "")
-        favicon_task = (asyncio.ensure_future(asyncio.to_thread(fallback.fetch_bytes, job, favicon_url, ua,
-                                                                MAX_FAVICON_BYTES))
+        gate = GUARD["gate"]
+        favicon_task = (asyncio.ensure_future(asyncio.to_thread(
+            fallback.fetch_bytes, job, favicon_url, ua, MAX_FAVICON_BYTES, policy=GUARD["policy"],
+            proxy=gate.url if gate is not None else job.proxy))
                         if favicon_url.startswith("http") else None)
         log.debug("extracted %.2fs", time.monotonic() - t0)
         html = await page.content()
@@ -216,6 +240,11 @@ class CaptureSpider(scrapy.Spider):
             _CLOSING.add(task := asyncio.ensure_future(_close_quietly(page)))
             task.add_done_callback(_CLOSING.discard)
         err = failure.value
+        gate = GUARD["gate"]
+        refused = gate.refusal_for(target.url, request.url) if gate is not None else ""
+        if refused:  # the navigation failed because the gate refused its host (an https tunnel)
+            self.writer.error(target, refused, browser_used=True)
+            return
         self.writer.browser_failed(target, f"browser failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
                                    if str(err) else f"browser failed: {type(err).__name__}")
 

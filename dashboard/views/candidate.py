@@ -168,11 +168,23 @@ def _actions(ui: UI, cand: dict[str, Any]) -> None:
     b[3].button(ui.t("reopen"), key="act_reopen", disabled=not _allowed(cand, "reopen"),
                 on_click=_decide, args=(ui, cid, "reopen", f"reason_{cid}"))
     b[4].button(ui.t("recheck"), key="act_recheck", on_click=_recheck, args=(ui, cid))
+    _evidence_bundle(ui, cid)
     with st.form(f"note_{cid}", clear_on_submit=True):
         text = st.text_area(ui.t("note"), key=f"note_text_{cid}", height=80)
         if st.form_submit_button(ui.t("add_note")) and text.strip():
             actions.note(ui, cid, text)
             st.rerun()
+
+
+def _evidence_bundle(ui: UI, cid: int) -> None:
+    """For investigators (IV.6(3)): the case's evidence zip with its signed manifest, on demand."""
+    key = f"bundle_{cid}"
+    if st.button(ui.t("export_case"), key="act_export_case", help=ui.t("export_case_help")):
+        st.session_state[key] = actions.export_case(ui, cid)
+    made = st.session_state.get(key)
+    if made:
+        st.download_button(ui.t("download"), data=made[1], file_name=made[0], mime="application/zip",
+                           key="dl_export_case")
 
 
 def _recheck(ui: UI, cid: int) -> None:  # a button callback: Streamlit ignores its return value

@@ -21,6 +21,12 @@ def render(ui: UI) -> None:
     now = ui.ctx.now().replace(second=0, microsecond=0)
     ov = data.takedown_overview(ui.db, now, ui.settings.takedown.remind_after_hours)
 
+    if ov["findings"]:  # a request that will not go out by itself comes first
+        st.markdown(f"#### {ui.t('takedown_findings')}")
+        for f in ov["findings"]:
+            st.error(f"**{widgets.esc(f['kind'])}** · {widgets.esc(f['subject'])} — "
+                     f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
+
     st.markdown(f"#### {ui.t('outcomes')}")
     outcomes = ov["outcomes"]
     cols = st.columns(max(1, len(outcomes)))

@@ -139,14 +139,3 @@ def test_from_brands_builds_a_matcher() -> None:
     brands = load_brands(ROOT / "data" / "brands.example.toml")
     fresh = Matcher(brands, with_permutations=False)  # the contract's constructor, minus the slow part
     assert fresh.match("www-kaede-sec-co-jp.abc.top").brand == "kaede"  # type: ignore[union-attr]
-
-
-def test_fast_enough(m: Matcher) -> None:
-    import time
-
-    names = [f"www.shop{i}-blog.top" for i in range(5000)]
-    t0 = time.perf_counter()
-    for n in names:
-        m.match(n)
-    per_name = (time.perf_counter() - t0) / len(names)
-    assert per_name < 100e-6  # measured about 7 µs; generous for a loaded CI box

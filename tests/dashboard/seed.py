@@ -48,6 +48,7 @@ from watcher.core.models import (
     TakedownRequest,
     Verdict,
 )
+from watcher.core.texts import text
 
 S = CandidateStatus
 EXAMPLE_BRANDS = ROOT / "data" / "brands.example.toml"
@@ -336,6 +337,12 @@ def _owned(s: Session, now: datetime) -> None:
 
 def _findings(s: Session, brands: dict[str, Brand], now: datetime) -> None:
     hz = brands["hoshizora"].id
+    failed = s.exec(select(TakedownRequest).where(TakedownRequest.status == RequestStatus.FAILED)).first()
+    if failed is not None:  # what the outbox opens when a send fails for good
+        open_finding(s, FindingKind.TAKEDOWN_SEND_FAILED, f"request:{failed.id}",
+                     text("takedown.send_failed", id=failed.id, recipient=failed.recipient), severity=Severity.HIGH,
+                     detail=text("takedown.send_failed_detail", error="550 5.1.1 mailbox unavailable", attempts=1),
+                     now=now)
     open_finding(s, FindingKind.TAKEOVER_CNAME, "campaign.hoshizora-sec.co.jp",
                  "campaign.hoshizora-sec.co.jp の CNAME が未使用のクラウド資源を指しています（乗っ取り可能）",
                  severity=Severity.CRITICAL, brand_id=hz, now=now - timedelta(hours=5),

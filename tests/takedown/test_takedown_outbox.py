@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
+from tests.conftest import EXAMPLE_BRANDS
 from tests.takedown.tdlab import add_candidate, take_snapshot
+from watcher.cli import app
 from watcher.core.models import Candidate, Finding, FindingStatus, RequestStatus, TakedownRequest
 from watcher.takedowns import followup, outbox, requests
 
@@ -117,7 +121,10 @@ def test_temporary_failures_up_to_the_limit_then_failed(make_ctx, world, clock):
         assert len(failed) == 1 and failed[0].attempts == 2 and "421" in failed[0].last_error
 
 
-def test_permanent_failure_is_recorded(ctx, world):
+@pytest.mark.reliability("the registrar's mail server refuses a takedown request with 550 (permanent)",
+                         "the request is FAILED, not retried; a takedown_send_failed Finding opens and shows in "
+                         "`omamori status`; a later successful send resolves it", area="takedown sending")
+def test_permanent_failure_is_recorded_and_opens_a_finding(ctx, world, tmp_path, observe):
     world.smtp.reject_recipient("abuse@cheapnames.test", 550)
     queued(ctx, world)
     out = outbox.send_due(ctx)
@@ -125,7 +132,28 @@ def test_permanent_failure_is_recorded(ctx, world):
     with Session(ctx.engine) as s:
         req = s.exec(select(TakedownRequest).where(TakedownRequest.recipient == "abuse@cheapnames.test")).one()
         assert req.status == RequestStatus.FAILED and "550" in req.last_error and req.attempts == 1
+        finding = s.exec(select(Finding).where(Finding.kind == "takedown_send_failed")).one()
+        assert finding.subject == f"request:{req.id}" and finding.status == FindingStatus.OPEN
+        assert "550" in finding.detail and finding.title_text and finding.detail_text
     assert outbox.send_due(ctx)["failed"] == 0  # not tried again
+
+    cfg = tmp_path / "status.toml"
+    cfg.write_text(f'[service]\nstate_dir = "{tmp_path / "state"}"\nbrands_file = "{EXAMPLE_BRANDS}"\n'
+                   f'[database]\nurl = "{ctx.settings.database_url}"\n', encoding="utf-8")
+    shown = CliRunner().invoke(app, ["--config", str(cfg), "status"])
+    assert shown.exit_code == 0 and "takedown_send_failed" in shown.output and f"TD-{req.id}" in shown.output
+
+    world.smtp.reject_recipient("abuse@cheapnames.test", None)  # fixed: a person re-sends it
+    with Session(ctx.engine) as s:
+        requests.resend(ctx, s, s.get(TakedownRequest, req.id), actor="analyst")
+        s.commit()
+    assert outbox.send_due(ctx)["sent"] == 1
+    with Session(ctx.engine) as s:
+        assert s.exec(select(Finding).where(Finding.kind == "takedown_send_failed")).one().status == \
+            FindingStatus.RESOLVED
+    line = next(ln for ln in shown.output.splitlines() if "takedown_send_failed" in ln)
+    observe(f"FAILED after 1 attempt; Finding opened: '{finding.title}'; status shows '{line.strip()[:90]}'; "
+            "resolved after the re-send went out")
 
 
 def test_outbox_on_sqlite_and_postgresql(db_url, make_ctx, world, clock):

@@ -34,6 +34,9 @@ def job_dict(settings: Settings, out_dir: Path) -> dict[str, Any]:
         "sandbox": c.sandbox,
         "lab_mode": lab,
         "proxy": c.proxy,
+        "allow_addresses": list(c.allow_addresses),
+        "nameservers": [f"{ns}:{settings.dns.port}" for ns in settings.dns.nameservers],
+        "dns_timeout": settings.dns.timeout * (settings.dns.retries + 1),
         "ca_file": str(settings.path(c.ca_file)) if c.ca_file else "",
         # Chromium cannot take a CA file: in the lab (or when configured) it skips verification; the
         # certificate it saw is still recorded, and the plain-HTTP fallback verifies with the CA file.

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from watcher.clients import whois
+from watcher.clients.http import Guard, GuardedTransport
 from watcher.clients.records import Network, Registration, epp_status, parse_date
 from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings
@@ -220,6 +221,8 @@ class RdapClient:
         self._cache: dict[tuple[str, str], tuple[datetime, Any]] = {}
         self._last: dict[str, float] = {}  # server host -> monotonic time of the last request
         self._lock = threading.Lock()
+        # RDAP servers redirect (registry to registrar, RIR to RIR): every hop passes the fetch guard.
+        transport = transport or GuardedTransport(Guard(settings, proxy=False))
         self._http = httpx.Client(timeout=self.conf.timeout, follow_redirects=True, transport=transport,
                                   headers={"Accept": RDAP_ACCEPT, "User-Agent": "omamori-rdap/0.1"})
         self.requests = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from sqlmodel import Session
 
@@ -31,3 +33,29 @@ def brands_list() -> None:
         console.print(f"[bold]{b.slug}[/] {b.name} {b.name_ja}: {', '.join(b.official_domains)}", highlight=False)
 
 
+
+
+@cli.command("suggest-exceptions")
+def brands_suggest_exceptions(
+    benign: Path = typer.Option(..., "--benign", help="A benign list: hostnames (one a line, or rank,domain) "
+                                "or dictionary words."),
+    brand: str = typer.Option("", "--brand", help="Only this brand (slug)."),
+) -> None:
+    """Ordinary names the matcher would flag, and the word to add to each brand's word_exceptions.
+
+    Nothing is changed: review each line and copy the real non-brand words into the brands file."""
+    from watcher.discovery.ct.matcher import Matcher
+    from watcher.discovery.exceptions import suggest
+
+    ctx = context(migrate=False)
+    try:
+        lines = benign.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as e:
+        err.print(f"[red]{benign}: cannot read the benign list ({e.strerror}); pass a readable file[/]")
+        raise typer.Exit(2) from None
+    found = suggest(Matcher(list(ctx.brands), with_permutations=False), lines, brand=brand or None)
+    if not found:
+        console.print("no benign entry is flagged through a brand word")
+        return
+    for s in found:
+        console.print(f"{s.brand}\t{s.word}\t(from {s.example}: {s.reason})", highlight=False, soft_wrap=True)

@@ -7,12 +7,13 @@ from typing import Annotated
 import typer
 
 from watcher.commands.invocation import console, context
+from watcher.report.customer_alerts import render_customer_alerts
 from watcher.report.official_domains import render_official_domains
 from watcher.report.weekly import mail_weekly, render_weekly
 
 # --- command line --------------------------------------------------------------------------------
 
-cli = typer.Typer(help="Reports: the weekly domain-inventory report and the official-domains list.",
+cli = typer.Typer(help="Reports: the weekly report, the official-domains list, the customer alert page.",
                   no_args_is_help=True)
 
 
@@ -36,3 +37,12 @@ def official_cmd() -> None:
 
     for p in render_official_domains(context()).values():
         console.print(str(p), highlight=False)
+
+
+@cli.command("customer-alerts")
+def customer_alerts_cmd() -> None:
+    """Render the customer alert page: the fake sites a person confirmed (HTML + JSON, ja/en, defanged)."""
+
+    for k, p in render_customer_alerts(context()).items():
+        if not k.startswith("changed"):
+            console.print(str(p), highlight=False)

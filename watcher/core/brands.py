@@ -19,6 +19,16 @@ from watcher.core.models import Brand, OwnedDomain, OwnedSource, utcnow
 from watcher.core.names import InvalidName, normalize_host
 
 
+class AppSpec(BaseModel):
+    """An official app, named on the official-domains page so customers log in from the genuine one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    platform: str = ""  # iOS, Android, Windows...
+    url: str = ""  # the store page
+
+
 class BrandSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -43,6 +53,10 @@ class BrandSpec(BaseModel):
     dkim_selectors: list[str] = []
     sms_short_codes: list[str] = []
     short_code_page: str = ""
+    # The firm's apps (named on the official-domains page) and where that page is published (fetched
+    # daily and compared with the inventory; default: report.official_list_url).
+    apps: list[AppSpec] = []
+    official_list_page: str = ""
     # Send takedown requests without a person when the evidence is overwhelming (off by default).
     auto_takedown: bool = False
     language: Literal["ja", "en"] = "ja"

@@ -133,6 +133,37 @@ def _set_status(session: Session, case: Case, status: CaseStatus, now: datetime,
     record(session, actor, "case.status", case, {"from": old.value, "to": status.value}, at=now)
 
 
+# ---------------------------------------------------------------- confirmed cases, for pivots
+
+CONFIRMED = (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED)
+
+
+def confirmed_cases(session: Session) -> list[Case]:
+    """Open cases with a hostname a person (or the auto rule) confirmed as phishing."""
+    ids = {c for c in session.exec(select(Candidate.case_id).where(col(Candidate.status).in_(CONFIRMED)))
+           if c is not None}
+    out: dict[int, Case] = {}
+    for cid in ids:
+        case = session.get(Case, cid)
+        if case is not None:
+            case = resolve(session, case)
+            if case.status == CaseStatus.OPEN and case.id is not None:
+                out[case.id] = case
+    return [out[k] for k in sorted(out)]
+
+
+def watched_sites(session: Session) -> dict[str, tuple[int | None, int]]:
+    """Registrable domain -> (brand id, case id) of every confirmed case: new names under them (in CT,
+    from then on) are pivots. Free-hosting sites are keyed by the private suffix (``alice.github.io``),
+    never the shared registrable domain."""
+    out: dict[str, tuple[int | None, int]] = {}
+    for case in confirmed_cases(session):
+        site = site_of(case.site_key)
+        if site and case.id is not None:
+            out.setdefault(site, (case.brand_id, case.id))
+    return out
+
+
 # ---------------------------------------------------------------- rule 2: the same page
 
 

@@ -132,6 +132,9 @@ class CrawlSettings(Section):
     profiles: list[Literal["desktop", "mobile"]] = ["desktop"]
     # Egress proxy, so crawls leave from a network that is not the firm's. http://host:port
     proxy: str = ""
+    # Addresses or networks fetched even though the guard refuses them ("10.0.5.7", "10.0.5.0/24"):
+    # an explicit exception, e.g. a test host inside the firm. Empty in production.
+    allow_addresses: list[str] = []
     ca_file: OptPath = None
     ignore_https_errors: bool = True
     page_timeout_seconds: float = Field(20.0, gt=0)
@@ -146,6 +149,19 @@ class CrawlSettings(Section):
     logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
     viewport_height: int = 800
+
+
+    @field_validator("allow_addresses")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network (e.g. 10.0.5.7 or 10.0.5.0/24)") from None
+        return v
 
 
 class SmtpSettings(Section):
@@ -183,6 +199,28 @@ class ImapSettings(Section):
     takedown_folder: str = ""
     # A CA bundle for the IMAP server's certificate (a private CA; the lab's). Empty: the system's.
     ca_file: OptPath = None
+
+
+class FeedSettings(Section):
+    """One phishing URL feed pulled by the ``feeds`` job through the egress proxy (``crawl.proxy``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    url: str
+    # jpcert: JPCERT/CC phishurl-list CSV (date,URL,description); openphish: one URL a line;
+    # phishtank: its JSON or CSV dump; urlhaus: its CSV dump ('#' comments); csv / json: the
+    # columns or keys named below.
+    format: Literal["jpcert", "openphish", "phishtank", "urlhaus", "csv", "json"]
+    url_field: str = ""  # csv / json: the column or key holding the URL
+    date_field: str = ""
+    description_field: str = ""  # the column that names the targeted brand, if any
+    records: str = ""  # json: dotted path to the list of records ("data.items"); empty: the top level
+    # Every row a candidate, not only the rows that name or match one of our brands (a private feed).
+    all_rows: bool = False
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    timeout: float = Field(60.0, gt=0)
+    # No new content for this long (or no answer at all) opens a feed_silent Finding.
+    silent_after_hours: float = Field(48.0, gt=0)
+    enabled: bool = True
 
 
 class PartySettings(Section):
@@ -254,10 +292,107 @@ class InventorySettings(Section):
         return sorted(set(v), reverse=True)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+SeverityName = Literal["info", "low", "medium", "high", "critical"]
+
+
+def _hhmm(v: str) -> str:
+    hh, _, mm = v.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+        raise ValueError(f"{v!r} is not a time of day as HH:MM (e.g. 09:00)")
+    return f"{int(hh):02d}:{int(mm):02d}"
+
+
 class ReportSettings(Section):
     recipients: list[str] = []
-    # Public base URL where the official-domains page is published (shown in the report).
+    # Public URL of the published official-domains page: shown in the report and fetched by the
+    # inventory job to compare with the inventory (a brand's `official_list_page` wins for that brand).
     official_list_url: str = ""
+    # When the weekly report goes out, in service.timezone: once per week, whatever the restarts.
+    weekday: Weekday = "mon"
+    time: str = "09:00"
+    # A PDF beside the HTML and CSV (WeasyPrint; the Japanese font comes from `make system`).
+    pdf: bool = True
+    # Public URL where the customer alert page (current fake sites) is published, if it is.
+    customer_alerts_url: str = ""
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        return _hhmm(v)
+
+
+AlertRuleName = Literal["candidate_confirmed", "candidate_high_score", "approval_waiting", "takedown_stalled",
+                        "owned_finding", "self_finding"]
+
+
+class AlertChannelSettings(Section):
+    """Where alerts go. Secrets (webhook URLs are secrets too) may come from the environment."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    type: Literal["email", "slack", "teams", "webhook", "syslog", "jsonl"]
+    url: SecretStr = SecretStr("")  # slack, teams, webhook: the incoming-webhook URL
+    to: list[str] = []  # email
+    host: str = ""  # syslog
+    port: int = Field(514, ge=1, le=65535)
+    protocol: Literal["udp", "tcp"] = "udp"
+    path: OptPath = None  # jsonl: the file a SIEM agent tails
+    secret: SecretStr = SecretStr("")  # webhook: HMAC-SHA256 of the body in X-Omamori-Signature
+    min_severity: SeverityName = "low"
+    brands: list[str] = []  # empty: every brand
+    digest: bool = False  # gather alerts and send one message every alerts.digest_minutes
+    language: Literal["both", "ja", "en"] = "both"
+
+
+class AlertRuleSettings(Section):
+    what: AlertRuleName
+    severity: SeverityName | None = None  # None: the rule's own (a finding's severity for findings)
+    brands: list[str] = []
+    channels: list[str] = []  # empty: every channel
+    enabled: bool = True
+
+
+class AlertsSettings(Section):
+    enabled: bool = True
+    channels: list[AlertChannelSettings] = []
+    # Empty: the day-one rules (every rule, every channel). A rule listed here replaces its default.
+    rules: list[AlertRuleSettings] = []
+    reminder_hours: float = Field(24.0, gt=0)
+    digest_minutes: float = Field(60.0, gt=0)
+    # Local time (service.timezone) when alerts up to quiet_max_severity wait; "" for none.
+    quiet_hours: str = "22:00-07:00"
+    quiet_max_severity: SeverityName = "low"
+    high_score: int = Field(60, ge=0, le=100, description="a candidate scoring this much is worth a look now")
+    max_attempts: int = Field(5, ge=1)
+    notify_resolved: bool = False
+    # Links in alerts point here (the dashboard's public address).
+    dashboard_url: str = ""
+    timeout: float = Field(10.0, gt=0)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        if not v:
+            return v
+        start, sep, end = v.partition("-")
+        if not sep:
+            raise ValueError(f"{v!r} is not a range of local times like 22:00-07:00")
+        return f"{_hhmm(start.strip())}-{_hhmm(end.strip())}"
+
+
+class SharingSettings(Section):
+    # The firm as the author of shared indicators (STIX identity); defaults to the first brand's name.
+    organisation: str = ""
+    tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "amber"
+    # MISP (e.g. the firm's ISAC): empty URL, nothing is pushed.
+    misp_url: str = ""
+    misp_key: SecretStr = SecretStr("")
+    misp_verify_tls: bool = True
+    misp_ca_file: OptPath = None
+    misp_distribution: int = Field(1, ge=0, le=4, description="0 org, 1 community, 2 connected, 3 all, 4 group")
+    # The firm's key and certificate (PEM) that sign evidence-bundle manifests; default: smtp.smime_*.
+    signing_cert: OptPath = None
+    signing_key: OptPath = None
 
 
 class UserSettings(Section):
@@ -293,6 +428,7 @@ def _job(seconds: float) -> Any:
 DEFAULT_DEADLINES: dict[str, float] = {
     "ct_poll": 600, "permutations": 3600, "intake": 900, "snapshot": 1800, "takedowns": 900,
     "inventory": 3600, "mailauth": 1800, "dmarc_reports": 900, "weekly_report": 900, "health": 300,
+    "feeds": 900, "pivots": 900,
 }
 
 
@@ -309,8 +445,14 @@ class JobsSettings(Section):
     inventory: JobSettings = _job(86400)
     mailauth: JobSettings = _job(86400)
     dmarc_reports: JobSettings = _job(3600)
-    weekly_report: JobSettings = _job(7 * 86400)
+    # How often to check whether the weekly report is due (it goes out at report.weekday/time).
+    weekly_report: JobSettings = _job(600)
     health: JobSettings = _job(300)
+    alerts: JobSettings = _job(60)
+    publish: JobSettings = _job(300)
+    share: JobSettings = _job(600)
+    feeds: JobSettings = _job(3600)
+    pivots: JobSettings = _job(1800)
     failing_after: int = Field(3, ge=1, description="consecutive failures before a Finding opens")
     # After its deadline (or SIGTERM) a job gets this long to reach a batch boundary; a run still
     # blocked after that is abandoned, recorded as failed, and its next runs fail until it ends.
@@ -334,8 +476,12 @@ class Settings(Section):
     blocklists: BlocklistSettings = BlocklistSettings()
     inventory: InventorySettings = InventorySettings()
     report: ReportSettings = ReportSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    sharing: SharingSettings = SharingSettings()
     dashboard: DashboardSettings = DashboardSettings()
     jobs: JobsSettings = JobsSettings()
+    # Phishing URL feeds ([[feeds]] entries); none by default.
+    feeds: list[FeedSettings] = []
 
     # Where these settings came from (for messages); not a config key.
     source: Annotated[Path | None, Field(exclude=True)] = None

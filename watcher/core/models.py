@@ -115,6 +115,8 @@ class FindingKind(StrEnum):
     SHORT_CODE = "short_code"
     ZONEFILE_UNREADABLE = "zonefile_unreadable"
     CERT_ISSUER = "cert_issuer"
+    OFFICIAL_LIST_EXTRA = "official_list_extra"  # the published list names a domain the firm no longer has
+    OFFICIAL_LIST_MISSING = "official_list_missing"  # the published list misses a domain the firm uses
     # mail
     SPF = "spf"
     DKIM = "dkim"
@@ -126,6 +128,7 @@ class FindingKind(StrEnum):
     # takedown
     TAKEDOWN_NO_RECIPIENT = "takedown_no_recipient"
     TAKEDOWN_SEND_UNCERTAIN = "takedown_send_uncertain"
+    TAKEDOWN_SEND_FAILED = "takedown_send_failed"
     TAKEDOWN_STALLED = "takedown_stalled"
     TAKEDOWN_NO_REGISTRAR = "takedown_no_registrar"  # a .jp name whose designated registrar has no address
     TAKEDOWN_BOUNCED = "takedown_bounced"  # a delivery status notification: the request did not arrive
@@ -146,7 +149,7 @@ _FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
     **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT,
                                        _K.NONSENDING_AUTH)},
     **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,
-                                           _K.TAKEDOWN_STALLED, _K.TAKEDOWN_NO_REGISTRAR,
+                                           _K.TAKEDOWN_SEND_FAILED, _K.TAKEDOWN_STALLED, _K.TAKEDOWN_NO_REGISTRAR,
                                            _K.TAKEDOWN_BOUNCED)},
 }
 _FINDING_GROUPS.update({k: FindingGroup.OWNED for k in FindingKind if k not in _FINDING_GROUPS})
@@ -169,6 +172,7 @@ class Source(StrEnum):
     REPORT = "report"  # a person's report: mailbox, CLI, dashboard
     FEED = "feed"  # an imported phishing URL list
     DROPCATCH = "dropcatch"  # a lapsed owned domain re-registered by someone else
+    PIVOT = "pivot"  # linked to a confirmed case: same certificate, domain, address, name servers or page
     MANUAL = "manual"
 
 
@@ -232,6 +236,18 @@ class BlocklistStatus(StrEnum):
     SUBMITTED = "submitted"  # accepted by the service, not listed yet
     LISTED = "listed"  # the service's lookup lists the URL
     FAILED = "failed"  # the service refused the submission (the answer says why)
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"  # waits for its time (quiet hours, the next digest) or for a retry
+    SENT = "sent"
+    FAILED = "failed"  # gave up after alerts.max_attempts; the Event log says why
+
+
+class ReportStatus(StrEnum):
+    SENDING = "sending"  # claimed by one process; rendered and being mailed
+    SENT = "sent"
+    FAILED = "failed"  # the mail failed; tried again at the next run
 
 
 class Severity(StrEnum):
@@ -456,6 +472,75 @@ class Event(SQLModel, table=True):
     detail: dict[str, Any] = json_dict()
 
 
+class AlertState(SQLModel, table=True):
+    """What was last said about one subject of one rule (a case, a finding): the de-duplication memory.
+    A new alert goes out when the state changes; a reminder when it stays open past the interval."""
+
+    __tablename__ = "alert_state"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=400)  # rule:subject
+    rule: str = Field(index=True, max_length=64)
+    state: str = Field(default="", max_length=128)  # e.g. "confirmed", "open#2"
+    open: bool = True
+    first_alerted_at: datetime = when(nullable=False, default_now=True)
+    last_alerted_at: datetime = when(nullable=False, default_now=True)
+    reminders: int = 0
+    closed_at: datetime | None = when()
+
+
+class Alert(SQLModel, table=True):
+    """One thing said to the team: a new state, a reminder or a resolution, in both languages."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, max_length=400)
+    rule: str = Field(index=True, max_length=64)
+    kind: str = Field(default="new", max_length=16)  # new | reminder | resolved | test
+    severity: Severity = enum(Severity, Severity.MEDIUM, index=True)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    object_type: str = Field(default="", max_length=32)
+    object_id: int | None = None
+    title_text: dict[str, Any] = json_dict()  # catalogue texts (watcher.core.texts)
+    detail_text: dict[str, Any] = json_dict()
+    facts: dict[str, Any] = json_dict()  # what a machine reads: domain, case, score, finding kind...
+    created_at: datetime = when(nullable=False, default_now=True, index=True)
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One alert to one channel: when it may go, whether it went, and the channel's answer."""
+
+    __tablename__ = "alert_delivery"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    channel: str = Field(index=True, max_length=64)
+    status: AlertStatus = enum(AlertStatus, AlertStatus.PENDING, index=True)
+    not_before: datetime = when(nullable=False, default_now=True, index=True)
+    attempts: int = 0
+    sent_at: datetime | None = when()
+    receipt: str = ""  # the Message-ID, the HTTP status, the syslog line
+    error: str = ""
+
+
+class ReportRun(SQLModel, table=True):
+    """One periodic report for one period: claimed once, so restarts and standbys never send it twice."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (sa.UniqueConstraint("kind", "period", name="uq_report_run_kind_period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # weekly
+    period: str = Field(max_length=64)  # the scheduled slot, ISO local time: 2026-11-30T09:00+09:00
+    period_start: datetime = when(nullable=False)
+    period_end: datetime = when(nullable=False)
+    status: ReportStatus = enum(ReportStatus, ReportStatus.SENDING, index=True)
+    claimed_at: datetime = when(nullable=False, default_now=True)
+    sent_at: datetime | None = when()
+    attempts: int = 0
+    late: bool = False  # sent after its slot had passed (the service was down then)
+    message_id: str = ""
+    files: dict[str, Any] = json_dict()  # kind -> path
+    figures: dict[str, Any] = json_dict()  # the headline numbers, as sent
+    error: str = ""
+
+
 class LogPosition(SQLModel, table=True):
     """How far one CT log has been read and verified."""
 
@@ -524,6 +609,25 @@ class PermutationState(SQLModel, table=True):
     last_scanned_at: datetime | None = when()
 
 
+class FeedState(SQLModel, table=True):
+    """What omamori remembers of one phishing URL feed between pulls (conditional GET, silence)."""
+
+    __tablename__ = "feed_state"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=128)
+    url: str = Field(max_length=2048)
+    etag: str = Field(default="", max_length=512)
+    last_modified: str = Field(default="", max_length=128)  # the server's Last-Modified, as sent
+    body_sha256: str = ""  # of the last body read (a server without validators: same body, nothing new)
+    last_fetch_at: datetime | None = when()
+    last_ok_at: datetime | None = when()  # the last answer (200 or 304)
+    last_change_at: datetime | None = when()  # the last time the content changed
+    last_status: int = 0
+    rows_total: int = 0
+    last_error: str = ""
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
 class Report(SQLModel, table=True):
     """A report from a person or a feed (mail, CLI, dashboard, CSV): kept whole, deduplicated."""
 
@@ -565,9 +669,14 @@ ALL_TABLES = (
     TakedownRequest,
     Finding,
     Event,
+    AlertState,
+    Alert,
+    AlertDelivery,
+    ReportRun,
     LogPosition,
     JobState,
     PermutationState,
+    FeedState,
     Report,
     DmarcReport,
 )

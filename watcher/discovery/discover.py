@@ -8,7 +8,7 @@ facts, and schedules a check. Idempotent: the same sighting twice changes nothin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, OwnedDomain, Source, utcnow
 from watcher.core.names import InvalidName, Name, is_within, normalize_host
 from watcher.core.reasons import Reason
+from watcher.discovery.urlpath import brand_in_path, path_reason
 
 
 @dataclass
@@ -45,8 +46,9 @@ class Outcome:
 class OwnedIndex:
     """Names that are ours or our group's: never candidates."""
 
-    def __init__(self, domains: Iterable[str]) -> None:
+    def __init__(self, domains: Iterable[str], brands: Iterable[BrandSpec] = ()) -> None:
         self.domains = sorted({d.lower() for d in domains}, key=len)
+        self.brands = list(brands)  # for the brand in a reported URL's path
 
     @classmethod
     def from_brands(cls, brands: Iterable[BrandSpec], session: Session | None = None) -> OwnedIndex:
@@ -56,7 +58,7 @@ class OwnedIndex:
         if session is not None:
             rows = session.exec(select(OwnedDomain.name).where(OwnedDomain.lapsed == False))  # noqa: E712
             names.update(rows)
-        return cls(names)
+        return cls(names, brands)
 
     def owner_of(self, name: str) -> str | None:
         for d in self.domains:
@@ -95,6 +97,18 @@ def merge_reasons(old: list[dict[str, Any]], new: Iterable[Reason]) -> list[dict
     return out
 
 
+# Sources whose URLs someone reported: their path and query may name the brand.
+REPORTED = frozenset({Source.REPORT, Source.FEED, Source.MANUAL})
+
+
+def _with_path_reason(sighting: Sighting, url: str, owned: OwnedIndex) -> Sighting:
+    hit = brand_in_path(url, owned.brands)
+    if hit is None or (sighting.brand and hit.brand != sighting.brand):
+        return sighting
+    reason = path_reason(hit, sighting.source.value)
+    return replace(sighting, brand=sighting.brand or hit.brand, reasons=[*sighting.reasons, reason])
+
+
 def discover(
     session: Session,
     sighting: Sighting,
@@ -114,6 +128,8 @@ def discover(
     owner = owned.owner_of(name.ascii)
     if owner:
         return Outcome(None, skipped=f"{name.ascii} is ours ({owner})")
+    if url and sighting.source in REPORTED:
+        sighting = _with_path_reason(sighting, url, owned)
     facts = dict(sighting.facts)
     if name.wildcard:
         facts.setdefault("wildcard", True)

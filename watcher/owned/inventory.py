@@ -17,7 +17,7 @@ from watcher.context import Context
 from watcher.core.brands import add_owned
 from watcher.core.models import OwnedDomain, OwnedSource
 from watcher.core.names import is_within
-from watcher.owned import dropcatch, registration, shortcode, takeover, zonefile
+from watcher.owned import dropcatch, published, registration, shortcode, takeover, zonefile
 from watcher.owned.checks import Check, CheckRun, run_checks
 
 # --- sources -------------------------------------------------------------------------------------
@@ -88,6 +88,7 @@ CHECKS: tuple[Check, ...] = (
     takeover.check_ns,
     takeover.check_mx,
     shortcode.check_short_codes,
+    published.check_published_list,
 )
 
 

@@ -30,7 +30,9 @@ def collect_official(ctx: Context, session: Session) -> dict[str, Any]:
         out.append({"slug": b.slug, "name": b.name, "name_ja": b.name_ja, "domains": apexes, "hosts": hosts,
                     "sending_domains": spec.get("sending_domains") or [],
                     "sms_short_codes": spec.get("sms_short_codes") or [],
-                    "login_pages": spec.get("login_pages") or []})
+                    "login_pages": spec.get("login_pages") or [], "apps": spec.get("apps") or [],
+                    # A look-alike ending, to make the rule concrete: our name followed by someone else's.
+                    "example": f"{apexes[0]}.login-check.top" if apexes else ""})
     return {"generated_at": ctx.now().isoformat(), "brands": out}
 
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from watcher.core.texts import render_stored, t
+
 TEMPLATES = Path(__file__).parent / "templates"
 SEV_COLOURS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#558b2f", "info": "#607d8b"}
 
@@ -21,7 +23,41 @@ SEV_COLOURS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "l
 def env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
+    # Every sentence of a page comes from the text catalogue: {{ t("report.title", lang) }}.
+    env.globals["t"] = t
+    env.globals["stored"] = render_stored
     return env
+
+
+def sparkline(values: list[float | int | None], *, width: int = 120, height: int = 26,
+              colour: str = "#0b1f4b") -> Markup:
+    """A small line of the values, oldest left, the last point marked (weeks without a figure are gaps)."""
+    known = [v for v in values if v is not None]
+    if len(values) < 2 or not known:
+        return Markup("")
+    lo, hi = min(known), max(known)
+    span = (hi - lo) or 1
+    step = (width - 8) / (len(values) - 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return 4 + i * step, height - 4 - (v - lo) / span * (height - 8)
+
+    segments: list[list[tuple[float, float]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            segments.append([])
+        else:
+            segments[-1].append(xy(i, float(v)))
+    lines = "".join(
+        f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="'
+        + " ".join(f"{x:.1f},{y:.1f}" for x, y in seg) + '"/>' for seg in segments if len(seg) > 1)
+    last = next(((i, v) for i, v in reversed(list(enumerate(values))) if v is not None), None)
+    dot = ""
+    if last is not None:
+        x, y = xy(last[0], float(last[1]))
+        dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>'
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">'
+                  f"{lines}{dot}</svg>")
 
 
 def bar_chart(items: list[tuple[str, int]], *, colours: dict[str, str] | None = None, width: int = 420,

@@ -22,7 +22,7 @@ from watcher.clients.records import parse_date
 from watcher.clients.smtp import PermanentFailure, TemporaryFailure
 from watcher.context import Context
 from watcher.core.events import record
-from watcher.core.findings import open_finding
+from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import (
     Candidate,
     CandidateStatus,
@@ -31,6 +31,7 @@ from watcher.core.models import (
     Severity,
     TakedownRequest,
 )
+from watcher.core.texts import text
 from watcher.takedowns.requests import OUTBOX_ACTOR, POLICY_ACTOR, SEND_LEASE, R
 
 log = logging.getLogger("omamori.takedowns")
@@ -136,6 +137,7 @@ def _send_one(ctx: Context, req_id: int) -> str:
         req.attempts += 1
         if outcome == "sent":
             req.status, req.sent_at, req.next_attempt_at, req.last_error = R.SENT, now, None, ""
+            resolve_finding(s, FindingKind.TAKEDOWN_SEND_FAILED, f"request:{req.id}", now=now)
             record(s, OUTBOX_ACTOR, "takedown.sent", req,
                    {"message_id": req.message_id, "recipient": req.recipient, "attempt": req.attempts,
                     "auto": req.auto, "signed": bool(ctx.mailer.signs)}, at=now)
@@ -149,6 +151,13 @@ def _send_one(ctx: Context, req_id: int) -> str:
             outcome = "failed"
             req.status, req.next_attempt_at, req.last_error = R.FAILED, None, error[:2000]
             record(s, OUTBOX_ACTOR, "takedown.failed", req, {"error": error[:500], "attempt": req.attempts}, at=now)
+            # A request that will not go out by itself needs a person: say so where people look.
+            open_finding(s, FindingKind.TAKEDOWN_SEND_FAILED, f"request:{req.id}",
+                         text("takedown.send_failed", id=req.id, recipient=req.recipient),
+                         severity=Severity.HIGH, now=now,
+                         detail=text("takedown.send_failed_detail", error=error[:300], attempts=req.attempts),
+                         data={"request_id": req.id, "recipient": req.recipient, "error": error[:500],
+                               "attempts": req.attempts})
         s.add(req)
         s.commit()
     return outcome

@@ -294,6 +294,7 @@ def mark_submitted(ctx: Context, session: Session, req: TakedownRequest, *, acto
     session.add(req)
     record(session, actor, "takedown.sent", req, {"by_hand": True, "from": old.value}, at=now)
     resolve_finding(session, FindingKind.TAKEDOWN_SEND_UNCERTAIN, f"request:{req.id}", now=now)
+    resolve_finding(session, FindingKind.TAKEDOWN_SEND_FAILED, f"request:{req.id}", now=now)
     return req
 
 

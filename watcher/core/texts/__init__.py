@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from watcher.core.texts import capture, common, discovery, owned, selfwatch, takedown
+from watcher.core.texts import alerts, capture, common, discovery, owned, report, selfwatch, sharing, takedown
 
 Lang = Literal["ja", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("ja", "en")
 
-AREAS: Final = (common, discovery, capture, owned, takedown, selfwatch)
+AREAS: Final = (common, discovery, capture, owned, takedown, selfwatch, alerts, report, sharing)
 
 
 def _union() -> dict[str, tuple[str, str]]:

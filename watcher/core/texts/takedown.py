@@ -80,4 +80,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "takedown.bounced_detail": ("配送不能通知（{status}）: {diagnostic}。宛先を確認し、別の窓口に依頼してください。",
                                 "Delivery status notification ({status}): {diagnostic}. Check the address and "
                                 "ask another desk."),
+    "takedown.send_failed": ("削除依頼 TD-{id}（{recipient} 宛）を送信できませんでした",
+                             "takedown request TD-{id} to {recipient} could not be sent"),
+    "takedown.send_failed_detail": (
+        "メールサーバーの応答: {error}（{attempts} 回試行）。自動では再送しません。宛先と送信設定を確認し、"
+        "依頼を再送するか、別の窓口（フォーム等）から依頼してください。",
+        "The mail server answered: {error} ({attempts} attempts). It is not retried by itself: check the "
+        "recipient and the mail settings, then re-send the request or use another channel (a web form)."),
 }

@@ -69,7 +69,8 @@ class CertstreamClient:
                  liveness_every: float = LIVENESS_EVERY, backoff: float = 1.0) -> None:
         self.ctx = ctx
         self.url = url
-        self.ingest = Ingest(matcher or matcher_for(ctx), Source.CERTSTREAM, actor="certstream")
+        self.ingest = Ingest(matcher or matcher_for(ctx), Source.CERTSTREAM, actor="certstream",
+                             engine=ctx.engine)
         self.liveness_every = liveness_every
         self.backoff = backoff
         self.silence = timedelta(minutes=ctx.settings.ct.certstream_silence_minutes)

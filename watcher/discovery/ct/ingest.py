@@ -8,19 +8,26 @@ which log entry it came from (the audit trail, and how the tests prove "exactly 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from watcher.core import cases
 from watcher.core.brands import add_owned
 from watcher.core.events import record
 from watcher.core.findings import open_finding
 from watcher.core.models import Brand, FindingKind, OwnedSource, Severity, Source
 from watcher.core.reasons import Reason
+from watcher.core.texts import text
 from watcher.discovery.ct.matcher import Match, Matcher
 from watcher.discovery.discover import OwnedIndex, Sighting, discover
+
+WATCH_TTL = 60.0
+POINTS_PIVOT = 40
 
 
 @dataclass
@@ -40,18 +47,49 @@ def issuer_allowed(facts: dict[str, Any], allowed: tuple[str, ...]) -> bool:
 
 
 class Ingest:
-    def __init__(self, matcher: Matcher, source: Source, *, actor: str = "ct") -> None:
+    def __init__(self, matcher: Matcher, source: Source, *, actor: str = "ct", engine: Engine | None = None) -> None:
         self.matcher = matcher
         self.source = source
         self.actor = actor
+        # Registrable domains of confirmed cases: every new name under them is a pivot (re-read
+        # from the database every WATCH_TTL seconds, so a case confirmed now is watched soon).
+        self.engine = engine
+        self.watched: dict[str, tuple[str, int]] = {}
+        self._watched_at = -WATCH_TTL
 
     def match_names(self, names: list[str]) -> list[Match]:
+        if self.engine is not None and time.monotonic() - self._watched_at >= WATCH_TTL:
+            self.refresh_watch()
         out = []
         for n in names:
             m = self.matcher.match(n)
+            if m is None and self.watched:
+                m = self._pivot(n)
             if m is not None:
                 out.append(m)
         return out
+
+    def refresh_watch(self) -> None:
+        if self.engine is None:
+            return
+        self._watched_at = time.monotonic()
+        with Session(self.engine) as s:
+            slugs = {b.id: b.slug for b in s.exec(select(Brand))}
+            self.watched = {site: (slugs.get(bid, "") if bid else "", cid)
+                            for site, (bid, cid) in cases.watched_sites(s).items()}
+
+    def _pivot(self, name: str) -> Match | None:
+        base = name[2:] if name.startswith("*.") else name
+        labels = base.lower().rstrip(".").split(".")
+        for i in range(1, len(labels) - 1):
+            site = ".".join(labels[i:])
+            hit = self.watched.get(site)
+            if hit is not None:
+                slug, case_id = hit
+                how = text("discovery.pivot_registrable", registrable=site)
+                reason = Reason.said("pivot", text("discovery.pivot", case=case_id, site=site, how=how), POINTS_PIVOT)
+                return Match(slug, [reason], POINTS_PIVOT, name=base, wildcard=name.startswith("*."))
+        return None
 
     def apply(self, session: Session, hits: list[Hit], now: datetime) -> dict[str, int]:
         """Write the hits of one batch (the caller commits, with the log position)."""

@@ -1,13 +1,26 @@
 """The one brand matcher: every name from CT (and from any other source) goes through ``match``.
 
 Built once from all brands (``Matcher.from_brands``), then pure and fast: it runs on every name of
-every CT entry (hundreds per second), so everything is precomputed here — an Aho-Corasick automaton
-over keywords, flattened and embedded official domains; the typosquat permutation set of every
-official domain (``watcher.discovery.fuzzers``); the labels used for edit distance; confusable skeletons.
+every CT entry, so everything is precomputed here — an Aho-Corasick automaton over the brands' words
+(keywords and official labels, folded, hyphens removed) and one over flattened and embedded official
+domains; the typosquat permutation set of every official domain (``watcher.discovery.fuzzers``); a
+symmetric-deletion index for one-edit lookalikes and length buckets for two-edit ones.
 
-Real phishing against Japanese brokers mostly puts the brand, or the whole domain flattened
+Real phishing against Japanese firms mostly puts the brand, or the whole domain flattened
 (``www-hoshizora-sec-co-jp.k7x2.top``), in a *subdomain label* of an unrelated fresh domain, so every
-label is looked at, not only the registrable one.
+label is looked at, not only the registrable one. A label is read as a person reads it
+(``watcher.discovery.ct.tokens``): hyphens ignored, look-alike ASCII folded on both sides, split into
+tokens at digits and at the words phishers glue to a brand (``mercarilogin``). Then:
+
+- a brand word of 5+ letters anywhere in a label is a hit, also glued to another word;
+- a short one (4 letters or fewer: ``jcb``, ``au``) only as a token of its own, or beside a finance
+  or login word (``aupay``, ``myjcb``) or another of the brand's words — never inside a longer word;
+- a token, a token without its glued words, or adjacent tokens joined, within Damerau–Levenshtein 1
+  of a brand word of 5+ letters (2 from 9 letters) is a lookalike.
+
+Every hit is a reason in words from the text catalogue (``watcher.core.texts.discovery``). Ordinary
+words that contain or resemble a brand word are the brand's ``word_exceptions``, which the analyst
+chooses with ``omamori brands suggest-exceptions`` against a benign list.
 """
 
 from __future__ import annotations
@@ -18,15 +31,28 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import ahocorasick
 import idna
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein
 
 from watcher.core.brands import BrandSpec
 from watcher.core.names import InvalidName, flatten, normalize_host
 from watcher.core.reasons import Reason
+from watcher.core.texts import Text, text
+from watcher.discovery.ct.tokens import (
+    COMBO_WORDS,
+    PREFIXES,
+    core,
+    fold,
+    read,
+    strip_words,
+    tokens,
+    word_after,
+    word_before,
+)
 from watcher.discovery.fuzzers import permutations
 
 if TYPE_CHECKING:
@@ -34,6 +60,7 @@ if TYPE_CHECKING:
 
 # Points per reason kind: discovery evidence, later added to page evidence by the scorer.
 POINTS = {
+    "owned": 0,
     "permutation": 40,
     "flattened": 45,
     "embedded": 45,
@@ -45,13 +72,6 @@ POINTS = {
     "cheap_tld": 5,
 }
 
-# Words phishers pair with a brand (English and romanised Japanese).
-COMBO_WORDS = (
-    "login", "log-in", "signin", "sign-in", "secure", "security", "account", "acount", "support", "verify",
-    "verification", "auth", "update", "confirm", "mypage", "my-page", "member", "kabu", "shoken", "syoken",
-    "nisa", "trade", "trading", "kouza", "koza", "password", "ident", "check", "service", "online", "web",
-    "app", "otp", "reset", "unlock", "info",
-)
 # TLDs that carry about half of the phishing reported in Japan (public 2025 reports).
 CHEAP_TLDS = frozenset({"top", "cn", "xyz", "icu", "cyou", "shop", "buzz", "vip", "asia", "sbs", "cfd", "bond",
                         "click", "online", "site", "live", "work", "life", "ltd", "wang", "club", "rest"})
@@ -81,6 +101,13 @@ def skeleton(text: str) -> str:
     return s.replace("rn", "m").replace("vv", "w")
 
 
+SHORT = 4  # keywords of this many letters or fewer count only as a word of their own
+EDIT1_FROM, EDIT2_FROM = 5, 9  # one edit allowed from 5 letters, two from 9
+INSIDE_FROM = 6  # a one-edit lookalike inside a longer word counts from 6 letters
+GLUED_FROM = 7  # shorter words count glued to other letters on one side only
+_CACHE_MAX = 200_000
+
+
 @dataclass
 class Match:
     brand: str  # slug
@@ -99,54 +126,92 @@ class Match:
 @dataclass
 class _BrandData:
     slug: str
-    exceptions: tuple[str, ...]
+    exceptions: tuple[str, ...]  # folded, hyphens removed
     allowed_issuers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Word:
+    """A brand word as the matcher compares it: folded, without hyphens, and what it is."""
+
+    slug: str
+    folded: str
+    shown: str  # as the brand file writes it
+    what: Text
+    edits: int = 0  # how many edits still make a lookalike (0: only the word itself)
+    short: bool = False  # its distinctive part is 4 letters or fewer: never a fragment of a longer word
+
+
+def edits_allowed(word: str, distinct: str) -> int:
+    """One edit from 5 letters, two from 9; a word whose distinctive part is short (``jcb-global``:
+    ``jcb`` and a finance word) gets at most one, so the edits cannot rewrite the brand away."""
+    if not word.isascii() or len(word) < EDIT1_FROM:
+        return 0
+    if len(word) >= EDIT2_FROM and len(distinct) > SHORT:
+        return 2
+    return 1
 
 
 @dataclass
 class _Hits:
     reasons: dict[str, list[Reason]] = field(default_factory=dict)
 
-    def add(self, slug: str, kind: str, detail: str) -> None:
+    def add(self, slug: str, kind: str, said: Text) -> None:
         lst = self.reasons.setdefault(slug, [])
-        if not any(r.kind == kind and r.detail == detail for r in lst):
-            lst.append(Reason(kind, detail, POINTS[kind]))
+        reason = Reason.said(kind, said, POINTS[kind])
+        if not any(r.kind == kind and r.detail == reason.detail for r in lst):
+            lst.append(reason)
 
     def kinds(self, slug: str) -> set[str]:
         return {r.kind for r in self.reasons.get(slug, [])}
 
 
+def _flat(word: str) -> str:
+    return fold(word.replace("-", "").replace(" ", "").replace(".", ""))
+
+
 class Matcher:
     def __init__(self, brands: list[BrandSpec], *, with_permutations: bool = True) -> None:
-        self.brands = {b.slug: _BrandData(b.slug, tuple(b.word_exceptions), tuple(b.allowed_issuers))
-                       for b in brands}
+        self.brands = {b.slug: _BrandData(b.slug, tuple(_flat(e) for e in b.word_exceptions),
+                                          tuple(b.allowed_issuers)) for b in brands}
         # name -> (slug, group?) for the firm's own names; suffix lookups make subdomains ours too.
         self.owned: dict[str, tuple[str, bool]] = {}
         self.lapsed: dict[str, str] = {}
         self.perms: dict[str, tuple[str, str, str]] = {}  # name -> (slug, fuzzer, official domain)
-        # (target label, slug, max distance, what it is) for the edit-distance check
-        self.targets: list[tuple[str, str, int, str]] = []
         self.skeleton_targets: dict[str, tuple[str, str]] = {}  # skeleton -> (slug, what)
-        auto = ahocorasick.Automaton()
-        patterns: dict[str, list[tuple[str, str, str]]] = {}
+        words: dict[str, list[_Word]] = {}  # folded word -> the brands' words it is
+        domains: dict[str, list[tuple[str, str, str]]] = {}  # flattened/embedded official domains
 
-        def pattern(text: str, kind: str, slug: str, source: str) -> None:
-            text = text.lower().strip()
-            if len(text) >= 3:
-                lst = patterns.setdefault(text, [])
-                if (kind, slug, source) not in lst:
-                    lst.append((kind, slug, source))
+        def word(shown: str, slug: str, what: Text, *, editable: bool = True, label: str = "") -> None:
+            f = _flat(shown)
+            if len(f) < 2:
+                return
+            distinct = core(f)
+            if word_after(distinct, 0) == distinct:  # only finance words left ("japanpost"): all of it
+                distinct = f
+            # Short: the word itself has 4 letters or fewer ("jcb"), or it is a flattened domain of a
+            # short label ("au-com"). "aupay" or "jcbcard" carry their own finance word: not short.
+            short = shown.isascii() and len(_flat(label) if label else f) <= SHORT
+            lst = words.setdefault(f, [])
+            if not any(w.slug == slug for w in lst):
+                lst.append(_Word(slug, f, shown, what, edits_allowed(f, distinct) if editable else 0, short))
+
+        def domain(textual: str, kind: str, slug: str, source: str) -> None:
+            lst = domains.setdefault(textual, [])
+            if (kind, slug, source) not in lst:
+                lst.append((kind, slug, source))
 
         for b in brands:
             for d in b.official_domains:
                 self.owned.setdefault(d, (b.slug, False))
-                pattern(flatten(d), "flattened", b.slug, d)
-                pattern(d, "embedded", b.slug, d)
+                domain(flatten(d), "flattened", b.slug, d)
+                domain(d, "embedded", b.slug, d)
                 label = d.split(".")[0]
-                self._target(label, b.slug, f"the label of {d}")
-                self._target(flatten(d), b.slug, f"{d} flattened")
+                word(label, b.slug, text("discovery.what_label", domain=d))
+                # A flattened domain is a word only as it is; its edits are the label's.
+                word(flatten(d), b.slug, text("discovery.what_flattened", domain=d), editable=False, label=label)
                 self.skeleton_targets[label] = (b.slug, d)
-                if with_permutations:
+                if with_permutations and len(label) > 2:  # "au.com" -> "eu.com" is another name, not a typo
                     for p in permutations(d):
                         self.perms.setdefault(p.name, (b.slug, p.fuzzer, d))
             for h in b.official_hosts:
@@ -156,34 +221,60 @@ class Matcher:
             for d in b.lapsed_domains:
                 self.lapsed.setdefault(d, b.slug)
             for kw in b.keywords:
-                variants = {kw, kw.replace(" ", ""), kw.replace(" ", "-")}
-                for v in variants:
-                    pattern(v, "keyword", b.slug, kw)
-                    if v.isascii():
-                        self._target(v, b.slug, f"keyword {kw!r}")
-                        self.skeleton_targets.setdefault(v, (b.slug, f"keyword {kw!r}"))
+                word(kw, b.slug, text("discovery.what_keyword", keyword=kw))
+                if kw.isascii():
+                    self.skeleton_targets.setdefault(kw.replace(" ", ""), (b.slug, f"keyword {kw!r}"))
         # Our own names are never permutations of themselves (e.g. hoshizora.jp vs hoshizora-sec.co.jp).
         for own in self.owned:
             self.perms.pop(own, None)
-        for text, payload in patterns.items():
-            auto.add_word(text, (text, tuple(payload)))
-        auto.make_automaton()
-        self.auto = auto
-        self._target_strings = [t[0] for t in self.targets]
-        self._min_target = min((len(t) for t in self._target_strings), default=0)
-
-    def _target(self, label: str, slug: str, what: str) -> None:
-        # Short labels give too many accidental neighbours ("kaede" ~ "kaeda"): keywords cover them.
-        n = len(label.replace("-", ""))
-        if n < 6 or not label.isascii():
-            return
-        k = 1 if n < 10 else 2
-        if not any(t[0] == label and t[1] == slug for t in self.targets):
-            self.targets.append((label, slug, k, what))
+        self._known = frozenset({*self.owned, *self.lapsed, *self.perms})  # one lookup for the three
+        self.words = words
+        self.auto = ahocorasick.Automaton()
+        for f, lst in words.items():
+            self.auto.add_word(f, (f, tuple(lst)))
+        self.auto.make_automaton()
+        self.domains_auto = ahocorasick.Automaton()
+        for textual, payload in domains.items():
+            if len(textual) >= 3:
+                self.domains_auto.add_word(textual, (textual, tuple(payload)))
+        self.domains_auto.make_automaton()
+        # Lookalikes: one edit of a word of 5+ letters (two from 9) keeps its first two or its last two
+        # letters as they were, so the words are indexed by their ends and a part of a label is
+        # compared (Damerau-Levenshtein, in C) only with the few words it starts or ends like.
+        self._by_start: dict[str, list[_Word]] = {}
+        self._by_stop: dict[str, list[_Word]] = {}
+        # Inside a longer word, one edit of a word of 6+ letters: one of its two halves is intact there.
+        self.halves = ahocorasick.Automaton()
+        halves: dict[str, list[tuple[_Word, int]]] = {}
+        for f, lst in words.items():
+            for w in lst:
+                if not w.edits:
+                    continue
+                self._by_start.setdefault(f[:2], []).append(w)
+                self._by_stop.setdefault(f[-2:], []).append(w)
+                if len(f) >= INSIDE_FROM:
+                    mid = len(f) // 2
+                    halves.setdefault(f[:mid], []).append((w, 0))
+                    halves.setdefault(f[mid:], []).append((w, 1))
+        for h, entries in halves.items():
+            self.halves.add_word(h, (h, tuple(entries)))
+        if halves:
+            self.halves.make_automaton()
+        self._edit_min = EDIT1_FROM
+        self._edit_max = max((len(f) for f in words if f.isascii()), default=0) + 2
+        self._edit_cache: dict[str, tuple[tuple[_Word, int], ...]] = {}
+        self._token_edits: dict[tuple[str, ...], tuple[tuple[str, _Word, int], ...]] = {}
 
     @classmethod
     def from_brands(cls, brands: list[BrandSpec]) -> Matcher:
         return cls(brands)
+
+    def clear_caches(self) -> None:
+        """Forget what was learned about parts of names already seen (the benchmark starts cold)."""
+        self._edit_cache.clear()
+        self._token_edits.clear()
+        for cached in (read, tokens, strip_words, _suffix_of_tail):
+            cached.cache_clear()
 
     def allowed_issuers(self, slug: str) -> tuple[str, ...]:
         b = self.brands.get(slug)
@@ -207,33 +298,36 @@ class Matcher:
         labels = s.split(".")
         hits = _Hits()
         # Own and group names first: they are never candidates whatever else they look like.
+        pos = -1
         for i in range(len(labels) - 1):
-            suffix = ".".join(labels[i:]) if i else s
+            suffix = s[pos + 1:]
+            pos = s.index(".", pos + 1)
+            if suffix not in self._known:
+                continue
             owner = self.owned.get(suffix)
             if owner is not None:
                 slug, group = owner
-                what = "a group domain" if group else "an official domain"
-                return Match(slug, [Reason("owned", f"within {suffix}, {what} of {slug}", 0)], 0, owned=True,
+                key = "discovery.owned_group" if group else "discovery.owned_official"
+                return Match(slug, [Reason.said("owned", text(key, suffix=suffix, brand=slug))], 0, owned=True,
                              name=s, group=group, wildcard=wildcard)
             lapsed = self.lapsed.get(suffix)
             if lapsed is not None:
-                hits.add(lapsed, "lapsed", f"within {suffix}, a domain {lapsed} let lapse (drop-catch?)")
+                hits.add(lapsed, "lapsed", text("discovery.lapsed", suffix=suffix, brand=lapsed))
             perm = self.perms.get(suffix)
-            if perm is not None:
+            if perm is not None and _flat(labels[i]) not in self.brands[perm[0]].exceptions:
                 slug, fuzzer, base = perm
-                hits.add(slug, "permutation", f"{suffix} is a typosquat of {base} (fuzzer: {fuzzer})")
+                hits.add(slug, "permutation", text("discovery.permutation", name=suffix, base=base, fuzzer=fuzzer))
         uni = s
         if "xn--" in s:
             try:
                 uni = ".".join(idna.decode(lab) if lab.startswith("xn--") else lab for lab in labels)
             except (idna.IDNAError, UnicodeError, ValueError):
                 uni = s
-        keyword_labels = self._automaton(uni, hits)
+        self._domains(uni, hits)
         uni_labels = uni.split(".")
-        self._edit_distance([skeleton(lab) if lab != a else a for lab, a in zip(uni.split("."), labels, strict=False)],
-                            keyword_labels, hits)
-        if uni != s or any(c.isdigit() for c in s):
-            self._homoglyphs(uni_labels, keyword_labels, hits)
+        where = _Where(uni, len(uni_labels))
+        for i, label in enumerate(uni_labels[:-1] if len(uni_labels) > 1 else uni_labels):
+            self._label(label, i, where, hits)
         if not hits.reasons:
             return None
         for slug in list(hits.reasons):
@@ -241,103 +335,284 @@ class Matcher:
             if kinds & {"keyword", "flattened", "embedded", "edit_distance", "homoglyph", "permutation"}:
                 self._combo(s, slug, hits)
                 if labels[-1] in CHEAP_TLDS:
-                    hits.add(slug, "cheap_tld", f".{labels[-1]} is a top-level domain much used for phishing")
+                    hits.add(slug, "cheap_tld", text("discovery.cheap_tld", tld=labels[-1]))
         slug, reasons = max(hits.reasons.items(), key=lambda kv: sum(r.points for r in kv[1]))
         return Match(slug, reasons, sum(r.points for r in reasons), name=s, wildcard=wildcard)
 
-    def _automaton(self, uni: str, hits: _Hits) -> set[int]:
-        """Keywords, flattened and embedded domains anywhere; returns the label numbers with a hit."""
-        found: set[int] = set()
-        # Only the longest keyword per label and brand counts ("hoshizora-sec" over "hoshizora").
-        best: dict[tuple[str, int], tuple[str, str, str]] = {}
-        for end, (text, payload) in self.auto.iter(uni):
-            start = end - len(text) + 1
-            first = uni.count(".", 0, start)
-            last = uni.count(".", 0, end + 1)
+    def _domains(self, uni: str, hits: _Hits) -> None:
+        """An official domain flattened into a label, or embedded whole in a longer name."""
+        for end, (textual, payload) in self.domains_auto.iter(uni):
+            start = end - len(textual) + 1
             label_start = uni.rfind(".", 0, start) + 1
             label_end = uni.find(".", end + 1)
-            label_end = len(uni) if label_end < 0 else label_end
-            label = uni[label_start:label_end]
+            label = uni[label_start:len(uni) if label_end < 0 else label_end]
             for kind, slug, source in payload:
-                if kind == "keyword":
-                    if first != last:
-                        continue  # a keyword across a dot is not a keyword
-                    if self._excepted(slug, label, start - label_start, end + 1 - label_start):
-                        continue
-                    prev = best.get((slug, first))
-                    if prev is None or len(text) > len(prev[0]):
-                        best[(slug, first)] = (text, source, label)
-                elif kind == "flattened":
-                    hits.add(slug, "flattened", f"official domain {source} flattened into label {label!r}")
-                else:
-                    hits.add(slug, "embedded", f"official domain {source} embedded in a longer name")
-                found.update(range(first, last + 1))
-        if best:
-            registrable_label = uni.count(".") - _suffix_labels(uni)
-            for (slug, index), (_text, source, label) in best.items():
-                where = "the registrable label" if index == registrable_label else "a subdomain label"
-                hits.add(slug, "keyword", f"brand keyword {source!r} in {where} {label!r}")
-        return found
+                if kind == "flattened":
+                    if uni.count(".", start, end + 1) == 0:
+                        hits.add(slug, "flattened", text("discovery.flattened", domain=source, label=label))
+                elif uni != textual and (start == 0 or not uni[start - 1].isalnum()):
+                    # at a label's start: "au.com" in "rehau.com" is another name, not ours embedded
+                    hits.add(slug, "embedded", text("discovery.embedded", domain=source))
 
-    def _excepted(self, slug: str, label: str, start: int, end: int) -> bool:
+    def _label(self, label: str, index: int, where: _Where, hits: _Hits) -> None:
+        """Every brand word in one label: exact (glued or not), short as a word, one or two edits."""
+        readable = label
+        if not label.isascii():
+            readable = skeleton(label)
+            if not readable.isascii():
+                if any(c.isascii() and c.isalpha() for c in readable):
+                    # Letters no table folds (an inserted Cyrillic komi de) inside a Latin label are
+                    # junk to a reader's eye: drop them and read what remains.
+                    readable = "".join(c for c in readable if c.isascii())
+                else:  # Japanese (or another script): read as written, full-width folded
+                    readable = unicodedata.normalize("NFKC", label).lower()
+        toks, flat, bounds = read(readable)
+        if not toks:
+            return
+        done: set[str] = set()
+        found: list[tuple[int, int, _Word]] = []
+        for end, (f, lst) in self.auto.iter(flat):
+            start = end - len(f) + 1
+            for w in lst:
+                if not self._excepted(w.slug, flat, start, end + 1):
+                    found.append((start, end + 1, w))
+        if found:
+            literal = label.replace("-", "")
+            best: dict[str, tuple[int, int, _Word, Text]] = {}
+            for start, stop, w in found:
+                said = self._exact(w, label, literal, flat, start, stop, bounds, found, index, where)
+                if said is None:
+                    continue
+                prev = best.get(w.slug)
+                if prev is None or stop - start > prev[1] - prev[0]:
+                    best[w.slug] = (start, stop, w, said)
+            for slug, (_s, _e, _w, said) in best.items():
+                kind = "keyword" if said.key.startswith(("discovery.keyword", "discovery.short")) else "homoglyph"
+                hits.add(slug, kind, said)
+            done = set(best)
+        if len(flat) >= self._edit_min - 1:
+            done |= self._edits(label, toks, done, hits)
+        if len(flat) > INSIDE_FROM:
+            self._inside(label, flat, bounds, done, hits)
+
+    def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits) -> None:
+        """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
+        the word is there intact; the windows around it are compared."""
+        seen: set[str] = set()
+        for end, (half, entries) in self.halves.iter(flat):
+            for w, which in entries:
+                if w.slug in done or w.slug in seen:
+                    continue
+                n = len(w.folded)
+                if which == 0:
+                    p = end - len(half) + 1
+                    spans = [(p, p + m) for m in (n, n - 1, n + 1)]
+                else:
+                    q = end + 1
+                    spans = [(q - m, q) for m in (n, n - 1, n + 1)]
+                for a, b in spans:
+                    if a < 0 or b > len(flat) or not (a in bounds or b in bounds):
+                        continue  # anchored at a token's edge: "jabonk|options", not "red|breast|"
+                    part = flat[a:b]
+                    if a not in bounds and not word_before(flat, a):
+                        continue  # inside a word, the brand comes first ("jabonk|options") or after a word
+                    if DamerauLevenshtein.distance(part, w.folded, score_cutoff=1) == 1 and phisher_edit(
+                            part, w.folded, 1) and not self._excepted(w.slug, flat, a, b):
+                        seen.add(w.slug)
+                        hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label,
+                                                               d=1, target=w.shown, what=w.what))
+                        break
+
+    def _exact(self, w: _Word, label: str, literal: str, flat: str, start: int, stop: int, bounds: frozenset[int],
+               found: list[tuple[int, int, _Word]], index: int, where: _Where) -> Text | None:
+        if w.short:
+            whole = start in bounds and stop in bounds
+            left = _left_word(flat, start, bounds) or next(
+                (o.shown for s, e, o in found if e == start and o.slug == w.slug and o is not w), "")
+            right = _right_word(flat, stop, bounds) or next(
+                (o.shown for s, e, o in found if s == stop and o.slug == w.slug and o is not w), "")
+            left_ok, right_ok = start in bounds or bool(left), stop in bounds or bool(right)
+            if not (left_ok and right_ok):
+                return None  # a fragment of a longer word ("au" in "sauce")
+            if whole and not (left and start not in bounds) and not (right and stop not in bounds):
+                if len(w.folded) <= 2 and not (left or right):
+                    return None  # two letters alone ("au" of Aarhus University) say nothing
+                return text("discovery.short_alone", keyword=w.shown, label=label)
+            return text("discovery.short_beside", keyword=w.shown, word=left or right, label=label)
+        if (w.shown.isascii() and len(w.folded) < GLUED_FROM and start not in bounds and stop not in bounds
+                and not word_before(flat, start) and not word_after(flat, stop)):
+            return None  # a word of 5-6 letters inside a longer one on both sides ("r|apple|r")
+        if not w.shown.isascii() or w.folded.replace("-", "") in literal or w.shown.replace("-", "") in literal:
+            key = "discovery.keyword_registrable" if where.registrable(index) else "discovery.keyword_subdomain"
+            return text(key, keyword=w.shown, label=label)
+        if start not in bounds and not word_before(flat, start):
+            return None  # only the fold makes it, in the middle of a word ("globalcloud" is not "icloud")
+        return text("discovery.reads_as", label=label, reads=flat, keyword=w.shown, what=w.what)
+
+    def _excepted(self, slug: str, flat: str, start: int, end: int) -> bool:
         b = self.brands.get(slug)
         if not b:
             return False
         for exc in b.exceptions:
-            pos = label.find(exc)
+            pos = flat.find(exc)
             while pos >= 0:
-                if pos <= start and end <= pos + len(exc):
+                # The exception covers the hit (a lookalike may reach one letter past it: "mercur|l").
+                overlap = min(end, pos + len(exc)) - max(start, pos)
+                if overlap >= min(len(exc), end - start) - (0 if pos <= start and end <= pos + len(exc) else 1):
                     return True
-                pos = label.find(exc, pos + 1)
+                pos = flat.find(exc, pos + 1)
         return False
 
-    def _edit_distance(self, labels: list[str], skip: set[int], hits: _Hits) -> None:
-        for i, label in enumerate(labels[:-1]):  # the TLD is never a brand label
-            if i in skip or len(label) < self._min_target - 2:
+    def _edits(self, label: str, toks: tuple[str, ...], done: set[str], hits: _Hits) -> set[str]:
+        """Tokens, tokens without their glued words, and adjacent tokens joined, one or two edits away;
+        returns the brands hit."""
+        found = self._token_edits.get(toks)
+        if found is None:
+            found = self._find_edits(toks)
+            if len(self._token_edits) > _CACHE_MAX:
+                self._token_edits.clear()
+            self._token_edits[toks] = found
+        out: set[str] = set()
+        for part, w, d in found:
+            if w.slug in done or self._excepted_part(w.slug, part, toks):
                 continue
-            for target, slug, k, what in self.targets:
-                if abs(len(target) - len(label)) > k:
-                    continue
-                d = Levenshtein.distance(label, target, score_cutoff=k)
-                if 0 < d <= k and not self._excepted(slug, label, 0, len(label)):
-                    hits.add(slug, "edit_distance", f"label {label!r} is {d} edit(s) from {target!r} ({what})")
+            out.add(w.slug)
+            hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label, d=d,
+                                                   target=w.shown, what=w.what))
+        return out
 
-    def _homoglyphs(self, uni_labels: list[str], skip: set[int], hits: _Hits) -> None:
-        for i, label in enumerate(uni_labels):
-            if i in skip and label.isascii():
+    def _find_edits(self, toks: tuple[str, ...]) -> tuple[tuple[str, _Word, int], ...]:
+        # A lookalike keeps the first two or the last two letters of the word (one edit cannot change
+        # both; of two, one end is kept): a part is compared only when it starts or ends like one.
+        starts, stops = self._by_start, self._by_stop
+        n = len(toks)
+        seen: set[str] = set()
+        out: list[tuple[str, _Word, int]] = []
+        for i in range(n):
+            joined = ""
+            for j in range(i, min(n, i + 3)):
+                joined += toks[j]
+                size = len(joined)
+                if size > self._edit_max:
+                    break
+                if size < self._edit_min:
+                    continue
+                if (joined[:2] in starts or joined[-2:] in stops) and joined not in seen:
+                    seen.add(joined)
+                    out.extend((joined, w, d) for w, d in self._edit_hits(joined))
+                if size > self._edit_min:
+                    bare = strip_words(joined)
+                    # may be 4 letters: "vpas" + "co" is "vpass" with a letter dropped
+                    if bare != joined and bare not in seen and (bare[:2] in starts or bare[-2:] in stops):
+                        seen.add(bare)
+                        out.extend((bare, w, d) for w, d in self._edit_hits(bare))
+        return tuple(out)
+
+    def _edit_hits(self, part: str) -> tuple[tuple[_Word, int], ...]:
+        cached = self._edit_cache.get(part)
+        if cached is not None:
+            return cached
+        out: dict[tuple[str, str], tuple[_Word, int]] = {}
+        n = len(part)
+        for w in (*self._by_start.get(part[:2], ()), *self._by_stop.get(part[-2:], ())):
+            if abs(len(w.folded) - n) > w.edits:
                 continue
-            sk = skeleton(label)
-            if not sk.isascii() and any(c.isascii() and c.isalpha() for c in sk):
-                # Leftover letters no table folds (e.g. an inserted Cyrillic komi de) inside a Latin
-                # label are unreadable junk to a reader's eye: drop them and see what remains.
-                sk = "".join(c for c in sk if c.isascii())
-            if sk == label:
-                continue
-            target = self.skeleton_targets.get(sk)
-            if target is not None:
-                slug, what = target
-                hits.add(slug, "homoglyph", f"label {label!r} looks like {sk!r} ({what})")
-                continue
-            if i in skip:
-                continue  # the label already names the brand as it is
-            for end, (text, payload) in self.auto.iter(sk):
-                for kind, slug, source in payload:
-                    if kind == "keyword" and not self._excepted(slug, sk, end - len(text) + 1, end + 1):
-                        hits.add(slug, "homoglyph", f"label {label!r} reads as {sk!r}, which contains {source!r}")
+            dist = DamerauLevenshtein.distance(part, w.folded, score_cutoff=w.edits)
+            if 0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits):
+                out[(w.slug, w.folded)] = (w, dist)
+        result = tuple(out.values())
+        if len(self._edit_cache) > _CACHE_MAX:
+            self._edit_cache.clear()
+        self._edit_cache[part] = result
+        return result
+
+    def _excepted_part(self, slug: str, part: str, toks: tuple[str, ...]) -> bool:
+        b = self.brands.get(slug)
+        if not b or not b.exceptions:
+            return False
+        return any(part == e or part in e or e in t for e in b.exceptions for t in toks if part in t)
 
     def _combo(self, s: str, slug: str, hits: _Hits) -> None:
         words = [w for w in COMBO_WORDS if w in s]
         if words:
-            hits.add(slug, "combo", f"brand together with {', '.join(repr(w) for w in words[:4])}")
+            hits.add(slug, "combo", text("discovery.combo", words=", ".join(repr(w) for w in words[:4])))
+
+
+# Two-letter words that may stand beside a short keyword: "my" before it, "co"/"jp" after it
+# (flattened "smbc.co.jp"). Others are too common inside words ("co" + "nta" is "conta").
+_LEFT2, _RIGHT2 = frozenset({"my"}), frozenset({"co", "jp"})
+
+
+def _left_word(flat: str, start: int, bounds: frozenset[int]) -> str:
+    """A finance/login word just before ``start`` that is itself a word there (it starts at a token
+    edge or after another such word): "my" + "jcb", not "auto" + "pepsia"."""
+    w = word_before(flat, start)
+    if len(w) < 3 and w not in _LEFT2:
+        return ""
+    s = start - len(w)
+    return w if s in bounds or word_before(flat, s) else ""
+
+
+def _right_word(flat: str, stop: int, bounds: frozenset[int]) -> str:
+    w = word_after(flat, stop)
+    if not w and flat[stop:stop + 4] in PREFIXES and len(flat) - stop >= 6:
+        return flat[stop:stop + 4] + "…"  # a misspelt finance word: "jcb" + "servies", "au" + "suppoit"
+    if len(w) < 3 and w not in _RIGHT2:
+        return ""
+    e = stop + len(w)
+    return w if e in bounds or word_after(flat, e) else ""
+
+
+_VOWELS = frozenset("aeoul")  # folded: "i" reads as "l"
+# Letters romaji spells either way (oriko/orico, saizon/saison, vpass/bpass) or that look alike turned
+# (n/u, m/n).
+_SWAPS = frozenset({("c", "k"), ("k", "c"), ("s", "z"), ("z", "s"), ("b", "v"), ("v", "b"), ("n", "u"), ("u", "n"),
+                    ("m", "n"), ("n", "m")})
+
+
+def phisher_edit(part: str, word: str, allowed: int) -> bool:
+    """A one-edit lookalike made the way phishers make them: a letter inserted, dropped or doubled, two
+    letters swapped, a vowel for a vowel (dnstwist's vowel-swap) or a romaji spelling variant (c/k,
+    s/z, b/v, n/m, n/u); look-alike letters are already folded. Any other letter for a letter ("pcloud", "origo") is another word. From 9 letters (two
+    edits allowed) any edit counts."""
+    if allowed >= 2 or len(part) != len(word):
+        return True
+    diff = [i for i in range(len(word)) if part[i] != word[i]]
+    if len(diff) == 1:
+        a, b = part[diff[0]], word[diff[0]]
+        return (a in _VOWELS and b in _VOWELS) or (a, b) in _SWAPS
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and part[diff[0]] == word[diff[1]] and part[diff[1]] == word[diff[0]]
+
+
+class _Where:
+    """Which label is the registrable one, worked out only when a reason needs to say it (the
+    public-suffix lookup costs more than the rest of a match)."""
+
+    def __init__(self, uni: str, count: int) -> None:
+        self.uni, self.count, self.index = uni, count, -2
+
+    def registrable(self, index: int) -> bool:
+        if self.index == -2:
+            self.index = self.count - 1 - _suffix_labels(self.uni)
+        return index == self.index
 
 
 def _suffix_labels(uni: str) -> int:
-    """Labels of the public suffix (co.jp has two), so the registrable label can be named."""
+    """Labels of the public suffix (co.jp has two), so the registrable label can be named; looked up
+    on the last four labels, which repeat from name to name (com, co.jp, top)."""
+    return _suffix_of_tail(".".join(uni.split(".")[-4:]))
+
+
+@lru_cache(maxsize=4096)
+def _suffix_of_tail(tail: str) -> int:
     try:
-        n = normalize_host(uni, allow_wildcard=False)
+        n = normalize_host(tail, allow_wildcard=False)
     except InvalidName:
-        return 0
-    return n.suffix.count(".") + 1 if n.suffix else 0
+        return 1
+    if not n.suffix:
+        return 1
+    count = n.suffix.count(".") + 1
+    return count if count < len(tail.split(".")) else 1
 
 
 # ----------------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ class LogReader:
         self.ctx = ctx
         self.info = info
         self.api = api or open_api(info, max_batch=ctx.settings.ct.max_batch, sleep=sleep)
-        self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct")
+        self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct", engine=ctx.engine)
 
     # --- position --------------------------------------------------------------------------
 

@@ -1,0 +1,86 @@
+"""Matcher v2: a label read as a person reads it — tokens, hyphens ignored, look-alike ASCII folded,
+one-edit lookalikes made the way phishers make them, short keywords only as words — and the analyst's
+exception tool. (Speed is measured by `make bench`, not here.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from watcher.core.brands import BrandSpec
+from watcher.discovery.ct.matcher import Matcher
+from watcher.discovery.ct.tokens import fold, tokens
+from watcher.discovery.exceptions import suggest
+
+BRANDS = [
+    BrandSpec(slug="hoshizora", name="Hoshizora Securities", keywords=["hoshizora", "hzsec", "ほしぞら"],
+              official_domains=["hoshizora-sec.co.jp"]),
+    BrandSpec(slug="tsubame", name="Tsubame Card", keywords=["tsubame", "tbm", "tbmcard"],
+              word_exceptions=["tsubamesanjo"], official_domains=["tsubame-card.co.jp"]),
+    BrandSpec(slug="ki", name="KI Bank", keywords=["ki", "kibank"], official_domains=["kibank.jp"]),
+]
+
+
+@pytest.fixture(scope="module")
+def m() -> Matcher:
+    return Matcher(BRANDS, with_permutations=False)
+
+
+def kinds(m: Matcher, name: str, brand: str) -> set[str]:
+    res = m.match(name)
+    assert res is not None and res.brand == brand and not res.owned, (name, res and res.as_dict())
+    return {r.kind for r in res.reasons}
+
+
+def test_the_fold_and_the_tokens() -> None:
+    assert fold("rnizuho-1ogin") == "mlzuho-logln" == fold("mlzuho-login")
+    assert fold("vvallet-cl0ud") == "wallet-doud"
+    assert tokens("hoshi-zora2login") == ("hoshl", "zora", "logln")
+
+
+@pytest.mark.parametrize("name", [
+    "hoshi-zora.k7x2.top",  # an inserted hyphen splits the name
+    "hosh1zora-login.top",  # 1 for i
+    "hoshizzora.top",  # a doubled letter
+    "hoshiozra-secure.cn",  # a swapped pair
+    "hoshizoraverify2.xyz",  # glued to another word
+    "hoshizorra-login.top",  # one letter inserted
+    "hoshlzora.jp.account-check.cn",  # l for i
+    "www-hoshizor-sec.k7x2.top",  # one letter dropped, before a word
+])
+def test_one_edit_lookalikes_in_a_token_are_found(m: Matcher, name: str) -> None:
+    assert kinds(m, name, "hoshizora") & {"keyword", "edit_distance", "homoglyph"}
+
+
+def test_every_hit_is_a_reason_in_words_from_the_catalogue(m: Matcher) -> None:
+    res = m.match("hoshi-zora-login.k7x2.top")
+    assert res is not None
+    for r in res.reasons:
+        assert r.text is not None and r.detail == r.text.render("en") and r.text.render("ja")
+
+
+def test_a_letter_for_a_letter_is_another_word_unless_phishers_make_it(m: Matcher) -> None:
+    assert m.match("tsubaze.com") is None  # m -> z: another word
+    assert kinds(m, "tsubeme-login.top", "tsubame") == {"edit_distance", "combo", "cheap_tld"}  # a vowel swap
+
+
+def test_short_keywords_count_only_as_words(m: Matcher) -> None:
+    assert kinds(m, "tbm-login.top", "tsubame")  # a token of its own
+    assert kinds(m, "mytbm.k7x2.top", "tsubame")  # beside "my"
+    assert kinds(m, "tbmpay.example.cn", "tsubame")  # beside a finance word
+    assert m.match("atbmx.com") is None  # a fragment of a longer word
+    assert m.match("ki.dk") is None  # two letters alone say nothing
+    assert kinds(m, "ki-bank-login.top", "ki")
+    assert m.match("kiwi.com") is None and m.match("skiing.com") is None
+
+
+def test_word_exceptions_and_the_suggestion_tool(m: Matcher) -> None:
+    assert m.match("tsubamesanjo.jp") is None  # a city, excepted by the analyst
+    found = suggest(m, ["# a benign list", "tsubamesushi.com", "example.com", "hoshizorastudio", "tsubame-card.co.jp"])
+    assert [(s.brand, s.word) for s in found] == [("hoshizora", "hoshizorastudio"), ("tsubame", "tsubamesushi")]
+    assert all(s.reason for s in found)
+
+
+def test_official_domains_embedded_only_at_a_label_start(m: Matcher) -> None:
+    assert "embedded" in kinds(m, "kibank.jp.secure-login.cn", "ki")
+    res = m.match("wikibank.jp")
+    assert res is None or "embedded" not in {r.kind for r in res.reasons}
