@@ -67,7 +67,8 @@ def _cell(v: Any) -> str:
 
 
 def render(name: str, result: dict[str, Any], seconds: float) -> str:
-    lines = [f"## {result.get('title', name)}", ""]
+    lines = [f"## {result.get('title', name)}", f"<!-- bench:{name} -->", "",
+             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, commit {commit()}.", ""]
     if result.get("what"):
         lines += [str(result["what"]), ""]
     rows = result.get("rows")
@@ -92,33 +93,62 @@ def render(name: str, result: dict[str, Any], seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(existing: str, header: str, sections: dict[str, str]) -> str:
+    """The file with the sections just run replaced (or added); the other benchmarks' sections kept
+    as they were, each with the run it came from."""
+    chunks: list[tuple[str, str]] = []
+    body = existing[existing.find("\n## ") + 1:] if "\n## " in existing else ""
+    head = existing[:len(existing) - len(body)]
+    # A section written before sections named their run: the run the old header named.
+    old_run = next((ln.split(":", 1)[1].strip() for ln in head.splitlines() if ln.startswith("- date:")), "")
+    old_machine = next((ln.split(":", 1)[1].strip() for ln in head.splitlines() if ln.startswith("- machine:")), "")
+    for part in body.split("\n## ") if body else []:
+        part = part if part.startswith("## ") else "## " + part
+        marker = part.find("<!-- bench:")
+        key = part[marker + 11:part.find(" -->", marker)] if marker >= 0 else part.splitlines()[0]
+        if "\nMeasured " not in part and old_run:
+            first, _, rest = part.partition("\n")
+            part = f"{first}\n\nMeasured {old_run} on {old_machine} (a full `make bench` run).\n{rest}"
+        chunks.append((key, part.rstrip("\n") + "\n"))
+    out, done = [], set()
+    for key, part in chunks:
+        if key in sections:
+            out.append(sections[key])
+            done.add(key)
+        else:
+            out.append(part)
+    out += [text for key, text in sections.items() if key not in done]
+    return header + "\n" + "\n".join(out)
+
+
 def main(argv: list[str]) -> int:
     names = argv or modules()
-    sections: list[str] = []
+    sections: dict[str, str] = {}
     failed = 0
     for name in names:
         print(f"bench {name} ...", flush=True)
         t0 = time.monotonic()
         try:
             result = importlib.import_module(f"bench.{name}").run()
-            sections.append(render(name, result, time.monotonic() - t0))
+            sections[name] = render(name, result, time.monotonic() - t0)
             print(f"bench {name}: done in {time.monotonic() - t0:.0f} s", flush=True)
         except Exception as e:
             failed += 1
-            sections.append(f"## {name}\n\nFAILED in this run: `{type(e).__name__}: {e}`\n")
+            sections[name] = f"## {name}\n<!-- bench:{name} -->\n\nFAILED in this run: `{type(e).__name__}: {e}`\n"
             traceback.print_exc()
     header = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`.venv/bin/python -m bench`); every figure below comes from one run on one",
-        "machine, with the peer tool measured in the same run. Speed lives here, never in timed test assertions.",
+        "Written by `make bench` (`.venv/bin/python -m bench`; `python -m bench NAME` re-runs one section and",
+        "keeps the others). Every section comes from one run on one machine, named in the section, with the",
+        "peer tool measured in the same run. Speed lives here, never in timed test assertions.",
         "",
-        f"- machine: {machine()}",
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
-        f"- command: `make bench`{' ' + ' '.join(argv) if argv else ''}",
+        f"- last run: `make bench`{' ' + ' '.join(argv) if argv else ''} at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC,"
+        f" commit {commit()}, on {machine()}",
         "",
     ]
-    OUT.write_text("\n".join(header) + "\n" + "\n".join(sections), encoding="utf-8")
+    existing = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+    OUT.write_text(merge(existing, "\n".join(header), sections), encoding="utf-8")
     print(f"wrote {OUT}")
     return 1 if failed else 0
 

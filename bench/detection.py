@@ -1,7 +1,7 @@
 """Detection on real data: the matcher against phishing reported in Japan in 2025, and popular benign names.
 
 Reads the corpus from ``../shared/data/corpus/`` beside the checkout (never copied into the repository;
-see its README) and the brand files of ``bench/detection/brands.toml`` (written as each firm's analyst
+see its README) and the brand files of ``bench/detection_brands.toml`` (written as each firm's analyst
 would, from the firms' official domains and names). For each brand: the reported hostnames, those
 *lexically related* to the brand, and how many of each the matcher flags, with 0.1's matcher
 (``bench/_matcher01.py``) in the same run; every miss of a related hostname explained by kind; the
@@ -35,7 +35,7 @@ from watcher.core.brands import BrandSpec
 from watcher.core.names import try_normalize
 
 ROOT = Path(__file__).resolve().parent.parent
-BRANDS = ROOT / "bench" / "detection" / "brands.toml"
+BRANDS = ROOT / "bench" / "detection_brands.toml"
 PHISH = "jp-phish-2025-other-brands.csv"
 BENIGN = "benign-majestic-top15k.txt"
 
@@ -188,6 +188,8 @@ def miss_kind(oracle: Oracle, slug: str, host: str, word: str, how: str, spec: B
         return f"short word '{word}' glued to a word that is not a finance/login word"
     if how == "edit":
         return f"one or two edits of '{word}' inside a longer word"
+    if how == "exact" and len(word) < 7:
+        return f"'{word}' buried in a longer word on both sides (5-6 letters are not counted there)"
     return f"'{word}' present, not flagged"
 
 
@@ -270,35 +272,51 @@ def run() -> dict[str, Any]:
         "all recall 0.2": _pct(tot["all2"], tot["reported"]),
     })
     b2, b1 = sorted(_flagged(v2.match, benign)), sorted(_flagged(v1.match, benign))
-    sample = sorted({h for hs in hosts.values() for h in hs}) + benign
+    reported = sorted({h for hs in hosts.values() for h in hs})
     from watcher.core.names import normalize_host
 
     def forget_v2() -> None:
         v2.clear_caches()
         normalize_host.cache_clear()
 
-    nps2 = names_per_second(v2.match, sample, forget_v2)
-    nps1 = names_per_second(v1.match, sample, normalize_host.cache_clear)
+    # Benign names are what CT brings almost always (a hit is rare); the reported ones mostly hit, and
+    # a hit costs its reasons in words.
+    nps2 = names_per_second(v2.match, benign, forget_v2)
+    nps1 = names_per_second(v1.match, benign, normalize_host.cache_clear)
+    nps2r = names_per_second(v2.match, reported, forget_v2)
+    nps1r = names_per_second(v1.match, reported, normalize_host.cache_clear)
     miss_lines = "; ".join(f"{k}: {n} (e.g. {', '.join(miss_examples[k])})" for k, n in misses.most_common())
     return {
         "title": "Detection: the matcher on phishing reported in Japan in 2025 (0.2 vs 0.1)",
-        "what": (f"{len(specs)} brands of the corpus (`bench/detection/brands.toml`, written from the firms' "
+        "what": (f"{len(specs)} brands of the corpus (`bench/detection_brands.toml`, written from the firms' "
                  f"official domains and names), {tot['reported']:,} distinct reported hostnames, "
                  f"{len(benign):,} popular benign registrable domains. *Lexically related*: a label carries a "
-                 "brand word (5+ letters exactly or within one edit, two from 9; a short word at a label edge, "
-                 "hyphen or digit), decided by brute force apart from the matcher. The rest name no brand: "
-                 "feeds, reports and pivots find those, not the matcher."),
+                 "brand word — 6+ letters exactly or within one edit (two from 9) anywhere, 5 letters exactly "
+                 "anywhere or within one edit as a whole part, 4 or fewer as a whole part or glued to another "
+                 "of the brand's words — decided by brute force apart from the matcher (see the module's "
+                 "docstring). The rest name no brand: feeds, reports and pivots find those, not the matcher. "
+                 "Speed: CPU time of one pass with cold caches, best of three, on a machine shared with other "
+                 f"jobs (load average {os.getloadavg()[0]:.1f} at the end of this run)."),
         "command": ".venv/bin/python -m bench detection",
         "rows": rows,
         "related recall 0.2 (all brands)": _pct(tot["rel2"], tot["related"]),
         "related recall 0.1 (all brands)": _pct(tot["rel1"], tot["related"]),
         "benign flagged 0.2": f"{len(b2)} of {len(benign):,} ({100 * len(b2) / len(benign):.3f}%)",
         "benign flagged 0.1": f"{len(b1)} of {len(benign):,} ({100 * len(b1) / len(benign):.3f}%)",
-        "names/s 0.2 (matcher alone, one core, cold caches, CPU time)": round(nps2),
-        "names/s 0.1 (same names, same run)": round(nps1),
-        "speed ratio 0.2 / 0.1": round(nps2 / nps1, 2),
+        "names/s 0.2, benign names (matcher alone, one core, cold caches, CPU time)": round(nps2),
+        "names/s 0.1, benign names (same names, same run)": round(nps1),
+        "speed ratio 0.2 / 0.1, benign names": round(nps2 / nps1, 2),
+        "names/s 0.2, reported phishing hostnames (most hit: reasons in words)": round(nps2r),
+        "names/s 0.1, reported phishing hostnames": round(nps1r),
+        "speed ratio 0.2 / 0.1, reported": round(nps2r / nps1r, 2),
         "matcher build 0.2 (s, with permutations)": round(build_v2, 2),
-        "notes": ("Misses of related hostnames by kind: " + (miss_lines or "none") + ".\n\n"
+        "notes": ("The done-when figures of issue 15: related recall 0.2 ≥ 97% and benign flagged ≤ 0.01%. "
+                  "Said plainly: the benign figure is not reached with the brand files as committed; the names "
+                  "left are a brand word with another word (appleinsider, myapple) or a short keyword as a "
+                  "word of its own (smbc-comics): what `omamori brands suggest-exceptions` on a popular-domains "
+                  "list shows the analyst; adding them from this very list would make the figure meaningless. "
+                  "The brand files' exceptions and group domains are disclosed in their header.\n\n"
+                  "Misses of related hostnames by kind: " + (miss_lines or "none") + ".\n\n"
                   "Benign names flagged by 0.2: " + (", ".join(b2) or "none") + ". By 0.1: "
                   + (", ".join(b1[:20]) or "none") + (" …" if len(b1) > 20 else "") + "."),
     }

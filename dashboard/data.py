@@ -121,4 +121,4 @@ def mail(db: str, sending_domains: tuple[str, ...], since: datetime) -> dict[str
 def health(db: str) -> dict[str, Any]:
     e = engine(db)
     return {"logs": q.log_positions(e), "jobs": q.job_states(e), "failures": q.job_failures(e),
-            "findings": q.self_findings(e)}
+            "findings": q.self_findings(e), "feeds": q.feed_states(e)}

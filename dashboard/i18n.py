@@ -246,6 +246,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "self_findings": ("omamori 自身の問題", "Open self-findings"),
     "all_clear": ("問題はありません。", "All clear."),
     "feed": ("certstream フィード", "certstream feed"),
+    "url_feeds": ("フィッシング URL フィード", "phishing URL feeds"),
+    "last_answer": ("最後の応答", "last answer"),
+    "last_new": ("最後の新着", "last new content"),
+    "rows_read": ("読んだ行", "rows read"),
 }
 
 

@@ -30,6 +30,7 @@ from watcher.core.models import (
     Candidate,
     DmarcReport,
     Event,
+    FeedState,
     Finding,
     FindingGroup,
     FindingKind,
@@ -394,6 +395,14 @@ def log_positions(engine: Engine) -> list[Row]:
                                    col(LogPosition.entries_processed), col(LogPosition.entries_failed),
                                    col(LogPosition.behind_since))
                  .order_by(col(LogPosition.description)))
+
+
+def feed_states(engine: Engine) -> list[Row]:
+    """The phishing URL feeds the ``feeds`` job pulls: last answer, last new content, rows, error."""
+    return _rows(engine, sa.select(col(FeedState.name), col(FeedState.url), col(FeedState.last_status),
+                                   col(FeedState.last_fetch_at), col(FeedState.last_change_at),
+                                   col(FeedState.rows_total), col(FeedState.last_error))
+                 .order_by(col(FeedState.name)))
 
 
 def job_states(engine: Engine) -> list[Row]:

@@ -32,7 +32,7 @@ DEMO_USER, DEMO_PASSWORD = "demo", "omamori-demo"
 DEMO_INTERVALS = {
     "ct_poll": 3, "permutations": 90, "intake": 10, "snapshot": 6, "takedowns": 5, "blocklists": 5,
     "takedown_replies": 5, "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "weekly_report": 20, "health": 30,
-    "alerts": 5, "publish": 10, "share": 15, "feeds": 20, "pivots": 15,
+    "alerts": 5, "publish": 10, "share": 15, "feeds": 20, "pivots": 15, "queue": 5,
 }
 
 
@@ -190,6 +190,12 @@ misp_url = "{endpoints['misp']['url']}"
 misp_key = "{endpoints['misp']['key']}"
 signing_cert = {_toml_str(endpoints['pki']['signer_cert'])}
 signing_key = {_toml_str(endpoints['pki']['signer_key'])}
+
+# The lab's copy of JPCERT/CC's phishing URL list, pulled by the feeds job through the proxy.
+[[feeds]]
+name = "jpcert-lab"
+url = "https://phishurl.jpcert.test/phishurl-list.csv"
+format = "jpcert"
 
 [dashboard]
 {users}

@@ -228,5 +228,5 @@ def _test_exists(root: Path, nodeid: str) -> bool:
     source = root / file
     if not source.exists():
         return False
-    name = rest.split("::")[-1].split("[")[0]
+    name = rest.split("[")[0].split("::")[-1]  # a parameter id may itself hold "::" (an IPv6 address)
     return re.search(rf"\bdef {re.escape(name)}\b", source.read_text(encoding="utf-8")) is not None

@@ -76,8 +76,8 @@ def test_the_demo_story(lab_world, tmp_path):
     with Session(ctx.engine) as s:
         sync_brands(s, ctx.brands)
 
-    # Discovery: CT log, permutations, the customer's forwarded mail.
-    for job in ("ct_poll", "permutations", "intake"):
+    # Discovery: CT log, permutations, the customer's forwarded mail, JPCERT/CC's URL list.
+    for job in ("ct_poll", "permutations", "intake", "feeds"):
         _ok(ctx, job)
     with Session(ctx.engine) as s:
         cands = {c.domain: c for c in s.exec(select(Candidate))}
@@ -85,6 +85,8 @@ def test_the_demo_story(lab_world, tmp_path):
     assert "www-hoshizora-sec-co-jp.k7x2.top" in cands or "k7x2.top" in cands
     assert any(c.source == Source.PERMUTATION for c in cands.values())
     assert "k3v9q.xyz" in cands and cands["k3v9q.xyz"].source == Source.REPORT
+    assert cands["p4n7-secure.xyz"].source == Source.FEED  # no brand in the name: the feed names it
+    assert "paypay-account-check.top" not in cands  # another firm's phishing
 
     # Capture and verdicts: the clone is phishing, permutations are parked.
     _snapshot_until_quiet(ctx)

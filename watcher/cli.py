@@ -21,6 +21,7 @@ from watcher.commands import (
     dashboard,
     data,
     db,
+    feeds,
     intake,
     inventory,
     invocation,
@@ -32,6 +33,7 @@ from watcher.commands import (
     service,
     takedown,
     user,
+    worker,
 )
 
 app = typer.Typer(
@@ -53,6 +55,7 @@ def _root(
 
 # Single commands: the service and the look at one name.
 app.command("run")(service.run)
+app.command("worker")(worker.worker)
 app.command("job")(service.job_cmd)
 app.command("jobs")(service.jobs_cmd)
 app.command("status")(service.status)
@@ -70,6 +73,7 @@ GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("ct", ct.cli),
     ("permutations", permutations.cli),
     ("intake", intake.cli),
+    ("feeds", feeds.cli),
     ("capture", capture.cli),
     ("takedown", takedown.cli),
     ("case", case.cli),

@@ -7,6 +7,7 @@ It carries settings, brands, the database engine, the clock and the clients of e
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,12 +22,31 @@ from watcher.clients.http import make_client
 from watcher.clients.rdap import RdapClient
 from watcher.clients.resolver import Resolver
 from watcher.clients.smtp import Mailer
+from watcher.core import ratelimit
 from watcher.core.brands import BrandSpec, load_brands
 from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings, load_settings
 from watcher.core.db import make_engine, session_scope, upgrade
 from watcher.core.evidence import EvidenceStore
 from watcher.core.runcontrol import UNBOUNDED, RunControl
+
+
+class Nudge:
+    """Tells the task queue that work appeared, so it starts now instead of at the next job run.
+
+    The floors below the queue call these after they commit (a CT match made candidates, a check
+    confirmed a phishing site); this base does nothing, which is right wherever no queue runs (a
+    one-off command, a test): the periodic jobs still find the work. ``watcher.tasks`` installs the
+    real one at the edge (``omamori run``, ``omamori worker``)."""
+
+    def candidates(self, ids: Sequence[int]) -> None:
+        """New or newly due candidates: check them (DNS, RDAP, capture, score) now."""
+
+    def due(self) -> None:
+        """Some candidates became due (a report, a feed): dispatch the due checks now."""
+
+    def takedowns(self, candidate_ids: Sequence[int]) -> None:
+        """Candidates that may now be confirmed: run the auto rule and send their requests now."""
 
 
 @dataclass
@@ -38,6 +58,7 @@ class Context:
     actor: str = "system"
     # The current job run's stop flag and deadline (``UNBOUNDED`` outside a job); see for_run.
     run: RunControl = field(default=UNBOUNDED)
+    nudge: Nudge = field(default_factory=Nudge)
 
     @property
     def state_dir(self) -> Path:
@@ -53,7 +74,12 @@ class Context:
 
     @cached_property
     def rdap(self) -> RdapClient:
-        return RdapClient(self.settings, clock=self.clock)
+        engine = self.engine
+
+        def reserve(key: str, gap: float) -> float:
+            return ratelimit.reserve(engine, key, gap)
+
+        return RdapClient(self.settings, clock=self.clock, reserve=reserve)
 
     @cached_property
     def mailer(self) -> Mailer:

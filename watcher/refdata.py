@@ -38,7 +38,29 @@ REFERENCE: tuple[RefFile, ...] = (
             "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
             "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
             transform=takeover.validate_fingerprints),
+    # dnstwist's shipped dictionaries (watcher.discovery.fuzzers feeds them to its dictionary and
+    # tld-swap fuzzers): one word a line, written back with the source in '#' comments.
+    *(RefFile(f"dnstwist-{name}", DATA / "fuzz" / f"dnstwist-{name}.txt",
+              f"https://raw.githubusercontent.com/elceef/dnstwist/master/dictionaries/{src}",
+              "Apache License 2.0 — dnstwist, Marcin Ulikowski", transform=lambda b: dict_words(b))
+      for name, src in (("english", "english.dict"), ("common-tlds", "common_tlds.dict"),
+                        ("abused-tlds", "abused_tlds.dict"))),
 )
+
+
+def dict_words(data: bytes) -> list[str]:
+    """A dnstwist dictionary: one word a line, ``//`` comments; refuses anything that is not one."""
+    out = []
+    for line in data.decode("utf-8").splitlines():
+        word = line.split("//", 1)[0].strip().lower()
+        if not word:
+            continue
+        if not all(c.isalnum() or c in "-." for c in word) or len(word) > 63:
+            raise ValueError(f"not a dnstwist dictionary line: {line[:60]!r}")
+        out.append(word)
+    if not out:
+        raise ValueError("an empty dictionary")
+    return out
 
 SOURCES = DATA / "SOURCES.md"
 
@@ -47,6 +69,13 @@ def refresh(ref: RefFile, fetch: Callable[[str], bytes], source_url: str | None 
     """Fetch, check and write one reference file; returns what was written."""
     url = source_url or ref.url
     data = ref.transform(fetch(url))
+    if ref.path.suffix == ".txt":
+        head = (f"# source: {url}\n# retrieved: {datetime.now(UTC):%Y-%m-%d}; licence: {ref.licence}; "
+                f"refresh: omamori data refresh {ref.name}\n")
+        tmp = ref.path.with_suffix(".tmp")
+        tmp.write_text(head + "".join(f"{w}\n" for w in data), encoding="utf-8")
+        tmp.replace(ref.path)
+        return {"file": str(ref.path), "source": url, "bytes": ref.path.stat().st_size}
     stamped = {"_source": url, "_retrieved": datetime.now(UTC).strftime("%Y-%m-%d"), "_licence": ref.licence}
     out = {**stamped, **data} if isinstance(data, dict) else {**stamped, "items": data}
     tmp = ref.path.with_suffix(".tmp")

@@ -23,7 +23,6 @@ from sqlmodel import Session, select
 
 from watcher import health
 from watcher.alerts import engine as alerts
-from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
 from watcher.core.events import record
@@ -39,6 +38,7 @@ from watcher.owned import inventory, mailauth
 from watcher.report import customer_alerts, weekly
 from watcher.sharing import share
 from watcher.takedowns import blocklists, followup, replies
+from watcher.tasks import runtime
 
 log = logging.getLogger("omamori.schedule")
 
@@ -60,7 +60,7 @@ JOBS: tuple[Job, ...] = (
     Job("intake", intake.poll, "read reports from the abuse mailbox and feeds"),
     Job("feeds", feeds.run, "pull the phishing URL feeds ([[feeds]]) through the egress proxy"),
     Job("pivots", pivots.run, "find the siblings of confirmed cases: certificate, domain, address, page"),
-    Job("snapshot", snapshot.run_due, "check due candidates: DNS, RDAP, capture, score, triage"),
+    Job("snapshot", runtime.snapshot_job, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("blocklists", blocklists.run, "submit confirmed phishing URLs to browser blocklists; check until listed"),
     Job("takedown_replies", replies.run, "read answers to takedown requests: bounces, tickets, replies"),
@@ -72,6 +72,7 @@ JOBS: tuple[Job, ...] = (
     Job("alerts", alerts.run, "tell the team: new cases, approvals, stalled takedowns, findings"),
     Job("publish", customer_alerts.publish, "customer alert page and official-domains list, when they change"),
     Job("share", share.run, "STIX bundles of confirmed cases; push them to MISP where configured"),
+    Job("queue", runtime.queue_job, "put the tasks of dead workers back in the queue"),
 )
 
 # Long-running parts of `omamori run` (not interval jobs), each in its own thread until ``stop``.
@@ -118,8 +119,10 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
         return _record(ctx, name, actor, started, error=error, summary={}, elapsed=0.0)
     holder = lease.holder_id(f"job:{name}")
     lease_name = f"job:{name}"
-    held = lease.acquire(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
-                         now=started)
+    # Renewed while the run goes on, so a process killed mid-run frees its jobs within seconds (not
+    # after the whole deadline); an abandoned stuck run keeps it for its deadline, see below.
+    ttl = max(2 * ctx.settings.service.lease_seconds, 5.0)
+    held = lease.acquire(ctx.engine, lease_name, holder, ttl=ttl, now=started)
     if held is None:
         other = lease.current(ctx.engine, lease_name, now=started)
         who = other.holder if other is not None else "another process"
@@ -150,17 +153,27 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
 
     worker = threading.Thread(target=work, name=f"job-{name}", daemon=True)
     worker.start()
+    renewed = time.monotonic()
     while worker.is_alive():
         worker.join(0.25)
         if control.stopping:
             worker.join(jobs_conf.stop_grace_seconds)
             break
+        if time.monotonic() - renewed > ttl / 3:
+            renewed = time.monotonic()
+            try:
+                lease.renew(ctx.engine, lease_name, holder, ttl=ttl, now=ctx.now())
+            except Exception as e:  # the database hiccuped: the run goes on, the next renewal may work
+                log.warning("job %s: lease renewal failed: %s", name, e)
     elapsed = round(time.monotonic() - t0, 3)
     summary: dict[str, Any] = outcome.get("summary", {})
     error = outcome.get("error", "")
     if worker.is_alive():
         with _STUCK_LOCK:
             _STUCK[name] = (worker, started)
+        # The stuck thread may still write: no other process runs this job for a whole deadline.
+        lease.renew(ctx.engine, lease_name, holder, ttl=deadline + jobs_conf.stop_grace_seconds + 60,
+                    now=ctx.now())
         error = (f"stopped: {control.reason}; still blocked {jobs_conf.stop_grace_seconds:g} s later, "
                  f"abandoned (its next runs fail until it ends)")
         log.error("job %s: %s", name, error)

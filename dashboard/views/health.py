@@ -39,6 +39,14 @@ def render(ui: UI) -> None:
         st.table({"URL": feeds, ui.t("last_ok"): [widgets.when(last) or "—"] * len(feeds),
                   ui.t("age_hours"): ["" if silent_for is None else silent_for] * len(feeds)})
 
+    if h["feeds"]:
+        st.markdown(f"#### {ui.t('url_feeds')}")
+        fr = [{**r, "silent_h": widgets.age_hours(r["last_change_at"], now)} for r in h["feeds"]]
+        widgets.table(fr, {"name": ui.t("src_feed"), "last_status": ui.t("last_answer"),
+                           "last_fetch_at": ui.t("last_run"), "last_change_at": ui.t("last_new"),
+                           "silent_h": ui.t("age_hours"), "rows_total": ui.t("rows_read"),
+                           "last_error": ui.t("detail")}, key="feeds")
+
     st.markdown(f"#### {ui.t('ct_logs')}")
     # Per-log lag as the watchdog sees it (watcher.discovery.ct.watchdog): entries behind the verified
     # tree head, and for how long the position has been behind.

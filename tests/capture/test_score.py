@@ -170,3 +170,14 @@ def test_logo_below_the_fold_is_found_in_the_full_page_screenshot() -> None:
 
     y = int(re.search(r"y=(\d+)", r.detail).group(1))  # type: ignore[union-attr]
     assert "full-page screenshot" in r.detail and abs(y - 1900) <= 5
+
+
+def test_our_own_login_page_through_google_translate_is_ours_not_a_clone() -> None:
+    via = "https://trade-hoshizora--sec-co-jp.translate.goog/login?_x_tr_sl=ja&_x_tr_tl=en"
+    rec = record_of(sites.official_login(), via)
+    a = score.assess(ev(rec))
+    assert a.verdict == Verdict.BENIGN and a.score == 0
+    assert a.reasons[0]["kind"] == "our_page_via_proxy" and "trade.hoshizora-sec.co.jp" in a.reasons[0]["detail"]
+    # The same page through the proxy of a name that is not ours is judged as any page.
+    other = record_of(sites.clone("partial"), "https://hoshizora--sec-login-top.translate.goog/login")
+    assert score.assess(ev(other)).verdict == Verdict.PHISHING

@@ -8,6 +8,7 @@ the lookalike logged after each one must still be discovered.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import warnings
 from pathlib import Path
@@ -46,16 +47,17 @@ def _candidates(ctx: Context) -> set[str]:
 
 
 @pytest.mark.parametrize("api", ["rfc6962", "static"])
-@pytest.mark.parametrize("precert", [False, True], ids=["certificate", "precertificate"])
+@pytest.mark.parametrize("entry", ["certificate", "precertificate"])
 @pytest.mark.reliability(
-    "CT log ({api}): a real {precert}-entry certificate with a duplicated extension, between two lookalikes "
+    "CT log ({api}): a real certificate with a duplicated extension, logged as a {entry} entry, between two lookalikes "
     "(0.1 stopped the log for good on it)",
     "the certificate is a recorded bad entry (index, reason, DER kept as evidence); both lookalikes are "
     "discovered; the position reaches the tree head",
     area="CT logs",
 )
-def test_duplicated_extension_between_two_lookalikes(lab_ct, ct_ctx: Context, matcher, api: str, precert: bool,
+def test_duplicated_extension_between_two_lookalikes(lab_ct, ct_ctx: Context, matcher, api: str, entry: str,
                                                      observe) -> None:
+    precert = entry == "precertificate"
     lab_ct.add_noise(20)
     before = lab_ct.add_certificate("hoshizora-sec-before.top")
     bad = lab_ct.add_der(der_of(DUPLICATED_EXTENSION), precert=precert)
@@ -110,3 +112,36 @@ def test_corpus_through_the_lab_log(lab_ct, make_synced_ctx, tmp_path: Path, obs
     assert "invalid_version.pem" in refused and "cryptography.io.pem" not in refused
     observe(f"both APIs: {len(logged)} certificates, {len(refused)} recorded as bad entries "
             f"({', '.join(refused)}); {len(lookalikes)} of {len(lookalikes)} lookalikes discovered")
+
+
+@pytest.mark.reliability(
+    "`omamori ct read`, then `omamori job ct_poll`, on a log holding the duplicated-extension certificate "
+    "(0.1: ct read exited 1 on every run, ct_poll said ok with 0 entries)",
+    "ct read exits 0 reporting 1 bad entry; ct_poll reads on, ok; `ct logs` shows the failed count",
+    area="CT logs",
+)
+def test_the_commands_say_what_happened(lab_ct, tmp_path: Path, observe) -> None:
+    from typer.testing import CliRunner
+
+    from tests.ct.labhelp import write_log_list
+    from tests.ct.test_cli import _config
+    from watcher.cli import app
+
+    runner = CliRunner()
+    lab_ct.add_certificate("hoshizora-sec-before.top")
+    lab_ct.add_der(der_of(DUPLICATED_EXTENSION))
+    lab_ct.add_certificate("hoshizora-sec-after.top")
+    lab_ct.integrate()
+    cfg = _config(tmp_path, write_log_list(lab_ct, tmp_path / "logs.json"))
+    read = runner.invoke(app, ["-c", str(cfg), "ct", "read"])
+    assert read.exit_code == 0 and "1 bad entries recorded" in read.output, read.output
+    lab_ct.add_certificate("hoshizora-sec-later.top")
+    lab_ct.integrate()
+    job = runner.invoke(app, ["-c", str(cfg), "job", "ct_poll", "--json"])
+    assert job.exit_code == 0, job.output
+    summary = json.loads(job.stdout)
+    assert summary["ok"] and summary["entries"] == 1 and summary["candidates"] == 1
+    logs = json.loads(runner.invoke(app, ["-c", str(cfg), "ct", "logs", "--json"]).stdout.splitlines()[0])
+    assert logs["failed"] == 1 and logs["behind"] == 0
+    observe(f"ct read exit {read.exit_code} ('1 bad entries recorded'); ct_poll ok, {summary['entries']} new "
+            f"entry read, {summary['candidates']} candidate; ct logs: failed {logs['failed']}, behind {logs['behind']}")

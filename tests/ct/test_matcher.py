@@ -139,3 +139,9 @@ def test_from_brands_builds_a_matcher() -> None:
     brands = load_brands(ROOT / "data" / "brands.example.toml")
     fresh = Matcher(brands, with_permutations=False)  # the contract's constructor, minus the slow part
     assert fresh.match("www-kaede-sec-co-jp.abc.top").brand == "kaede"  # type: ignore[union-attr]
+
+
+def test_a_matcher_without_brands_finds_nothing_instead_of_crashing() -> None:
+    from watcher.discovery.ct.matcher import Matcher
+
+    assert Matcher([]).match("hoshizora-sec-login.top") is None

@@ -219,6 +219,20 @@ def test_health_view(app: AppFactory) -> None:
     assert len(at.dataframe[2].value) == 3  # three job.failed events
 
 
+def test_health_view_shows_the_phishing_url_feeds(app: AppFactory, world: tuple[Context, Seeded]) -> None:
+    from watcher.core.models import FeedState
+
+    ctx, _ids = world
+    with ctx.session() as s:
+        s.add(FeedState(name="jpcert", url="https://feeds.example/phishurl.csv", last_status=304, rows_total=412,
+                        last_fetch_at=ctx.now(), last_change_at=ctx.now(), created_at=ctx.now()))
+        s.commit()
+    at = app("viewer", nav="health")
+    assert not at.exception
+    feeds = next(d.value for d in at.dataframe if "最後の新着" in d.value.columns)
+    assert list(feeds["フィード"]) == ["jpcert"] and list(feeds["読んだ行"]) == [412]
+
+
 # ---------------------------------------------------------------- actions
 
 

@@ -108,3 +108,20 @@ def test_a_silent_feed_opens_a_finding_that_new_content_resolves(feed_ctx, lab_w
     with Session(feed_ctx.engine) as s:
         assert s.exec(select(Finding).where(Finding.kind == FindingKind.FEED_SILENT)).one().status == \
             FindingStatus.RESOLVED
+
+
+def test_the_feeds_command_lists_and_pulls(feed_ctx, monkeypatch):
+    from typer.testing import CliRunner
+
+    from watcher.cli import app
+    from watcher.commands import invocation
+
+    monkeypatch.setattr(invocation, "context", lambda *a, **k: feed_ctx)
+    monkeypatch.setattr("watcher.commands.feeds.context", lambda *a, **k: feed_ctx)
+    out = CliRunner().invoke(app, ["feeds", "pull", "jpcert"])
+    assert out.exit_code == 0, out.output
+    assert '"feed": "jpcert"' in out.output and '"candidates_created": 3' in out.output
+    listed = CliRunner().invoke(app, ["feeds", "list"])
+    assert listed.exit_code == 0 and "jpcert" in listed.output and "200" in listed.output
+    bad = CliRunner().invoke(app, ["feeds", "pull", "nope"])
+    assert bad.exit_code == 2 and "no feed 'nope'" in bad.output

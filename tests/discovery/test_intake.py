@@ -178,7 +178,7 @@ def test_cli_add_uses_submit_url(ctx: Context, monkeypatch: Any) -> None:
 def test_feed_formats() -> None:
     jpcert = "date,URL,description\n2026/11/20,https://hoshizora-sec-login.top/,ほしぞら証券\n"
     assert list(feed_rows(jpcert)) == [{"url": "https://hoshizora-sec-login.top/", "date": "2026/11/20",
-                                        "description": "ほしぞら証券"}]
+                                        "description": "ほしぞら証券", "line": "2"}]
     phishtank = ("phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\n"
                  "1,http://k3v9q.xyz/x,http://x,2026-11-20T10:00:00+00:00,yes,,yes,Other\n")
     assert next(feed_rows(phishtank))["date"] == "2026-11-20T10:00:00+00:00"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import imagehash
 import numpy as np
@@ -29,6 +30,7 @@ import tlsh
 from PIL import Image
 
 from watcher.core.models import Verdict
+from watcher.core.names import translate_goog_original
 from watcher.core.reasons import Reason
 from watcher.core.texts import text
 
@@ -363,12 +365,28 @@ class Assessment:
     page_kind: str = ""
 
 
+def our_page_via_proxy(ev: Evidence) -> Reason | None:
+    """The genuine site seen through Google Translate's proxy (``*.translate.goog``): the proxy fetched
+    the page from our own host, so it is ours, however much it looks like the brand. (A proxy that
+    takes the address from the query is not trusted: any site can put our URL in its query.)"""
+    for url in (ev.record.get("final_url"), ev.record.get("url")):
+        host = (urlsplit(str(url or "")).hostname or "").lower()
+        original = translate_goog_original(host)
+        if original and ev.is_official(original):
+            return Reason.said("our_page_via_proxy", text("capture.our_page_via_proxy", proxy=host,
+                                                          original=original), 0)
+    return None
+
+
 def assess(ev: Evidence) -> Assessment:
     """Run every signal, apply the brand rule, recognise not-live pages, decide the verdict."""
     rec = ev.record
     if not rec.get("ok"):
         return Assessment(0, Verdict.UNREACHABLE, [{"kind": "unreachable", "detail": rec.get("error", ""),
                                                      "points": 0}])
+    ours = our_page_via_proxy(ev)
+    if ours is not None:
+        return Assessment(0, Verdict.BENIGN, [ours.as_dict()], "")
     reasons: list[Reason] = []
     for signal in SIGNALS:
         try:

@@ -14,8 +14,12 @@ import dataclasses
 import io
 import ipaddress
 import logging
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from PIL import Image
 from sqlmodel import Session, col, select
 
@@ -208,11 +212,18 @@ def _capture_record(rec: dict[str, Any]) -> dict[str, Any]:
     return keep
 
 
-def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> list[Snapshot]:
-    """Check several candidates in one crawler batch; one Snapshot each, in the order of ``ids``."""
+def check_candidates(ctx: Context, ids: list[int], actor: str = "system", *,
+                     claim: datetime | None = None) -> list[Snapshot]:
+    """Check several candidates in one crawler batch; one Snapshot each, in the order of ``ids``.
+
+    With ``claim`` (see ``claim_due``) only candidates still held by that claim are checked, and each
+    Snapshot is committed only if the claim still holds then: a task retried after its worker died
+    checks again what was not committed, and nothing that was.
+    """
     settings = ctx.settings
     with ctx.session() as s:
-        cands = [c for c in (s.get(Candidate, i) for i in ids) if c is not None]
+        cands = [c for c in (s.get(Candidate, i) for i in ids) if c is not None
+                 and (claim is None or c.next_check_at == claim)]
         refs_by_brand = brand_refs(ctx, s)
     if not cands:
         return []
@@ -249,7 +260,13 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system") -> lis
     for c in cands:
         cid = c.id or 0
         brs = [refs_by_brand[c.brand_id]] if c.brand_id in refs_by_brand else list(refs_by_brand.values())
-        snaps.append(_finish(ctx, cid, dns[c.domain], rdap[cid], hosting[cid], by_cand.get(cid, []), brs, actor))
+        snap = _finish(ctx, cid, dns[c.domain], rdap[cid], hosting[cid], by_cand.get(cid, []), brs, actor,
+                       claim=claim)
+        if snap is not None:
+            snaps.append(snap)
+    phishing = [sn.candidate_id for sn in snaps if sn.verdict == Verdict.PHISHING]
+    if phishing:
+        ctx.nudge.takedowns(phishing)  # the auto rule and the requests go now, not at the next run
     return snaps
 
 
@@ -303,10 +320,21 @@ def _hashes(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], hosting: dict[str, Any],
-            records: list[dict[str, Any]], brs: list[_BrandRef], actor: str) -> Snapshot:
-    """Score the captures, decide whether the site is gone, store the Snapshot, move the candidate."""
+            records: list[dict[str, Any]], brs: list[_BrandRef], actor: str, *,
+            claim: datetime | None = None) -> Snapshot | None:
+    """Score the captures, decide whether the site is gone, store the Snapshot, move the candidate.
+
+    None when ``claim`` no longer holds (the candidate was claimed again, or already checked)."""
     now = ctx.now()
     with ctx.transaction() as s:
+        if claim is not None:
+            # First statement of the transaction: it locks the row (PostgreSQL) or the database
+            # (SQLite), so of two checks racing for one candidate exactly one commits a Snapshot.
+            held = s.execute(sa.update(Candidate).where(col(Candidate.id) == cid, col(Candidate.next_check_at) == claim)
+                             .values(next_check_at=now)).rowcount  # type: ignore[attr-defined]
+            if held != 1:
+                log.info("candidate %s: claim lost, its check is not recorded", cid)
+                return None
         cand = s.get(Candidate, cid)
         assert cand is not None
         best = _best(ctx, records, brs, rdap, scoring.lexical_points(cand.reasons))
@@ -367,8 +395,6 @@ _REFERENCE_TRIES: dict[tuple[str, str], Any] = {}  # (database, brand) -> last t
 def ensure_references(ctx: Context) -> dict[str, Any]:
     """Capture the reference pages of brands that have none yet (a new deployment), at most hourly:
     without them the visual, logo and HTML signals cannot fire."""
-    from datetime import timedelta
-
     from watcher.capture.references import capture_references
 
     now = ctx.now()
@@ -389,29 +415,58 @@ def ensure_references(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def claim_due(ctx: Context, *, limit: int, ids: Sequence[int] | None = None) -> tuple[list[int], datetime]:
+    """Claim due candidates (or those of ``ids`` that are due) for one checker: their ``next_check_at``
+    moves to a claim time ``tasks.claim_seconds`` ahead, unique to this claim, with one conditional
+    UPDATE. Nobody else claims them until then; a checker that dies frees them when the claim passes.
+    Returns the ids this claim holds and the claim (the token its checks must present)."""
+    now = ctx.now()
+    claim = now + timedelta(seconds=ctx.settings.tasks.claim_seconds, microseconds=secrets.randbelow(1_000_000))
+    due_q = select(Candidate.id).where(col(Candidate.next_check_at).is_not(None), col(Candidate.next_check_at) <= now,
+                                       Candidate.status != S.DISMISSED)
+    if ids is not None:
+        due_q = due_q.where(col(Candidate.id).in_(list(ids)))
+    with ctx.session() as s:
+        due = [c for c in s.exec(due_q.order_by(col(Candidate.next_check_at)).limit(limit)) if c is not None]
+        if not due:
+            return [], claim
+        s.execute(sa.update(Candidate).where(col(Candidate.id).in_(due), col(Candidate.next_check_at) <= now)
+                  .values(next_check_at=claim))
+        s.commit()
+        held = [c for c in s.exec(select(Candidate.id).where(col(Candidate.id).in_(due),
+                                                             col(Candidate.next_check_at) == claim)) if c is not None]
+    order = {c: i for i, c in enumerate(due)}
+    return sorted(held, key=order.__getitem__), claim
+
+
+def check_claimed(ctx: Context, ids: list[int], claim: datetime, actor: str = "system") -> list[Snapshot]:
+    """One claimed batch (a task): the references first if a brand has none, then the checks."""
+    ensure_references(ctx)
+    return check_candidates(ctx, ids, actor, claim=claim)
+
+
 def run_due(ctx: Context) -> dict[str, Any]:
     """The job: every candidate whose next check is due, in crawler batches of ``crawl.batch_size``."""
-    now = ctx.now()
-    with ctx.session() as s:
-        ids = [c for c in s.exec(
-            select(Candidate.id).where(col(Candidate.next_check_at).is_not(None), col(Candidate.next_check_at) <= now,
-                                       Candidate.status != S.DISMISSED).order_by(col(Candidate.next_check_at))
-            .limit(ctx.settings.crawl.batch_size * 5)) if c is not None]
+    size = ctx.settings.crawl.batch_size
+    ids, claim = claim_due(ctx, limit=size * 5)
     summary: dict[str, Any] = {"due": len(ids), "checked": 0, "errors": 0, "verdicts": {}}
     if ids:
         refs = ensure_references(ctx)
         if refs:
             summary["references"] = refs
-    size = ctx.settings.crawl.batch_size
     for i in range(0, len(ids), size):
         batch = ids[i: i + size]
+        if ctx.run.stopping:
+            release_claim(ctx, ids[i:], claim)  # what was not checked is due again at once
         ctx.run.check()  # a batch is finished whole or not started; what was not checked stays due
         try:
-            snaps = check_candidates(ctx, batch)
+            snaps = check_candidates(ctx, batch, claim=claim)
         except JobStopped:
+            release_claim(ctx, ids[i:], claim)
             raise
         except Exception as e:  # one broken batch is data; the next batch still runs
             log.exception("snapshot batch failed")
+            release_claim(ctx, batch, claim)
             summary["errors"] += len(batch)
             summary.setdefault("error", f"{type(e).__name__}: {e}"[:300])
             continue
@@ -419,3 +474,14 @@ def run_due(ctx: Context) -> dict[str, Any]:
             summary["checked"] += 1
             summary["verdicts"][sn.verdict.value] = summary["verdicts"].get(sn.verdict.value, 0) + 1
     return summary
+
+
+def release_claim(ctx: Context, ids: list[int], claim: datetime) -> int:
+    """Give candidates back (due now) that this claim holds and will not check."""
+    if not ids:
+        return 0
+    with ctx.session() as s:
+        n = s.execute(sa.update(Candidate).where(col(Candidate.id).in_(ids), col(Candidate.next_check_at) == claim)
+                      .values(next_check_at=ctx.now())).rowcount  # type: ignore[attr-defined]
+        s.commit()
+    return int(n or 0)

@@ -37,6 +37,7 @@ from watcher.core.names import InvalidName, normalize_host
 RDAP_ACCEPT = "application/rdap+json, application/json;q=0.9"
 MAX_RETRY_AFTER = 30.0  # seconds: a server asking for longer gets an error now and a retry next run
 MAX_BODY = 2 * 1024 * 1024
+MAX_SHARED_WAIT = 120.0  # seconds: never wait longer than this for a shared slot (a runaway queue of slots)
 # Port-43 servers of ccTLDs without RDAP in IANA's bootstrap, as IANA's root zone database lists them
 # (https://www.iana.org/domains/root/db/cn.html). Config (rdap.whois_servers) wins.
 WHOIS_FALLBACK = {"cn": "whois.cnnic.cn", "jp": "whois.jprs.jp"}
@@ -211,8 +212,12 @@ def _base(urls: list[str], allow_http: bool) -> str:
 class RdapClient:
     def __init__(self, settings: Settings, clock: Clock | None = None, *,
                  transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 reserve: Callable[[str, float], float] | None = None) -> None:
         self.settings = settings
+        # Shared spacing (``reserve(key, gap) -> seconds to wait``, rows in the database) so every
+        # host together keeps to requests_per_minute per server; None: this process alone.
+        self.reserve = reserve
         self.conf = settings.rdap
         self.clock = clock or SystemClock()
         self.sleep = sleep
@@ -285,6 +290,11 @@ class RdapClient:
     def _pace(self, host: str) -> None:
         """Space requests to one server by 60 / requests_per_minute seconds (real time: politeness)."""
         gap = 60.0 / self.conf.requests_per_minute
+        if self.reserve is not None:
+            wait = self.reserve(f"rdap:{host}", gap)
+            if wait > 0:
+                self.sleep(min(wait, MAX_SHARED_WAIT))
+            return
         with self._lock:
             now = time.monotonic()
             wait = max(0.0, self._last.get(host, -1e9) + gap - now)
@@ -306,6 +316,8 @@ class RdapClient:
                 wait = _retry_after(r.headers.get("Retry-After"))
                 if attempt == 2 or wait is None or wait > MAX_RETRY_AFTER:
                     return 429, None, f"rate limited by {host} (Retry-After {r.headers.get('Retry-After')})"
+                if self.reserve is not None:  # every host backs off, not only this one
+                    self.reserve(f"rdap:{host}", wait)
                 self.sleep(wait)
                 continue
             if r.status_code == 404:

@@ -58,4 +58,4 @@ def brands_suggest_exceptions(
         console.print("no benign entry is flagged through a brand word")
         return
     for s in found:
-        console.print(f"{s.brand}\t{s.word}\t(from {s.example}: {s.reason})", highlight=False, soft_wrap=True)
+        typer.echo(f"{s.brand}\t{s.word}\t(from {s.example}: {s.reason})")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlmodel import Session, select
@@ -149,42 +150,70 @@ def match(
     file: Annotated[str, typer.Argument(help="a file of host names or URLs, one a line; '-' for stdin")] = "-",
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="also print names that do not match")] = False,
+    max_line: Annotated[int, typer.Option(help="a longer line is reported and skipped")] = 4096,
 ) -> None:
-    """Screen a list of host names: print the ones that match a brand, with the brand and the reasons."""
-    from watcher.core.names import InvalidName
+    """Screen a list of host names: print the ones that match a brand, with the brand and the reasons.
+
+    Every line is screened on its own: a line that is not a name (broken URL, random bytes, too long)
+    is reported on stderr with its number (with --json, as an ``error`` row) and the rest go on."""
+    from watcher.core.inputs import bounded_lines, sniff
     from watcher.discovery.ct.matcher import matcher_for
     from watcher.discovery.discover import host_of
 
     ctx = context()
+    if not ctx.brands:
+        where = ctx.settings.path(ctx.settings.service.brands_file)
+        err.print(f"[red]no brands to match against:[/] {escape(str(where))} has no \\[\\[brand]] or does not exist "
+                  "(copy data/brands.example.toml and edit it, or pass -c a config that names one)")
+        raise typer.Exit(2)
     m = matcher_for(ctx)
-    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8", errors="replace")  # noqa: SIM115
-    found = 0
+    try:
+        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    except OSError as e:
+        err.print(f"[red]{escape(file)}: cannot read: {escape(str(e.strerror or e))}[/]")
+        raise typer.Exit(2) from None
+    found = bad = lines = 0
+
+    def report_bad(n: int, shown: str, why: str) -> None:
+        nonlocal bad
+        bad += 1
+        if as_json:
+            print(json.dumps({"line": n, "input": shown, "error": why}, ensure_ascii=False))
+        else:
+            err.print(f"[yellow]line {n}:[/] {escape(repr(shown))}: {escape(why)}", highlight=False)
+
     with stream:
-        for raw in stream:
-            text = raw.strip()
+        for n, raw in bounded_lines(stream, max_line):
+            lines += 1
+            enc = sniff(raw) if n == 1 and raw else None
+            if enc and enc.startswith(("utf-16", "utf-32")):
+                err.print(f"[red]{escape(file)}: {enc} text; give UTF-8 (e.g. iconv -f {enc.upper()} -t UTF-8)[/]")
+                raise typer.Exit(2)
+            if raw is None:
+                report_bad(n, "", f"longer than {max_line:,} characters; skipped")
+                continue
+            text = raw.decode("utf-8", "replace").lstrip("\ufeff").strip()
             if not text or text.startswith("#"):
                 continue
+            shown = text[:200]
             try:
                 name = host_of(text)[0]
                 res = m.match(("*." if name.wildcard else "") + name.ascii)
-            except InvalidName as e:
-                if as_json:
-                    print(json.dumps({"input": text, "error": str(e)}, ensure_ascii=False))
-                elif show_all:
-                    console.print(f"[yellow]invalid[/] {text}: {e}", highlight=False)
+            except Exception as e:  # InvalidName, or anything a hostile line provokes: that line only
+                report_bad(n, shown, str(e)[:200] or type(e).__name__)
                 continue
             if res is None:
                 if show_all:
-                    print(json.dumps({"input": text, "match": None}) if as_json else f"-  {text}")
+                    print(json.dumps({"line": n, "input": text, "match": None}) if as_json else f"-  {text}")
                 continue
             found += 1
             if as_json:
-                print(json.dumps({"input": text, **res.as_dict()}, ensure_ascii=False))
+                print(json.dumps({"line": n, "input": text, **res.as_dict()}, ensure_ascii=False))
             elif res.owned:
-                console.print(f"[green]ours[/] {text} ({res.brand}): {res.reasons[0].detail}", highlight=False)
+                console.print(f"[green]ours[/] {escape(text)} ({res.brand}): {escape(res.reasons[0].detail)}",
+                              highlight=False)
             else:
-                console.print(f"[bold red]{res.brand}[/] {text}  [bold]{res.points}[/] points", highlight=False)
+                console.print(f"[bold red]{res.brand}[/] {escape(text)}  [bold]{res.points}[/] points", highlight=False)
                 for r in res.reasons:
-                    console.print(f"    {r.kind}: {r.detail} (+{r.points})", highlight=False)
-    if not as_json:
-        err.print(f"{found} matching name(s)")
+                    console.print(f"    {r.kind}: {escape(r.detail)} (+{r.points})", highlight=False)
+    err.print(f"{lines} line(s): {found} matching name(s), {bad} bad line(s) reported")

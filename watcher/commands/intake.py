@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from watcher.commands.invocation import context
+from watcher.core.inputs import InputRefused
 from watcher.discovery.intake import (
+    MAX_FEED_BYTES,
     import_feed,
     read_eml_dir,
     read_imap,
@@ -51,15 +53,28 @@ def feed_cmd(
                                          dir_okay=False)],
     all_rows: Annotated[bool, typer.Option("--all", help="every row, not only rows naming our brands")] = False,
     name: Annotated[str, typer.Option(help="the feed's name in reasons (default: the file name)")] = "",
+    max_bytes: Annotated[int, typer.Option(help="a larger file is refused")] = MAX_FEED_BYTES,
 ) -> None:
-    """Import a phishing URL list / フィッシング URL リストの取り込み."""
+    """Import a phishing URL list / フィッシング URL リストの取り込み.
+
+    A row that cannot be read (too long, an unclosed quote, no usable URL) is reported with its line
+    number and counted; every other row is imported."""
 
     ctx = context()
-    with _progress_bar("フィード / feed") as bar:
-        task = bar.add_task("feed", total=None)
-        summary = import_feed(ctx, file, all_rows=all_rows, name=name,
-                              progress=lambda d, t: bar.update(task, completed=d, total=t))
+    try:
+        with _progress_bar("フィード / feed") as bar:
+            task = bar.add_task("feed", total=None)
+            summary = import_feed(ctx, file, all_rows=all_rows, name=name, max_bytes=max_bytes,
+                                  progress=lambda d, t: bar.update(task, completed=d, total=t))
+    except InputRefused as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    problems = summary.pop("problems", [])
     _print(summary)
+    for p in problems:
+        typer.echo(f"  {p}", err=True)
+    if summary["errors"] > len(problems):
+        typer.echo(f"  ... and {summary['errors'] - len(problems)} more (see the feed.imported event)", err=True)
 
 
 @cli.command("imap")

@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 
 from watcher.commands.invocation import context
+from watcher.core.inputs import InputRefused
 from watcher.owned.message_links import (
+    MAX_TEMPLATE_BYTES,
     Problem,
     Rules,
     expand,
@@ -24,6 +26,7 @@ def lint_messages(
     shortener: Annotated[list[str] | None, typer.Option(help="also treat this domain as a shortener "
                                                              "(e.g. the firm's own short links)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print problems as JSON lines")] = False,
+    max_bytes: Annotated[int, typer.Option(help="a larger file is refused (templates are small)")] = MAX_TEMPLATE_BYTES,
 ) -> None:
     """Check email and SMS templates for login links (guideline IV.4(5)); exit 1 if any."""
     if brands_file is not None:
@@ -39,14 +42,18 @@ def lint_messages(
     files = expand(paths)
     for f in files:
         try:
-            problems.extend(lint_file(f, rules))
+            problems.extend(lint_file(f, rules, max_bytes))
+        except InputRefused as e:
+            unreadable += 1
+            typer.echo(f"{e}", err=True)
         except OSError as e:
             unreadable += 1
-            typer.echo(f"{f}: cannot read: {e}", err=True)
+            typer.echo(f"{f}: cannot read: {e.strerror or e}", err=True)
     for p in problems:
         typer.echo(json.dumps(asdict(p), ensure_ascii=False) if as_json else str(p))
     if not as_json:
-        typer.echo(f"{len(files)} file(s), {len(problems)} problem(s)", err=True)
+        typer.echo(f"{len(files)} file(s), {len(problems)} problem(s)"
+                   + (f", {unreadable} not read (above)" if unreadable else ""), err=True)
     if unreadable:
         raise typer.Exit(2)
     if problems:

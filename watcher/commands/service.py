@@ -9,6 +9,7 @@ import threading
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, func, select
 
@@ -19,23 +20,35 @@ from watcher.core.brands import sync_brands
 from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
 from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
+from watcher.tasks import runtime
 
 
-def _setup_logging(level: str) -> None:
+def setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apscheduler", "httpx", "httpcore", "scrapy", "urllib3", "websocket", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 
-def run() -> None:
+def run(
+    allow_no_brands: Annotated[bool, typer.Option(
+        "--allow-no-brands", help="start even with no brand configured (service.allow_no_brands)")] = False,
+) -> None:
     """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM.
 
     One instance per database is active; a second one waits as a standby and takes over when the
-    first stops renewing its lease (it died, or lost the database)."""
+    first stops renewing its lease (it died, or lost the database). Without a brand it refuses to
+    start (it would watch nothing) unless told so."""
 
     ctx = context()
-    _setup_logging(ctx.settings.service.log_level)
+    if not ctx.brands and not (allow_no_brands or ctx.settings.service.allow_no_brands):
+        path = ctx.settings.path(ctx.settings.service.brands_file)
+        why = "does not exist" if not path.exists() else "has no [[brand]]"
+        err.print(f"[red]not starting:[/] no brands to protect: {escape(str(path))} {escape(why)}. Copy "
+                  "data/brands.example.toml there and edit it (service.brands_file names it), or start with "
+                  "--allow-no-brands (service.allow_no_brands = true) to run without brands on purpose")
+        raise typer.Exit(2)
+    setup_logging(ctx.settings.service.log_level)
     log = logging.getLogger("omamori")
     warn_if_unguarded(ctx, log)
     with Session(ctx.engine) as s:
@@ -57,9 +70,15 @@ def run() -> None:
         held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
         log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
 
+    # The task queue works on every instance, active or standby (on PostgreSQL with
+    # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
+    tasks = runtime.start(ctx, stop, work=ctx.settings.tasks.worker_in_run, name=keeper.holder)
+    log.info("task queue: %s%s", tasks.backend, ", working it here" if tasks.threads else "")
     while keeper.wait(stop, poll=conf.standby_poll_seconds, on_standby=standby):
         _lead(ctx, keeper, stop, log)
     keeper.release()
+    stop.set()
+    tasks.close()
     log.info("stopped")
 
 
@@ -99,7 +118,7 @@ def job_cmd(
     """Run one job now and print its summary."""
 
     ctx = context()
-    _setup_logging(ctx.settings.service.log_level)
+    setup_logging(ctx.settings.service.log_level)
     try:
         job(name)
     except KeyError as e:

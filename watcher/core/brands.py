@@ -117,6 +117,10 @@ def load_brands(path: Path) -> list[BrandSpec]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: brands file not found (copy data/brands.example.toml)") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     try:
@@ -125,7 +129,8 @@ def load_brands(path: Path) -> list[BrandSpec]:
         first = e.errors()[0]
         loc = list(first["loc"])
         if len(loc) >= 2 and loc[0] == "brand" and isinstance(loc[1], int):
-            slug = raw.get("brand", [{}])[loc[1]].get("slug", f"#{loc[1] + 1}")
+            entry = raw.get("brand", [{}])[loc[1]]
+            slug = entry.get("slug", f"#{loc[1] + 1}") if isinstance(entry, dict) else f"#{loc[1] + 1}"
             key = f"brand[{slug}]." + ".".join(str(p) for p in loc[2:])
         else:
             key = ".".join(str(p) for p in loc)

@@ -15,6 +15,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -56,6 +57,9 @@ class ServiceSettings(Section):
     timezone: str = "Asia/Tokyo"
     language: Literal["ja", "en"] = "ja"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # `omamori run` refuses to start without a brand (a missing brands file would watch nothing,
+    # silently); set this (or pass --allow-no-brands) to run the owned-domain side alone on purpose.
+    allow_no_brands: bool = False
     # One active `omamori run` per database: the active one renews a lease every third of this; a
     # standby polls every standby_poll_seconds and takes over once the lease has expired, so a dead
     # scheduler is replaced within lease_seconds + standby_poll_seconds.
@@ -106,6 +110,9 @@ class CtSettings(Section):
     max_batch: int = Field(256, ge=1, le=1024)
     parallel_logs: int = Field(8, ge=1)
     poll_seconds: float = Field(10.0, gt=0)
+    # Each log is read by one host at a time (lease ``ct:<log id>``, renewed after every batch); a
+    # reader that dies leaves its logs to the next pass of any host after this long.
+    lease_seconds: float = Field(60.0, ge=5)
     stale_after_minutes: float = Field(60.0, gt=0)
     # The watchdog: a log whose saved position is more than this many entries, or has been behind its
     # verified tree head for more than this many minutes, opens a ct_log_lagging Finding at once
@@ -163,6 +170,23 @@ class CrawlSettings(Section):
                 raise ValueError(f"{item!r} is not an address or network (e.g. 10.0.5.7 or 10.0.5.0/24)") from None
         return v
 
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            return v
+        try:
+            parts = urlsplit(v)
+            port = parts.port
+        except ValueError as e:
+            raise ValueError(f"not a proxy URL ({e}); expected http://host:port") from None
+        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+            raise ValueError("not a proxy URL; expected http://host:port (or https://, socks5://)")
+        if port is None:
+            raise ValueError("the proxy URL has no port; expected http://host:port")
+        return v
+
 
 class SmtpSettings(Section):
     host: str = "localhost"
@@ -193,6 +217,9 @@ class ImapSettings(Section):
     dmarc_folder: str = ""
     # A folder of .eml files read like the mailbox (useful without IMAP).
     eml_dir: OptPath = None
+    # One reported mail queues at most this many URLs for checking; the others are kept in the report
+    # (and the raw mail in the evidence store), so a mail with 100,000 links cannot flood the crawler.
+    max_urls_per_mail: int = Field(20, ge=1, le=500)
     dmarc_dir: OptPath = None
     # The folder where answers to takedown requests land (the Reply-To of the requests): bounces,
     # auto-replies with ticket numbers, people's replies. Read by the ``takedown_replies`` job; "" = off.
@@ -412,6 +439,33 @@ class DashboardSettings(Section):
     page_size: int = Field(50, ge=10, le=500)
 
 
+class TasksSettings(Section):
+    """The task queue: the work that grows with candidates and brands (checks, takedowns) as tasks.
+
+    ``backend``: "auto" is procrastinate on PostgreSQL (any number of ``omamori worker`` hosts share
+    the database's queue) and an in-process runner on SQLite (one process, nothing else to run).
+    """
+
+    backend: Literal["auto", "procrastinate", "inprocess"] = "auto"
+    # Tasks run at once by one worker process (threads: a check task spends most of its time waiting
+    # on the crawler, DNS and RDAP).
+    concurrency: int = Field(2, ge=1, le=32)
+    # `omamori run` on PostgreSQL also works the queue (a single host needs no separate worker).
+    worker_in_run: bool = True
+    # Candidates per check task (one crawler batch).
+    check_batch: int = Field(10, ge=1, le=200)
+    # A candidate claimed by a check task is not claimed again for this long (a task lost with its
+    # worker frees its candidates after this).
+    claim_seconds: float = Field(900.0, ge=10)
+    # A worker that has not beaten its heart for this long is dead; its running tasks are retried.
+    stalled_after_seconds: float = Field(30.0, ge=2)
+    heartbeat_seconds: float = Field(5.0, gt=0)
+    # How often an idle worker looks for work when no notification arrives.
+    poll_seconds: float = Field(2.0, gt=0)
+    # A failing task is retried this many times (with backoff) before it is left failed.
+    max_attempts: int = Field(5, ge=1)
+
+
 class JobSettings(Section):
     enabled: bool = True
     interval_seconds: float = Field(gt=0)
@@ -429,6 +483,7 @@ DEFAULT_DEADLINES: dict[str, float] = {
     "ct_poll": 600, "permutations": 3600, "intake": 900, "snapshot": 1800, "takedowns": 900,
     "inventory": 3600, "mailauth": 1800, "dmarc_reports": 900, "weekly_report": 900, "health": 300,
     "feeds": 900, "pivots": 900,
+    "queue": 120,
 }
 
 
@@ -448,6 +503,7 @@ class JobsSettings(Section):
     # How often to check whether the weekly report is due (it goes out at report.weekday/time).
     weekly_report: JobSettings = _job(600)
     health: JobSettings = _job(300)
+    queue: JobSettings = _job(30)
     alerts: JobSettings = _job(60)
     publish: JobSettings = _job(300)
     share: JobSettings = _job(600)
@@ -480,6 +536,7 @@ class Settings(Section):
     sharing: SharingSettings = SharingSettings()
     dashboard: DashboardSettings = DashboardSettings()
     jobs: JobsSettings = JobsSettings()
+    tasks: TasksSettings = TasksSettings()
     # Phishing URL feeds ([[feeds]] entries); none by default.
     feeds: list[FeedSettings] = []
 
@@ -560,6 +617,10 @@ def load_settings(
             raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{file_path}: config file not found (copy data/config.example.toml)") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{file_path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+        except OSError as e:
+            raise ConfigError(f"{file_path}: cannot read: {e.strerror or e}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{file_path}: not valid TOML: {e}") from None
     env = _env_overrides(environ)

@@ -197,3 +197,41 @@ class Keeper:
     @property
     def renew_every(self) -> float:
         return max(self.ttl / 3, 0.2)
+
+
+class Renewing:
+    """``with Renewing(engine, name, holder, ttl=..., now=...) as held:`` hold a lease for a bounded
+    piece of work, renewed in the background every third of ``ttl``: a holder killed mid-way frees
+    it within ``ttl``. ``held`` is False when someone else holds it (then do not do the work)."""
+
+    def __init__(self, engine: sa.Engine, name: str, holder: str, *, ttl: float,
+                 now: Callable[[], datetime]) -> None:
+        self.engine, self.name, self.holder, self.ttl, self.now = engine, name, holder, float(ttl), now
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.held = False
+
+    def __enter__(self) -> bool:
+        self.held = acquire(self.engine, self.name, self.holder, ttl=self.ttl, now=self.now()) is not None
+        if self.held:
+            self._thread = threading.Thread(target=self._renew, name=f"lease-{self.name}", daemon=True)
+            self._thread.start()
+        return self.held
+
+    def _renew(self) -> None:
+        while not self._done.wait(max(self.ttl / 3, 0.2)):
+            try:
+                if renew(self.engine, self.name, self.holder, ttl=self.ttl, now=self.now()) is None:
+                    return
+            except sa.exc.OperationalError:
+                continue
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.held:
+            try:
+                release(self.engine, self.name, self.holder)
+            except sa.exc.OperationalError:
+                pass  # it expires by itself

@@ -596,6 +596,14 @@ class Lease(SQLModel, table=True):
     expires_at: datetime = when(nullable=False, default_now=True)
 
 
+class RateSlot(SQLModel, table=True):
+    """When the next request to one server may go, shared by every host (``watcher/core/ratelimit.py``)."""
+
+    __tablename__ = "rate_slot"
+    key: str = Field(primary_key=True, max_length=200)  # e.g. "rdap:rdap.registrar.example"
+    next_at: datetime = when(nullable=False, default_now=True)
+
+
 class PermutationState(SQLModel, table=True):
     """Each generated lookalike name and whether it existed at the last scan (to see new ones)."""
 

@@ -167,3 +167,15 @@ def is_within(name: str, domain: str) -> bool:
 def flatten(domain: str) -> str:
     """``hoshizora-sec.co.jp`` -> ``hoshizora-sec-co-jp``: how phishers fold a domain into one label."""
     return domain.replace(".", "-")
+
+
+def translate_goog_original(host: str) -> str:
+    """``www-hoshizora--sec-co-jp.translate.goog`` -> ``www.hoshizora-sec.co.jp`` (Google's encoding:
+    ``-`` for ``.`` and ``--`` for ``-``); "" when ``host`` is not a translate proxy name."""
+    host = host.lower().rstrip(".")
+    if not host.endswith(".translate.goog"):
+        return ""
+    label = host[: -len(".translate.goog")]
+    if "." in label or not label:
+        return ""
+    return label.replace("--", "\x00").replace("-", ".").replace("\x00", "-")

@@ -60,8 +60,11 @@ def split_domain(domain: str) -> tuple[str, str, str]:
 
 def dnstwist_fuzzers(domain: str) -> Iterator[tuple[str, str]]:
     """Every dnstwist fuzzer (addition, bitsquatting, homoglyph, ..., dictionary, tld-swap)."""
-    f = dnstwist.Fuzzer(domain, dictionary=list(word_list("dictionary.txt")),
-                        tld_dictionary=list(word_list("tlds.txt")))
+    # Our words and TLDs, and dnstwist's own shipped dictionaries (english, common and abused TLDs).
+    words = _unique([*word_list("dictionary.txt"), *word_list("dnstwist-english.txt")])
+    tlds = _unique([*word_list("tlds.txt"), *word_list("dnstwist-common-tlds.txt"),
+                    *word_list("dnstwist-abused-tlds.txt")])
+    f = dnstwist.Fuzzer(domain, dictionary=list(words), tld_dictionary=list(tlds))
     f.generate()
     # dnstwist keeps a set (one entry per name, the first fuzzer that made it); sorted, so the list
     # comes out in the same order on every run.

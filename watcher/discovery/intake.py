@@ -30,8 +30,8 @@ from sqlmodel import Session, select
 from watcher.clients import imap
 from watcher.context import Context
 from watcher.core.events import record
+from watcher.core.inputs import decode, read_file
 from watcher.core.models import Report, Source
-from watcher.core.names import InvalidName
 from watcher.core.reasons import Reason
 from watcher.discovery.discover import Outcome, OwnedIndex, Sighting, discover
 from watcher.discovery.mailparse import SHORTENERS, FoundUrl, classify_url, parse_message, refang
@@ -201,13 +201,22 @@ def ingest_mail(ctx: Context, session: Session, data: bytes, *, channel: str = "
                     POINTS_REPORT, "report")
     brand = guess_brand(ctx, parsed.subject, *parsed.texts)
     result = MailResult(report)
-    entries = []
-    for found in parsed.urls:
+    entries: list[dict[str, Any]] = []
+    cap = ctx.settings.imap.max_urls_per_mail
+    checked, kept = parsed.urls[:cap], parsed.urls[cap:]
+    if kept:
+        # Recorded, not queued: the report keeps every URL (and the raw mail is evidence), but one
+        # mail cannot queue hundreds of crawls.
+        note = (f"of the {len(parsed.urls)} URLs read, the first {cap} are checked and "
+                f"{len(kept)} kept in the report only (imap.max_urls_per_mail)")
+        report.error = "; ".join(filter(None, [report.error, note]))[:2000]
+        entries.extend({**f.as_dict(), "ignored": "over the per-mail cap (imap.max_urls_per_mail)"} for f in kept)
+    for found in checked:
         out, entry = _feed_url(ctx, session, found, owned, source=Source.REPORT, reason=reason, brand=brand,
                                facts={"reporter": who, "report_id": report.id, "channel": channel},
                                actor=f"{channel}:{name or 'mail'}")
         result.outcomes.append(out)
-        entries.append(entry)
+        entries.insert(len(result.outcomes) - 1, entry)
     report.urls = entries
     session.add(report)
     record(session, f"{channel}:{name or 'mail'}", "report.received", report,
@@ -240,6 +249,8 @@ def read_eml_dir(ctx: Context, folder: Path, progress: Callable[[int, int], None
         with Session(ctx.engine, expire_on_commit=False) as s:
             res = ingest_mail(ctx, s, data, channel="eml", name=path.name)
             s.commit()
+        if res.created:
+            ctx.nudge.due()  # a reported site is checked now, not at the next snapshot run
         _tally(summary, res)
         if progress:
             progress(i, len(files))
@@ -268,6 +279,8 @@ def read_imap(ctx: Context, progress: Callable[[int, int], None] | None = None) 
             with Session(ctx.engine, expire_on_commit=False) as s:
                 res = ingest_mail(ctx, s, raw, channel="imap", name=f"uid {uid.decode()}")
                 s.commit()
+            if res.created:
+                ctx.nudge.due()
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")  # only after the report is committed
             _tally(summary, res)
             if progress:
@@ -286,33 +299,102 @@ DATE_COLUMNS = ("date", "submission_time", "date_added", "first_seen", "firstsee
 DESC_COLUMNS = ("description", "target", "brand", "comment", "note", "title")
 
 
+MAX_ROW_CHARS = 131_072  # Python's csv field limit; a longer row is refused on its own
+MAX_ROW_LINES = 20  # a quoted field may span lines, but no more than this (an unclosed quote)
+
+
+def _bad_row(line: int, why: str) -> dict[str, str]:
+    return {"url": "", "date": "", "description": "", "error": f"line {line}: {why}", "line": str(line)}
+
+
 def feed_rows(text: str) -> Iterator[dict[str, str]]:
     """Rows of a phishing URL list: JSON lines, CSV with a header (JPCERT/CC's ``date,URL,description``,
-    PhishTank's ``phish_id,url,...,target``), or one URL per line. Keys: url, date, description."""
-    stripped = text.lstrip("\ufeff").lstrip()
-    if stripped.startswith("{"):
-        for line in stripped.splitlines():
+    PhishTank's ``phish_id,url,...,target``), or one URL per line. Keys: url, date, description, line
+    (its first line in the file), and ``error`` for a row that cannot be read.
+
+    Every row is read on its own: a row over ``MAX_ROW_CHARS`` characters or a quote left open is that
+    row's error (the lines after an unclosed quote are read as rows of their own), never the end of
+    the file."""
+    stripped = text.lstrip("\ufeff")
+    lines = stripped.splitlines()
+    first_at = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first_at is None:
+        return
+    if lines[first_at].lstrip().startswith("{"):
+        for n, line in enumerate(lines, 1):
             line = line.strip()
             if not line:
+                continue
+            if len(line) > MAX_ROW_CHARS:
+                yield _bad_row(n, f"longer than {MAX_ROW_CHARS:,} characters")
                 continue
             try:
                 obj = json.loads(line)
             except ValueError:
-                yield {"url": "", "date": "", "description": "", "error": f"not JSON: {line[:80]}"}
+                yield _bad_row(n, f"not JSON: {line[:80]}")
                 continue
             if isinstance(obj, dict):
-                yield _pick(obj)
+                yield {**_pick(obj), "line": str(n)}
+            else:
+                yield _bad_row(n, f"a JSON {type(obj).__name__}, not an object")
         return
-    first = stripped.splitlines()[0] if stripped else ""
-    header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
+    first = lines[first_at]
+    header = [h.strip().lower() for h in next(csv.reader([first[:MAX_ROW_CHARS]]), [])]
     if any(h in URL_COLUMNS for h in header):
-        for row in csv.DictReader(io.StringIO(stripped)):
-            yield _pick({(k or "").strip().lower(): (v or "") for k, v in row.items()})
+        yield from _csv_rows(lines, first_at, header)
         return
-    for line in stripped.splitlines():
+    for n, line in enumerate(lines, 1):
         line = line.strip()
-        if line and not line.startswith("#"):
-            yield {"url": line.split()[0], "date": "", "description": ""}
+        if not line or line.startswith("#"):
+            continue
+        if len(line) > MAX_ROW_CHARS:
+            yield _bad_row(n, f"longer than {MAX_ROW_CHARS:,} characters")
+            continue
+        yield {"url": line.split()[0], "date": "", "description": "", "line": str(n)}
+
+
+def _csv_rows(lines: list[str], header_at: int, header: list[str]) -> Iterator[dict[str, str]]:
+    i = header_at + 1
+    while i < len(lines):
+        n = i + 1  # 1-based line number of the row's first line
+        if not lines[i].strip():
+            i += 1
+            continue
+        if len(lines[i]) > MAX_ROW_CHARS:
+            yield _bad_row(n, f"longer than {MAX_ROW_CHARS:,} characters")
+            i += 1
+            continue
+        fields, used = _one_csv_row(lines, i)
+        if fields is None:
+            # A quote opened here is never closed (within MAX_ROW_LINES lines or the row cap): this line
+            # is the bad row, and the lines after it are read again as rows of their own.
+            yield _bad_row(n, "a quote opened on this line is not closed")
+            i += 1
+            continue
+        i += used
+        row = dict(zip(header, fields, strict=False))
+        yield {**_pick({(k or "").strip().lower(): (v or "") for k, v in row.items()}), "line": str(n)}
+
+
+def _one_csv_row(lines: list[str], at: int) -> tuple[list[str] | None, int]:
+    """The CSV row starting at ``lines[at]`` and how many lines it took; None when its quotes do not
+    close within MAX_ROW_LINES lines and MAX_ROW_CHARS characters."""
+    chunk = ""
+    for used in range(1, MAX_ROW_LINES + 1):
+        if at + used > len(lines):
+            break
+        chunk = lines[at] if used == 1 else chunk + "\n" + lines[at + used - 1]
+        if len(chunk) > MAX_ROW_CHARS:
+            break
+        try:
+            rows = list(csv.reader(io.StringIO(chunk), strict=True))
+        except csv.Error:
+            continue  # "unexpected end of data": the quote is still open, take the next line
+        if len(rows) == 1:
+            return rows[0], used
+        if rows:
+            return None, 1
+    return None, 1
 
 
 def _pick(row: dict[str, Any]) -> dict[str, str]:
@@ -325,20 +407,39 @@ def _pick(row: dict[str, Any]) -> dict[str, str]:
             "description": first(DESC_COLUMNS).strip()}
 
 
+MAX_FEED_BYTES = 256 * 1024 * 1024
+MAX_PROBLEMS_SHOWN = 20
+
+
 def import_feed(ctx: Context, path: Path, *, all_rows: bool = False, name: str = "",
-                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[int, int], None] | None = None, max_bytes: int = MAX_FEED_BYTES) -> dict[str, Any]:
     """Import a phishing URL list. By default only rows that name one of our brands (in the URL or the
-    description) become candidates: a national feed is mostly about other firms."""
-    text = path.read_bytes().decode("utf-8", "replace")
+    description) become candidates: a national feed is mostly about other firms. A row that cannot be
+    read is counted and listed in the summary's ``problems`` (and the feed.imported Event), whatever
+    brand it might have named; the other rows are imported. Raises ``InputRefused`` for a file that
+    is too large or not text."""
+    text, encoding = decode(read_file(str(path), limit=max_bytes), str(path))
     rows = list(feed_rows(text))
     feed = name or path.name
-    summary = {"rows": len(rows), "matched": 0, "reports": 0, "duplicates": 0, "candidates_created": 0,
-               "skipped_other_brands": 0, "errors": 0}
+    summary: dict[str, Any] = {"rows": len(rows), "matched": 0, "reports": 0, "duplicates": 0,
+                               "candidates_created": 0, "skipped_other_brands": 0, "errors": 0,
+                               "bad_rows": 0, "encoding": encoding, "problems": []}
+
+    def problem(message: str) -> None:
+        summary["errors"] += 1
+        if len(summary["problems"]) < MAX_PROBLEMS_SHOWN:
+            summary["problems"].append(message[:300])
+
     with Session(ctx.engine, expire_on_commit=False) as s:
         owned = OwnedIndex.from_brands(ctx.brands, s)
         for i, row in enumerate(rows, 1):
             if progress and (i % 50 == 0 or i == len(rows)):
                 progress(i, len(rows))
+            where = f"line {row.get('line') or i}"
+            if row.get("error"):
+                summary["bad_rows"] += 1
+                problem(row["error"])
+                continue
             url = row["url"]
             brand = guess_brand(ctx, url, row["description"])
             if brand is None and not all_rows:
@@ -351,10 +452,14 @@ def import_feed(ctx: Context, path: Path, *, all_rows: bool = False, name: str =
                 continue
             report = Report(channel="feed", fingerprint=fp, reporter=feed[:300], subject=row["description"][:500],
                             received_at=ctx.now(), urls=[])
-            found = classify_url(url, "feed") if url else None
+            try:
+                found = classify_url(url, "feed") if url else None
+            except Exception as e:  # a hostile URL: this row only
+                found = None
+                report.error = f"{where}: {type(e).__name__}: {e}"[:2000]
             if found is None:
-                report.error = row.get("error") or f"row {i}: no usable URL ({url[:100]!r})"
-                summary["errors"] += 1
+                report.error = report.error or f"{where}: no usable URL ({url[:100]!r})"
+                problem(report.error)
                 s.add(report)
                 continue
             s.add(report)
@@ -362,19 +467,22 @@ def import_feed(ctx: Context, path: Path, *, all_rows: bool = False, name: str =
             detail = f"listed in feed {feed}" + (f" ({row['date']})" if row["date"] else "") + (
                 f": {row['description']}" if row["description"] else "")
             try:
-                out, entry = _feed_url(ctx, s, found, owned, source=Source.FEED,
-                                       reason=Reason("feed", detail[:300], POINTS_FEED, "feed"), brand=brand,
-                                       facts={"feed": feed, "feed_date": row["date"], "report_id": report.id},
-                                       actor=f"feed:{feed}")
-            except InvalidName as e:
-                report.error = str(e)
-                summary["errors"] += 1
+                with s.begin_nested():
+                    out, entry = _feed_url(ctx, s, found, owned, source=Source.FEED,
+                                           reason=Reason("feed", detail[:300], POINTS_FEED, "feed"), brand=brand,
+                                           facts={"feed": feed, "feed_date": row["date"], "report_id": report.id},
+                                           actor=f"feed:{feed}")
+            except Exception as e:  # InvalidName, or anything one row provokes: that row only
+                report.error = f"{where}: {e}"[:2000]
+                problem(report.error)
                 continue
             report.urls = [entry]
             summary["reports"] += 1
             summary["candidates_created"] += int(out.created)
         record(s, f"feed:{feed}", "feed.imported", ("feed", None), {"feed": feed, **summary}, at=ctx.now())
         s.commit()
+    if summary["candidates_created"]:
+        ctx.nudge.due()
     return summary
 
 

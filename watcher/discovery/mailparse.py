@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from watcher.core.names import InvalidName, normalize_host
+from watcher.core.names import InvalidName, normalize_host, translate_goog_original
 
 MAX_PARTS = 200  # a mail bomb with thousands of parts is cut here
 MAX_TEXT = 2 * 1024 * 1024
@@ -101,15 +101,8 @@ def refang(text: str) -> str:
     return text
 
 
-def translate_goog_host(host: str) -> str:
-    """``www-hoshizora--sec-co-jp.translate.goog`` -> ``www.hoshizora-sec.co.jp`` (Google's encoding:
-    ``-`` for ``.`` and ``--`` for ``-``); "" when ``host`` is not a translate proxy name."""
-    if not host.endswith(".translate.goog"):
-        return ""
-    label = host[: -len(".translate.goog")]
-    if "." in label or not label:
-        return ""
-    return label.replace("--", "\x00").replace("-", ".").replace("\x00", "-")
+# ``www-hoshizora--sec-co-jp.translate.goog`` -> ``www.hoshizora-sec.co.jp`` ("" for other names).
+translate_goog_host = translate_goog_original
 
 
 def classify_url(raw: str, where: str = "text") -> FoundUrl | None:
@@ -282,8 +275,15 @@ def parse_message(data: bytes) -> ParsedMail:
         out.texts.append(text[:20000])
         found += urls_in_html(text) if ctype == "text/html" else extract_urls(text)
     seen: set[str] = set()
+    more = False
     for f in found:
-        if f.url not in seen and len(out.urls) < MAX_URLS:
-            seen.add(f.url)
-            out.urls.append(f)
+        if f.url in seen:
+            continue
+        if len(out.urls) >= MAX_URLS:
+            more = True
+            break
+        seen.add(f.url)
+        out.urls.append(f)
+    if more or len(found) >= MAX_URLS:
+        out.errors.append(f"more than {MAX_URLS} URLs in the message: only the first {MAX_URLS} were read")
     return out

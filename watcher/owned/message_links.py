@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from watcher.core.brands import BrandSpec
+from watcher.core.inputs import decode, read_file
 from watcher.core.names import is_within
 
 SHORTENERS = frozenset({
@@ -130,11 +131,17 @@ def lint_eml(raw: bytes, rules: Rules, path: str) -> list[Problem]:
     return out
 
 
-def lint_file(path: Path, rules: Rules) -> list[Problem]:
-    data = path.read_bytes()
+MAX_TEMPLATE_BYTES = 8 * 1024 * 1024  # a template is a few kilobytes; /dev/zero is refused here
+
+
+def lint_file(path: Path, rules: Rules, max_bytes: int = MAX_TEMPLATE_BYTES) -> list[Problem]:
+    """One template. Raises ``InputRefused`` (one line: too large, binary, undecodable) or OSError;
+    a UTF-16 or Shift_JIS template is decoded, never read as noise that has no links."""
+    data = read_file(str(path), limit=max_bytes)
     if path.suffix.lower() == ".eml":
         return lint_eml(data, rules, str(path))
-    return lint_text(data.decode("utf-8", "replace"), rules, str(path))
+    text, _encoding = decode(data, str(path))
+    return lint_text(text, rules, str(path))
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:

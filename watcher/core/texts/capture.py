@@ -36,4 +36,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "capture.fresh_registration": ("ドメイン名は {days} 日前に登録されました", "the domain was registered {days} days ago"),
     "capture.lookalike_name": ("ドメイン名が当社の名称に似せて作られています（名称の類似スコア {points}）",
                                "the name imitates the brand (name score {points})"),
+    "capture.our_page_via_proxy": ("{proxy} を通した当社の公式ページ {original}（クローンではありません）",
+                                   "our own page {original} seen through {proxy} (not a clone)"),
 }

@@ -38,8 +38,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                             ".{tld} is a top-level domain much used for phishing"),
     "discovery.in_path": ("URL のパスまたはクエリにブランドのキーワード '{keyword}'（{part}）",
                           "brand keyword '{keyword}' in the URL path or query ({part})"),
-    "discovery.our_page_via_proxy": ("{proxy} を通した当社の公式ページ {original}（クローンではありません）",
-                                     "our own page {original} seen through {proxy} (not a clone)"),
     # feeds
     "discovery.feed_row": ("フィッシング URL フィード {feed} に掲載（{date}）",
                            "listed in the phishing URL feed {feed} ({date})"),

@@ -139,6 +139,7 @@ class CertstreamClient:
             with Session(self.ctx.engine, expire_on_commit=False) as s:
                 counts = self.ingest.apply(s, [Hit(matches, facts_of(data, names))], self.ctx.now())
                 s.commit()
+            self.ctx.nudge.candidates(counts["created_ids"])
             self.matched += counts["matched"]
         except Exception as e:  # one bad frame or a DB hiccup must not end the feed
             self.errors += 1

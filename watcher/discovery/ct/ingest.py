@@ -91,9 +91,10 @@ class Ingest:
                 return Match(slug, [reason], POINTS_PIVOT, name=base, wildcard=name.startswith("*."))
         return None
 
-    def apply(self, session: Session, hits: list[Hit], now: datetime) -> dict[str, int]:
+    def apply(self, session: Session, hits: list[Hit], now: datetime) -> dict[str, Any]:
         """Write the hits of one batch (the caller commits, with the log position)."""
-        counts = {"matched": 0, "candidates": 0, "owned": 0, "issuer_findings": 0}
+        counts: dict[str, Any] = {"matched": 0, "candidates": 0, "owned": 0, "issuer_findings": 0,
+                                  "created_ids": []}
         if not hits:
             return counts
         owned_index = OwnedIndex.from_brands([], session)
@@ -134,5 +135,7 @@ class Ingest:
                                actor=self.actor)
                 if out.created:
                     counts["candidates"] += 1
+                    if out.candidate is not None and out.candidate.id is not None:
+                        counts["created_ids"].append(out.candidate.id)
                 record(session, self.actor, "ct.matched", out.candidate, {**where, "points": m.points}, at=now)
         return counts

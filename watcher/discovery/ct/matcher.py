@@ -29,10 +29,10 @@ import hashlib
 import json
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 import idna
@@ -154,20 +154,35 @@ def edits_allowed(word: str, distinct: str) -> int:
 
 @dataclass
 class _Hits:
-    reasons: dict[str, list[Reason]] = field(default_factory=dict)
+    # slug -> (kind, text key, parameters) -> the reason's text; rendered into Reasons only for the
+    # brand that wins (most names that hit at all hit one brand, but rendering is the costly part).
+    reasons: dict[str, dict[tuple[Any, ...], tuple[str, Text]]] = field(default_factory=dict)
 
     def add(self, slug: str, kind: str, said: Text) -> None:
-        lst = self.reasons.setdefault(slug, [])
-        reason = Reason.said(kind, said, POINTS[kind])
-        if not any(r.kind == kind and r.detail == reason.detail for r in lst):
-            lst.append(reason)
+        key = (kind, said.key, *sorted((k, str(v)) for k, v in said.params.items()))
+        self.reasons.setdefault(slug, {}).setdefault(key, (kind, said))
 
     def kinds(self, slug: str) -> set[str]:
-        return {r.kind for r in self.reasons.get(slug, [])}
+        return {kind for kind, _t in self.reasons.get(slug, {}).values()}
+
+    def points(self, slug: str) -> int:
+        return sum(POINTS[kind] for kind, _t in self.reasons.get(slug, {}).values())
+
+    def best(self) -> tuple[str, list[Reason]]:
+        slug = max(self.reasons, key=self.points)
+        return slug, [Reason.said(kind, said, POINTS[kind]) for kind, said in self.reasons[slug].values()]
 
 
 def _flat(word: str) -> str:
     return fold(word.replace("-", "").replace(" ", "").replace(".", ""))
+
+
+def _iter(auto: ahocorasick.Automaton, text: str) -> Iterator[tuple[int, Any]]:
+    """``auto.iter(text)``, or nothing for an automaton that never got a word (no brand configured:
+    pyahocorasick raises AttributeError instead of finding nothing)."""
+    if auto.kind != ahocorasick.AHOCORASICK:
+        return iter(())
+    return auto.iter(text)
 
 
 class Matcher:
@@ -336,12 +351,12 @@ class Matcher:
                 self._combo(s, slug, hits)
                 if labels[-1] in CHEAP_TLDS:
                     hits.add(slug, "cheap_tld", text("discovery.cheap_tld", tld=labels[-1]))
-        slug, reasons = max(hits.reasons.items(), key=lambda kv: sum(r.points for r in kv[1]))
+        slug, reasons = hits.best()
         return Match(slug, reasons, sum(r.points for r in reasons), name=s, wildcard=wildcard)
 
     def _domains(self, uni: str, hits: _Hits) -> None:
         """An official domain flattened into a label, or embedded whole in a longer name."""
-        for end, (textual, payload) in self.domains_auto.iter(uni):
+        for end, (textual, payload) in _iter(self.domains_auto, uni):
             start = end - len(textual) + 1
             label_start = uni.rfind(".", 0, start) + 1
             label_end = uni.find(".", end + 1)
@@ -371,7 +386,7 @@ class Matcher:
             return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
-        for end, (f, lst) in self.auto.iter(flat):
+        for end, (f, lst) in _iter(self.auto, flat):
             start = end - len(f) + 1
             for w in lst:
                 if not self._excepted(w.slug, flat, start, end + 1):
@@ -399,7 +414,7 @@ class Matcher:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
         the word is there intact; the windows around it are compared."""
         seen: set[str] = set()
-        for end, (half, entries) in self.halves.iter(flat):
+        for end, (half, entries) in _iter(self.halves, flat):
             for w, which in entries:
                 if w.slug in done or w.slug in seen:
                     continue

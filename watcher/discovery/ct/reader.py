@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, select
 
 from watcher.context import Context
+from watcher.core import lease
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, LogPosition, Severity, Source
@@ -48,6 +49,10 @@ from watcher.discovery.ct.rfc6962 import Rfc6962Log
 from watcher.discovery.ct.static import StaticLog
 
 log = logging.getLogger("omamori.ct")
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
 
 
 class LogApi(Protocol):
@@ -121,6 +126,10 @@ def _bad(index: int | None, e: BaseException, der: bytes) -> EntryError:
     return EntryError(message[:1000], index=index, der=der)
 
 
+class PositionMoved(Exception):
+    """Another reader committed this log's position first: stop reading it (its lease was lost)."""
+
+
 class LogReader:
     def __init__(self, ctx: Context, info: LogInfo, *, matcher: Matcher | None = None,
                  api: LogApi | None = None, sleep: Callable[[float], None] = time.sleep,
@@ -129,6 +138,7 @@ class LogReader:
         self.info = info
         self.api = api or open_api(info, max_batch=ctx.settings.ct.max_batch, sleep=sleep)
         self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct", engine=ctx.engine)
+        self.on_batch: Callable[[], None] | None = None  # after each committed batch (the lease renews)
 
     # --- position --------------------------------------------------------------------------
 
@@ -242,7 +252,7 @@ class LogReader:
     # --- reading ---------------------------------------------------------------------------
 
     def run(self, *, max_entries: int | None = None, max_batches: int | None = None,
-            stop: threading.Event | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+            stop: StopFlag | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
         t0 = time.monotonic()
         res = RunResult(self.info.description)
         with Session(self.ctx.engine, expire_on_commit=False) as s:
@@ -320,6 +330,16 @@ class LogReader:
             bad.extend(refused)
         for e in bad:
             self._record_bad(s, pos, e, now)
+        # Compare-and-set on the position: a reader that lost its lease (paused past the ttl while
+        # another host took the log over) finds the position moved and commits nothing, so no entry
+        # is ever read twice, whatever the leases did.
+        table = LogPosition.__table__  # type: ignore[attr-defined]
+        old = pos.next_index
+        moved = s.execute(table.update().where(table.c.id == pos.id, table.c.next_index == old)
+                          .values(next_index=old + len(items))).rowcount  # type: ignore[attr-defined]
+        if moved != 1:
+            s.rollback()
+            raise PositionMoved(f"{self.info.description}: another reader moved the position past {old}")
         pos.next_index += len(items)
         pos.entries_processed += len(items) - len(bad)
         pos.entries_failed += len(bad)
@@ -329,13 +349,16 @@ class LogReader:
         pos.updated_at = now
         s.add(pos)
         s.commit()  # the matches, the bad entries and the position move together
+        self.ctx.nudge.candidates(counts["created_ids"])
+        if self.on_batch is not None:
+            self.on_batch()
         res.read += len(items)
         res.failed += len(bad)
         res.matched += counts["matched"]
         res.candidates += counts["candidates"]
 
-    def _apply_one_by_one(self, s: Session, hits: list[Hit], now: datetime) -> tuple[dict[str, int], list[EntryError]]:
-        counts: dict[str, int] = {"matched": 0, "candidates": 0}
+    def _apply_one_by_one(self, s: Session, hits: list[Hit], now: datetime) -> tuple[dict[str, Any], list[EntryError]]:
+        counts: dict[str, Any] = {"matched": 0, "candidates": 0, "created_ids": []}
         refused: list[EntryError] = []
         for hit in hits:
             try:
@@ -346,6 +369,7 @@ class LogReader:
                 continue
             counts["matched"] += c["matched"]
             counts["candidates"] += c["candidates"]
+            counts["created_ids"] += c["created_ids"]
         return counts, refused
 
     def _record_bad(self, s: Session, pos: LogPosition, e: EntryError, now: datetime) -> None:
@@ -428,12 +452,44 @@ def read_logs(ctx: Context, logs: list[LogInfo], *, max_entries: int | None = No
     """One pass over every log, ``ct.parallel_logs`` at a time; one log's failure never stops the others."""
     matcher = matcher_for(ctx)
 
+    holder = lease.holder_id("ct")
+    ttl = ctx.settings.ct.lease_seconds
+
     def one(info: LogInfo) -> RunResult:
+        # One reader per log across every host: the lease ``ct:<log id>``, renewed after each batch,
+        # released at the end of the pass; a reader that dies leaves it to expire after ``ttl``.
+        name = f"ct:{info.log_id}"
+        if lease.acquire(ctx.engine, name, holder, ttl=ttl, now=ctx.now()) is None:
+            other = lease.current(ctx.engine, name, now=ctx.now())
+            return RunResult(info.description, extra={"skipped": f"read by {other.holder if other else 'another host'}"})
+        lost = threading.Event()
+
+        def renew() -> None:
+            if lease.renew(ctx.engine, name, holder, ttl=ttl, now=ctx.now()) is None:
+                lost.set()  # taken over: stop at this batch boundary
+
         try:
-            return LogReader(ctx, info, matcher=matcher, sleep=sleep).run(max_entries=max_entries, stop=stop)
+            reader = LogReader(ctx, info, matcher=matcher, sleep=sleep)
+            reader.on_batch = renew
+            return reader.run(max_entries=max_entries, stop=Either(stop, lost))
+        except PositionMoved as e:
+            log.warning("%s", e)
+            return RunResult(info.description, error=str(e))
         except Exception as e:  # a bug or a surprise in one log is data, not the end of the pass
             log.exception("reading %s failed", info.description)
             return RunResult(info.description, error=f"{type(e).__name__}: {e}")
+        finally:
+            lease.release(ctx.engine, name, holder)
 
     with ThreadPoolExecutor(max_workers=max(1, ctx.settings.ct.parallel_logs)) as pool:
         return list(pool.map(one, logs))
+
+
+class Either:
+    """Set when either of two events is (the job's stop, or this log's lease lost)."""
+
+    def __init__(self, a: StopFlag | None, b: StopFlag) -> None:
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.b.is_set() or (self.a is not None and self.a.is_set())

@@ -47,6 +47,9 @@ def fold(text: str) -> str:
 
 
 _FOLDED_WORDS: Final = frozenset(fold(w) for w in JOIN_WORDS)
+# Their first and last two letters: most tokens begin and end with neither, and need no further look.
+_STARTS: Final = frozenset(w[:2] for w in _FOLDED_WORDS)
+_ENDS: Final = frozenset(w[-2:] for w in _FOLDED_WORDS)
 # The first four letters of the longer finance/login words: a misspelt one still starts right.
 PREFIXES: Final = frozenset(fold(w)[:4] for w in JOIN_WORDS if len(w) >= 6)
 
@@ -73,6 +76,8 @@ def read(label: str) -> tuple[tuple[str, ...], str, frozenset[int]]:
 
 def word_before(text: str, end: int) -> str:
     """A join word that ends at ``end`` in the folded ``text`` (the longest), or ""."""
+    if text[end - 2:end] not in _ENDS:
+        return ""
     for n in range(min(_MAX_WORD, end), 1, -1):
         if text[end - n:end] in _FOLDED_WORDS:
             return text[end - n:end]
@@ -81,6 +86,8 @@ def word_before(text: str, end: int) -> str:
 
 def word_after(text: str, start: int) -> str:
     """A join word that starts at ``start`` in ``text`` (the longest), or ""."""
+    if text[start:start + 2] not in _STARTS:
+        return ""
     for n in range(min(_MAX_WORD, len(text) - start), 1, -1):
         if text[start:start + n] in _FOLDED_WORDS:
             return text[start:start + n]

@@ -1,0 +1,52 @@
+"""omamori feeds: the phishing URL feeds of the config ([[feeds]]): their state, and a pull now."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import select
+
+from watcher.commands.invocation import console, context, err
+from watcher.core.models import FeedState
+from watcher.discovery import feeds
+
+cli = typer.Typer(help="Phishing URL feeds ([[feeds]] in the config): list, pull now.", no_args_is_help=True)
+
+
+@cli.command("list")
+def list_cmd() -> None:
+    """Every configured feed: format, last answer, last new content, rows read, last error."""
+    ctx = context()
+    with ctx.session() as s:
+        states = {st.name: st for st in s.exec(select(FeedState))}
+    t = Table("feed", "format", "enabled", "last answer", "last new content", "rows", "error")
+    for f in ctx.settings.feeds:
+        st = states.get(f.name)
+        t.add_row(f.name, f.format, "yes" if f.enabled else "no",
+                  f"{st.last_status} at {st.last_fetch_at:%Y-%m-%d %H:%M}" if st and st.last_fetch_at else "-",
+                  f"{st.last_change_at:%Y-%m-%d %H:%M}" if st and st.last_change_at else "-",
+                  str(st.rows_total) if st else "0", (st.last_error if st else "")[:60])
+    if not ctx.settings.feeds:
+        err.print("no feeds configured: add [[feeds]] entries to the config (see data/config.example.toml)")
+    console.print(t)
+
+
+@cli.command("pull")
+def pull_cmd(name: Annotated[str, typer.Argument(help="one feed's name; all enabled feeds when omitted")] = "") -> None:
+    """Pull now (the feeds job does it on its interval): new rows about our brands become candidates."""
+    ctx = context()
+    chosen = [f for f in ctx.settings.feeds if f.name == name or (not name and f.enabled)]
+    if not chosen:
+        known = ", ".join(f.name for f in ctx.settings.feeds) or "none configured"
+        err.print(f"[red]no feed {name!r}: the feeds are {known}[/]")
+        raise typer.Exit(2)
+    failed = False
+    for f in chosen:
+        out = feeds.pull(ctx, f)
+        failed |= bool(out.get("error"))
+        print(json.dumps({"feed": f.name, **out}, ensure_ascii=False))
+    if failed:
+        raise typer.Exit(1)
