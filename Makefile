@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system venv test test-all reliability lint run dashboard demo bench schema clean
+.PHONY: help setup system venv test test-all reliability lint run dashboard demo demo-cluster bench schema clean
 
 help:
 	@echo "make demo      start the lab and the whole service against it, serve the dashboard"
+	@echo "make demo-cluster  the demo on a throw-away PostgreSQL: one scheduler, two workers"
 	@echo "make test      run the test suite (sets itself up first)"
 	@echo "make test-all  the suite including slow tests"
 	@echo "make reliability  the attack and fault tests; rewrites docs/reliability.md"
@@ -72,6 +73,10 @@ dashboard: venv
 
 demo: setup
 	$(PY) -m lab.demo
+
+# The demo on a throw-away PostgreSQL: one scheduler (omamori run), two workers (omamori worker).
+demo-cluster: setup
+	$(PY) -m lab.demo --cluster
 
 bench: setup
 	$(PY) -m bench

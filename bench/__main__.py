@@ -143,7 +143,8 @@ def main(argv: list[str]) -> int:
         "keeps the others). Every section comes from one run on one machine, named in the section, with the",
         "peer tool measured in the same run. Speed lives here, never in timed test assertions.",
         "",
-        f"- last run: `make bench`{' ' + ' '.join(argv) if argv else ''} at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC,"
+        f"- last run: `{'.venv/bin/python -m bench ' + ' '.join(argv) if argv else 'make bench'}` at "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC,"
         f" commit {commit()}, on {machine()}",
         "",
     ]

@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,23 +70,32 @@ class RecordWriter:
         self.fh = records.open("a", encoding="utf-8")
         self.done: set[str] = set()
         self.browser_failures: dict[str, str] = {}
+        self.lock = threading.Lock()  # pages are written from worker threads (off the event loop)
+        # A long-lived crawler counts each batch down: called once per target the browser is done with.
+        self.on_browser_done: Callable[[str], None] | None = None
 
     def put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self.out / digest
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            # Pages are written from several threads at once: each write its own temporary name.
+            tmp = path.with_name(f"{digest}.{threading.get_ident()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
         return digest
 
     def write(self, target: Target, record: dict[str, Any]) -> None:
-        if target.id in self.done:
-            return
-        self.done.add(target.id)
+        with self.lock:
+            if target.id in self.done:
+                return
+            self.done.add(target.id)
         base = {"id": target.id, "url": target.url, "profile": target.profile}
-        self.fh.write(json.dumps(_clean({**base, **record}), ensure_ascii=False) + "\n")
-        self.fh.flush()
+        line = json.dumps(_clean({**base, **record}), ensure_ascii=False) + "\n"
+        with self.lock:
+            self.fh.write(line)
+            self.fh.flush()
+        if self.on_browser_done is not None:
+            self.on_browser_done(target.id)
 
     def error(self, target: Target, reason: str, **extra: Any) -> None:
         self.write(target, {"ok": False, "error": reason, "error_kind": error_kind(reason), **extra})
@@ -92,6 +103,8 @@ class RecordWriter:
     def browser_failed(self, target: Target, reason: str) -> None:
         log.warning("%s: %s", target.url, reason)
         self.browser_failures[target.id] = reason
+        if self.on_browser_done is not None:
+            self.on_browser_done(target.id)  # its fallback comes after the batch
 
     def page(self, target: Target, facts: dict[str, Any], *, browser: bool = True, fallback_reason: str = "") -> None:
         files: dict[str, str] = {}
@@ -206,6 +219,12 @@ def _capture_all(job: Job, allowed: list[Target], writer: RecordWriter, policy: 
             log.exception("the browser crawl failed")
             for t in allowed:
                 writer.browser_failures.setdefault(t.id, f"browser crawl failed: {type(e).__name__}: {e}"[:300])
+    after_browser(job, allowed, writer, policy, gate, browser_ok=browser_ok)
+
+
+def after_browser(job: Job, allowed: list[Target], writer: RecordWriter, policy: Policy, gate: Gate, *,
+                  browser_ok: bool) -> None:
+    """What the browser did not capture: the gate's refusal, else the plain-HTTP fallback."""
     for t in allowed:
         if t.id in writer.done:
             continue

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+import streamlit as st
 from sqlmodel import Session
 
 from dashboard import data
@@ -20,10 +21,12 @@ from dashboard.ui import UI, flash
 from dashboard.widgets import esc
 from watcher.capture import snapshot, triage
 from watcher.context import Context
+from watcher.core.events import record
 from watcher.core.models import Candidate, TakedownRequest
 from watcher.discovery import intake
 from watcher.sharing import evidence
 from watcher.takedowns import requests
+from watcher.takedowns.requests import AlreadyReported
 
 log = logging.getLogger("omamori.dashboard")
 
@@ -46,18 +49,36 @@ def _check(ui: UI, action: str) -> None:
         raise Forbidden(ui.t("needs_role", role=ui.role_name(role)))
 
 
-def _run(ui: UI, action: str, work: Callable[[Session], str | None]) -> bool:
-    """Run one write in one transaction; report the outcome as a flash message; clear the caches."""
+def _run(ui: UI, action: str, work: Callable[[Session], str | None],
+         obj: tuple[str, int | None] | None = None) -> bool:
+    """Run one write in one transaction; show the outcome beside the button and as a toast; clear
+    the caches. A refusal is recorded too (``action.refused``): the audit log has every attempt."""
     try:
         _check(ui, action)
         with ui.ctx.transaction() as session:
             message = work(session)
+    except AlreadyReported:
+        refused(ui, obj[1] if obj else None, action, ui.t("already_reported"), obj=obj)
+        return False
     except Exception as e:  # shown to the person, who can correct and retry; nothing half-written
-        flash("error", ui.t("failed", error=esc(str(e) or type(e).__name__)))
+        refused(ui, obj[1] if obj else None, action, ui.t("failed", error=esc(str(e) or type(e).__name__)),
+                obj=obj)
         return False
     data.clear()
     flash("success", message or ui.t("done"))
     return True
+
+
+def refused(ui: UI, object_id: int | None, action: str, message: str,
+            obj: tuple[str, int | None] | None = None) -> None:
+    """An action that did not happen: said beside its button, and kept in the audit log."""
+    flash("error", message)
+    try:
+        with ui.ctx.transaction() as session:
+            record(session, ui.actor, "action.refused", obj or ("candidate", object_id),
+                   {"action": action, "message": message[:500]}, at=ui.ctx.now())
+    except Exception:  # the database is away: the person still sees the message
+        log.exception("could not record a refused %s", action)
 
 
 def _candidate(session: Session, candidate_id: int) -> Candidate:
@@ -81,19 +102,30 @@ def decide(ui: UI, candidate_id: int, decision: str, reason: str = "") -> bool:
     if decision == "confirm":
         return confirm(ui, candidate_id, reason)
 
-    def work(s: Session) -> None:
+    def work(s: Session) -> str:
         triage.decide(s, _candidate(s, candidate_id), decision, actor=ui.actor, reason=reason, now=ui.ctx.now())
+        return ui.t(f"decided_{decision}")
 
-    return _run(ui, decision, work)
+    return _run(ui, decision, work, ("candidate", candidate_id))
 
 
 def confirm(ui: UI, candidate_id: int, reason: str = "") -> bool:
     """Confirm as phishing and draft the takedown requests (``watcher.takedowns.requests.confirm``)."""
     def work(s: Session) -> str | None:
         drafts = requests.confirm(ui.ctx, s, _candidate(s, candidate_id), actor=ui.actor, reason=reason)
-        return ui.t("confirmed_drafts", n=len(drafts))
+        return ui.t("confirmed_drafts", n=len(drafts)) if drafts else ui.t("confirmed_no_drafts")
 
-    return _run(ui, "confirm", work)
+    return _run(ui, "confirm", work, ("candidate", candidate_id))
+
+
+def preview_confirm(ui: UI, candidate_id: int) -> requests.ConfirmPreview | None:
+    """The confirmation's second step (nothing written): claims, recipients, who is missing and why."""
+    try:
+        with ui.ctx.session() as s:
+            return requests.preview_confirm(ui.ctx, s, _candidate(s, candidate_id))
+    except Exception as e:  # an RDAP lookup failed: say so where the preview would be
+        st.error(ui.t("failed", error=esc(str(e) or type(e).__name__)))
+        return None
 
 
 def draft(ui: UI, candidate_id: int) -> bool:
@@ -205,6 +237,18 @@ def submit_url(ui: UI, url: str, note_text: str = "", brand: str | None = None) 
         return ui.t("submitted", domains=out.candidate.domain if out.candidate else url)
 
     return _run(ui, "submit", work)
+
+
+# ---------------------------------------------------------------- the first view
+
+
+def looked(ui: UI) -> None:
+    """This person opened the first view: "handled automatically since you last looked" starts here."""
+    try:
+        with ui.ctx.transaction() as session:
+            record(session, ui.actor, "dashboard.looked", ("user", None), {}, at=ui.ctx.now())
+    except Exception:  # not worth an error on screen: next time the window is one day
+        log.exception("could not record the visit")
 
 
 # ---------------------------------------------------------------- evidence for investigators

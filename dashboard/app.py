@@ -39,8 +39,9 @@ def main() -> None:
         st.caption(ui.t("signed_in_as", name=user.display_name or user.name, role=ui.role_name(user.role)))
         view = st.radio(ui.t("view"), list(VIEWS), key="nav", format_func=lambda v: ui.t(f"v_{v}"))
         st.button(ui.t("sign_out"), on_click=signin.sign_out, args=(settings,))
-    show_flashes()
+    spot = st.empty()
     VIEWS[view](ui)
+    show_flashes(spot)
 
 
 main()

@@ -76,7 +76,9 @@ def candidate_bundle(db: str, candidate_id: int) -> dict[str, Any] | None:
     reqs = q.candidate_requests(e, candidate_id)
     return {
         "candidate": cand,
-        "snapshot": q.latest_snapshot(e, candidate_id),
+        # The evidence: the last capture that showed the site live; the latest check beside it.
+        "snapshot": q.evidence_snapshot(e, candidate_id) or q.latest_snapshot(e, candidate_id),
+        "latest": q.latest_snapshot(e, candidate_id),
         "snapshots": q.snapshot_timeline(e, candidate_id),
         "events": q.object_events(e, "candidate", candidate_id),
         "requests": reqs,
@@ -107,7 +109,8 @@ def open_requests_page(db: str, limit: int, offset: int) -> tuple[list[q.Row], i
 def owned(db: str, limit: int, offset: int) -> dict[str, Any]:
     e = engine(db)
     rows, total = q.owned_domains(e, limit=limit, offset=offset)
-    return {"rows": rows, "total": total, "expiry": q.expiry_points(e), "findings": q.owned_findings(e)}
+    return {"rows": rows, "total": total, "expiry": q.expiry_points(e), "findings": q.owned_findings(e),
+            "certificates": q.owned_certificates(e)}
 
 
 @st.cache_data(ttl=SLOW_TTL, show_spinner=False)
@@ -122,3 +125,14 @@ def health(db: str) -> dict[str, Any]:
     e = engine(db)
     return {"logs": q.log_positions(e), "jobs": q.job_states(e), "failures": q.job_failures(e),
             "findings": q.self_findings(e), "feeds": q.feed_states(e)}
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def needs_me(db: str, since: datetime) -> dict[str, Any]:
+    """Everything the first view reads, in one cached call."""
+    e = engine(db)
+    return {"counts": q.needs_me(e), "in_flight": q.in_flight(e), "auto": q.auto_handled(e, since)}
+
+
+def last_looked(db: str, actor: str) -> datetime | None:
+    return q.last_looked(engine(db), actor)

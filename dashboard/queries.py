@@ -37,6 +37,7 @@ from watcher.core.models import (
     FindingStatus,
     JobState,
     LogPosition,
+    OwnedCertificate,
     OwnedDomain,
     RequestStatus,
     Snapshot,
@@ -52,7 +53,8 @@ TAKEDOWN_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.TAKEDOWN)  # o
 # Mail-authentication findings, one kind per mechanism (the column of the mail-authentication table).
 MAIL_MECHANISMS: tuple[FindingKind, ...] = (K.SPF, K.DKIM, K.DMARC, K.BIMI, K.MTA_STS, K.TLSRPT)
 # Owned-domain findings that mean someone else can serve content under our name right now.
-URGENT_OWNED: tuple[FindingKind, ...] = (K.TAKEOVER_CNAME, K.TAKEOVER_NS, K.TAKEOVER_MX, K.DROPCATCH)
+URGENT_OWNED: tuple[FindingKind, ...] = (K.TAKEOVER_CNAME, K.TAKEOVER_NS, K.TAKEOVER_MX, K.DROPCATCH,
+                                         K.DANGLING_ADDRESS, K.CERT_ISSUER)
 OPEN_REQUEST: tuple[RequestStatus, ...] = (
     RequestStatus.DRAFT, RequestStatus.QUEUED, RequestStatus.SENDING, RequestStatus.SENT, RequestStatus.ANSWERED,
 )
@@ -120,11 +122,16 @@ QUEUE_COLUMNS = (col(Candidate.id), col(Candidate.domain), col(Candidate.unicode
                  col(Candidate.first_seen_at), col(Candidate.last_checked_at))
 
 
+# Cases that are over (taken down, or dismissed): listed apart from the live queue, after it.
+CLOSED_STATUSES: tuple[str, ...] = ("down", "dismissed")
+
+
 def queue_page(engine: Engine, f: QueueFilter, *, limit: int, offset: int) -> tuple[list[Row], int]:
-    """One page of the queue, highest score first, and the number of matches."""
+    """One page of the queue: live cases first, highest score first; closed cases after them."""
     where = f.where()
+    closed_last = sa.case((col(Candidate.status).in_(CLOSED_STATUSES), 1), else_=0)
     page = (sa.select(*QUEUE_COLUMNS).where(*where)
-            .order_by(col(Candidate.score).desc(), col(Candidate.id).desc())
+            .order_by(closed_last, col(Candidate.score).desc(), col(Candidate.id).desc())
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(Candidate).where(*where))
     return _rows(engine, page), int(total or 0)
@@ -140,6 +147,14 @@ def candidate(engine: Engine, candidate_id: int) -> Row | None:
 
 def latest_snapshot(engine: Engine, candidate_id: int) -> Row | None:
     rows = _rows(engine, sa.select(Snapshot).where(col(Snapshot.candidate_id) == candidate_id)
+                 .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(1))
+    return rows[0] if rows else None
+
+
+def evidence_snapshot(engine: Engine, candidate_id: int) -> Row | None:
+    """The last snapshot that showed the site live (``watcher.core.casefacts.live_evidence``)."""
+    rows = _rows(engine, sa.select(Snapshot).where(col(Snapshot.candidate_id) == candidate_id,
+                                                   col(Snapshot.reachable).is_(True), col(Snapshot.gone).is_(False))
                  .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(1))
     return rows[0] if rows else None
 
@@ -280,12 +295,21 @@ def owned_domains(engine: Engine, *, limit: int, offset: int) -> tuple[list[Row]
     stmt = (sa.select(col(OwnedDomain.id), col(OwnedDomain.name), col(OwnedDomain.apex),
                       col(OwnedDomain.is_apex), col(OwnedDomain.source), col(OwnedDomain.lapsed),
                       col(OwnedDomain.registrar), col(OwnedDomain.expires_at), col(OwnedDomain.statuses),
-                      col(OwnedDomain.dnssec), col(OwnedDomain.last_checked_at))
+                      col(OwnedDomain.dnssec), col(OwnedDomain.last_checked_at), col(OwnedDomain.gone_at))
             .order_by(col(OwnedDomain.expires_at).is_(None), col(OwnedDomain.expires_at),
                       col(OwnedDomain.name))
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(OwnedDomain))
     return _rows(engine, stmt), int(total or 0)
+
+
+def owned_certificates(engine: Engine, limit: int = 200) -> list[Row]:
+    """The newest certificates for our names (every CA), unexpected issuers first."""
+    stmt = (sa.select(col(OwnedCertificate.name), col(OwnedCertificate.issuer), col(OwnedCertificate.issuer_org),
+                      col(OwnedCertificate.allowed), col(OwnedCertificate.not_before), col(OwnedCertificate.not_after),
+                      col(OwnedCertificate.log), col(OwnedCertificate.first_seen_at))
+            .order_by(col(OwnedCertificate.allowed), col(OwnedCertificate.first_seen_at).desc()).limit(limit))
+    return _rows(engine, stmt)
 
 
 def expiry_points(engine: Engine, limit: int = 2000) -> list[Row]:
@@ -410,7 +434,10 @@ def job_states(engine: Engine) -> list[Row]:
 
 
 def job_failures(engine: Engine, limit: int = 50) -> list[Row]:
-    return _rows(engine, sa.select(col(Event.at), col(Event.detail)).where(col(Event.action) == "job.failed")
+    """What went wrong, newest first: failed job runs and every error the service logged
+    (``watcher.core.errorlog``: a job's exception, a dropped certstream match, a lock error)."""
+    return _rows(engine, sa.select(col(Event.at), col(Event.action), col(Event.detail))
+                 .where(col(Event.action).in_(("job.failed", "error.logged")))
                  .order_by(col(Event.at).desc()).limit(limit))
 
 
@@ -454,3 +481,66 @@ def export_rows(engine: Engine, name: str, chunk: int = 5000) -> Iterator[Sequen
             return
         yield from batch
         last = batch[-1][0]
+
+
+# ---------------------------------------------------------------- the first view: what needs me now
+
+PERSON_ACTORS = ("cli:", "dashboard:")
+IN_FLIGHT = ("confirmed", "reported")
+# Status moves the machine makes that a person wants to hear about.
+AUTO_MOVES = ("confirmed", "reported", "down")
+
+
+def needs_me(engine: Engine) -> Row:
+    """The counts of the first view: decisions waiting, drafts to approve, takedowns stuck, findings."""
+    with engine.connect() as conn:
+        waiting = dict(conn.execute(
+            sa.select(col(Candidate.verdict), sa.func.count())
+            .where(col(Candidate.status).in_(("new", "checked"))).group_by(col(Candidate.verdict))).all())
+        drafts = conn.execute(sa.select(sa.func.count()).select_from(TakedownRequest)
+                              .where(col(TakedownRequest.status) == RequestStatus.DRAFT)).scalar()
+        in_flight = conn.execute(sa.select(sa.func.count()).select_from(Candidate)
+                                 .where(col(Candidate.status).in_(IN_FLIGHT))).scalar()
+        stuck = conn.execute(sa.select(sa.func.count()).select_from(Finding)
+                             .where(col(Finding.status) == FindingStatus.OPEN,
+                                    col(Finding.kind).in_(TAKEDOWN_KINDS))).scalar()
+    by_verdict = {str(k): int(v) for k, v in waiting.items()}
+    likely = sum(n for v, n in by_verdict.items() if v in ("phishing", "suspicious"))
+    return {"waiting": sum(by_verdict.values()), "waiting_likely": likely, "drafts": int(drafts or 0),
+            "in_flight": int(in_flight or 0), "stuck": int(stuck or 0),
+            # The same findings as the owned view lists, so a count and its list agree.
+            "owned": dict(Counter(str(r["severity"]) for r in owned_findings(engine)))}
+
+
+def in_flight(engine: Engine, limit: int = 50) -> list[Row]:
+    """Cases confirmed or reported, oldest first (the one waiting longest for its takedown on top)."""
+    return _rows(engine, sa.select(col(Candidate.id), col(Candidate.domain), col(Candidate.status),
+                                   col(Candidate.score), col(Candidate.verdict), col(Candidate.confirmed_at),
+                                   col(Candidate.first_seen_at))
+                 .where(col(Candidate.status).in_(IN_FLIGHT))
+                 .order_by(col(Candidate.confirmed_at).is_(None), col(Candidate.confirmed_at)).limit(limit))
+
+
+def auto_handled(engine: Engine, since: datetime, limit: int = 100) -> list[Row]:
+    """What the machine moved since ``since``: confirmed by the auto rule, reported, taken down."""
+    stmt = (sa.select(col(Event.at), col(Event.actor), col(Event.object_id), col(Event.detail),
+                      col(Candidate.domain))
+            .join(Candidate, col(Candidate.id) == col(Event.object_id))
+            .where(col(Event.action) == "candidate.status", col(Event.object_type) == "candidate",
+                   col(Event.at) >= since)
+            .order_by(col(Event.at).desc()).limit(limit * 5))
+    out = []
+    for r in _rows(engine, stmt):
+        if r["actor"].startswith(PERSON_ACTORS) or (r["detail"] or {}).get("to") not in AUTO_MOVES:
+            continue
+        out.append({"at": r["at"], "id": r["object_id"], "domain": r["domain"], "to": r["detail"].get("to"),
+                    "actor": r["actor"]})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def last_looked(engine: Engine, actor: str) -> datetime | None:
+    """When this person last opened the first view (its ``dashboard.looked`` Event)."""
+    return _scalar(engine, sa.select(sa.func.max(col(Event.at)))
+                   .where(col(Event.action) == "dashboard.looked", col(Event.actor) == actor))

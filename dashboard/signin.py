@@ -3,15 +3,18 @@
 Only the user's *name* is kept in the session; the role is looked up in the config on every run, so
 removing a user or lowering a role takes effect on their next click, not at their next sign-in.
 With OIDC, the identity provider says who the person is and the config still says what they may do:
-the e-mail (or name) from the token must match a ``[[dashboard.users]]`` entry, else no access.
+the token's ``sub`` (or an email the issuer marks verified) must be a ``[[dashboard.users]]`` entry's
+``oidc_subject`` (or ``oidc_email``), else no access (``watcher.core.auth.oidc_user``). Password
+sign-in is limited per user name and per client (``auth.lockout``); every attempt is an Event.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import data
 from dashboard.i18n import tr
-from watcher.core.auth import authenticate
+from watcher.core.auth import authenticate, lockout, oidc_user, record_attempt
 from watcher.core.config import Settings, UserSettings
 
 USER = "user"
@@ -31,11 +34,16 @@ def current_user(settings: Settings) -> UserSettings | None:
 def _oidc_user(settings: Settings) -> UserSettings | None:
     if not getattr(st.user, "is_logged_in", False):
         return None
-    for claim in ("email", "preferred_username", "name"):
-        value = st.user.get(claim)
-        if value and (u := _lookup(settings, str(value))):
-            return u
-    return None
+    return oidc_user(settings, st.user)
+
+
+def _client() -> str:
+    """The address the request came from, as Streamlit sees it (behind a reverse proxy: the proxy's,
+    so there the per-user limit is the one that holds)."""
+    try:
+        return str(st.context.ip_address or "unknown")
+    except Exception:  # outside a served session (AppTest): one client
+        return "unknown"
 
 
 def sign_in(settings: Settings, lang: str) -> None:
@@ -57,9 +65,17 @@ def sign_in(settings: Settings, lang: str) -> None:
         password = st.text_input(tr(lang, "password"), type="password", key="login_password")
         submitted = st.form_submit_button(tr(lang, "sign_in"), type="primary")
     if submitted:
-        user = authenticate(settings, name.strip(), password)
+        name, client = name.strip(), _client()
+        ctx = data.context(settings)
+        engine, now = ctx.engine, ctx.now()
+        until = lockout(engine, settings, name, client, now)
+        if until is not None:  # the password is not even checked while locked out
+            st.error(tr(lang, "locked_out", until=until.strftime("%H:%M UTC")))
+            return
+        user = authenticate(settings, name, password)
+        until = record_attempt(engine, settings, name, client, now, ok=user is not None)
         if user is None:
-            st.error(tr(lang, "bad_login"))
+            st.error(tr(lang, "locked_out", until=until.strftime("%H:%M UTC")) if until else tr(lang, "bad_login"))
             return
         st.session_state[USER] = user.name
         st.rerun()

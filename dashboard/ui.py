@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -45,11 +46,26 @@ class UI:
 FLASH = "_flash"
 
 
+RESULT = "_action_result"
+
+
 def flash(kind: str, text: str) -> None:
-    """Queue a message for the next run (actions run in callbacks, before the page is drawn)."""
-    st.session_state.setdefault(FLASH, []).append((kind, text))
+    """An action's outcome: a toast now, and the message kept for the spot beside the buttons
+    (``show_result``); actions run in callbacks, before the page is drawn."""
+    st.session_state[RESULT] = (kind, text)
+    st.toast(text, icon="⚠️" if kind == "error" else "✅")
 
 
-def show_flashes() -> None:
-    for kind, text in st.session_state.pop(FLASH, []):
+def show_flashes(spot: Any) -> None:
+    """An outcome no view showed beside its buttons, in ``spot`` (an ``st.empty`` at the top)."""
+    if st.session_state.get(RESULT):
+        with spot.container():
+            show_result()
+
+
+def show_result() -> None:
+    """The last action's outcome, where the person clicked (a view calls it under its buttons)."""
+    got = st.session_state.pop(RESULT, None)
+    if got:
+        kind, text = got
         {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)

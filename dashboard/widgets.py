@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import UI
+from watcher.core.names import ShownName, show_name
 from watcher.core.texts import render_stored
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
@@ -71,18 +72,22 @@ def age_hours(dt: datetime | None, now: datetime) -> float | None:
 
 
 def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str | None = None,
-          empty: str = "", on_pick: Callable[[int], None] | None = None) -> pd.DataFrame | None:
+          empty: str = "", on_pick: Callable[[int], None] | None = None,
+          wrap: Sequence[str] = ()) -> pd.DataFrame | None:
     """A read-only table with translated headers. ``columns`` maps a row key to its header.
 
-    With ``on_pick`` (and a ``key``), clicking a row calls it with that row's ``id``.
+    Columns fit their content: short ones (ids, scores, times) narrow, the ``wrap`` columns (free
+    text: details, errors, notes) wide; what still does not fit scrolls sideways inside the table,
+    never cut off. With ``on_pick`` (and a ``key``), clicking a row calls it with that row's ``id``.
     """
     if not rows:
         if empty:
             st.caption(empty)
         return None
-    df = pd.DataFrame([{label: _cell(r.get(k)) for k, label in columns.items()} for r in rows])
+    df = _frame(rows, columns)
+    config = _column_config(rows, columns, wrap)
     if on_pick is None or key is None:
-        st.dataframe(df, hide_index=True, width="stretch", key=key)
+        st.dataframe(df, hide_index=True, width="stretch", key=key, column_config=config)
         return df
     ids = [r["id"] for r in rows]
 
@@ -91,8 +96,36 @@ def table(rows: Sequence[dict[str, Any]], columns: dict[str, str], *, key: str |
         if sel:
             on_pick(ids[sel[0]])
 
-    st.dataframe(df, hide_index=True, width="stretch", key=key, on_select=picked, selection_mode="single-row")
+    st.dataframe(df, hide_index=True, width="stretch", key=key, on_select=picked, selection_mode="single-row",
+                 column_config=config)
     return df
+
+
+def _frame(rows: Sequence[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
+    """The table's frame; a column that mixes kinds (numbers and blanks, booleans and text) is text,
+    so Arrow never fails on it (its traceback was printed on every visit of the owned view)."""
+    cells = {label: [_cell(r.get(k)) for r in rows] for k, label in columns.items()}
+    for label, values in cells.items():
+        kinds = {type(v) for v in values if v != ""}
+        if len(kinds) > 1 or (kinds and "" in values and not kinds <= {str}):
+            cells[label] = ["" if v == "" else str(v) for v in values]
+    return pd.DataFrame(cells)
+
+
+def _column_config(rows: Sequence[dict[str, Any]], columns: dict[str, str],
+                   wrap: Sequence[str]) -> dict[str, Any]:
+    """Widths from what the cells hold: a column's widest cell (a CJK character counts double)."""
+    config: dict[str, Any] = {}
+    for k, header in columns.items():
+        widest = max([_text_width(header), *(_text_width(_cell(r.get(k))) for r in rows[:200])])
+        px = 520 if k in wrap else min(max(8 * widest + 24, 48), 420)
+        config[header] = st.column_config.Column(header or " ", width=int(px))
+    return config
+
+
+def _text_width(v: Any) -> int:
+    s = str(v)
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in s)
 
 
 def _cell(v: Any) -> Any:
@@ -125,3 +158,57 @@ def evidence_image(ui: UI, sha256: str, caption: str, empty: str) -> None:
 def finding_title(ui: UI, row: dict[str, Any]) -> str:
     """A finding's title in the UI's language (its catalogue text; 0.1's plain title otherwise)."""
     return render_stored(row.get("title_text"), ui.lang, fallback=str(row.get("title") or row.get("kind") or ""))
+
+
+def official_domains(ui: UI) -> list[str]:
+    """Every brand's official domains: what a lookalike is compared with for the "looks like" badge."""
+    from dashboard import data
+
+    out: list[str] = []
+    for b in data.brands(ui.db):
+        spec = b.get("spec") or {}
+        out += [d for d in [*spec.get("official_domains", []), *spec.get("group_domains", [])] if d not in out]
+    return out
+
+
+def name_cell(ui: UI, domain: str) -> tuple[str, str]:
+    """A hostname for a table cell (no colour there): Unicode with non-ASCII characters in ［］ and the
+    A-label beside it; and the warning for its own column ("looks like …", "mixed scripts")."""
+    s = show_name(domain, official_domains(ui))
+    shown = f"{s.bracketed()} ({s.alabel})" if s.is_idn else s.alabel
+    return shown, name_warning(ui, s)
+
+
+def name_warning(ui: UI, s: ShownName) -> str:
+    parts = []
+    if s.looks_like:
+        parts.append(ui.t("looks_like", domain=s.looks_like))
+    if s.mixed_script:
+        parts.append(ui.t("mixed_script", scripts=" + ".join(x for x in s.scripts if x)))
+    elif s.is_idn:
+        parts.append(ui.t("idn_name"))
+    return " · ".join(parts)
+
+
+def name_heading(ui: UI, domain: str) -> None:
+    """The candidate's name as a heading: non-ASCII characters on red, the A-label beside it, and a
+    badge saying which official domain it imitates."""
+    s = show_name(domain, official_domains(ui))
+    text = "".join(f":red-background[{esc(t)}]" if hot else esc(t) for t, hot in s.spans())
+    st.subheader(text, anchor=False)
+    badges = []
+    if s.is_idn:
+        badges.append(f"{ui.t('alabel')}: `{s.alabel}`")
+    if s.looks_like:
+        badges.append(f":orange-badge[⚠ {esc(ui.t('looks_like', domain=s.looks_like))}]")
+    if s.mixed_script:
+        badges.append(f":red-badge[{esc(ui.t('mixed_script', scripts=' + '.join(x for x in s.scripts if x)))}]")
+    if badges:
+        st.markdown(" · ".join(badges))
+
+
+def action_result() -> None:
+    """The last action's outcome, beside the buttons that caused it."""
+    from dashboard.ui import show_result
+
+    show_result()

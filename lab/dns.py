@@ -2,8 +2,11 @@
 
 Unknown names get NXDOMAIN at once (never a timeout); a CNAME answer carries the chain as far as the
 lab knows it, and a chain that ends at an unknown name is NXDOMAIN, as a recursive resolver reports it.
-Zones are edited at run time; a per-name rcode override (NXDOMAIN/SERVFAIL) covers the name and
-everything below it, which is how the lab registrar "suspends" a domain.
+Zones are edited at run time; a per-name rcode override (NXDOMAIN/SERVFAIL/REFUSED) covers the name
+and everything below it, which is how the lab registrar "suspends" a domain and how a DNS provider
+that no longer hosts a delegated zone answers. A zone transfer (AXFR, over TCP) is answered only for
+zones named in ``allow_axfr`` (the firm's own zone, transferable to its own tools) and REFUSED for
+every other zone, as a well-configured primary does.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from dnslib import AAAA, CNAME, MX, NS, QTYPE, RCODE, RR, SOA, TXT, A, DNSLabel, DNSRecord
+from dnslib import AAAA, CAA, CNAME, MX, NS, QTYPE, RCODE, RR, SOA, TXT, A, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 from lab.net import LOOPBACK
 
-RTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA")
+RTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA")
 _RCODES = {"NXDOMAIN": RCODE.NXDOMAIN, "SERVFAIL": RCODE.SERVFAIL, "REFUSED": RCODE.REFUSED}
 
 
@@ -46,6 +49,9 @@ def _rdata(rtype: str, value: str) -> Any:
         return MX(host.strip(), int(pref))
     if rtype == "TXT":
         return TXT(_txt_strings(value))
+    if rtype == "CAA":  # '0 issue "digicert.com"'
+        flags, tag, val = value.split(None, 2)
+        return CAA(int(flags), tag, val.strip('"'))
     if rtype == "SOA":
         mname, rname, *nums = value.split()
         return SOA(mname, rname, tuple(int(n) for n in nums))
@@ -75,6 +81,7 @@ class LabDNS:
         self.delay = delay  # seconds slept per query, for benchmarks that want a realistic resolver
         self._records: dict[str, dict[str, tuple[int, list[str]]]] = {}
         self._rcodes: dict[str, str] = {}
+        self.allow_axfr: set[str] = set()  # zones this server transfers to anyone who asks
         self._lock = threading.RLock()
         self._servers: list[DNSServer] = []
         self._threads: list[threading.Thread] = []
@@ -158,6 +165,7 @@ class LabDNS:
         with self._lock:
             self._records.clear()
             self._rcodes.clear()
+            self.allow_axfr.clear()
         self.delay = 0.0
         self._add_own_nameservers()
 
@@ -199,16 +207,42 @@ class LabDNS:
                 return zone, soa[0], soa[1][0]
         return None
 
+    def _transfer(self, reply: DNSRecord, zone: str) -> DNSRecord:
+        """The whole zone, SOA first and last (RFC 5936), or REFUSED for a zone not allowed."""
+        soa = self._records.get(zone, {}).get("SOA")
+        if zone not in self.allow_axfr or not soa:
+            reply.header.rcode = RCODE.REFUSED
+            return reply
+        first = RR(DNSLabel(zone + "."), QTYPE.SOA, rdata=_rdata("SOA", soa[1][0]), ttl=soa[0])
+        reply.add_answer(first)
+        for name in sorted(n for n in self._records if n == zone or n.endswith("." + zone)):
+            for rtype, (ttl, vals) in sorted(self._records[name].items()):
+                if name == zone and rtype == "SOA":
+                    continue
+                for v in vals:
+                    reply.add_answer(RR(DNSLabel(name + "."), getattr(QTYPE, rtype), rdata=_rdata(rtype, v), ttl=ttl))
+        reply.add_answer(first)
+        return reply
+
     def answer(self, request: DNSRecord) -> DNSRecord:
         self.queries += 1
         reply = request.reply()
         reply.header.ra = 1  # clients treat the lab as their resolver
         qname = _norm(str(request.q.qname))
         qtype = QTYPE.get(request.q.qtype)
+        if qtype == "AXFR":
+            with self._lock:
+                return self._transfer(reply, qname)
         with self._lock:
             name = qname
             for _hop in range(10):
                 forced = self._rcode_for(name)
+                delegation = self._records.get(name, {}).get("NS")
+                if forced == "REFUSED" and qtype == "NS" and delegation and name == qname:
+                    # The parent zone still hands out the delegation; only the child's servers refuse.
+                    for v in delegation[1]:
+                        reply.add_answer(RR(DNSLabel(name + "."), QTYPE.NS, rdata=_rdata("NS", v), ttl=delegation[0]))
+                    break
                 if forced:
                     reply.header.rcode = _RCODES[forced]
                     break

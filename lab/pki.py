@@ -23,6 +23,8 @@ from cryptography.x509.oid import NameOID
 
 TRUSTED_CA = "Lab Trusted CA"
 UNEXPECTED_CA = "Unexpected CA"
+# A second CA that a brand may also allow (its name carries "SECOM", as a real SECOM CA's would).
+SECOND_CA = "SECOM Lab Passport CA"
 CT_POISON_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.3")
 UTC = dt.UTC
 
@@ -124,12 +126,13 @@ _POISON_EXT = _tlv(0x30, _tlv(0x06, bytes.fromhex("2b06010401d679020403")) + _tl
 
 
 class LabPKI:
-    """Both CAs, one shared leaf key (cheap issuance), and per-host TLS certificates for the web server."""
+    """The CAs, one shared leaf key (cheap issuance), and per-host TLS certificates for the web server."""
 
     def __init__(self) -> None:
         self.cas: dict[str, CA] = {
             TRUSTED_CA: _make_ca(TRUSTED_CA, "Lab Trust Services"),
             UNEXPECTED_CA: _make_ca(UNEXPECTED_CA, "Unexpected Certs Inc."),
+            SECOND_CA: _make_ca(SECOND_CA, "SECOM Lab Trust Systems"),
         }
         # One key for every leaf: the lab tests names and issuers, not key diversity, and this keeps
         # issuance (the CT noise benchmark) fast.

@@ -3,7 +3,8 @@
 Kinds: the official ほしぞら証券 site, phishing clones at several degrees of fidelity, a genuine page
 of another firm (つばめ証券), parked and for-sale pages in real parking providers' styles, registrar
 suspension pages, cloud "unclaimed resource" pages matching the takeover fingerprints, a redirect
-chain, slow, huge and endless pages, 404 and 410 hosts.
+chain, slow, huge and endless pages, 404 and 410 hosts, and ``canned`` answers (status, headers and
+body given by the caller: each takeover lab case serves its provider's own answer this way).
 """
 
 from __future__ import annotations
@@ -396,10 +397,14 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(str(opt.get("body", "")))
     if kind == "feed":
         return feeds.render(opt, request)
+    if kind == "canned":  # a provider's own answer, exactly as given (takeover lab cases: status, headers, body)
+        headers = {str(k): str(v) for k, v in dict(opt.get("headers") or {}).items()}
+        ctype = headers.pop("Content-Type", None) or str(opt.get("content_type", HTML))
+        return Response(int(opt.get("status", 200)), str(opt.get("body", "")).encode(), ctype, headers)
     raise KeyError(f"unknown site kind {kind!r}")
 
 
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "hacked", "shortener")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "hacked", "shortener", "canned")

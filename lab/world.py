@@ -56,6 +56,7 @@ class World:
         self.whois_tlds = tuple(s.get("whois_tlds", ["jp"]))
         self.pki = LabPKI()
         self.dns = LabDNS(port=p.get("dns", 0), delay=dns_delay if dns_delay is not None else s.get("dns_delay", 0.0))
+        self.dns.allow_axfr.update(s.get("axfr_zones", []))  # the firm's own zone transfers to its tools
         self.rdap = LabRDAP(port=p.get("rdap", 0), whois_only_tlds=self.whois_tlds)
         self.whois = LabWhois(port=p.get("whois", 0), tlds=self.whois_tlds)
         self.ct = LabCTLog(self.pki, port=p.get("ct", 0),
@@ -451,7 +452,7 @@ class World:
     def endpoints(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.path,
-            "dns": {"host": self.dns.host, "port": self.dns.port},
+            "dns": {"host": self.dns.host, "port": self.dns.port, "axfr_zones": sorted(self.dns.allow_axfr)},
             "rdap": {"url": self.rdap.url, "bootstrap_url": self.rdap.bootstrap_url,
                      "ipv4_bootstrap_url": self.rdap.ipv4_bootstrap_url},
             "whois": {"host": self.whois.host, "port": self.whois.port, "tlds": list(self.whois_tlds)},

@@ -127,6 +127,7 @@ class NoticeFacts:
     official_domains: list[str] = field(default_factory=list)
     official_list_url: str = ""
     domain_unicode: str = ""  # an IDN as the victim saw it, when it differs
+    reasons_ja: list[str] = field(default_factory=list)  # ``reasons`` in Japanese, for letters in Japanese
     requester: str = "Brand Security Team"
     requester_email: str = ""
     requester_phone: str = ""
@@ -229,7 +230,7 @@ def body(facts: NoticeFacts, language: str, kind: str, recipient_name: str) -> s
         ask=facts.ask or ASK[language].get(kind, ASK[language][OTHER]),
         urls=_bullets([defang(u) for u in facts.urls]) + _extra(facts, language),
         ips=_bullets(facts.ips),
-        reasons=_bullets(facts.reasons),
+        reasons=_bullets(facts.reasons_ja if language == "ja" and facts.reasons_ja else facts.reasons),
         timeline=_timeline(facts, language),
         official=_official(facts, language),
         attachments=_bullets(attachments),

@@ -71,3 +71,19 @@ def test_wildcards_can_be_refused():
 
 def test_flatten_folds_a_domain_into_one_label():
     assert flatten("hoshizora-sec.co.jp") == "hoshizora-sec-co-jp"
+
+
+def test_a_homoglyph_is_shown_in_unicode_with_its_a_label_marked_and_named_for_what_it_imitates():
+    from watcher.core.names import show_name
+
+    official = ["hoshizora-sec.co.jp", "hoshizora.jp"]
+    s = show_name("xn--hoshizora-se-khk.com", official)
+    assert s.plain() == "hoshizora-seс.com (xn--hoshizora-se-khk.com)"
+    assert s.bracketed() == "hoshizora-se［с］.com" and s.mixed_script
+    assert s.looks_like == "hoshizora-sec.co.jp"
+    assert show_name("www.hoshizora-sec.co.jp", official).looks_like == ""  # ours
+    plain = show_name("hoshizora-sec-login.top", official)
+    assert plain.plain() == "hoshizora-sec-login.top" and not plain.marked and not plain.is_idn
+    japanese = show_name("ほしぞら証券.com", official)
+    assert japanese.is_idn and not japanese.mixed_script  # kana and kanji with a Latin TLD is normal
+    assert show_name("not a name\x00", official).alabel == "not a name\x00"  # never raises

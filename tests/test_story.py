@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from lab.demo import DEMO_BRANDS, DEMO_SCENARIO, ROOT, omamori_config
 from watcher.context import build_context
 from watcher.core.brands import sync_brands
+from watcher.core.casefacts import live_evidence
 from watcher.core.clock import FrozenClock
 from watcher.core.config import load_settings
 from watcher.core.models import (
@@ -27,7 +28,10 @@ from watcher.core.models import (
     CandidateStatus,
     Finding,
     FindingStatus,
+    OwnedDomain,
+    OwnedSource,
     RequestStatus,
+    Severity,
     Source,
     TakedownMode,
     TakedownRequest,
@@ -155,6 +159,11 @@ def test_the_demo_story(lab_world, tmp_path):
     with Session(ctx.engine) as s:
         clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
         assert clone.status == CandidateStatus.DOWN, clone.status
+        # The case keeps its evidence: the last live capture, its screenshot and score.
+        evidence = live_evidence(s, clone.id)
+        assert evidence is not None and evidence.screenshot_sha256 and evidence.score > 0
+        assert clone.score == evidence.score and clone.verdict == Verdict.PHISHING
+        assert clone.last_snapshot_id != evidence.id  # the "gone" checks went to the timeline
         reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == clone.id)).all()
         closed = [r for r in reqs if r.status == RequestStatus.CLOSED and r.time_to_down_seconds is not None]
         assert closed, [(r.recipient, r.status) for r in reqs]
@@ -176,6 +185,21 @@ def test_the_demo_story(lab_world, tmp_path):
         assert any(k == "dmarc" and subj == "hoshizora-sec.co.jp" for k, subj in open_), open_
         dropped = s.exec(select(Candidate).where(Candidate.domain == "hoshizora-fx.jp")).one()
         assert dropped.source == Source.DROPCATCH
+        # Every certificate for our names: the usual CA for a host nobody listed is a "new name" (low).
+        new_name = s.exec(select(Finding).where(Finding.kind == "cert_new_name",
+                                                Finding.subject == "nisa-campaign.hoshizora-sec.co.jp")).one()
+        assert new_name.status == FindingStatus.OPEN and new_name.severity == Severity.LOW
+        assert ("cert_issuer", "trade.hoshizora-sec.co.jp") in open_  # the unexpected CA: high
+        # DNS hygiene: the A record on a released EC2 address, and CAA allowing a CA the firm does not use.
+        dangling = s.exec(select(Finding).where(Finding.kind == "dangling_address",
+                                                Finding.subject == "ir-archive.hoshizora-sec.co.jp")).one()
+        assert dangling.status == FindingStatus.OPEN and dangling.data["provider"] == "Amazon Web Services"
+        caa = s.exec(select(Finding).where(Finding.kind == "caa", Finding.subject == "hoshizora-sec.co.jp")).one()
+        assert caa.status == FindingStatus.OPEN and caa.data["others"] == ["letsencrypt.org"]
+        assert ("dangling_address", "www.hoshizora-sec.co.jp") not in open_
+        # The zone transfer from the firm's own name server brought in a host no other source knew.
+        vpn = s.exec(select(OwnedDomain).where(OwnedDomain.name == "vpn.hoshizora-sec.co.jp")).one()
+        assert vpn.source == OwnedSource.AXFR and vpn.gone_at is None
 
     # The weekly report is written and mailed to management.
     _ok(ctx, "weekly_report")

@@ -15,6 +15,7 @@ import typer
 from watcher.commands import (
     alerts,
     brands,
+    candidates,
     capture,
     case,
     ct,
@@ -77,6 +78,7 @@ GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("capture", capture.cli),
     ("takedown", takedown.cli),
     ("case", case.cli),
+    ("candidates", candidates.cli),
     ("alerts", alerts.cli),
     ("inventory", inventory.cli),
     ("mailauth", mailauth.cli),

@@ -59,6 +59,9 @@ class Context:
     # The current job run's stop flag and deadline (``UNBOUNDED`` outside a job); see for_run.
     run: RunControl = field(default=UNBOUNDED)
     nudge: Nudge = field(default_factory=Nudge)
+    # A long-running process (``omamori run``, ``omamori worker``) keeps its crawlers and their
+    # browsers between batches (``crawl.keep_browser``); a one-off command starts one per batch.
+    keep_crawler: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -75,11 +78,15 @@ class Context:
     @cached_property
     def rdap(self) -> RdapClient:
         engine = self.engine
-
         def reserve(key: str, gap: float) -> float:
             return ratelimit.reserve(engine, key, gap)
 
-        return RdapClient(self.settings, clock=self.clock, reserve=reserve)
+        # SQLite is one file on one host: the process's own pacing is enough, and a slot written from
+        # a second connection would wait out the busy timeout whenever the caller's session holds the
+        # write lock (drafting a takedown asks RDAP inside its transaction): 15 s per lookup, then an
+        # error instead of the registrar. Shared slots are for PostgreSQL, where workers are many hosts.
+        shared = engine.dialect.name != "sqlite"
+        return RdapClient(self.settings, clock=self.clock, reserve=reserve if shared else None)
 
     @cached_property
     def mailer(self) -> Mailer:

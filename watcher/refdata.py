@@ -1,4 +1,4 @@
-"""Reference data shipped in data/ (CT log list, RDAP bootstrap, takeover fingerprints, ...).
+"""Reference data shipped in data/ (CT log list, RDAP bootstrap, takeover signatures, cloud ranges, ...).
 
 Each file has its public source and the date it was taken; ``omamori data refresh NAME`` fetches it
 again from the source (through the configured proxy) and rewrites the file with a new date. Nothing
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.core.config import DATA
-from watcher.owned import takeover
+from watcher.owned import cloudranges, signature_sources
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class RefFile:
     licence: str
     # Turns the fetched bytes into what we store (validate, trim); raises ValueError on garbage.
     transform: Callable[[bytes], Any] = lambda b: json.loads(b)
+    # For data made from several upstream files: fetches what it needs itself and converts it.
+    build: Callable[[Callable[[str], bytes]], Any] | None = None
 
 
 REFERENCE: tuple[RefFile, ...] = (
@@ -33,11 +35,14 @@ REFERENCE: tuple[RefFile, ...] = (
             "CC BY 4.0 (Google)"),
     RefFile("rdap-dns", DATA / "rdap-bootstrap.json", "https://data.iana.org/rdap/dns.json", "IANA, public"),
     RefFile("rdap-ipv4", DATA / "rdap-bootstrap-ipv4.json", "https://data.iana.org/rdap/ipv4.json", "IANA, public"),
-    # Subdomain takeover fingerprints (watcher.owned.takeover); the upstream file, trimmed to the fields we use.
-    RefFile("takeover-fingerprints", DATA / "takeover-fingerprints.json",
-            "https://raw.githubusercontent.com/EdOverflow/can-i-take-over-xyz/master/fingerprints.json",
-            "CC BY 4.0 — EdOverflow and contributors, can-i-take-over-xyz",
-            transform=takeover.validate_fingerprints),
+    # Takeover signatures (watcher.owned.signatures), converted from can-i-take-over-xyz and nuclei templates.
+    RefFile("takeover-signatures", DATA / "takeover-signatures.json",
+            "https://github.com/EdOverflow/can-i-take-over-xyz + https://github.com/projectdiscovery/nuclei-templates",
+            "CC BY 4.0 (can-i-take-over-xyz) and MIT (nuclei-templates)", build=signature_sources.fetch_upstream),
+    # Cloud providers' published address ranges (watcher.owned.cloudranges), for dangling A/AAAA records.
+    RefFile("cloud-ranges", DATA / "cloud-ranges.json", "each provider's published list (AWS, Google Cloud, "
+            "Oracle, Cloudflare, DigitalOcean; Azure kept)", "published by the providers for their customers",
+            build=cloudranges.fetch_upstream),
     # dnstwist's shipped dictionaries (watcher.discovery.fuzzers feeds them to its dictionary and
     # tld-swap fuzzers): one word a line, written back with the source in '#' comments.
     *(RefFile(f"dnstwist-{name}", DATA / "fuzz" / f"dnstwist-{name}.txt",
@@ -62,13 +67,14 @@ def dict_words(data: bytes) -> list[str]:
         raise ValueError("an empty dictionary")
     return out
 
+
 SOURCES = DATA / "SOURCES.md"
 
 
 def refresh(ref: RefFile, fetch: Callable[[str], bytes], source_url: str | None = None) -> dict[str, Any]:
     """Fetch, check and write one reference file; returns what was written."""
     url = source_url or ref.url
-    data = ref.transform(fetch(url))
+    data = ref.build(fetch) if ref.build is not None and source_url is None else ref.transform(fetch(url))
     if ref.path.suffix == ".txt":
         head = (f"# source: {url}\n# retrieved: {datetime.now(UTC):%Y-%m-%d}; licence: {ref.licence}; "
                 f"refresh: omamori data refresh {ref.name}\n")

@@ -19,12 +19,14 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from watcher import health
 from watcher.alerts import engine as alerts
 from watcher.context import Context
 from watcher.core import lease
+from watcher.core.errorlog import RECORDED
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.jobresult import JobIncomplete
@@ -41,6 +43,7 @@ from watcher.takedowns import blocklists, followup, replies
 from watcher.tasks import runtime
 
 log = logging.getLogger("omamori.schedule")
+RECORD_TRIES = 3
 
 
 JobFunction = Callable[[Context], dict[str, Any] | None]
@@ -143,13 +146,14 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
             outcome["stopped"] = str(e)
         except JobIncomplete as e:  # it ran, but not all of it worked: the summary stays, the run failed
             outcome["summary"], outcome["error"] = e.summary, str(e)
-            log.error("job %s incomplete: %s", name, e)
+            log.error("job %s incomplete: %s", name, e, extra={RECORDED: True})
         except Exception as e:  # a job's failure is data, not a crash of the service
             if control.reason:  # its I/O was closed under it because it had to stop
                 outcome["stopped"] = control.reason
             else:
                 outcome["error"] = f"{type(e).__name__}: {e}"
-                log.error("job %s failed: %s\n%s", name, outcome["error"], traceback.format_exc())
+                log.error("job %s failed: %s\n%s", name, outcome["error"], traceback.format_exc(),
+                          extra={RECORDED: True})
 
     worker = threading.Thread(target=work, name=f"job-{name}", daemon=True)
     worker.start()
@@ -176,7 +180,7 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
                     now=ctx.now())
         error = (f"stopped: {control.reason}; still blocked {jobs_conf.stop_grace_seconds:g} s later, "
                  f"abandoned (its next runs fail until it ends)")
-        log.error("job %s: %s", name, error)
+        log.error("job %s: %s", name, error, extra={RECORDED: True})
     elif control.reason:  # it had to stop: whatever it returned is partial
         if "deadline" in control.reason:
             error = f"stopped: {control.reason}"
@@ -191,6 +195,22 @@ def run_job(ctx: Context, name: str, *, actor: str = "scheduler",
 
 def _record(ctx: Context, name: str, actor: str, started: datetime, *, error: str, summary: dict[str, Any],
             elapsed: float, stopped: bool = False) -> dict[str, Any]:
+    """Store the run's outcome; a busy database is waited for (a few tries), since an outcome that is
+    not stored is a failure nobody sees."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            return _record_once(ctx, name, actor, started, error=error, summary=summary, elapsed=elapsed,
+                                stopped=stopped)
+        except OperationalError as e:
+            if attempt == RECORD_TRIES - 1:
+                raise
+            log.warning("job %s: could not record its run (%s); trying again", name, e.orig)
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")
+
+
+def _record_once(ctx: Context, name: str, actor: str, started: datetime, *, error: str, summary: dict[str, Any],
+                 elapsed: float, stopped: bool = False) -> dict[str, Any]:
     finished = ctx.now()
     with Session(ctx.engine, expire_on_commit=False) as s:
         state = s.get(JobState, name) or JobState(name=name)

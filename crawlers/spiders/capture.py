@@ -58,6 +58,21 @@ EXTRACT_JS = """(opts) => {
 }"""
 
 
+QUIET_MS = 200
+QUIET_JS = """(o) => new Promise((done) => {
+  const start = performance.now();
+  let timer = null;
+  const finish = () => { try { obs.disconnect(); } catch (e) {} done(true); };
+  const again = () => {
+    clearTimeout(timer);
+    timer = setTimeout(finish, Math.max(0, Math.min(o.quiet, o.max - (performance.now() - start))));
+  };
+  const obs = new PerformanceObserver(again);
+  try { obs.observe({type: 'resource', buffered: false}); } catch (e) {}
+  again();
+})"""
+
+
 class Writer(Protocol):
     def put(self, data: bytes) -> str: ...
     def error(self, target: Target, reason: str, **extra: Any) -> None: ...
@@ -118,38 +133,50 @@ class CaptureSpider(scrapy.Spider):
         self.writer = writer
 
     async def start(self) -> Any:  # Scrapy 2.13+: start_requests() is ignored
+        for t in self.targets:
+            yield self.request_for(t)
+
+    def request_for(self, t: Target, *, context: str = "", writer: Writer | None = None) -> scrapy.Request:
+        """The browser request of one target, in the browser context of its profile (``context``
+        names a fresh one: a long-lived crawler recycles contexts batch by batch)."""
         ms = int(self.job.page_timeout * 1000)
         contexts = context_options(self.job)
-        for t in self.targets:
-            profile = t.profile if t.profile in contexts else "desktop"
-            yield scrapy.Request(
-                t.url, callback=self.parse_page, errback=self.on_error, dont_filter=True,
-                meta={
-                    "target": t, "started": time.monotonic(), "budget_ms": ms,
-                    "playwright": True, "playwright_include_page": True, "playwright_context": profile,
-                    "playwright_context_kwargs": contexts[profile],
-                    "playwright_page_goto_kwargs": {"wait_until": "commit", "timeout": ms},
-                    "playwright_page_init_callback": "crawlers.spiders.capture.init_page",
-                    "download_timeout": self.job.page_timeout + 5,
-                },
-            )
+        profile = t.profile if t.profile in contexts else "desktop"
+        meta: dict[str, Any] = {
+            "target": t, "started": time.monotonic(), "budget_ms": ms,
+            "playwright": True, "playwright_include_page": True, "playwright_context": context or profile,
+            "playwright_context_kwargs": contexts[profile],
+            "playwright_page_goto_kwargs": {"wait_until": "commit", "timeout": ms},
+            "playwright_page_init_callback": "crawlers.spiders.capture.init_page",
+            "download_timeout": self.job.page_timeout + 5,
+        }
+        if writer is not None:
+            meta["writer"] = writer
+        return scrapy.Request(t.url, callback=self.parse_page, errback=self.on_error, dont_filter=True, meta=meta)
+
+    def writer_for(self, meta: dict[str, Any]) -> Writer:
+        """The batch's writer: the spider's own, or the request's when a long-lived crawler serves
+        many batches (``crawlers.serve``)."""
+        return meta.get("writer") or self.writer
 
     async def parse_page(self, response: Response) -> None:
         target: Target = response.meta["target"]
         page = response.meta["playwright_page"]
+        self.page_opened(response.meta, page)
+        writer = self.writer_for(response.meta)
         remaining = self.job.page_timeout - (time.monotonic() - response.meta["started"])
         hops = response.meta.get("redirect_urls") or []
         gate = GUARD["gate"]
         refused = gate.refusal_for(target.url, *hops, response.url, page.url) if gate is not None else ""
         if refused:  # the gate refused a hop of the main frame: the page shown is its 403, not evidence
             await _close_quietly(page)
-            self.writer.error(target, refused, redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
+            writer.error(target, refused, redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
                               browser_used=True)
             return
         if len(hops) > self.job.max_redirects:
             # Chromium follows redirects before our route handler sees them: enforce the cap here.
             await _close_quietly(page)
-            self.writer.error(target, f"more than {self.job.max_redirects} redirects ({len(hops)})",
+            writer.error(target, f"more than {self.job.max_redirects} redirects ({len(hops)})",
                               redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
                               browser_used=True)
             return
@@ -157,9 +184,11 @@ class CaptureSpider(scrapy.Spider):
             facts = await asyncio.wait_for(self._capture(page, response), timeout=max(remaining, 3.0))
         except Exception as e:  # any failure of one page becomes that page's record
             reason = f"{type(e).__name__}: {e}".strip()[:300] or type(e).__name__
-            self.writer.browser_failed(target, f"browser capture failed: {reason}")
+            writer.browser_failed(target, f"browser capture failed: {reason}")
         else:
-            self.writer.page(target, facts)
+            # Hashing the screenshots and writing the evidence is CPU and disk work: a thread does it
+            # while the event loop drives the other pages (the writer is thread-safe).
+            await asyncio.to_thread(writer.page, target, facts)
         finally:
             try:
                 await asyncio.wait_for(page.close(), timeout=5)
@@ -174,13 +203,22 @@ class CaptureSpider(scrapy.Spider):
         # "load" gets a good part of the budget (images must be painted before the screenshot, even on
         # a busy machine); endless pages never fire it and simply spend that part.
         load_ms = int(max(settle_ms * 2, 3000, job.page_timeout * 400))
-        for state, wait in (("load", load_ms), ("networkidle", settle_ms)):
-            if wait <= 0:  # Playwright reads a timeout of 0 as "no timeout"
-                break
+        loaded = False
+        if load_ms > 0:  # Playwright reads a timeout of 0 as "no timeout"
             try:
-                await page.wait_for_load_state(state, timeout=wait)
+                await page.wait_for_load_state("load", timeout=load_ms)
+                loaded = True
             except Exception:  # a timeout here is normal for hostile pages
-                break
+                pass
+        if loaded and settle_ms > 0:
+            # Settled: no resource finished for QUIET_MS after "load" (scripts fetching more, late
+            # images), within settle_ms. Playwright's "networkidle" waits 500 ms of silence on every
+            # page, however still it is; most pages are quiet far sooner.
+            try:
+                await asyncio.wait_for(page.evaluate(QUIET_JS, {"quiet": min(QUIET_MS, settle_ms), "max": settle_ms}),
+                                       timeout=settle_ms / 1000 + 1)
+            except Exception:  # a page that never settles is captured as it is
+                pass
         log.debug("settled %.2fs", time.monotonic() - t0)
         await page.evaluate("() => window.stop()")
         log.debug("stopped %.2fs", time.monotonic() - t0)
@@ -232,6 +270,9 @@ class CaptureSpider(scrapy.Spider):
             "browser_seconds": round(time.monotonic() - t0, 3),
         }
 
+    def page_opened(self, meta: dict[str, Any], page: Any) -> None:
+        """A hook for ``crawlers.serve`` (which recycles a batch's browser contexts after it)."""
+
     def on_error(self, failure: Any) -> None:
         request = failure.request
         target: Target = request.meta["target"]
@@ -242,10 +283,11 @@ class CaptureSpider(scrapy.Spider):
         err = failure.value
         gate = GUARD["gate"]
         refused = gate.refusal_for(target.url, request.url) if gate is not None else ""
+        writer = self.writer_for(request.meta)
         if refused:  # the navigation failed because the gate refused its host (an https tunnel)
-            self.writer.error(target, refused, browser_used=True)
+            writer.error(target, refused, browser_used=True)
             return
-        self.writer.browser_failed(target, f"browser failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
+        writer.browser_failed(target, f"browser failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
                                    if str(err) else f"browser failed: {type(err).__name__}")
 
 

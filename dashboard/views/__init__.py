@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dashboard.ui import UI
-from dashboard.views import candidate, health, mailauth, owned, reports, takedowns, triage
+from dashboard.views import candidate, health, home, mailauth, owned, reports, takedowns, triage
 
 VIEWS: dict[str, Callable[[UI], None]] = {
+    "home": home.render,
     "triage": triage.render,
     "candidate": candidate.render,
     "takedowns": takedowns.render,

@@ -12,10 +12,11 @@ from typing import Any
 import streamlit as st
 
 from dashboard import actions, data, widgets
-from dashboard.ui import UI, flash
+from dashboard.ui import UI
 from dashboard.views import requests as request_panel
 from watcher.capture.triage import ALLOWED, DECISIONS
 from watcher.core.models import CandidateStatus
+from watcher.core.reasons import reason_text
 
 
 def _pick_from_input() -> None:
@@ -39,19 +40,17 @@ def render(ui: UI) -> None:
     cand = bundle["candidate"]
     snap = bundle["snapshot"]
     _summary(ui, cand)
+    _evidence_note(ui, snap, bundle.get("latest"))
     _screenshots(ui, cand, snap)
     _reasons(ui, cand, snap)
     _facts(ui, snap)
     _timeline(ui, bundle)
-    _actions(ui, cand)
+    _actions(ui, cand, snap)
     request_panel.render(ui, cand, bundle["requests"])
 
 
 def _summary(ui: UI, cand: dict[str, Any]) -> None:
-    shown = cand["unicode"] if cand["unicode"] and cand["unicode"] != cand["domain"] else cand["domain"]
-    st.subheader(widgets.esc(shown), anchor=False)
-    if shown != cand["domain"]:
-        st.caption(widgets.esc(cand["domain"]))
+    widgets.name_heading(ui, cand["domain"])
     brand = next((b for b in data.brands(ui.db) if b["id"] == cand["brand_id"]), None)
     brand_name = (brand["name_ja"] if ui.lang == "ja" and brand["name_ja"] else brand["name"]) if brand else "—"
     score, facts = st.columns([1, 5])
@@ -65,6 +64,16 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
         f"{ui.t('source')}: :gray-badge[{widgets.label(ui, 'src', cand['source'])}] · {ui.t('brand')}: **{brand_name}**")
     st.caption(f"{ui.t('col_first_seen')}: {widgets.when(cand['first_seen_at'])} · "
                f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
+
+
+def _evidence_note(ui: UI, evidence: dict[str, Any] | None, latest: dict[str, Any] | None) -> None:
+    """When the site is gone, say that what follows is the proof kept from when it was live."""
+    if not evidence or not latest or latest["id"] == evidence["id"]:
+        return
+    if evidence.get("reachable") and not evidence.get("gone"):
+        st.info(ui.t("evidence_kept", at=widgets.when(evidence["taken_at"]), score=evidence["score"],
+                     latest=widgets.when(latest["taken_at"]),
+                     state=widgets.verdict_label(ui, latest["verdict"])))
 
 
 def _references(ui: UI, brand_id: int | None) -> list[dict[str, Any]]:
@@ -149,31 +158,93 @@ def _allowed(cand: dict[str, Any], decision: str) -> bool:
     return DECISIONS[decision] in ALLOWED[status] and DECISIONS[decision] != status
 
 
-def _actions(ui: UI, cand: dict[str, Any]) -> None:
+# Verdicts for which "confirm as phishing" is not the natural next step: the page shows no phishing.
+NOT_PHISHING = ("parked", "suspended", "benign", "unreachable")
+
+
+def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
     st.markdown(f"#### {ui.t('actions')}")
     cid = int(cand["id"])
     if not ui.can("analyst"):
         st.caption(ui.t("needs_role", role=ui.role_name("analyst")))
         return
+    page_kind = str(((snap or {}).get("capture") or {}).get("page_kind") or "")
+    # The primary action follows the verdict: a parked or for-sale page is watched or dismissed; only
+    # a page that looks like phishing offers confirmation first.
+    not_phishing = str(cand["verdict"]) in NOT_PHISHING or page_kind in ("parked", "for_sale", "empty", "suspended")
+    primary = "watch" if not_phishing and _allowed(cand, "watch") else (
+        "dismiss" if not_phishing else "confirm")
+    if not_phishing:
+        st.info(ui.t("not_phishing_hint", verdict=widgets.verdict_label(ui, cand["verdict"])))
     st.text_input(ui.t("reason"), key=f"reason_{cid}")
     b = st.columns([3, 1.2, 1.2, 1.4, 1.4])
-    b[0].button(ui.t("confirm"), key="act_confirm", type="primary",
-                disabled=not (_allowed(cand, "confirm") and ui.can("approver")),
-                help=None if ui.can("approver") else ui.t("needs_role", role=ui.role_name("approver")),
-                on_click=_decide, args=(ui, cid, "confirm", f"reason_{cid}"))
+    can_confirm = _allowed(cand, "confirm") and ui.can("approver")
+    confirm_help = None if ui.can("approver") else ui.t("needs_role", role=ui.role_name("approver"))
+    if str(cand["status"]) == "reported":
+        confirm_help = ui.t("already_reported")
+    # Confirming opens a second step (what the letters will claim, to whom); it sends nothing yet.
+    b[0].button(ui.t("confirm_review"), key="act_confirm", type="primary" if primary == "confirm" else "secondary",
+                disabled=not can_confirm, help=confirm_help, on_click=_open_review, args=(cid,))
     b[1].button(ui.t("watch"), key="act_watch", disabled=not _allowed(cand, "watch"),
+                type="primary" if primary == "watch" else "secondary",
                 on_click=_decide, args=(ui, cid, "watch", f"reason_{cid}"))
     b[2].button(ui.t("dismiss"), key="act_dismiss", disabled=not _allowed(cand, "dismiss"),
+                type="primary" if primary == "dismiss" else "secondary",
                 on_click=_decide, args=(ui, cid, "dismiss", f"reason_{cid}"))
     b[3].button(ui.t("reopen"), key="act_reopen", disabled=not _allowed(cand, "reopen"),
                 on_click=_decide, args=(ui, cid, "reopen", f"reason_{cid}"))
     b[4].button(ui.t("recheck"), key="act_recheck", on_click=_recheck, args=(ui, cid))
+    widgets.action_result()
+    if st.session_state.get(REVIEW) == cid and can_confirm:
+        _review(ui, cand, not_phishing)
     _evidence_bundle(ui, cid)
     with st.form(f"note_{cid}", clear_on_submit=True):
         text = st.text_area(ui.t("note"), key=f"note_text_{cid}", height=80)
         if st.form_submit_button(ui.t("add_note")) and text.strip():
             actions.note(ui, cid, text)
             st.rerun()
+
+
+REVIEW = "confirm_review"
+
+
+def _open_review(cid: int) -> None:
+    st.session_state[REVIEW] = cid
+
+
+def _close_review() -> None:
+    st.session_state.pop(REVIEW, None)
+
+
+def _review(ui: UI, cand: dict[str, Any], not_phishing: bool) -> None:
+    """The second step: the claims the letters will make, the recipients, and who is missing and why."""
+    cid = int(cand["id"])
+    with st.container(border=True):
+        st.markdown(f"##### {ui.t('confirm_review_title')}")
+        p = actions.preview_confirm(ui, cid)
+        if p is None:
+            return
+        if p.refused:
+            st.error(ui.t("already_reported"))
+            st.button(ui.t("cancel"), key="act_confirm_cancel", on_click=_close_review)
+            return
+        if not_phishing:
+            st.warning(ui.t("confirm_not_phishing_warning", verdict=widgets.verdict_label(ui, cand["verdict"])))
+        st.markdown(f"**{ui.t('letter_claims')}**")
+        claims = [reason_text(r, ui.lang) for r in p.claims]
+        st.markdown("\n".join(f"- {widgets.esc(c)}" for c in claims) if claims else ui.t("none"))
+        st.markdown(f"**{ui.t('letter_recipients')}**")
+        if p.recipients:
+            st.markdown("\n".join(f"- {widgets.esc(r.name)} <{widgets.esc(r.email or r.form_url)}> · "
+                                   f"{widgets.label(ui, 'rk', r.kind)}" for r in p.recipients))
+        else:
+            st.warning(ui.t("no_recipient"))
+        for kind, why in p.missing:
+            st.warning(ui.t("recipient_missing", kind=widgets.label(ui, "rk", kind), why=why))
+        c1, c2 = st.columns([2, 1])
+        c1.button(ui.t("confirm"), key="act_confirm_go", type="primary",
+                  on_click=_decide, args=(ui, cid, "confirm", f"reason_{cid}"))
+        c2.button(ui.t("cancel"), key="act_confirm_cancel", on_click=_close_review)
 
 
 def _evidence_bundle(ui: UI, cid: int) -> None:
@@ -194,7 +265,8 @@ def _recheck(ui: UI, cid: int) -> None:  # a button callback: Streamlit ignores 
 def _decide(ui: UI, cid: int, decision: str, reason_key: str) -> None:
     reason = str(st.session_state.get(reason_key, ""))
     if decision == "dismiss" and not reason.strip():
-        flash("error", ui.t("reason_required"))
+        actions.refused(ui, cid, decision, ui.t("reason_required"))
         return
     if actions.decide(ui, cid, decision, reason):
         st.session_state[reason_key] = ""
+        _close_review()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
@@ -10,6 +10,8 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.ui import UI
 from watcher.schedule import JOBS
+
+RECENT = timedelta(hours=24)  # failures this recent keep the view from saying "no problems"
 
 
 def _minutes_since(since: datetime | None, now: datetime) -> float | None:
@@ -22,11 +24,15 @@ def render(ui: UI) -> None:
     now = ui.ctx.now()
 
     st.markdown(f"#### {ui.t('self_findings')}")
-    if h["findings"]:
-        for f in h["findings"]:
-            st.error(f"**{widgets.esc(f['kind'])}** · {widgets.esc(f['subject'])} — {widgets.esc(widgets.finding_title(ui, f))} "
-                     f"({ui.t('opened')} {widgets.when(f['opened_at'])})")
-    else:
+    # "No problems" only when nothing is open and nothing failed lately: a job that crashed once, or
+    # a certstream match that could not be stored, is a problem even if no Finding was opened for it.
+    recent = [r for r in h["failures"] if r["at"] is not None and now - r["at"] <= RECENT]
+    for f in h["findings"]:
+        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(f['subject'])} — "
+                 f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
+    if recent:
+        st.warning(ui.t("recent_errors", n=len(recent), hours=int(RECENT.total_seconds() // 3600)))
+    if not h["findings"] and not recent:
         st.success(ui.t("all_clear"))
 
     feeds = ui.settings.ct.certstream_urls
@@ -77,7 +83,14 @@ def render(ui: UI) -> None:
                          "last_error": ui.t("detail"), "summary": ui.t("summary")}, key="jobs")
 
     st.markdown(f"#### {ui.t('job_failures')}")
-    fails = [{"at": r["at"], "job": r["detail"].get("job", ""), "error": r["detail"].get("error", "")}
-             for r in h["failures"]]
-    widgets.table(fails, {"at": ui.t("at"), "job": ui.t("jobs"), "error": ui.t("detail")}, key="failures",
-                  empty=ui.t("none"))
+    fails = [{"at": r["at"], "job": r["detail"].get("job", "") or r["detail"].get("logger", ""),
+              "error": r["detail"].get("error", "") or _logged(r["detail"])} for r in h["failures"]]
+    widgets.table(fails, {"at": ui.t("at"), "job": ui.t("where"), "error": ui.t("detail")}, key="failures",
+                  empty=ui.t("none"), wrap=("error",))
+
+
+def _logged(detail: dict[str, Any]) -> str:
+    """An ``error.logged`` Event in one line: the message, and the exception when it adds to it."""
+    msg = str(detail.get("message", ""))
+    exc = str(detail.get("exception", ""))
+    return msg if not exc or exc in msg else f"{msg} ({exc})"

@@ -1,4 +1,5 @@
-"""Owned domains: findings first (takeover and drop-catch on top), the expiry timeline, the inventory."""
+"""Owned domains: findings first (takeover and drop-catch on top), the expiry timeline, the inventory,
+and every certificate seen in CT for our names (unexpected issuers first)."""
 
 from __future__ import annotations
 
@@ -31,11 +32,19 @@ def render(ui: UI) -> None:
     d = data.owned(ui.db, ui.page_size, offset)
 
     st.markdown(f"#### {ui.t('priority_findings')}")
-    findings = [{**f, "severity": widgets.label(ui, "sv", f["severity"]), "title": widgets.finding_title(ui, f)}
-                for f in d["findings"]]
+    severities = [None, "critical", "high", "medium", "low", "info"]
+    sev = st.selectbox(ui.t("severity"), severities, key="owned_severity",
+                       format_func=lambda v: ui.t("all") if v is None else widgets.label(ui, "sv", v),
+                       on_change=widgets.reset_pager, args=("owned_findings",))
+    found = [f for f in d["findings"] if sev is None or str(f["severity"]) == sev]
+    start = int(st.session_state.get("page_owned_findings", 0)) * ui.page_size
+    findings = [{**f, "severity": widgets.label(ui, "sv", f["severity"]), "kind": widgets.label(ui, "fk", f["kind"]),
+                 "title": widgets.finding_title(ui, f)} for f in found[start:start + ui.page_size]]
     widgets.table(findings, {"severity": ui.t("severity"), "kind": ui.t("kind"), "subject": ui.t("subject"),
-                                  "title": ui.t("title"), "opened_at": ui.t("opened")},
-                  key="owned_findings", empty=ui.t("all_clear"))
+                             "title": ui.t("title"), "opened_at": ui.t("opened")},
+                  key="owned_findings", empty=ui.t("all_clear"), wrap=("title",))
+    if len(found) > ui.page_size:
+        widgets.pager(ui, "owned_findings", len(found))
 
     st.markdown(f"#### {ui.t('expiry_timeline')}")
     if d["expiry"]:
@@ -56,6 +65,13 @@ def render(ui: UI) -> None:
              "locks": _locks(r["statuses"])} for r in d["rows"]]
     widgets.table(rows, {"name": ui.t("col_domain"), "registrar": ui.t("registrar"), "expires_at": ui.t("expires"),
                          "days": ui.t("days_left"), "locks": ui.t("locks"), "dnssec": ui.t("dnssec"),
-                         "lapsed": ui.t("lapsed"), "source": ui.t("source")},
+                         "lapsed": ui.t("lapsed"), "gone_at": ui.t("gone_at"), "source": ui.t("source")},
                   key="owned_table", empty=ui.t("no_data"))
     widgets.pager(ui, "owned", d["total"])
+
+    st.markdown(f"#### {ui.t('owned_certificates')}")
+    widgets.table(d["certificates"], {"name": ui.t("col_domain"), "issuer": ui.t("issuer"),
+                                      "issuer_org": ui.t("issuer_org"), "allowed": ui.t("issuer_allowed"),
+                                      "not_after": ui.t("cert_not_after"), "log": ui.t("ct_log"),
+                                      "first_seen_at": ui.t("first_seen")},
+                  key="owned_certs", empty=ui.t("no_data"))

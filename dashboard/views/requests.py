@@ -33,6 +33,7 @@ def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None
     if drafts and ui.can("approver"):
         st.button(ui.t("approve_all") + f" ({len(drafts)})", key="act_approve_all", type="primary",
                   on_click=_approve_all, args=(ui, int(cand["id"])))
+    widgets.action_result()
     for req in requests:
         _one(ui, req)
 

@@ -24,7 +24,7 @@ def render(ui: UI) -> None:
     if ov["findings"]:  # a request that will not go out by itself comes first
         st.markdown(f"#### {ui.t('takedown_findings')}")
         for f in ov["findings"]:
-            st.error(f"**{widgets.esc(f['kind'])}** · {widgets.esc(f['subject'])} — "
+            st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(f['subject'])} — "
                      f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
 
     st.markdown(f"#### {ui.t('outcomes')}")

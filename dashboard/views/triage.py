@@ -7,12 +7,37 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import actions, data, widgets
+from dashboard.queries import CLOSED_STATUSES
 from dashboard.ui import UI
 from watcher.core.models import CandidateStatus, Source, Verdict
 
 AGES: dict[str, timedelta | None] = {"age_any": None, "age_1d": timedelta(days=1), "age_7d": timedelta(days=7),
                                      "age_30d": timedelta(days=30)}
 WAITING = (CandidateStatus.NEW.value, CandidateStatus.CHECKED.value)
+# Quick scopes over the status filter: what waits for a decision, what is live, what is over.
+SCOPES: dict[str, tuple[str, ...]] = {
+    "scope_waiting": WAITING,
+    "queue_live": tuple(s.value for s in CandidateStatus if s.value not in CLOSED_STATUSES),
+    "queue_closed": CLOSED_STATUSES,
+    "queue_all": (),
+}
+
+
+def _apply_scope() -> None:
+    st.session_state["f_status"] = list(SCOPES[st.session_state.get("f_scope") or "queue_all"])
+    widgets.reset_pager("queue")
+
+
+def show_list(statuses: tuple[str, ...], **filters: object) -> None:
+    """Callback: open the triage list filtered (the first view's counts link here)."""
+    st.session_state["f_status"] = list(statuses)
+    scope = next((k for k, v in SCOPES.items() if set(v) == set(statuses)), None)
+    if scope is not None:
+        st.session_state["f_scope"] = scope
+    for k, v in filters.items():
+        st.session_state[k] = v
+    widgets.reset_pager("queue")
+    st.session_state["nav"] = "triage"
 
 
 def show_candidate(candidate_id: int) -> None:
@@ -39,6 +64,8 @@ def render(ui: UI) -> None:
 
     brands = data.brands(ui.db)
     brand_names = {b["id"]: (b["name_ja"] if ui.lang == "ja" and b["name_ja"] else b["name"]) for b in brands}
+    st.segmented_control(ui.t("queue_scope"), list(SCOPES), key="f_scope", default="scope_waiting",
+                         format_func=ui.t, on_change=_apply_scope)
     with st.expander(ui.t("filters"), expanded=True):
         c1, c2, c3 = st.columns(3)
         brand_id = c1.selectbox(ui.t("brand"), [None, *brand_names], key="f_brand",
@@ -75,8 +102,9 @@ def render(ui: UI) -> None:
         r["status_l"] = widgets.status_label(ui, r["status"])
         r["verdict_l"] = widgets.verdict_label(ui, r["verdict"])
         r["source_l"] = widgets.label(ui, "src", r["source"])
-        r["shown"] = r["unicode"] if r["unicode"] and r["unicode"] != r["domain"] else r["domain"]
-    widgets.table(rows, {"id": ui.t("col_id"), "shown": ui.t("col_domain"), "score": ui.t("col_score"),
+        r["shown"], r["warning"] = widgets.name_cell(ui, r["domain"])
+    widgets.table(rows, {"id": ui.t("col_id"), "shown": ui.t("col_domain"), "warning": ui.t("col_warning"),
+                         "score": ui.t("col_score"),
                          "status_l": ui.t("status"), "verdict_l": ui.t("verdict"), "source_l": ui.t("source"),
                          "brand": ui.t("brand"), "first_seen_at": ui.t("col_first_seen"),
                          "last_checked_at": ui.t("col_last_checked")},

@@ -53,10 +53,38 @@ def test_nothing_shows_before_sign_in_and_a_wrong_password_is_refused(app: AppFa
     at.text_input(key="login_password").input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception
-    assert at.header[0].value == "トリアージ"
+    assert at.header[0].value == "今やること"  # the first view: what needs me now
     assert "承認 次郎" in at.sidebar.caption[0].value
     # The password does not linger in the session after the attempt.
     assert "login_password" not in at.session_state
+
+
+@pytest.mark.reliability("12 wrong passwords for one user name in the dashboard, then the right one",
+                         "locked out after 5 (a signin.locked Event); the right password is refused while locked; "
+                         "every attempt is an Event", area="dashboard sign-in")
+def test_wrong_passwords_lock_the_name_out(app: AppFactory, world: tuple[Context, Seeded], observe) -> None:
+    ctx, _ = world
+    at = app()
+
+    def attempt(password: str) -> str:
+        at.text_input(key="login_name").input("approver")
+        at.text_input(key="login_password").input(password)
+        at.button[0].click().run()
+        return at.error[0].value if at.error else ""
+
+    said = [attempt(f"wrong-{i}") for i in range(12)]
+    assert said[:4] == ["ユーザー名またはパスワードが違います。"] * 4
+    assert all("ロックされています" in m for m in said[4:]), said[4]
+    assert "ロックされています" in attempt(PASSWORD) and not at.header  # the right password, still locked
+    with ctx.session() as s:
+        events = s.exec(select(Event).where(Event.action.startswith("signin."))).all()  # type: ignore[attr-defined]
+    failed = [e for e in events if e.action == "signin.failed"]
+    locked = [e for e in events if e.action == "signin.locked"]
+    assert len(failed) == 5 and locked and locked[0].detail["user"] == "approver"
+    assert not [e for e in events if e.action == "signin.ok"]
+    observe(f"attempts 1-4: '{said[0]}'; from the 5th: '{said[4]}'; right password refused; "
+            f"{len(failed)} signin.failed Events (locked attempts are not even checked), "
+            f"{len(locked)} signin.locked")
 
 
 def test_language_switch_changes_labels(app: AppFactory) -> None:
@@ -143,13 +171,13 @@ def test_candidate_view_shows_evidence_reasons_facts_and_timeline(app: AppFactor
 
 def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
     at = app("admin")
-    for lang, titles in (("ja", ["トリアージ", "候補ドメイン", "テイクダウン", "保有ドメイン", "メール認証", "レポート",
-                                 "稼働状況"]),
-                         ("en", ["Triage queue", "Candidate", "Takedowns", "Owned domains", "Mail authentication",
-                                 "Reports", "Health"])):
+    for lang, titles in (("ja", ["今やること", "トリアージ", "候補ドメイン", "テイクダウン", "保有ドメイン", "メール認証",
+                                 "レポート", "稼働状況"]),
+                         ("en", ["What needs me now", "Triage queue", "Candidate", "Takedowns", "Owned domains",
+                                 "Mail authentication", "Reports", "Health"])):
         at.sidebar.radio(key="lang").set_value(lang).run()
-        for view, title in zip(["triage", "candidate", "takedowns", "owned", "mailauth", "reports", "health"], titles,
-                               strict=True):
+        for view, title in zip(["home", "triage", "candidate", "takedowns", "owned", "mailauth", "reports", "health"],
+                               titles, strict=True):
             at.sidebar.radio(key="nav").set_value(view).run()
             assert not at.exception, (view, at.exception)
             assert at.header[0].value == title
@@ -158,7 +186,7 @@ def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
 def test_takedowns_view(app: AppFactory) -> None:
     at = app("viewer", nav="takedowns")
     # a request that failed for good needs a person: it is at the top, in the reader's language
-    assert any("takedown\\_send\\_failed" in e.value and "送信できませんでした" in e.value for e in at.error), \
+    assert any("送信失敗" in e.value and "送信できませんでした" in e.value for e in at.error), \
         [e.value for e in at.error]
     outcomes = {m.label: m.value for m in at.metric}
     assert outcomes == {"返信あり": "1", "完了": "2", "下書き": "3", "送信失敗": "1", "送信済み": "2"}
@@ -175,7 +203,7 @@ def test_takedowns_view(app: AppFactory) -> None:
 def test_owned_view_puts_takeover_and_dropcatch_first(app: AppFactory) -> None:
     at = app("viewer", nav="owned")
     findings = at.dataframe[0].value
-    assert list(findings["種類"])[:2] == ["takeover_cname", "dropcatch"]
+    assert list(findings["種類"])[:2] == ["乗っ取り（CNAME）", "ドロップキャッチ"]  # kinds in words
     assert list(findings["重要度"])[:2] == ["緊急", "高"]
     assert "dmarc_policy" not in set(findings["種類"])  # that one is on the mail page
     inventory = at.dataframe[1].value
@@ -211,7 +239,8 @@ def test_reports_view_archive_and_csv(app: AppFactory) -> None:
 def test_health_view(app: AppFactory) -> None:
     at = app("viewer", nav="health")
     errors = " ".join(e.value for e in at.error)  # markdown source: outside text is escaped
-    assert r"job\_failing" in errors and r"ct\_log\_stale" in errors
+    assert "ジョブの連続失敗" in errors and "CT ログ停滞" in errors  # kinds in words
+    assert not at.success  # failures recorded lately: never "all clear"
     logs = at.dataframe[0].value
     assert set(logs["未読"]) == {89, 0}
     jobs = at.dataframe[1].value.set_index("ジョブ")
@@ -249,6 +278,11 @@ def test_approver_confirms_and_sees_the_drafts(app: AppFactory, world: tuple[Con
     at = open_candidate(app("approver"), cid)
     at.text_input(key=f"reason_{cid}").input("clone of the login page")
     at.button(key="act_confirm").click().run()
+    # The first click only opens the second step: the letters' claims and their recipients.
+    assert not at.exception and status_of(ctx, cid) == CandidateStatus.CHECKED
+    review = " ".join(m.value for m in at.markdown)
+    assert "通報文に記載される根拠" in review and "宛先" in review
+    at.button(key="act_confirm_go").click().run()
     assert not at.exception
     assert status_of(ctx, cid) == CandidateStatus.CONFIRMED
     [ev] = [e for e in events(ctx, "candidate.status", cid) if e.detail["to"] == "confirmed"]

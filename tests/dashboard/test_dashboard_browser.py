@@ -100,6 +100,8 @@ def test_sign_in_open_confirm_and_screenshots(served: tuple[str, Path], tmp_path
         page.get_by_label("パスワード").fill(PASSWORD)
         page.screenshot(path=out / "sign-in.png")
         page.get_by_role("button", name="サインイン").click()
+        page.get_by_role("heading", name="今やること").wait_for(timeout=20_000)  # the first view
+        page.locator("[data-testid='stSidebar']").get_by_text("トリアージ", exact=True).click()
         page.get_by_role("heading", name="トリアージ").wait_for(timeout=20_000)
         page.locator("[data-testid='stDataFrame']").first.wait_for()
         _settle(page)
@@ -114,6 +116,7 @@ def test_sign_in_open_confirm_and_screenshots(served: tuple[str, Path], tmp_path
         page.screenshot(path=out / "candidate.png")
 
         page.get_by_label("理由", exact=True).fill("ログインページの複製（パスワードを外部へ送信）")
+        page.get_by_role("button", name="フィッシングと確定する…").click()  # the review of what will be sent
         page.get_by_role("button", name="フィッシングと確定して通報文を作成").click()
         page.locator("[data-testid='stAlert']").first.wait_for(timeout=20_000)
         _settle(page)

@@ -43,6 +43,13 @@ def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
 
     used |= {f"rs_{r.value}" for r in RequestStatus} | {f"sv_{v.value}" for v in Severity}
     used |= {f"src_{v.value}" for v in Source}
+    from dashboard.views.triage import SCOPES
+    from takedown.contacts import CDN, CERT, HOSTING, OTHER, REGISTRAR
+    from watcher.core.models import FindingKind
+
+    used |= {f"fk_{k.value}" for k in FindingKind} | set(SCOPES)
+    used |= {f"rk_{k}" for k in (REGISTRAR, HOSTING, CDN, CERT, OTHER)}
+    used |= {f"decided_{d}" for d in ("watch", "dismiss", "reopen")}
     missing = sorted(k for k in used if k not in LABELS)
     assert not missing, f"labels used but not defined: {missing}"
     assert all(ja and en for ja, en in LABELS.values())

@@ -78,3 +78,20 @@ def test_a_confirmed_case_leads_to_its_siblings(ctx, lab_ct):
         new = s.exec(select(Candidate).where(Candidate.domain == "secure.k3v9q.xyz")).one()
         assert new.brand_id == reported.brand_id and new.source == Source.CT
         assert any(r["kind"] == "pivot" and "k3v9q.xyz" in r["detail"] for r in new.reasons)
+
+
+def test_an_address_or_name_servers_shared_by_many_are_infrastructure_not_a_link():
+    from collections import Counter
+
+    case_snap = Snapshot(candidate_id=1, reachable=True, dns={"records": {"A": ["203.0.113.50"]}},
+                         rdap={"domain": {"nameservers": ["ns1.k7x2.top", "ns2.k7x2.top"]}},
+                         capture={"forms": [{"has_password": True, "posts_to_host": "collect.k7x2.top",
+                                             "action": "/p.php"}]})
+    p = pivots.Prints(ips={"203.0.113.50"}, ns={("ns1.k7x2.top", "ns2.k7x2.top")}, forms={"collect.k7x2.top/p.php"})
+    other = Snapshot(candidate_id=2, reachable=True, dns={"records": {"A": ["203.0.113.50"]}})
+    assert "203.0.113.50" in pivots.how_linked(p, other, Counter({"203.0.113.50": 2}), Counter()).render("en")
+    assert pivots.how_linked(p, other, Counter({"203.0.113.50": 500}), Counter()) is None  # a big host
+    same_ns = Snapshot(candidate_id=3, reachable=True, rdap=case_snap.rdap)
+    assert "ns1.k7x2.top" in pivots.how_linked(p, same_ns, Counter(), Counter({p.ns.copy().pop(): 3})).render("en")
+    form = Snapshot(candidate_id=4, reachable=True, capture=case_snap.capture)
+    assert "collect.k7x2.top" in pivots.how_linked(p, form, Counter(), Counter()).render("en")

@@ -13,7 +13,7 @@ from cryptography import x509
 
 from lab.web import LabWeb
 
-# Fingerprint strings from can-i-take-over-xyz (data/takeover-fingerprints.json in the shared data).
+# Fingerprint strings from can-i-take-over-xyz (now converted into data/takeover-signatures.json).
 FINGERPRINTS = {"takeover-s3": "The specified bucket does not exist", "takeover-github":
                 "There isn't a GitHub Pages site here.", "takeover-heroku": "No such app",
                 "takeover-azure": "404 Web Site not found"}

@@ -18,7 +18,7 @@ from lab.dns import LabDNS
 from lab.web import LabWeb
 from watcher.clients.http import RefusedAddress
 from watcher.core.models import Brand
-from watcher.owned import takeover
+from watcher.owned import signatures, takeover
 from watcher.owned.checks import CheckRun, run_checks
 from watcher.owned.shortcode import check_short_codes
 
@@ -152,6 +152,7 @@ def test_the_takeover_fetch_goes_through_the_guard(guarded, lab_dns, internal, o
     lab_dns.set("victim.s3.amazonaws.test", "A", "127.0.0.2")
     internal.publish("campaign.hoshizora-sec.co.jp", "takeover-s3")
     with Session(guarded.engine) as s:
-        status, _body, error = takeover._fetch(CheckRun(guarded, s, guarded.now()), "campaign.hoshizora-sec.co.jp")
-    assert status == 0 and "refused" in error and "127.0.0.2" in error and not internal.requests
+        hit, answered, error = takeover._probe(CheckRun(guarded, s, guarded.now()), "campaign.hoshizora-sec.co.jp",
+                                               list(signatures.load()), 0)
+    assert hit is None and not answered and "refused" in error and "127.0.0.2" in error and not internal.requests
     observe(f"no page fetched: {error[:160]}")

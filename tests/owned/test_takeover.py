@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from tests.owned.conftest import finding, is_open, is_resolved
 from watcher.core.brands import add_owned
 from watcher.core.models import Brand, OwnedSource, Severity
-from watcher.owned import takeover
+from watcher.owned import signatures, takeover
 from watcher.owned.checks import run_checks
 from watcher.owned.inventory import source_dns
 from watcher.owned.zonefile import import_zone_files
@@ -44,13 +44,15 @@ def world(dns) -> None:
 CHECKS = (takeover.check_cname, takeover.check_ns, takeover.check_mx)
 
 
-def test_fingerprint_table_is_shipped_with_its_source() -> None:
-    services = takeover.load_services()
-    assert len(services) >= 30
-    assert sum(s.vulnerable for s in services) >= 30
-    assert takeover.service_for("x.s3.amazonaws.com").name == "AWS/S3"
-    assert takeover.service_for("foo.github.io").name == "Github"
-    assert takeover.service_for("www.example.com") is None
+def test_signatures_are_shipped_with_their_sources() -> None:
+    sigs = signatures.load()
+    assert sum(s.detectable for s in sigs) >= 120
+    by_cname = {n: s.service for n, s in signatures.for_cname(["x.s3.amazonaws.com", "foo.github.io"])}
+    assert by_cname == {"x.s3.amazonaws.com": "AWS/S3", "foo.github.io": "Github"}
+    assert signatures.for_cname(["hz.s3-website-ap-northeast-1.amazonaws.com"])[0][1].service == "AWS/S3"
+    assert signatures.for_cname(["www.example.com"]) == []
+    assert signatures.for_ns(["ns1.digitalocean.com"]).service == "Digital Ocean"
+    assert all(s.sources and s.proofs for s in sigs)
     assert takeover.mx_hosts(["0 .", "10 mx.a.example."]) == ["mx.a.example"]
 
 
@@ -67,8 +69,9 @@ def test_dangling_records_open_and_resolve(make_ctx, lab_dns, lab_web, tmp_path:
     s3 = finding(ctx, "takeover_cname", "static.hoshizora-sec.co.jp")
     assert s3 and s3.severity == Severity.CRITICAL and s3.data["service"] == "AWS/S3"
     assert "The specified bucket does not exist" in s3.detail and "attacker" not in s3.title
+    assert s3.title_text["key"] == "owned.takeover.unclaimed.title"
     az = finding(ctx, "takeover_cname", "campaign.hoshizora-sec.co.jp")
-    assert az and az.data["status"] == "nxdomain" and az.data["service"] == "Microsoft Azure"
+    assert az and az.data["status"] == "nxdomain" and az.data["service"] == "Microsoft Azure App Service"
     assert "Microsoft Azure" in az.detail
     ns = finding(ctx, "takeover_ns", "dev.hoshizora-sec.co.jp")
     assert ns and "expired-dns-host.com" in ns.detail and ns.severity == Severity.CRITICAL

@@ -112,3 +112,18 @@ def test_a_job_blocked_beyond_reach_is_abandoned_and_its_next_runs_fail_loudly(t
     assert run_job(ctx, "health")["ok"]
     observe(f"1st run: '{first['error'][:60]}…'; 2nd: '{second['error'][-40:]}'; 3rd failed too and a "
             "job_failing Finding opened; once the call returned the next run was ok")
+
+
+def test_a_job_held_by_a_dead_process_runs_again_once_its_lease_expires(tmp_path, clock, monkeypatch):
+    """The job lease is short and renewed while a run lasts: a process killed mid-run (kill -9) holds
+    its jobs for one lease time at most, not for the job's whole deadline."""
+    from watcher.core import lease
+
+    monkeypatch.setattr(schedule, "JOBS", (Job("health", jobs_for_tests.ok, "ok"),))
+    ctx = _ctx(tmp_path, clock)
+    ttl = 2 * ctx.settings.service.lease_seconds  # what run_job takes and renews
+    lease.acquire(ctx.engine, "job:health", "run:dead-host:4242:0", ttl=ttl, now=ctx.now())
+    skipped = run_job(ctx, "health")
+    assert skipped["ok"] and "already running: run:dead-host:4242:0" in skipped["skipped"]
+    clock.advance(seconds=ttl + 1)
+    assert run_job(ctx, "health")["found"] == 3

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -63,7 +64,10 @@ def _runs(engine) -> list:
     with Session(engine) as s:
         events = s.exec(select(Event).where(col(Event.action).in_(["job.ran", "job.failed"]))
                         .order_by(col(Event.at))).all()
-    return [e.at for e in events if e.detail.get("job") == "health"]
+    # when each run started (an Event is written when a run ends): a late start under load shows
+    # as one short gap, two schedulers as two runs at nearly the same moment
+    return [e.at - timedelta(seconds=float(e.detail.get("seconds") or 0)) for e in events
+            if e.detail.get("job") == "health"]
 
 
 @pytest.mark.reliability("two `omamori run` on one {db_url} database, then kill -9 of the active one, then SIGTERM",
@@ -84,7 +88,7 @@ def test_one_active_scheduler_per_database_and_a_standby_that_takes_over(tmp_pat
         runs = _runs(engine)
         assert len(runs) >= 2
         gaps = [(b - a).total_seconds() for a, b in pairwise(runs)]
-        assert min(gaps) >= INTERVAL * 0.8, gaps  # once per interval, never once per instance
+        assert min(gaps) >= INTERVAL * 0.5, gaps  # once per interval, never once per instance
         both = len(runs)
 
         first.send_signal(signal.SIGKILL)
@@ -96,7 +100,7 @@ def test_one_active_scheduler_per_database_and_a_standby_that_takes_over(tmp_pat
         _wait(lambda: len(_runs(engine)) > before, 20, "the new active instance runs the jobs")
         runs = _runs(engine)
         gaps = [(b - a).total_seconds() for a, b in pairwise(runs)]
-        assert min(gaps) >= INTERVAL * 0.8, gaps
+        assert min(gaps) >= INTERVAL * 0.5, gaps
 
         t0 = time.monotonic()
         second.send_signal(signal.SIGTERM)

@@ -58,8 +58,8 @@ SHORT = "https://bit.ly/3hzLure"
 # What the real scorer writes (catalogue texts), so the letters render them in both languages.
 REASONS = [Reason.said("visual", text("capture.visual_match", url="https://trade.hoshizora-sec.co.jp/login",
                                       p=2, d=3, colour=""), 45).as_dict(),
-           Reason.said("credential_form", text("capture.credential_form_password", host="kit.example"), 30).as_dict(),
-           Reason.said("brand_name", text("capture.brand_name", names="ほしぞら証券"), 20).as_dict()]
+           Reason.said("credential_form", text("capture.credential_form", what=text("capture.what.password"), host="kit.example"), 30).as_dict(),
+           Reason.said("brand_name", text("capture.brand_name", found="ほしぞら証券"), 20).as_dict()]
 
 
 @pytest.fixture

@@ -152,7 +152,7 @@ def test_permanent_failure_is_recorded_and_opens_a_finding(ctx, world, tmp_path,
         assert s.exec(select(Finding).where(Finding.kind == "takedown_send_failed")).one().status == \
             FindingStatus.RESOLVED
     line = next(ln for ln in shown.output.splitlines() if "takedown_send_failed" in ln)
-    observe(f"FAILED after 1 attempt; Finding opened: '{finding.title}'; status shows '{line.strip()[:90]}'; "
+    observe(f"request status failed after 1 attempt; Finding opened: '{finding.title}'; status shows '{line.strip()[:90]}'; "
             "resolved after the re-send went out")
 
 

@@ -9,11 +9,15 @@ happened to the process.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,11 @@ def capture_batch(ctx: Context, targets: list[dict[str, Any]], *, use_browser: b
         records_path = work / "records.jsonl"
         per_page = settings.crawl.page_timeout_seconds + 20
         budget = 60 + per_page * len(targets) / max(1, settings.crawl.concurrency) * 2
+        if ctx.keep_crawler and use_browser:
+            t0 = time.monotonic()
+            problem = _served(ctx, job, work, records_path, budget)
+            log.info("captured %d targets in %.1f s (long-lived crawler)", len(targets), time.monotonic() - t0)
+            return _collect(ctx, targets, work, records_path, problem)
         cmd = [sys.executable, "-m", "crawlers", "--job", str(work / "job.json"),
                "--targets", str(work / "targets.jsonl"), "--records", str(records_path)]
         t0 = time.monotonic()
@@ -106,22 +115,159 @@ def capture_batch(ctx: Context, targets: list[dict[str, Any]], *, use_browser: b
             for line in stderr.splitlines():
                 if " WARNING " in line or " ERROR " in line:
                     log.info("crawler: %s", line[-400:])
-        ctx.run.check()  # stopped mid-batch: nothing of it is recorded, and its candidates stay due
         log.info("captured %d targets in %.1f s", len(targets), time.monotonic() - t0)
-        by_id: dict[str, dict[str, Any]] = {}
-        if records_path.exists():
-            for line in records_path.read_text(encoding="utf-8").splitlines():
+        return _collect(ctx, targets, work, records_path, problem)
+
+
+def _collect(ctx: Context, targets: list[dict[str, Any]], work: Path, records_path: Path,
+             problem: str) -> list[dict[str, Any]]:
+    ctx.run.check()  # stopped mid-batch: nothing of it is recorded, and its candidates stay due
+    by_id: dict[str, dict[str, Any]] = {}
+    if records_path.exists():
+        for line in records_path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash
+            by_id.setdefault(str(rec.get("id")), rec)
+    out = []
+    for t in targets:
+        rec = by_id.get(str(t["id"])) or _error(t, problem or "the crawler returned no record for this target")
+        _store_files(ctx, work / "files", rec)
+        out.append(rec)
+    return out
+
+
+# ---------------------------------------------------------------- the long-lived crawler
+
+
+class CrawlerServer:
+    """One ``python -m crawlers --serve`` process: one browser for batch after batch (a worker's
+    task slot keeps one). Killed when a batch must stop or runs past its budget; the next batch
+    starts a new one."""
+
+    def __init__(self, job: dict[str, Any], *, prefix: tuple[str, ...] = ()) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="omamori-crawler-"))
+        (self.dir / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        self.stderr_path = self.dir / "stderr.log"
+        self.proc = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "crawlers", "--serve", "--job", str(self.dir / "job.json")], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_path.open("wb"), text=True, bufsize=1)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name="crawler-stdout").start()
+        self.batches = 0
+        self.used_at = time.monotonic()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stderr_tail(self) -> str:
+        try:
+            return self.stderr_path.read_text(encoding="utf-8", errors="replace")[-300:].strip()
+        except OSError:
+            return ""
+
+    def batch(self, ctx: Context, targets: Path, records: Path, out_dir: Path, budget: float) -> str:
+        """Run one batch; "" when done, else what went wrong (the records so far stand)."""
+        self.batches += 1
+        bid = str(self.batches)
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps({"batch": bid, "targets": str(targets), "records": str(records),
+                                              "out_dir": str(out_dir)}) + "\n")
+            self.proc.stdin.flush()
+        except OSError as e:
+            return f"the crawler is gone: {e}; {self.stderr_tail()}"
+        t0 = time.monotonic()
+        with ctx.run.aborting(self.kill):
+            while True:
                 try:
-                    rec = json.loads(line)
+                    line = self.lines.get(timeout=0.5)
+                except queue.Empty:
+                    if ctx.run.stopping:
+                        self.kill()
+                        return "stopped"
+                    if time.monotonic() - t0 > budget:
+                        self.kill()
+                        return f"crawler batch exceeded {budget:.0f} s and was stopped"
+                    continue
+                if line is None:
+                    return f"crawler exited with {self.proc.wait()}: {self.stderr_tail()}"
+                try:
+                    msg = json.loads(line)
                 except json.JSONDecodeError:
-                    continue  # a line cut by a crash
-                by_id.setdefault(str(rec.get("id")), rec)
-        out = []
-        for t in targets:
-            rec = by_id.get(str(t["id"])) or _error(t, problem or "the crawler returned no record for this target")
-            _store_files(ctx, work / "files", rec)
-            out.append(rec)
-        return out
+                    continue
+                if str(msg.get("done")) == bid:
+                    self.used_at = time.monotonic()
+                    return ""
+
+    def kill(self) -> None:
+        if self.alive:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def close(self) -> None:
+        """EOF: the crawler finishes and exits (its browser closes)."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+
+_IDLE: dict[str, list[CrawlerServer]] = {}  # job settings -> idle long-lived crawlers
+_IDLE_LOCK = threading.Lock()
+IDLE_SECONDS = 600.0  # an idle crawler (and its browser) is closed after this
+
+
+def _served(ctx: Context, job: dict[str, Any], work: Path, records: Path, budget: float) -> str:
+    key = json.dumps({k: v for k, v in job.items() if k != "out_dir"}, sort_keys=True)
+    server = None
+    with _IDLE_LOCK:
+        now = time.monotonic()
+        for k, idle in list(_IDLE.items()):
+            for old in [sv for sv in idle if now - sv.used_at > IDLE_SECONDS or not sv.alive]:
+                idle.remove(old)
+                threading.Thread(target=old.close, daemon=True).start()
+            if not idle:
+                _IDLE.pop(k)
+        pool = _IDLE.get(key) or []
+        if pool:
+            server = pool.pop()
+    ctx.run.check()
+    server = server or CrawlerServer(job)
+    problem = server.batch(ctx, work / "targets.jsonl", records, work / "files", budget)
+    if not problem and server.alive:
+        with _IDLE_LOCK:
+            _IDLE.setdefault(key, []).append(server)
+    else:
+        server.kill()
+        if problem == "stopped":
+            problem = ""
+    return problem
+
+
+@atexit.register
+def _close_all() -> None:
+    with _IDLE_LOCK:
+        servers = [sv for idle in _IDLE.values() for sv in idle]
+        _IDLE.clear()
+    for sv in servers:
+        sv.kill()
 
 
 def _store_files(ctx: Context, files_dir: Path, rec: dict[str, Any]) -> None:

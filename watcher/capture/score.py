@@ -32,7 +32,7 @@ from PIL import Image
 from watcher.core.models import Verdict
 from watcher.core.names import translate_goog_original
 from watcher.core.reasons import Reason
-from watcher.core.texts import text
+from watcher.core.texts import Text, text
 
 MARKERS_DIR = Path(__file__).resolve().parents[2] / "data" / "markers"
 
@@ -61,6 +61,9 @@ class Evidence:
     rdap: dict[str, Any] = field(default_factory=dict)
     match_points: int = 0
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Work on the page that does not depend on the brand (the screenshots' SIFT features), done once
+    # and shared by the Evidence of every brand a page is compared with.
+    page_cache: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
     def official(self) -> tuple[str, ...]:
@@ -149,11 +152,60 @@ def _gray(img: Image.Image) -> np.ndarray:
 
 
 def logo_features(logo: Image.Image) -> tuple[Any, Any]:
-    """SIFT features of a logo, upscaled 2x (logos are small; more keypoints survive)."""
+    """SIFT features of a logo, upscaled 2x (logos are small; more keypoints survive); computed once
+    per logo image and kept on it."""
     import cv2
 
-    g = cv2.resize(_gray(logo), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return _sift().detectAndCompute(g, None)
+    cached = logo.info.get("_omamori_sift")
+    if cached is None:
+        g = cv2.resize(_gray(logo), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        cached = logo.info["_omamori_sift"] = _sift().detectAndCompute(g, None)
+    return cached
+
+
+def screen_features(ev: Evidence, name: str, picture: Image.Image) -> tuple[Any, Any]:
+    """SIFT features of one screenshot of the page, once per page whatever the number of brands."""
+    feats = ev.page_cache.get(name)
+    if feats is None:
+        feats = ev.page_cache[name] = _sift().detectAndCompute(_gray(picture), None)
+    return feats
+
+
+class LogoIndex:
+    """Every brand's logos in one FLANN index: which logos a page may show, in one search.
+
+    A page of a candidate that names no brand is compared with every brand; the exact logo search
+    (``find_logo``: ratio test and a RANSAC homography per logo) then runs only for the logos this
+    index finds enough matching features of, instead of for every brand's logos."""
+
+    MIN_VOTES = 6  # as find_logo: fewer good matches than this is never a logo
+
+    def __init__(self, logos: list[Image.Image]) -> None:
+        import cv2
+
+        self.logos = logos
+        descriptors, owners = [], []
+        for i, logo in enumerate(logos):
+            _kp, d = logo_features(logo)
+            if d is not None and len(d) >= 8:
+                descriptors.append(d)
+                owners.append(np.full(len(d), i))
+        self.owners = np.concatenate(owners) if owners else np.zeros(0, dtype=int)
+        self.flann = None
+        if descriptors:
+            self.flann = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 48})
+            self.flann.add([np.concatenate(descriptors).astype(np.float32)])
+            self.flann.train()
+
+    def candidates(self, feats: tuple[Any, Any]) -> set[int]:
+        """Indexes (into ``logos``) of the logos with at least MIN_VOTES good matches in the page."""
+        _ks, ds = feats
+        if self.flann is None or ds is None or len(ds) < 8:
+            return set()
+        pairs = self.flann.knnMatch(ds.astype(np.float32), k=2)
+        votes = np.bincount([int(self.owners[p[0].trainIdx]) for p in pairs
+                             if len(p) == 2 and p[0].distance < 0.8 * p[1].distance], minlength=len(self.logos))
+        return {int(i) for i in np.nonzero(votes >= self.MIN_VOTES)[0]}
 
 
 def find_logo(screen: Image.Image, logo: Image.Image,
@@ -192,13 +244,13 @@ def logo_in_screenshot(ev: Evidence) -> list[Reason]:
         return []
     pictures = [("screenshot", ev.screenshot)]
     if ev.fullpage is not None and ev.fullpage.height > ev.screenshot.height:
-        pictures.append(("full-page screenshot", ev.fullpage))
+        pictures.append(("fullpage", ev.fullpage))
     for name, picture in pictures:  # the viewport first: cheaper, and what a victim sees first
-        feats = _sift().detectAndCompute(_gray(picture), None)
+        feats = screen_features(ev, name, picture)
         inliers, box = max((find_logo(picture, logo, feats) for logo in ev.logos), key=lambda r: r[0])
         if inliers >= LOGO_MIN_INLIERS:
-            key = "capture.logo_fullpage" if name != "screenshot" else "capture.logo_screenshot"
-            return [Reason.said("logo", text(key, x=box[0], y=box[1], w=box[2], h=box[3], n=inliers), 40)]
+            return [Reason.said("logo", text("capture.logo", where=text(f"capture.where.{name}"), x=box[0],
+                                             y=box[1], w=box[2], h=box[3], n=inliers), 40)]
     return []
 
 
@@ -212,7 +264,7 @@ def favicon_match(ev: Evidence) -> list[Reason]:
             return [Reason.said("favicon", text("capture.favicon_same", sha=fav["sha256"][:16]), 30)]
         d = _distance(fav.get("dhash", ""), rf.get("dhash", "")) if rf.get("dhash") else None
         if d is not None and d <= 4:
-            return [Reason.said("favicon", text("capture.favicon_similar", d=d), 25)]
+            return [Reason.said("favicon", text("capture.favicon_like", d=d), 25)]
     return []
 
 
@@ -243,7 +295,7 @@ def brand_name(ev: Evidence) -> list[Reason]:
     found = [t for t in _brand_terms(ev.brand) if t in words]
     if not found:
         return []
-    return [Reason.said("brand_name", text("capture.brand_name", names=", ".join(found[:3])), 20)]
+    return [Reason.said("brand_name", text("capture.brand_name", found=", ".join(found[:3])), 20)]
 
 
 def login_words(ev: Evidence) -> list[Reason]:
@@ -251,7 +303,7 @@ def login_words(ev: Evidence) -> list[Reason]:
     found = [w for w in LOGIN_WORDS if w in words]
     if len(found) < 2:
         return []
-    return [Reason.said("login_words", text("capture.login_words", words=", ".join(found[:5])), 15)]
+    return [Reason.said("login_words", text("capture.login_words", found=", ".join(found[:5])), 15)]
 
 
 def credential_form(ev: Evidence) -> list[Reason]:
@@ -261,8 +313,9 @@ def credential_form(ev: Evidence) -> list[Reason]:
         host = form.get("posts_to_host") or ev.record.get("final_host", "")
         if host and ev.is_official(host):
             continue
-        key = "capture.credential_form_password" if form.get("has_password") else "capture.credential_form_pin"
-        return [Reason.said("credential_form", text(key, host=host or "-"), 30)]
+        what = text("capture.what.password" if form.get("has_password") else "capture.what.pin")
+        return [Reason.said("credential_form", text("capture.credential_form", what=what,
+                                                    host=host or text("capture.a_script")), 30)]
     return []
 
 
@@ -287,7 +340,7 @@ def fresh_registration(ev: Evidence) -> list[Reason]:
 
 # Discovery reasons that say the NAME looks like the brand. A report or a feed also gives discovery
 # points, but says nothing about the name: "the name imitates the brand" must follow from these only.
-LEXICAL_KINDS = frozenset({"keyword", "flattened", "permutation", "edit_distance", "homoglyph", "combo",
+LEXICAL_KINDS = frozenset({"keyword", "flattened", "embedded", "permutation", "edit_distance", "homoglyph", "combo", "lapsed",
                            "confusable", "token", "dropcatch"})
 
 
@@ -331,26 +384,27 @@ def load_markers(directory: str = str(MARKERS_DIR)) -> tuple[dict[str, Any], ...
     return tuple(sorted(tables, key=lambda t: order.get(t["kind"], 9)))
 
 
-def page_kind(record: dict[str, Any]) -> tuple[str, str]:
-    """('suspended'|'for_sale'|'parked'|'empty'|'', the marker that decided) from the marker tables."""
+def page_kind(record: dict[str, Any]) -> tuple[str, Text | str]:
+    """('suspended'|'for_sale'|'parked'|'empty'|'', the marker that decided, in words) from the marker
+    tables. The words name the pattern and its provider, never the table's file: they go into letters."""
     if not record.get("ok"):
         return "", ""
     title = str(record.get("title", "")).lower()
-    text = f"{title} {record.get('text', '')}".lower()
+    page = f"{title} {record.get('text', '')}".lower()
     for table in load_markers():
         strong: list[dict[str, Any]] = []
         weak: list[dict[str, Any]] = []
         for m in table["markers"]:
-            hay = title if m.get("title_only") else text
+            hay = title if m.get("title_only") else page
             if m["pattern"].lower() in hay:
                 (weak if m.get("weak") else strong).append(m)
         if strong or len(weak) >= 2:
             m = (strong or weak)[0]
-            return table["kind"], f"{m['pattern']!r} ({m.get('provider', '')}; data/markers/{table['file']})"
+            return table["kind"], text("capture.marker", pattern=m["pattern"], provider=m.get("provider", ""))
     limit = next((t.get("max_text_chars", 40) for t in load_markers() if t["kind"] == "empty"), 40)
     visible = re.sub(r"\s+", "", str(record.get("text", "")))
     if len(visible) < limit and not record.get("forms") and not record.get("images"):
-        return "empty", f"only {len(visible)} characters of visible text and no form or image"
+        return "empty", text("capture.empty_text", n=len(visible))
     return "", ""
 
 
@@ -382,8 +436,8 @@ def assess(ev: Evidence) -> Assessment:
     """Run every signal, apply the brand rule, recognise not-live pages, decide the verdict."""
     rec = ev.record
     if not rec.get("ok"):
-        return Assessment(0, Verdict.UNREACHABLE, [{"kind": "unreachable", "detail": rec.get("error", ""),
-                                                     "points": 0}])
+        return Assessment(0, Verdict.UNREACHABLE, [
+            Reason.said("unreachable", text("capture.unreachable", error=str(rec.get("error", ""))[:300])).as_dict()])
     ours = our_page_via_proxy(ev)
     if ours is not None:
         return Assessment(0, Verdict.BENIGN, [ours.as_dict()], "")
@@ -392,20 +446,22 @@ def assess(ev: Evidence) -> Assessment:
         try:
             reasons.extend(signal(ev))
         except Exception as e:  # one broken signal must not hide the others; its failure is shown
-            reasons.append(Reason(signal.__name__, f"signal failed: {type(e).__name__}: {e}"[:200], 0))
+            reasons.append(Reason.said(signal.__name__, text("capture.signal_failed", signal=signal.__name__,
+                                                             error=f"{type(e).__name__}: {e}"[:200])))
     shows_brand = any(r.kind in BRAND_KINDS and r.points > 0 for r in reasons)
     if not shows_brand:
-        reasons = [Reason(r.kind, r.detail + " (not counted: nothing on the page shows the brand)", 0)
+        reasons = [Reason.said(r.kind, text("capture.not_counted", reason=r.text or r.detail))
                    if r.kind in NEEDS_BRAND else r for r in reasons]
     score = min(100, sum(r.points for r in reasons))
     kind, marker = page_kind(rec)
     out = [r.as_dict() for r in reasons]
     has_credentials = any(r.kind == "credential_form" and r.points > 0 for r in reasons)
     if kind == "suspended":
-        out.append({"kind": "suspended", "detail": f"a suspension page: {marker}", "points": 0})
+        out.append(Reason.said("suspended", text("capture.suspended_page", marker=marker)).as_dict())
         return Assessment(score, Verdict.SUSPENDED, out, kind)
     if kind in NOT_LIVE and not has_credentials:
-        out.append({"kind": kind, "detail": f"a {kind.replace('_', '-')} page: {marker}", "points": 0})
+        out.append(Reason.said(kind, text("capture.not_live_page", kind=text(f"capture.kind.{kind}"),
+                                          marker=marker)).as_dict())
         return Assessment(score, Verdict.PARKED if kind in ("parked", "for_sale") else Verdict.BENIGN, out, kind)
     if shows_brand and score >= PHISHING_AT:
         verdict = Verdict.PHISHING

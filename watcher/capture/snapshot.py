@@ -30,9 +30,12 @@ from watcher.clients.records import parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core import cases
+from watcher.core.casefacts import live_evidence
 from watcher.core.events import record
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Verdict
+from watcher.core.reasons import Reason
 from watcher.core.runcontrol import JobStopped
+from watcher.core.texts import Text, text
 
 log = logging.getLogger("omamori.snapshot")
 S = CandidateStatus
@@ -157,6 +160,9 @@ def _load_image(ctx: Context, sha: str) -> Image.Image | None:
         return None
 
 
+_LOGOS: dict[str, Image.Image] = {}  # evidence sha256 -> the logo image (immutable, content-addressed)
+
+
 def brand_refs(ctx: Context, session: Session) -> dict[int, _BrandRef]:
     out: dict[int, _BrandRef] = {}
     for b in session.exec(select(Brand)):
@@ -168,12 +174,26 @@ def brand_refs(ctx: Context, session: Session) -> dict[int, _BrandRef]:
             sha = ref.get("logo_sha256", "")
             if sha and sha not in seen:
                 seen.add(sha)
-                img = _load_image(ctx, sha)
+                img = _LOGOS.get(sha) or _load_image(ctx, sha)
                 if img is not None:
+                    _LOGOS[sha] = img  # the same image object each time: its SIFT features are kept on it
                     logos.append(img)
         assert b.id is not None
         out[b.id] = _BrandRef(brand, list(b.references or []), logos)
     return out
+
+
+_LOGO_INDEXES: dict[tuple[int, ...], scoring.LogoIndex] = {}
+
+
+def logo_index(logos: list[Image.Image]) -> scoring.LogoIndex:
+    """The index of these logo images (kept while the same images are in use: one brand_refs load)."""
+    key = tuple(id(logo) for logo in logos)
+    found = _LOGO_INDEXES.get(key)
+    if found is None or any(a is not b for a, b in zip(found.logos, logos, strict=True)):
+        _LOGO_INDEXES.clear()  # one set of brands at a time is in use
+        found = _LOGO_INDEXES[key] = scoring.LogoIndex(logos)
+    return found
 
 
 def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap: dict[str, Any],
@@ -184,11 +204,25 @@ def assess_record(ctx: Context, rec: dict[str, Any], refs: list[_BrandRef], rdap
     full = (_load_image(ctx, files["fullpage"])
             if rec.get("ok") and files.get("fullpage") and files.get("fullpage") != files.get("screenshot") else None)
     best: scoring.Assessment | None = None
-    for br in refs or [_BrandRef({}, [], [])]:
+    page_cache: dict[str, Any] = {}  # the page's own work (its SIFT features), once for every brand
+    logos_of: dict[int, list[Image.Image]] = {}
+    if len(refs) > 1 and shot is not None:
+        # No brand yet: one search of every brand's logos finds the few worth the exact search.
+        everyone = [(i, logo) for i, br in enumerate(refs) for logo in br.logos]
+        index = logo_index([logo for _, logo in everyone])
+        ev0 = scoring.Evidence(record=rec, brand={}, screenshot=shot, fullpage=full, page_cache=page_cache)
+        hits: set[int] = set()
+        for name, picture in (("screenshot", shot), ("full-page screenshot", full)):
+            if picture is not None:
+                hits |= index.candidates(scoring.screen_features(ev0, name, picture))
+        for j in hits:
+            logos_of.setdefault(everyone[j][0], []).append(everyone[j][1])
+    for i, br in enumerate(refs or [_BrandRef({}, [], [])]):
         profile_refs = [r for r in br.references if r.get("profile", "desktop") == rec.get("profile", "desktop")]
+        logos = logos_of.get(i, []) if len(refs) > 1 and shot is not None else br.logos
         ev = scoring.Evidence(record=rec, brand=br.brand, references=profile_refs or br.references, screenshot=shot,
-                              fullpage=full, logos=br.logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
-                              now=ctx.now())
+                              fullpage=full, logos=logos, rdap=(rdap.get("domain") or {}), match_points=match_points,
+                              now=ctx.now(), page_cache=page_cache)
         a = scoring.assess(ev)
         if best is None or a.score > best.score:
             best = a
@@ -282,22 +316,28 @@ def _best(ctx: Context, records: list[dict[str, Any]], brs: list[_BrandRef], rda
 
 
 def gone_reason(dns: dict[str, Any], rdap: dict[str, Any], rec: dict[str, Any], page_kind: str) -> str:
-    """Why the site counts as gone ("" while it is up): the name, the registry, the connection, the page."""
+    """Why the site counts as gone ("" while it is up), in English (logs, the snapshot's error)."""
+    why = gone_text(dns, rdap, rec, page_kind)
+    return why.render("en") if why else ""
+
+
+def gone_text(dns: dict[str, Any], rdap: dict[str, Any], rec: dict[str, Any], page_kind: str) -> Text | None:
+    """Why the site counts as gone (None while it is up): the name, the registry, the connection, the page."""
     holds = [h for h in rdap_statuses(rdap) if h.replace("_", " ") in HOLD_STATUSES]
     if DnsProfile.from_dict(dns).nxdomain:
-        return "the name does not exist (NXDOMAIN)"
+        return text("capture.gone_nxdomain")
     if holds:
-        return f"the registry shows {', '.join(holds)}"
+        return text("capture.gone_hold", holds=", ".join(holds))
     if not rec:
-        return ""
+        return None
     status = int(rec.get("status") or 0)
     if not rec.get("ok") and rec.get("error_kind") == "connect":
-        return f"the connection failed: {rec.get('error', '')[:120]}"
+        return text("capture.gone_connect", error=str(rec.get("error", ""))[:120])
     if status in (404, 410):
-        return f"the page answers HTTP {status}"
+        return text("capture.gone_http", status=status)
     if page_kind == "suspended":
-        return "a suspension page is shown"
-    return ""
+        return text("capture.gone_suspended")
+    return None
 
 
 def _capture_facts(rec: dict[str, Any], records: list[dict[str, Any]], page_kind: str) -> dict[str, Any]:
@@ -343,10 +383,11 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
             rec: dict[str, Any] = {}
         else:
             assessment, rec = best
-        gone_why = gone_reason(dns, rdap, rec, assessment.page_kind)
+        gone_said = gone_text(dns, rdap, rec, assessment.page_kind)
+        gone_why = gone_said.render("en") if gone_said else ""
         if best is None:
-            assessment.reasons.append({"kind": "unreachable", "detail": gone_why or "nothing was captured",
-                                       "points": 0})
+            assessment.reasons.append(Reason.said("unreachable", gone_said or text("capture.nothing_captured"))
+                                      .as_dict())
         status = int(rec.get("status") or 0)
         reachable = bool(rec.get("ok")) and status < 400 and not gone_why
         verdict = assessment.verdict
@@ -354,10 +395,10 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
             on_hold = any(h.replace("_", " ") in HOLD_STATUSES for h in rdap_statuses(rdap))
             verdict = Verdict.SUSPENDED if on_hold else Verdict.UNREACHABLE
         reasons = list(assessment.reasons)
-        if gone_why:
-            reasons.append({"kind": "gone", "detail": gone_why, "points": 0})
+        if gone_said:
+            reasons.append(Reason.said("gone", gone_said).as_dict())
         if "error" in rdap and rdap["error"].startswith("rdap: not available"):
-            reasons.append({"kind": "rdap", "detail": rdap["error"], "points": 0})
+            reasons.append(Reason.said("rdap", text("capture.rdap_unavailable", error=rdap["error"])).as_dict())
         files = rec.get("files") or {}
         snap = Snapshot(
             candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting,
@@ -369,7 +410,12 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
         )
         s.add(snap)
         s.flush()
-        cand.last_snapshot_id, cand.score, cand.verdict, cand.last_checked_at = snap.id, snap.score, verdict, now
+        cand.last_snapshot_id, cand.last_checked_at = snap.id, now
+        evidence = None if reachable else live_evidence(s, cid)
+        if evidence is None:
+            cand.score, cand.verdict = snap.score, verdict
+        else:  # gone or unreachable now: the case keeps the score and verdict of its last live capture
+            cand.score, cand.verdict = evidence.score, evidence.verdict
         created = (rdap.get("domain") or {}).get("created_at")
         if created and cand.registered_at is None:
             cand.registered_at = parse_date(str(created))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from watcher.clients.records import Network, Registration, epp_status, parse_dat
 from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings
 from watcher.core.names import InvalidName, normalize_host
+
+log = logging.getLogger("omamori.rdap")
 
 RDAP_ACCEPT = "application/rdap+json, application/json;q=0.9"
 MAX_RETRY_AFTER = 30.0  # seconds: a server asking for longer gets an error now and a retry next run
@@ -291,10 +294,14 @@ class RdapClient:
         """Space requests to one server by 60 / requests_per_minute seconds (real time: politeness)."""
         gap = 60.0 / self.conf.requests_per_minute
         if self.reserve is not None:
-            wait = self.reserve(f"rdap:{host}", gap)
-            if wait > 0:
-                self.sleep(min(wait, MAX_SHARED_WAIT))
-            return
+            try:
+                wait = self.reserve(f"rdap:{host}", gap)
+            except Exception as e:  # the database hiccuped: this process spaces its own requests
+                log.warning("shared RDAP spacing unavailable (%s): spacing this process's requests only", e)
+            else:
+                if wait > 0:
+                    self.sleep(min(wait, MAX_SHARED_WAIT))
+                return
         with self._lock:
             now = time.monotonic()
             wait = max(0.0, self._last.get(host, -1e9) + gap - now)
@@ -317,7 +324,10 @@ class RdapClient:
                 if attempt == 2 or wait is None or wait > MAX_RETRY_AFTER:
                     return 429, None, f"rate limited by {host} (Retry-After {r.headers.get('Retry-After')})"
                 if self.reserve is not None:  # every host backs off, not only this one
-                    self.reserve(f"rdap:{host}", wait)
+                    try:
+                        self.reserve(f"rdap:{host}", wait)
+                    except Exception as e:
+                        log.warning("shared RDAP spacing unavailable: %s", e)
                 self.sleep(wait)
                 continue
             if r.status_code == 404:

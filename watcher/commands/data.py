@@ -8,7 +8,12 @@ from typing import Annotated
 import typer
 
 from watcher.commands.invocation import context
+from watcher.core.config import ROOT
+from watcher.owned import signatures
+from watcher.owned.signature_sources import services_doc
 from watcher.refdata import REFERENCE, refresh
+
+TAKEOVER_DOC = ROOT / "docs" / "takeover-services.md"
 
 cli = typer.Typer(help="Reference data shipped in data/: list and refresh from the public sources.",
                   no_args_is_help=True)
@@ -51,3 +56,17 @@ def refresh_cmd(
             except Exception as e:
                 typer.echo(f"{ref.name}: not refreshed: {type(e).__name__}: {e}", err=True)
                 raise typer.Exit(1) from None
+
+
+@cli.command("takeover-doc")
+def takeover_doc_cmd(
+    write: Annotated[bool, typer.Option(help="write docs/takeover-services.md instead of printing it")] = False,
+) -> None:
+    """The table of takeover services and what proves each (docs/takeover-services.md)."""
+    raw = json.loads(signatures.SIGNATURES.read_text(encoding="utf-8"))
+    doc = services_doc(raw["items"], raw.get("sources", []))
+    if write:
+        TAKEOVER_DOC.write_text(doc, encoding="utf-8")
+        typer.echo(f"wrote {TAKEOVER_DOC}")
+    else:
+        typer.echo(doc, nl=False)

@@ -29,15 +29,16 @@ def run_cmd() -> None:
 
 @cli.command("list")
 def list_cmd() -> None:
-    """Show the owned domains with registrar, expiry and locks."""
+    """Show the owned domains with registrar, expiry, locks and whether they are gone from every source."""
     ctx = context()
-    t = Table("name", "source", "registrar", "expires", "locks", "dnssec", "lapsed")
+    t = Table("name", "source", "registrar", "expires", "locks", "dnssec", "state")
     with ctx.session() as s:
         for d in s.exec(select(OwnedDomain).order_by(OwnedDomain.apex, OwnedDomain.name)):
             locks = ", ".join(x for x in d.statuses if "prohibited" in x)
             t.add_row(d.name, d.source.value, d.registrar or "-",
                       d.expires_at.strftime("%Y-%m-%d") if d.expires_at else "-", locks or "-",
-                      {True: "yes", False: "no", None: "-"}[d.dnssec], "yes" if d.lapsed else "")
+                      {True: "yes", False: "no", None: "-"}[d.dnssec],
+                      "lapsed" if d.lapsed else f"gone {d.gone_at:%Y-%m-%d}" if d.gone_at else "")
     console.print(t)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from watcher.context import Context, build_context
-from watcher.core.config import ConfigError, load_settings
+from watcher.core.config import ConfigError, load_settings, running_demo_config
 
 # highlight=False: a domain or a path is data, not something for rich to colour. soft_wrap on stderr:
 # an error is one line, whatever the terminal's width (a log collector keeps it whole).
@@ -54,6 +54,9 @@ def context(migrate: bool = True) -> Context:
         return _Invocation.pinned
     if _Invocation.ctx is None:
         settings = None
+        demo = running_demo_config() if _Invocation.config is None and "OMAMORI_CONFIG" not in os.environ else None
+        if demo is not None:
+            err.print(f"[dim]using the running demo's config: {escape(str(demo))}[/]")
         try:
             settings = load_settings(_Invocation.config)
             _Invocation.ctx = build_context(settings, migrate=migrate)

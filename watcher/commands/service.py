@@ -6,16 +6,19 @@ import json
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, func, select
 
+from watcher.commands import story as storyteller
 from watcher.commands.invocation import actor, console, context, err
 from watcher.context import Context
-from watcher.core import lease
+from watcher.core import errorlog, lease
 from watcher.core.brands import sync_brands
 from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
 from watcher.discovery.ct.watchdog import lags
@@ -23,8 +26,16 @@ from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 from watcher.tasks import runtime
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_logging(level: str, log_file: Path | None = None) -> None:
+    """Log to the terminal, or with ``log_file`` only to that file (``run --story``: the terminal is
+    the story's, and the routine warnings of a busy scheduler are not)."""
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(level=getattr(logging, level), format=fmt, force=True,
+                            handlers=[logging.FileHandler(log_file, encoding="utf-8")])
+    else:
+        logging.basicConfig(level=getattr(logging, level), format=fmt)
     for noisy in ("apscheduler", "httpx", "httpcore", "scrapy", "urllib3", "websocket", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -33,6 +44,12 @@ def setup_logging(level: str) -> None:
 def run(
     allow_no_brands: Annotated[bool, typer.Option(
         "--allow-no-brands", help="start even with no brand configured (service.allow_no_brands)")] = False,
+    story: Annotated[bool, typer.Option(
+        "--story", help="print what happens (found, captured, confirmed, sent, down, findings, errors); "
+                        "the log goes to --log-file")] = False,
+    log_file: Annotated[Path | None, typer.Option(
+        "--log-file", help="write the log here instead of the terminal (default with --story: "
+                           "<state_dir>/omamori.log)")] = None,
 ) -> None:
     """Run the service in the foreground: the scheduler and the CT readers. Stops cleanly on Ctrl-C / SIGTERM.
 
@@ -48,7 +65,10 @@ def run(
                   "data/brands.example.toml there and edit it (service.brands_file names it), or start with "
                   "--allow-no-brands (service.allow_no_brands = true) to run without brands on purpose")
         raise typer.Exit(2)
-    setup_logging(ctx.settings.service.log_level)
+    if story and log_file is None:
+        log_file = ctx.settings.state_dir / "omamori.log"
+    setup_logging(ctx.settings.service.log_level, log_file)
+    recorder = errorlog.install(ctx.engine)  # every error logged from here on is kept for the health view
     log = logging.getLogger("omamori")
     warn_if_unguarded(ctx, log)
     with Session(ctx.engine) as s:
@@ -70,6 +90,10 @@ def run(
         held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
         log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
 
+    if story:
+        console.print(f"omamori running: {len(JOBS)} jobs; what happens is printed here, the log is in {log_file}",
+                      soft_wrap=True)
+        storyteller.start(ctx, stop, emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
     # The task queue works on every instance, active or standby (on PostgreSQL with
     # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
     tasks = runtime.start(ctx, stop, work=ctx.settings.tasks.worker_in_run, name=keeper.holder)
@@ -79,6 +103,7 @@ def run(
     keeper.release()
     stop.set()
     tasks.close()
+    errorlog.uninstall(recorder)
     log.info("stopped")
 
 
@@ -124,7 +149,11 @@ def job_cmd(
     except KeyError as e:
         err.print(f"[red]{e.args[0]}[/]")
         raise typer.Exit(2) from None
-    result = run_job(ctx, name, actor=actor())
+    recorder = errorlog.install(ctx.engine)
+    try:
+        result = run_job(ctx, name, actor=actor())
+    finally:
+        errorlog.uninstall(recorder)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
@@ -153,17 +182,24 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     with Session(ctx.engine) as s:
         states = {j.name: j for j in s.exec(select(JobState))}
         by_status = dict(s.exec(select(Candidate.status, func.count()).group_by(Candidate.status)).all())
+        # Most severe first, then newest: a critical takeover must never fall off the end of the list.
+        rank = sa.case(*((col(Finding.severity) == sev, i) for i, sev in enumerate(SEVERITY_ORDER)), else_=9)
         findings = list(s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)
-                               .order_by(col(Finding.opened_at).desc()).limit(20)))
+                               .order_by(rank, col(Finding.opened_at).desc()).limit(STATUS_FINDINGS)))
         n_findings = s.exec(select(func.count()).select_from(Finding)
                             .where(Finding.status == FindingStatus.OPEN)).one()
+        by_severity = dict(s.exec(select(Finding.severity, func.count()).where(Finding.status == FindingStatus.OPEN)
+                                  .group_by(Finding.severity)).all())
         logs = lags(ctx, s)
+    tasks = _task_counts(ctx)
     if as_json:
         print(json.dumps({
+            "tasks": tasks,
             "jobs": {n: {"last_ok_at": st.last_ok_at, "failures": st.consecutive_failures, "error": st.last_error}
                      for n, st in states.items()},
             "candidates": {str(k): v for k, v in by_status.items()},
             "open_findings": n_findings,
+            "open_findings_by_severity": {str(k): v for k, v in by_severity.items()},
             "ct_logs": [lag.as_dict() for lag in logs],
         }, default=str, ensure_ascii=False))
         return
@@ -172,12 +208,22 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for j in JOBS:
         st = states.get(j.name)
         t.add_row(j.name, _ts(st.last_finished_at if st else None), _ts(st.last_ok_at if st else None),
-                  str(st.consecutive_failures if st else 0), (st.last_error[:60] if st else ""))
+                  str(st.consecutive_failures if st else 0), escape(st.last_error[:60] if st else ""))
     console.print(t)
-    console.print("candidates: " + (", ".join(f"{k}={v}" for k, v in sorted(by_status.items())) or "none"))
-    console.print(f"open findings: {n_findings}")
+    total = sum(by_status.values())
+    console.print(f"candidates: {total} in all" + (" (" + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items()))
+                                                   + ")" if by_status else ""))
+    severities = ", ".join(f"{sev}={by_severity[sev]}" for sev in SEVERITY_ORDER if by_severity.get(sev))
+    console.print(f"open findings: {n_findings}" + (f" ({severities})" if severities else ""))
+    console.print("tasks: " + (", ".join(f"{k}={v}" for k, v in sorted(tasks.items())) or "none"), highlight=False)
     for f in findings:
-        console.print(f"  [{f.severity.value}] {f.kind} {f.subject}: {f.title}", highlight=False)
+        colour = SEVERITY_COLOUR.get(f.severity.value, "")
+        tag = escape(f"[{f.severity.value}]")  # rich would read [critical] as markup and print nothing
+        console.print(f"  [{colour}]{tag}[/] {escape(f.kind)} {escape(f.subject)}: {escape(f.title)}"
+                      if colour else f"  {tag} {escape(f.kind)} {escape(f.subject)}: {escape(f.title)}",
+                      highlight=False)
+    if n_findings > len(findings):
+        console.print(f"  … and {n_findings - len(findings)} more (the dashboard's views list them all)")
     if logs:
         limits = ctx.settings.ct
         t = Table("CT log", "behind (entries)", "behind for (min)", "state", "last error",
@@ -187,6 +233,11 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             style = "[red]" if late else ""
             t.add_row(lag.log, f"{style}{lag.entries:,}", f"{style}{lag.minutes:.0f}", lag.state, lag.error[:60])
         console.print(t)
+
+
+STATUS_FINDINGS = 20  # findings listed by `omamori status`; the rest are counted
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+SEVERITY_COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow"}
 
 
 def _ts(v: Any) -> str:
@@ -200,3 +251,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+
+
+def _task_counts(ctx: Context) -> dict[str, int]:
+    """The queue's tasks by status (PostgreSQL); an in-process queue keeps none in the database."""
+    if runtime.backend(ctx) != "procrastinate":
+        return {}
+    from watcher.tasks import pgqueue
+
+    try:
+        return pgqueue.counts(ctx)
+    except Exception:  # the queue's schema is created at the first `omamori run` / `omamori worker`
+        return {}

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 from sqlmodel import Session, col, select
 
-from watcher.commands.invocation import actor, console, context
+from watcher.commands.invocation import actor, console, context, err
 from watcher.core.models import (
     Candidate,
     Channel,
@@ -24,6 +25,7 @@ from watcher.takedowns.followup import run, time_to_down
 from watcher.takedowns.outbox import render_message, send_due
 from watcher.takedowns.replies import read_mailbox
 from watcher.takedowns.requests import (
+    AlreadyReported,
     TakedownError,
     approve,
     approve_all,
@@ -106,6 +108,9 @@ def confirm_cmd(domain: str, reason: Annotated[str, typer.Option(help="why (kept
         cand = _candidate(s, domain)
         try:
             drafts = confirm(ctx, s, cand, actor=actor(), reason=reason)
+        except AlreadyReported as e:  # not a mistake in the command: the case is further along
+            err.print(f"refused: {escape(str(e))}; `omamori candidates show {escape(cand.domain)}` shows its requests")
+            raise typer.Exit(1) from None
         except (TakedownError, ValueError) as e:
             raise typer.BadParameter(str(e)) from None
         s.commit()

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from watcher.core.cases import members
-from watcher.core.models import Candidate, CandidateStatus, Case, CaseStatus, Event, TakedownRequest
+from watcher.core.models import Candidate, CandidateStatus, Case, CaseStatus, Event, Snapshot, TakedownRequest
 
 # Actors that are people: the CLI (``cli:<login>``) and the dashboard (``dashboard:<user>``). Every
 # other actor (auto-rule, takedown-policy, system, scheduler) is the machine.
@@ -100,3 +100,14 @@ def requests_of(session: Session, facts: CaseFacts) -> list[TakedownRequest]:
         return []
     return list(session.exec(select(TakedownRequest).where(col(TakedownRequest.candidate_id).in_(ids))
                              .order_by(col(TakedownRequest.id))))
+
+
+def live_evidence(session: Session, candidate_id: int) -> Snapshot | None:
+    """The last capture that showed the site live: the case's evidence for its whole life.
+
+    A site taken down is checked again and again ("gone": NXDOMAIN, a suspension page); those checks
+    belong on the timeline, but the proof that the site was phishing, its screenshot and score, is
+    the last snapshot taken while it answered."""
+    return session.exec(select(Snapshot).where(Snapshot.candidate_id == candidate_id,
+                                               col(Snapshot.reachable).is_(True), col(Snapshot.gone).is_(False))
+                        .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc())).first()

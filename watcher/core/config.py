@@ -11,6 +11,7 @@ the file. ``OMAMORI_CONFIG`` names the config file itself.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -152,6 +153,9 @@ class CrawlSettings(Section):
     batch_size: int = Field(20, ge=1)
     # Pages open at once in the one browser of a batch.
     concurrency: int = Field(2, ge=1, le=8)
+    # A worker keeps one crawler process (and its browser) per task slot between batches, with fresh
+    # browser contexts per batch; off: a new crawler per batch (seconds of start-up each time).
+    keep_browser: bool = True
     # Brand slug -> logo image file, when cropping it from the reference capture is not good enough.
     logo_files: dict[str, Path] = {}
     viewport_width: int = 1280
@@ -309,9 +313,22 @@ class BlocklistSettings(Section):
     timeout: float = Field(20.0, gt=0)
 
 
+class AxfrSource(Section):
+    zone: str
+    # The firm's own name server that allows us a zone transfer: "host" or "host:port".
+    server: str
+
+
 class InventorySettings(Section):
     expiry_warn_days: list[int] = [90, 60, 30, 7]
     zone_files: list[Path] = []
+    # Zone transfers (AXFR) from the firm's own name servers, as another source of owned names.
+    axfr: list[AxfrSource] = []
+    # CAs that CAA may name (CAA "issue" domains, e.g. "digicert.com"); empty: derived from the brands'
+    # allowed_issuers through watcher.owned.hygiene.CA_DOMAINS.
+    caa_issuers: list[str] = []
+    # Check for a registry lock (server*Prohibited) where the registry publishes EPP statuses.
+    registry_lock: bool = True
 
     @field_validator("expiry_warn_days")
     @classmethod
@@ -428,6 +445,10 @@ class UserSettings(Section):
     # scrypt hash made by `omamori user hash-password`.
     password_hash: str = ""
     display_name: str = ""
+    # OpenID Connect: the issuer's `sub` for this person (the identity; never a name they can edit),
+    # and/or an email accepted only when the issuer marks it verified (`email_verified`).
+    oidc_subject: str = ""
+    oidc_email: str = ""
 
 
 class DashboardSettings(Section):
@@ -436,7 +457,15 @@ class DashboardSettings(Section):
     users: list[UserSettings] = []
     # Use Streamlit's st.login (OpenID Connect, configured in .streamlit/secrets.toml) instead.
     oidc: bool = False
+    # With OIDC: the issuer (`iss`) whose tokens are accepted; empty accepts the configured provider's.
+    oidc_issuer: str = ""
     page_size: int = Field(50, ge=10, le=500)
+    # Password sign-in: this many wrong passwords for one name, or from one client, within the window
+    # lock that name or client out (right password or not) for lockout_minutes.
+    signin_max_failures_per_user: int = Field(5, ge=1)
+    signin_max_failures_per_client: int = Field(20, ge=1)
+    signin_window_minutes: float = Field(15.0, gt=0)
+    lockout_minutes: float = Field(15.0, gt=0)
 
 
 class TasksSettings(Section):
@@ -598,6 +627,27 @@ def _describe(err: ValidationError, where: str) -> str:
     return f"{where}: key `{key}`: {first['msg']}{shown}"
 
 
+# Written by `make demo` (lab/demo.py) while it runs: {"config": path, "pid": n}. With it, `omamori ...`
+# in another terminal of the same checkout uses the running demo's config without --config.
+RUNNING_DEMO = DATA / "state" / "demo.running"
+
+
+def running_demo_config(marker: Path = RUNNING_DEMO) -> Path | None:
+    """The config of the demo running from this checkout, if one is (its process still alive)."""
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        pid, config = int(info["pid"]), Path(info["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return config if config.exists() else None
+
+
 def load_settings(
     path: Path | str | None = None,
     environ: dict[str, str] | None = None,
@@ -610,6 +660,8 @@ def load_settings(
     environ = dict(os.environ) if environ is None else environ
     if path is None and environ.get("OMAMORI_CONFIG"):
         path = environ["OMAMORI_CONFIG"]
+    if path is None:
+        path = running_demo_config()
     file_path = Path(path) if path is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     raw: dict[str, Any] = {}
     if file_path is not None:

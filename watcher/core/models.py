@@ -115,6 +115,11 @@ class FindingKind(StrEnum):
     SHORT_CODE = "short_code"
     ZONEFILE_UNREADABLE = "zonefile_unreadable"
     CERT_ISSUER = "cert_issuer"
+    CERT_NEW_NAME = "cert_new_name"  # an allowed CA issued for a name of ours never seen before
+    CERT_NEW_ISSUER = "cert_new_issuer"  # an allowed CA issued for our domain for the first time
+    DANGLING_ADDRESS = "dangling_address"  # an A/AAAA in a cloud provider's range that is no longer ours
+    CAA = "caa"  # CAA missing, or naming a CA the firm does not use
+    LOCK_REGISTRY = "lock_registry"  # the registry offers a registry lock (server*Prohibited) and it is not set
     OFFICIAL_LIST_EXTRA = "official_list_extra"  # the published list names a domain the firm no longer has
     OFFICIAL_LIST_MISSING = "official_list_missing"  # the published list misses a domain the firm uses
     # mail
@@ -197,6 +202,7 @@ class OwnedSource(StrEnum):
     DNS = "dns"
     CT = "ct"
     ZONEFILE = "zonefile"
+    AXFR = "axfr"  # a zone transfer from the firm's own name server
     LAPSED = "lapsed"
 
 
@@ -301,6 +307,35 @@ class OwnedDomain(SQLModel, table=True):
     registration: dict[str, Any] = json_dict()
     first_seen_at: datetime = when(nullable=False, default_now=True)
     last_checked_at: datetime | None = when()
+    # When each inventory source last saw this name ({"dns": iso, "zonefile": iso, ...}); a name no
+    # source sees any more is marked gone (never deleted: its history and findings stay).
+    seen_by: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        JSON, nullable=False, server_default=sa.text("'{}'")))
+    gone_at: datetime | None = when()
+
+
+class OwnedCertificate(SQLModel, table=True):
+    """A certificate from a CT log that names one of our domains (any subdomain, any CA)."""
+
+    __tablename__ = "owned_certificate"
+    __table_args__ = (sa.UniqueConstraint("name", "fingerprint", name="uq_owned_certificate_name_fp"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, max_length=253)  # the name of ours it covers (wildcards as "*.x")
+    apex: str = Field(index=True, max_length=253)
+    brand_id: int | None = Field(default=None, foreign_key="brand.id", index=True)
+    issuer: str = ""
+    issuer_org: str = Field(default="", index=True, max_length=255)
+    allowed: bool = True  # the issuer is on the brand's allowed list
+    serial: str = Field(default="", max_length=128)
+    # serial+issuer when the log gives no hash: one row per certificate and name
+    fingerprint: str = Field(default="", max_length=200)
+    not_before: datetime | None = when()
+    not_after: datetime | None = when()
+    log: str = ""
+    log_index: int | None = None
+    precert: bool = False
+    names: list[str] = json_list()
+    first_seen_at: datetime = when(nullable=False, default_now=True)
 
 
 class Case(SQLModel, table=True):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -162,6 +164,117 @@ def registrable(raw: str) -> str:
 def is_within(name: str, domain: str) -> bool:
     """True when ``name`` is ``domain`` or a subdomain of it (both already normalised)."""
     return name == domain or name.endswith("." + domain)
+
+
+# Letters of other scripts that read as Latin letters in most fonts (Cyrillic, Greek, Armenian and a
+# few Latin extensions): the look-alikes registries' IDN tables allow and phishers register.
+_LOOKALIKES: dict[str, str] = {
+    "а": "a", "ɑ": "a", "α": "a", "в": "b", "с": "c", "ϲ": "c", "ԁ": "d", "е": "e", "ε": "e", "ҽ": "e",
+    "һ": "h", "і": "i", "ı": "i", "ι": "i", "ј": "j", "κ": "k", "к": "k", "ӏ": "l", "м": "m", "ո": "n",
+    "п": "n", "η": "n", "о": "o", "ο": "o", "օ": "o", "р": "p", "ρ": "p", "ԛ": "q", "г": "r", "ѕ": "s",
+    "т": "t", "τ": "t", "υ": "u", "ս": "u", "ν": "v", "ѵ": "v", "ԝ": "w", "ω": "w", "х": "x", "χ": "x",
+    "у": "y", "γ": "y", "ʏ": "y", "ᴢ": "z",
+}
+
+
+def _script(ch: str) -> str:
+    """The script of one character, coarsely (what a reader would call it): Latin, Cyrillic, ..."""
+    if ch.isascii():
+        return "Latin" if ch.isalpha() else ""
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        return "Unknown"
+    for script in ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "HIRAGANA", "KATAKANA", "CJK", "HANGUL",
+                   "ARABIC", "HEBREW", "THAI", "FULLWIDTH"):
+        if name.startswith(script):
+            return "Han" if script == "CJK" else script.title()
+    return "Other"
+
+
+def skeleton(text: str) -> str:
+    """``text`` as it reads: look-alike letters folded to Latin, accents dropped (``hoshizora-seс`` with a
+    Cyrillic ``с`` -> ``hoshizora-sec``)."""
+    out = []
+    for ch in text.lower():
+        ch = _LOOKALIKES.get(ch, ch)
+        if not ch.isascii():
+            ch = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        out.append(ch)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class ShownName:
+    """A hostname as a person must see it: the Unicode form with every non-ASCII character marked,
+    the A-label beside it, the scripts it mixes, and the official domain it imitates."""
+
+    unicode: str
+    alabel: str
+    marked: tuple[int, ...]  # positions in ``unicode`` of the characters to highlight
+    scripts: tuple[str, ...]
+    looks_like: str = ""
+
+    @property
+    def is_idn(self) -> bool:
+        return self.unicode != self.alabel
+
+    @property
+    def mixed_script(self) -> bool:
+        return len([s for s in self.scripts if s not in ("", "Han", "Hiragana", "Katakana")]) > 1
+
+    def spans(self) -> list[tuple[str, bool]]:
+        """The Unicode form in runs of (text, highlighted)."""
+        runs: list[tuple[str, bool]] = []
+        for i, ch in enumerate(self.unicode):
+            hot = i in self.marked
+            if runs and runs[-1][1] == hot:
+                runs[-1] = (runs[-1][0] + ch, hot)
+            else:
+                runs.append((ch, hot))
+        return runs
+
+    def plain(self) -> str:
+        """One line for letters, reports and terminals: ``U-label (A-label)``, or the name alone."""
+        return f"{self.unicode} ({self.alabel})" if self.is_idn else self.alabel
+
+    def bracketed(self) -> str:
+        """The Unicode form with each highlighted run in ［］, for plain text where colour is not there."""
+        return "".join(f"［{t}］" if hot else t for t, hot in self.spans())
+
+
+def show_name(name: str, official: Iterable[str] = ()) -> ShownName:
+    """How to show ``name`` (an A-label or Unicode hostname) safely; ``official`` are the firm's own
+    domains, for the "looks like" badge. Never raises: a name that does not normalise is shown as is,
+    every non-ASCII character marked."""
+    n = try_normalize(name)
+    uni = n.unicode if n else name
+    alabel = n.ascii if n else name
+    marked = tuple(i for i, ch in enumerate(uni) if not ch.isascii())
+    scripts = tuple(sorted({s for s in map(_script, uni) if s}))
+    reg = (n.registrable or n.ascii) if n else name
+    try:
+        reg_uni = idna.decode(reg) if "xn--" in reg else reg
+    except idna.IDNAError:
+        reg_uni = reg
+    return ShownName(uni, alabel, marked, scripts, _looks_like(uni, alabel, reg_uni, official))
+
+
+def _looks_like(uni: str, alabel: str, registrable: str, official: Iterable[str]) -> str:
+    """The official domain whose name this one reads as, when it is not that domain: the same letters
+    with look-alike characters, on the same or another suffix."""
+    first = skeleton(registrable.split(".")[0])
+    whole = skeleton(uni)
+    for dom in official:
+        d = dom.lower().strip(".")
+        if d == alabel or alabel.endswith("." + d):
+            return ""  # it is ours
+        label = d.split(".")[0]
+        if whole == d or whole.endswith("." + d):
+            return d
+        if uni != alabel and first in (label, d.replace(".", "-")):
+            return d
+    return ""
 
 
 def flatten(domain: str) -> str:

@@ -31,6 +31,7 @@ from watcher.discovery.fuzzers import Permutation, permutations
 # a newly registered one more so (most phishing domains are days old when used).
 POINTS_EXISTS = 30
 POINTS_NEW = 20
+COMMIT_EVERY = 200  # names per write transaction (see _record)
 
 
 @dataclass
@@ -124,7 +125,7 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
     profiles, wild = ctx.resolver.run(_resolve(ctx.resolver, list(perms), progress))
     result.resolved = len(profiles)
     result.wildcard_zones = sorted(z for z, a in wild.items() if a is not None)
-    ctx.run.check()  # the names are resolved; recording them is one transaction, never cut short
+    ctx.run.check()  # the names are resolved; recording them is never cut short by the deadline
     _record(ctx, perms, profiles, wild, result)
     return result.as_dict()
 
@@ -132,14 +133,22 @@ def scan(ctx: Context, *, domains: Iterable[str] | None = None, brand: str | Non
 def _record(ctx: Context, perms: dict[str, tuple[str | None, Permutation]], profiles: dict[str, DnsProfile],
             wild: dict[str, Any], result: ScanResult) -> None:
     """Compare each answer with the last scan: existing names are discovered, newly registered ones
-    say so, and an unknown answer (timeout, SERVFAIL) keeps the last state."""
+    say so, and an unknown answer (timeout, SERVFAIL) keeps the last state.
+
+    Committed every ``COMMIT_EVERY`` names: thousands of rows in one transaction held SQLite's write
+    lock for tens of seconds on a busy host, and every other job's write failed with "database is
+    locked". Each name's row is complete in itself, so a scan cut between two commits loses nothing:
+    the names not yet recorded keep their last state, as an unknown answer does.
+    """
     now = ctx.now()
     with ctx.session() as s:
         owned = OwnedIndex.from_brands(ctx.brands, s)
         states = {st.name: st for st in s.exec(select(PermutationState))}
         brand_ids = {b.slug: b.id for b in s.exec(select(Brand))}
         scanned_before = any(st.last_scanned_at is not None for st in states.values())
-        for name, (slug, perm) in perms.items():
+        for i, (name, (slug, perm)) in enumerate(perms.items()):
+            if i and i % COMMIT_EVERY == 0:
+                s.commit()
             prof = profiles[name]
             st = states.get(name)
             if st is None:

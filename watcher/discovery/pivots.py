@@ -96,11 +96,11 @@ def prints_of(session: Session, members: list[Candidate]) -> Prints:
     return p
 
 
-def _shared(session: Session) -> tuple[Counter[str], Counter[tuple[str, ...]]]:
+def _shared(snapshots: list[Snapshot]) -> tuple[Counter[str], Counter[tuple[str, ...]]]:
     """How many candidates each address and name-server set has (to tell infrastructure from a link)."""
     ips: Counter[str] = Counter()
     ns: Counter[tuple[str, ...]] = Counter()
-    for snap in _latest_snapshots(session):
+    for snap in snapshots:
         ips.update(_ips(snap))
         if _ns(snap):
             ns[_ns(snap)] += 1
@@ -152,8 +152,11 @@ def run(ctx: Context) -> dict[str, Any]:
     with Session(ctx.engine, expire_on_commit=False) as s:
         owned = OwnedIndex.from_brands(ctx.brands, s)
         slugs = {b.id: b.slug for b in s.exec(select(Brand))}
-        ips, ns = _shared(s)
         others = [c for c in s.exec(select(Candidate).where(Candidate.status != CandidateStatus.DISMISSED))]
+        # Read once for every case: each candidate's site and its latest live capture.
+        snaps = {snap.id: snap for snap in _latest_snapshots(s) if snap.reachable}
+        site_of = {c.id: cases.site_of(c.domain) for c in others}
+        ips, ns = _shared(list(snaps.values()))
         for case in cases.confirmed_cases(s)[:MAX_CASES]:
             summary["cases"] += 1
             members = cases.members(s, case)
@@ -172,11 +175,11 @@ def run(ctx: Context) -> dict[str, Any]:
                 if c.id in mine or c.case_id == case.id:
                     continue
                 how: Text | None = None
-                if site and cases.site_of(c.domain) == site:
+                if site and site_of[c.id] == site:
                     how = text("discovery.pivot_registrable", registrable=site)
                 else:
-                    snap = _latest(s, c)
-                    how = how_linked(p, snap, ips, ns) if snap is not None and snap.reachable else None
+                    snap = snaps.get(c.last_snapshot_id) if c.last_snapshot_id else None
+                    how = how_linked(p, snap, ips, ns) if snap is not None else None
                 if how is not None:
                     summary["linked"] += 1
                     _sight(s, c.domain, case, slug, how, owned, ctx)

@@ -23,6 +23,7 @@ from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity
 from watcher.core.names import is_within
+from watcher.core.texts import Text
 
 log = logging.getLogger("omamori.owned")
 
@@ -48,10 +49,18 @@ class CheckRun:
         return list(self.session.exec(select(OwnedDomain).order_by(OwnedDomain.name)))
 
     def hosts(self) -> list[OwnedDomain]:
-        """Owned names still ours (not lapsed)."""
+        """Owned names still ours (not lapsed) and still seen by some inventory source (not gone)."""
         if self._hosts is None:
-            self._hosts = [d for d in self.domains() if not d.lapsed]
+            self._hosts = [d for d in self.domains() if not d.lapsed and d.gone_at is None]
         return self._hosts
+
+    def tracked(self) -> list[OwnedDomain]:
+        """Every name the sources look for again: not lapsed, gone ones included (they may come back)."""
+        return [d for d in self.domains() if not d.lapsed]
+
+    def saw(self, name: str, source: str) -> None:
+        """An inventory source saw ``name`` in this run (``inventory.mark_gone`` reads it)."""
+        self.cache.setdefault("seen", {}).setdefault(name.lower().rstrip("."), set()).add(source)
 
     def forget_hosts(self) -> None:
         self._hosts = None
@@ -102,7 +111,8 @@ class CheckRun:
 
     # --- what the checks report -----------------------------------------------------------------
 
-    def fail(self, kind: FindingKind, subject: str, title: str, *, severity: Severity = Severity.MEDIUM, detail: str = "",
+    def fail(self, kind: FindingKind, subject: str, title: str | Text, *, severity: Severity = Severity.MEDIUM,
+             detail: str | Text = "",
              data: dict[str, Any] | None = None, brand_id: int | None = None) -> None:
         open_finding(self.session, kind, subject, title, severity=severity, detail=detail, data=data,
                      brand_id=brand_id if brand_id is not None else self.brand_of(subject), now=self.now,

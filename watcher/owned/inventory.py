@@ -1,8 +1,11 @@
 """The inventory of owned domains and the checks over it (guideline IV.4(4)① and ②).
 
 Sources of owned names (``SOURCES``): the brands file (already synced into OwnedDomain by
-``brands sync``), the firm's own CT certificates (rows the CT reader adds), BIND zone files
-(``inventory.zone_files``) and DNS (apex, www, MX and NS hosts inside our own domains).
+``brands sync``), the firm's own CT certificates (rows the CT reader adds, with every certificate in
+OwnedCertificate), BIND zone files (``inventory.zone_files``), zone transfers from the firm's own name
+servers (``inventory.axfr``) and DNS (apex, www, MX and NS hosts inside our own domains). A name that
+no source sees any more (not configured, in no zone, not in DNS, no valid certificate) is marked gone
+(``gone_at``), never deleted; it comes back when a source sees it again.
 
 Checks (``CHECKS``) are plain functions ``(run: CheckRun) -> None``. Each opens a Finding when its
 condition fails and resolves the same (kind, subject) when it passes; one failing domain or one
@@ -11,13 +14,17 @@ crashing check is recorded and the rest go on.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from sqlmodel import col, select
 
 from watcher.context import Context
 from watcher.core.brands import add_owned
-from watcher.core.models import OwnedDomain, OwnedSource
+from watcher.core.events import record
+from watcher.core.models import OwnedCertificate, OwnedDomain, OwnedSource
 from watcher.core.names import is_within
-from watcher.owned import dropcatch, published, registration, shortcode, takeover, zonefile
+from watcher.owned import axfr, dropcatch, hygiene, published, registration, shortcode, takeover, zonefile
 from watcher.owned.checks import Check, CheckRun, run_checks
 
 # --- sources -------------------------------------------------------------------------------------
@@ -29,7 +36,10 @@ def _dns_profiles(run: CheckRun, rows: list[OwnedDomain]) -> None:
         prof = profiles.get(d.name)
         if isinstance(prof, BaseException) or prof is None:
             run.error("dns", d.name, prof)
+            run.saw(d.name, "dns")  # could not tell: a failed lookup must not make a name gone
             continue
+        if prof.exists:
+            run.saw(d.name, OwnedSource.DNS.value)
         d.dns = prof.as_dict()
         d.last_checked_at = run.now
         run.session.add(d)
@@ -37,7 +47,7 @@ def _dns_profiles(run: CheckRun, rows: list[OwnedDomain]) -> None:
 
 def source_dns(run: CheckRun) -> None:
     """Refresh each owned name's DNS profile; add www, MX and NS hosts that are inside our domains."""
-    hosts = run.hosts()
+    hosts = run.tracked()
     _dns_profiles(run, hosts)
     apexes = sorted({d.apex for d in hosts})
     brands = run.brands()
@@ -71,7 +81,51 @@ def source_dns(run: CheckRun) -> None:
         run.forget_hosts()
 
 
-SOURCES: tuple[Check, ...] = (zonefile.import_zone_files, source_dns)
+def source_config(run: CheckRun) -> None:
+    """The brands file: its official domains and hosts are ours as long as it lists them."""
+    for b in run.brands().values():
+        for name in [*b.spec.get("official_domains", []), *b.spec.get("official_hosts", [])]:
+            run.saw(name, OwnedSource.CONFIG.value)
+
+
+def _valid_certificates(run: CheckRun) -> set[str]:
+    rows = run.session.exec(select(OwnedCertificate.name).where(col(OwnedCertificate.not_after) > run.now))
+    return {n.removeprefix("*.") for n in rows}
+
+
+def mark_gone(run: CheckRun) -> None:
+    """Record which sources saw each name; a name no source saw is marked gone (never deleted)."""
+    seen: dict[str, set[str]] = run.cache.get("seen", {})
+    certified = _valid_certificates(run)
+    stamp = run.now.isoformat()
+    changed = False
+    for d in run.tracked():
+        sources = set(seen.get(d.name, set()))
+        if d.name in certified:
+            sources.add(OwnedSource.CT.value)
+        if sources:
+            d.seen_by = {**d.seen_by, **{src: stamp for src in sources}}
+        if not sources and d.gone_at is None:
+            d.gone_at = run.now
+            record(run.session, run.ctx.actor, "owned.gone", d, {"last_seen": d.seen_by}, at=run.now)
+            run.counts["owned_gone"] += 1
+            changed = True
+        elif sources and d.gone_at is not None:
+            record(run.session, run.ctx.actor, "owned.back", d, {"sources": sorted(sources),
+                                                                "gone_since": _iso(d.gone_at)}, at=run.now)
+            d.gone_at = None
+            run.counts["owned_back"] += 1
+            changed = True
+        run.session.add(d)
+    if changed:
+        run.forget_hosts()
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat() if when else ""
+
+
+SOURCES: tuple[Check, ...] = (source_config, zonefile.import_zone_files, axfr.import_axfr, source_dns, mark_gone)
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -81,12 +135,15 @@ SOURCES: tuple[Check, ...] = (zonefile.import_zone_files, source_dns)
 CHECKS: tuple[Check, ...] = (
     registration.check_expiry,
     registration.check_locks,
+    registration.check_registry_lock,
     registration.check_dnssec,
     registration.check_nameservers,
     dropcatch.check_dropcatch,
     takeover.check_cname,
     takeover.check_ns,
     takeover.check_mx,
+    hygiene.check_dangling_address,
+    hygiene.check_caa,
     shortcode.check_short_codes,
     published.check_published_list,
 )

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from watcher.core.events import record
 from watcher.core.findings import resolve_finding
 from watcher.core.models import FindingKind, OwnedDomain, Severity
+from watcher.core.texts import text
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -22,6 +23,7 @@ TRANSFER_LOCK = "client transfer prohibited"
 UPDATE_LOCK = "client update prohibited"
 DELETE_LOCK = "client delete prohibited"
 HOLDS = ("client hold", "server hold")
+REGISTRY_LOCKS = ("server transfer prohibited", "server update prohibited", "server delete prohibited")
 
 
 def _apexes(run: CheckRun) -> list[tuple[OwnedDomain, Any]]:
@@ -161,6 +163,30 @@ def check_locks(run: CheckRun) -> None:
                      "find a lookalike. Contact the registrar. / ドメインが名前解決されず、顧客が偽サイトに誘導される恐れがあります。")
         else:
             run.ok(FindingKind.REGISTRATION_HOLD, d.name)
+
+
+def check_registry_lock(run: CheckRun) -> None:
+    """Registry lock (server transfer/update/delete prohibited) where the registry publishes EPP statuses.
+
+    A registry that answers RDAP with EPP statuses says which locks exist there; WHOIS-only registries
+    (JPRS for .jp) publish none, so a missing lock there is unknown and not reported.
+    """
+    if not run.ctx.settings.inventory.registry_lock:
+        return
+    for d, reg in _apex_rows(run):
+        if not reg.exists:
+            continue
+        statuses = {s.lower() for s in reg.statuses}
+        if "whois" in str(getattr(reg, "source", "")).lower() or not statuses:
+            continue
+        missing = [s for s in REGISTRY_LOCKS if s not in statuses]
+        if not missing:
+            run.ok(FindingKind.LOCK_REGISTRY, d.name)
+            continue
+        run.fail(FindingKind.LOCK_REGISTRY, d.name, text("owned.lock_registry.title", domain=d.name),
+                 severity=Severity.LOW, brand_id=d.brand_id, data={"statuses": sorted(statuses), "missing": missing},
+                 detail=text("owned.lock_registry.detail", domain=d.name, missing=", ".join(missing),
+                             registrar=d.registrar or "the registrar"))
 
 
 def check_dnssec(run: CheckRun) -> None:

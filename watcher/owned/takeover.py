@@ -1,109 +1,47 @@
 """Subdomain takeover: DNS records of ours that point at things nobody (or an attacker) controls.
 
-Guideline IV.4(4)②. Three kinds of dangling record, each a Finding that names the service and says
-what an attacker could do:
+Guideline IV.4(4)②. Engine v2 is driven by the signatures in ``data/takeover-signatures.json``
+(``signatures``; converted from can-i-take-over-xyz and the nuclei templates by ``signature_sources``):
 
-- ``takeover_cname``: an owned host's CNAME chain ends at a name that does not exist (NXDOMAIN), or
-  at a cloud service whose page says the resource is unclaimed (the fingerprint table shipped in
-  ``data/takeover-fingerprints.json``, from can-i-take-over-xyz, CC BY 4.0);
-- ``takeover_ns``: a delegation to name servers that do not exist or a zone that does not answer;
+- ``takeover_cname``: an owned host's CNAME chain ends at a name that does not exist (NXDOMAIN) — a
+  recognised service whose names anyone can create, or a domain anyone can register — or the host
+  answers with a service's "unclaimed" page (body, headers and status as the signature says). Every
+  host whose chain leaves our domains is fetched: services without a CNAME pattern of their own
+  (custom domains on shared addresses) are recognised by their page alone, with specific words only;
+- ``takeover_ns``: a delegation to name servers that do not exist, or that refuse the zone
+  (SERVFAIL/REFUSED) — at a provider whose accounts can create any zone, a takeover;
 - ``takeover_mx``: an MX record naming a host that does not exist.
 
-Pages are fetched only through ``ctx.http()`` (the configured egress proxy), and only for hosts that
-have a CNAME: a dangling cloud pointer always goes through one.
+Pages are fetched only through ``ctx.http()`` (the configured egress proxy), without following
+redirects: a redirect is itself evidence for some services.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from watcher.clients.http import read_capped
-from watcher.core.config import DATA
 from watcher.core.models import FindingKind, Severity
 from watcher.core.names import is_within, registrable
+from watcher.core.texts import Text, text
+from watcher.owned import signatures
+from watcher.owned.signatures import Proof, Signature
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
 
-FINGERPRINTS = DATA / "takeover-fingerprints.json"
 MAX_CHAIN = 10
 # Resolver statuses that say nothing about the record (the network or a server failed this time).
 UNDECIDED = ("timeout", "error", "servfail", "loop")
 PAGE_LIMIT = 256 * 1024
-
-# The upstream table leaves the CNAME list empty for a few services whose custom-domain CNAME targets
-# are well known; without them a GitHub Pages or Heroku pointer would only be matched by page text.
-EXTRA_CNAMES: dict[str, list[str]] = {
-    "Github": ["github.io", "github.map.fastly.net"],
-    "Heroku": ["herokuapp.com", "herokudns.com", "herokussl.com"],
-}
+SEVERITY = {"high": Severity.CRITICAL, "medium": Severity.HIGH, "low": Severity.MEDIUM}
 
 
-@dataclass(frozen=True)
-class Service:
-    name: str
-    cnames: tuple[str, ...]
-    fingerprint: str  # text on the unclaimed page, or "NXDOMAIN"
-    nxdomain: bool  # an NXDOMAIN target is itself the sign
-    status: str  # Vulnerable, Edge case, Not vulnerable
-    vulnerable: bool
-    discussion: str
-
-    def matches_target(self, target: str) -> bool:
-        return any(is_within(target, c) for c in self.cnames)
-
-
-@lru_cache(maxsize=4)
-def load_services(path: Path = FINGERPRINTS) -> tuple[Service, ...]:
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    items = raw["items"] if isinstance(raw, dict) else raw
-    out = []
-    for it in items:
-        cnames = tuple(dict.fromkeys([*it.get("cname", []), *EXTRA_CNAMES.get(it["service"], [])]))
-        out.append(Service(it["service"], cnames, it.get("fingerprint") or "", bool(it.get("nxdomain")),
-                           it.get("status", ""), bool(it.get("vulnerable")), it.get("discussion", "")))
-    return tuple(out)
-
-
-def validate_fingerprints(data: bytes) -> list[dict[str, Any]]:
-    """refdata transform: the upstream fingerprints.json, checked and trimmed to the fields we use."""
-    items = json.loads(data)
-    if not isinstance(items, list) or len(items) < 30:
-        raise ValueError("expected a list of at least 30 services")
-    keys = ("service", "cname", "fingerprint", "nxdomain", "http_status", "status", "vulnerable", "discussion")
-    out = []
-    for it in items:
-        if not isinstance(it, dict) or not isinstance(it.get("service"), str) or not isinstance(it.get("cname"), list):
-            raise ValueError(f"not a fingerprint entry: {str(it)[:100]}")
-        out.append({k: it.get(k) for k in keys})
-    return out
-
-
-def service_for(target: str, services: tuple[Service, ...] | None = None) -> Service | None:
-    for s in services or load_services():
-        if s.matches_target(target):
-            return s
-    return None
-
-
-def match_page(body: str, target: str, services: tuple[Service, ...] | None = None) -> Service | None:
-    """The service whose 'unclaimed' text is on the page (services matching the CNAME first)."""
-    services = services or load_services()
-    ordered = sorted(services, key=lambda s: not s.matches_target(target))
-    for s in ordered:
-        fp = s.fingerprint
-        if not fp or fp == "NXDOMAIN" or len(fp) < 8:  # short strings match ordinary pages
-            continue
-        if (s.matches_target(target) or not s.cnames) and fp in body:
-            return s
-    return None
+def severity_of(sig: Signature) -> Severity:
+    return SEVERITY.get(sig.confidence, Severity.HIGH) if sig.vulnerable else Severity.MEDIUM
 
 
 async def cname_chain(resolver: Any, name: str) -> tuple[list[str], str]:
@@ -127,17 +65,43 @@ async def cname_chain(resolver: Any, name: str) -> tuple[list[str], str]:
     return chain, a.status
 
 
-def _fetch(run: CheckRun, host: str) -> tuple[int, str, str]:
-    """(status, body text, error) of http://host/ (then https) through the configured proxy."""
-    error = ""
-    for scheme in ("http", "https"):  # some services answer only on one of them
+def _probe(run: CheckRun, host: str, candidates: list[Signature],
+           preferred: int) -> tuple[tuple[Signature, Proof, int] | None, bool, str]:
+    """(hit, answered at all, error) for http://host/ then https://host/ through the configured proxy;
+    HTTPS is asked only when HTTP proved nothing (some services answer only on one of them)."""
+    answered, error = False, ""
+    for scheme in ("http", "https"):
         try:
-            with run.ctx.http(timeout=10.0) as client, client.stream("GET", f"{scheme}://{host}/") as r:
-                body = read_capped(r, PAGE_LIMIT)
-                return r.status_code, body.decode(r.encoding or "utf-8", "replace"), ""
+            with run.ctx.http(timeout=10.0, follow_redirects=False) as client, \
+                    client.stream("GET", f"{scheme}://{host}/") as r:
+                body = read_capped(r, PAGE_LIMIT).decode(r.encoding or "utf-8", "replace")
+                answer = (r.status_code, signatures.header_text(r.headers.multi_items()), body)
         except httpx.HTTPError as e:
             error = f"{scheme}: {type(e).__name__}: {e}"[:300]
-    return 0, "", error
+            continue
+        answered = True
+        hit = match_answers([answer], candidates, preferred)
+        if hit is not None:
+            return hit, True, ""
+    return None, answered, error
+
+
+def match_answers(answers: list[tuple[int, str, str]], candidates: list[Signature],
+                  preferred: int = 0) -> tuple[Signature, Proof, int] | None:
+    """The best candidate whose HTTP proof holds for one of the answers: one of the first ``preferred``
+    (recognised by their CNAME or address) if any holds, else the one whose proof says the most."""
+    hits: list[tuple[int, int, Signature, Proof, int]] = []
+    for rank, sig in enumerate(candidates):
+        for status, headers, body in answers:
+            proof = sig.http_hit(status, headers, body, strict=rank >= preferred)
+            if proof is not None:
+                weight = sum(len(c.values) if c.all else 1 for c in proof.when if not c.negative)
+                hits.append((0 if rank < preferred else 1, -weight, sig, proof, status))
+                break
+    if not hits:
+        return None
+    best = min(hits, key=lambda h: (h[0], h[1]))
+    return best[2], best[3], best[4]
 
 
 def _available(run: CheckRun, domain: str) -> bool | None:
@@ -151,74 +115,101 @@ def _available(run: CheckRun, domain: str) -> bool | None:
     return not reg.exists
 
 
-def _attack(service: Service | None, target: str) -> str:
+def _attack(service: Signature | None, target: str) -> Text:
     if service is None:
-        reg = registrable(target) or target
-        return (f"If {reg} can be registered, whoever registers it serves any content — a login page "
-                f"included — under our name. / {reg} を第三者が取得すると、当社のホスト名で任意の内容"
-                "（偽ログインページ等）を公開できます。")
-    return (f"Anyone with an account at {service.name} can claim this resource and publish pages, or "
-            f"receive mail and certificates, under our host name. / {service.name} のアカウントを持つ"
-            "第三者がこのリソースを取得し、当社のホスト名でフィッシングページを公開できます。")
+        return text("owned.takeover.attack_domain", domain=registrable(target) or target)
+    return text("owned.takeover.attack_service", service=service.service)
+
+
+def _leaves_our_domains(run: CheckRun, chain: list[str]) -> bool:
+    ours = {d.apex for d in run.hosts()}
+    return any(not any(is_within(n, a) for a in ours) for n in chain)
+
+
+def _chain_facts(run: CheckRun) -> dict[str, Any]:
+    async def facts(name: str) -> tuple[list[str], str]:
+        return await cname_chain(run.ctx.resolver, name)
+    return {h.name: facts(h.name) for h in run.hosts()}
 
 
 def check_cname(run: CheckRun) -> None:
-    """Every owned host's CNAME chain: NXDOMAIN targets and unclaimed cloud resources."""
+    """Every owned host: CNAME chains to NXDOMAIN, and unclaimed pages of the signatures' services."""
     kind = FindingKind.TAKEOVER_CNAME
-    for subject, (chain, status) in run.gather_each(
-            kind, {h.name: cname_chain(run.ctx.resolver, h.name) for h in run.hosts()}):
-        if not chain:
+    hosts = {h.name: h for h in run.hosts()}
+    by_page = signatures.by_page()
+    for subject, (chain, status) in run.gather_each(kind, _chain_facts(run)):
+        addresses = list(hosts[subject].dns.get("records", {}).get("A", [])) if subject in hosts else []
+        by_address = signatures.for_address(addresses) if not chain else []
+        if not chain and not by_address:
             run.ok(kind, subject)
             continue
-        # Cloud services chain through their own names (bucket.s3.amazonaws.com -> s3-website-*.amazonaws.com):
-        # the service is the first name in the chain that one of them owns, the target the name it names.
-        found = next(((n, svc) for n in chain if (svc := service_for(n)) is not None), None)
-        target, service = found if found else (chain[-1], None)
-        data = {"chain": chain, "target": target, "status": status, "service": service.name if service else ""}
-        if status == "nxdomain":
-            sev = Severity.CRITICAL if (service is None or service.vulnerable) else Severity.HIGH
-            svc_name = f" ({service.name})" if service else ""
-            if service is None:
-                data["target_registrable"] = registrable(target) or target
-                data["target_available"] = _available(run, data["target_registrable"])
-            run.fail(kind, subject,
-                     f"{subject} のCNAME先 {target}{svc_name} が存在しません / CNAME of {subject} points to "
-                     f"{target}{svc_name}, which does not exist",
-                     severity=sev, data=data,
-                     detail=f"CNAME chain: {subject} → {' → '.join(chain)} (NXDOMAIN). "
-                     + ("The registry says it is not registered: anyone can register it today. / 現在だれでも取得可能です。 "
-                        if data.get("target_available") else "") + _attack(service, target)
-                     + " Remove the record or re-create the resource. / レコードを削除するか、リソースを再作成してください。")
+        recognised = signatures.for_cname(chain)
+        data: dict[str, Any] = {"chain": chain, "status": status, "target": chain[-1] if chain else "",
+                                "service": recognised[0][1].service if recognised else ""}
+        if chain and status == "nxdomain":
+            _nxdomain(run, subject, chain, recognised, data)
             continue
         if status in UNDECIDED:
-            run.error(kind, subject, f"{target}: {status}")  # a transient failure proves nothing either way
+            run.error(kind, subject, f"{data['target']}: {status}")  # a transient failure proves nothing
             continue
-        if status != "ok" or service is None:
-            run.ok(kind, subject)  # resolves, and not to a cloud service we can test: nothing dangling
+        if chain and (status != "ok" or not _leaves_our_domains(run, chain)):
+            run.ok(kind, subject)  # an internal alias, or a target with no address: nothing to claim
             continue
-        code, body, error = _fetch(run, subject)
-        if error:
+        candidates = [s for _, s in recognised if s.vulnerable and s.http_proofs] + by_address
+        preferred = len(candidates)
+        # Then every service by its page alone (specific proofs only), so a target name that no pattern
+        # knows (a new regional endpoint) is still caught; recognised services win a tie.
+        candidates += [s for s in by_page if s not in candidates and any(p.specific for p in s.http_proofs)]
+        if not candidates:
+            run.ok(kind, subject)
+            continue
+        hit, answered, error = _probe(run, subject, candidates, preferred)
+        if not answered:
             run.note("takeover_fetch_errors", f"{subject}: {error}")
             continue  # cannot tell: leave any open finding as it is
-        hit = match_page(body, target)
         if hit is None:
             run.ok(kind, subject)
             continue
-        data.update({"service": hit.name, "http_status": code, "fingerprint": hit.fingerprint,
-                     "service_status": hit.status})
-        run.fail(kind, subject,
-                 f"{subject} は {hit.name} 上の未使用リソースを指しています（乗っ取り可能） / {subject} points to an "
-                 f"unclaimed {hit.name} resource (subdomain takeover)",
-                 severity=Severity.CRITICAL if hit.vulnerable else Severity.HIGH, data=data,
-                 detail=f"CNAME chain: {subject} → {' → '.join(chain)}; the page says “{hit.fingerprint}” "
-                 f"(HTTP {code}). " + _attack(hit, target)
-                 + f" can-i-take-over-xyz status: {hit.status}. {hit.discussion}")
+        sig, proof, code = hit
+        target = next((n for n, s in recognised if s is sig), data["target"])
+        data.update({"service": sig.service, "signature": sig.id, "target": target, "http_status": code,
+                     "proof": proof.as_dict(), "confidence": sig.confidence, "sources": list(sig.sources),
+                     "service_status": sig.status})
+        run.fail(kind, subject, text("owned.takeover.unclaimed.title", host=subject, service=sig.service),
+                 severity=severity_of(sig), data=data,
+                 detail=text("owned.takeover.unclaimed.detail", chain=" → ".join([subject, *chain, *addresses]),
+                             proof=proof.describe(), status=code, service=sig.service,
+                             confidence=sig.confidence, sources=", ".join(sig.sources)))
+
+
+def _nxdomain(run: CheckRun, subject: str, chain: list[str], recognised: list[tuple[str, Signature]],
+              data: dict[str, Any]) -> None:
+    kind = FindingKind.TAKEOVER_CNAME
+    # The service is the first one in the chain that names an NXDOMAIN proof (or any recognised one).
+    found = next(((n, s) for n, s in recognised if s.proof("nxdomain")), recognised[0] if recognised else None)
+    target, sig = found if found else (chain[-1], None)
+    data.update({"target": target, "service": sig.service if sig else ""})
+    if sig is not None:
+        data.update({"signature": sig.id, "confidence": sig.confidence, "sources": list(sig.sources)})
+        sev = severity_of(sig) if sig.proof("nxdomain") else Severity.HIGH
+    else:
+        sev = Severity.CRITICAL
+        data["target_registrable"] = registrable(target) or target
+        data["target_available"] = _available(run, data["target_registrable"])
+    run.fail(kind, subject,
+             text("owned.takeover.nxdomain.title", host=subject, target=target,
+                  service=f" ({sig.service})" if sig else ""),
+             severity=sev, data=data,
+             detail=text("owned.takeover.nxdomain.detail", chain=" → ".join([subject, *chain]),
+                         available=text("owned.takeover.available") if data.get("target_available") else "",
+                         attack=_attack(sig, target)))
 
 
 async def _ns_facts(resolver: Any, zone: str, ns_hosts: list[str]) -> dict[str, Any]:
     soa = await resolver.lookup(zone, "SOA")
     hosts = await asyncio.gather(*(resolver.lookup(h, "A") for h in ns_hosts))
-    return {"soa": soa.status, "hosts": {h: a.status for h, a in zip(ns_hosts, hosts, strict=True)}}
+    return {"soa": soa.status, "rcode": soa.error or soa.status.upper(),
+            "hosts": {h: a.status for h, a in zip(ns_hosts, hosts, strict=True)}}
 
 
 def check_ns(run: CheckRun) -> None:
@@ -235,21 +226,22 @@ def check_ns(run: CheckRun) -> None:
         if not dead and not lame:
             run.ok(kind, subject)
             continue
-        parts = []
+        ns = list(zones[subject].dns["records"]["NS"])
+        provider = signatures.for_ns(ns) if lame else None
+        parts: list[Text] = []
         if dead:
             regs = sorted({registrable(h) or h for h in dead})
-            parts.append(f"name server(s) {', '.join(dead)} do not exist: whoever registers {', '.join(regs)} "
-                         "answers for this zone and can point every name in it anywhere, issue certificates "
-                         "and receive mail / 存在しないネームサーバー：そのドメインを取得した第三者がゾーン全体を"
-                         "乗っ取れます")
-        if lame:
-            parts.append(f"the zone does not answer ({f['soa']}): if the DNS provider account was closed, "
-                         "someone else can create the zone there and take over every name in it / "
-                         "ゾーンが応答しません（レイムデリゲーション）：DNSサービス側で第三者がゾーンを作成すると乗っ取られます")
-        run.fail(kind, subject,
-                 f"{subject} の委任先ネームサーバーが不正です / NS delegation of {subject} is dangling",
-                 severity=Severity.CRITICAL if dead else Severity.HIGH, data={"ns": zones[subject].dns["records"]["NS"], **f},
-                 detail="; ".join(parts))
+            parts.append(text("owned.takeover_ns.dead", hosts=", ".join(dead), domains=", ".join(regs)))
+        if lame and provider is not None and provider.proof("ns_refused"):
+            parts.append(text("owned.takeover_ns.provider", service=provider.service, rcode=f["rcode"]))
+        elif lame:
+            parts.append(text("owned.takeover_ns.lame", rcode=f["rcode"]))
+        data = {"ns": ns, **f}
+        if provider is not None:
+            data.update({"service": provider.service, "signature": provider.id, "sources": list(provider.sources)})
+        sev = Severity.CRITICAL if dead or (provider is not None and provider.vulnerable) else Severity.HIGH
+        run.fail(kind, subject, text("owned.takeover_ns.title", zone=subject), severity=sev, data=data,
+                 detail=parts[0] if len(parts) == 1 else text("owned.takeover_ns.both", a=parts[0], b=parts[1]))
 
 
 async def _mx_facts(resolver: Any, mx_hosts: list[str]) -> dict[str, str]:

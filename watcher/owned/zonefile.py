@@ -81,6 +81,7 @@ def import_zone_files(run: CheckRun) -> None:
                 normalize_host(name, allow_wildcard=False, allow_ip=False)
             except InvalidName:
                 continue
+            run.saw(name, OwnedSource.ZONEFILE.value)
             if add_owned(run.session, brand, name, OwnedSource.ZONEFILE, actor=run.ctx.actor) is not None:
                 added += 1
         run.counts["owned_added_zonefile"] += added

@@ -31,13 +31,22 @@ from watcher.clients.records import Network, Registration, parse_date
 from watcher.clients.resolver import DnsProfile
 from watcher.context import Context
 from watcher.core.brands import BrandSpec
+from watcher.core.casefacts import live_evidence
 from watcher.core.models import Brand, Candidate, Report, Snapshot
+from watcher.core.names import show_name
+from watcher.core.texts import text
 from watcher.takedowns import letters, tables
 
 log = logging.getLogger("omamori.takedowns")
 
 
 def latest_snapshot(session: Session, cand: Candidate) -> Snapshot | None:
+    """The snapshot a letter cites: the last one that showed the site live (its evidence), else the
+    latest (a request about a site that never answered says what was seen)."""
+    if cand.id is not None:
+        live = live_evidence(session, cand.id)
+        if live is not None:
+            return live
     if cand.last_snapshot_id:
         snap = session.get(Snapshot, cand.last_snapshot_id)
         if snap is not None:
@@ -299,6 +308,15 @@ def credential_fields(capture: dict[str, Any]) -> list[str]:
         if form.get("has_pin"):
             out.append("pin")
     return list(dict.fromkeys(out))
+
+
+def name_reason(cand: Candidate, official: Sequence[str], lang: str) -> list[str]:
+    """A look-alike name said plainly in the letter: which characters imitate which official domain."""
+    shown = show_name(cand.domain, official)
+    if not shown.looks_like:
+        return []
+    return [text("takedown.name_lookalike", name=shown.bracketed(), alabel=shown.alabel,
+                 official=shown.looks_like).render(lang)]
 
 
 def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *, reference: str,

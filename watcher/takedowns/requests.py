@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from takedown import notice
+from takedown import contacts, notice
 from watcher.capture.triage import decide
 from watcher.context import Context
 from watcher.core import cases
@@ -207,9 +208,71 @@ def site_urls(session: Session, cand: Candidate, urls: list[str]) -> list[str]:
     return list(dict.fromkeys([*urls, *more]))
 
 
+class AlreadyReported(TakedownError):
+    """Confirming a case whose requests are already out: refused, with what was sent."""
+
+
+@dataclass
+class ConfirmPreview:
+    """What confirming ``cand`` would do, before it is done: the claims its letters will make, who
+    they go to, and why an expected recipient (the registrar, the hosting network) is missing."""
+
+    refused: str = ""  # why it may not be confirmed now ("" when it may)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # stored reasons (Reason.as_dict), with points
+    recipients: list[contacts.Recipient] = field(default_factory=list)
+    cuts: list[contacts.Cut] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
+    verdict: str = ""
+    page_kind: str = ""
+    open_requests: int = 0
+    mode: str = contacts.SUSPEND  # what the letters ask: suspend the domain, or remove a hacked site's kit
+
+
+# A phishing domain is suspended by its registrar; a hacked site's kit is removed by its host and owner.
+EXPECTED_KINDS = {contacts.SUSPEND: (contacts.REGISTRAR, contacts.HOSTING),
+                  contacts.REMOVE_CONTENT: (contacts.HOSTING, contacts.OWNER)}
+
+
+def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmPreview:
+    """The second step of a person's confirmation: nothing is written."""
+    out = ConfirmPreview(verdict=str(cand.verdict.value if hasattr(cand.verdict, "value") else cand.verdict))
+    out.open_requests = sum(1 for r in _case_requests(session, cand) if r.status != R.CLOSED)
+    if cand.status == CandidateStatus.REPORTED and out.open_requests:
+        out.refused = f"{cand.domain} is already reported ({out.open_requests} open requests)"
+        return out
+    snap = latest_snapshot(session, cand)
+    if snap is None:
+        return out
+    out.page_kind = str((snap.capture or {}).get("page_kind") or "")
+    out.claims = [r for r in [*(snap.reasons or []), *(cand.reasons or [])] if int(r.get("points") or 0) > 0]
+    out.mode = site_mode(ctx, cand, snap)[0]
+    who = recipients_for(ctx, session, cand, snap, out.mode)
+    out.cuts = who.cuts
+    out.recipients = [r for r in who.recipients if r.level == 0]
+    for kind in EXPECTED_KINDS[out.mode]:
+        if any(r.kind == kind for r in out.recipients):
+            continue
+        cut = next((c for c in out.cuts if c.recipient.kind == kind), None)
+        if cut is not None:
+            out.missing.append((kind, cut.why))
+        elif kind == contacts.REGISTRAR:
+            out.missing.append((kind, "RDAP and WHOIS named no abuse contact for the registrar"
+                                + (" (JPRS and the CERTs are asked instead)" if who.registry_fallback else "")))
+        elif kind == contacts.OWNER:
+            out.missing.append((kind, "the registration names no address for the site's owner"))
+        else:
+            out.missing.append((kind, "IP RDAP named no abuse contact for the network"))
+    return out
+
+
 def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reason: str = "",
             auto: bool = False) -> list[TakedownRequest]:
-    """A person's (or the auto rule's) decision that ``cand`` is phishing, then the drafts."""
+    """A person's (or the auto rule's) decision that ``cand`` is phishing, then the drafts. A case
+    whose requests are out already is refused (``AlreadyReported``): its requests say what was sent."""
+    if cand.status == CandidateStatus.REPORTED:
+        n = sum(1 for r in _case_requests(session, cand) if r.status != R.CLOSED)
+        if n:
+            raise AlreadyReported(f"{cand.domain} is already reported ({n} open requests): nothing to confirm")
     if cand.status not in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED):
         decide(session, cand, "confirm", actor=actor, reason=reason, now=ctx.now())
     if latest_snapshot(session, cand) is None:

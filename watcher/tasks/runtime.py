@@ -52,6 +52,7 @@ def start(ctx: Context, stop: threading.Event, *, work: bool, name: str = "") ->
     else:
         queue = ThreadQueue(ctx, workers=ctx.settings.tasks.concurrency, stop=stop)
     ctx.nudge = QueueNudge(queue, batch=ctx.settings.tasks.check_batch)
+    ctx.keep_crawler = ctx.settings.crawl.keep_browser
     running = Running(queue, kind, grace=ctx.settings.jobs.stop_grace_seconds + 3)
     if work and kind == "procrastinate":
         from watcher.tasks import pgqueue

@@ -87,4 +87,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "依頼を再送するか、別の窓口（フォーム等）から依頼してください。",
         "The mail server answered: {error} ({attempts} attempts). It is not retried by itself: check the "
         "recipient and the mail settings, then re-send the request or use another channel (a web form)."),
+    "takedown.name_lookalike": ("ドメイン名 {name}（{alabel}）は、［］内の文字を似た別の文字に置き換えて当社の {official} に見せかけています",
+                                "the name {name} ({alabel}) imitates our {official}: the characters in ［］ are look-alikes"),
 }

@@ -1,7 +1,11 @@
 """What happens to a certificate that matched: the same for direct log reading and certstream.
 
-A name of the firm's own goes to the inventory (OwnedDomain, source ct) and, when its issuer is not
-on the brand's allowed list, opens a ``cert_issuer`` Finding; any other match goes through
+Every certificate that names one of the firm's own domains (any subdomain, any CA) is recorded
+against the inventory (OwnedCertificate) and its names go to the inventory (OwnedDomain, source ct),
+so the firm sees what certspotter users see: an issuer not on the brand's allowed list opens a
+``cert_issuer`` Finding (high); an allowed CA for a name never seen before opens ``cert_new_name``
+(low), and an allowed CA issuing for a domain of ours for the first time ``cert_new_issuer`` (low).
+Any other match goes through
 ``discover`` (the single door) with the certificate's facts, and a ``ct.matched`` Event records
 which log entry it came from (the audit trail, and how the tests prove "exactly once").
 """
@@ -20,7 +24,16 @@ from watcher.core import cases
 from watcher.core.brands import add_owned
 from watcher.core.events import record
 from watcher.core.findings import open_finding
-from watcher.core.models import Brand, FindingKind, OwnedSource, Severity, Source
+from watcher.core.models import (
+    Brand,
+    FindingKind,
+    OwnedCertificate,
+    OwnedDomain,
+    OwnedSource,
+    Severity,
+    Source,
+)
+from watcher.core.names import registrable
 from watcher.core.reasons import Reason
 from watcher.core.texts import text
 from watcher.discovery.ct.matcher import Match, Matcher
@@ -37,6 +50,39 @@ class Hit:
     matches: list[Match]
     facts: dict[str, Any]  # issuer, dates, serial, log, index, names, precert...
     der: bytes = b""  # the certificate, kept as evidence if writing this hit fails
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _certificate(session: Session, hit: Hit, name: str, apex: str, brand_id: int | None, allowed: bool,
+                 now: datetime) -> tuple[OwnedCertificate | None, bool]:
+    """Record the certificate against ``name`` (once per certificate: a precertificate and its final
+    certificate share issuer and serial); (row if new, whether its issuer is new for ``apex``)."""
+    f = hit.facts
+    issuer, issuer_org, serial = str(f.get("issuer") or ""), str(f.get("issuer_org") or ""), str(f.get("serial") or "")
+    fingerprint = (f"{issuer_org}|{issuer}|{serial}" if serial else str(f.get("sha256") or ""))[:200]
+    if session.exec(select(OwnedCertificate.id).where(OwnedCertificate.name == name,
+                                                      OwnedCertificate.fingerprint == fingerprint)).first():
+        return None, False
+    before = set(session.exec(select(OwnedCertificate.issuer_org, OwnedCertificate.issuer)
+                              .where(OwnedCertificate.apex == apex)).all())
+    new_issuer = bool(before) and not any(o == issuer_org and i == issuer for o, i in before) \
+        and not any(issuer_org and o == issuer_org for o, _ in before)
+    index = f.get("index")
+    row = OwnedCertificate(name=name, apex=apex, brand_id=brand_id, issuer=issuer[:500], issuer_org=issuer_org[:255],
+                           allowed=allowed, serial=serial[:128], fingerprint=fingerprint,
+                           not_before=_when(f.get("not_before")), not_after=_when(f.get("not_after")),
+                           log=str(f.get("log") or "")[:500], log_index=index if isinstance(index, int) else None,
+                           precert=bool(f.get("precert")), names=[str(n) for n in (f.get("names") or [])][:100],
+                           first_seen_at=now)
+    session.add(row)
+    session.flush()
+    return row, new_issuer
 
 
 def issuer_allowed(facts: dict[str, Any], allowed: tuple[str, ...]) -> bool:
@@ -94,7 +140,7 @@ class Ingest:
     def apply(self, session: Session, hits: list[Hit], now: datetime) -> dict[str, Any]:
         """Write the hits of one batch (the caller commits, with the log position)."""
         counts: dict[str, Any] = {"matched": 0, "candidates": 0, "owned": 0, "issuer_findings": 0,
-                                  "created_ids": []}
+                                  "owned_certificates": 0, "new_name_findings": 0, "created_ids": []}
         if not hits:
             return counts
         owned_index = OwnedIndex.from_brands([], session)
@@ -114,18 +160,7 @@ class Ingest:
                 if m.owned:
                     if m.group:
                         continue
-                    row = brand(m.brand)
-                    if row is not None and add_owned(session, row, m.name, OwnedSource.CT, actor=self.actor):
-                        counts["owned"] += 1
-                    if not issuer_allowed(hit.facts, self.matcher.allowed_issuers(m.brand)):
-                        open_finding(session, FindingKind.CERT_ISSUER, m.name,
-                                     f"certificate for {m.name} from an unexpected issuer: {hit.facts.get('issuer')}",
-                                     severity=Severity.HIGH, brand_id=row.id if row else None, now=now,
-                                     detail=f"log {hit.facts.get('log')} entry {hit.facts.get('index')}",
-                                     data={k: hit.facts.get(k) for k in ("issuer", "issuer_org", "serial", "not_before",
-                                                                          "log", "index", "precert", "names")},
-                                     actor=self.actor)
-                        counts["issuer_findings"] += 1
+                    self._owned(session, hit, m, brand(m.brand), now, counts)
                     record(session, self.actor, "ct.owned_seen", None, where, at=now)
                     continue
                 name = ("*." if m.wildcard else "") + m.name
@@ -139,3 +174,41 @@ class Ingest:
                         counts["created_ids"].append(out.candidate.id)
                 record(session, self.actor, "ct.matched", out.candidate, {**where, "points": m.points}, at=now)
         return counts
+
+    def _owned(self, session: Session, hit: Hit, m: Match, row: Brand | None, now: datetime,
+               counts: dict[str, int]) -> None:
+        """A certificate for a name of ours: the inventory, the certificate record, and its findings."""
+        f = hit.facts
+        brand_id = row.id if row else None
+        known = session.exec(select(OwnedDomain.id).where(OwnedDomain.name == m.name)).first() is not None
+        if row is not None and add_owned(session, row, m.name, OwnedSource.CT, actor=self.actor):
+            counts["owned"] += 1
+        allowed = issuer_allowed(f, self.matcher.allowed_issuers(m.brand))
+        apex = registrable(m.name) or m.name
+        cert, new_issuer = _certificate(session, hit, ("*." if m.wildcard else "") + m.name, apex, brand_id, allowed, now)
+        if cert is None:
+            return  # this certificate was already recorded for this name (precertificate, other log)
+        counts["owned_certificates"] += 1
+        issuer = str(f.get("issuer_org") or f.get("issuer") or "?")
+        facts = {k: f.get(k) for k in ("issuer", "issuer_org", "serial", "not_before", "not_after", "log", "index",
+                                       "precert", "names")}
+        params = {"log": f.get("log") or "-", "index": f.get("index") if f.get("index") is not None else "-"}
+        if not allowed:
+            open_finding(session, FindingKind.CERT_ISSUER, m.name,
+                         text("owned.cert_issuer.title", name=m.name, issuer=f.get("issuer") or issuer),
+                         severity=Severity.HIGH, brand_id=brand_id, now=now, actor=self.actor, data=facts,
+                         detail=text("owned.cert_issuer.detail", names=", ".join(map(str, f.get("names") or []))[:300],
+                                     **params))
+            counts["issuer_findings"] += 1
+            return
+        if not known and not m.wildcard:
+            open_finding(session, FindingKind.CERT_NEW_NAME, m.name,
+                         text("owned.cert_new_name.title", name=m.name, issuer=issuer), severity=Severity.LOW,
+                         brand_id=brand_id, now=now, actor=self.actor, data=facts,
+                         detail=text("owned.cert_new_name.detail", name=m.name, issuer=issuer, **params))
+            counts["new_name_findings"] += 1
+        if new_issuer:
+            open_finding(session, FindingKind.CERT_NEW_ISSUER, f"{apex} {issuer}"[:253],
+                         text("owned.cert_new_issuer.title", apex=apex, issuer=issuer), severity=Severity.LOW,
+                         brand_id=brand_id, now=now, actor=self.actor, data=facts,
+                         detail=text("owned.cert_new_issuer.detail", name=m.name, issuer=issuer, **params))

@@ -232,7 +232,17 @@ class LogReader:
         s.commit()
         return rng
 
-    def _verify_batch(self, items: list[Entry | EntryError], rng: CompactRange, head: TreeHead) -> CompactRange:
+    def _fetch(self, start: int, end: int, head: TreeHead) -> tuple[list[Entry | EntryError], list[bytes] | None]:
+        """One batch, and (RFC 6962) the consistency proof from its end to the head, fetched together in
+        the prefetch thread so the extra request overlaps the previous batch's processing."""
+        items = self.api.fetch(start, end)
+        proof = None
+        if isinstance(self.api, Rfc6962Log) and self._verifies_entries() and start + len(items) < head.size:
+            proof = self.api.consistency(start + len(items), head.size)
+        return items, proof
+
+    def _verify_batch(self, items: list[Entry | EntryError], rng: CompactRange, head: TreeHead,
+                      proof: list[bytes] | None = None) -> CompactRange:
         """``rng`` extended by the batch's leaves; raises VerificationError unless the new prefix is the
         signed tree (the same root at the head's size, or a consistency proof up to it)."""
         assert isinstance(self.api, Rfc6962Log)
@@ -246,7 +256,9 @@ class LogReader:
             if root != head.root:
                 raise VerificationError(f"the entries up to {out.size} do not hash to the signed tree head's root")
         else:
-            verify_consistency(out.size, head.size, root, head.root, self.api.consistency(out.size, head.size))
+            if proof is None:
+                proof = self.api.consistency(out.size, head.size)
+            verify_consistency(out.size, head.size, root, head.root, proof)
         return out
 
     # --- reading ---------------------------------------------------------------------------
@@ -284,18 +296,19 @@ class LogReader:
             # overlaps our CPU); a prefetched batch that is never committed is simply dropped.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ct-fetch") as pool:
                 nxt = pos.next_index
-                fut = pool.submit(self.api.fetch, nxt, min(end, nxt + self.api.batch)) if nxt < end else None
+                fut = pool.submit(self._fetch, nxt, min(end, nxt + self.api.batch), head) if nxt < end else None
                 while fut is not None:
                     if (stop is not None and stop.is_set()) or (max_batches is not None and batches >= max_batches):
                         fut.cancel()
                         break
                     try:
-                        items = fut.result()
+                        items, proof = fut.result()
                         following = nxt + len(items)
                         more = following < end and (max_batches is None or batches + 1 < max_batches)
-                        fut = pool.submit(self.api.fetch, following, min(end, following + self.api.batch)) if more else None
+                        fut = pool.submit(self._fetch, following, min(end, following + self.api.batch),
+                                          head) if more else None
                         if rng is not None:
-                            rng = self._verify_batch(items, rng, head)
+                            rng = self._verify_batch(items, rng, head, proof)
                     except LogUnavailable as e:
                         self._fail(s, pos, f"unavailable: {e}", invalid=False)
                         res.error = pos.last_error
