@@ -10,6 +10,8 @@ time-to-blocklisted, shown beside its time-to-down (``case_times``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -114,13 +116,24 @@ def run(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def first_listing(session: Session, candidate_ids: Iterable[int]) -> tuple[datetime | None, datetime | None]:
+    """(first accepted submission, first listing) over the hostnames of one site: the two ends of its
+    time-to-blocklisted. A refused submission starts no clock (nothing was asked of the service)."""
+    ids = [i for i in candidate_ids if i is not None]
+    subs = session.exec(select(BlocklistSubmission).where(col(BlocklistSubmission.candidate_id).in_(ids))).all() \
+        if ids else []
+    submitted = min((b.submitted_at for b in subs if b.status != BlocklistStatus.FAILED), default=None)
+    listed = min((b.listed_at for b in subs if b.listed_at), default=None)
+    return submitted, listed
+
+
 def case_times(session: Session, cand: Candidate) -> dict[str, Any]:
     """A case's two clocks: time-to-blocklisted (first submission -> first listing) and time-to-down
     (first request sent -> the site seen gone), in seconds; None while still running."""
+    assert cand.id is not None
     subs = session.exec(select(BlocklistSubmission).where(BlocklistSubmission.candidate_id == cand.id)).all()
     reqs = session.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cand.id)).all()
-    submitted = min((b.submitted_at for b in subs if b.status != BlocklistStatus.FAILED), default=None)
-    listed = min((b.listed_at for b in subs if b.listed_at), default=None)
+    submitted, listed = first_listing(session, [cand.id])
     sent = min((r.sent_at for r in reqs if r.sent_at), default=None)
     down = cand.down_at if cand.status == CandidateStatus.DOWN or cand.down_at else None
     return {
