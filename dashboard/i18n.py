@@ -124,6 +124,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "fk_takedown_send_uncertain": ("送信未確認", "send uncertain"),
     "fk_takedown_send_failed": ("送信失敗", "send failed"),
     "fk_takedown_stalled": ("テイクダウン停滞", "takedown stalled"),
+    "fk_takedown_no_registrar": (".jp 指定事業者の窓口なし", "no .jp registrar address"),
+    "fk_takedown_bounced": ("通報メール不達", "request bounced"),
     # triage
     "filters": ("絞り込み", "Filters"),
     "brand": ("ブランド", "Brand"),

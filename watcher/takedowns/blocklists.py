@@ -27,6 +27,7 @@ from watcher.core.models import (
     CandidateStatus,
     TakedownRequest,
 )
+from watcher.core.texts import t
 
 log = logging.getLogger("omamori.takedowns")
 
@@ -57,8 +58,8 @@ def submit_new(ctx: Context) -> dict[str, int]:
                 if (cand.id, service.name, url) in done:
                     continue
                 brand = brands.get(cand.brand_id, "") if cand.brand_id else ""
-                answer = service.submit(url, brand=brand, comment=f"Phishing site impersonating {brand} "
-                                                                   f"(omamori case {cand.domain})")
+                comment = t("takedown.blocklist_comment", "en", brand=brand or "-", domain=cand.domain)
+                answer = service.submit(url, brand=brand, comment=comment)
                 counts["submitted" if answer.ok else "submit_failed"] += 1
                 with ctx.session() as s:
                     assert cand.id is not None

@@ -61,6 +61,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "takedown.reason.other": ("当社の調査で当社を装うフィッシングサイトと判断しました",
                               "our analysis found it impersonates us"),
     # --- modes (policy.site_mode) and their checks, as the dashboard shows them --------------------------
+    # Sent with every blocklist submission (the services' analysts read English).
+    "takedown.blocklist_comment": ("{brand} を装うフィッシングサイト（omamori の案件 {domain}）",
+                                   "Phishing site impersonating {brand} (omamori case {domain})"),
     "takedown.mode.suspend": ("ドメイン停止（フィッシング用ドメイン）", "suspend the domain (a phishing domain)"),
     "takedown.mode.remove_content": ("コンテンツ削除（改ざんされた正規サイト）",
                                      "remove the content (a hacked legitimate site)"),
