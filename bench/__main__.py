@@ -66,9 +66,23 @@ def _cell(v: Any) -> str:
     return str(v).replace("|", "\\|").replace("\n", " ")
 
 
-def render(name: str, result: dict[str, Any], seconds: float) -> str:
+def load() -> tuple[float, float, float]:
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (float("nan"),) * 3
+
+
+def render(name: str, result: dict[str, Any], seconds: float,
+           loads: tuple[tuple[float, ...], tuple[float, ...]] | None = None) -> str:
+    shared = ""
+    if loads is not None:
+        (b1, _b5, _b15), (a1, a5, _a15) = loads
+        shared = (f" Load average at the start / end of this section: {b1:.2f} / {a1:.2f} (1 min), {a5:.2f} "
+                  f"(5 min at the end), on {os.cpu_count()} cores shared with other work: read each figure "
+                  "beside it, and the ratios (both tools in the same run) before the absolute numbers.")
     lines = [f"## {result.get('title', name)}", f"<!-- bench:{name} -->", "",
-             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, commit {commit()}.", ""]
+             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, commit {commit()}.{shared}", ""]
     if result.get("what"):
         lines += [str(result["what"]), ""]
     rows = result.get("rows")
@@ -110,6 +124,11 @@ def merge(existing: str, header: str, sections: dict[str, str]) -> str:
             first, _, rest = part.partition("\n")
             part = f"{first}\n\nMeasured {old_run} on {old_machine} (a full `make bench` run).\n{rest}"
         chunks.append((key, part.rstrip("\n") + "\n"))
+    # A section from before the markers whose benchmark has a marked section now (kept or just run)
+    # is that benchmark's old run: drop it rather than show the benchmark twice.
+    titles = {part.splitlines()[0] for key, part in chunks if "<!-- bench:" in part}
+    titles |= {text.splitlines()[0] for text in sections.values()}
+    chunks = [(key, part) for key, part in chunks if "<!-- bench:" in part or part.splitlines()[0] not in titles]
     out, done = [], set()
     for key, part in chunks:
         if key in sections:
@@ -128,9 +147,10 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"bench {name} ...", flush=True)
         t0 = time.monotonic()
+        before = load()
         try:
             result = importlib.import_module(f"bench.{name}").run()
-            sections[name] = render(name, result, time.monotonic() - t0)
+            sections[name] = render(name, result, time.monotonic() - t0, (before, load()))
             print(f"bench {name}: done in {time.monotonic() - t0:.0f} s", flush=True)
         except Exception as e:
             failed += 1
@@ -142,6 +162,11 @@ def main(argv: list[str]) -> int:
         "Written by `make bench` (`.venv/bin/python -m bench`; `python -m bench NAME` re-runs one section and",
         "keeps the others). Every section comes from one run on one machine, named in the section, with the",
         "peer tool measured in the same run. Speed lives here, never in timed test assertions.",
+        "",
+        "The machine these figures come from may be shared (the project's development machines are: two",
+        "cores for several engineers' tests and benchmarks at once). Each section therefore gives the load",
+        "average at its start and end; a figure taken under a load above the core count is a lower bound of",
+        "what the code does on a quiet machine, and `make bench` there measures it again.",
         "",
         f"- last run: `{'.venv/bin/python -m bench ' + ' '.join(argv) if argv else 'make bench'}` at "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC,"

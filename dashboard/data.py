@@ -120,6 +120,18 @@ def mail(db: str, sending_domains: tuple[str, ...], since: datetime) -> dict[str
             "dmarc": q.dmarc_summary(e, since)}
 
 
+@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+def road_to_reject(db: str, now: datetime, days: int, target: float, lang: str) -> list[q.Row]:
+    return q.road_to_reject(engine(db), now, days, target, lang)
+
+
+@st.cache_data(ttl=SLOW_TTL, show_spinner=False)
+def mail_reports(db: str, since: datetime) -> dict[str, Any]:
+    e = engine(db)
+    return {"failures": q.failure_reports(e, since), "tls": q.tls_reports(e, since),
+            "smime": q.open_findings(e, kinds=[q.K.SMIME]), "templates": q.open_findings(e, kinds=[q.K.MESSAGE_LINK])}
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def health(db: str) -> dict[str, Any]:
     e = engine(db)

@@ -28,6 +28,7 @@ from watcher.core.models import (
     BlocklistSubmission,
     Brand,
     Candidate,
+    DmarcFailureReport,
     DmarcReport,
     Event,
     FeedState,
@@ -42,6 +43,7 @@ from watcher.core.models import (
     RequestStatus,
     Snapshot,
     TakedownRequest,
+    TlsReport,
 )
 
 Row = dict[str, Any]
@@ -52,6 +54,11 @@ SELF_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.SELF)
 TAKEDOWN_KINDS: tuple[FindingKind, ...] = K.of_group(FindingGroup.TAKEDOWN)  # on the takedowns page
 # Mail-authentication findings, one kind per mechanism (the column of the mail-authentication table).
 MAIL_MECHANISMS: tuple[FindingKind, ...] = (K.SPF, K.DKIM, K.DMARC, K.BIMI, K.MTA_STS, K.TLSRPT)
+# Findings that belong to a mechanism's column too: the BIMI proof, the report authorization, and
+# checkdmarc's warnings (subject ``domain/aspect/code``).
+_UNDER: dict[FindingKind, FindingKind] = {K.BIMI_LOGO: K.BIMI, K.BIMI_CERT: K.BIMI, K.DMARC_REPORT_AUTH: K.DMARC}
+# Mail findings shown in their own sections of the mail page, not with the owned domains.
+MAIL_SECTIONS: tuple[FindingKind, ...] = (K.SMIME, K.MESSAGE_LINK)
 # Owned-domain findings that mean someone else can serve content under our name right now.
 URGENT_OWNED: tuple[FindingKind, ...] = (K.TAKEOVER_CNAME, K.TAKEOVER_NS, K.TAKEOVER_MX, K.DROPCATCH,
                                          K.DANGLING_ADDRESS, K.CERT_ISSUER)
@@ -60,8 +67,17 @@ OPEN_REQUEST: tuple[RequestStatus, ...] = (
 )
 
 
-def mechanism_of(kind: str) -> FindingKind | None:
-    return next((m for m in MAIL_MECHANISMS if m == kind), None)
+def mechanism_of(kind: str, subject: str = "") -> FindingKind | None:
+    if kind == K.MAIL_WARNING:
+        aspect = subject.split("/")[1] if subject.count("/") >= 2 else ""
+        return next((m for m in MAIL_MECHANISMS if m == aspect), None)
+    found = _UNDER.get(K(kind)) if kind in K._value2member_map_ else None
+    return found or next((m for m in MAIL_MECHANISMS if m == kind), None)
+
+
+def mail_domain(kind: str, subject: str) -> str:
+    """The domain a mail finding is about (a warning's subject is ``domain/aspect/code``)."""
+    return subject.split("/", 1)[0] if kind == K.MAIL_WARNING else subject
 
 
 def _rows(engine: Engine, stmt: sa.Select[*tuple[Any, ...]]) -> list[Row]:
@@ -344,7 +360,8 @@ def _severity_rank(s: Any) -> int:
 
 def owned_findings(engine: Engine) -> list[Row]:
     """Open findings about our domains; takeover and drop-catch first, then by severity."""
-    rows = [r for r in open_findings(engine, exclude=SELF_KINDS + TAKEDOWN_KINDS) if mechanism_of(r["kind"]) is None]
+    rows = [r for r in open_findings(engine, exclude=(*SELF_KINDS, *TAKEDOWN_KINDS, *MAIL_SECTIONS))
+            if mechanism_of(r["kind"], r["subject"]) is None]
     return sorted(rows, key=lambda r: (r["kind"] not in URGENT_OWNED, _severity_rank(r["severity"])))
 
 
@@ -357,17 +374,60 @@ def mail_state(engine: Engine, sending_domains: Sequence[str]) -> list[Row]:
     The sending domains come first; any other domain with an open mail finding follows (a domain that
     sends no mail must still say so with ``v=spf1 -all`` and ``p=reject``).
     """
-    findings = [r for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"])]
+    findings = [{**r, "domain": mail_domain(r["kind"], r["subject"])}
+                for r in open_findings(engine, exclude=SELF_KINDS) if mechanism_of(r["kind"], r["subject"])]
     covered = set(sending_domains)
-    others = sorted({f["subject"] for f in findings if not any(f["subject"] == d or f["subject"].endswith("." + d)
-                                                                for d in covered)})
+    others = sorted({f["domain"] for f in findings if not any(f["domain"] == d or f["domain"].endswith("." + d)
+                                                               for d in covered)})
     out: list[Row] = []
     for domain in [*sending_domains, *others]:
         row: Row = {"domain": domain}
         for m in MAIL_MECHANISMS:
             row[m] = [f["title"] or f["kind"] for f in findings
-                      if mechanism_of(f["kind"]) == m and (f["subject"] == domain or f["subject"].endswith("." + domain))]
+                      if mechanism_of(f["kind"], f["subject"]) == m
+                      and (f["domain"] == domain or f["domain"].endswith("." + domain))]
         out.append(row)
+    return out
+
+
+def road_to_reject(engine: Engine, now: datetime, days: int, target: float, lang: str) -> list[Row]:
+    """Per sending domain: the "ready for p=reject" figure, what fails, and every named sender."""
+    from sqlmodel import Session
+
+    from watcher.core.brands import BrandSpec
+    from watcher.owned import senders
+
+    specs = [BrandSpec.model_validate(b["spec"]) for b in brands(engine) if b["spec"]]
+    with Session(engine) as s:
+        ready = senders.readiness(s, specs, now, days, target)
+        named = senders.named_senders(s, now - timedelta(days=days), specs)
+    out = []
+    for r in ready:
+        row = r.as_dict(lang)
+        row["senders"] = [n.as_dict(lang) for n in named if n.domain == r.domain]
+        out.append(row)
+    return out
+
+
+def failure_reports(engine: Engine, since: datetime, limit: int = 200) -> list[Row]:
+    return _rows(engine, sa.select(col(DmarcFailureReport.arrival_at), col(DmarcFailureReport.domain),
+                                   col(DmarcFailureReport.source_ip), col(DmarcFailureReport.header_from),
+                                   col(DmarcFailureReport.subject), col(DmarcFailureReport.auth_failure),
+                                   col(DmarcFailureReport.delivery_result), col(DmarcFailureReport.reporter))
+                 .where(col(DmarcFailureReport.received_at) >= since)
+                 .order_by(col(DmarcFailureReport.arrival_at).desc()).limit(limit))
+
+
+def tls_reports(engine: Engine, since: datetime, limit: int = 200) -> list[Row]:
+    rows = _rows(engine, sa.select(col(TlsReport.begin_at), col(TlsReport.org_name), col(TlsReport.policies))
+                 .where(col(TlsReport.received_at) >= since).order_by(col(TlsReport.begin_at).desc()).limit(limit))
+    out = []
+    for r in rows:
+        for p in r["policies"] or []:
+            out.append({"begin_at": r["begin_at"], "reporter": r["org_name"], "domain": p.get("domain", ""),
+                        "type": p.get("type", ""), "success": p.get("success", 0), "failure": p.get("failure", 0),
+                        "failures": ", ".join(f"{f.get('result_type')} ×{f.get('count')}"
+                                              for f in (p.get("failures") or [])[:5])})
     return out
 
 

@@ -344,7 +344,7 @@ class LabCTLog(HTTPService):
                 e = self._json_entry(index)
                 return json_response({**e, "audit_path": [F.b64(h) for h in self.tree.inclusion_proof(index, size)]})
             if op == "get-roots":
-                return json_response({"certificates": [F.b64(ca.der) for ca in self.pki.cas.values()]})
+                return json_response({"certificates": [F.b64(ca.der) for ca in self.pki.web_cas()]})
         except (KeyError, ValueError) as exc:
             return json_response({"error": f"bad request: {exc}"}, 400)
         return json_response({"error": "unknown endpoint"}, 404)

@@ -16,6 +16,7 @@ checks and the takedown side through the task queue in that database.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -37,7 +38,8 @@ RUNNING = ROOT / "data" / "state" / "demo.running"
 # Jobs at demo speed (seconds): the whole loop must show within three minutes.
 DEMO_INTERVALS = {
     "ct_poll": 3, "permutations": 90, "intake": 10, "snapshot": 6, "takedowns": 5, "blocklists": 5,
-    "takedown_replies": 5, "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "weekly_report": 20, "health": 30,
+    "takedown_replies": 5, "inventory": 45, "mailauth": 45, "dmarc_reports": 30, "message_lint": 60,
+    "weekly_report": 20, "health": 30,
     "alerts": 5, "publish": 10, "share": 15, "feeds": 20, "pivots": 15, "queue": 5,
 }
 
@@ -53,7 +55,8 @@ def _toml_str(s: str | Path) -> str:
 
 def omamori_config(endpoints: dict[str, Any], state_dir: Path, *, brands_file: Path = DEMO_BRANDS,
                    password_hash: str = "", intervals: dict[str, float] | None = None,
-                   eml_dir: Path | None = None, dmarc_dir: Path | None = None) -> str:
+                   eml_dir: Path | None = None, dmarc_dir: Path | None = None,
+                   notices_dir: Path | None = None) -> str:
     """An omamori config (TOML text) pointing every client at the lab's ``endpoints()``.
 
     Writes the lab's RDAP bootstrap and CT log list next to it, as production ships its own snapshots.
@@ -158,6 +161,15 @@ timeout = 5.0
 zone_files = [{_toml_str(ROOT / 'data' / 'lab' / 'zones' / 'hoshizora-sec.co.jp.zone')}]
 axfr = [{axfr}]
 
+[mail]
+bimi_trust_file = {_toml_str(endpoints['pki']['mark_ca_file'])}
+smime_trust_file = {_toml_str(endpoints['pki']['smime_ca_file'])}
+notice_samples = {_toml_str(notices_dir or state_dir / 'notices')}
+
+[lint]
+template_dirs = [{_toml_str(ROOT / 'data' / 'lab' / 'templates')}]
+short_domains = ["go.hzsec.com"]
+
 [report]
 recipients = ["management@hoshizora-sec.co.jp"]
 official_list_url = "https://www.hoshizora-sec.co.jp/domains"
@@ -221,6 +233,16 @@ def hash_password(password: str) -> str:
                           cwd=ROOT).stdout.strip()
 
 
+def mail_samples(world: Any, state_dir: Path, now: datetime.datetime | None = None) -> None:
+    """Yesterday's DMARC aggregate, failure and TLS reports, dated from ``now`` (so the demo never reads a
+    year-old sample), and the firm's customer notices signed by the lab's PKI."""
+    from lab.mailfiles import write_notices
+    from lab.reports import write_sample
+
+    write_sample(state_dir / "dmarc-reports", now=now)
+    write_notices(world.pki, state_dir / "notices", now=now)
+
+
 def prepare(world: Any, state_dir: Path) -> Path:
     """Fresh state dir + config for ``world``; returns the config path."""
     if state_dir.exists():
@@ -232,8 +254,7 @@ def prepare(world: Any, state_dir: Path) -> Path:
     # The scenario's reports from customers and its DMARC aggregate reports arrive as files.
     for src in sorted((ROOT / "data" / "lab" / "mail").glob("*.eml")):
         shutil.copy(src, inbox / src.name)
-    for src in sorted((ROOT / "data" / "lab" / "dmarc").glob("*")):
-        shutil.copy(src, state_dir / "dmarc-reports" / src.name)
+    mail_samples(world, state_dir)
     cfg = state_dir / "config.toml"
     cfg.write_text(omamori_config(world.endpoints(), state_dir, password_hash=hash_password(DEMO_PASSWORD)),
                    encoding="utf-8")

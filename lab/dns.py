@@ -11,17 +11,18 @@ every other zone, as a well-configured primary does.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from dnslib import AAAA, CAA, CNAME, MX, NS, QTYPE, RCODE, RR, SOA, TXT, A, DNSLabel, DNSRecord
+from dnslib import AAAA, CAA, CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, TXT, A, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 from lab.net import LOOPBACK
 
-RTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA")
+RTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "CAA", "PTR")
 _RCODES = {"NXDOMAIN": RCODE.NXDOMAIN, "SERVFAIL": RCODE.SERVFAIL, "REFUSED": RCODE.REFUSED}
 
 
@@ -44,6 +45,8 @@ def _rdata(rtype: str, value: str) -> Any:
         return CNAME(value)
     if rtype == "NS":
         return NS(value)
+    if rtype == "PTR":
+        return PTR(value)
     if rtype == "MX":
         pref, _, host = value.partition(" ")
         return MX(host.strip(), int(pref))
@@ -113,6 +116,10 @@ class LabDNS:
             _, old = self._records.get(_norm(name), {}).get(rtype.upper(), (ttl, []))
         self.set(name, rtype, [*old, value], ttl)
 
+    def set_ptr(self, address: str, host: str, ttl: int = 3600) -> None:
+        """Reverse DNS: ``address`` (IPv4 or IPv6) names ``host`` (the in-addr.arpa / ip6.arpa PTR)."""
+        self.set(ipaddress.ip_address(address).reverse_pointer, "PTR", host, ttl)
+
     def get(self, name: str, rtype: str) -> list[str]:
         with self._lock:
             return list(self._records.get(_norm(name), {}).get(rtype.upper(), (0, []))[1])
@@ -160,6 +167,29 @@ class LabDNS:
         self.set(apex, "SOA", f"{next(iter(nameservers))} hostmaster.{apex} {int(time.time())} 3600 600 86400 300",
                  ttl)
         self.set(apex, "NS", list(nameservers), ttl)
+
+    def load_zone(self, zone_text: str) -> list[str]:
+        """Every record of a BIND zone file (``$ORIGIN``, ``$TTL``, multi-string TXT); returns the names."""
+        from dnslib import ZoneParser
+
+        sets: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        for rr in ZoneParser(zone_text):
+            rtype = QTYPE.get(rr.rtype)
+            if rtype not in RTYPES:
+                continue
+            if rtype == "TXT":
+                value = b"".join(rr.rdata.data).decode()
+            else:
+                value = str(rr.rdata).rstrip(".") if rtype in ("CNAME", "NS", "PTR") else str(rr.rdata)
+                if rtype == "MX":
+                    pref, _, host = value.partition(" ")
+                    value = f"{pref} {host.rstrip('.')}"
+            key = (_norm(str(rr.rname)), rtype)
+            ttl, values = sets.get(key, (rr.ttl, []))
+            sets[key] = (ttl, [*values, value])
+        for (name, rtype), (ttl, values) in sets.items():
+            self.set(name, rtype, values, ttl)
+        return sorted({name for name, _ in sets})
 
     def reset(self) -> None:
         with self._lock:

@@ -7,7 +7,9 @@ unexpected-issuer alarm. Certificates are real X.509 (ECDSA P-256, SHA-256) and 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
 import hashlib
 import ipaddress
 import ssl
@@ -23,6 +25,16 @@ from cryptography.x509.oid import NameOID
 
 TRUSTED_CA = "Lab Trusted CA"
 UNEXPECTED_CA = "Unexpected CA"
+MARK_CA = "Lab Mark Verifying Authority"  # issues BIMI mark certificates (VMC/CMC), like DigiCert or Entrust
+OID_LOGOTYPE = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.12")  # RFC 3709
+OID_KP_BIMI = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.31")  # id-kp-BrandIndicatorforMessageIdentification
+OID_SHA256 = "2.16.840.1.101.3.4.2.1"
+# Subject fields of a VMC (the VMC Requirements, section 7.1.4.2.2).
+OID_MARK_TYPE = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.13")
+OID_TRADEMARK_COUNTRY = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.3")
+OID_TRADEMARK_OFFICE = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.2")
+OID_TRADEMARK_ID = x509.ObjectIdentifier("1.3.6.1.4.1.53087.1.4")
+OID_PRIOR_USE_SOURCE = x509.ObjectIdentifier("1.3.6.1.4.1.53087.5.1")
 # A second CA that a brand may also allow (its name carries "SECOM", as a real SECOM CA's would).
 SECOND_CA = "SECOM Lab Passport CA"
 CT_POISON_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.3")
@@ -125,6 +137,34 @@ _POISON_EXT = _tlv(0x30, _tlv(0x06, bytes.fromhex("2b06010401d679020403")) + _tl
                    + _tlv(0x04, b"\x05\x00"))
 
 
+def logotype_extension(svg: bytes) -> bytes:
+    """The DER of a LogotypeExtn (RFC 3709) whose subject logo is ``svg``, as VMCs carry it: direct
+    LogotypeData, one image/svg+xml image, its SHA-256 over the LF-canonical SVG, and a data: URI of the
+    gzip-compressed SVG (RFC 6170 section 5.2)."""
+    canonical = svg.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    digest = hashlib.sha256(canonical).digest()
+    uri = b"data:image/svg+xml;base64," + base64.b64encode(gzip.compress(svg, mtime=0))
+    sha256 = _tlv(0x30, _tlv(0x06, _oid(OID_SHA256)))
+    details = _tlv(0x30, _tlv(0x16, b"image/svg+xml") + _tlv(0x30, _tlv(0x30, sha256 + _tlv(0x04, digest)))
+                   + _tlv(0x30, _tlv(0x16, uri)))
+    image = _tlv(0x30, details)
+    logotype_data = _tlv(0xA0, _tlv(0x30, image))  # direct [0] IMPLICIT LogotypeData { image SEQUENCE OF }
+    return _tlv(0x30, _tlv(0xA2, logotype_data))  # subjectLogo [2] EXPLICIT LogotypeInfo
+
+
+def _oid(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    out = bytes([40 * parts[0] + parts[1]])
+    for p in parts[2:]:
+        chunk = [p & 0x7F]
+        p >>= 7
+        while p:
+            chunk.append(0x80 | (p & 0x7F))
+            p >>= 7
+        out += bytes(reversed(chunk))
+    return out
+
+
 class LabPKI:
     """The CAs, one shared leaf key (cheap issuance), and per-host TLS certificates for the web server."""
 
@@ -132,6 +172,7 @@ class LabPKI:
         self.cas: dict[str, CA] = {
             TRUSTED_CA: _make_ca(TRUSTED_CA, "Lab Trust Services"),
             UNEXPECTED_CA: _make_ca(UNEXPECTED_CA, "Unexpected Certs Inc."),
+            MARK_CA: _make_ca(MARK_CA, "Lab Mark Verification K.K."),
             SECOND_CA: _make_ca(SECOND_CA, "SECOM Lab Trust Systems"),
         }
         # One key for every leaf: the lab tests names and issuers, not key diversity, and this keeps
@@ -144,16 +185,26 @@ class LabPKI:
         self._dir = tempfile.TemporaryDirectory(prefix="omamori-lab-pki-")
         self.ca_file = str(Path(self._dir.name) / "lab-ca.pem")
         Path(self.ca_file).write_text(self.ca_cert_pem)
+        # Trust anchors for one purpose each: mail clients trust only MVAs for marks, and a firm's
+        # S/MIME check trusts the CAs it buys mail certificates from.
+        self.mark_ca_file = str(Path(self._dir.name) / "lab-mva.pem")
+        Path(self.mark_ca_file).write_text(self.cas[MARK_CA].pem)
+        self.smime_ca_file = str(Path(self._dir.name) / "lab-smime-ca.pem")
+        Path(self.smime_ca_file).write_text(self.cas[TRUSTED_CA].pem)
         self._tls_contexts: dict[str, ssl.SSLContext] = {}
 
     @property
     def ca(self) -> CA:
         return self.cas[TRUSTED_CA]
 
+    def web_cas(self) -> list[CA]:
+        """The CAs that issue web (TLS) certificates: what a CT log accepts."""
+        return [self.cas[TRUSTED_CA], self.cas[UNEXPECTED_CA]]
+
     @property
     def ca_cert_pem(self) -> str:
-        """Both roots, so a client trusting this file accepts certificates from either lab CA."""
-        return "".join(ca.pem for ca in self.cas.values())
+        """The TLS roots, so a client trusting this file accepts certificates from either web CA."""
+        return "".join(self.cas[n].pem for n in (TRUSTED_CA, UNEXPECTED_CA))
 
     def next_serial(self) -> int:
         with self._lock:
@@ -206,6 +257,74 @@ class LabPKI:
         cert = _tlv(0x30, signed_tbs + _ECDSA_SHA256 + _tlv(0x03, b"\x00" + sig))
         return Issued(cert, tbs, precert, ca)
 
+    # --- mail: BIMI mark certificates and S/MIME ---------------------------------------------------
+
+    def issue_mark_certificate(self, domain: str, svg: bytes, *, organization: str = "Hoshizora Securities Co., Ltd.",
+                               mark_type: str = "Registered Mark", issuer: str = MARK_CA,
+                               not_before: dt.datetime | None = None, days: int = 365,
+                               logo_in_certificate: bytes | None = None, bimi_eku: bool = True) -> str:
+        """A VMC (or CMC, ``mark_type="Prior Use Mark"``) for ``domain`` proving ``svg``: PEM of the leaf
+        and its issuer, as a firm publishes it at its BIMI ``a=`` URL.
+
+        The logotype extension (RFC 3709) embeds ``logo_in_certificate`` (default ``svg``), gzip-compressed
+        in a data: URI with its SHA-256 over the LF-canonical SVG (RFC 6170 section 5.2).
+        """
+        ca = self.cas[issuer]
+        key = ec.generate_private_key(ec.SECP256R1())
+        nb = not_before or dt.datetime.now(UTC) - dt.timedelta(days=30)
+        subject = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Tokyo"),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, "Chiyoda-ku"),
+            x509.NameAttribute(NameOID.STREET_ADDRESS, "1-1 Marunouchi"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.BUSINESS_CATEGORY, "Private Organization"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, "0100-01-999999"),
+            x509.NameAttribute(NameOID.JURISDICTION_COUNTRY_NAME, "JP"),
+            x509.NameAttribute(OID_MARK_TYPE, mark_type),
+            *([x509.NameAttribute(OID_TRADEMARK_COUNTRY, "JP"), x509.NameAttribute(OID_TRADEMARK_OFFICE, "JPO"),
+               x509.NameAttribute(OID_TRADEMARK_ID, "9999999")] if "Registered" in mark_type else
+              [x509.NameAttribute(OID_PRIOR_USE_SOURCE, f"https://www.{domain}/about/logo")]),
+            x509.NameAttribute(NameOID.COMMON_NAME, organization[:64]),
+        ])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject).issuer_name(ca.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(self.next_serial())
+            .not_valid_before(nb).not_valid_after(nb + dt.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.UnrecognizedExtension(OID_LOGOTYPE, logotype_extension(logo_in_certificate or svg)),
+                           critical=False)
+        )
+        if bimi_eku:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([OID_KP_BIMI]), critical=False)
+        cert = builder.sign(ca.key, hashes.SHA256())
+        return cert.public_bytes(serialization.Encoding.PEM).decode() + ca.pem
+
+    def issue_smime(self, address: str, *, issuer: str = TRUSTED_CA, not_before: dt.datetime | None = None,
+                    days: int = 365) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        """An S/MIME certificate for ``address`` (extended key usage emailProtection) and its key."""
+        ca = self.cas[issuer]
+        key = ec.generate_private_key(ec.SECP256R1())
+        nb = not_before or dt.datetime.now(UTC) - dt.timedelta(days=30)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Hoshizora Securities Co., Ltd."),
+                                     x509.NameAttribute(NameOID.EMAIL_ADDRESS, address)]))
+            .issuer_name(ca.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(self.next_serial())
+            .not_valid_before(nb).not_valid_after(nb + dt.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(address)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .sign(ca.key, hashes.SHA256())
+        )
+        return cert, key
     def signer(self, email: str, org: str) -> tuple[str, str]:
         """A document-signing (S/MIME) certificate and its own key (ECDSA P-256) from the lab CA, as PEM
         files: what a firm's signing certificate is for its mail and its evidence manifests."""

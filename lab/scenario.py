@@ -66,7 +66,8 @@ class Scenario:
 
 
 _SECTIONS = {"domains": "register_domain", "records": "set_record", "sites": "publish",
-             "lookalikes": "register_lookalike", "certificates": "issue_certificate"}
+             "lookalikes": "register_lookalike", "certificates": "issue_certificate", "zones": "load_zone",
+             "ptr": "set_ptr", "bimi": "publish_bimi"}
 
 
 def load(path: str | Path) -> Scenario:

@@ -15,12 +15,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from lab import assets, feeds
 from lab.net import Request, Response
 
 HTML = "text/html; charset=utf-8"
 OFFICIAL_LOGIN = "https://trade.hoshizora-sec.co.jp/login"
+# The carriers' common page about SMS short codes (fictional: one page stands for docomo, au,
+# SoftBank and Rakuten Mobile's pages), which the firm's SMS page links to.
+CARRIER_INFO = "https://www.lab-carrier.test/sms/shortcode/"
 
 
 @dataclass
@@ -123,8 +127,18 @@ def official_sms() -> str:
             "<p>当社はお客様へのSMSを、携帯電話会社共通ショートコード "
             '<strong id="sms-short-code">000512345</strong> から送信します。</p>'
             "<p>これ以外の送信元から届いた当社名のSMSは、フィッシングの可能性があります。"
-            "SMSに記載されたURLからログインしないでください。</p></main>" + _FOOTER)
+            "SMSに記載されたURLからログインしないでください。</p>"
+            f'<p>共通ショートコードについては<a href="{CARRIER_INFO}">携帯電話会社の案内</a>をご覧ください。</p>'
+            "</main>" + _FOOTER)
     return _page("SMS送信元について｜ほしぞら証券", body)
+
+
+def official_sms_faq() -> str:
+    body = (_header() + "<main><h1>よくあるご質問：SMSについて</h1><dl><dt>ほしぞら証券からのSMSの送信元は？</dt>"
+            "<dd>共通ショートコード「0005-12345」から送信しています。</dd>"
+            "<dt>SMSのURLからログインしてもよいですか？</dt><dd>当社はSMSでログインページのURLをお送りしません。"
+            "</dd></dl></main>" + _FOOTER)
+    return _page("よくあるご質問｜ほしぞら証券", body)
 
 
 def official_domains() -> str:
@@ -187,6 +201,22 @@ def kaede_page(path: str) -> str:
     if path == "/login":
         return _page("ログイン｜かえで証券", head + "<main>" + _login_box("/login") + "</main>", css)
     return _page("かえで証券", head + "<main><h1>かえで証券へようこそ</h1><p>資産づくりを、もっと身近に。</p></main>", css)
+
+
+def appstore_listing(app: str, description: str) -> str:
+    a, d = html.escape(app), html.escape(description)
+    body = (f'<main style="font-family:sans-serif"><h1>{a}</h1><p>ほしぞら証券株式会社</p><h2>説明</h2><p>{d}</p>'
+            "<h2>評価とレビュー</h2><p>4.5</p></main>")
+    return _page(f"{a} - App Store (lab)", body, css="")
+
+
+def carrier_info(codes: dict[str, str]) -> str:
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in codes.items())
+    body = ('<main style="font-family:sans-serif"><h1>SMS送信元の共通ショートコードについて</h1>'
+            "<p>共通ショートコード（0005から始まる番号）は、携帯電話会社4社の審査を経た企業に割り当てられる"
+            "SMSの送信元番号です。</p>" + (f"<table><tr><th>企業</th><th>番号</th></tr>{rows}</table>" if rows else "")
+            + "</main>")
+    return _page("共通ショートコード｜携帯電話会社（lab）", body, css="")
 
 
 # --- parked, for sale, suspended -----------------------------------------------------------------
@@ -321,6 +351,8 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
             return _html(official_login())
         if path == "/security/sms.html":
             return _html(official_sms())
+        if path == "/support/sms-faq.html":
+            return _html(official_sms_faq())
         if path == "/domains":
             return _html(official_domains())
         return _html(_page("ページが見つかりません", _header() + "<main><h1>404</h1></main>" + _FOOTER), 404)
@@ -371,17 +403,29 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         policy = (f"version: STSv1\nmode: {opt.get('mode', 'enforce')}\n"
                   + "".join(f"mx: {m}\n" for m in mx) + f"max_age: {int(opt.get('max_age', 604800))}\n")
         return Response(200, policy.encode(), "text/plain; charset=utf-8")
+    if kind == "bimi":  # a firm's BIMI files: the logo (l=) and the mark certificate (a=)
+        if path == opt.get("logo_path", "/bimi/logo.svg") and "svg" in opt:
+            return Response(200, str(opt["svg"]).encode(), "image/svg+xml")
+        if path == opt.get("pem_path", "/bimi/vmc.pem") and "pem" in opt:
+            return Response(200, str(opt["pem"]).encode(), "application/x-pem-file")
+        return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
+    if kind == "appstore":  # an app store's listing page of the firm's app
+        return _html(appstore_listing(str(opt.get("app", "ほしぞら証券アプリ")), str(opt.get("text", ""))))
+    if kind == "carrier-info":  # the carriers' page about common SMS short codes
+        return _html(carrier_info(dict(opt.get("codes") or {})))
+    if kind == "shortener":  # a URL shortener or a click-tracking host: path (and query) -> target
+        links = dict(opt.get("links") or {})
+        raw_query = urlsplit(request.raw_path).query
+        full = path + ("?" + raw_query if raw_query else "")
+        target = links.get(full) or links.get(path)
+        if target:
+            return Response(301, b"", HTML, {"Location": str(target)})
+        return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
     if kind == "corporate":
         name = html.escape(str(opt.get("title", host)))
         return _html(_page(name, f"<main><h1>{name}</h1><p>{html.escape(str(opt.get('text', '')))}</p></main>"))
     if kind == "blank":
         return _html(_page("", "", css=""))
-    if kind == "shortener":  # a URL shortener: each short path redirects (301) to its long URL
-        links = opt.get("links") or {}
-        target = links.get(path) if isinstance(links, dict) else None
-        if target:
-            return Response(301, b"", HTML, {"Location": str(target)})
-        return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
     if kind == "hacked":  # a small business's old site; a phishing kit was dropped into one of its directories
         kit = str(opt.get("path", "/wp-content/uploads/hz/login.php"))
         if path == kit and not opt.get("removed"):
@@ -407,4 +451,5 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "hacked", "shortener", "canned")
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "hacked", "canned", "bimi", "appstore",
+         "carrier-info", "shortener")

@@ -31,7 +31,8 @@ from lab.web import LabWeb
 from lab.webhooks import LabSyslog, LabWebhooks
 from lab.whois import LabWhois
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "lab" / "small.toml"
+DATA_LAB = Path(__file__).resolve().parent.parent / "data" / "lab"
+DEFAULT_SCENARIO = DATA_LAB / "small.toml"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -403,6 +404,46 @@ class World:
     def act_delete_record(self, name: str, type: str | None = None) -> None:
         self.dns.delete(name, type)
 
+    def act_set_ptr(self, address: str, host: str) -> None:
+        """Reverse DNS of a sending server (what a DMARC report's source IP resolves to)."""
+        self.dns.set_ptr(address, host)
+
+    def act_load_zone(self, file: str) -> list[str]:
+        """A BIND zone file (relative to data/lab/), as a DNS team exports it."""
+        path = Path(file) if Path(file).is_absolute() else DATA_LAB / file
+        return self.dns.load_zone(path.read_text(encoding="utf-8"))
+
+    def act_publish_bimi(self, domain: str, logo: str = "tiny-ps", certificate: str = "valid",
+                         host: str | None = None) -> dict[str, Any]:
+        """The BIMI files of ``domain`` on ``host`` (default www.<domain>): the logo at /bimi/logo.svg and a
+        mark certificate from the lab's MVA at /bimi/vmc.pem. ``certificate``: valid, cmc, expired,
+        untrusted (another CA), other-logo (proves a different logo), wrong-domain, no-eku, none."""
+        from lab.mailfiles import logo_svg
+        from lab.pki import UNEXPECTED_CA
+
+        svg = logo_svg(logo)
+        now = dt.datetime.now(dt.UTC)
+        pem = ""
+        if certificate != "none":
+            kw: dict[str, Any] = {}
+            if certificate == "expired":
+                kw = {"not_before": now - dt.timedelta(days=400), "days": 365}
+            elif certificate == "untrusted":
+                kw = {"issuer": UNEXPECTED_CA}
+            elif certificate == "other-logo":
+                kw = {"logo_in_certificate": logo_svg("other")}
+            elif certificate == "cmc":
+                kw = {"mark_type": "Prior Use Mark"}
+            elif certificate == "no-eku":
+                kw = {"bimi_eku": False}
+            cert_domain = "hoshizora-other.test" if certificate == "wrong-domain" else domain
+            pem = self.pki.issue_mark_certificate(cert_domain, svg, **kw)
+        options: dict[str, Any] = {"svg": svg.decode()}
+        if pem:
+            options["pem"] = pem
+        self.web.publish(host or f"www.{domain}", "bimi", **options)
+        return {"host": host or f"www.{domain}", "certificate": certificate, "logo": logo}
+
     def act_set_rcode(self, name: str, rcode: str | None = None) -> None:
         self.dns.set_rcode(name, rcode)
 
@@ -473,7 +514,8 @@ class World:
                          "teams_url": self.webhooks.url_for("teams"), "json_url": self.webhooks.url_for("json")},
             "syslog": {"host": self.syslog.host, "port": self.syslog.port},
             "misp": {"url": self.misp.url, "key": self.misp.key},
-            "pki": {"ca_file": self.pki.ca_file, "signer_cert": self._signer[0], "signer_key": self._signer[1]},
+            "pki": {"ca_file": self.pki.ca_file, "signer_cert": self._signer[0], "signer_key": self._signer[1],
+                    "mark_ca_file": self.pki.mark_ca_file, "smime_ca_file": self.pki.smime_ca_file},
             "control": {"url": self.control.url},
         }
 

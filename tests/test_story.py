@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from lab.demo import DEMO_BRANDS, DEMO_SCENARIO, ROOT, omamori_config
+from lab.demo import DEMO_BRANDS, DEMO_SCENARIO, ROOT, mail_samples, omamori_config
 from watcher.context import build_context
 from watcher.core.brands import sync_brands
 from watcher.core.casefacts import live_evidence
@@ -71,8 +71,7 @@ def test_the_demo_story(lab_world, tmp_path):
     dmarc.mkdir()
     for src in (ROOT / "data" / "lab" / "mail").glob("*.eml"):
         shutil.copy(src, inbox)
-    for src in (ROOT / "data" / "lab" / "dmarc").glob("*"):
-        shutil.copy(src, dmarc)
+    mail_samples(world, state)  # yesterday's DMARC/TLS reports and the signed notices, dated from now
     cfg = state / "config.toml"
     cfg.write_text(config_text, encoding="utf-8")
     clock = FrozenClock(datetime.now(UTC))
@@ -179,7 +178,7 @@ def test_the_demo_story(lab_world, tmp_path):
                 name, cand.status, times)
 
     # The firm's own domains: expiring, dangling, drop-caught, DMARC not at reject.
-    for job in ("inventory", "mailauth", "dmarc_reports"):
+    for job in ("inventory", "mailauth", "dmarc_reports", "message_lint"):
         _ok(ctx, job)
     with Session(ctx.engine) as s:
         open_ = {(f.kind, f.subject) for f in s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN))}
@@ -207,6 +206,20 @@ def test_the_demo_story(lab_world, tmp_path):
         # The zone transfer from the firm's own name server brought in a host no other source knew.
         vpn = s.exec(select(OwnedDomain).where(OwnedDomain.name == "vpn.hoshizora-sec.co.jp")).one()
         assert vpn.source == OwnedSource.AXFR and vpn.gone_at is None
+        # Mail: BIMI proven for hzsec.com, not for hoshizora-sec.co.jp's SVG 1.1 logo; かえで証券's report
+        # vendor never authorised its reports; the app store listing lost the short code; two notices are
+        # not properly signed; two templates link where they must not.
+        assert ("bimi_logo", "hoshizora-sec.co.jp") in open_ and ("bimi_cert", "hzsec.com") not in open_
+        assert ("dmarc_report_auth", "kaede-sec.co.jp") in open_
+        assert ("short_code", "hoshizora:https://apps.lab-store.test/jp/app/hoshizora-sec/id0000000001") in open_
+        assert ("smime", "notice:notice-tampered.eml") in open_ and ("smime", "notice:notice-signed.eml") not in open_
+        assert sum(1 for k, _ in open_ if k == "message_link") == 3
+    # The road to p=reject: everything but Salesforce Marketing Cloud aligns.
+    from watcher.owned.senders import ready_for_reject
+    with Session(ctx.engine) as s:
+        ready = {r.domain: r for r in ready_for_reject(ctx, s)}
+    assert [x.name for x in ready["hoshizora-sec.co.jp"].failing_senders] == ["Salesforce Marketing Cloud"]
+    assert ready["hzsec.com"].ready
 
     # The weekly report is written and mailed to management.
     _ok(ctx, "weekly_report")

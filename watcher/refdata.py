@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.core.config import DATA
-from watcher.owned import cloudranges, signature_sources
+from watcher.owned import cloudranges, link_lists, platforms, signature_sources
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,16 @@ REFERENCE: tuple[RefFile, ...] = (
               "Apache License 2.0 — dnstwist, Marcin Ulikowski", transform=lambda b: dict_words(b))
       for name, src in (("english", "english.dict"), ("common-tlds", "common_tlds.dict"),
                         ("abused-tlds", "abused_tlds.dict"))),
+    # URL shorteners for lint-messages (watcher.owned.link_lists); the upstream list, one domain a line.
+    RefFile("url-shorteners", link_lists.SHORTENERS_FILE,
+            "https://raw.githubusercontent.com/PeterDaveHello/url-shorteners/master/list",
+            "CC BY-SA 4.0 — PeterDaveHello and contributors, url-shorteners",
+            transform=link_lists.validate_shorteners),
+    # Who a sending server is, by its reverse-DNS domain (watcher.owned.platforms); kinds kept: see there.
+    RefFile("reverse-dns-map", platforms.REVERSE_DNS_FILE,
+            "https://raw.githubusercontent.com/domainaware/parsedmarc/master/parsedmarc/resources/maps/"
+            "base_reverse_dns_map.csv", "Apache-2.0 — Sean Whalen and contributors, parsedmarc",
+            transform=platforms.validate_reverse_dns_map),
 )
 
 

@@ -36,7 +36,7 @@ from watcher.core.texts import text
 from watcher.discovery import feeds, intake, permutations, pivots
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
-from watcher.owned import inventory, mailauth
+from watcher.owned import inventory, mailauth, template_watch
 from watcher.report import customer_alerts, weekly
 from watcher.sharing import share
 from watcher.takedowns import blocklists, followup, replies
@@ -69,7 +69,8 @@ JOBS: tuple[Job, ...] = (
     Job("takedown_replies", replies.run, "read answers to takedown requests: bounces, tickets, replies"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
-    Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate reports"),
+    Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate, failure and TLS reports; name the senders"),
+    Job("message_lint", template_watch.run, "lint the firm's mail and SMS templates for login links"),
     Job("weekly_report", weekly.weekly, "send the weekly report when it is due (once per week, across restarts)"),
     Job("health", health.run, "omamori watches itself: silent feeds, stale logs, failing jobs"),
     Job("alerts", alerts.run, "tell the team: new cases, approvals, stalled takedowns, findings"),

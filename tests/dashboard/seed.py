@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from watcher.capture.triage import transition
 from watcher.context import Context
+from watcher.core import cases
 from watcher.core.auth import hash_password
 from watcher.core.brands import sync_brands
 from watcher.core.config import ROOT
@@ -220,6 +221,7 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
     s.add(cand)
     s.flush()
     record(s, f"discover:{source.value}", "candidate.discovered", cand, {"source": source.value}, at=seen)
+    cases.assign(s, cand, now=seen, actor=f"discover:{source.value}")  # as discovery does: one case per site
     if status == S.NEW:
         return int(cand.id or 0)
     # Two snapshots: the first capture and the latest one, so the timeline has a history.

@@ -220,6 +220,11 @@ def test_mail_view_states_and_dmarc_senders(app: AppFactory) -> None:
     assert state.loc["kaede-sec.co.jp", "MTA-STS"].startswith("NG")
     failures = at.dataframe[2].value
     assert set(failures["送信元 IP"]) == {"198.51.100.77", "203.0.113.200"}
+    # The road to p=reject: one figure per sending domain, and every sender with its alignment.
+    metrics = {m.label: m.value for m in at.metric}
+    assert "hoshizora-sec.co.jp (p=reject)" in metrics and "hzsec.com (p=none)" in metrics
+    senders = at.dataframe[1].value
+    assert {"送信元", "DMARC 合格", "SPF 整合", "DKIM 整合"} <= set(senders.columns)
 
 
 def test_reports_view_archive_and_csv(app: AppFactory) -> None:

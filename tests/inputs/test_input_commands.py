@@ -142,7 +142,7 @@ def test_lint_messages_caps_what_it_reads(config: Path, tmp_path: Path, observe)
     measure = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
     proc = subprocess.run([sys.executable, "-c", measure, str(omamori), "-c", str(config), "lint-messages",
-                           "/dev/zero", str(ok)], capture_output=True, text=True, timeout=120)
+                           "--lang", "en", "/dev/zero", str(ok)], capture_output=True, text=True, timeout=120)
     peak_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024
     _no_traceback(proc.stderr)
     assert proc.returncode == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def test_layouts_parse() -> None:
 @pytest.mark.parametrize("data,reason", [
     (BILLION_LAUGHS, "unsafe XML"),
     (XXE, "unsafe XML"),
-    (b"<feedback><unclosed></feedback>", "not well-formed"),
+    (b"<<<>>>", "not well-formed"),
+    (b"<feedback><unclosed></feedback>", "no policy_published/domain"),  # recovered, but no report in it
     (b"<html><body>hi</body></html>", "not a DMARC aggregate report"),
     (b"\x00\x01binary", "not XML"),
 ])
@@ -200,3 +202,48 @@ def test_ingest_from_imap(make_ctx) -> None:
         assert dmarc.ingest(ctx)["imap"]["stored"] == 0  # everything was marked seen
     finally:
         imap.close()
+
+
+def test_tolerant_as_parsedmarc_and_still_safe() -> None:
+    """Stray bytes after gzip, concatenated members, recoverable XML: read, each forgiveness recorded."""
+    from watcher.owned import reportfiles
+
+    gz = gzip.compress(GOOGLE)
+    [doc] = reportfiles.unpack(gz + b"\r\n")
+    assert doc.data == GOOGLE and doc.defects == ["2 stray byte(s) after the gzip stream were ignored"]
+    [doc] = reportfiles.unpack(gzip.compress(GOOGLE[:500]) + gzip.compress(GOOGLE[500:]))
+    assert doc.data == GOOGLE and "2 gzip members concatenated" in doc.defects
+    with pytest.raises(dmarc.Refused, match="truncated"):
+        reportfiles.unpack(gz[: len(gz) // 2])
+    broken = GOOGLE.replace(b"<email>", b"<email><bad@x>", 1)  # not well-formed, records intact
+    rep = dmarc.parse_report(broken)
+    assert len(rep.records) == 2 and any("recovered" in d for d in rep.defects)
+    upper = GOOGLE.replace(b"<dkim>pass</dkim>", b"<dkim>Pass</dkim>").replace(b"<spf>pass</spf>", b"<spf>PASS</spf>")
+    assert dmarc.parse_report(upper).records[0]["aligned"] is True
+    with pytest.raises(dmarc.Refused, match="DTD"):  # recovery never reads a DTD
+        dmarc.parse_report(b'<!DOCTYPE x [<!ENTITY e "e">]><feedback><oops></feedback>')
+
+
+def test_failure_and_tls_reports_from_the_folder(make_ctx, tmp_path: Path) -> None:
+    from lab.reports import failure_report, tls_report
+    from watcher.core.models import DmarcFailureReport, TlsReport
+
+    folder = tmp_path / "ruf"
+    folder.mkdir()
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    (folder / "afrf.eml").write_bytes(failure_report("hoshizora-sec.co.jp", "198.51.100.77", now, "口座確認",
+                                                     "info@hoshizora-sec.co.jp", "ruf@receiver.test", "ruf@h.jp"))
+    (folder / "tls.json.gz").write_bytes(tls_report("hoshizora-sec.co.jp", "mail.hoshizora-sec.co.jp", now, now,
+                                                    100, [("starttls-not-supported", "192.0.2.1", 3)]))
+    (folder / "other-tls.json").write_bytes(gzip.decompress(tls_report("example.org", "mx.example.org", now, now,
+                                                                       1, [])))
+    ctx = make_ctx(imap={"dmarc_dir": str(folder)})
+    out = dmarc.ingest(ctx)["folder"]
+    assert out["by_kind"] == {"failure": 1, "tls": 1} and out["refused"] == 1, out
+    assert "not one of our domains" in out["refused_reasons"][0]
+    with Session(ctx.engine) as s:
+        f = s.exec(select(DmarcFailureReport)).one()
+        assert (f.domain, f.source_ip, f.auth_failure, f.subject) == ("hoshizora-sec.co.jp", "198.51.100.77",
+                                                                       "dmarc", "口座確認")
+        t = s.exec(select(TlsReport)).one()
+        assert t.policies[0]["failure"] == 3 and t.policies[0]["failures"][0]["result_type"] == "starttls-not-supported"

@@ -136,7 +136,8 @@ def test_the_egress_proxy_path_works_and_is_guarded(make_ctx, lab_web, lab_dns, 
 def test_the_short_code_check_goes_through_the_guard(guarded, internal, observe) -> None:
     with Session(guarded.engine) as s:
         brand = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one()
-        brand.spec = {**brand.spec, "short_code_page": f"http://2130706434:{internal.port}/security/sms.html"}
+        brand.spec = {**brand.spec, "short_code_page": f"http://2130706434:{internal.port}/security/sms.html",
+                      "short_code_pages": [], "short_code_info_url": ""}
         s.add(brand)
         s.commit()
     summary = run_checks(guarded, (check_short_codes,))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from lab.mailfiles import logo_svg
 from tests.owned.conftest import finding, is_open, is_resolved
 from watcher.core.models import Severity
 from watcher.owned import mailauth
@@ -26,6 +28,7 @@ def keys() -> dict[int, str]:
 
 
 def good_domain(dns, web, domain: str, selectors: list[str], keys: dict[int, str]) -> None:
+    """Every mechanism right, BIMI proven: the logo and a mark certificate from the lab's MVA."""
     dns.add_zone(domain)
     dns.set(domain, "MX", f"10 mail.{domain}")
     dns.set(f"mail.{domain}", "A", "192.0.2.25")
@@ -37,19 +40,28 @@ def good_domain(dns, web, domain: str, selectors: list[str], keys: dict[int, str
     dns.set(f"_mta-sts.{domain}", "TXT", "v=STSv1; id=20261125")
     web.publish(f"mta-sts.{domain}", "mta-sts")
     dns.set(f"_smtp._tls.{domain}", "TXT", f"v=TLSRPTv1; rua=mailto:tls@{domain}")
+    svg = logo_svg("tiny-ps")
+    pem = web.pki.issue_mark_certificate(domain, svg, not_before=datetime(2026, 10, 1, tzinfo=UTC), days=3650)
+    web.publish(f"www.{domain}", "bimi", svg=svg.decode(), pem=pem)
+
+
+def mail_ctx(make_ctx, lab_dns, lab_web):
+    return make_ctx(dns=lab_dns, web=lab_web, mail={"bimi_trust_file": lab_web.pki.mark_ca_file})
 
 
 def test_the_job_runs_every_check() -> None:
     # test_each_failure_opens_and_the_fix_resolves drives all of them through mailauth.run
     assert [c.__name__ for c in mailauth.CHECKS] == [
-        "check_spf", "check_dkim", "check_dmarc", "check_bimi", "check_mta_sts", "check_tlsrpt", "check_non_sending"]
+        "check_spf", "check_dkim", "check_dmarc", "check_report_authorization", "check_bimi", "check_mta_sts",
+        "check_tlsrpt", "check_non_sending", "check_smime"]
 
 
 def test_dkim_key_table(keys) -> None:
     assert mailauth.dkim_key_problems(keys[2048])[0] == []
     assert mailauth.dkim_key_problems(keys[1024])[0][0][0] == Severity.LOW
-    assert "revoked" in mailauth.dkim_key_problems("v=DKIM1; p=")[0][0][1]
-    assert "does not parse" in mailauth.dkim_key_problems("v=DKIM1; p=!!notbase64")[0][0][1]
+    assert "revoked" in mailauth.dkim_key_problems("v=DKIM1; p=")[0][0][1].render("en")
+    assert "does not parse" in mailauth.dkim_key_problems("v=DKIM1; p=!!notbase64")[0][0][1].render("en")
+    assert "失効" in mailauth.dkim_key_problems("v=DKIM1; p=")[0][0][1].render("ja")
 
 
 def test_each_failure_opens_and_the_fix_resolves(make_ctx, lab_dns, lab_web, keys) -> None:
@@ -71,7 +83,7 @@ def test_each_failure_opens_and_the_fix_resolves(make_ctx, lab_dns, lab_web, key
     lab_dns.set("kaede-sec.co.jp", "TXT", "v=spf1 " + " ".join(f"include:{n}" for n in chain) + " -all")
     lab_dns.delete("_dmarc.kaede-sec.co.jp")
 
-    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    ctx = mail_ctx(make_ctx, lab_dns, lab_web)
     summary = mailauth.run(ctx)
     posture = summary["posture"]
     assert all(a["ok"] for a in posture["hoshizora-sec.co.jp"].values()), posture["hoshizora-sec.co.jp"]
@@ -102,7 +114,7 @@ def test_mta_sts_testing_mode_and_uncovered_mx(make_ctx, lab_dns, lab_web, keys)
     for d in ("hoshizora-sec.co.jp", "hzsec.com", "kaede-sec.co.jp"):
         good_domain(lab_dns, lab_web, d, ["s1", "s2", "default"], keys)
     lab_web.publish("mta-sts.hzsec.com", "mta-sts", mode="testing", mx=["mx.other.example"])
-    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    ctx = mail_ctx(make_ctx, lab_dns, lab_web)
     run_checks(ctx, (mailauth.check_mta_sts,))
     f = finding(ctx, "mta_sts", "hzsec.com")
     assert f and "mode testing" in f.detail and "mail.hzsec.com" in f.detail
@@ -130,7 +142,7 @@ def test_a_dns_failure_decides_nothing(make_ctx, lab_dns, lab_web, keys) -> None
     for d in ("hoshizora-sec.co.jp", "hzsec.com", "kaede-sec.co.jp"):
         good_domain(lab_dns, lab_web, d, ["s1", "s2", "default"], keys)
     lab_dns.set("_dmarc.hzsec.com", "TXT", "v=DMARC1; p=none; rua=mailto:d@hzsec.com")
-    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    ctx = mail_ctx(make_ctx, lab_dns, lab_web)
     run_checks(ctx, (mailauth.check_dmarc,))
     assert is_open(ctx, "dmarc", "hzsec.com")
     lab_dns.set_rcode("_dmarc.hzsec.com", "SERVFAIL")  # the record is fixed, but DNS fails today

@@ -38,6 +38,7 @@ SIGNATURE_CASES = [c for s in lab_takeover.load_signatures() if lab_takeover.det
 class Results:
     cases: dict[str, lab_takeover.Case]
     independent: list[lab_takeover.Case]
+    independent_claimed: list[lab_takeover.Case]
     findings: dict[tuple[str, str], Finding]
     summary: dict[str, Any]
 
@@ -48,12 +49,14 @@ def lab_results(lab_pki: LabPKI, tmp_path_factory: pytest.TempPathFactory) -> It
         dns.add_zone("hoshizora-sec.co.jp")
         cases = lab_takeover.signature_cases(dns, web)
         independent = lab_takeover.independent_cases(dns, web)
+        twins = lab_takeover.install_records(dns, web, [{**r, "claimed": True} for r in lab_takeover.independent_records()],
+                                             prefix="ic")
         ctx = build_context(make_settings(tmp_path_factory.mktemp("takeover"), **lab_sections(dns=dns, web=web)),
                             clock=FrozenClock())
         with Session(ctx.engine) as s:
             sync_brands(s, ctx.brands)
             brand = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one()
-            for c in [*cases, *independent]:
+            for c in [*cases, *independent, *twins]:
                 add_owned(s, brand, c.host, OwnedSource.ZONEFILE)
             s.commit()
         summary = run_checks(ctx, (takeover.check_cname, takeover.check_ns), sources=(source_dns,))
@@ -61,7 +64,7 @@ def lab_results(lab_pki: LabPKI, tmp_path_factory: pytest.TempPathFactory) -> It
             found = {(f.kind.value, f.subject): f for f in s.exec(select(Finding))
                      if f.status == FindingStatus.OPEN}
         yield Results({f"{c.signature}:{'dangling' if c.dangling else 'claimed'}": c for c in cases},
-                      independent, found, summary)
+                      independent, twins, found, summary)
         ctx.engine.dispose()
 
 
@@ -97,3 +100,7 @@ def test_independent_records_are_found_at_the_same_rate(lab_results: Results) ->
     signature_rate = sum((c.kind, c.host) in lab_results.findings for c in dangling) / len(dangling)
     assert len(lab_results.independent) >= 30
     assert independent_rate >= signature_rate, (independent_rate, signature_rate, missed)
+    # ... and their claimed twins (same DNS shape, the firm's page or a served zone) raise nothing.
+    assert len(lab_results.independent_claimed) == len(lab_results.independent)
+    false = [c.host for c in lab_results.independent_claimed if (c.kind, c.host) in lab_results.findings]
+    assert not false, false

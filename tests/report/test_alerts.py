@@ -3,6 +3,8 @@ state change, with reminders, digests, quiet hours and an Event for every send o
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -112,3 +114,26 @@ def test_quiet_hours_hold_low_alerts_and_a_digest_gathers(make_ctx, lab_smtp, la
     assert len(lab_webhooks.received("slack")) == 2
     assert engine.quiet_until(ctx, datetime(2026, 11, 25, 3, 0, tzinfo=UTC)) is None
     assert engine.quiet_until(ctx, night) - night == timedelta(hours=8)
+
+
+def test_a_siem_hears_over_udp_syslog_and_reads_json_lines(make_ctx, lab_syslog, clock, tmp_path) -> None:
+    clock.set(NOON)
+    lines = tmp_path / "siem" / "omamori-alerts.jsonl"
+    ctx = make_ctx(alerts={"channels": [
+        {"name": "siem-udp", "type": "syslog", "host": lab_syslog.host, "port": lab_syslog.port, "protocol": "udp"},
+        {"name": "siem-file", "type": "jsonl", "path": str(lines)}]})
+    _findings(ctx)
+    result = engine.run(ctx)
+    assert result["sent"] == 2 * result["raised"] and result["failed"] == 0
+    for _ in range(100):  # UDP: the collector's thread may not have read the datagrams yet
+        if len(lab_syslog.messages()) == result["raised"]:
+            break
+        time.sleep(0.05)
+    heard = lab_syslog.messages()
+    assert len(heard) == result["raised"] and {m.transport for m in heard} == {"udp"}
+    assert all(m.app == "omamori" and m.json()["severity"] for m in heard)
+    critical = next(m for m in heard if m.json()["severity"] == "critical")
+    assert critical.pri == 16 * 8 + 2  # local0.crit
+    rows = [json.loads(line) for line in lines.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == result["raised"] and all(r["source"] == "omamori" for r in rows)
+    assert {r["title"]["ja"] for r in rows} and all(r["title"]["en"] for r in rows)

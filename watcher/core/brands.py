@@ -53,6 +53,15 @@ class BrandSpec(BaseModel):
     dkim_selectors: list[str] = []
     sms_short_codes: list[str] = []
     short_code_page: str = ""
+    # Every other page that must show the short code: the app store listings, help pages (IV.4(2)).
+    short_code_pages: list[str] = []
+    # The carriers' page about the common short code that the firm's page links to.
+    short_code_info_url: str = ""
+    # The mail platforms the firm sends through (names in data/mail-platforms.json): their mail is
+    # legitimate, so its alignment decides whether the domain is ready for p=reject.
+    mail_platforms: list[str] = []
+    # The firm's app URL schemes (``hoshizora://``): a deep link into the app's login is a login link.
+    app_schemes: list[str] = []
     # The firm's apps (named on the official-domains page) and where that page is published (fetched
     # daily and compared with the inventory; default: report.official_list_url).
     apps: list[AppSpec] = []

@@ -439,6 +439,39 @@ class SharingSettings(Section):
     signing_key: OptPath = None
 
 
+class MailSettings(Section):
+    """The firm's own mail: BIMI proof, S/MIME of notices, DMARC report reading."""
+
+    # Extra PEM roots trusted for BIMI mark certificates, beside the Mark Verifying Authority roots
+    # that checkdmarc ships (the lab's MVA; a new MVA before checkdmarc knows it).
+    bimi_trust_file: OptPath = None
+    # A folder of sample outgoing customer notices (.eml), each checked to be S/MIME-signed by a
+    # valid certificate of the firm (best practice 2).
+    notice_samples: OptPath = None
+    # PEM roots trusted for the notices' signatures; empty: the certifi bundle.
+    smime_trust_file: OptPath = None
+    # Share of the legitimate volume that must align before the dashboard calls a domain ready for
+    # p=reject.
+    ready_share: float = Field(0.98, gt=0, le=1)
+    # Days of aggregate reports the readiness figure reads.
+    ready_days: int = Field(30, ge=1, le=400)
+
+
+class LintSettings(Section):
+    """lint-messages and the message_lint job (guideline IV.4(5))."""
+
+    # Folders of the firm's mail and SMS templates, linted by the message_lint job.
+    template_dirs: list[Path] = []
+    # The firm's own short-link domains: a link on them hides where it goes, like any shortener.
+    short_domains: list[str] = []
+    # Click-tracking hosts of the firm's own mail platform accounts whose destinations the linter
+    # cannot decode (e.g. "click.news.example.co.jp"); the rest come from data/click-trackers.json.
+    tracking_domains: list[str] = []
+    # Follow each link's redirects (through the fetch guard and the egress proxy) to where it ends.
+    follow_redirects: bool = False
+    max_file_bytes: int = Field(8 * 1024 * 1024, ge=1024)  # a template is a few kilobytes
+
+
 class UserSettings(Section):
     name: str
     role: Literal["viewer", "analyst", "approver", "admin"] = "analyst"
@@ -529,6 +562,7 @@ class JobsSettings(Section):
     inventory: JobSettings = _job(86400)
     mailauth: JobSettings = _job(86400)
     dmarc_reports: JobSettings = _job(3600)
+    message_lint: JobSettings = _job(86400)
     # How often to check whether the weekly report is due (it goes out at report.weekday/time).
     weekly_report: JobSettings = _job(600)
     health: JobSettings = _job(300)
@@ -561,6 +595,8 @@ class Settings(Section):
     blocklists: BlocklistSettings = BlocklistSettings()
     inventory: InventorySettings = InventorySettings()
     report: ReportSettings = ReportSettings()
+    mail: MailSettings = MailSettings()
+    lint: LintSettings = LintSettings()
     alerts: AlertsSettings = AlertsSettings()
     sharing: SharingSettings = SharingSettings()
     dashboard: DashboardSettings = DashboardSettings()

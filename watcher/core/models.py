@@ -130,6 +130,12 @@ class FindingKind(StrEnum):
     MTA_STS = "mta_sts"
     TLSRPT = "tlsrpt"
     NONSENDING_AUTH = "nonsending_auth"
+    MAIL_WARNING = "mail_warning"  # one checkdmarc warning about one aspect of one domain
+    DMARC_REPORT_AUTH = "dmarc_report_auth"  # an outside rua/ruf destination has not authorised our reports
+    BIMI_LOGO = "bimi_logo"  # the logo at l= is missing or not SVG Tiny PS
+    BIMI_CERT = "bimi_cert"  # the mark certificate at a= is missing, invalid, or not for this logo
+    SMIME = "smime"  # a sample customer notice is not signed by a valid certificate of the firm
+    MESSAGE_LINK = "message_link"  # a mail or SMS template links where it must not (IV.4(5))
     # takedown
     TAKEDOWN_NO_RECIPIENT = "takedown_no_recipient"
     TAKEDOWN_SEND_UNCERTAIN = "takedown_send_uncertain"
@@ -152,7 +158,8 @@ _FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
     **{k: FindingGroup.SELF for k in (_K.JOB_FAILING, _K.FEED_SILENT, _K.CT_LOG_STALE, _K.CT_LOG_INVALID,
                                         _K.CT_LOG_LAGGING)},
     **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT,
-                                       _K.NONSENDING_AUTH)},
+                                       _K.NONSENDING_AUTH, _K.MAIL_WARNING, _K.DMARC_REPORT_AUTH, _K.BIMI_LOGO,
+                                       _K.BIMI_CERT, _K.SMIME, _K.MESSAGE_LINK)},
     **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,
                                            _K.TAKEDOWN_SEND_FAILED, _K.TAKEDOWN_STALLED, _K.TAKEDOWN_NO_REGISTRAR,
                                            _K.TAKEDOWN_BOUNCED)},
@@ -686,7 +693,7 @@ class Report(SQLModel, table=True):
 
 
 class DmarcReport(SQLModel, table=True):
-    """One DMARC aggregate report (RFC 7489 appendix C)."""
+    """One DMARC aggregate report (RFC 7489 appendix C; DMARCbis, RFC 9990)."""
 
     __tablename__ = "dmarc_report"
     id: int | None = Field(default=None, primary_key=True)
@@ -697,8 +704,50 @@ class DmarcReport(SQLModel, table=True):
     begin_at: datetime | None = when(index=True)
     end_at: datetime | None = when()
     policy: dict[str, Any] = json_dict()
-    # [{"source_ip", "count", "disposition", "dkim", "spf", "header_from", "aligned"}]
+    # [{"source_ip", "count", "disposition", "dkim", "spf", "header_from", "aligned", "sender", ...}]
     records: list[dict[str, Any]] = json_list()
+    received_at: datetime = when(nullable=False, default_now=True)
+    raw_sha256: str = ""
+    # What had to be forgiven to read it (trailing bytes after gzip, recovered XML, ...): kept, not hidden.
+    defects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False,
+                                                                      server_default=sa.text("'[]'")))
+
+
+class DmarcFailureReport(SQLModel, table=True):
+    """One DMARC failure (forensic) report: a sample of one message that failed (RFC 6591 AFRF, RFC 9991)."""
+
+    __tablename__ = "dmarc_failure_report"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=64)  # sha256 of the report as received
+    domain: str = Field(index=True, max_length=253)  # the reported domain (ours)
+    reporter: str = ""
+    arrival_at: datetime | None = when(index=True)
+    source_ip: str = ""
+    feedback_type: str = ""  # auth-failure
+    auth_failure: str = ""  # dmarc, dkim, spf
+    delivery_result: str = ""
+    header_from: str = ""
+    envelope_from: str = ""
+    subject: str = ""  # of the failing message (kept short: it may carry a customer's data)
+    # Every field of the feedback part, and the sample message's headers.
+    fields: dict[str, Any] = json_dict()
+    received_at: datetime = when(nullable=False, default_now=True)
+    raw_sha256: str = ""
+
+
+class TlsReport(SQLModel, table=True):
+    """One SMTP TLS report (RFC 8460): how sending servers fared when they delivered to us over TLS."""
+
+    __tablename__ = "tls_report"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=400)  # organization + report-id
+    org_name: str = ""
+    report_id: str = ""
+    domain: str = Field(index=True, max_length=253)  # the first policy domain
+    begin_at: datetime | None = when(index=True)
+    end_at: datetime | None = when()
+    # [{"type", "domain", "success", "failure", "failures": [{"result_type", "count", ...}]}]
+    policies: list[dict[str, Any]] = json_list()
     received_at: datetime = when(nullable=False, default_now=True)
     raw_sha256: str = ""
 
@@ -722,4 +771,6 @@ ALL_TABLES = (
     FeedState,
     Report,
     DmarcReport,
+    DmarcFailureReport,
+    TlsReport,
 )

@@ -514,7 +514,8 @@ def services_doc(items: list[dict[str, Any]], sources: list[dict[str, Any]]) -> 
         "",
         f"{len(sigs)} services; {len(detectable)} can be proved dangling, each with a dangling and a claimed "
         "lab case in `tests/owned/test_takeover_signatures.py`. Confidence: high → critical finding, medium → "
-        "high, low → medium.",
+        "high, low → medium. Measured against independent records and against baddns (a coverage reference): "
+        "`BENCHMARKS.md`, section \"Subdomain takeover\".",
         "",
         "Sources: " + "; ".join(f"[{s['name']}]({s['url']}) ({s['licence']}, commit "
                                 + (s["commit"][:12] if re.fullmatch(r"[0-9a-f]{40}", s.get("commit", "")) else

@@ -17,12 +17,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from watcher.core.texts import alerts, capture, common, discovery, owned, report, selfwatch, sharing, takedown
+from watcher.core.texts import (
+    alerts,
+    capture,
+    common,
+    discovery,
+    mail,
+    owned,
+    report,
+    selfwatch,
+    sharing,
+    takedown,
+)
 
 Lang = Literal["ja", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("ja", "en")
 
-AREAS: Final = (common, discovery, capture, owned, takedown, selfwatch, alerts, report, sharing)
+AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing)
 
 
 def _union() -> dict[str, tuple[str, str]]:
