@@ -21,6 +21,7 @@ indexes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import re
 import time
@@ -93,6 +94,26 @@ def benign_names(corpus: Path) -> list[str]:
         if n is not None:
             out.append(n.ascii)
     return out
+
+
+def half(host: str) -> str:
+    """The fixed half a name falls in: rules of the matcher were tuned looking only at the "dev" half
+    of both lists (phishing and benign); the "held-out" half is what they were judged on."""
+    return "dev" if int(hashlib.sha256(host.encode()).hexdigest()[:8], 16) % 2 == 0 else "held-out"
+
+
+def extra_benign(exclude: set[str]) -> tuple[str, list[str]]:
+    """A second popular-domains list (``OMAMORI_BENCH_EXTRA_BENIGN``: one domain a line, or
+    ``rank,domain``), less the corpus's benign names: names no rule was written against."""
+    path = os.environ.get("OMAMORI_BENCH_EXTRA_BENIGN", "")
+    if not path or not Path(path).exists():
+        return "", []
+    out = []
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        n = try_normalize(line.split(",")[-1].strip())
+        if n is not None and not n.is_ip and n.ascii not in exclude:
+            out.append(n.ascii)
+    return Path(path).name, sorted(set(out))
 
 
 # ---------------------------------------------------------------- the oracle: lexically related
@@ -185,7 +206,8 @@ def miss_kind(oracle: Oracle, slug: str, host: str, word: str, how: str, spec: B
     if any(e.replace("-", "") in host.replace("-", "") for e in spec.word_exceptions):
         return "inside a word exception"
     if how == "short":
-        return f"short word '{word}' glued to a word that is not a finance/login word"
+        return (f"short word '{word}' glued to a word that is not a finance/login word, or beside an English "
+                "word in the registrable label (read as another thing's acronym)")
     if how == "edit":
         return f"one or two edits of '{word}' inside a longer word"
     if how == "exact" and len(word) < 7:
@@ -226,6 +248,7 @@ def run() -> dict[str, Any]:
     from bench._matcher01 import Matcher as Matcher01
     from watcher.discovery.ct.matcher import Matcher
 
+    load_start = os.getloadavg()[0]
     corpus = corpus_dir()
     specs, labels = load_brands()
     t0 = time.perf_counter()
@@ -244,7 +267,7 @@ def run() -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     misses: Counter[str] = Counter()
     miss_examples: dict[str, list[str]] = defaultdict(list)
-    tot = Counter()
+    tot: Counter[str] = Counter()
     for b in specs:
         hs = sorted(hosts.get(b.slug, set()))
         related = {h: r for h in hs if (r := oracle.related(b.slug, h)) is not None}
@@ -258,6 +281,9 @@ def run() -> dict[str, Any]:
                 miss_examples[kind].append(h)
         tot.update({"reported": len(hs), "related": len(related), "rel2": len(rel2), "rel1": len(rel1),
                     "all2": len(f2), "all1": len(f1)})
+        for h in related:
+            tot["related " + half(h)] += 1
+            tot["rel2 " + half(h)] += h in f2
         rows.append({
             "brand": b.slug, "reported hostnames": len(hs), "lexically related": len(related),
             "related flagged (0.2)": len(rel2), "related flagged (0.1)": len(rel1),
@@ -272,6 +298,10 @@ def run() -> dict[str, Any]:
         "all recall 0.2": _pct(tot["all2"], tot["reported"]),
     })
     b2, b1 = sorted(_flagged(v2.match, benign)), sorted(_flagged(v1.match, benign))
+    benign_half = Counter(half(n) for n in benign)
+    b2_half = Counter(half(n) for n in b2)
+    extra_name, extra = extra_benign(set(benign))
+    e2 = sorted(_flagged(v2.match, extra))
     reported = sorted({h for hs in hosts.values() for h in hs})
     from watcher.core.names import normalize_host
 
@@ -295,13 +325,21 @@ def run() -> dict[str, Any]:
                  "anywhere or within one edit as a whole part, 4 or fewer as a whole part or glued to another "
                  "of the brand's words — decided by brute force apart from the matcher (see the module's "
                  "docstring). The rest name no brand: feeds, reports and pivots find those, not the matcher. "
-                 "Speed: CPU time of one pass with cold caches, best of three, on a machine shared with other "
-                 f"jobs (load average {os.getloadavg()[0]:.1f} at the end of this run)."),
-        "command": ".venv/bin/python -m bench detection",
+                 "Speed: CPU time of one pass with cold caches, best of three. The machine is shared with "
+                 f"other engineers' jobs (2 cores; load average {load_start:.1f} at the start of this run, "
+                 f"{os.getloadavg()[0]:.1f} at its end): CPU time is inflated under contention, so the names "
+                 "per second are a floor. *Halves*: every name falls in a fixed half by a hash of it; the "
+                 "matcher's rules on English words (v0.2.1) were tuned looking at the dev half of both lists "
+                 "only and are judged on the held-out half."),
+        "command": (f"OMAMORI_BENCH_EXTRA_BENIGN=…/{extra_name} " if extra else "") + ".venv/bin/python -m bench detection",
         "rows": rows,
         "related recall 0.2 (all brands)": _pct(tot["rel2"], tot["related"]),
         "related recall 0.1 (all brands)": _pct(tot["rel1"], tot["related"]),
-        "benign flagged 0.2": f"{len(b2)} of {len(benign):,} ({100 * len(b2) / len(benign):.3f}%)",
+        "related recall 0.2, dev half": _pct(tot["rel2 dev"], tot["related dev"]),
+        "related recall 0.2, held-out half": _pct(tot["rel2 held-out"], tot["related held-out"]),
+        "benign flagged 0.2": f"{len(b2)} of {len(benign):,} ({100 * len(b2) / len(benign):.4f}%)",
+        "benign flagged 0.2, dev half": _share(b2_half["dev"], benign_half["dev"]),
+        "benign flagged 0.2, held-out half": _share(b2_half["held-out"], benign_half["held-out"]),
         "benign flagged 0.1": f"{len(b1)} of {len(benign):,} ({100 * len(b1) / len(benign):.3f}%)",
         "names/s 0.2, benign names (matcher alone, one core, cold caches, CPU time)": round(nps2),
         "names/s 0.1, benign names (same names, same run)": round(nps1),
@@ -310,16 +348,28 @@ def run() -> dict[str, Any]:
         "names/s 0.1, reported phishing hostnames": round(nps1r),
         "speed ratio 0.2 / 0.1, reported": round(nps2r / nps1r, 2),
         "matcher build 0.2 (s, with permutations)": round(build_v2, 2),
+        **({f"benign flagged 0.2, a second popular list ({extra_name}, less the corpus's names)":
+            _share(len(e2), len(extra))} if extra else {}),
         "notes": ("The done-when figures of issue 15: related recall 0.2 ≥ 97% and benign flagged ≤ 0.01%. "
-                  "Said plainly: the benign figure is not reached with the brand files as committed; the names "
-                  "left are a brand word with another word (appleinsider, myapple) or a short keyword as a "
-                  "word of its own (smbc-comics): what `omamori brands suggest-exceptions` on a popular-domains "
-                  "list shows the analyst; adding them from this very list would make the figure meaningless. "
-                  "The brand files' exceptions and group domains are disclosed in their header.\n\n"
+                  "The brand files' exceptions and group domains are disclosed in their header; none was added "
+                  "for the English-word rules. Those rules (a short keyword beside an English word in the "
+                  "registrable label is another thing's acronym; a brand word that is English, glued to "
+                  "English words there, is a phrase; an i-/e- product name whose letter ends the word before "
+                  "it is the English word; a lookalike that is an English word is that word) read Webster's "
+                  "web2 list (`watcher/discovery/ct/lexicon.py`). Said plainly: the three benign names flagged "
+                  "before them (appleinsider.com, myapple.pl, smbc-comics.com) had been published here, so the "
+                  "held-out benign half is not blind to them; the second popular list, when given, is."
+                  + (f" {len(e2)} of its names flagged, e.g. {', '.join(e2[:12])}: mostly the brands' own "
+                     "names abroad (the brand files list few) and typosquat permutations of their domains."
+                     if extra else "") + "\n\n"
                   "Misses of related hostnames by kind: " + (miss_lines or "none") + ".\n\n"
                   "Benign names flagged by 0.2: " + (", ".join(b2) or "none") + ". By 0.1: "
                   + (", ".join(b1[:20]) or "none") + (" …" if len(b1) > 20 else "") + "."),
     }
+
+
+def _share(a: int, b: int) -> str:
+    return f"{a} of {b:,} ({100 * a / b:.4f}%)" if b else "-"
 
 
 def _pct(a: int, b: int) -> str:

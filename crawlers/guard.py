@@ -147,3 +147,35 @@ def address_allowed(address: str, *, lab_mode: bool = False,
     if why:
         return False, why
     return True, "public address"
+
+
+def endpoint_allowed(address: str, *, lab_mode: bool = False,
+                     allow: Iterable[Network] = ()) -> tuple[bool, str]:
+    """(allowed, reason) for an address of a host the operator named in config (an alert webhook,
+    the MISP server, a CT log), never for a host a page or a response chose.
+
+    The firm's own services may sit on loopback, private or carrier-grade NAT addresses, so those
+    pass; a cloud metadata, link-local, unspecified, multicast or reserved address never does, in any
+    spelling or wrapping: no service is configured there, and a name that resolves there is an attack.
+    """
+    ok, why = address_allowed(address, lab_mode=lab_mode, allow=allow)
+    if ok:
+        return ok, why
+    try:
+        ip = host_address(address)
+    except NotAnAddress as e:
+        return False, str(e)
+    if ip is None:
+        return False, why
+    inner = [v4 for _form, v4 in embedded_ipv4(ip)] if isinstance(ip, ipaddress.IPv6Address) else []
+    mapped = isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
+    for candidate in ([] if mapped else [ip]) + inner:
+        if candidate in _METADATA:
+            return False, f"{candidate} is a cloud metadata address"
+        if candidate.is_loopback:
+            continue  # ::1 is inside the reserved ::/8, but it is this host
+        if candidate.is_link_local:
+            return False, f"{candidate} is link-local"
+        if candidate.is_multicast or candidate.is_unspecified or candidate.is_reserved:
+            return False, f"{candidate} is not a unicast address"
+    return True, f"{ip} is the address of a configured endpoint"

@@ -383,7 +383,7 @@ def mail_state(engine: Engine, sending_domains: Sequence[str]) -> list[Row]:
     for domain in [*sending_domains, *others]:
         row: Row = {"domain": domain}
         for m in MAIL_MECHANISMS:
-            row[m] = [f["title"] or f["kind"] for f in findings
+            row[m] = [{"title": f["title"] or f["kind"], "title_text": f.get("title_text")} for f in findings
                       if mechanism_of(f["kind"], f["subject"]) == m
                       and (f["domain"] == domain or f["domain"].endswith("." + domain))]
         out.append(row)

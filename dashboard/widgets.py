@@ -212,3 +212,38 @@ def action_result() -> None:
     from dashboard.ui import show_result
 
     show_result()
+
+
+def actor_label(ui: UI, actor: str) -> str:
+    """Who did it, as a person reads it: a user's name, or which part of omamori."""
+    for prefix in ("dashboard:", "cli:"):
+        if actor.startswith(prefix):
+            return actor.removeprefix(prefix)
+    head = actor.split(":")[0]
+    return label(ui, "actor", head)
+
+
+def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
+    """An audit Event as a line of the timeline: what happened and its facts, in the reader's language
+    (a note reads as the note, a status change as "from → to (reason)")."""
+    d = e.get("detail") or {}
+    action = str(e.get("action", ""))
+    if action in ("candidate.status", "case.status") and "to" in d:
+        said = f"{label(ui, 'st', d.get('from', ''))} → {label(ui, 'st', d.get('to', ''))}"
+        if d.get("reason"):
+            said += f"（{d['reason']}）" if ui.lang == "ja" else f" ({d['reason']})"
+    elif action == "candidate.note":
+        said = str(d.get("text", ""))
+    elif "text" in d and isinstance(d["text"], dict):
+        said = render_stored(d["text"], ui.lang, fallback="")
+    else:
+        said = " · ".join(f"{v}" for k, v in d.items()
+                          if k in ("recipient", "source", "message", "error", "reason", "verdict", "score", "why")
+                          and v not in ("", None))
+    return {**e, "action": label(ui, "ev", action.replace(".", "_")), "actor": actor_label(ui, str(e.get("actor", ""))),
+            "said": said}
+
+
+def finding_subject(subject: str) -> str:
+    """A finding's subject as people name it: a takedown request is TD-<id>, not its internal key."""
+    return "TD-" + subject.removeprefix("request:") if subject.startswith("request:") else subject

@@ -58,7 +58,8 @@ class Recipient:
 @dataclass(frozen=True)
 class Cut:
     recipient: Recipient
-    why: str
+    why: str  # in English, for the log and the audit trail
+    code: str = ""  # invalid_email | own_address | phisher_address: what a reader's language says instead
 
 
 def valid_email(address: str) -> bool:
@@ -235,13 +236,14 @@ def cut(
     kept, dropped = [], []
     for r in recipients:
         if r.email and not valid_email(r.email):
-            dropped.append(Cut(r, f"not a valid email address: {r.email!r}"))
+            dropped.append(Cut(r, f"not a valid email address: {r.email!r}", "invalid_email"))
             continue
         where = email_domain(r.email) if r.email else _host_of(r.form_url)
         if any(_under(where, p) for p in protected):
-            dropped.append(Cut(r, f"{r.address} is the firm's own address (official or group domain)"))
+            dropped.append(Cut(r, f"{r.address} is the firm's own address (official or group domain)", "own_address"))
         elif r.kind != OWNER and any(_under(where, p) for p in phisher):
-            dropped.append(Cut(r, f"{r.address} is at the reported domain itself (would tip off the phisher)"))
+            dropped.append(Cut(r, f"{r.address} is at the reported domain itself (would tip off the phisher)",
+                               "phisher_address"))
         else:
             kept.append(r)
     return kept, dropped

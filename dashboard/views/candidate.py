@@ -106,8 +106,9 @@ def _reasons(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
     # Discovery reasons (why it was found) and the latest snapshot's (what the page showed).
     reasons = list(cand["reasons"] or []) + list((snap or {}).get("reasons") or [])
     reasons.sort(key=lambda r: -int(r.get("points", 0) or 0))
-    widgets.table(reasons, {"points": ui.t("points"), "kind": ui.t("kind"), "detail": ui.t("detail")},
-                  key="reasons_table", empty=ui.t("none"))
+    rows = [{"points": r.get("points", 0), "said": reason_text(r, ui.lang)} for r in reasons]
+    widgets.table(rows, {"points": ui.t("points"), "said": ui.t("detail")}, key="reasons_table",
+                  empty=ui.t("none"), wrap=("said",))
 
 
 def _facts(ui: UI, snap: dict[str, Any] | None) -> None:
@@ -147,10 +148,10 @@ def _timeline(ui: UI, bundle: dict[str, Any]) -> None:
                                             "error": ui.t("detail")}, key="snap_table", empty=ui.t("none"))
     with right:
         st.caption(ui.t("events"))
-        events = bundle["events"] + bundle["request_events"]
+        events = [widgets.event_row(ui, e) for e in bundle["events"] + bundle["request_events"]]
         events.sort(key=lambda e: e["at"], reverse=True)
         widgets.table(events, {"at": ui.t("at"), "actor": ui.t("actor"), "action": ui.t("kind"),
-                               "detail": ui.t("detail")}, key="event_table", empty=ui.t("none"))
+                               "said": ui.t("detail")}, key="event_table", empty=ui.t("none"), wrap=("said",))
 
 
 def _allowed(cand: dict[str, Any], decision: str) -> bool:
@@ -206,6 +207,8 @@ def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
 
 
 REVIEW = "confirm_review"
+# The names takedown.contacts gives a recipient it knows only by its kind: the kind, shown beside, says it.
+GENERIC = frozenset({"Hosting service", "Hosting network", "Registrar"})
 
 
 def _open_review(cid: int) -> None:
@@ -235,12 +238,13 @@ def _review(ui: UI, cand: dict[str, Any], not_phishing: bool) -> None:
         st.markdown("\n".join(f"- {widgets.esc(c)}" for c in claims) if claims else ui.t("none"))
         st.markdown(f"**{ui.t('letter_recipients')}**")
         if p.recipients:
-            st.markdown("\n".join(f"- {widgets.esc(r.name)} <{widgets.esc(r.email or r.form_url)}> · "
-                                   f"{widgets.label(ui, 'rk', r.kind)}" for r in p.recipients))
+            st.markdown("\n".join(f"- {widgets.esc('' if r.name in GENERIC else r.name)} "
+                                   f"<{widgets.esc(r.email or r.form_url)}> · {widgets.label(ui, 'rk', r.kind)}"
+                                   for r in p.recipients))
         else:
             st.warning(ui.t("no_recipient"))
         for kind, why in p.missing:
-            st.warning(ui.t("recipient_missing", kind=widgets.label(ui, "rk", kind), why=why))
+            st.warning(ui.t("recipient_missing", kind=widgets.label(ui, "rk", kind), why=why.render(ui.lang)))
         c1, c2 = st.columns([2, 1])
         c1.button(ui.t("confirm"), key="act_confirm_go", type="primary",
                   on_click=_decide, args=(ui, cid, "confirm", f"reason_{cid}"))

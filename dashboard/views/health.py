@@ -28,7 +28,7 @@ def render(ui: UI) -> None:
     # a certstream match that could not be stored, is a problem even if no Finding was opened for it.
     recent = [r for r in h["failures"] if r["at"] is not None and now - r["at"] <= RECENT]
     for f in h["findings"]:
-        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(f['subject'])} — "
+        st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(widgets.finding_subject(f['subject']))} — "
                  f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
     if recent:
         st.warning(ui.t("recent_errors", n=len(recent), hours=int(RECENT.total_seconds() // 3600)))
@@ -77,7 +77,7 @@ def render(ui: UI) -> None:
         rows.append({"name": name, "ok": "NG" if failing else ("OK" if r.get("last_ok_at") else "—"),
                      "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
                      "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
-                     "summary": summaries.get(name, "")})
+                     "summary": widgets.label(ui, "job", name) if name in summaries else ""})
     widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": ui.t("last_run"),
                          "last_ok_at": ui.t("last_ok"), "failures": ui.t("failures_n"), "runs": ui.t("runs"),
                          "last_error": ui.t("detail"), "summary": ui.t("summary")}, key="jobs")

@@ -9,6 +9,7 @@ The state comes from the mail-auth check's open Findings (one per failing mechan
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import streamlit as st
 
@@ -28,15 +29,15 @@ def render(ui: UI) -> None:
     checked = m["checked_at"] is not None
 
     # Plain words, not emoji: the table is drawn on a canvas and many desktops lack an emoji font.
-    def cell(problems: list[str]) -> str:
-        if problems:
-            return "NG: " + "; ".join(problems)
+    def cell(problems: list[dict[str, Any]]) -> str:
+        if problems:  # each finding's title in the reader's language (its catalogue text)
+            return "NG: " + "; ".join(widgets.finding_title(ui, p) for p in problems)
         return ui.t("auth_ok") if checked else ui.t("auth_unchecked")
 
     rows = [{"domain": r["domain"], **{mech: cell(r[mech]) for mech in MAIL_MECHANISMS}} for r in m["state"]]
     widgets.table(rows, {"domain": ui.t("sending_domain"), **HEADERS}, key="mail_state", empty=ui.t("no_data"))
     if checked:
-        st.caption(f"mailauth: {widgets.when(m['checked_at'])} UTC")
+        st.caption(ui.t("mail_checked_at", at=widgets.when(m['checked_at'])))
 
     _road_to_reject(ui, since)
     _reports(ui, since)

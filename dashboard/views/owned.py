@@ -62,7 +62,9 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('inventory')}")
     rows = [{**r, "days": (r["expires_at"] - now).days if r["expires_at"] else None,
-             "locks": _locks(r["statuses"])} for r in d["rows"]]
+             "locks": _locks(r["statuses"]), "source": widgets.label(ui, "osrc", r["source"]),
+             "lapsed": ui.t("yes") if r["lapsed"] else "", "dnssec": widgets.label(ui, "yn", r["dnssec"])}
+            for r in d["rows"]]
     widgets.table(rows, {"name": ui.t("col_domain"), "registrar": ui.t("registrar"), "expires_at": ui.t("expires"),
                          "days": ui.t("days_left"), "locks": ui.t("locks"), "dnssec": ui.t("dnssec"),
                          "lapsed": ui.t("lapsed"), "gone_at": ui.t("gone_at"), "source": ui.t("source")},

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from dashboard import data, widgets
 from dashboard.queries import EXPORTS, export_rows
@@ -103,4 +104,6 @@ def _files(ui: UI, paths: list[Path], key: str) -> None:
         elif page.suffix.lower() == ".txt":
             st.text(text)
         else:
-            st.html(text)
+            # In its own frame: the report's stylesheet must not restyle the dashboard, and its charts
+            # (inline SVG and scripts) draw as they do in a browser opening the file.
+            components.html(text, height=900, scrolling=True)

@@ -41,11 +41,12 @@ def render(ui: UI, cand: dict[str, Any], requests: list[dict[str, Any]]) -> None
 def _one(ui: UI, req: dict[str, Any]) -> None:
     rid = int(req["id"])
     status = str(req["status"])
-    title = widgets.esc(f"#{rid} · {req['recipient_name'] or req['recipient']} · {req['recipient_kind']} · "
-                        f"{widgets.label(ui, 'rs', status)}")
+    title = widgets.esc(f"#{rid} · {req['recipient_name'] or req['recipient']} · "
+                        f"{widgets.label(ui, 'rk', req['recipient_kind'])} · {widgets.label(ui, 'rs', status)}")
     with st.expander(title, expanded=status == RequestStatus.DRAFT.value):
-        st.caption(f"{ui.t('recipient')}: {widgets.esc(req['recipient'])} · {ui.t('channel')}: {req['channel']} · "
-                   f"{widgets.when(req['created_at'])} · {widgets.esc(req['created_by'])}")
+        st.caption(f"{ui.t('recipient')}: {widgets.esc(req['recipient'])} · {ui.t('channel')}: "
+                   f"{widgets.label(ui, 'ch', req['channel'])} · {widgets.when(req['created_at'])} · "
+                   f"{widgets.esc(widgets.actor_label(ui, str(req['created_by'])))}")
         if str(req["channel"]) == "webform":
             _webform(ui, req)
         else:

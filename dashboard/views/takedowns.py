@@ -24,7 +24,7 @@ def render(ui: UI) -> None:
     if ov["findings"]:  # a request that will not go out by itself comes first
         st.markdown(f"#### {ui.t('takedown_findings')}")
         for f in ov["findings"]:
-            st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(f['subject'])} — "
+            st.error(f"**{widgets.esc(widgets.label(ui, 'fk', f['kind']))}** · {widgets.esc(widgets.finding_subject(f['subject']))} — "
                      f"{widgets.esc(widgets.finding_title(ui, f))} ({ui.t('opened')} {widgets.when(f['opened_at'])})")
 
     st.markdown(f"#### {ui.t('outcomes')}")
@@ -38,7 +38,8 @@ def render(ui: UI) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"#### {ui.t('open_by_recipient')}")
-        rows = [{**r, "age": widgets.age_hours(r["oldest"], now)} for r in ov["by_recipient"]]
+        rows = [{**r, "age": widgets.age_hours(r["oldest"], now),
+                 "recipient_kind": widgets.label(ui, "rk", r["recipient_kind"])} for r in ov["by_recipient"]]
         widgets.table(rows, {"recipient_name": ui.t("recipient"), "recipient": "", "recipient_kind": ui.t("kind"),
                              "count": ui.t("count"), "age": ui.t("oldest") + " · " + ui.t("age_hours")},
                       key="by_recipient", empty=ui.t("no_data"))
@@ -71,6 +72,8 @@ def render(ui: UI) -> None:
     for r in page:
         r["age"] = widgets.age_hours(r["created_at"], now)
         r["status"] = widgets.label(ui, "rs", r["status"])
+        r["recipient_kind"] = widgets.label(ui, "rk", r["recipient_kind"])
+        r["channel"] = widgets.label(ui, "ch", r["channel"])
     widgets.table(page, {"id": ui.t("col_id"), "domain": ui.t("col_domain"), "recipient": ui.t("recipient"),
                          "recipient_kind": ui.t("kind"), "channel": ui.t("channel"), "status": ui.t("status"),
                          "age": ui.t("age_hours"), "reminders_sent": ui.t("reminders_n"),
@@ -93,4 +96,4 @@ def _ttd_chart(ui: UI, hours: list[float]) -> None:
     df = pd.DataFrame({ui.t("time_to_down"): labels, ui.t("count"): counts})
     st.bar_chart(df, x=ui.t("time_to_down"), y=ui.t("count"), sort=False)
     s = pd.Series(hours)
-    st.caption(f"n={len(hours)} · median {s.median():.1f} h · p90 {s.quantile(0.9):.1f} h")
+    st.caption(ui.t("ttd_summary", n=len(hours), median=f"{s.median():.1f}", p90=f"{s.quantile(0.9):.1f}"))

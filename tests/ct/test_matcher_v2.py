@@ -99,3 +99,23 @@ def test_the_suggest_exceptions_command(ctx, tmp_path, monkeypatch) -> None:  # 
     assert "hoshizora\thoshizoranews" in out.output and "example" not in out.output
     missing = CliRunner().invoke(app, ["brands", "suggest-exceptions", "--benign", str(tmp_path / "none.txt")])
     assert missing.exit_code == 2 and "read the benign list" in " ".join(missing.output.split())
+
+
+ENGLISH = [
+    BrandSpec(slug="lantern", name="Lantern Bank", keywords=["lantern", "ltb", "ipocket"],
+              official_domains=["lantern-bank.co.jp"]),
+]
+
+
+def test_english_words_beside_a_brand_word_in_the_registrable_label_name_something_else() -> None:
+    m = Matcher(ENGLISH, with_permutations=False)
+    # The owner's long-term name: a phrase of English words, another thing's acronym, an English word.
+    assert m.match("lanternfestival.com") is None  # a brand word that is English, glued to English
+    assert m.match("ltb-gardens.com") is None  # an acronym beside an English word
+    assert m.match("saraipocket.com") is None  # "i" + "pocket" where the "i" ends the word before
+    assert m.match("mypocket.com") is None  # the product's letter changed: the English word
+    # The same words are the brand beside a finance or login word or a lure, beside junk, or in a
+    # subdomain label of an unrelated name (where phishing puts them).
+    for name in ("lanternlogin.top", "lantern7x.top", "lanternfestival.k7x2.top", "ltb-refund.com",
+                 "ltb-gardens.k7x2.top", "ltb-xk29.com", "ipocket-login.com", "my-ipocket.top"):
+        assert kinds(m, name, "lantern") & {"keyword", "edit_distance", "homoglyph"}, name

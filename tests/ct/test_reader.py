@@ -219,3 +219,27 @@ def test_start_at_now_skips_history(lab_ct, ctx: Context, matcher) -> None:
     lab_ct.add_certificate("hoshizora-login.top")
     lab_ct.integrate()
     assert LogReader(ctx, info, matcher=matcher).run().read == 1
+
+
+@pytest.mark.reliability("a CT log's URL names a host that resolves to 169.254.169.254 (lab mode off)",
+                         "the log is unavailable with the guard's reason, at once (no retries); nothing is fetched",
+                         area="fetch guard (watcher's HTTP client)")
+def test_ct_log_requests_pass_the_fetch_guard(lab_ct, lab_dns, tmp_path, observe) -> None:
+    import dataclasses
+
+    from tests.conftest import make_settings
+    from watcher.discovery.ct.client import LogUnavailable
+
+    _seed(lab_ct, 50)
+    settings = make_settings(tmp_path, service={"lab_mode": False}, crawl={"proxy": "", "allow_addresses": []},
+                             dns={"nameservers": [lab_dns.host], "port": lab_dns.port, "timeout": 1.0, "retries": 0})
+    info = log_infos(lab_ct, "rfc6962")[0]
+    # The log on loopback is a configured endpoint: read through the guard as before.
+    assert open_api(info, settings=settings).head().size > 0
+    lab_dns.set("ct.log.test", "A", "169.254.169.254")
+    port = info.url.split(":")[2].split("/")[0]
+    api = open_api(dataclasses.replace(info, url=f"http://ct.log.test:{port}/"), settings=settings,
+                   sleep=lambda _s: pytest.fail("a refusal is not retried"))
+    with pytest.raises(LogUnavailable, match="metadata") as refused:
+        api.head()
+    observe(f"the loopback log read as before; LogUnavailable: {refused.value}")

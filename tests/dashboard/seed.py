@@ -49,7 +49,7 @@ from watcher.core.models import (
     TakedownRequest,
     Verdict,
 )
-from watcher.core.texts import text
+from watcher.core.texts import Text, text
 
 S = CandidateStatus
 EXAMPLE_BRANDS = ROOT / "data" / "brands.example.toml"
@@ -171,6 +171,29 @@ CANDIDATES: tuple[tuple[str, CandidateStatus, Verdict, Source, int, list[tuple[s
      [("permutation", "tld-swap of kaede-sec.co.jp", 40)], "kaede"),
 )
 
+def said(kind: str, domain: str) -> Text:
+    """The seeded reason as the product says it (a catalogue text), so every view reads in one language."""
+    label = domain.split(".")[0]
+    tld = domain.rsplit(".", 1)[-1]
+    return {
+        "keyword": text("discovery.keyword_registrable", keyword=label.split("-")[0], label=label),
+        "visual": text("capture.visual_match", url="https://trade.hoshizora-sec.co.jp/login", p=2, d=3, colour=""),
+        "form": text("capture.credential_form", what=text("capture.what.password"), host=f"collect.{domain}"),
+        "tld": text("discovery.cheap_tld", tld=tld),
+        "fresh": text("capture.fresh_registration", days=2),
+        "flattened": text("discovery.flattened", domain="hoshizora-sec.co.jp", label=label),
+        "official_as_label": text("discovery.embedded", domain="hoshizora-sec.co.jp"),
+        "homoglyph": text("discovery.edit_distance", label=label, part=label, target="hoshizora-sec", d=1,
+                          what=text("discovery.what_label", domain="hoshizora-sec.co.jp")),
+        "report": text("discovery.feed_row", feed="abuse mailbox", date="2026-11-20"),
+        "path": text("discovery.in_path", keyword="hoshizora", part="/hoshizora/login.php"),
+        "permutation": text("discovery.permutation", name=domain, base="hoshizora-sec.co.jp", fuzzer="tld-swap"),
+        "parked": text("capture.not_live_page", kind=text("capture.kind.for_sale"),
+                       marker=text("capture.marker", pattern="This domain may be for sale", provider="Sedo")),
+        "dropcatch": text("discovery.lapsed", suffix=domain, brand="ほしぞら証券"),
+    }.get(kind) or text("capture.lookalike_name", points=30)
+
+
 PATHS: dict[S, list[S]] = {
     S.NEW: [], S.CHECKED: [S.CHECKED], S.WATCHING: [S.CHECKED, S.WATCHING], S.CONFIRMED: [S.CHECKED, S.CONFIRMED],
     S.REPORTED: [S.CHECKED, S.CONFIRMED, S.REPORTED], S.DOWN: [S.CHECKED, S.CONFIRMED, S.REPORTED, S.DOWN],
@@ -215,7 +238,8 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
     reg = ".".join(domain.split(".")[-2:]) if not domain.endswith((".co.jp", ".co")) else domain
     cand = Candidate(domain=domain, registrable=reg, unicode=domain.encode().decode("idna") if domain.startswith("xn--") else "",
                      brand_id=brands[slug].id, source=source, sources=[source.value], score=score, verdict=verdict,
-                     reasons=[{"kind": k, "detail": d, "points": p, "source": source.value} for k, d, p in reasons[:2]],
+                     reasons=[{"kind": k, "detail": d, "points": p, "source": source.value,
+                               "text": said(k, domain).as_dict()} for k, d, p in reasons[:2]],
                      urls=[f"https://{domain}/login"], first_seen_at=seen, last_seen_at=seen,
                      status_changed_at=seen, facts={"issuer": "Lab Trusted CA"} if source in (Source.CT, Source.CERTSTREAM) else {})
     s.add(cand)
@@ -226,7 +250,11 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
         return int(cand.id or 0)
     # Two snapshots: the first capture and the latest one, so the timeline has a history.
     for n, at in enumerate((seen + timedelta(minutes=5), seen + timedelta(hours=3))):
-        snap = _snapshot(ctx, cand, verdict, score - (10 if n == 0 else 0), reasons[2:] if n else reasons[2:3], at)
+        if status == S.DOWN and n == 1:  # taken down: the latest check finds it gone; the first stays the evidence
+            snap = _gone(cand, at)
+        else:
+            snap = _snapshot(ctx, cand, Verdict.PHISHING if status == S.DOWN else verdict,
+                             score - (10 if n == 0 else 0), reasons[2:] if n else reasons[2:3], at)
         s.add(snap)
         s.flush()
         cand.last_snapshot_id, cand.last_checked_at = snap.id, at
@@ -243,6 +271,15 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
     return int(cand.id or 0)
 
 
+def _gone(cand: Candidate, at: datetime) -> Snapshot:
+    """A check after the takedown: the name no longer resolves."""
+    return Snapshot(candidate_id=cand.id or 0, taken_at=at, reachable=False, gone=True, score=0,
+                    verdict=Verdict.UNREACHABLE, error="the name does not exist (NXDOMAIN)",
+                    reasons=[{"kind": "gone", "detail": "the name does not exist (NXDOMAIN)", "points": 0,
+                              "text": text("capture.gone_nxdomain").as_dict()}],
+                    dns={"A": []}, capture={"page_kind": ""})
+
+
 def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reasons: list[tuple[str, str, int]],
               at: datetime) -> Snapshot:
     parked = verdict == Verdict.PARKED
@@ -256,7 +293,7 @@ def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reaso
     return Snapshot(
         candidate_id=cand.id or 0, taken_at=at, screenshot_sha256=sha, html_sha256=ctx.evidence.put(html.encode()),
         reachable=True, score=score, verdict=verdict,
-        reasons=[{"kind": k, "detail": d, "points": p} for k, d, p in reasons],
+        reasons=[{"kind": k, "detail": d, "points": p, "text": said(k, cand.domain).as_dict()} for k, d, p in reasons],
         dns={"A": ["203.0.113.45"], "NS": ["ns1.cheapnames.test", "ns2.cheapnames.test"], "MX": []},
         rdap={"registrar": "Cheap Names Ltd.", "registered_at": (at - timedelta(days=2)).isoformat(),
               "status": ["active"], "abuse_email": "abuse@cheapnames.test"},
@@ -264,6 +301,7 @@ def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reaso
         hosting={"ip": "203.0.113.45", "network": "Lab Hosting", "asn": 64500, "abuse_email": "abuse@lab-hosting.test",
                  "networks": [{"name": "Lab Hosting", "abuse_email": "abuse@lab-hosting.test", "country": "JP"}]},
         capture={"final_url": url, "status": 200, "title": "ログイン | ほしぞら証券",
+                 "page_kind": "for_sale" if parked else "",
                  "redirects": [f"http://{cand.domain}/", f"https://{cand.domain}/", url],
                  "forms": [] if parked else [{"action": f"https://collect.{cand.domain}/p.php", "method": "post",
                                               "password": True}],
@@ -360,9 +398,11 @@ def _findings(s: Session, brands: dict[str, Brand], now: datetime) -> None:
     open_finding(s, FindingKind.BIMI, "hzsec.com", "BIMI レコードがありません", severity=Severity.LOW, brand_id=hz, now=now)
     open_finding(s, FindingKind.MTA_STS, "kaede-sec.co.jp", "MTA-STS ポリシーがありません", severity=Severity.LOW,
                  brand_id=brands["kaede"].id, now=now)
-    open_finding(s, FindingKind.JOB_FAILING, "permutations", "job permutations failed 3 times in a row", severity=Severity.HIGH,
+    open_finding(s, FindingKind.JOB_FAILING, "permutations", text("self.job_failing", job="permutations", n=3),
+                 severity=Severity.HIGH,
                  now=now - timedelta(minutes=30), detail="TimeoutError: resolver did not answer")
-    open_finding(s, FindingKind.CT_LOG_STALE, "https://ct.lab.test/2026h2/", "CT log Lab 2026h2 has not grown since 07:00 UTC",
+    open_finding(s, FindingKind.CT_LOG_STALE, "https://ct.lab.test/2026h2/",
+                 text("self.ct_log_stale", log="Lab 2026h2", since=f"{now - timedelta(hours=3):%Y-%m-%d %H:%M}"),
                  now=now - timedelta(minutes=20))
 
 

@@ -158,13 +158,13 @@ def test_candidate_view_shows_evidence_reasons_facts_and_timeline(app: AppFactor
     at.selectbox(key="ref_pick").set_value(1).run()
     assert at.get("image")[1].proto.imgs[0].caption.startswith("https://www.hoshizora-sec.co.jp/")
     reasons = at.dataframe[0].value
-    assert reasons.iloc[0]["点"] == 60 and "phash" in reasons.iloc[0]["詳細"]
+    assert reasons.iloc[0]["点"] == 60 and "pHash 距離 2/64" in reasons.iloc[0]["詳細"]  # in the reader's language
     facts = at.table[0].value
     assert "https://hoshizora-sec-login.top/login" in facts.to_string()
     assert "POST https://collect.hoshizora-sec-login.top/p.php (パスワード)" in facts.to_string()
     snaps, evs = at.dataframe[1].value, at.dataframe[2].value
     assert len(snaps) == 2
-    assert "candidate.discovered" in set(evs["種類"])
+    assert "検出" in set(evs["種類"])  # what happened, in words
     # A viewer reads; no action buttons.
     assert not [b for b in at.button if b.key and b.key.startswith("act_")]
 
@@ -197,7 +197,7 @@ def test_takedowns_view(app: AppFactory) -> None:
     assert set(cases["依頼の種類"]) <= {"ドメイン停止（フィッシング用ドメイン）", "コンテンツ削除（改ざんされた正規サイト）"}
     reminders = at.dataframe[2].value  # sent 60 h ago, reminder interval 48 h
     assert set(reminders["ドメイン"]) == {"hoshizora-secure-login.asia"}
-    assert "median 25.0 h" in at.caption[-1].value or any("median 25.0 h" in c.value for c in at.caption)
+    assert any("中央値 25.0 時間" in c.value for c in at.caption)
 
 
 def test_owned_view_puts_takeover_and_dropcatch_first(app: AppFactory) -> None:
@@ -339,7 +339,8 @@ def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactor
         cand = s.get(Candidate, cid)
         assert cand is not None and cand.next_check_at is not None
     # The timeline shows the new events at once (the write cleared the cache).
-    assert "candidate.note" in set(at.dataframe[2].value["種類"])
+    timeline = at.dataframe[2].value
+    assert "メモ" in set(timeline["種類"]) and "called the customer back" in set(timeline["詳細"])  # notes readable
 
 
 def test_roles_are_enforced_in_the_write_path_too(world: tuple[Context, Seeded]) -> None:

@@ -50,6 +50,10 @@ def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
     used |= {f"fk_{k.value}" for k in FindingKind} | set(SCOPES)
     used |= {f"rk_{k}" for k in (REGISTRAR, HOSTING, CDN, CERT, OTHER)}
     used |= {f"decided_{d}" for d in ("watch", "dismiss", "reopen")}
+    from watcher.schedule import JOBS
+
+    used |= {f"job_{j.name}" for j in JOBS} | {"ch_email", "ch_webform", "yes"}
+    used |= {f"osrc_{s.value}" for s in __import__("watcher.core.models", fromlist=["OwnedSource"]).OwnedSource}
     missing = sorted(k for k in used if k not in LABELS)
     assert not missing, f"labels used but not defined: {missing}"
     assert all(ja and en for ja, en in LABELS.values())

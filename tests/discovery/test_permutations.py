@@ -31,7 +31,8 @@ def test_scan_discovers_registered_lookalikes_and_skips_wildcards(dns_ctx: Conte
                           "hoshizora-sec-login.cn"}
     c = cands["hosizora-sec.co.jp"]
     assert c.source == Source.PERMUTATION and c.brand_id is not None
-    assert c.reasons[0]["detail"] == "omission permutation of hoshizora-sec.co.jp"
+    assert c.reasons[0]["detail"] == "hosizora-sec.co.jp is a typosquat of hoshizora-sec.co.jp (fuzzer: omission)"
+    assert c.reasons[0]["text"]["key"] == "discovery.permutation"  # said in the reader's language
     assert c.facts["fuzzer"] == "omission" and c.facts["dns"]["records"]["A"] == ["203.0.113.11"]
     assert cands["hoshizora-sec-co-jp.com"].facts["fuzzer"] == "co-jp"
     assert summary["wildcard_zones"] == ["cn"]
@@ -53,7 +54,7 @@ def test_rescan_records_newly_registered_names(dns_ctx: Context, lab_dns: Any, c
     cand = _candidates(dns_ctx)["hoshizora-sec-kabu.top"]
     details = [r["detail"] for r in cand.reasons]
     assert f"newly registered since {first:%Y-%m-%d}" in details
-    assert "finance-words permutation of hoshizora-sec.co.jp" in details
+    assert "hoshizora-sec-kabu.top is a typosquat of hoshizora-sec.co.jp (fuzzer: finance-words)" in details
     with dns_ctx.session() as s:
         ev = s.exec(select(Event).where(Event.action == "permutation.registered")).all()
         st = s.exec(select(PermutationState).where(PermutationState.name == "hoshizora-sec-kabu.top")).one()

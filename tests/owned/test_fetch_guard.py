@@ -157,3 +157,110 @@ def test_the_takeover_fetch_goes_through_the_guard(guarded, lab_dns, internal, o
                                                list(signatures.load()), 0)
     assert hit is None and not answered and "refused" in error and "127.0.0.2" in error and not internal.requests
     observe(f"no page fetched: {error[:160]}")
+
+
+# ---------------------------------------------------------------- configured endpoints
+# An alert webhook and the MISP server are hosts the operator named: the firm's own services may sit
+# on loopback or private addresses, so those are reached (lab mode off, no allow list); a metadata,
+# link-local or unspecified address never is, whatever the name or spelling that leads there.
+
+ENDPOINT_ATTACKS = {
+    "a webhook name that resolves to 169.254.169.254": ("http://hooks.chat.test:{port}/hook", "metadata"),
+    "http://[::ffff:a9fe:a9fe]/ (IPv4-mapped metadata)": ("http://[::ffff:a9fe:a9fe]:{port}/hook", "metadata"),
+    "http://[2002:a9fe:a9fe::]/ (6to4 metadata)": ("http://[2002:a9fe:a9fe::]:{port}/hook", "metadata"),
+    "http://0.0.0.0:PORT/ (reaches this host's listeners)": ("http://0.0.0.0:{port}/hook", "not a unicast"),
+    "http://0:PORT/ (0.0.0.0 as one number)": ("http://0:{port}/hook", "not a unicast"),
+    "http://[fe80::1]/ (link-local)": ("http://[fe80::1]:{port}/hook", "link-local"),
+}
+
+
+def _send(ctx: Any, url: str) -> str:
+    from watcher.alerts.channels import send_webhook
+    from watcher.core.config import AlertChannelSettings
+
+    return send_webhook(ctx, AlertChannelSettings(name="soc", type="webhook", url=url), [])
+
+
+@pytest.mark.reliability("an alert webhook configured as {case}",
+                         "the send fails with the guard's reason (retried, then counted failed, as any send "
+                         "failure); nothing is sent", area=AREA)
+@pytest.mark.parametrize("case", sorted(ENDPOINT_ATTACKS))
+def test_an_alert_webhook_never_reaches_a_metadata_or_unspecified_address(make_ctx, lab_dns, lab_webhooks, case,
+                                                                        observe) -> None:
+    from watcher.alerts.channels import SendError
+
+    lab_dns.set("hooks.chat.test", "A", "169.254.169.254")
+    ctx = make_ctx(dns=lab_dns, service={"lab_mode": False}, crawl={"proxy": "", "allow_addresses": []})
+    template, reason = ENDPOINT_ATTACKS[case]
+    with pytest.raises(SendError, match="refused") as refused:
+        _send(ctx, template.format(port=lab_webhooks.port))
+    assert reason in str(refused.value) and not lab_webhooks.received()
+    observe(f"SendError: {refused.value}; the receiver got nothing")
+
+
+@pytest.mark.reliability("the team's webhook receiver and the ISAC's MISP on loopback (lab mode off, no allow list)",
+                         "both reached: the configured endpoint's own address is allowed", area=AREA)
+def test_configured_endpoints_on_the_firms_own_network_are_reached(make_ctx, lab_webhooks, lab_misp, clock,
+                                                                   observe) -> None:
+    from datetime import UTC, datetime
+
+    from tests.report.seed import seed_week
+    from watcher.sharing import share
+
+    clock.set(datetime(2026, 11, 25, 3, 0, tzinfo=UTC))
+    ctx = make_ctx(service={"lab_mode": False}, crawl={"proxy": "", "allow_addresses": []},
+                   sharing={"misp_url": lab_misp.url, "misp_key": lab_misp.key, "organisation": "ほしぞら証券"})
+    answer = _send(ctx, lab_webhooks.url_for("json"))
+    assert answer == "HTTP 200" and len(lab_webhooks.received()) == 1
+    seed_week(ctx)
+    assert share.run(ctx)["misp_pushed"] == 4 and len(lab_misp.events()) == 4
+    # A page's fetch is still judged as a page's: the same loopback address is refused there.
+    with pytest.raises(RefusedAddress):
+        _get(ctx, lab_webhooks.url_for("json"))
+    observe(f"webhook {answer}; MISP: 4 events pushed; the same address fetched as a page: refused")
+
+
+@pytest.mark.reliability("sharing.misp_url names a host that resolves to 169.254.169.254",
+                         "the push fails in one line with the guard's reason; counted as misp_failed", area=AREA)
+def test_the_misp_push_goes_through_the_guard(make_ctx, lab_dns, lab_misp, clock, observe) -> None:
+    from datetime import UTC, datetime
+
+    from tests.report.seed import seed_week
+    from watcher.sharing import share
+
+    clock.set(datetime(2026, 11, 25, 3, 0, tzinfo=UTC))
+    lab_dns.set("misp.isac.test", "A", "169.254.169.254")
+    ctx = make_ctx(dns=lab_dns, service={"lab_mode": False}, crawl={"proxy": "", "allow_addresses": []},
+                   sharing={"misp_url": f"http://misp.isac.test:{lab_misp.port}/", "misp_key": lab_misp.key})
+    seed_week(ctx)
+    result = share.run(ctx)
+    assert result["misp_pushed"] == 0 and result["misp_failed"] == 4 and not lab_misp.events()
+    with ctx.session() as s:
+        from watcher.core.casefacts import case_facts
+        from watcher.core.models import Case
+        from watcher.sharing import misp
+
+        case = s.exec(select(Case)).first()
+        assert case is not None and case.id is not None
+        with pytest.raises(misp.MispError, match="metadata") as refused:
+            misp.push(ctx, s, case_facts(s, case.id))
+    observe(f"misp_failed={result['misp_failed']}; MispError: {refused.value}")
+
+
+def test_no_product_code_opens_an_unguarded_http_client() -> None:
+    """Every HTTP connection of the product goes through watcher.clients.http (its guarded transport):
+    a new `httpx.Client(...)`, a requests session, urllib or PyMISP's own session elsewhere is a hole."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    # These build an httpx.Client around the guarded transport (GuardedTransport) themselves.
+    guarded_builders = {"watcher/clients/http.py", "watcher/clients/rdap.py", "watcher/discovery/ct/client.py"}
+    pattern = re.compile(r"httpx\.(Async)?Client\(|^\s*import requests|^\s*from requests|urllib\.request|urlopen\(|"
+                         r"PyMISP\(|aiohttp", re.M)
+    holes = [f"{p.relative_to(root)}: {m.group(0).strip()}"
+             for package in ("watcher", "takedown", "dashboard")
+             for p in sorted((root / package).rglob("*.py"))
+             if str(p.relative_to(root)) not in guarded_builders
+             for m in pattern.finditer(p.read_text(encoding="utf-8"))]
+    assert holes == []

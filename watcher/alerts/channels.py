@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from watcher.clients.http import make_client
 from watcher.clients.smtp import MailError
 from watcher.context import Context
 from watcher.core.config import AlertChannelSettings
@@ -159,10 +160,13 @@ def _post(ctx: Context, channel: AlertChannelSettings, payload: dict[str, Any]) 
     if secret:
         headers["X-Omamori-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     try:
-        # Webhooks are the team's own services: reached directly, not through the crawl egress proxy.
-        with httpx.Client(timeout=ctx.settings.alerts.timeout, follow_redirects=False) as client:
+        # Webhooks are the team's own services: reached directly (not through the crawl egress proxy)
+        # by the guarded client, the configured host judged as an endpoint (never a metadata or
+        # link-local address, whatever its name resolves to), no redirect followed.
+        with make_client(ctx.settings, timeout=ctx.settings.alerts.timeout, follow_redirects=False,
+                         endpoints=(httpx.URL(url).host,)) as client:
             r = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as e:
+    except (httpx.HTTPError, httpx.InvalidURL) as e:
         raise SendError(f"{type(e).__name__}: {e}") from None
     if r.status_code >= 300:
         raise SendError(f"HTTP {r.status_code}: {r.text[:300]}")

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from watcher.core.config import BlocklistSettings
+from watcher.clients.http import make_client
+from watcher.core.config import Settings
 
 
 @dataclass
@@ -32,11 +33,15 @@ class Answer:
     error: str = ""
 
 
-def _call(method: str, url: str, *, timeout: float, **kw: Any) -> tuple[int, dict[str, Any], str]:
+def _call(settings: Settings, method: str, url: str, *, timeout: float,
+          **kw: Any) -> tuple[int, dict[str, Any], str]:
     try:
-        with httpx.Client(timeout=timeout, trust_env=False) as client:
+        # The service's API is a host named in config: reached directly by the guarded client, judged
+        # as an endpoint (never a metadata or link-local address), no redirect followed.
+        with make_client(settings, timeout=timeout, follow_redirects=False,
+                         endpoints=(httpx.URL(url).host,)) as client:
             r = client.request(method, url, **kw)
-    except httpx.HTTPError as e:
+    except (httpx.HTTPError, httpx.InvalidURL) as e:
         return 0, {}, f"{type(e).__name__}: {e}"[:300]
     try:
         data = r.json()
@@ -47,12 +52,21 @@ def _call(method: str, url: str, *, timeout: float, **kw: Any) -> tuple[int, dic
     return r.status_code, data, error
 
 
-class WebRisk:
+class _Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.conf = settings.blocklists
+
+    def _call(self, method: str, url: str, **kw: Any) -> tuple[int, dict[str, Any], str]:
+        return _call(self.settings, method, url, timeout=self.conf.timeout, **kw)
+
+
+class WebRisk(_Service):
     name = "webrisk"
 
-    def __init__(self, conf: BlocklistSettings) -> None:
-        self.conf = conf
-        self.base = conf.webrisk_url.rstrip("/")
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.base = self.conf.webrisk_url.rstrip("/")
 
     @property
     def enabled(self) -> bool:
@@ -67,26 +81,25 @@ class WebRisk:
                                "threatJustification": {"labels": ["MANUAL_VERIFICATION"],
                                                        "comments": [comment[:500]]}},
                 "threatDiscovery": {"platform": "PLATFORM_UNSPECIFIED", "regionCodes": ["JP"]}}
-        status, data, error = _call("POST", f"{self.base}/v1/projects/{self.conf.webrisk_project}/uris:submit",
-                                    params=self._key(), json=body, timeout=self.conf.timeout)
+        status, data, error = self._call("POST", f"{self.base}/v1/projects/{self.conf.webrisk_project}/uris:submit",
+                                         params=self._key(), json=body)
         return Answer(not error, str(data.get("name") or ""), status=status, data=data, error=error)
 
     def lookup(self, url: str, external_id: str) -> Answer:
-        status, data, error = _call("GET", f"{self.base}/v1/uris:search",
-                                    params={**self._key(), "uri": url, "threatTypes": "SOCIAL_ENGINEERING"},
-                                    timeout=self.conf.timeout)
+        status, data, error = self._call("GET", f"{self.base}/v1/uris:search",
+                                         params={**self._key(), "uri": url, "threatTypes": "SOCIAL_ENGINEERING"})
         found = data.get("threat")
         threat: dict[str, Any] = found if isinstance(found, dict) else {}
         return Answer(not error, external_id, "SOCIAL_ENGINEERING" in (threat.get("threatTypes") or []),
                       status, data, error)
 
 
-class Netcraft:
+class Netcraft(_Service):
     name = "netcraft"
 
-    def __init__(self, conf: BlocklistSettings) -> None:
-        self.conf = conf
-        self.base = conf.netcraft_url.rstrip("/")
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.base = self.conf.netcraft_url.rstrip("/")
 
     @property
     def enabled(self) -> bool:
@@ -98,25 +111,24 @@ class Netcraft:
 
     def submit(self, url: str, *, brand: str, comment: str) -> Answer:
         body = {"email": self.conf.netcraft_email, "reason": comment[:1000], "urls": [{"url": url, "country": "JP"}]}
-        status, data, error = _call("POST", f"{self.base}/api/v3/report/urls", json=body, headers=self._headers(),
-                                    timeout=self.conf.timeout)
+        status, data, error = self._call("POST", f"{self.base}/api/v3/report/urls", json=body, headers=self._headers())
         return Answer(not error and bool(data.get("uuid")), str(data.get("uuid") or ""), status=status, data=data,
                       error=error or ("" if data.get("uuid") else "no submission uuid in the answer"))
 
     def lookup(self, url: str, external_id: str) -> Answer:
-        status, data, error = _call("GET", f"{self.base}/api/v3/submission/{external_id}/urls",
-                                    headers=self._headers(), timeout=self.conf.timeout)
+        status, data, error = self._call("GET", f"{self.base}/api/v3/submission/{external_id}/urls",
+                                         headers=self._headers())
         states = [u for u in data.get("urls") or [] if isinstance(u, dict) and u.get("url") == url]
         listed = any(str(u.get("url_state", "")).lower() in ("malicious", "suspicious") for u in states)
         return Answer(not error, external_id, listed, status, data, error)
 
 
-class Apwg:
+class Apwg(_Service):
     name = "apwg"
 
-    def __init__(self, conf: BlocklistSettings) -> None:
-        self.conf = conf
-        self.base = conf.apwg_url.rstrip("/")
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.base = self.conf.apwg_url.rstrip("/")
 
     @property
     def enabled(self) -> bool:
@@ -127,13 +139,11 @@ class Apwg:
 
     def submit(self, url: str, *, brand: str, comment: str) -> Answer:
         body = {"url": url, "brand": brand, "confidence_level": 90}
-        status, data, error = _call("POST", f"{self.base}/phish", json=body, headers=self._headers(),
-                                    timeout=self.conf.timeout)
+        status, data, error = self._call("POST", f"{self.base}/phish", json=body, headers=self._headers())
         return Answer(not error, str(data.get("id") or ""), status=status, data=data, error=error)
 
     def lookup(self, url: str, external_id: str) -> Answer:
-        status, data, error = _call("GET", f"{self.base}/phish", params={"url": url}, headers=self._headers(),
-                                    timeout=self.conf.timeout)
+        status, data, error = self._call("GET", f"{self.base}/phish", params={"url": url}, headers=self._headers())
         rows = [r for r in data.get("data") or [] if isinstance(r, dict)]
         return Answer(not error, external_id, any(r.get("status") == "active" for r in rows), status, data, error)
 
@@ -141,6 +151,6 @@ class Apwg:
 Service = WebRisk | Netcraft | Apwg
 
 
-def services(conf: BlocklistSettings) -> list[Service]:
+def services(settings: Settings) -> list[Service]:
     """The services this firm uses (those with their key or membership configured)."""
-    return [s for s in (WebRisk(conf), Netcraft(conf), Apwg(conf)) if s.enabled]
+    return [s for s in (WebRisk(settings), Netcraft(settings), Apwg(settings)) if s.enabled]

@@ -13,6 +13,11 @@ address checked is the address connected to:
 
 Both run for every request, so every redirect hop is judged like the first. Sizes and times are
 capped; the proxy and CA file come from config.
+
+Hosts the operator named in config (``endpoints``: an alert webhook, the MISP server, a CT log) are
+reached directly and judged by ``crawlers.guard.endpoint_allowed``: the firm's own services may be
+on private or loopback addresses, but never on a metadata, link-local or unspecified one. Any other
+host on the way (a redirect hop) is judged like a page's.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import concurrent.futures
 import socket
 import ssl
+from collections.abc import Iterable
 from typing import Any
 
 import dns.exception
@@ -28,7 +34,14 @@ import dns.resolver
 import httpcore
 import httpx
 
-from crawlers.guard import Network, NotAnAddress, address_allowed, host_address, parse_networks
+from crawlers.guard import (
+    Network,
+    NotAnAddress,
+    address_allowed,
+    endpoint_allowed,
+    host_address,
+    parse_networks,
+)
 from watcher.core.config import Settings
 
 DEFAULT_LIMIT = 2 * 1024 * 1024
@@ -45,8 +58,9 @@ class RefusedAddress(httpx.HTTPError):
 class Guard:
     """The fetch guard as the watcher applies it: lab mode, the allow list, how to resolve."""
 
-    def __init__(self, settings: Settings, *, proxy: bool | None = None) -> None:
+    def __init__(self, settings: Settings, *, proxy: bool | None = None, endpoints: Iterable[str] = ()) -> None:
         self.lab_mode = settings.service.lab_mode
+        self.endpoints = frozenset(_bare(h) for h in endpoints if h)
         self.allow: tuple[Network, ...] = parse_networks(settings.crawl.allow_addresses)
         self.proxy = bool(settings.crawl.proxy) if proxy is None else proxy
         conf = settings.dns
@@ -58,8 +72,10 @@ class Guard:
             r.timeout, r.lifetime = conf.timeout, self.timeout
             self.resolver = r
 
-    def judge(self, address: str) -> str:
-        ok, why = address_allowed(address, lab_mode=self.lab_mode, allow=self.allow)
+    def judge(self, address: str, host: str = "") -> str:
+        """Why ``address`` (an address of ``host``) is refused; "" when it is allowed."""
+        decide = endpoint_allowed if _bare(host) in self.endpoints else address_allowed
+        ok, why = decide(address, lab_mode=self.lab_mode, allow=self.allow)
         return "" if ok else why
 
     def resolve(self, host: str) -> list[str]:
@@ -93,7 +109,7 @@ class Guard:
         """The allowed addresses to connect to for ``host``; raises RefusedAddress."""
         literal = self._literal(host)
         if literal is not None:
-            why = self.judge(literal)
+            why = self.judge(literal, host)
             if why:
                 raise RefusedAddress(f"refused {host}: {why}")
             return [literal]
@@ -107,7 +123,7 @@ class Guard:
         except LookupError as e:
             raise RefusedAddress(f"refused {host}: {e} here and no proxy is configured") from None
         for a in found:
-            why = self.judge(a)
+            why = self.judge(a, host)
             if why:
                 raise RefusedAddress(f"refused {host}: it resolves to {a}, and {why}")
         return found
@@ -120,7 +136,7 @@ class Guard:
         host = url.host
         literal = self._literal(host)
         if literal is not None:
-            why = self.judge(literal)
+            why = self.judge(literal, host)
             if why:
                 raise RefusedAddress(f"refused {host}: {why}")
             return
@@ -134,12 +150,14 @@ class Guard:
         except TimeoutError as e:
             raise RefusedAddress(f"refused {host}: {e} (fail closed)") from None
         for a in found:
-            why = self.judge(a)
+            why = self.judge(a, host)
             if why:
                 raise RefusedAddress(f"refused {host}: it resolves to {a}, and {why}")
 
     def _refuse_local(self, host: str) -> None:
-        h = host.lower().rstrip(".")
+        h = _bare(host)
+        if h in self.endpoints:
+            return  # a service on this host, named so in config: its address is judged as an endpoint's
         if h in LOCAL_NAMES or h.endswith(".localhost"):
             raise RefusedAddress(f"refused {host}: a local name")
 
@@ -149,6 +167,10 @@ class Guard:
         except NotAnAddress as e:
             raise RefusedAddress(f"refused {host}: {e}") from None
         return None if ip is None else str(ip)
+
+
+def _bare(host: str) -> str:
+    return host.strip().lower().rstrip(".").removeprefix("[").removesuffix("]")
 
 
 class _PinningBackend(httpcore.SyncBackend):
@@ -183,20 +205,26 @@ class GuardedTransport(httpx.HTTPTransport):
 
 
 def make_client(settings: Settings, *, timeout: float | None = None, follow_redirects: bool = True,
-                **kwargs: Any) -> httpx.Client:
+                endpoints: Iterable[str] = (), verify: Any = None, **kwargs: Any) -> httpx.Client:
+    """The guarded client. Pages and names from outside go through ``crawl.proxy`` (when set) with
+    ``crawl.ca_file``; with ``endpoints`` (hosts named in config) it connects directly, judging those
+    hosts as endpoints, and ``verify`` is the endpoint's TLS setting (default: the system's CAs)."""
     crawl = settings.crawl
-    verify: Any = True
-    if crawl.ca_file:
-        verify = ssl.create_default_context(cafile=str(settings.path(crawl.ca_file)))
-    transport = GuardedTransport(Guard(settings), verify=verify, proxy=crawl.proxy or None)
+    endpoints = tuple(endpoints)
+    direct = bool(endpoints)
+    if verify is None:
+        verify = True
+        if crawl.ca_file and not direct:
+            verify = ssl.create_default_context(cafile=str(settings.path(crawl.ca_file)))
+    guard = Guard(settings, proxy=False if direct else None, endpoints=endpoints)
+    transport = GuardedTransport(guard, verify=verify, proxy=None if direct else (crawl.proxy or None))
     return httpx.Client(
         transport=transport,
         timeout=timeout or crawl.page_timeout_seconds,
         follow_redirects=follow_redirects,
         max_redirects=crawl.max_redirects,
-        headers={"User-Agent": crawl.user_agent_desktop},
         trust_env=False,
-        **kwargs,
+        **{"headers": {"User-Agent": crawl.user_agent_desktop}, **kwargs},
     )
 
 

@@ -33,6 +33,7 @@ from watcher.core.events import record
 from watcher.core.inputs import decode, read_file
 from watcher.core.models import Report, Source
 from watcher.core.reasons import Reason
+from watcher.core.texts import text as say
 from watcher.discovery.discover import Outcome, OwnedIndex, Sighting, discover
 from watcher.discovery.mailparse import SHORTENERS, FoundUrl, classify_url, parse_message, refang
 
@@ -148,9 +149,10 @@ def submit_url(ctx: Context, session: Session, url: str, *, reporter: str, note:
         session.add(report)
         return Outcome(None, skipped=report.error)
     owned = OwnedIndex.from_brands(ctx.brands, session)
-    detail = f"reported by {reporter}" + (f": {note}" if note else "") + f" ({channel})"
+    said = (say("discovery.reported_note", reporter=reporter, note=note, channel=channel) if note
+            else say("discovery.reported", reporter=reporter, channel=channel))
     out, entry = _feed_url(ctx, session, found, owned, source=Source.REPORT,
-                           reason=Reason("report", detail, POINTS_REPORT, "report"),
+                           reason=Reason.said("report", said, POINTS_REPORT, "report"),
                            brand=brand or guess_brand(ctx, text, note),
                            facts={"reporter": reporter, "report_id": report.id, "channel": channel},
                            actor=f"{channel}:{reporter}")
@@ -196,9 +198,9 @@ def ingest_mail(ctx: Context, session: Session, data: bytes, *, channel: str = "
     session.add(report)
     session.flush()
     owned = OwnedIndex.from_brands(ctx.brands, session)
-    who = parsed.sender or "unknown sender"
-    reason = Reason("report", f"reported by mail from {who}" + (f": {parsed.subject}" if parsed.subject else ""),
-                    POINTS_REPORT, "report")
+    who = parsed.sender or say("discovery.unknown_sender")
+    reason = Reason.said("report", say("discovery.reported_mail_subject", who=who, subject=parsed.subject)
+                         if parsed.subject else say("discovery.reported_mail", who=who), POINTS_REPORT, "report")
     brand = guess_brand(ctx, parsed.subject, *parsed.texts)
     result = MailResult(report)
     entries: list[dict[str, Any]] = []
@@ -464,12 +466,12 @@ def import_feed(ctx: Context, path: Path, *, all_rows: bool = False, name: str =
                 continue
             s.add(report)
             s.flush()
-            detail = f"listed in feed {feed}" + (f" ({row['date']})" if row["date"] else "") + (
-                f": {row['description']}" if row["description"] else "")
+            said = say("discovery.feed_listed", feed=feed, date=f" ({row['date']})" if row["date"] else "",
+                        description=f": {str(row['description'])[:200]}" if row["description"] else "")
             try:
                 with s.begin_nested():
                     out, entry = _feed_url(ctx, s, found, owned, source=Source.FEED,
-                                           reason=Reason("feed", detail[:300], POINTS_FEED, "feed"), brand=brand,
+                                           reason=Reason.said("feed", said, POINTS_FEED, "feed"), brand=brand,
                                            facts={"feed": feed, "feed_date": row["date"], "report_id": report.id},
                                            actor=f"feed:{feed}")
             except Exception as e:  # InvalidName, or anything one row provokes: that row only

@@ -24,6 +24,7 @@ from watcher.core.events import record
 from watcher.core.models import Brand, PermutationState, Source
 from watcher.core.names import _icann, normalize_host
 from watcher.core.reasons import Reason
+from watcher.core.texts import text
 from watcher.discovery.discover import OwnedIndex, Sighting, discover
 from watcher.discovery.fuzzers import Permutation, permutations
 
@@ -180,10 +181,12 @@ def _existing(s: Session, owned: OwnedIndex, st: PermutationState, slug: str | N
     was_seen_missing = st.last_scanned_at is not None and not st.exists
     last_missing = st.last_scanned_at
     result.existing += 1
-    reasons = [Reason("permutation", f"{perm.fuzzer} permutation of {perm.base}", POINTS_EXISTS, "permutation")]
+    reasons = [Reason.said("permutation", text("discovery.permutation", name=name, base=perm.base, fuzzer=perm.fuzzer),
+                           POINTS_EXISTS, "permutation")]
     newly = was_seen_missing and scanned_before
     if newly and last_missing is not None:
-        reasons.append(Reason("newly_registered", f"newly registered since {last_missing:%Y-%m-%d}", POINTS_NEW,
+        reasons.append(Reason.said("newly_registered",
+                                   text("discovery.newly_registered", since=f"{last_missing:%Y-%m-%d}"), POINTS_NEW,
                               "permutation"))
     out = discover(s, Sighting(name, Source.PERMUTATION, brand=slug, reasons=reasons,
                                facts={"fuzzer": perm.fuzzer, "base": perm.base, "dns": prof.as_dict()},

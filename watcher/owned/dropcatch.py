@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity, Source
 from watcher.core.reasons import Reason
+from watcher.core.texts import text
 from watcher.discovery.discover import OwnedIndex, Sighting, discover
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ def check_dropcatch(run: CheckRun) -> None:
         brand = brands.get(d.brand_id) if d.brand_id is not None else None
         facts = {"registrar": reg.registrar, "created_at": reg.created_at.isoformat() if reg.created_at else None,
                  "nameservers": list(reg.nameservers), "dns": dns, "lapsed_domain": True}
-        reason = Reason("dropcatch", f"our lapsed domain {d.name} was registered again: {'; '.join(why)}",
-                        DROPCATCH_POINTS, Source.DROPCATCH.value)
+        reason = Reason.said("dropcatch", text("discovery.dropcaught", name=d.name, why="; ".join(why)),
+                             DROPCATCH_POINTS, Source.DROPCATCH.value)
         out = discover(run.session, Sighting(d.name, Source.DROPCATCH, brand=brand.slug if brand else None,
                                              reasons=[reason], facts=facts), owned, now=run.now, actor=run.ctx.actor)
         if out.created:

@@ -23,6 +23,7 @@ from sqlmodel import select
 from watcher.clients.http import read_capped
 from watcher.core.models import Brand, Finding, FindingKind, FindingStatus, OwnedDomain, OwnedSource, Severity
 from watcher.core.names import InvalidName, is_within, normalize_host
+from watcher.core.texts import text
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -88,12 +89,10 @@ def check_published_list(run: CheckRun) -> None:
                 continue
             lapsed = any(d.lapsed and is_within(name, d.name) for d in rows)
             run.fail(FindingKind.OFFICIAL_LIST_EXTRA, subject,
-                     f"公式ドメイン一覧に当社のものでない {name} が掲載されています / the published official-domains "
-                     f"list names {name}, which is not ours" + (" any more" if lapsed else ""),
+                     text("owned.official_list_extra.title_lapsed" if lapsed else "owned.official_list_extra.title",
+                          name=name),
                      severity=Severity.HIGH, brand_id=brand.id, data={"page": page, "name": name, "lapsed": lapsed},
-                     detail=f"{page} tells customers to trust {name}. Whoever registers it can use that trust "
-                            "(drop-catch). Remove it from the page now. / 顧客がこのドメインを信頼してしまいます。"
-                            "直ちにページから削除してください。")
+                     detail=text("owned.official_list_extra.detail", page=page, name=name))
         for d in rows:
             if not (d.is_apex and not d.lapsed and d.source == OwnedSource.CONFIG):
                 continue
@@ -102,10 +101,9 @@ def check_published_list(run: CheckRun) -> None:
                 run.ok(FindingKind.OFFICIAL_LIST_MISSING, subject)
                 continue
             run.fail(FindingKind.OFFICIAL_LIST_MISSING, subject,
-                     f"公式ドメイン一覧に {d.name} がありません / the published official-domains list misses {d.name}",
+                     text("owned.official_list_missing.title", name=d.name),
                      severity=Severity.MEDIUM, brand_id=brand.id, data={"page": page, "name": d.name},
-                     detail=f"Customers told to trust only the listed domains will take genuine mail or pages on "
-                            f"{d.name} for phishing. Add it to {page}. / ページに追記してください。")
+                     detail=text("owned.official_list_missing.detail", page=page, name=d.name))
         # A finding for a name no longer on the page resolves (the page was fixed).
         for f in run.session.exec(select(Finding).where(Finding.kind == FindingKind.OFFICIAL_LIST_EXTRA,
                                                         Finding.status == FindingStatus.OPEN)):

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from watcher.core.events import record
 from watcher.core.findings import resolve_finding
 from watcher.core.models import FindingKind, OwnedDomain, Severity
-from watcher.core.texts import text
+from watcher.core.texts import Text, text
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -72,6 +72,10 @@ def expiry_band(days: float, warn_days: list[int]) -> int | None:
     return band
 
 
+def _registrar(name: str | None) -> str | Text:
+    return name or text("owned.the_registrar")
+
+
 def _severity(days: float) -> Severity:
     if days <= 7:
         return Severity.CRITICAL
@@ -87,26 +91,20 @@ def check_expiry(run: CheckRun) -> None:
     warn = run.ctx.settings.inventory.expiry_warn_days
     for d, reg in _apex_rows(run):
         if not reg.exists:
-            run.fail(FindingKind.REGISTRATION_MISSING, d.name,
-                     f"{d.name} が登録されていません / {d.name} is not registered",
-                     severity=Severity.CRITICAL,
-                     detail="The registry has no record of this domain: it expired or was deleted. Anyone can "
-                     "register it now and receive our mail and serve pages under our name (drop-catch). Register it "
-                     "again at once. / 第三者が取得し、当社を装ったサイトやメールに使えます。直ちに再登録してください。")
+            run.fail(FindingKind.REGISTRATION_MISSING, d.name, text("owned.registration_missing.title", domain=d.name),
+                     severity=Severity.CRITICAL, detail=text("owned.registration_missing.detail"))
             continue
         run.ok(FindingKind.REGISTRATION_MISSING, d.name)
         before_after = run.cache.get("recreated", {}).get(d.name)
         if before_after:
             before, after = before_after
             run.fail(FindingKind.REGISTRATION_RECREATED, d.name,
-                     f"{d.name} が削除後に再登録されています / {d.name} was deleted and registered again",
+                     text("owned.registration_recreated.title", domain=d.name),
                      severity=Severity.CRITICAL, brand_id=d.brand_id,
                      data={"created_before": before.isoformat(), "created_now": after.isoformat(),
                            "registrar": reg.registrar},
-                     detail=f"Created {before:%Y-%m-%d} when we last saw it, now {after:%Y-%m-%d} at "
-                     f"{reg.registrar or 'an unknown registrar'}. If the firm did not re-register it, someone "
-                     "drop-caught our own domain and controls its mail and web. If it was us, accept this "
-                     "finding. / 当社以外による再登録なら、ドメインが第三者に取得されています。")
+                     detail=text("owned.registration_recreated.detail", before=f"{before:%Y-%m-%d}",
+                                 after=f"{after:%Y-%m-%d}", registrar=_registrar(reg.registrar)))
         else:
             run.ok(FindingKind.REGISTRATION_RECREATED, d.name)
         if d.expires_at is None:
@@ -118,15 +116,11 @@ def check_expiry(run: CheckRun) -> None:
             run.ok(FindingKind.EXPIRY, d.name)
             continue
         when = d.expires_at.strftime("%Y-%m-%d")
-        if days < 0:
-            title = f"{d.name} は {when} に期限切れです / {d.name} expired on {when}"
-        else:
-            title = f"{d.name} の有効期限まで残り{int(days)}日（{when}） / {d.name} expires in {int(days)} days ({when})"
+        title = (text("owned.expiry.expired.title", domain=d.name, when=when) if days < 0
+                 else text("owned.expiry.soon.title", domain=d.name, days=int(days), when=when))
         run.fail(FindingKind.EXPIRY, d.name, title, severity=_severity(days), brand_id=d.brand_id,
                  data={"expires_at": d.expires_at.isoformat(), "band": band, "registrar": d.registrar},
-                 detail=f"Renew at {d.registrar or 'the registrar'} (or enable auto-renew). A lapsed domain is "
-                 "re-registered by drop-catchers within days and used for phishing with our own name. / "
-                 "更新または自動更新の設定をしてください。失効したドメインは第三者に取得され悪用されます。")
+                 detail=text("owned.expiry.detail", registrar=_registrar(d.registrar)))
 
 
 def check_locks(run: CheckRun) -> None:
@@ -139,28 +133,21 @@ def check_locks(run: CheckRun) -> None:
             # JPRS-style WHOIS publishes no EPP statuses: a missing lock there is unknown, not absent.
             run.note("locks", f"{d.name}: the registry's WHOIS does not publish locks; check them at the registrar")
             continue
-        for kind, status, sev, what in (
-            (FindingKind.LOCK_TRANSFER, TRANSFER_LOCK, Severity.HIGH,
-             "someone who gets into the registrar account (or tricks the registrar) can move the domain to "
-             "another registrar and take it / レジストラアカウントを奪った第三者がドメインを移管・奪取できます"),
-            (FindingKind.LOCK_UPDATE, UPDATE_LOCK, Severity.MEDIUM,
-             "name servers and contacts can be changed without the extra registrar step, so a hijacked "
-             "account can redirect every name at once / ネームサーバー等が容易に書き換えられ、全ホストを乗っ取られます"),
+        for kind, status, sev, why in (
+            (FindingKind.LOCK_TRANSFER, TRANSFER_LOCK, Severity.HIGH, "owned.lock_transfer.detail"),
+            (FindingKind.LOCK_UPDATE, UPDATE_LOCK, Severity.MEDIUM, "owned.lock_update.detail"),
         ):
             if status in statuses:
                 run.ok(kind, d.name)
             else:
-                run.fail(kind, d.name, f"{d.name} に {status} がありません / {d.name} lacks “{status}”",
+                run.fail(kind, d.name, text("owned.lock.title", domain=d.name, status=status),
                          severity=sev, brand_id=d.brand_id, data={"statuses": sorted(statuses)},
-                         detail=f"Without this lock {what}. Ask {d.registrar or 'the registrar'} to set it "
-                         "(registry lock where offered).")
+                         detail=text(why, registrar=_registrar(d.registrar)))
         held = sorted(statuses & set(HOLDS))
         if held:
-            run.fail(FindingKind.REGISTRATION_HOLD, d.name, f"{d.name} が停止（{', '.join(held)}）されています / "
-                     f"{d.name} is on hold ({', '.join(held)})", severity=Severity.CRITICAL, brand_id=d.brand_id,
-                     data={"statuses": sorted(statuses)},
-                     detail="A domain on hold does not resolve: customers cannot reach us and may search for and "
-                     "find a lookalike. Contact the registrar. / ドメインが名前解決されず、顧客が偽サイトに誘導される恐れがあります。")
+            run.fail(FindingKind.REGISTRATION_HOLD, d.name,
+                     text("owned.hold.title", domain=d.name, statuses=", ".join(held)), severity=Severity.CRITICAL,
+                     brand_id=d.brand_id, data={"statuses": sorted(statuses)}, detail=text("owned.hold.detail"))
         else:
             run.ok(FindingKind.REGISTRATION_HOLD, d.name)
 
@@ -186,7 +173,7 @@ def check_registry_lock(run: CheckRun) -> None:
         run.fail(FindingKind.LOCK_REGISTRY, d.name, text("owned.lock_registry.title", domain=d.name),
                  severity=Severity.LOW, brand_id=d.brand_id, data={"statuses": sorted(statuses), "missing": missing},
                  detail=text("owned.lock_registry.detail", domain=d.name, missing=", ".join(missing),
-                             registrar=d.registrar or "the registrar"))
+                             registrar=_registrar(d.registrar)))
 
 
 def check_dnssec(run: CheckRun) -> None:
@@ -197,11 +184,8 @@ def check_dnssec(run: CheckRun) -> None:
         if reg.dnssec:
             run.ok(FindingKind.DNSSEC, d.name)
         else:
-            run.fail(FindingKind.DNSSEC, d.name, f"{d.name} はDNSSEC未署名です / {d.name} is not signed with DNSSEC",
-                     severity=Severity.LOW, brand_id=d.brand_id,
-                     detail="Without DNSSEC a poisoned resolver can send customers to a fake login page on our "
-                     "real name. Sign the zone and publish the DS at the registrar. / DNSキャッシュポイズニングで"
-                     "正規のホスト名のまま偽サイトへ誘導される恐れがあります。")
+            run.fail(FindingKind.DNSSEC, d.name, text("owned.dnssec.title", domain=d.name),
+                     severity=Severity.LOW, brand_id=d.brand_id, detail=text("owned.dnssec.detail"))
 
 
 def check_nameservers(run: CheckRun) -> None:
@@ -213,14 +197,11 @@ def check_nameservers(run: CheckRun) -> None:
         if not baseline or baseline == d.nameservers:
             run.ok(FindingKind.NS_CHANGED, d.name)
             continue
-        run.fail(FindingKind.NS_CHANGED, d.name,
-                 f"{d.name} のネームサーバーが変更されました / name servers of {d.name} changed",
+        run.fail(FindingKind.NS_CHANGED, d.name, text("owned.ns_changed.title", domain=d.name),
                  severity=Severity.HIGH, brand_id=d.brand_id,
                  data={"before": baseline, "now": d.nameservers},
-                 detail=f"Was {', '.join(baseline)}; now {', '.join(d.nameservers)}. Whoever runs the new servers "
-                 "answers for every name in the domain (login pages, mail). If nobody here made this change, the "
-                 "registrar account may be compromised. If it was planned: `omamori inventory accept-ns "
-                 f"{d.name}`. / 意図しない変更なら、レジストラアカウントの乗っ取りの可能性があります。")
+                 detail=text("owned.ns_changed.detail", before=", ".join(baseline), now=", ".join(d.nameservers),
+                             domain=d.name))
 
 
 def accept_nameservers(session: Session, name: str, *, actor: str, now: datetime) -> bool:

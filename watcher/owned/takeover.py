@@ -280,10 +280,6 @@ def check_mx(run: CheckRun) -> None:
             run.ok(kind, subject)
             continue
         regs = sorted({registrable(h) or h for h in dead})
-        run.fail(kind, subject,
-                 f"{subject} のMXが存在しないホスト {', '.join(dead)} を指しています / MX of {subject} points to dead "
-                 f"host(s) {', '.join(dead)}",
+        run.fail(kind, subject, text("owned.takeover_mx.title", domain=subject, hosts=", ".join(dead)),
                  severity=Severity.HIGH, data={"mx": with_mx[subject].dns["records"]["MX"], "hosts": f},
-                 detail=f"Whoever registers {', '.join(regs)} (or claims the host at its mail provider) receives "
-                 "mail sent to this domain — password resets included — and can pass SPF/DKIM checks that trust "
-                 "it. / 第三者がメールを受信できます（パスワード再設定メール等）。MXを修正してください。")
+                 detail=text("owned.takeover_mx.detail", domains=", ".join(regs)))

@@ -17,6 +17,7 @@ import dns.zone
 from watcher.core.brands import add_owned
 from watcher.core.models import FindingKind, OwnedSource, Severity
 from watcher.core.names import InvalidName, is_within, normalize_host
+from watcher.core.texts import text
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -66,9 +67,9 @@ def import_zone_files(run: CheckRun) -> None:
         try:
             origin, names = zone_names(path)
         except (OSError, ValueError) as e:
-            run.fail(kind, subject, f"ゾーンファイルを読めません / zone file {path.name} cannot be read",
-                     severity=Severity.MEDIUM, detail=f"{path}: {e}. Names only this file knows are not "
-                     "inventoried, so their dangling records go unchecked.", data={"error": str(e)[:500]})
+            run.fail(kind, subject, text("owned.zonefile_unreadable.title", file=path.name),
+                     severity=Severity.MEDIUM, data={"error": str(e)[:500]},
+                     detail=text("owned.zonefile_unreadable.detail", path=str(path), error=str(e)[:300]))
             continue
         run.ok(kind, subject)
         added = 0

@@ -43,7 +43,7 @@ def phishing_urls(cand: Candidate) -> list[str]:
 
 
 def submit_new(ctx: Context) -> dict[str, int]:
-    services = clients.services(ctx.settings.blocklists)
+    services = clients.services(ctx.settings)
     counts = {"submitted": 0, "submit_failed": 0}
     if not services:
         return counts
@@ -78,7 +78,7 @@ def submit_new(ctx: Context) -> dict[str, int]:
 
 
 def check_listed(ctx: Context) -> dict[str, int]:
-    by_name = {s.name: s for s in clients.services(ctx.settings.blocklists)}
+    by_name = {s.name: s for s in clients.services(ctx.settings)}
     counts = {"listed": 0, "not_yet": 0}
     with ctx.session() as s:
         pending = s.exec(select(BlocklistSubmission).where(
@@ -111,7 +111,7 @@ def check_listed(ctx: Context) -> dict[str, int]:
 
 def run(ctx: Context) -> dict[str, Any]:
     """The ``blocklists`` job: submit what is new, then ask about what is not listed yet."""
-    out: dict[str, Any] = {"services": [s.name for s in clients.services(ctx.settings.blocklists)]}
+    out: dict[str, Any] = {"services": [s.name for s in clients.services(ctx.settings)]}
     out.update(submit_new(ctx))
     out.update(check_listed(ctx))
     return out

@@ -53,7 +53,7 @@ from watcher.core.models import (
     TakedownRequest,
     utcnow,
 )
-from watcher.core.texts import text
+from watcher.core.texts import Text, text
 from watcher.takedowns.facts import evidence_files, facts_for, latest_snapshot, recipients_for, site_mode
 
 log = logging.getLogger("omamori.takedowns")
@@ -85,6 +85,12 @@ def _case_requests(session: Session, cand: Candidate) -> list[TakedownRequest]:
     for other in cases.siblings(session, cand):
         out.extend(_requests(session, other))
     return out
+
+
+def cut_text(cut: contacts.Cut) -> Text:
+    """Why a recipient was left out, in the reader's language (the cut's English ``why`` is for the log)."""
+    why = text(f"takedown.cut_{cut.code}") if cut.code else cut.why
+    return text("takedown.recipient_cut", who=cut.recipient.address or cut.recipient.name, why=why)
 
 
 def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: str, level: int = 0,
@@ -120,10 +126,12 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
                      data={"candidate_id": cand.id, "registrar": who.registrar.name})
     if level == 0 and not asked and not new:
         # Nobody to ask (no RDAP abuse contact, no network contact, nothing configured): a person must.
-        open_finding(session, FindingKind.TAKEDOWN_NO_RECIPIENT, cand.domain, f"no takedown recipient found for {cand.domain}",
+        open_finding(session, FindingKind.TAKEDOWN_NO_RECIPIENT, cand.domain,
+                     text("takedown.no_recipient", domain=cand.domain),
                      severity=Severity.HIGH, now=now, data={"candidate_id": cand.id,
                                                              "cut": [c.recipient.address for c in who.cuts]},
-                     detail="; ".join(c.why for c in who.cuts) or "RDAP/WHOIS and IP RDAP named no abuse contact")
+                     detail=text("takedown.no_recipient_cuts", cuts=[cut_text(c) for c in who.cuts]) if who.cuts
+                     else text("takedown.no_recipient_detail"))
     if not new:
         return []
     if checks:
@@ -221,7 +229,7 @@ class ConfirmPreview:
     claims: list[dict[str, Any]] = field(default_factory=list)  # stored reasons (Reason.as_dict), with points
     recipients: list[contacts.Recipient] = field(default_factory=list)
     cuts: list[contacts.Cut] = field(default_factory=list)
-    missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
+    missing: list[tuple[str, Text]] = field(default_factory=list)  # (kind, why) of an expected recipient not asked
     verdict: str = ""
     page_kind: str = ""
     open_requests: int = 0
@@ -254,14 +262,14 @@ def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmP
             continue
         cut = next((c for c in out.cuts if c.recipient.kind == kind), None)
         if cut is not None:
-            out.missing.append((kind, cut.why))
+            out.missing.append((kind, cut_text(cut)))
         elif kind == contacts.REGISTRAR:
-            out.missing.append((kind, "RDAP and WHOIS named no abuse contact for the registrar"
-                                + (" (JPRS and the CERTs are asked instead)" if who.registry_fallback else "")))
+            out.missing.append((kind, text("takedown.no_registrar_contact_jp") if who.registry_fallback
+                                else text("takedown.no_registrar_contact")))
         elif kind == contacts.OWNER:
-            out.missing.append((kind, "the registration names no address for the site's owner"))
+            out.missing.append((kind, text("takedown.no_owner_contact")))
         else:
-            out.missing.append((kind, "IP RDAP named no abuse contact for the network"))
+            out.missing.append((kind, text("takedown.no_network_contact")))
     return out
 
 

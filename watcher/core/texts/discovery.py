@@ -53,4 +53,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "discovery.pivot_favicon": ("同じファビコン（sha256 {sha}…）", "the same favicon (sha256 {sha}…)"),
     "discovery.pivot_html": ("同じ HTML（ssdeep {score}）", "the same HTML (ssdeep {score})"),
     "discovery.pivot_form": ("同じフォーム送信先 {target}", "the same form target {target}"),
+    # reports from people and feeds
+    "discovery.reported": ("{reporter} から通報（{channel}）", "reported by {reporter} ({channel})"),
+    "discovery.reported_note": ("{reporter} から通報: {note}（{channel}）", "reported by {reporter}: {note} ({channel})"),
+    "discovery.reported_mail": ("{who} からのメールで通報", "reported by mail from {who}"),
+    "discovery.reported_mail_subject": ("{who} からのメールで通報: {subject}", "reported by mail from {who}: {subject}"),
+    "discovery.unknown_sender": ("差出人不明", "unknown sender"),
+    "discovery.feed_listed": ("フィード {feed} に掲載{date}{description}", "listed in feed {feed}{date}{description}"),
+    "discovery.newly_registered": ("{since} 以降に新しく登録されました", "newly registered since {since}"),
+    "discovery.dropcaught": ("当社が手放したドメイン {name} が再登録されました: {why}",
+                             "our lapsed domain {name} was registered again: {why}"),
 }

@@ -108,4 +108,90 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "取得した可能性があります：発行元に失効を依頼し、DNSとCAAを確認してください。",
         "CT log {log}, entry {index} ({names}). This is not a CA the firm uses: someone may hold a certificate "
         "for our name. Ask the CA to revoke it and check our DNS and CAA."),
+    # registration life cycle (registration.py)
+    "owned.the_registrar": ("レジストラ", "the registrar"),
+    "owned.registration_missing.title": ("{domain} が登録されていません", "{domain} is not registered"),
+    "owned.registration_missing.detail": (
+        "レジストリにこのドメインの記録がありません（失効または削除）。第三者が今すぐ取得し、当社名義でメールを受信し"
+        "サイトを公開できます（ドロップキャッチ）。直ちに再登録してください。",
+        "The registry has no record of this domain: it expired or was deleted. Anyone can register it now and "
+        "receive our mail and serve pages under our name (drop-catch). Register it again at once."),
+    "owned.registration_recreated.title": ("{domain} が削除後に再登録されています",
+                                           "{domain} was deleted and registered again"),
+    "owned.registration_recreated.detail": (
+        "前回確認時の登録日は {before}、現在は {after}（{registrar}）。当社が再登録したのでなければ、第三者が当社の"
+        "ドメインを取得し、メールとサイトを支配しています。当社による再登録ならこの指摘を承認してください。",
+        "Created {before} when we last saw it, now {after} at {registrar}. If the firm did not re-register it, "
+        "someone drop-caught our own domain and controls its mail and web. If it was us, accept this finding."),
+    "owned.expiry.expired.title": ("{domain} は {when} に期限切れです", "{domain} expired on {when}"),
+    "owned.expiry.soon.title": ("{domain} の有効期限まで残り{days}日（{when}）",
+                                "{domain} expires in {days} days ({when})"),
+    "owned.expiry.detail": (
+        "{registrar} で更新するか、自動更新を設定してください。失効したドメインは数日でドロップキャッチされ、当社の"
+        "名前でフィッシングに使われます。",
+        "Renew at {registrar} (or enable auto-renew). A lapsed domain is re-registered by drop-catchers within "
+        "days and used for phishing with our own name."),
+    "owned.lock.title": ("{domain} に {status} がありません", "{domain} lacks “{status}”"),
+    "owned.lock_transfer.detail": (
+        "このロックがないと、レジストラのアカウントを奪った（またはレジストラを欺いた）第三者がドメインを他の"
+        "レジストラへ移管し奪取できます。{registrar} に設定を依頼してください（可能ならレジストリロックも）。",
+        "Without this lock someone who gets into the registrar account (or tricks the registrar) can move the "
+        "domain to another registrar and take it. Ask {registrar} to set it (registry lock where offered)."),
+    "owned.lock_update.detail": (
+        "このロックがないと、ネームサーバーや連絡先が追加の手続きなしに書き換えられ、奪われたアカウントから全ホストを"
+        "一度に乗っ取られます。{registrar} に設定を依頼してください（可能ならレジストリロックも）。",
+        "Without this lock name servers and contacts can be changed without the extra registrar step, so a "
+        "hijacked account can redirect every name at once. Ask {registrar} to set it (registry lock where "
+        "offered)."),
+    "owned.hold.title": ("{domain} が停止（{statuses}）されています", "{domain} is on hold ({statuses})"),
+    "owned.hold.detail": (
+        "停止中のドメインは名前解決されません。顧客が当社に到達できず、検索して偽サイトにたどり着く恐れがあります。"
+        "レジストラに連絡してください。",
+        "A domain on hold does not resolve: customers cannot reach us and may search for and find a lookalike. "
+        "Contact the registrar."),
+    "owned.dnssec.title": ("{domain} はDNSSEC未署名です", "{domain} is not signed with DNSSEC"),
+    "owned.dnssec.detail": (
+        "DNSSECがないと、キャッシュポイズニングで正規のホスト名のまま偽のログインページへ誘導される恐れがあります。"
+        "ゾーンに署名し、レジストラでDSを公開してください。",
+        "Without DNSSEC a poisoned resolver can send customers to a fake login page on our real name. Sign the "
+        "zone and publish the DS at the registrar."),
+    "owned.ns_changed.title": ("{domain} のネームサーバーが変更されました", "name servers of {domain} changed"),
+    "owned.ns_changed.detail": (
+        "変更前 {before}、現在 {now}。新しいサーバーの運用者はこのドメインのすべての名前（ログインページ、メール）に"
+        "応答できます。意図しない変更ならレジストラのアカウントが乗っ取られた可能性があります。計画どおりなら "
+        "`omamori inventory accept-ns {domain}` を実行してください。",
+        "Was {before}; now {now}. Whoever runs the new servers answers for every name in the domain (login pages, "
+        "mail). If nobody here made this change, the registrar account may be compromised. If it was planned: "
+        "`omamori inventory accept-ns {domain}`."),
+    # MX pointing at dead hosts (takeover.py)
+    "owned.takeover_mx.title": ("{domain} のMXが存在しないホスト {hosts} を指しています",
+                                "MX of {domain} points to dead host(s) {hosts}"),
+    "owned.takeover_mx.detail": (
+        "{domains} を取得した（またはメール事業者でそのホストを取得した）第三者が、このドメイン宛てのメール（パスワード"
+        "再設定メールを含む）を受信し、それを信頼するSPF/DKIM検査を通過できます。MXを修正してください。",
+        "Whoever registers {domains} (or claims the host at its mail provider) receives mail sent to this domain "
+        "— password resets included — and can pass SPF/DKIM checks that trust it. Fix the MX records."),
+    # zone files and the published list of official domains
+    "owned.zonefile_unreadable.title": ("ゾーンファイル {file} を読めません", "zone file {file} cannot be read"),
+    "owned.zonefile_unreadable.detail": (
+        "{path}: {error}。このファイルだけが知る名前は台帳に入らず、その放置レコードは検査されません。",
+        "{path}: {error}. Names only this file knows are not inventoried, so their dangling records go "
+        "unchecked."),
+    "owned.official_list_extra.title": ("公式ドメイン一覧に当社のものでない {name} が掲載されています",
+                                        "the published official-domains list names {name}, which is not ours"),
+    "owned.official_list_extra.title_lapsed": (
+        "公式ドメイン一覧に、当社がすでに手放した {name} が掲載されています",
+        "the published official-domains list names {name}, which is not ours any more"),
+    "owned.official_list_extra.detail": (
+        "{page} は顧客に {name} を信頼するよう伝えています。取得した第三者がその信頼を悪用できます（ドロップキャッチ）。"
+        "直ちにページから削除してください。",
+        "{page} tells customers to trust {name}. Whoever registers it can use that trust (drop-catch). Remove it "
+        "from the page now."),
+    "owned.official_list_missing.title": ("公式ドメイン一覧に {name} がありません",
+                                          "the published official-domains list misses {name}"),
+    "owned.official_list_missing.detail": (
+        "一覧のドメインだけを信頼するよう伝えられた顧客は、{name} の正規のメールやページをフィッシングと見なします。"
+        "{page} に追記してください。",
+        "Customers told to trust only the listed domains will take genuine mail or pages on {name} for "
+        "phishing. Add it to {page}."),
 }

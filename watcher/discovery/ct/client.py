@@ -1,6 +1,9 @@
 """HTTP for CT logs: one client per log, timeouts, backoff on 429 / 5xx (honouring Retry-After).
 
-``sleep`` is an argument so tests see the waits without waiting (time is an argument).
+``sleep`` is an argument so tests see the waits without waiting (time is an argument). ``transport``
+is the watcher's guarded transport (``watcher.clients.http``: the log's host is a configured endpoint,
+every redirect hop judged, the address connected to is the address checked); None only for a client
+built outside a Context (a test of the protocol alone).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from watcher.clients.http import RefusedAddress
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 120.0
@@ -25,13 +30,14 @@ class LogUnavailable(Exception):
 
 class LogClient:
     def __init__(self, base: str, *, timeout: float = 30.0, attempts: int = 6, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep, user_agent: str = "omamori-ct/0.1") -> None:
+                 sleep: Callable[[float], None] = time.sleep, user_agent: str = "omamori-ct/0.1",
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.base = base if base.endswith("/") else base + "/"
         self.attempts = attempts
         self.backoff = backoff
         self.sleep = sleep
         self.http = httpx.Client(timeout=timeout, trust_env=False, headers={"User-Agent": user_agent},
-                                 follow_redirects=True)
+                                 follow_redirects=True, transport=transport)
         self.retries = 0  # how many times we waited (for the summary and the tests)
         self.waited = 0.0
 
@@ -45,6 +51,8 @@ class LogClient:
         for attempt in range(self.attempts):
             try:
                 r = self.http.get(url, params=params)
+            except RefusedAddress as e:  # the fetch guard's answer does not change on a retry
+                raise LogUnavailable(f"{url}: {e}") from None
             except httpx.HTTPError as e:
                 last = f"{type(e).__name__}: {e}"
                 status = None

@@ -29,9 +29,10 @@ import hashlib
 import json
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import ahocorasick
@@ -42,8 +43,11 @@ from watcher.core.brands import BrandSpec
 from watcher.core.names import InvalidName, flatten, normalize_host
 from watcher.core.reasons import Reason
 from watcher.core.texts import Text, text
+from watcher.discovery.ct.lexicon import ordinary, phrase
 from watcher.discovery.ct.tokens import (
     COMBO_WORDS,
+    JOIN_ENDS,
+    JOIN_STARTS,
     PREFIXES,
     core,
     fold,
@@ -140,6 +144,8 @@ class _Word:
     what: Text
     edits: int = 0  # how many edits still make a lookalike (0: only the word itself)
     short: bool = False  # its distinctive part is 4 letters or fewer: never a fragment of a longer word
+    common: bool = False  # an English word itself (apple, chase): glued to another English word it is a phrase
+    lead: bool = False  # one letter and an English word (icloud): without that letter, it is the word
 
 
 def edits_allowed(word: str, distinct: str) -> int:
@@ -177,12 +183,15 @@ def _flat(word: str) -> str:
     return fold(word.replace("-", "").replace(" ", "").replace(".", ""))
 
 
-def _iter(auto: ahocorasick.Automaton, text: str) -> Iterator[tuple[int, Any]]:
-    """``auto.iter(text)``, or nothing for an automaton that never got a word (no brand configured:
-    pyahocorasick raises AttributeError instead of finding nothing)."""
+def _ready(auto: ahocorasick.Automaton) -> ahocorasick.Automaton:
+    """The automaton made searchable even with no word (no brand configured: pyahocorasick raises
+    AttributeError instead of finding nothing): a word no label holds stands in, so ``iter`` is
+    called directly on every name."""
+    if auto.kind == ahocorasick.EMPTY:
+        auto.add_word("\x00", ("\x00", ()))
     if auto.kind != ahocorasick.AHOCORASICK:
-        return iter(())
-    return auto.iter(text)
+        auto.make_automaton()
+    return auto
 
 
 class Matcher:
@@ -209,7 +218,11 @@ class Matcher:
             short = shown.isascii() and len(_flat(label) if label else f) <= SHORT
             lst = words.setdefault(f, [])
             if not any(w.slug == slug for w in lst):
-                lst.append(_Word(slug, f, shown, what, edits_allowed(f, distinct) if editable else 0, short))
+                common = shown.isascii() and not short and ordinary(f)
+                # The "i-" and "e-" of product names (iCloud, eTax): the rest is the English word.
+                lead = shown.isascii() and len(f) >= EDIT1_FROM and f[0] in "le" and ordinary(f[1:])
+                lst.append(_Word(slug, f, shown, what, edits_allowed(f, distinct) if editable else 0, short,
+                                 common, lead))
 
         def domain(textual: str, kind: str, slug: str, source: str) -> None:
             lst = domains.setdefault(textual, [])
@@ -247,17 +260,19 @@ class Matcher:
         self.auto = ahocorasick.Automaton()
         for f, lst in words.items():
             self.auto.add_word(f, (f, tuple(lst)))
-        self.auto.make_automaton()
+        _ready(self.auto)
         self.domains_auto = ahocorasick.Automaton()
         for textual, payload in domains.items():
             if len(textual) >= 3:
                 self.domains_auto.add_word(textual, (textual, tuple(payload)))
-        self.domains_auto.make_automaton()
+        _ready(self.domains_auto)
         # Lookalikes: one edit of a word of 5+ letters (two from 9) keeps its first two or its last two
         # letters as they were, so the words are indexed by their ends and a part of a label is
         # compared (Damerau-Levenshtein, in C) only with the few words it starts or ends like.
         self._by_start: dict[str, list[_Word]] = {}
         self._by_stop: dict[str, list[_Word]] = {}
+        start_sizes: dict[str, set[int]] = {}
+        stop_sizes: dict[str, set[int]] = {}
         # Inside a longer word, one edit of a word of 6+ letters: one of its two halves is intact there.
         self.halves = ahocorasick.Automaton()
         halves: dict[str, list[tuple[_Word, int]]] = {}
@@ -267,14 +282,18 @@ class Matcher:
                     continue
                 self._by_start.setdefault(f[:2], []).append(w)
                 self._by_stop.setdefault(f[-2:], []).append(w)
+                reach = range(len(f) - w.edits, len(f) + w.edits + 1)
+                start_sizes.setdefault(f[:2], set()).update(reach)
+                stop_sizes.setdefault(f[-2:], set()).update(reach)
                 if len(f) >= INSIDE_FROM:
                     mid = len(f) // 2
                     halves.setdefault(f[:mid], []).append((w, 0))
                     halves.setdefault(f[mid:], []).append((w, 1))
+        self._start_sizes = {k: frozenset(v) for k, v in start_sizes.items()}
+        self._stop_sizes = {k: frozenset(v) for k, v in stop_sizes.items()}
         for h, entries in halves.items():
             self.halves.add_word(h, (h, tuple(entries)))
-        if halves:
-            self.halves.make_automaton()
+        _ready(self.halves)
         self._edit_min = EDIT1_FROM
         self._edit_max = max((len(f) for f in words if f.isascii()), default=0) + 2
         self._edit_cache: dict[str, tuple[tuple[_Word, int], ...]] = {}
@@ -356,7 +375,7 @@ class Matcher:
 
     def _domains(self, uni: str, hits: _Hits) -> None:
         """An official domain flattened into a label, or embedded whole in a longer name."""
-        for end, (textual, payload) in _iter(self.domains_auto, uni):
+        for end, (textual, payload) in self.domains_auto.iter(uni):
             start = end - len(textual) + 1
             label_start = uni.rfind(".", 0, start) + 1
             label_end = uni.find(".", end + 1)
@@ -386,7 +405,7 @@ class Matcher:
             return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
-        for end, (f, lst) in _iter(self.auto, flat):
+        for end, (f, lst) in self.auto.iter(flat):
             start = end - len(f) + 1
             for w in lst:
                 if not self._excepted(w.slug, flat, start, end + 1):
@@ -406,15 +425,16 @@ class Matcher:
                 hits.add(slug, kind, said)
             done = set(best)
         if len(flat) >= self._edit_min - 1:
-            done |= self._edits(label, toks, done, hits)
+            done |= self._edits(label, toks, done, hits, index, where)
         if len(flat) > INSIDE_FROM:
-            self._inside(label, flat, bounds, done, hits)
+            self._inside(label, flat, bounds, done, hits, index, where)
 
-    def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits) -> None:
+    def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits, index: int,
+                where: _Where) -> None:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
         the word is there intact; the windows around it are compared."""
         seen: set[str] = set()
-        for end, (half, entries) in _iter(self.halves, flat):
+        for end, (half, entries) in self.halves.iter(flat):
             for w, which in entries:
                 if w.slug in done or w.slug in seen:
                     continue
@@ -431,12 +451,17 @@ class Matcher:
                     part = flat[a:b]
                     if a not in bounds and not word_before(flat, a):
                         continue  # inside a word, the brand comes first ("jabonk|options") or after a word
-                    if DamerauLevenshtein.distance(part, w.folded, score_cutoff=1) == 1 and phisher_edit(
-                            part, w.folded, 1) and not self._excepted(w.slug, flat, a, b):
-                        seen.add(w.slug)
-                        hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label,
-                                                               d=1, target=w.shown, what=w.what))
-                        break
+                    if DamerauLevenshtein.distance(part, w.folded, score_cutoff=1) != 1 or not phisher_edit(
+                            part, w.folded, 1) or _ordinary_edit(part, w) or self._excepted(w.slug, flat, a, b):
+                        continue
+                    if where.registrable(index):
+                        t0, t1 = _token_around(bounds, a, b)
+                        if phrase(flat[t0:t1]):
+                            continue  # two English words ("appleinsider"), not a lookalike inside one
+                    seen.add(w.slug)
+                    hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label,
+                                                           d=1, target=w.shown, what=w.what))
+                    break
 
     def _exact(self, w: _Word, label: str, literal: str, flat: str, start: int, stop: int, bounds: frozenset[int],
                found: list[tuple[int, int, _Word]], index: int, where: _Where) -> Text | None:
@@ -452,11 +477,17 @@ class Matcher:
             if whole and not (left and start not in bounds) and not (right and stop not in bounds):
                 if len(w.folded) <= 2 and not (left or right):
                     return None  # two letters alone ("au" of Aarhus University) say nothing
+                if not (left or right) and where.registrable(index) and _beside_ordinary(w, flat, start, stop,
+                                                                                          bounds, found):
+                    return None  # the same letters naming another thing ("smbc-comics", "au-pair")
                 return text("discovery.short_alone", keyword=w.shown, label=label)
             return text("discovery.short_beside", keyword=w.shown, word=left or right, label=label)
         if (w.shown.isascii() and len(w.folded) < GLUED_FROM and start not in bounds and stop not in bounds
                 and not word_before(flat, start) and not word_after(flat, stop)):
             return None  # a word of 5-6 letters inside a longer one on both sides ("r|apple|r")
+        if ((w.common or w.lead) and (start not in bounds or stop not in bounds) and where.registrable(index)
+                and _in_phrase(w, flat, start, stop, bounds, found)):
+            return None  # "apple|insider", "pine|apple", "huawe|icloud": English, not the brand
         if not w.shown.isascii() or w.folded.replace("-", "") in literal or w.shown.replace("-", "") in literal:
             key = "discovery.keyword_registrable" if where.registrable(index) else "discovery.keyword_subdomain"
             return text(key, keyword=w.shown, label=label)
@@ -478,7 +509,8 @@ class Matcher:
                 pos = flat.find(exc, pos + 1)
         return False
 
-    def _edits(self, label: str, toks: tuple[str, ...], done: set[str], hits: _Hits) -> set[str]:
+    def _edits(self, label: str, toks: tuple[str, ...], done: set[str], hits: _Hits, index: int,
+               where: _Where) -> set[str]:
         """Tokens, tokens without their glued words, and adjacent tokens joined, one or two edits away;
         returns the brands hit."""
         found = self._token_edits.get(toks)
@@ -491,6 +523,8 @@ class Matcher:
         for part, w, d in found:
             if w.slug in done or self._excepted_part(w.slug, part, toks):
                 continue
+            if where.registrable(index) and any(part in t and phrase(t) for t in toks):
+                continue  # "applei|nsider" inside "appleinsider": two English words, not a lookalike
             out.add(w.slug)
             hits.add(w.slug, "edit_distance", text("discovery.edit_distance", part=part, label=label, d=d,
                                                    target=w.shown, what=w.what))
@@ -499,7 +533,10 @@ class Matcher:
     def _find_edits(self, toks: tuple[str, ...]) -> tuple[tuple[str, _Word, int], ...]:
         # A lookalike keeps the first two or the last two letters of the word (one edit cannot change
         # both; of two, one end is kept): a part is compared only when it starts or ends like one.
-        starts, stops = self._by_start, self._by_stop
+        # Indexed by their ends and by the lengths they reach within their edits: a part is looked at
+        # only when it starts or ends like a word of about its length (most parts of most names do not).
+        starts, stops = self._start_sizes, self._stop_sizes
+        none: frozenset[int] = frozenset()
         n = len(toks)
         seen: set[str] = set()
         out: list[tuple[str, _Word, int]] = []
@@ -512,13 +549,16 @@ class Matcher:
                     break
                 if size < self._edit_min:
                     continue
-                if (joined[:2] in starts or joined[-2:] in stops) and joined not in seen:
+                if (size in starts.get(joined[:2], none) or size in stops.get(joined[-2:], none)) and (
+                        joined not in seen):
                     seen.add(joined)
                     out.extend((joined, w, d) for w, d in self._edit_hits(joined))
-                if size > self._edit_min:
+                if size > self._edit_min and (joined[:2] in JOIN_STARTS or joined[-2:] in JOIN_ENDS):
                     bare = strip_words(joined)
                     # may be 4 letters: "vpas" + "co" is "vpass" with a letter dropped
-                    if bare != joined and bare not in seen and (bare[:2] in starts or bare[-2:] in stops):
+                    b = len(bare)
+                    if bare != joined and bare not in seen and (b in starts.get(bare[:2], none)
+                                                                or b in stops.get(bare[-2:], none)):
                         seen.add(bare)
                         out.extend((bare, w, d) for w, d in self._edit_hits(bare))
         return tuple(out)
@@ -533,7 +573,7 @@ class Matcher:
             if abs(len(w.folded) - n) > w.edits:
                 continue
             dist = DamerauLevenshtein.distance(part, w.folded, score_cutoff=w.edits)
-            if 0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits):
+            if 0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits) and not _ordinary_edit(part, w):
                 out[(w.slug, w.folded)] = (w, dist)
         result = tuple(out.values())
         if len(self._edit_cache) > _CACHE_MAX:
@@ -576,6 +616,49 @@ def _right_word(flat: str, stop: int, bounds: frozenset[int]) -> str:
         return ""
     e = stop + len(w)
     return w if e in bounds or word_after(flat, e) else ""
+
+
+def _token_around(bounds: frozenset[int], start: int, stop: int) -> tuple[int, int]:
+    """Where the token (or the run of glued tokens) holding ``flat[start:stop]`` begins and ends."""
+    return max(b for b in bounds if b <= start), min(b for b in bounds if b >= stop)
+
+
+def _brand_beside(w: _Word, start: int, stop: int, found: list[tuple[int, int, _Word]]) -> bool:
+    return any(o.slug == w.slug and o is not w and (e == start or s == stop) for s, e, o in found)
+
+
+def _beside_ordinary(w: _Word, flat: str, start: int, stop: int, bounds: frozenset[int],
+                     found: list[tuple[int, int, _Word]]) -> bool:
+    """A short word alone as a token, beside a token that is an ordinary English word, and with no
+    finance/login word or other word of the brand in the label: an acronym of something else."""
+    if any(o.slug == w.slug and o is not w for _s, _e, o in found):
+        return False
+    spans = list(pairwise(sorted(bounds)))
+    if any(word_after(flat[a:z], 0) == flat[a:z] for a, z in spans):
+        return False
+    return any(ordinary(flat[a:z]) for a, z in spans if z == start or a == stop)
+
+
+def _in_phrase(w: _Word, flat: str, start: int, stop: int, bounds: frozenset[int],
+               found: list[tuple[int, int, _Word]]) -> bool:
+    """A brand word that is English itself glued to English words (``appleinsider``), or one letter and
+    an English word whose letter ends the word before it (``huaweicloud``)."""
+    if _brand_beside(w, start, stop, found):
+        return False
+    a, z = _token_around(bounds, start, stop)
+    left, right = flat[a:start], flat[stop:z]
+    if w.lead and left and not word_before(flat, start):
+        return True
+    if not w.common:
+        return False
+    return bool((left and not word_before(flat, start) and phrase(left))
+                or (right and not word_after(flat, stop) and phrase(right)))
+
+
+def _ordinary_edit(part: str, w: _Word) -> bool:
+    """A lookalike that is an English word itself ("applied"), or one that keeps the English word of a
+    one-letter brand word and changes its letter ("mycloud", "acloud"), is that word."""
+    return ordinary(part) or (w.lead and w.folded[1:] in part)
 
 
 _VOWELS = frozenset("aeoul")  # folded: "i" reads as "l"

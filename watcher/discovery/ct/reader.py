@@ -31,10 +31,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import httpx
 from sqlmodel import Session, select
 
+from watcher.clients.http import Guard, GuardedTransport
 from watcher.context import Context
 from watcher.core import lease
+from watcher.core.config import Settings
 from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import FindingKind, LogPosition, Severity, Source
@@ -66,8 +69,14 @@ class LogApi(Protocol):
 
 
 def open_api(info: LogInfo, *, max_batch: int = 256, sleep: Callable[[float], None] = time.sleep,
-             timeout: float = 30.0) -> LogApi:
-    client = LogClient(info.url, sleep=sleep, timeout=timeout)
+             timeout: float = 30.0, settings: Settings | None = None) -> LogApi:
+    """The log's API. With ``settings``, every request passes the fetch guard (the log's host judged
+    as a configured endpoint: never a metadata, link-local or unspecified address)."""
+    transport = None
+    if settings is not None:
+        host = httpx.URL(info.url).host
+        transport = GuardedTransport(Guard(settings, proxy=False, endpoints=(host,)))
+    client = LogClient(info.url, sleep=sleep, timeout=timeout, transport=transport)
     if info.api == "static":
         return StaticLog(client, info.key_der, info.origin)
     return Rfc6962Log(client, info.key_der, batch=max_batch)
@@ -136,7 +145,8 @@ class LogReader:
                  source: Source = Source.CT) -> None:
         self.ctx = ctx
         self.info = info
-        self.api = api or open_api(info, max_batch=ctx.settings.ct.max_batch, sleep=sleep)
+        self.api = api or open_api(info, max_batch=ctx.settings.ct.max_batch, sleep=sleep,
+                                     settings=ctx.settings)
         self.ingest = Ingest(matcher or matcher_for(ctx), source, actor="ct", engine=ctx.engine)
         self.on_batch: Callable[[], None] | None = None  # after each committed batch (the lease renews)
 

@@ -50,6 +50,8 @@ _FOLDED_WORDS: Final = frozenset(fold(w) for w in JOIN_WORDS)
 # Their first and last two letters: most tokens begin and end with neither, and need no further look.
 _STARTS: Final = frozenset(w[:2] for w in _FOLDED_WORDS)
 _ENDS: Final = frozenset(w[-2:] for w in _FOLDED_WORDS)
+JOIN_STARTS: Final = _STARTS  # a token that starts with none of these begins with no join word
+JOIN_ENDS: Final = _ENDS
 # The first four letters of the longer finance/login words: a misspelt one still starts right.
 PREFIXES: Final = frozenset(fold(w)[:4] for w in JOIN_WORDS if len(w) >= 6)
 
@@ -64,7 +66,9 @@ def tokens(label: str) -> tuple[str, ...]:
 def read(label: str) -> tuple[tuple[str, ...], str, frozenset[int]]:
     """A label's tokens, the tokens joined (hyphens gone, folded), and where one token ends and the
     next begins in that string."""
-    toks = tokens(label)
+    toks = tuple(t for t in _SPLIT.split(fold(label)) if t)
+    if len(toks) == 1:  # most labels: one token
+        return toks, toks[0], frozenset((0, len(toks[0])))
     flat = "".join(toks)
     bounds = {0}
     pos = 0
