@@ -62,12 +62,14 @@ def _names() -> list[str]:
 
 
 def _rate(match: Any, names: list[str], min_seconds: float = 1.5) -> float:
-    done, t0 = 0, time.perf_counter()
+    """Names per CPU second of this process: the matcher is single-threaded CPU work, and on a shared
+    machine the wall clock measures the other tenants as much as the matcher."""
+    done, t0 = 0, time.process_time()
     while True:
         for n in names:
             match(n)
         done += len(names)
-        elapsed = time.perf_counter() - t0
+        elapsed = time.process_time() - t0
         if elapsed >= min_seconds:
             return done / elapsed
 
@@ -81,13 +83,14 @@ def matcher_rows(names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for n in COUNTS:
         specs = (real + generated_brands(max(0, n - len(real))))[:n]
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         m = Matcher(specs)
-        build = time.perf_counter() - t0
+        build = time.process_time() - t0
         new = _rate(m.match, names)
-        old = _rate(Matcher01(specs).match, names)
-        rows.append({"brands": n, "omamori names/s": f"{new:,.0f}", "0.1 matcher names/s": f"{old:,.0f}",
-                     "ratio": f"{new / old:.2f}x", "build s": f"{build:.2f}",
+        # 0.1's matcher is slow with many brands: every 10th name is the same mix, timed in a tenth.
+        old = _rate(Matcher01(specs).match, names if n < 50 else names[::10])
+        rows.append({"brands": n, "omamori names / CPU s": f"{new:,.0f}", "0.1 matcher names / CPU s": f"{old:,.0f}",
+                     "ratio": f"{new / old:.2f}x", "build CPU s": f"{build:.2f}",
                      "goal (> 50,000 names/s)": "met" if new > 50_000 else "MISSED"})
     return rows
 
@@ -133,16 +136,17 @@ def scoring_rows() -> list[dict[str, Any]]:
                 best = max(best, score.find_logo(page, logo)[0])
             return best
 
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         found_new = [new_path(p) for p in pages]
-        new = len(pages) / (time.perf_counter() - t0)
-        t0 = time.perf_counter()
+        new = len(pages) / (time.process_time() - t0)
+        t0 = time.process_time()
         some = pages[:1] if n >= 50 else pages  # 0.1's path is slow: one page is enough to time it
         found_old = [old_path(p) for p in some]
-        old = len(some) / (time.perf_counter() - t0)
+        old = len(some) / (time.process_time() - t0)
         assert all(f >= score.LOGO_MIN_INLIERS for f in found_new), found_new
         assert all(f >= score.LOGO_MIN_INLIERS for f in found_old), found_old
-        rows.append({"brands (one logo each)": n, "omamori pages/s": f"{new:.2f}", "0.1 path pages/s": f"{old:.2f}",
+        rows.append({"brands (one logo each)": n, "omamori pages / CPU s": f"{new:.2f}",
+                     "0.1 path pages / CPU s": f"{old:.2f}",
                      "ratio": f"{new / old:.1f}x"})
     return rows
 
@@ -154,8 +158,10 @@ def run() -> dict[str, Any]:
         "what": __doc__.split("\n\n", 1)[1].strip() if __doc__ else "",
         "command": "python -m bench brands",
         "rows": matcher_rows(names),
-        "notes": f"{len(names):,} names (benign top-15k and reported phishing hostnames). "
-                 "Scoring (logo search, one core):\n\n" + _table(scoring_rows()),
+        "notes": f"{len(names):,} names (benign top-15k and reported phishing hostnames). Rates are per CPU "
+                 "second of the bench process (time.process_time), not per wall second: on a shared machine "
+                 "the CPU time is what the code costs. Scoring (logo search; OpenCV's threads counted):\n\n"
+                 + _table(scoring_rows()),
     }
 
 

@@ -14,11 +14,13 @@ NXDOMAIN / missing SOA, and the page served), in its own virtualenv.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +122,8 @@ def _domain(value: str) -> str | None:
 def peer_records(sigs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """A dangling record and its claimed twin for each positive peer signature the lab can build: the
     first CNAME (or name-server) identifier as the target, the page its matchers describe (all matchers
-    when they are and-ed, the first one when or-ed; all words of an and-ed word list, the first of an
-    or-ed one; 404 when no status is named). Signatures with only regex or address identifiers, or
+    when they are and-ed, the first page-text one when or-ed; all words of an and-ed word list, the first
+    of an or-ed one; 404 when no status is named). Signatures with only regex or address identifiers, or
     regex page matchers, are counted as not buildable."""
     records: list[dict[str, Any]] = []
     skipped: dict[str, int] = {}
@@ -155,7 +157,10 @@ def peer_records(sigs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict
         rule = s.get("matcher_rule") or {}
         matchers = [m for m in rule.get("matchers", []) if not m.get("negative")]
         if rule.get("matchers-condition", "and") == "or":
-            matchers = matchers[:1]
+            # One alternative is enough: the first page-text matcher (what a real unclaimed page shows),
+            # a bare status only when the signature has nothing else.
+            words_first = [m for m in matchers if m["type"] == "word" and m.get("part", "body") in ("body", "header")]
+            matchers = (words_first or matchers)[:1]
         status, headers, words = 404, {}, []
         buildable = bool(matchers)
         for m in matchers:
@@ -180,6 +185,20 @@ def peer_records(sigs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict
         records += [{**base, "label": label, "cname": target, "status": status, "headers": headers, "body": body},
                     {**base, "label": label + "c", "cname": claimed_target, "claimed": True}]
     return records, skipped
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", name).lower())
+
+
+def _same_service(peer_name: str, ours: tuple[Any, ...]) -> str:
+    """" [omamori: X]" when omamori has a signature for the service the peer names (by its first word)."""
+    first = _key(re.split(r"[\s.]", peer_name.strip())[0])
+    if len(first) < 3:
+        return ""
+    hit = next((s.service for s in ours if first in _key(s.service) or first in _key(s.id)
+                or (len(_key(s.service)) >= 4 and _key(s.service) in first)), None)
+    return f" [omamori: {hit}]" if hit else ""
 
 
 def _omamori(cases: list[Any], dns: Any, web: Any, workdir: Path) -> tuple[dict[tuple[str, str], Any], float, dict]:
@@ -302,8 +321,10 @@ def run() -> dict[str, Any]:
         f"{PEER} signatures the lab could not build": "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items())),
         "omamori missed (peer-built records), service recognised but the page text differs": (
             ", ".join(sorted(f"{c.service} ({sources[c.host]})" for c in known)) or "none"),
-        "omamori missed (peer-built records), no CNAME pattern and page text unknown to its sources": (
-            ", ".join(sorted(f"{c.service} ({sources[c.host]})" for c in missed if c not in known)) or "none"),
+        "omamori missed (peer-built records), no CNAME pattern of omamori's matches and the page text differs "
+        "([omamori: the service it knows by another page text])": (
+            ", ".join(sorted(f"{c.service} ({sources[c.host]})" + _same_service(c.service, ours)
+                             for c in missed if c not in known)) or "none"),
         "hosts checked by omamori": len(everything),
         "omamori seconds (inventory DNS + CNAME + NS checks, through the lab proxy)": round(seconds, 1),
         "omamori hosts per second": round(len(everything) / seconds, 1),

@@ -88,6 +88,23 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     # channels, owned-domain sources, yes/no
     "ch_email": ("メール", "e-mail"),
     "ch_webform": ("Web フォーム", "web form"),
+    # CT log states (LogPosition.state) and APIs
+    "ctstate_active": ("稼働中", "active"),
+    "ctstate_stale": ("停滞", "stale"),
+    "ctstate_failing": ("読み取り失敗", "failing"),
+    "ctstate_retired": ("廃止", "retired"),
+    "ctapi_rfc6962": ("RFC 6962", "RFC 6962"),
+    "ctapi_static": ("Static CT API", "Static CT API"),
+    # the fields of a recipient's web form (watcher.takedowns.requests.webform_fields)
+    "wf_form": ("フォーム", "form"),
+    "wf_url": ("対象 URL", "URLs"),
+    "wf_subject": ("件名", "subject"),
+    "wf_description": ("本文", "description"),
+    "wf_evidence_sha256": ("証拠ファイル（SHA-256）", "evidence files (SHA-256)"),
+    "wf_reference": ("参照番号", "reference"),
+    # capture profiles of a reference page
+    "profile_desktop": ("PC", "desktop"),
+    "profile_mobile": ("スマートフォン", "mobile"),
     "osrc_config": ("設定", "config"),
     "osrc_dns": ("DNS", "DNS"),
     "osrc_ct": ("CT ログ", "CT log"),

@@ -179,7 +179,7 @@ def snapshot_timeline(engine: Engine, candidate_id: int, limit: int = 50) -> lis
     # Light columns only: the timeline needs when and what, not every capture's JSON.
     return _rows(engine, sa.select(col(Snapshot.id), col(Snapshot.taken_at), col(Snapshot.score),
                                    col(Snapshot.verdict), col(Snapshot.reachable), col(Snapshot.gone),
-                                   col(Snapshot.error), col(Snapshot.screenshot_sha256))
+                                   col(Snapshot.error), col(Snapshot.screenshot_sha256), col(Snapshot.reasons))
                  .where(col(Snapshot.candidate_id) == candidate_id)
                  .order_by(col(Snapshot.taken_at).desc(), col(Snapshot.id).desc()).limit(limit))
 

@@ -53,7 +53,9 @@ def flash(kind: str, text: str) -> None:
     """An action's outcome: a toast now, and the message kept for the spot beside the buttons
     (``show_result``); actions run in callbacks, before the page is drawn."""
     st.session_state[RESULT] = (kind, text)
-    st.toast(text, icon="⚠️" if kind == "error" else "✅")
+    # Material icons ship with Streamlit's own font; an emoji needs a font many desktops (and this
+    # machine's Chromium) lack, and shows as a box.
+    st.toast(text, icon=":material/error:" if kind == "error" else ":material/check_circle:")
 
 
 def show_flashes(spot: Any) -> None:

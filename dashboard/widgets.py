@@ -237,7 +237,16 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
     elif "text" in d and isinstance(d["text"], dict):
         said = render_stored(d["text"], ui.lang, fallback="")
     else:
-        said = " · ".join(f"{v}" for k, v in d.items()
+        # Words of a vocabulary in the reader's language; what a server or a person wrote, as written.
+        shown = {**d}
+        if d.get("source"):
+            shown["source"] = label(ui, "src", str(d["source"]))
+        if d.get("verdict"):
+            shown["verdict"] = label(ui, "vd", str(d["verdict"]))
+        if d.get("code"):  # a recipient left out: why, from the catalogue
+            shown["why"] = render_stored({"key": f"takedown.cut_{d['code']}", "params": {}}, ui.lang,
+                                         fallback=str(d.get("why", "")))
+        said = " · ".join(f"{v}" for k, v in shown.items()
                           if k in ("recipient", "source", "message", "error", "reason", "verdict", "score", "why")
                           and v not in ("", None))
     return {**e, "action": label(ui, "ev", action.replace(".", "_")), "actor": actor_label(ui, str(e.get("actor", ""))),

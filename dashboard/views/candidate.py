@@ -96,7 +96,7 @@ def _screenshots(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> N
         st.markdown(f"**{ui.t('official_page', url=ref.get('url', '—'))}**")
         widgets.evidence_image(ui, ref.get("screenshot_sha256", ""), ref.get("url", ""), ui.t("no_screenshot"))
         if len(refs) > 1:
-            labels = [f"{r.get('url', '')} ({r.get('profile', 'desktop')})" for r in refs]
+            labels = [f"{r.get('url', '')} ({widgets.label(ui, 'profile', r.get('profile') or 'desktop')})" for r in refs]
             st.selectbox(ui.t("official_page", url=""), range(len(refs)), format_func=labels.__getitem__,
                          key="ref_pick", label_visibility="collapsed")
 
@@ -137,12 +137,20 @@ def _facts(ui: UI, snap: dict[str, Any] | None) -> None:
         widgets.json_block((snap or {}).get("hosting"), ui.t("none"))
 
 
+def _check_said(ui: UI, snap: dict[str, Any]) -> str:
+    """What a check found, in the reader's language: why the site is gone (its catalogue reason), else
+    the capture's error as the server gave it."""
+    gone = next((r for r in snap.get("reasons") or [] if isinstance(r, dict) and r.get("kind") == "gone"), None)
+    return reason_text(gone, ui.lang) if gone else str(snap.get("error") or "")
+
+
 def _timeline(ui: UI, bundle: dict[str, Any]) -> None:
     st.markdown(f"#### {ui.t('timeline')}")
     left, right = st.columns(2)
     with left:
         st.caption(ui.t("snapshots"))
-        snaps = [{**r, "verdict": widgets.verdict_label(ui, r["verdict"])} for r in bundle["snapshots"]]
+        snaps = [{**r, "verdict": widgets.verdict_label(ui, r["verdict"]), "error": _check_said(ui, r)}
+                 for r in bundle["snapshots"]]
         widgets.table(snaps, {"taken_at": ui.t("at"), "score": ui.t("col_score"),
                                             "verdict": ui.t("verdict"), "reachable": "HTTP",
                                             "error": ui.t("detail")}, key="snap_table", empty=ui.t("none"))

@@ -131,4 +131,4 @@ def _message(ui: UI, req: dict[str, Any]) -> None:
 def _webform(ui: UI, req: dict[str, Any]) -> None:
     st.markdown(f"**{ui.t('webform')}**")
     fields = webform_fields(_as_model(req))
-    st.table({ui.t("kind"): list(fields), ui.t("detail"): [str(v) for v in fields.values()]})
+    st.table({ui.t("kind"): [ui.t(f"wf_{k}") for k in fields], ui.t("detail"): [str(v) for v in fields.values()]})

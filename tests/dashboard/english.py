@@ -1,6 +1,6 @@
 """Finds English left in a Japanese page or letter: what a person reads must be in one language.
 
-What is not language is taken out first: URLs, e-mail addresses, domain names, hashes, numbers,
+What is not language is taken out first: quoted material, URLs, e-mail addresses, domain names, hashes, numbers,
 identifiers (snake_case, kebab-case, dotted event names), and the technical terms a Japanese analyst
 reads as they are (DNS, DMARC, pHash...). What remains and is an English word of three letters or
 more, in lower case as words in a sentence are, is reported with its context.
@@ -20,12 +20,19 @@ post get www sns sms url_path login web jpcert cc apwg isac s3 aws azure gcp
 """
 TERMS = frozenset(_TERMS.split())
 _STRIP = [
-    re.compile(r"https?://\S+|hxxps?://\S+"),  # URLs (defanged too)
+    # Quoted material is data, not our sentence: a brand keyword ('hoshizora'), the page's own words
+    # quoted as evidence (「This domain may be for sale」).
+    re.compile(r"「[^」]*」|'[^'\n]{1,80}'"),
+    re.compile(r"https?\\?://\S+|hxxps?://\S+"),  # URLs (defanged, or escaped for Markdown, too)
+    re.compile(r"\b[A-Z]\w*(?:Error|Exception): [^\n]*"),  # an exception as raised (a job's error, as recorded)
+    re.compile(r"\b(?:image|text|application|audio|video|multipart|message)/[\w.+-]+"),  # media types
+    re.compile(r"(?<![\w/])/[\w./%?=&-]+"),  # URL paths (/hoshizora/login.php)
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses
     re.compile(r"\b(?:[\w-]+\.)+(?:[a-z]{2,}|xn--[\w-]+)\b", re.I),  # domain names, dotted identifiers
+    re.compile(r"(?<![\w-])\.[a-z]{2,}\b", re.I),  # a top-level domain with its dot (".top")
     re.compile(r"\b[0-9a-f]{8,}\b", re.I),  # hashes
-    re.compile(r"\b\w*[_0-9]\w*\b"),  # identifiers with _ or digits (job names, ids)
     re.compile(r"\b[a-z]+(?:-[a-z0-9]+)+\b", re.I),  # kebab-case (fuzzer names, headers)
+    re.compile(r"\b\w*[_0-9]\w*\b"),  # identifiers with _ or digits (job names, ids)
 ]
 _WORD = re.compile(r"\b[a-z][a-z']{2,}\b")
 
@@ -40,5 +47,5 @@ def english_words(text: str, allowed: frozenset[str] = frozenset()) -> list[str]
         w = m.group(0)
         if w in TERMS or w in allowed:
             continue
-        found.append(t[max(0, m.start() - 30): m.end() + 30].replace("\n", " "))
+        found.append(f"{w} «{t[max(0, m.start() - 30): m.end() + 30]}»".replace("\n", " "))
     return found

@@ -50,6 +50,7 @@ from watcher.core.models import (
     Verdict,
 )
 from watcher.core.texts import Text, text
+from watcher.takedowns.facts import latest_snapshot
 
 S = CandidateStatus
 EXAMPLE_BRANDS = ROOT / "data" / "brands.example.toml"
@@ -185,7 +186,7 @@ def said(kind: str, domain: str) -> Text:
         "official_as_label": text("discovery.embedded", domain="hoshizora-sec.co.jp"),
         "homoglyph": text("discovery.edit_distance", label=label, part=label, target="hoshizora-sec", d=1,
                           what=text("discovery.what_label", domain="hoshizora-sec.co.jp")),
-        "report": text("discovery.feed_row", feed="abuse mailbox", date="2026-11-20"),
+        "report": text("discovery.feed_row", feed="JPCERT/CC", date="2026-11-20"),
         "path": text("discovery.in_path", keyword="hoshizora", part="/hoshizora/login.php"),
         "permutation": text("discovery.permutation", name=domain, base="hoshizora-sec.co.jp", fuzzer="tld-swap"),
         "parked": text("capture.not_live_page", kind=text("capture.kind.for_sale"),
@@ -262,7 +263,7 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
     for step in PATHS[status]:
         actor = "dashboard:analyst" if step in (S.WATCHING, S.DISMISSED) else (
             "dashboard:approver" if step == S.CONFIRMED else "system")
-        reason = "for-sale page" if step == S.WATCHING else ("ordinary shop, not us" if step == S.DISMISSED else "")
+        reason = "ドメイン販売ページ" if step == S.WATCHING else ("一般の店舗で当社とは無関係" if step == S.DISMISSED else "")
         transition(s, cand, step, actor=actor, reason=reason, now=t)
         t += timedelta(hours=1)
     if status == S.DOWN:
@@ -317,7 +318,7 @@ def _requests(s: Session, out: Seeded, now: datetime) -> None:
             channel: Channel = Channel.EMAIL, error: str = "") -> None:
         cid = out.candidates[domain]
         cand = s.get(Candidate, cid)
-        snap = s.get(Snapshot, cand.last_snapshot_id) if cand and cand.last_snapshot_id else None
+        snap = latest_snapshot(s, cand) if cand else None  # the evidence: the last capture of the live site
         created = now - timedelta(hours=(sent_h or 1) + 0.5)
         r = TakedownRequest(
             candidate_id=cid, snapshot_id=cand.last_snapshot_id if cand else None, recipient=recipient,

@@ -264,3 +264,22 @@ def test_no_product_code_opens_an_unguarded_http_client() -> None:
              if str(p.relative_to(root)) not in guarded_builders
              for m in pattern.finditer(p.read_text(encoding="utf-8"))]
     assert holes == []
+
+
+@pytest.mark.reliability("alerts.proxy set: a webhook the proxy reaches, and one whose name resolves here to "
+                         "169.254.169.254", "the first is posted through the proxy; the second is refused before "
+                         "the proxy sees it", area=AREA)
+def test_webhooks_through_their_own_proxy_are_guarded_too(make_ctx, lab_dns, lab_web, lab_webhooks, observe) -> None:
+    from watcher.alerts.channels import SendError
+
+    # The lab web is the proxy (it answers for the names published on it, as a proxy reaching them).
+    lab_web.publish("hooks.firm.test", "corporate", title="HOOKS", text="a webhook receiver")
+    lab_dns.set("hooks.chat.test", "A", "169.254.169.254")
+    ctx = make_ctx(dns=lab_dns, service={"lab_mode": False}, crawl={"proxy": "", "allow_addresses": []},
+                   alerts={"proxy": lab_web.proxy_url})
+    assert _send(ctx, "http://hooks.firm.test/hook") == "HTTP 200"
+    assert [(m, h) for m, _s, h, _p in lab_web.requests] == [("POST", "hooks.firm.test")]
+    with pytest.raises(SendError, match="metadata") as refused:
+        _send(ctx, f"http://hooks.chat.test:{lab_webhooks.port}/hook")
+    assert len(lab_web.requests) == 1 and not lab_webhooks.received()
+    observe(f"hooks.firm.test: HTTP 200 through the proxy; hooks.chat.test: SendError: {refused.value}")

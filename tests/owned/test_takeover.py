@@ -138,3 +138,24 @@ def test_a_service_is_recognised_anywhere_in_the_cname_chain(make_ctx, lab_dns, 
     run_checks(ctx, (takeover.check_cname,))
     f = finding(ctx, "takeover_cname", "promo.hoshizora-sec.co.jp")
     assert f is not None and f.data["service"] == "AWS/S3" and f.data["target"] == "hz-promo.s3.amazonaws.com"
+
+
+def test_an_address_the_provider_publishes_is_recognised_without_a_cname(make_ctx, lab_dns, lab_web) -> None:
+    # SmartJobBoard's custom domains are an A record to its published address: no CNAME to match.
+    world(lab_dns)
+    lab_dns.set("jobs.hoshizora-sec.co.jp", "A", "52.16.160.97")
+    lab_web.publish("jobs.hoshizora-sec.co.jp", "canned", status=404, headers={},
+                    body="<h1>Job Board Is Unavailable</h1><p>This job board website is either expired or its "
+                         "domain name is invalid.</p>")
+    lab_dns.set("careers.hoshizora-sec.co.jp", "A", "52.16.160.97")  # the same address, still ours
+    lab_web.publish("careers.hoshizora-sec.co.jp", "corporate", title="ほしぞら証券 採用情報")
+    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    with Session(ctx.engine) as s:
+        brand = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one()
+        for host in ("jobs.hoshizora-sec.co.jp", "careers.hoshizora-sec.co.jp"):
+            add_owned(s, brand, host, OwnedSource.ZONEFILE)
+        s.commit()
+    run_checks(ctx, (takeover.check_cname,), sources=(source_dns,))
+    f = finding(ctx, "takeover_cname", "jobs.hoshizora-sec.co.jp")
+    assert f is not None and f.data["service"] == "SmartJobBoard" and "52.16.160.97" in f.detail
+    assert not is_open(ctx, "takeover_cname", "careers.hoshizora-sec.co.jp")

@@ -160,11 +160,12 @@ def _post(ctx: Context, channel: AlertChannelSettings, payload: dict[str, Any]) 
     if secret:
         headers["X-Omamori-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     try:
-        # Webhooks are the team's own services: reached directly (not through the crawl egress proxy)
+        # Webhooks are the team's own services: reached directly or through alerts.proxy (never the
+        # crawl egress proxy)
         # by the guarded client, the configured host judged as an endpoint (never a metadata or
         # link-local address, whatever its name resolves to), no redirect followed.
         with make_client(ctx.settings, timeout=ctx.settings.alerts.timeout, follow_redirects=False,
-                         endpoints=(httpx.URL(url).host,)) as client:
+                         endpoints=(httpx.URL(url).host,), proxy=ctx.settings.alerts.proxy) as client:
             r = client.post(url, content=body, headers=headers)
     except (httpx.HTTPError, httpx.InvalidURL) as e:
         raise SendError(f"{type(e).__name__}: {e}") from None

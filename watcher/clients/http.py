@@ -205,19 +205,22 @@ class GuardedTransport(httpx.HTTPTransport):
 
 
 def make_client(settings: Settings, *, timeout: float | None = None, follow_redirects: bool = True,
-                endpoints: Iterable[str] = (), verify: Any = None, **kwargs: Any) -> httpx.Client:
+                endpoints: Iterable[str] = (), proxy: str | None = None, verify: Any = None,
+                **kwargs: Any) -> httpx.Client:
     """The guarded client. Pages and names from outside go through ``crawl.proxy`` (when set) with
-    ``crawl.ca_file``; with ``endpoints`` (hosts named in config) it connects directly, judging those
-    hosts as endpoints, and ``verify`` is the endpoint's TLS setting (default: the system's CAs)."""
+    ``crawl.ca_file``. With ``endpoints`` (hosts named in config) those hosts are judged as
+    endpoints, the connection goes through ``proxy`` (that service's own setting; default: direct,
+    never the crawl egress proxy) and ``verify`` is its TLS setting (default: the system's CAs)."""
     crawl = settings.crawl
     endpoints = tuple(endpoints)
-    direct = bool(endpoints)
+    if proxy is None:
+        proxy = "" if endpoints else crawl.proxy
     if verify is None:
         verify = True
-        if crawl.ca_file and not direct:
+        if crawl.ca_file and not endpoints:
             verify = ssl.create_default_context(cafile=str(settings.path(crawl.ca_file)))
-    guard = Guard(settings, proxy=False if direct else None, endpoints=endpoints)
-    transport = GuardedTransport(guard, verify=verify, proxy=None if direct else (crawl.proxy or None))
+    guard = Guard(settings, proxy=bool(proxy), endpoints=endpoints)
+    transport = GuardedTransport(guard, verify=verify, proxy=proxy or None)
     return httpx.Client(
         transport=transport,
         timeout=timeout or crawl.page_timeout_seconds,

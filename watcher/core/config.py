@@ -177,19 +177,24 @@ class CrawlSettings(Section):
     @field_validator("proxy")
     @classmethod
     def _proxy_url(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            return v
-        try:
-            parts = urlsplit(v)
-            port = parts.port
-        except ValueError as e:
-            raise ValueError(f"not a proxy URL ({e}); expected http://host:port") from None
-        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
-            raise ValueError("not a proxy URL; expected http://host:port (or https://, socks5://)")
-        if port is None:
-            raise ValueError("the proxy URL has no port; expected http://host:port")
+        return proxy_url(v)
+
+
+def proxy_url(v: str) -> str:
+    """A proxy URL as httpx takes it, or "" (none)."""
+    v = v.strip()
+    if not v:
         return v
+    try:
+        parts = urlsplit(v)
+        port = parts.port
+    except ValueError as e:
+        raise ValueError(f"not a proxy URL ({e}); expected http://host:port") from None
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+        raise ValueError("not a proxy URL; expected http://host:port (or https://, socks5://)")
+    if port is None:
+        raise ValueError("the proxy URL has no port; expected http://host:port")
+    return v
 
 
 class SmtpSettings(Section):
@@ -411,7 +416,15 @@ class AlertsSettings(Section):
     notify_resolved: bool = False
     # Links in alerts point here (the dashboard's public address).
     dashboard_url: str = ""
+    # The proxy through which webhooks (Slack, Teams, JSON) are posted, when the firm's network
+    # reaches them only that way; "" posts directly. Environment variables (HTTPS_PROXY) are not read.
+    proxy: str = ""
     timeout: float = Field(10.0, gt=0)
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, v: str) -> str:
+        return proxy_url(v)
 
     @field_validator("quiet_hours")
     @classmethod
@@ -434,9 +447,16 @@ class SharingSettings(Section):
     misp_verify_tls: bool = True
     misp_ca_file: OptPath = None
     misp_distribution: int = Field(1, ge=0, le=4, description="0 org, 1 community, 2 connected, 3 all, 4 group")
+    # The proxy through which MISP is reached, if any; "" connects directly (HTTPS_PROXY is not read).
+    misp_proxy: str = ""
     # The firm's key and certificate (PEM) that sign evidence-bundle manifests; default: smtp.smime_*.
     signing_cert: OptPath = None
     signing_key: OptPath = None
+
+    @field_validator("misp_proxy")
+    @classmethod
+    def _proxy_url(cls, v: str) -> str:
+        return proxy_url(v)
 
 
 class MailSettings(Section):

@@ -77,7 +77,7 @@ def push(ctx: Context, session: Session, facts: CaseFacts) -> dict[str, Any]:
     try:
         host = httpx.URL(base).host
         with make_client(ctx.settings, timeout=30.0, follow_redirects=False, endpoints=(host,),
-                         verify=verify) as client:
+                         proxy=sh.misp_proxy, verify=verify) as client:
             r = client.post(urljoin(base, "events/add"), content=json.dumps(event, default=pymisp_json_default),
                             headers={"Authorization": sh.misp_key.get_secret_value(), "Accept": "application/json",
                                      "Content-Type": "application/json", "User-Agent": "omamori"})

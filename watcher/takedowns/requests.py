@@ -138,7 +138,8 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         record(session, actor, "takedown.mode", cand, {"mode": mode, "checks": dict(checks), "home": home}, at=now)
     for c in who.cuts:
         record(session, actor, "takedown.recipient_cut", cand, {"recipient": c.recipient.address,
-                                                                "kind": c.recipient.kind, "why": c.why}, at=now)
+                                                                "kind": c.recipient.kind, "why": c.why,
+                                                                "code": c.code}, at=now)
     evidence = evidence_files(ctx, session, cand, snap)
     assert cand.id is not None  # stored: it has a snapshot
     drafts = []
