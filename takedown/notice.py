@@ -132,9 +132,10 @@ class NoticeFacts:
     requester_email: str = ""
     requester_phone: str = ""
     auto: bool = False
-    # What this recipient is asked, in the letter's language (the watcher renders it from its text
-    # catalogue); empty: the default ask of the recipient's kind.
-    ask: str = ""
+    # What this recipient is asked, by language (the watcher renders it from its text catalogue) for
+    # the recipient kind ``ask_kind``; a letter in another language or to another kind: the default ask.
+    ask: dict[str, str] = field(default_factory=dict)
+    ask_kind: str = ""
     mode: str = SUSPEND  # or remove_content: a hacked site (takedown.policy.site_mode)
     kit_paths: list[str] = field(default_factory=list)  # in remove_content mode: where the kit sits
     short_links: list[str] = field(default_factory=list)  # shortener links in the lure
@@ -227,7 +228,8 @@ def body(facts: NoticeFacts, language: str, kind: str, recipient_name: str) -> s
         recipient_name=recipient_name,
         org=facts.org, org_ja=facts.org_ja or facts.org, brand=facts.brand, brand_ja=facts.brand_ja or facts.brand,
         requester=facts.requester,
-        ask=facts.ask or ASK[language].get(kind, ASK[language][OTHER]),
+        ask=(facts.ask.get(language, "") if kind == facts.ask_kind else "")
+        or ASK[language].get(kind, ASK[language][OTHER]),
         urls=_bullets([defang(u) for u in facts.urls]) + _extra(facts, language),
         ips=_bullets(facts.ips),
         reasons=_bullets(facts.reasons_ja if language == "ja" and facts.reasons_ja else facts.reasons),

@@ -341,19 +341,27 @@ def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *
         org=(row.name if row else "") or smtp.from_name, org_ja=row.name_ja if row else "",
         official_urls=official, official_domains=list(spec.official_domains) if spec else [],
         official_list_url=ctx.settings.report.official_list_url,
-        reasons=reason_texts(snap.reasons, language) or reason_texts(cand.reasons, language),
+        reasons=_letter_reasons(cand, snap, spec, "en"), reasons_ja=_letter_reasons(cand, snap, spec, "ja"),
         ips=addresses(snap), first_seen_at=cand.first_seen_at,
         registered_at=cand.registered_at or reg.created_at,
         cert_not_before=_time(cand.facts.get("not_before")) or _time(tls.get("not_before")),
         taken_at=snap.taken_at, evidence=list(evidence), requester=ts.requester_name,
         requester_email=smtp.reply_to or smtp.from_address, requester_phone=ts.requester_phone, auto=auto,
-        ask=letters.ask(kind, language, mode=mode, paths=kit, links=[notice.defang(u) for u in short_links],
-                        source=source),
+        ask={lang: letters.ask(kind, lang, mode=mode, paths=kit, links=[notice.defang(u) for u in short_links],
+                               source=source) for lang in ("en", "ja")},
+        ask_kind=kind,
         mode=mode, kit_paths=kit if mode == contacts.REMOVE_CONTENT else [], short_links=list(short_links),
         registrar=reg.registrar, nameservers=list(reg.nameservers),
         credential_fields=credential_fields(capture), submission_url=_submission_url(capture),
         evidence_source="user_report" if cand.source in ("report", "feed") else "crawler",
     )
+
+
+def _letter_reasons(cand: Candidate, snap: Snapshot, spec: BrandSpec | None, lang: str) -> list[str]:
+    """What the letter claims, in ``lang``: the look-alike name said plainly, then the counted reasons."""
+    official = list(spec.official_domains) if spec else []
+    return [*name_reason(cand, official, lang),
+            *(reason_texts(snap.reasons or [], lang) or reason_texts(cand.reasons or [], lang))]
 
 
 def _submission_url(capture: dict[str, Any]) -> str:
