@@ -41,3 +41,10 @@ def test_a_reason_from_the_catalogue_speaks_both_languages() -> None:
     assert r.detail == t("common.days", "en", n=3)
     assert reason_text(r.as_dict(), "ja") == t("common.days", "ja", n=3)
     assert reason_text({"kind": "keyword", "detail": "old reason"}, "ja") == "old reason"
+
+
+def test_a_list_of_sentences_renders_joined_also_after_storage() -> None:
+    why = [text("owned.dropcatch.registered_on", date="2026-11-01"), text("owned.dropcatch.dns_answers")]
+    stored = text("owned.dropcatch.detail", why=why).as_dict()
+    assert render_stored(stored, "en").startswith("registered again on 2026-11-01, DNS answers for it.")
+    assert render_stored(stored, "ja").startswith("2026-11-01 に再登録、DNSが応答しています。")

@@ -233,6 +233,9 @@ def test_reports_view_archive_and_csv(app: AppFactory) -> None:
     newest = at.selectbox(key="report_pick").value
     assert at.selectbox(key="report_pick").options[0] == newest  # newest week first
     assert labels == [f"{newest}.html", f"{newest}-candidates.csv", "official-domains.html", "official-domains.json"]
+    # The report's own page in its own frame: its stylesheet cannot restyle the dashboard around it.
+    frames = at.get("iframe")
+    assert frames and "週次レポート" in frames[0].proto.srcdoc
     at.selectbox(key="csv_pick").set_value("candidates")
     at.button(key="csv_prepare").click().run()
     assert not at.exception

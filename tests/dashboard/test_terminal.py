@@ -7,13 +7,14 @@ import json
 
 from typer.testing import CliRunner
 
+from tests.dashboard.english import english_words
 from tests.dashboard.seed import Seeded
 from watcher.cli import app
 from watcher.commands import invocation
 from watcher.commands.story import Story
 from watcher.context import Context
 from watcher.core.events import record
-from watcher.core.models import Candidate
+from watcher.core.models import Candidate, TakedownRequest
 
 
 def _cli(ctx: Context, *args: str) -> str:
@@ -64,7 +65,7 @@ def test_status_shows_totals_every_severity_first_and_how_many_more(world: tuple
 
 def test_the_story_tells_what_happened_in_lines_a_person_reads(world: tuple[Context, Seeded]) -> None:
     ctx, ids = world
-    story = Story(ctx)
+    story = Story(ctx, lang="en")
     story.start_from_now()
     cid = ids.candidates["hoshizora-sec-login.top"]
     with ctx.transaction() as s:
@@ -72,7 +73,32 @@ def test_the_story_tells_what_happened_in_lines_a_person_reads(world: tuple[Cont
         record(s, "auto-rule", "candidate.status", cand, {"from": "checked", "to": "confirmed"})
         record(s, "snapshot", "candidate.status", cand, {"from": "reported", "to": "down"})
         record(s, "omamori", "error.logged", ("log", None), {"message": "job snapshot: database is locked"})
-    lines = story.lines()
-    assert [ln.split(None, 2)[1] for ln in lines] == ["confirmed", "down", "ERROR"]
+    assert [ln.split(None, 2)[1] for ln in story.lines()] == ["ERROR"]  # an error at once; the rest waits
+    lines = story.lines(flush=True)
+    assert [ln.split(None, 2)[1] for ln in lines] == ["confirmed", "down"]
     assert "hoshizora-sec-login.top by auto rule" in lines[0]
-    assert story.lines() == []  # each event is told once
+    assert story.lines(flush=True) == []  # each event is told once
+
+
+def test_the_story_tells_things_that_happen_together_in_one_line(world: tuple[Context, Seeded]) -> None:
+    ctx, ids = world
+    story, japanese = Story(ctx, lang="en"), Story(ctx, lang="ja")
+    story.start_from_now()
+    japanese.start_from_now()
+    names = ("hoshizora-sec-login.top", "www-hoshizora-sec-co-jp.k7x2.top", "k3v9q.xyz")
+    with ctx.transaction() as s:
+        for name in names:
+            cand = s.get(Candidate, ids.candidates[name])
+            record(s, "auto-rule", "candidate.status", cand, {"from": "checked", "to": "confirmed"})
+        for rid in list(ids.requests.values())[:3]:
+            req = s.get(TakedownRequest, rid)
+            record(s, "takedowns", "takedown.sent", req, {})
+    lines = story.lines(flush=True)
+    assert [ln.split(None, 2)[1] for ln in lines] == ["confirmed", "sent"]
+    assert lines[0].split(None, 3)[2] == "3:" and all(n in lines[0] for n in names)
+    assert "3 request(s)" in lines[1] and "TD-" in lines[1]
+    # The operator's language (service.language): the same story in Japanese, no English word left.
+    ja = japanese.lines(flush=True)
+    assert [ln.split(None, 2)[1] for ln in ja] == ["確定", "送信"]
+    assert "自動ルール" in ja[0] and "依頼 3 件" in ja[1]
+    assert not english_words("\n".join(ja)), ja

@@ -21,6 +21,7 @@ from watcher.context import Context
 from watcher.core import errorlog, lease
 from watcher.core.brands import sync_brands
 from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
+from watcher.core.texts import t as say
 from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 from watcher.tasks import runtime
@@ -90,10 +91,12 @@ def run(
         held_by = f"{live.holder} (until {live.expires_at:%H:%M:%S} UTC)" if live else "another instance"
         log.info("standby: the scheduler of this database is held by %s; taking over when it stops", held_by)
 
+    teller: threading.Thread | None = None
     if story:
-        console.print(f"omamori running: {len(JOBS)} jobs; what happens is printed here, the log is in {log_file}",
+        console.print(escape(say("story.running", ctx.settings.service.language, jobs=len(JOBS), log=log_file)),
                       soft_wrap=True)
-        storyteller.start(ctx, stop, emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
+        teller = storyteller.start(ctx, stop,
+                                   emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
     # The task queue works on every instance, active or standby (on PostgreSQL with
     # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
     tasks = runtime.start(ctx, stop, work=ctx.settings.tasks.worker_in_run, name=keeper.holder)
@@ -102,6 +105,8 @@ def run(
         _lead(ctx, keeper, stop, log)
     keeper.release()
     stop.set()
+    if teller is not None:
+        teller.join(timeout=5)  # what the story still held is told before the last line
     tasks.close()
     errorlog.uninstall(recorder)
     log.info("stopped")

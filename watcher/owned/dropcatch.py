@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity, Source
 from watcher.core.reasons import Reason
-from watcher.core.texts import text
+from watcher.core.texts import Text, text
 from watcher.discovery.discover import OwnedIndex, Sighting, discover
 
 if TYPE_CHECKING:
@@ -26,28 +26,29 @@ WINDING_DOWN = ("redemption period", "pending delete", "pending restore", "auto 
 DROPCATCH_POINTS = 60
 
 
-def _reregistered(d: OwnedDomain, reg: Any, dns_live: bool) -> tuple[bool, list[str]]:
+def _reregistered(d: OwnedDomain, reg: Any, dns_live: bool) -> tuple[bool, list[Text]]:
     """Whether the lapsed domain is held by someone new, and the facts that say so."""
-    why: list[str] = []
+    why: list[Text] = []
     if reg.exists:
         statuses = {s.lower() for s in reg.statuses}
         if statuses & set(WINDING_DOWN):
-            return False, [f"still winding down ({', '.join(sorted(statuses & set(WINDING_DOWN)))})"]
+            return False, [text("owned.dropcatch.winding_down",
+                                statuses=", ".join(sorted(statuses & set(WINDING_DOWN))))]
         if d.registered_at and reg.created_at and reg.created_at <= d.registered_at:
-            return False, ["still our old registration"]
+            return False, [text("owned.dropcatch.still_ours")]
         if reg.created_at:
-            why.append(f"registered again on {reg.created_at:%Y-%m-%d}")
+            why.append(text("owned.dropcatch.registered_on", date=f"{reg.created_at:%Y-%m-%d}"))
         if reg.registrar and reg.registrar != d.registrar:
-            why.append(f"registrar {reg.registrar}")
+            why.append(text("owned.dropcatch.registrar", registrar=reg.registrar))
         if d.registration.get("seen_available"):
-            why.append("it was available at an earlier check")
+            why.append(text("owned.dropcatch.was_available"))
         if dns_live:
-            why.append("DNS answers for it")
-        return True, why or ["the registry lists it as registered"]
+            why.append(text("owned.dropcatch.dns_answers"))
+        return True, why or [text("owned.dropcatch.registered")]
     if dns_live and not reg.error:
         return False, []
     if dns_live:  # RDAP/WHOIS failed, but names resolve: someone operates it
-        return True, ["DNS answers for it (registration lookup failed: " + reg.error[:100] + ")"]
+        return True, [text("owned.dropcatch.dns_answers_lookup_failed", error=reg.error[:100])]
     return False, []
 
 
@@ -78,21 +79,19 @@ def check_dropcatch(run: CheckRun) -> None:
         d.last_checked_at = run.now
         run.session.add(d)
         if not taken:
-            run.ok(kind, subject, note="; ".join(why))
+            run.ok(kind, subject, note="; ".join(map(str, why)))
             continue
         brand = brands.get(d.brand_id) if d.brand_id is not None else None
         facts = {"registrar": reg.registrar, "created_at": reg.created_at.isoformat() if reg.created_at else None,
                  "nameservers": list(reg.nameservers), "dns": dns, "lapsed_domain": True}
-        reason = Reason.said("dropcatch", text("discovery.dropcaught", name=d.name, why="; ".join(why)),
+        reason = Reason.said("dropcatch", text("discovery.dropcaught", name=d.name, why=why),
                              DROPCATCH_POINTS, Source.DROPCATCH.value)
         out = discover(run.session, Sighting(d.name, Source.DROPCATCH, brand=brand.slug if brand else None,
                                              reasons=[reason], facts=facts), owned, now=run.now, actor=run.ctx.actor)
         if out.created:
             run.counts["dropcatch_candidates"] += 1
-        run.fail(kind, subject,
-                 f"手放したドメイン {d.name} が第三者に再登録されました / lapsed domain {d.name} was re-registered",
+        run.fail(kind, subject, text("owned.dropcatch.title", domain=d.name),
                  severity=Severity.HIGH, brand_id=d.brand_id,
-                 data={**facts, "why": why, "candidate_id": out.candidate.id if out.candidate else None},
-                 detail=f"{'; '.join(why)}. The new holder inherits the trust of our old name: links in old mails "
-                 "and bookmarks, and mail addressed to it. It is now a candidate and will be captured and checked "
-                 "for phishing. / 旧ドメイン宛てのメールや古いリンクが第三者の手に渡ります。候補として監視・確認します。")
+                 data={**facts, "why": [str(w) for w in why],
+                       "candidate_id": out.candidate.id if out.candidate else None},
+                 detail=text("owned.dropcatch.detail", why=why))

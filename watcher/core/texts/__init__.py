@@ -27,13 +27,14 @@ from watcher.core.texts import (
     report,
     selfwatch,
     sharing,
+    story,
     takedown,
 )
 
 Lang = Literal["ja", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("ja", "en")
 
-AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing)
+AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing, story)
 
 
 def _union() -> dict[str, tuple[str, str]]:
@@ -73,9 +74,14 @@ def _param(value: Any, lang: str) -> Any:
         return value.render(lang)
     if isinstance(value, Mapping) and "key" in value and set(value) <= {"key", "params"}:
         return Text.from_dict(value).render(lang)
-    if isinstance(value, list | tuple) and value and all(isinstance(v, Text) for v in value):
-        return ("、" if lang == "ja" else ", ").join(v.render(lang) for v in value)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Text) or _is_stored_text(v) for v in value):
+        # A list of sentences, also as stored (as_dict) and read back.
+        return ("、" if lang == "ja" else ", ").join(Text.from_dict(v).render(lang) for v in value)
     return value
+
+
+def _is_stored_text(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("key"), str) and set(value) <= {"key", "params"}
 
 
 @dataclass(frozen=True)

@@ -194,4 +194,21 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "{page} に追記してください。",
         "Customers told to trust only the listed domains will take genuine mail or pages on {name} for "
         "phishing. Add it to {page}."),
+    # drop-catch of lapsed domains (dropcatch.py)
+    "owned.dropcatch.title": ("手放したドメイン {domain} が第三者に再登録されました",
+                              "lapsed domain {domain} was re-registered"),
+    "owned.dropcatch.detail": (
+        "{why}。新しい保有者は旧ドメインへの信頼（古いメールやブックマークのリンク、このドメイン宛てのメール）を"
+        "引き継ぎます。候補として取得・確認し、フィッシングかどうかを調べます。",
+        "{why}. The new holder inherits the trust of our old name: links in old mails and bookmarks, and mail "
+        "addressed to it. It is now a candidate and will be captured and checked for phishing."),
+    "owned.dropcatch.winding_down": ("まだ失効手続き中です（{statuses}）", "still winding down ({statuses})"),
+    "owned.dropcatch.still_ours": ("当社の旧登録のままです", "still our old registration"),
+    "owned.dropcatch.registered_on": ("{date} に再登録", "registered again on {date}"),
+    "owned.dropcatch.registrar": ("レジストラ {registrar}", "registrar {registrar}"),
+    "owned.dropcatch.was_available": ("以前の確認時には取得可能でした", "it was available at an earlier check"),
+    "owned.dropcatch.dns_answers": ("DNSが応答しています", "DNS answers for it"),
+    "owned.dropcatch.dns_answers_lookup_failed": ("DNSが応答しています（登録情報の照会に失敗: {error}）",
+                                                  "DNS answers for it (registration lookup failed: {error})"),
+    "owned.dropcatch.registered": ("レジストリに登録済みと記載されています", "the registry lists it as registered"),
 }

@@ -18,6 +18,7 @@ brand.
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import lru_cache
 from typing import Final
@@ -25,6 +26,7 @@ from typing import Final
 from watcher.discovery.ct.tokens import JOIN_WORDS, fold
 
 MIN_LETTERS: Final = 4
+log = logging.getLogger("omamori.ct")
 
 # Lures written beside a brand in phishing against Japanese firms' customers (tax refunds, parcel
 # redelivery, points expiring, account locks); English words, but beside a brand they name the brand.
@@ -47,8 +49,15 @@ def _load() -> frozenset[str]:
     global _words
     with _lock:
         if _words is None:
-            from english_words import get_english_words_set
-
+            try:
+                from english_words import get_english_words_set
+            except ImportError:
+                # A checkout whose venv predates the dependency: the matcher still runs, as before
+                # these rules, and says so once (``make setup`` installs it).
+                log.warning("the english-words package is not installed: the matcher's English-word rules "
+                            "are off (run make setup)")
+                _words = frozenset()
+                return _words
             raw = get_english_words_set(["web2"], lower=True, alpha=True)
             # Folded as the matcher reads labels (``insider`` is ``lnslder`` there).
             _words = frozenset(fold(w) for w in raw if len(w) >= MIN_LETTERS)

@@ -30,7 +30,7 @@ import json
 import threading
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -105,6 +105,7 @@ def skeleton(text: str) -> str:
     return s.replace("rn", "m").replace("vv", "w")
 
 
+_NO_SIZES: frozenset[int] = frozenset()
 SHORT = 4  # keywords of this many letters or fewer count only as a word of their own
 EDIT1_FROM, EDIT2_FROM = 5, 9  # one edit allowed from 5 letters, two from 9
 INSIDE_FROM = 6  # a one-edit lookalike inside a longer word counts from 6 letters
@@ -158,11 +159,14 @@ def edits_allowed(word: str, distinct: str) -> int:
     return 1
 
 
-@dataclass
 class _Hits:
     # slug -> (kind, text key, parameters) -> the reason's text; rendered into Reasons only for the
     # brand that wins (most names that hit at all hit one brand, but rendering is the costly part).
-    reasons: dict[str, dict[tuple[Any, ...], tuple[str, Text]]] = field(default_factory=dict)
+    # A plain class with slots: one is made for every name, hit or not.
+    __slots__ = ("reasons",)
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, dict[tuple[Any, ...], tuple[str, Text]]] = {}
 
     def add(self, slug: str, kind: str, said: Text) -> None:
         key = (kind, said.key, *sorted((k, str(v)) for k, v in said.params.items()))
@@ -358,7 +362,7 @@ class Matcher:
             except (idna.IDNAError, UnicodeError, ValueError):
                 uni = s
         self._domains(uni, hits)
-        uni_labels = uni.split(".")
+        uni_labels = labels if uni is s else uni.split(".")
         where = _Where(uni, len(uni_labels))
         for i, label in enumerate(uni_labels[:-1] if len(uni_labels) > 1 else uni_labels):
             self._label(label, i, where, hits)
@@ -424,7 +428,7 @@ class Matcher:
                 kind = "keyword" if said.key.startswith(("discovery.keyword", "discovery.short")) else "homoglyph"
                 hits.add(slug, kind, said)
             done = set(best)
-        if len(flat) >= self._edit_min - 1:
+        if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
             done |= self._edits(label, toks, done, hits, index, where)
         if len(flat) > INSIDE_FROM:
             self._inside(label, flat, bounds, done, hits, index, where)
@@ -530,13 +534,28 @@ class Matcher:
                                                    target=w.shown, what=w.what))
         return out
 
+    def _may_edit(self, tok: str) -> bool:
+        """Whether one token could hold a lookalike at all (``_find_edits`` on one token, without
+        building anything): most labels are one token that starts and ends like no brand word."""
+        size = len(tok)
+        if size > self._edit_max:
+            return False
+        none = _NO_SIZES
+        if size in self._start_sizes.get(tok[:2], none) or size in self._stop_sizes.get(tok[-2:], none):
+            return True
+        if size <= self._edit_min or not (tok[:2] in JOIN_STARTS or tok[-2:] in JOIN_ENDS):
+            return False
+        bare = strip_words(tok)
+        b = len(bare)
+        return bare != tok and (b in self._start_sizes.get(bare[:2], none) or b in self._stop_sizes.get(bare[-2:], none))
+
     def _find_edits(self, toks: tuple[str, ...]) -> tuple[tuple[str, _Word, int], ...]:
         # A lookalike keeps the first two or the last two letters of the word (one edit cannot change
         # both; of two, one end is kept): a part is compared only when it starts or ends like one.
         # Indexed by their ends and by the lengths they reach within their edits: a part is looked at
         # only when it starts or ends like a word of about its length (most parts of most names do not).
         starts, stops = self._start_sizes, self._stop_sizes
-        none: frozenset[int] = frozenset()
+        none = _NO_SIZES
         n = len(toks)
         seen: set[str] = set()
         out: list[tuple[str, _Word, int]] = []
@@ -685,6 +704,8 @@ def phisher_edit(part: str, word: str, allowed: int) -> bool:
 class _Where:
     """Which label is the registrable one, worked out only when a reason needs to say it (the
     public-suffix lookup costs more than the rest of a match)."""
+
+    __slots__ = ("count", "index", "uni")
 
     def __init__(self, uni: str, count: int) -> None:
         self.uni, self.count, self.index = uni, count, -2
