@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench._cpu import TreeCPU
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
 
@@ -46,16 +48,6 @@ NON_PHISHING = {
     "hoshizora-blank.net": "blank",
     "hoshizora-assets.s3.example": "takeover-s3",
 }
-
-
-def children_cpu() -> float:
-    """CPU seconds of every child process this one has waited for (and of the descendants each of
-    them waited for: the crawler's browser, chromedriver's Chromium). A run's delta is what that run
-    cost, whatever else the shared machine was doing meanwhile."""
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
 
 
 @contextlib.contextmanager
@@ -163,9 +155,10 @@ def speed(ctx: Any, web: Any, pages: int = 24, concurrency: int | None = None) -
                "--records", str(work / "r.jsonl")]
         if shutil.which("taskset"):
             cmd = ["taskset", "-c", "0", *cmd]
-        t0, c0 = time.monotonic(), children_cpu()
-        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False, timeout=900)
-        wall, cpu = time.monotonic() - t0, children_cpu() - c0
+        t0 = time.monotonic()
+        with TreeCPU() as used:
+            subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False, timeout=900)
+        wall, cpu = time.monotonic() - t0, used.seconds
         recs = [json.loads(x) for x in (work / "r.jsonl").read_text().splitlines()]
     ok = sum(bool(r.get("ok") and r.get("browser_used")) for r in recs)
     return {"pages": pages, "captured_in_browser": ok, "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
@@ -203,13 +196,14 @@ def speed_served(ctx: Any, pages: int = 48, workers: int = 1, batch: int = 12) -
             finally:
                 server.close()
 
-        t0, c0 = time.monotonic(), children_cpu()
-        threads = [threading.Thread(target=one, args=(w,)) for w in range(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall, cpu = time.monotonic() - t0, children_cpu() - c0
+        t0 = time.monotonic()
+        with TreeCPU() as used:
+            threads = [threading.Thread(target=one, args=(w,)) for w in range(workers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        wall, cpu = time.monotonic() - t0, used.seconds
     ok = sum(bool(r.get("ok") and r.get("browser_used")) for r in results)
     return {"workers": workers, "pages": len(results), "captured_in_browser": ok, "seconds": round(wall, 1),
             "cpu_seconds": round(cpu, 1), "pages_per_minute": round(60 * ok / wall, 1),
@@ -299,9 +293,10 @@ def dnstwist_ratio(web: Any, pages: int = 24) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.capture", "--dnstwist", web.proxy_url, *urls]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
-    t0, c0 = time.monotonic(), children_cpu()
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900)
-    wall, cpu = time.monotonic() - t0, children_cpu() - c0
+    t0 = time.monotonic()
+    with TreeCPU() as used:
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, timeout=900)
+    wall, cpu = time.monotonic() - t0, used.seconds
     try:
         done = int(json.loads(out.stdout.strip().splitlines()[-1])["done"])
     except (ValueError, KeyError, IndexError):
@@ -377,9 +372,8 @@ def run() -> dict[str, Any]:
         "clones detected (verdict phishing)": f"{q['detected']} / {q['clones']}",
         "false positives on the non-phishing set (phishing or suspicious)": f"{q['false_positives']} / {q['non_phishing']}",
         "notes": ("Speed, one core each (best of two interleaved rounds; process and browser start included). "
-                  "Pages per CPU minute count the CPU of the crawler process and everything it ran (browser, "
-                  "driver), read from the kernel's accounting of waited-for children (getrusage), so they hold "
-                  "on a shared machine; pages per wall minute also measure the other tenants of the core.\n\n"
+                  "Pages per CPU minute count the CPU of the crawler process and every process below it (browser, "
+                  "driver, renderers; bench/_cpu.py samples /proc), so they hold on a shared machine; pages per wall minute also measure the other tenants of the core.\n\n"
                   + _table(speed_rows) + "\n\nCapture throughput with 1, 2 and 3 long-lived crawlers (each "
                   f"pinned to a core, round robin over {os.cpu_count()} cores; 48 pages each; one round):\n\n"
                   + _table(worker_rows) + "\n\n"

@@ -28,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.capture import children_cpu
+from bench._cpu import TreeCPU
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 3
@@ -126,7 +126,7 @@ def run() -> dict[str, Any]:
             logs = Path(tmp) / "logs"
             logs.mkdir()
             base = [sys.executable, "-m", "watcher", "--config", str(cfg)]
-            c0, self0 = children_cpu(), _self_cpu()
+            used, self0 = TreeCPU(interval=0.5).__enter__(), _self_cpu()
             for w in range(WORKERS):
                 procs.append(subprocess.Popen([*base, "worker"], cwd=ROOT, env=env,
                                               stdout=(logs / f"worker-{w}.log").open("wb"), stderr=subprocess.STDOUT))
@@ -160,7 +160,8 @@ def run() -> dict[str, Any]:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-            workers_cpu, self_cpu = children_cpu() - c0, _self_cpu() - self0
+            used.__exit__(None, None, None)
+            workers_cpu, self_cpu = used.seconds, _self_cpu() - self0
             snapshots_with_page = _count(engine, "SELECT count(*) FROM snapshot WHERE taken_at >= :t "
                                                  "AND screenshot_sha256 <> ''", t=start_at)
             retried = _count(engine, "SELECT count(*) FROM procrastinate.procrastinate_jobs WHERE attempts > 1")

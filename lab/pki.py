@@ -198,13 +198,14 @@ class LabPKI:
         return self.cas[TRUSTED_CA]
 
     def web_cas(self) -> list[CA]:
-        """The CAs that issue web (TLS) certificates: what a CT log accepts."""
-        return [self.cas[TRUSTED_CA], self.cas[UNEXPECTED_CA]]
+        """The CAs that issue web (TLS) certificates: what a CT log accepts (the firm's usual CA, a
+        second one its policy allows, and one it never uses)."""
+        return [self.cas[TRUSTED_CA], self.cas[SECOND_CA], self.cas[UNEXPECTED_CA]]
 
     @property
     def ca_cert_pem(self) -> str:
         """The TLS roots, so a client trusting this file accepts certificates from either web CA."""
-        return "".join(self.cas[n].pem for n in (TRUSTED_CA, UNEXPECTED_CA))
+        return "".join(ca.pem for ca in self.web_cas())
 
     def next_serial(self) -> int:
         with self._lock:

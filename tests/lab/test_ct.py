@@ -108,7 +108,7 @@ def test_get_entries_honours_the_batch_limit(lab_ct: LabCTLog, client: httpx.Cli
     assert len(got) == lab_ct.max_batch == 256
     assert client.get("ct/v1/get-entries", params={"start": 600, "end": 700}).status_code == 400
     roots = client.get("ct/v1/get-roots").json()["certificates"]
-    assert len(roots) == len(lab_ct.pki.cas) == 3  # the trusted CA, a second allowed one, an unexpected one
+    assert len(roots) == len(lab_ct.pki.web_cas()) == 3  # the trusted CA, a second allowed one, an unexpected one
 
 
 def test_static_api_checkpoint_tiles_and_data(lab_ct: LabCTLog, client: httpx.Client) -> None:
