@@ -95,6 +95,8 @@ def takedown_overview(db: str, now: datetime, remind_after_hours: float) -> dict
         "outcomes": q.request_outcomes(e),
         "reminders": q.reminders_due(e, now, remind_after_hours),
         "ttd": q.time_to_down_hours(e),
+        "cases": q.takedown_cases(e),
+        "needs_person": q.needs_person(e),
     }
 
 

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from watcher.core.models import (
+    BlocklistStatus,
+    BlocklistSubmission,
     Brand,
     Candidate,
     DmarcFailureReport,
@@ -250,6 +252,48 @@ def open_requests_page(engine: Engine, *, limit: int, offset: int) -> tuple[list
             .limit(limit).offset(offset))
     total = _scalar(engine, sa.select(sa.func.count()).select_from(TakedownRequest).where(where))
     return _rows(engine, stmt), int(total or 0)
+
+
+def takedown_cases(engine: Engine, limit: int = 200) -> list[Row]:
+    """One row per case with requests: its mode, tickets, replies for a person, and its two clocks
+    (time-to-blocklisted: first submission -> first listing; time-to-down: first request -> down)."""
+    T, B = TakedownRequest, BlocklistSubmission
+    reqs = _rows(engine, sa.select(
+        col(Candidate.id).label("candidate_id"), col(Candidate.domain), col(Candidate.status), col(Candidate.down_at),
+        sa.func.max(col(T.mode)).label("mode"), sa.func.min(col(T.sent_at)).label("first_sent_at"),
+        sa.func.count().label("requests"),
+        sa.func.sum(sa.case((col(T.needs_person), 1), else_=0)).label("needs_person"),
+        sa.func.sum(sa.case((col(T.status) == RequestStatus.FAILED.value, 1), else_=0)).label("failed"),
+        sa.func.max(col(T.ticket)).label("ticket"),
+    ).join(Candidate, col(Candidate.id) == col(T.candidate_id)).group_by(
+        col(Candidate.id), col(Candidate.domain), col(Candidate.status), col(Candidate.down_at)
+    ).order_by(sa.desc(sa.func.min(col(T.created_at)))).limit(limit))
+    ids = [r["candidate_id"] for r in reqs]
+    lists = {r["candidate_id"]: r for r in _rows(engine, sa.select(
+        col(B.candidate_id), sa.func.min(col(B.submitted_at)).label("submitted_at"),
+        sa.func.min(col(B.listed_at)).label("listed_at"), sa.func.count().label("submissions"),
+        sa.func.sum(sa.case((col(B.status) == BlocklistStatus.LISTED.value, 1), else_=0)).label("listed"),
+    ).where(col(B.candidate_id).in_(ids)).group_by(col(B.candidate_id)))} if ids else {}
+    out = []
+    for r in reqs:
+        b = lists.get(r["candidate_id"], {})
+        sub, listed = b.get("submitted_at"), b.get("listed_at")
+        sent, down = r["first_sent_at"], r["down_at"]
+        out.append({**r, "blocklists": f"{b.get('listed', 0)}/{b.get('submissions', 0)}",
+                    # Text, "" while a clock still runs (one column type for the table).
+                    "time_to_blocklisted_min": f"{(listed - sub).total_seconds() / 60:.1f}" if sub and listed else "",
+                    "time_to_down_h": f"{max(0.0, (down - sent).total_seconds()) / 3600:.2f}" if down and sent
+                    else ""})
+    return out
+
+
+def needs_person(engine: Engine, limit: int = 100) -> list[Row]:
+    """Requests with a person's reply no one has read yet."""
+    T = TakedownRequest
+    return _rows(engine, sa.select(col(T.id), col(T.candidate_id), col(Candidate.domain), col(T.recipient),
+                                   col(T.status), col(T.ticket))
+                 .join(Candidate, col(Candidate.id) == col(T.candidate_id))
+                 .where(col(T.needs_person)).order_by(col(T.id)).limit(limit))
 
 
 def time_to_down_hours(engine: Engine, limit: int = 5000) -> list[float]:

@@ -1,4 +1,5 @@
-"""A minimal IMAP4rev1 server (RFC 3501 subset) for the abuse-mailbox tests: plain TCP on 127.0.0.1.
+"""A minimal IMAP4rev1 server (RFC 3501 subset) for the mailbox tests, on 127.0.0.1: plain TCP, or
+implicit TLS (IMAPS, RFC 8314) with a lab-CA certificate when given the lab PKI.
 
 Enough for a real client (Python's imaplib): CAPABILITY, LOGIN, SELECT/EXAMINE, SEARCH (ALL, UNSEEN,
 SEEN), FETCH (UID, FLAGS, RFC822, BODY[], BODY.PEEK[], RFC822.SIZE), STORE (+/-FLAGS, FLAGS), their
@@ -9,11 +10,15 @@ flags. Imports nothing from the product; the TCP plumbing is lab.net.TCPService.
 from __future__ import annotations
 
 import re
+import socket
 import socketserver
+import ssl
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from lab.net import LOOPBACK, OwnedTCPServer, TCPService
+from lab.pki import LabPKI
 
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\([^)]*\))|(\S+)')
 
@@ -213,14 +218,45 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 
+class _TLSServer(OwnedTCPServer):
+    """Implicit TLS: every accepted connection is wrapped before the greeting (the handshake runs in
+    the connection's own thread, so a slow client holds up nobody)."""
+
+    context: ssl.SSLContext
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, addr = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError):  # a client that does not speak TLS: drop it
+            return
+        super().finish_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            request.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        request.close()
+
+
 class LabIMAP(TCPService):
-    """IMAP4rev1 on 127.0.0.1 (`host`, `port`); `add_message()` puts mail in a folder at run time."""
+    """IMAP4rev1 on 127.0.0.1 (`host`, `port`); `add_message()` puts mail in a folder at run time.
+
+    With `pki`, the server speaks implicit TLS (IMAPS) with a lab-CA certificate for
+    `imap.lab.test`, `localhost` and the address (clients trust `pki.ca_file`)."""
 
     handler_class = _Handler
     thread_name = "lab-imap"
 
-    def __init__(self, host: str = LOOPBACK, port: int = 0, users: dict[str, str] | None = None) -> None:
+    def __init__(self, host: str = LOOPBACK, port: int = 0, users: dict[str, str] | None = None,
+                 pki: LabPKI | None = None) -> None:
         super().__init__(host, port)
+        self.pki = pki
+        self.tls = pki is not None
         self.users = dict(users or {"abuse@hoshizora-sec.co.jp": "lab-password"})
         self.folders: dict[str, list[StoredMail]] = {"INBOX": []}
         self.uidvalidity = 1
@@ -229,6 +265,18 @@ class LabIMAP(TCPService):
         self.commands: list[str] = []
         self.drip_seconds = 0.0  # > 0: FETCH answers trickle out one byte at a time (a fault to survive)
         self.stopping = threading.Event()
+
+    def _make_server(self) -> OwnedTCPServer:
+        if self.pki is None:
+            return super()._make_server()
+        server = _TLSServer((self.host, self._requested_port), self.handler_class)
+        server.owner = self
+        server.context = self.pki.tls_context_for("imap.lab.test", ("localhost", self.host))
+        return server
+
+    @property
+    def ca_file(self) -> str:
+        return self.pki.ca_file if self.pki is not None else ""
 
     def add_message(self, data: bytes, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> int:
         with self.lock:

@@ -57,6 +57,7 @@ class DomainRecord:
     nameservers: list[str]
     dnssec: bool
     registrant: str | None = None
+    registrant_email: str | None = None
 
 
 @dataclass
@@ -117,7 +118,7 @@ class LabRDAP(HTTPService):
                    created: dt.datetime | dt.date | None = None, expires: dt.datetime | dt.date | None = None,
                    statuses: list[str] | None = None, nameservers: list[str] | None = None,
                    dnssec: bool = False, registrant: str | None = None,
-                   updated: dt.datetime | None = None) -> DomainRecord:
+                   updated: dt.datetime | None = None, registrant_email: str | None = None) -> DomainRecord:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
         def as_dt(v: dt.datetime | dt.date | None, default: dt.datetime) -> dt.datetime:
@@ -131,7 +132,8 @@ class LabRDAP(HTTPService):
         rec = DomainRecord(name.lower().rstrip("."), registrar, abuse_email, c,
                            as_dt(expires, c + dt.timedelta(days=365)), updated or max(c, now - dt.timedelta(days=1)),
                            list(statuses if statuses is not None else ["client transfer prohibited"]),
-                           list(nameservers or ["ns1.lab-dns.test", "ns2.lab-dns.test"]), dnssec, registrant)
+                           list(nameservers or ["ns1.lab-dns.test", "ns2.lab-dns.test"]), dnssec, registrant,
+                           registrant_email)
         with self._lock:
             self.state.domains[rec.name] = rec
         return rec
@@ -229,7 +231,7 @@ class LabRDAP(HTTPService):
                 pass
         if rec.registrant:
             out["entities"].append({"objectClassName": "entity", "roles": ["registrant"],
-                                    "vcardArray": _vcard(rec.registrant)})
+                                    "vcardArray": _vcard(rec.registrant, email=rec.registrant_email)})
         return out
 
     def _network_json(self, rec: NetworkRecord) -> dict[str, Any]:

@@ -426,6 +426,17 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
         return _html(_page(name, f"<main><h1>{name}</h1><p>{html.escape(str(opt.get('text', '')))}</p></main>"))
     if kind == "blank":
         return _html(_page("", "", css=""))
+    if kind == "hacked":  # a small business's old site; a phishing kit was dropped into one of its directories
+        kit = str(opt.get("path", "/wp-content/uploads/hz/login.php"))
+        if path == kit and not opt.get("removed"):
+            if request.method == "POST":
+                return Response(302, b"", HTML, {"Location": OFFICIAL_LOGIN})
+            return _html(clone(str(opt.get("fidelity", "exact"))))
+        if path in ("/", "/index.html"):
+            name = html.escape(str(opt.get("title", "山田工務店")))
+            return _html(_page(name, f"<main><h1>{name}</h1><p>創業1978年。住宅の新築・リフォームは"
+                                     "お気軽にご相談ください。</p><p>営業時間 9:00〜18:00（日曜定休）</p></main>"))
+        return _html(_page("404 Not Found", "<h1>Not Found</h1>", css=""), 404)
     if kind == "page":  # a page whose HTML the test gives (e.g. the official-domains page omamori wrote)
         return _html(str(opt.get("body", "")))
     if kind == "feed":
@@ -440,5 +451,5 @@ def render(site: Site, host: str, request: Request, stopping: threading.Event) -
 KINDS = ("official", "clone-exact", "clone-recolored", "clone-relayout", "clone-partial", "clone-logo", "tsubame", "kaede",
          "parked-sedo", "parked-godaddy", "parked-dan", "parked-bodis", "parked-onamae", "forsale", "suspended",
          "takeover-s3", "takeover-github", "takeover-heroku", "takeover-azure", "redirect", "slow", "huge", "endless",
-         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "canned", "bimi", "appstore",
+         "gone", "notfound", "mta-sts", "corporate", "blank", "page", "feed", "hacked", "canned", "bimi", "appstore",
          "carrier-info", "shortener")

@@ -140,6 +140,8 @@ class LabSMTP:
         self._fail_next: list[int] = []
         self._rejected: dict[str, int] = {}
         self.desks: dict[str, AbuseDesk] = {}
+        # Called with every accepted message (the World's mail responder: auto-replies, bounces).
+        self.listeners: list[Callable[[StoredMessage], None]] = []
         self._timers: list[threading.Timer] = []
         self._controller: Controller | None = None
         self._api = _API(self, host)
@@ -185,6 +187,11 @@ class LabSMTP:
             desk = self.desks.get(rcpt.lower())
             if desk:
                 self._desk_reads(desk, msg)
+        for listener in list(self.listeners):
+            try:
+                listener(msg)
+            except Exception:  # a responder's fault must not fail the SMTP transaction
+                pass
         return f"250 2.0.0 Message accepted as {msg.id}"
 
     def _desk_reads(self, desk: AbuseDesk, msg: StoredMessage) -> None:

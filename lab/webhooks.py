@@ -175,6 +175,7 @@ class LabSyslog:
 
     def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
         self.host = host
+        self._chosen = not port  # a port picked here may be taken by another process before bind
         self.port = port or free_port()
         self._lock = threading.Lock()
         self._messages: list[SyslogMessage] = []
@@ -193,15 +194,32 @@ class LabSyslog:
         with self._lock:
             return list(self._messages)
 
-    def start(self) -> LabSyslog:
+    def _bind(self) -> list[Any]:
         udp = socketserver.ThreadingUDPServer((self.host, self.port), _UDP)
         tcp = socketserver.ThreadingTCPServer((self.host, self.port), _TCP, bind_and_activate=False)
-        tcp.allow_reuse_address = True
-        tcp.daemon_threads = True
-        tcp.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.server_bind()
-        tcp.server_activate()
-        servers: list[Any] = [udp, tcp]
+        try:
+            tcp.allow_reuse_address = True
+            tcp.daemon_threads = True
+            tcp.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.server_bind()
+            tcp.server_activate()
+        except OSError:
+            udp.server_close()
+            tcp.server_close()
+            raise
+        return [udp, tcp]
+
+    def start(self) -> LabSyslog:
+        # One number for UDP and TCP: a number free for TCP a moment ago may be in use for UDP (or
+        # taken since, on a machine where many test runs start servers), so a chosen one is re-chosen.
+        for attempt in range(20):
+            try:
+                servers = self._bind()
+                break
+            except OSError:
+                if not self._chosen or attempt == 19:
+                    raise
+                self.port = free_port(socket.SOCK_DGRAM)
         for srv in servers:
             srv.owner = self
             srv.daemon_threads = True

@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from lab import scenario as sc
+from lab.blocklists import LabBlocklists
 from lab.certstream import LabCertstream
 from lab.control import ControlAPI
 from lab.ct import LabCTLog
 from lab.dns import LabDNS
+from lab.imap import LabIMAP
+from lab.mailbox import MailResponder
 from lab.misp import LabMISP
 from lab.pki import TRUSTED_CA, LabPKI
 from lab.rdap import LabRDAP
@@ -65,6 +68,21 @@ class World:
                                         heartbeat_interval=heartbeat_interval or s.get("heartbeat_interval", 15.0))
         self.web = LabWeb(self.pki, port=p.get("web", 0))
         self.smtp = LabSMTP(self.pki, port=p.get("smtp", 0))
+        # The firm's mailboxes over IMAPS (lab-CA certificate): reports in INBOX, answers to takedown
+        # requests in `takedown_folder`, put there by the mail responder (auto-replies, bounces).
+        mailbox = s.get("mailbox", {})
+        self.mailbox_user = str(mailbox.get("user", "brand-security@hzsec.com"))
+        self.mailbox_password = str(mailbox.get("password", "lab-password"))
+        self.takedown_folder = str(mailbox.get("takedown_folder", "Takedown"))
+        self.imap = LabIMAP(port=p.get("imap", 0), pki=self.pki,
+                            users={self.mailbox_user: self.mailbox_password,
+                                   "abuse@hoshizora-sec.co.jp": self.mailbox_password})
+        self.imap.folders.setdefault(self.takedown_folder, [])
+        self.responder = MailResponder(self._deliver_answer)
+        self.smtp.listeners.append(self.responder)
+        # Browser blocklists (Web Risk, Netcraft, APWG eCX) that list a submitted URL after a delay.
+        self.blocklists = LabBlocklists(port=p.get("blocklists", 0),
+                                        listing_delay=float(s.get("listing_delay", 3.0)))
         self.webhooks = LabWebhooks(port=p.get("webhooks", 0))
         self.syslog = LabSyslog(port=p.get("syslog", 0))
         self.misp = LabMISP(port=p.get("misp", 0))
@@ -95,8 +113,8 @@ class World:
         return world
 
     def servers(self) -> list[Any]:
-        return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.webhooks,
-                self.syslog, self.misp, self.control]
+        return [self.dns, self.rdap, self.whois, self.ct, self.certstream, self.web, self.smtp, self.imap,
+                self.blocklists, self.webhooks, self.syslog, self.misp, self.control]
 
     def begin(self) -> World:
         for server in self.servers():
@@ -196,9 +214,12 @@ class World:
         return name.rsplit(".", 1)[-1] in self.whois_tlds
 
     def act_registrar(self, name: str, abuse_email: str | None = None, suspend_after: str | float | None = None,
-                      **extra: Any) -> None:
-        """Declare a registrar's behaviour; with `suspend_after` its abuse desk suspends reported domains."""
+                      auto_reply: str | None = None, **extra: Any) -> None:
+        """Declare a registrar's behaviour; with `suspend_after` its abuse desk suspends reported domains,
+        with `auto_reply` (a ticket prefix) it answers every request with a ticket number."""
         self.registrar_behaviour[name] = {"abuse_email": abuse_email, "suspend_after": suspend_after, **extra}
+        if abuse_email and auto_reply:
+            self.responder.autoreply(abuse_email, auto_reply)
         if abuse_email and suspend_after is not None:
             delay = self.suspend_delay if self.suspend_delay is not None else sc.parse_offset(suspend_after)
 
@@ -211,15 +232,55 @@ class World:
 
             self.smtp.abuse_desk(abuse_email, suspend, domains, delay)
 
-    def act_network(self, cidr: str, name: str, abuse_email: str, country: str = "JP", org: str = "") -> None:
+    def _deliver_answer(self, raw: bytes) -> None:
+        self.imap.add_message(raw, folder=self.takedown_folder)
+
+    def act_desk_autoreply(self, address: str, prefix: str = "LAB") -> None:
+        """The desk at `address` answers each request with an auto-reply carrying a ticket number."""
+        self.responder.autoreply(address, prefix)
+
+    def act_mailbox_bounce(self, address: str, status: str = "5.1.1",
+                           diagnostic: str = "550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown") -> None:
+        """Mail to `address` is accepted by the relay, then bounced by the desk's server (an RFC 3464 DSN)."""
+        self.responder.bounce(address, status, diagnostic)
+
+    def act_desk_reply(self, address: str, text: str) -> None:
+        """A person at `address` answers each request with `text`."""
+        self.responder.reply(address, text)
+
+    def act_blocklist_delay(self, seconds: float, service: str | None = None) -> None:
+        """How long after a submission the lab blocklists list a URL."""
+        self.blocklists.set_delay(float(seconds), service)
+
+    def act_network(self, cidr: str, name: str, abuse_email: str, country: str = "JP", org: str = "",
+                    remove_after: str | float | None = None) -> None:
+        """An IP network (RDAP); with `remove_after` its abuse desk removes reported content after that delay."""
         self.rdap.set_network(cidr, name, abuse_email, country, org)
+        if remove_after is not None:
+            delay = self.suspend_delay if self.suspend_delay is not None else sc.parse_offset(remove_after)
+
+            def domains() -> list[str]:
+                return [d for d, r in self.registrations.items() if not r.get("owned") and not r.get("lapsed")]
+
+            self.smtp.abuse_desk(abuse_email, self.act_remove_content, domains, delay)
+
+    def act_remove_content(self, domain: str) -> None:
+        """What a host does on a report: the kit is deleted (a hacked site keeps its own pages)."""
+        for h in self._hosts_under(domain.lower().rstrip(".")):
+            site = self.web.site_for(h)
+            if site is None:
+                continue
+            if site.kind == "hacked":
+                self.web.publish(h, "hacked", **{**site.options, "removed": True})
+            elif site.kind != "suspended":
+                self.web.publish(h, "notfound")
 
     def act_register_domain(self, name: str, registrar: str = "Lab Registrar K.K.", registrant: str | None = None,
                             created: Any = None, expires: Any = None, statuses: list[str] | None = None,
                             nameservers: list[str] | None = None, dnssec: bool = False, owned: bool = False,
                             address: str | list[str] | None = None, site: str | None = None,
                             site_options: dict[str, Any] | None = None, mx: str | list[str] | None = None,
-                            abuse_email: str | None = None) -> dict[str, Any]:
+                            abuse_email: str | None = None, registrant_email: str | None = None) -> dict[str, Any]:
         """A registration (RDAP, or WHOIS for WHOIS-only TLDs) with its zone (SOA, NS, optional A/MX) and site."""
         name = name.lower().rstrip(".")
         created_dt = sc.parse_date(created) or dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=3)
@@ -233,7 +294,8 @@ class World:
             self.rdap.set_domain(name, registrar=registrar, abuse_email=abuse_email, created=created_dt,
                                  expires=expires_dt,
                                  statuses=statuses if statuses is not None else ["client transfer prohibited"],
-                                 nameservers=ns, dnssec=dnssec, registrant=registrant)
+                                 nameservers=ns, dnssec=dnssec, registrant=registrant,
+                                 registrant_email=registrant_email)
         self.dns.set_rcode(name, None)
         self.dns.add_zone(name, ns)
         if address:
@@ -444,6 +506,10 @@ class World:
             "web": {"proxy_url": self.web.proxy_url, "ca_file": self.web.ca_file, "host": self.web.host,
                     "port": self.web.port},
             "smtp": {"host": self.smtp.host, "port": self.smtp.port, "api_url": self.smtp.api_url},
+            "imap": {"host": self.imap.host, "port": self.imap.port, "ssl": True, "ca_file": self.imap.ca_file,
+                     "user": self.mailbox_user, "password": self.mailbox_password,
+                     "takedown_folder": self.takedown_folder},
+            "blocklists": {"url": self.blocklists.url.rstrip("/")},
             "webhooks": {"url": self.webhooks.url, "slack_url": self.webhooks.url_for("slack"),
                          "teams_url": self.webhooks.url_for("teams"), "json_url": self.webhooks.url_for("json")},
             "syslog": {"host": self.syslog.host, "port": self.syslog.port},

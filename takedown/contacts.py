@@ -29,6 +29,9 @@ from typing import Any
 
 # The RecipientKind values of watcher.core.models (takedown imports nothing from watcher).
 REGISTRAR, HOSTING, CDN, CERT, OTHER = "registrar", "hosting", "cdn", "cert", "other"
+SHORTENER, OWNER = "shortener", "owner"
+# The TakedownMode values (takedown.policy.site_mode).
+SUSPEND, REMOVE_CONTENT = "suspend", "remove_content"
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 
@@ -95,6 +98,26 @@ class NetworkFacts:
 
 
 @dataclass(frozen=True)
+class ShortenerFacts:
+    """A short link in the lure and the shortener's published abuse desk (data/shorteners.json)."""
+
+    url: str
+    service: str = ""
+    abuse_email: str = ""
+    form_url: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class OwnerFacts:
+    """A hacked site's owner: the registrant's published address, else the site's role mailbox."""
+
+    name: str = ""
+    email: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class HostingFacts:
     """The CDN / free-hosting / cloud service the site sits behind (the hosting table)."""
 
@@ -124,18 +147,37 @@ def gather(
     hosting: HostingFacts | None = None,
     always_inform: Iterable[Mapping[str, Any]] = (),
     escalate_to: Iterable[Mapping[str, Any]] = (),
+    registry_fallback: Iterable[Mapping[str, Any]] = (),
+    shorteners: Iterable[ShortenerFacts] = (),
+    owner: OwnerFacts | None = None,
+    mode: str = SUSPEND,
 ) -> list[Recipient]:
     """Every recipient the facts name, deduplicated by address, before the cut rules.
 
     ``networks``: one per network the site's addresses are in; parties are ``PartySettings`` as
-    dicts (name, email, form_url, language).
+    dicts (name, email, form_url, language). ``registry_fallback``: asked instead of a registrar
+    that published no address (JPRS for a .jp name). ``mode``: in ``remove_content`` (a hacked
+    site) the registrar is not asked to suspend a victim's domain; the host and the owner remove
+    the content.
     """
     tld = registrable.rsplit(".", 1)[-1].lower()
     out: list[Recipient] = []
-    if registrar is not None and registrar.abuse_email:
-        src = "WHOIS abuse contact" if registrar.source == "whois" else "RDAP registrar abuse contact"
+    if mode == REMOVE_CONTENT:
+        if owner is not None and owner.email:
+            out.append(Recipient(OWNER, owner.name or "Site owner", email=owner.email, source=owner.source,
+                                 language=_language(owner.email, tld=tld)))
+    elif registrar is not None and registrar.abuse_email:
+        src = {"whois": "WHOIS abuse contact", "jp-designated": "designated registrar table (JPRS WHOIS names it)",
+               "whois-contact": "WHOIS public contact (designated registrar)"}.get(
+            registrar.source, "RDAP registrar abuse contact")
         out.append(Recipient(REGISTRAR, registrar.name or "Registrar", email=registrar.abuse_email, source=src,
                              language=_language(registrar.abuse_email, tld=tld)))
+    elif mode == SUSPEND:
+        for p in registry_fallback:
+            if p.get("email") or p.get("form_url"):
+                out.append(Recipient(REGISTRAR, str(p.get("name") or "Registry"), email=str(p.get("email") or ""),
+                                     form_url=str(p.get("form_url") or ""), language=str(p.get("language") or "ja"),
+                                     source=f"registry fallback: {p.get('source') or 'parties table'}"))
     if hosting is not None and (hosting.abuse_email or hosting.form_url):
         kind = CDN if hosting.kind.lower() == "cdn" else HOSTING
         out.append(Recipient(kind, hosting.service or "Hosting service", email=hosting.abuse_email,
@@ -146,6 +188,11 @@ def gather(
             out.append(Recipient(HOSTING, net.name or "Hosting network", email=net.abuse_email,
                                  source=f"IP RDAP abuse contact {net.handle or net.name}".strip(),
                                  language=_language(net.abuse_email, country=net.country)))
+    for sh in shorteners:
+        if sh.abuse_email or sh.form_url:
+            out.append(Recipient(SHORTENER, sh.service or "URL shortener", email=sh.abuse_email,
+                                 form_url=sh.form_url, source=f"shortener table: {sh.source or sh.service}",
+                                 language=_language(sh.abuse_email)))
     for level, parties in ((0, always_inform), (1, escalate_to)):
         for p in parties:
             if p.get("email") or p.get("form_url"):
@@ -175,7 +222,10 @@ def cut(
     registrable: str,
     hosting: HostingFacts | None = None,
 ) -> tuple[list[Recipient], list[Cut]]:
-    """Apply the cut rules (see the module docstring); returns (kept, cut with the reason)."""
+    """Apply the cut rules (see the module docstring); returns (kept, cut with the reason).
+
+    A hacked site's owner (kind ``owner``) is the victim, not the phisher: an address at the
+    site's own domain is the right one there."""
     protected = [d.lower() for d in protected_domains if d]
     phisher = [domain.lower()]
     # The registrable domain is the phisher's unless the site is a subdomain of a hosting service
@@ -191,7 +241,7 @@ def cut(
         where = email_domain(r.email) if r.email else _host_of(r.form_url)
         if any(_under(where, p) for p in protected):
             dropped.append(Cut(r, f"{r.address} is the firm's own address (official or group domain)", "own_address"))
-        elif any(_under(where, p) for p in phisher):
+        elif r.kind != OWNER and any(_under(where, p) for p in phisher):
             dropped.append(Cut(r, f"{r.address} is at the reported domain itself (would tip off the phisher)",
                                "phisher_address"))
         else:

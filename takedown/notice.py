@@ -8,8 +8,10 @@ them into a link; the JSON summary carries them as they are.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,7 +19,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from takedown.contacts import CDN, CERT, HOSTING, OTHER, REGISTRAR
+from takedown.contacts import CDN, CERT, HOSTING, OTHER, OWNER, REGISTRAR, SHORTENER, SUSPEND, email_domain
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -34,6 +36,8 @@ ASK = {
         HOSTING: "当該コンテンツの削除、またはサーバーの利用停止をお願いいたします。",
         CDN: "当該サイトへのサービス提供の停止をお願いいたします。配信元サーバーの情報もご提供いただけますと幸いです。",
         CERT: "情報提供です。関係機関への連絡・調整およびブロックリストへの登録にご協力をお願いいたします。",
+        SHORTENER: "下記の短縮URLの無効化をお願いいたします。",
+        OWNER: "貴サイトに設置されたフィッシングサイトの削除をお願いいたします。",
         OTHER: "停止に向けたご協力をお願いいたします。",
     },
     "en": {
@@ -41,16 +45,39 @@ ASK = {
         HOSTING: "Please remove the content or suspend the server.",
         CDN: "Please stop serving this site, and tell us its origin server if you can.",
         CERT: "For your information: please help coordinate the takedown and add the site to block lists.",
+        SHORTENER: "Please disable the short links below.",
+        OWNER: "Please remove the phishing pages placed on your site.",
         OTHER: "Please help us get this site taken down.",
     },
 }
 
 ATTACHMENT_TEXT = {
     "ja": {"screenshot": "当該サイトの画面（{at}取得）", "side_by_side": "正規サイト（左）と当該サイト（右）の比較",
-           "summary": "URL・IPアドレス・日時（UTC/JST）・証拠ファイルのSHA-256（X-ARF形式のJSON）"},
+           "fullpage": "当該ページ全体の画面", "html": "当該ページのHTML", "favicon": "当該サイトのファビコン",
+           "lure": "お客様に届いたフィッシングメール（message/rfc822）",
+           "summary": "URL・IPアドレス・日時・証拠ファイル（XARF v4 形式のJSON）"},
     "en": {"screenshot": "the site as captured at {at}", "side_by_side": "our genuine page (left) and the site (right)",
-           "summary": "URLs, IP addresses, times (UTC and JST), SHA-256 of every evidence file (X-ARF style JSON)"},
+           "fullpage": "the whole page", "html": "the page's HTML", "favicon": "the site's favicon",
+           "lure": "the phishing mail our customer received (message/rfc822)",
+           "summary": "URLs, IP addresses, times, evidence (XARF v4 JSON)"},
 }
+
+WITHHELD_TEXT = {
+    "ja": "（容量の上限のため未添付。ご要望に応じてお送りします）",
+    "en": "(not attached: over the size limit; sent on request)",
+}
+
+LINKS_TEXT = {
+    "ja": "\n■ お客様に届いたメール内の短縮URL（誤クリック防止のため置き換えています）\n",
+    "en": "\nShort links in the phishing mail (defanged):\n",
+}
+
+PATHS_TEXT = {
+    "ja": "\n■ 設置されたパス（サイト全体ではなく、このパス以下のコンテンツの削除をお願いします）\n",
+    "en": "\nWhere the phishing pages sit (please remove this content, not the whole site):\n",
+}
+
+TICKET_TEXT = {"ja": "貴社受付番号: {ticket}\n", "en": "Your ticket: {ticket}\n"}
 
 TIMELINE_TEXT = {
     "ja": {"first_seen": "初回検知", "registered": "ドメイン登録", "not_before": "証明書の有効開始",
@@ -62,10 +89,18 @@ TIMELINE_TEXT = {
 
 @dataclass
 class EvidenceFile:
-    role: str  # screenshot, fullpage, html, favicon, side_by_side, summary
+    role: str  # screenshot, fullpage, html, favicon, side_by_side, lure, summary
     filename: str
     sha256: str
     content_type: str
+    size: int = 0
+
+
+def evidence_filename(role: str, sha256: str, content_type: str) -> str:
+    """``screenshot.<sha256>.png``: the file is named by what it is and by its hash (chain of custody)."""
+    ext = {"image/png": "png", "text/html": "html", "image/x-icon": "ico", "application/json": "json",
+           "message/rfc822": "eml"}.get(content_type, "bin")
+    return f"{role}.{sha256}.{ext}"
 
 
 @dataclass
@@ -97,6 +132,19 @@ class NoticeFacts:
     requester_email: str = ""
     requester_phone: str = ""
     auto: bool = False
+    # What this recipient is asked, by language (the watcher renders it from its text catalogue) for
+    # the recipient kind ``ask_kind``; a letter in another language or to another kind: the default ask.
+    ask: dict[str, str] = field(default_factory=dict)
+    ask_kind: str = ""
+    mode: str = SUSPEND  # or remove_content: a hacked site (takedown.policy.site_mode)
+    kit_paths: list[str] = field(default_factory=list)  # in remove_content mode: where the kit sits
+    short_links: list[str] = field(default_factory=list)  # shortener links in the lure
+    withheld: list[EvidenceFile] = field(default_factory=list)  # evidence over the attachment cap
+    registrar: str = ""
+    nameservers: list[str] = field(default_factory=list)
+    credential_fields: list[str] = field(default_factory=list)  # e.g. ["username", "password"]
+    submission_url: str = ""  # where the form posts
+    evidence_source: str = "crawler"  # crawler (our own discovery) or user_report (a customer's report)
 
 
 def defang(url: str) -> str:
@@ -124,12 +172,14 @@ def _shown_domain(facts: NoticeFacts) -> str:
     return f"{facts.domain} ({facts.domain_unicode})" if facts.domain_unicode else facts.domain
 
 
-def subject(facts: NoticeFacts, language: str, *, reminder: bool = False) -> str:
+def subject(facts: NoticeFacts, language: str, *, reminder: bool = False, ticket: str = "") -> str:
+    """The subject; a reminder's carries the desk's ticket number, so its system files it in the ticket."""
+    tag = f" [{ticket}]" if ticket else ""
     if language == "ja":
         base = f"【フィッシングサイト停止のお願い】{_shown_domain(facts)}（{facts.brand_ja or facts.brand}を装うサイト）"
-        return f"【再送】{base} [{facts.reference}]" if reminder else f"{base} [{facts.reference}]"
+        return f"【再送】{base} [{facts.reference}]{tag}" if reminder else f"{base} [{facts.reference}]"
     base = f"Phishing site impersonating {facts.brand}: {_shown_domain(facts)} - takedown request"
-    return f"Reminder: {base} [{facts.reference}]" if reminder else f"{base} [{facts.reference}]"
+    return f"Reminder: {base} [{facts.reference}]{tag}" if reminder else f"{base} [{facts.reference}]"
 
 
 def signature(facts: NoticeFacts, language: str) -> str:
@@ -157,17 +207,30 @@ def _official(facts: NoticeFacts, language: str) -> str:
     return lines
 
 
+def _extra(facts: NoticeFacts, language: str) -> str:
+    out = ""
+    if facts.short_links:
+        out += LINKS_TEXT[language] + _bullets([defang(u) for u in facts.short_links]) + "\n"
+    if facts.kit_paths and facts.mode != SUSPEND:
+        out += PATHS_TEXT[language] + _bullets(facts.kit_paths) + "\n"
+    return out
+
+
 def body(facts: NoticeFacts, language: str, kind: str, recipient_name: str) -> str:
     language = language if language in ("ja", "en") else "en"
     texts = ATTACHMENT_TEXT[language]
-    attachments = [f"{e.filename}: {texts.get(e.role, e.role).format(at=fmt_time(facts.taken_at, language))}"
+    at = fmt_time(facts.taken_at, language)
+    attachments = [f"{e.filename}: {texts.get(e.role, e.role).format(at=at)}"
                    for e in facts.evidence if e.role in texts]
+    attachments += [f"{e.role} sha256 {e.sha256}: {texts.get(e.role, e.role).format(at=at)} {WITHHELD_TEXT[language]}"
+                    for e in facts.withheld]
     return _template(f"request.{language}.txt").substitute(
         recipient_name=recipient_name,
         org=facts.org, org_ja=facts.org_ja or facts.org, brand=facts.brand, brand_ja=facts.brand_ja or facts.brand,
         requester=facts.requester,
-        ask=ASK[language].get(kind, ASK[language][OTHER]),
-        urls=_bullets([defang(u) for u in facts.urls]),
+        ask=(facts.ask.get(language, "") if kind == facts.ask_kind else "")
+        or ASK[language].get(kind, ASK[language][OTHER]),
+        urls=_bullets([defang(u) for u in facts.urls]) + _extra(facts, language),
         ips=_bullets(facts.ips),
         reasons=_bullets(facts.reasons_ja if language == "ja" and facts.reasons_ja else facts.reasons),
         timeline=_timeline(facts, language),
@@ -179,53 +242,111 @@ def body(facts: NoticeFacts, language: str, kind: str, recipient_name: str) -> s
 
 
 def reminder_body(facts: NoticeFacts, language: str, recipient_name: str, *, sent_at: datetime,
-                  checked_at: datetime) -> str:
+                  checked_at: datetime, ticket: str = "") -> str:
     language = language if language in ("ja", "en") else "en"
     return _template(f"reminder.{language}.txt").substitute(
         recipient_name=recipient_name, sent_at=fmt_time(sent_at, language),
         checked_at=fmt_time(checked_at, language), reference=facts.reference,
+        ticket_line=TICKET_TEXT[language].format(ticket=ticket) if ticket else "",
         urls=_bullets([defang(u) for u in facts.urls]), signature=signature(facts, language),
     )
 
 
-def _times(t: datetime | None) -> dict[str, str] | None:
-    if t is None:
-        return None
-    t = t.astimezone(UTC)
-    return {"utc": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "jst": t.astimezone(JST).strftime("%Y-%m-%dT%H:%M:%S+09:00")}
+XARF_VERSION = "4.2.0"  # the XARF v4 spec release the shipped schemas (data/xarf/v4) come from
+_XARF_DOMAIN = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")  # content-base.json's pattern
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 
-def xarf_summary(facts: NoticeFacts, *, recipient_kind: str = "", sent_at: datetime | None = None) -> dict[str, Any]:
-    """A machine-readable summary in the spirit of X-ARF (abuse reporting format): one report of
-    class ``content``, type ``phishing``, with every URL, address, time (UTC and JST) and the
-    SHA-256 of every evidence file, so a desk can import it and anyone can check the files."""
-    return {
-        "Version": "4",
-        "ReporterInfo": {"ReporterOrg": facts.org, "ReporterOrgEmail": facts.requester_email,
-                         "ReporterContactName": facts.requester, "ReporterContactPhone": facts.requester_phone},
-        "Disclosure": True,
-        "Report": {
-            "ReportClass": "Content",
-            "ReportType": "Phishing",
-            "Reference": facts.reference,
-            "Date": _times(sent_at or facts.taken_at),
-            "SourceDomain": facts.domain,
-            "SourceDomainUnicode": facts.domain_unicode or facts.domain,
-            "SourceUrls": list(facts.urls),
-            "SourceIps": list(facts.ips),
-            "TargetBrand": facts.brand,
-            "TargetUrls": list(facts.official_urls),
-            "Reasons": list(facts.reasons),
-            "FirstSeen": _times(facts.first_seen_at),
-            "DomainRegistered": _times(facts.registered_at),
-            "CertificateNotBefore": _times(facts.cert_not_before),
-            "EvidenceCaptured": _times(facts.taken_at),
-            "RecipientKind": recipient_kind,
-            "AutomaticDecision": facts.auto,
-            "Evidence": [{"Role": e.role, "FileName": e.filename, "ContentType": e.content_type,
-                          "Sha256": e.sha256} for e in facts.evidence if e.role != "summary"],
+def _iso(t: datetime | None) -> str | None:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
+
+
+def _contact(org: str, email: str) -> dict[str, str]:
+    return {"org": org[:200] or "-", "contact": email, "domain": email_domain(email)}
+
+
+def xarf_report(facts: NoticeFacts, *, report_id: str, recipient_kind: str = "",
+                sent_at: datetime | None = None, payloads: Mapping[str, bytes] | None = None,
+                description: str = "") -> dict[str, Any]:
+    """The XARF v4 report (category ``content``, type ``phishing``) that abuse desks import.
+
+    Validates against the published schema (``data/xarf/v4``, checked in the tests). ``payloads``:
+    the evidence files to inline (sha256 -> bytes; the watcher passes those under its size limit);
+    every evidence file, inlined or not, is listed with its sha256 under ``omamori.evidence_files``,
+    so anyone can check the attachments. ``report_id`` is a UUID chosen by the caller.
+    """
+    payloads = payloads or {}
+    reporter = _contact(facts.org, facts.requester_email)
+    evidence = []
+    for e in facts.evidence:
+        data = payloads.get(e.sha256)
+        if data is None or e.role == "summary":
+            continue
+        evidence.append({"content_type": e.content_type, "description": f"{e.role}: {e.filename}"[:500],
+                         "payload": base64.b64encode(data).decode("ascii"), "hash": f"sha256:{e.sha256}",
+                         "size": len(data)})
+    domain = facts.domain.lower()
+    url = facts.urls[0] if facts.urls else f"https://{domain}/"
+    report: dict[str, Any] = {
+        "xarf_version": XARF_VERSION,
+        "report_id": report_id,
+        "timestamp": _iso(facts.first_seen_at or facts.taken_at or sent_at),
+        "reporter": reporter,
+        "sender": reporter,
+        "source_identifier": domain or (facts.ips[0] if facts.ips else url),
+        "category": "content",
+        "type": "phishing",
+        "evidence_source": "user_report" if facts.evidence_source == "user_report" else "crawler",
+        "url": url,
+        "target_brand": facts.brand,
+        "verification_method": "automated_crawler" if facts.auto else "manual",
+        "description": (description or f"Phishing site impersonating {facts.brand} ({facts.org}); "
+                        f"reference {facts.reference}")[:1000],
+        "tags": [f"reference:{facts.reference.lower()}", f"mode:{facts.mode.replace('_', '-')}"],
+        "confidence": 1.0 if not facts.auto else 0.95,
+        "evidence": evidence[:50],
+        "omamori": {
+            "reference": facts.reference, "recipient_kind": recipient_kind, "urls": list(facts.urls),
+            "ips": list(facts.ips), "domain_unicode": facts.domain_unicode or facts.domain,
+            "official_urls": list(facts.official_urls), "reasons": list(facts.reasons),
+            "short_links": list(facts.short_links), "kit_paths": list(facts.kit_paths),
+            "times_jst": {k: _jst(t) for k, t in (("first_seen", facts.first_seen_at),
+                                                    ("registered", facts.registered_at),
+                                                    ("certificate_not_before", facts.cert_not_before),
+                                                    ("evidence_captured", facts.taken_at),
+                                                    ("sent", sent_at)) if t is not None},
+            "evidence_files": [{"role": e.role, "filename": e.filename, "content_type": e.content_type,
+                                "sha256": e.sha256, "attached": True}
+                               for e in facts.evidence if e.role != "summary"]
+                              + [{"role": e.role, "filename": e.filename, "content_type": e.content_type,
+                                  "sha256": e.sha256, "attached": False} for e in facts.withheld],
+            "automatic_decision": facts.auto,
         },
     }
+    if _XARF_DOMAIN.match(domain):
+        report["domain"] = domain
+    if facts.official_urls:
+        report["cloned_site"] = facts.official_urls[0]
+    if facts.credential_fields:
+        report["credential_fields"] = list(facts.credential_fields)
+    if facts.submission_url:
+        report["submission_url"] = facts.submission_url
+    if facts.taken_at:
+        report["verified_at"] = _iso(facts.taken_at)
+    if facts.registrar:
+        report["registrar"] = facts.registrar
+    if facts.nameservers:
+        report["nameservers"] = list(facts.nameservers)
+    a = [ip for ip in facts.ips if _IPV4.match(ip)]
+    if a:
+        report["dns_records"] = {"a": a}
+    if facts.registered_at:
+        report["whois"] = {"created_date": _iso(facts.registered_at)}
+    return report
+
+
+def _jst(t: datetime) -> str:
+    return t.astimezone(JST).strftime("%Y-%m-%dT%H:%M:%S+09:00")
 
 
 def xarf_json(summary: Mapping[str, Any]) -> bytes:

@@ -26,6 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+from takedown.contacts import REMOVE_CONTENT, SUSPEND
 
 VISUAL_WORDS = ("visual", "clone", "screenshot", "phash", "layout", "logo")
 IMPERSONATION_KINDS = frozenset({"favicon", "html", "brand_name"})
@@ -82,3 +85,45 @@ def auto_rule(*, verdict: str, snapshot_reasons: Iterable[Mapping[str, Any]], ca
     checks = [("verdict phishing", str(verdict).lower() == "phishing"), ("impersonates the brand (visual, logo, favicon, html, name)", visual),
               ("password form", password), ("lookalike name", lookalike)]
     return all(ok for _, ok in checks), [f"{name}: {'yes' if ok else 'no'}" for name, ok in checks]
+
+
+# ---------------------------------------------------------------- hacked site or phishing domain
+
+def kit_paths(urls: Iterable[str]) -> list[str]:
+    """The paths of the reported URLs below the site's root (``/wp-content/x/login.php``)."""
+    out = []
+    for u in urls:
+        path = urlsplit(u).path or "/"
+        if path.strip("/") and path not in out:
+            out.append(path)
+    return out
+
+
+def site_mode(*, registered_at: datetime | None, checked_at: datetime, urls: Iterable[str],
+              home: Mapping[str, Any] | None, min_age_days: int = 365) -> tuple[str, list[tuple[str, bool]]]:
+    """``remove_content`` for a hacked legitimate site, else ``suspend``; with the checks in order.
+
+    A phishing domain registered for the purpose is suspended by its registrar: the whole name is
+    the phisher's. A legitimate site that was broken into must not lose its domain: its host and
+    its owner remove the kit. Told apart by ALL of (one alone is common on phishing domains too):
+
+    1. ``old_registration``: the domain was registered at least ``min_age_days`` before the check
+       (phishing domains are days old; the registration date is a registry fact, hard to fake);
+    2. ``kit_in_path``: every reported URL points below the root (``/wp-content/…/login.php``),
+       the kit was dropped into a directory of someone else's site;
+    3. ``ordinary_home``: the home page answered 200 with a page that asks for no password, is not
+       parked or for sale, and is not the reported page itself (``home``: the watcher's look at
+       ``/``: ``status``, ``has_password``, ``parked``, ``same_as_reported``).
+
+    Anything missing (no registration date, no look at the home page) counts as not met: the
+    default is to suspend, and a person can change the mode of a case.
+    """
+    age_ok = registered_at is not None and checked_at - registered_at >= timedelta(days=min_age_days)
+    all_urls = list(urls)
+    path_ok = bool(all_urls) and len(kit_paths(all_urls)) > 0 and all(
+        (urlsplit(u).path or "/").strip("/") for u in all_urls)
+    h = home or {}
+    home_ok = (h.get("status") == 200 and not h.get("has_password") and not h.get("parked")
+               and not h.get("same_as_reported"))
+    checks = [("old_registration", age_ok), ("kit_in_path", path_ok), ("ordinary_home", bool(home_ok))]
+    return (REMOVE_CONTENT if all(ok for _, ok in checks) else SUSPEND), checks

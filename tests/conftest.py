@@ -24,6 +24,7 @@ from watcher.core.config import ROOT, Settings, load_settings
 pytest_plugins = ["lab.testing"] if (ROOT / "lab" / "testing.py").exists() else []
 
 EXAMPLE_BRANDS = ROOT / "data" / "brands.example.toml"
+LAB_DATA = ROOT / "data" / "lab"
 
 
 def free_port() -> int:
@@ -36,6 +37,10 @@ def make_settings(tmp_path: Path, database_url: str = "", **sections: dict) -> S
     overrides: dict = {
         "service": {"state_dir": str(tmp_path / "state"), "brands_file": str(EXAMPLE_BRANDS), "lab_mode": True},
         "database": {"url": database_url},
+        # The lab's stand-ins for the CERTs, .jp registrars and shorteners: no test writes to a real desk.
+        "takedown": {"parties_file": str(LAB_DATA / "takedown-parties.json"),
+                     "jp_registrars_file": str(LAB_DATA / "jp-registrars.json"),
+                     "shorteners_file": str(LAB_DATA / "shorteners.json")},
     }
     for k, v in sections.items():
         overrides[k] = {**overrides.get(k, {}), **v}

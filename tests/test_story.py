@@ -22,6 +22,8 @@ from watcher.core.casefacts import live_evidence
 from watcher.core.clock import FrozenClock
 from watcher.core.config import load_settings
 from watcher.core.models import (
+    BlocklistStatus,
+    BlocklistSubmission,
     Candidate,
     CandidateStatus,
     Finding,
@@ -31,14 +33,19 @@ from watcher.core.models import (
     RequestStatus,
     Severity,
     Source,
+    TakedownMode,
     TakedownRequest,
     Verdict,
 )
 from watcher.schedule import run_job
+from watcher.takedowns import blocklists, requests
 
 pytestmark = [pytest.mark.browser]
 
 CLONE = "hoshizora-sec-login.top"
+HACKED = "yamada-koumuten.com"  # a customer's mail points at a kit in a path of this old site
+LURE_TARGET = "k3v9q.xyz"  # behind the bit.ly link of a customer's forwarded mail
+JP_NAME = "hoshizora-login.jp"
 
 
 def _ok(ctx, name: str) -> dict:
@@ -56,6 +63,7 @@ def _snapshot_until_quiet(ctx, rounds: int = 4) -> None:
 def test_the_demo_story(lab_world, tmp_path):
     world = lab_world(DEMO_SCENARIO, run_events=False, suspend_delay=0.5, noise_rate=0)
     world.fire_pending()  # the whole three-minute timeline, now
+    world.act_blocklist_delay(1.5)  # the blocklists list a URL 1.5 s (real time) after its submission
     state = tmp_path / "state"
     inbox, dmarc = state / "abuse-inbox", state / "dmarc-reports"
     config_text = omamori_config(world.endpoints(), state, brands_file=DEMO_BRANDS, eml_dir=inbox, dmarc_dir=dmarc)
@@ -102,11 +110,49 @@ def test_the_demo_story(lab_world, tmp_path):
         clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
         assert clone.status in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED)
 
-    # The lab registrar suspends the domain; omamori sees it gone twice and closes the case.
+    # The reported ones with no name like the brand wait for a person: the hacked site and the lure's
+    # target behind a shortener. Confirmed, each case asks the right desks.
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        for name in (HACKED, LURE_TARGET):
+            cand = s.exec(select(Candidate).where(Candidate.domain == name)).one()
+            assert cand.last_snapshot_id, name
+            requests.confirm(ctx, s, cand, actor="analyst:story", reason="checked by a person")
+            requests.approve_all(ctx, s, cand, actor="approver:story")
+        s.commit()
+    _ok(ctx, "takedowns")
+    with Session(ctx.engine) as s:
+        asked = {(c.domain, r.recipient, r.mode) for r, c in s.exec(
+            select(TakedownRequest, Candidate).join(Candidate, Candidate.id == TakedownRequest.candidate_id))}
+    assert (HACKED, "info@yamada-koumuten.com", TakedownMode.REMOVE_CONTENT) in asked, asked
+    assert not any(d == HACKED and r in ("abuse@lab-registrar.test",) for d, r, _ in asked)
+    assert (LURE_TARGET, "abuse@shortener.test", TakedownMode.SUSPEND) in asked, asked
+    assert any(d == JP_NAME and r == "abuse@jp-registrar.test" for d, r, _ in asked), asked
+
+    # Blocklists list every confirmed URL within (lab) seconds; the desk's ticket comes back over IMAPS.
+    submitted = _ok(ctx, "blocklists")
+    assert submitted["submitted"] >= 3 and submitted["services"] == ["webrisk", "netcraft", "apwg"], submitted
+    time.sleep(1.6)
+    clock.advance(minutes=4)
+    _ok(ctx, "blocklists")
+    with Session(ctx.engine) as s:
+        clone = s.exec(select(Candidate).where(Candidate.domain == CLONE)).one()
+        subs = s.exec(select(BlocklistSubmission).where(BlocklistSubmission.candidate_id == clone.id)).all()
+        assert {(b.service, b.status) for b in subs} == {(n, BlocklistStatus.LISTED)
+                                                        for n in ("webrisk", "netcraft", "apwg")}, subs
+    answers = _ok(ctx, "takedown_replies")
+    assert answers["autoreply"] >= 1, answers
+    with Session(ctx.engine) as s:
+        tickets = [r.ticket for r in s.exec(select(TakedownRequest).where(
+            TakedownRequest.recipient == "abuse@cheapnames.test"))]
+        assert any(t.startswith("CN-") for t in tickets), tickets
+
+    # The desks act (the registrars suspend, the hacked site's host deletes the kit); omamori sees each
+    # site gone twice and closes its case.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not world.registrations[CLONE].get("suspended"):
         time.sleep(0.2)
     assert world.registrations[CLONE].get("suspended"), "the lab registrar never suspended the clone"
+    time.sleep(1.0)  # the other desks act half a second after their mail, like the clone's
     for _ in range(ctx.settings.takedown.down_confirmations + 1):
         clock.advance(hours=ctx.settings.takedown.recheck_hours * 1.5)
         _ok(ctx, "snapshot")
@@ -122,6 +168,14 @@ def test_the_demo_story(lab_world, tmp_path):
         reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == clone.id)).all()
         closed = [r for r in reqs if r.status == RequestStatus.CLOSED and r.time_to_down_seconds is not None]
         assert closed, [(r.recipient, r.status) for r in reqs]
+        # Both clocks of each of the four cases (the frozen clock gives the lab's real seconds as 0 or
+        # 4 minutes; down is counted from the first request sent).
+        for name in (CLONE, JP_NAME, HACKED, LURE_TARGET):
+            cand = s.exec(select(Candidate).where(Candidate.domain == name)).one()
+            times = blocklists.case_times(s, cand)
+            assert times["time_to_blocklisted_seconds"] in (0.0, 240.0), (name, times)
+            assert cand.status == CandidateStatus.DOWN and times["time_to_down_seconds"] is not None, (
+                name, cand.status, times)
 
     # The firm's own domains: expiring, dangling, drop-caught, DMARC not at reject.
     for job in ("inventory", "mailauth", "dmarc_reports", "message_lint"):

@@ -39,7 +39,7 @@ from watcher.discovery.ct import jobs as ct_jobs
 from watcher.owned import inventory, mailauth, template_watch
 from watcher.report import customer_alerts, weekly
 from watcher.sharing import share
-from watcher.takedowns import followup
+from watcher.takedowns import blocklists, followup, replies
 from watcher.tasks import runtime
 
 log = logging.getLogger("omamori.schedule")
@@ -65,6 +65,8 @@ JOBS: tuple[Job, ...] = (
     Job("pivots", pivots.run, "find the siblings of confirmed cases: certificate, domain, address, page"),
     Job("snapshot", runtime.snapshot_job, "check due candidates: DNS, RDAP, capture, score, triage"),
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
+    Job("blocklists", blocklists.run, "submit confirmed phishing URLs to browser blocklists; check until listed"),
+    Job("takedown_replies", replies.run, "read answers to takedown requests: bounces, tickets, replies"),
     Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate, failure and TLS reports; name the senders"),

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.ui import UI
 from dashboard.views.triage import open_candidate
+from watcher.core.texts import t
 
 # Time-to-down buckets in hours: most phishing sites go within a day or two, or not for weeks.
 BUCKETS = (0, 6, 12, 24, 48, 72, 168, 336, float("inf"))
@@ -45,6 +46,19 @@ def render(ui: UI) -> None:
     with right:
         st.markdown(f"#### {ui.t('time_to_down')}")
         _ttd_chart(ui, ov["ttd"])
+
+    st.markdown(f"#### {ui.t('td_cases')}")
+    cases = [{**r, "mode": t(f"takedown.mode.{r['mode']}", ui.lang) if r["mode"] else "",
+              "status": widgets.label(ui, "st", r["status"])} for r in ov["cases"]]
+    widgets.table(cases, {"domain": ui.t("col_domain"), "status": ui.t("status"), "mode": ui.t("td_mode"),
+                          "requests": ui.t("count"), "blocklists": ui.t("td_listed"),
+                          "time_to_blocklisted_min": ui.t("td_blocklisted"), "time_to_down_h": ui.t("td_down"),
+                          "ticket": ui.t("td_ticket"), "failed": ui.t("td_failed"),
+                          "needs_person": ui.t("td_needs_person")},
+                  key="td_cases", empty=ui.t("no_data"))
+    if ov["needs_person"]:
+        st.warning(ui.t("td_needs_person") + ": " + ", ".join(f"TD-{r['id']} {r['domain']} ({r['recipient']})"
+                                                              for r in ov["needs_person"]))
 
     st.markdown(f"#### {ui.t('reminders_due')}")
     widgets.table(ov["reminders"], {"id": ui.t("col_id"), "domain": ui.t("col_domain"),

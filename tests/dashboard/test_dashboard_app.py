@@ -193,7 +193,9 @@ def test_takedowns_view(app: AppFactory) -> None:
     by_recipient = at.dataframe[0].value
     assert by_recipient.iloc[0]["宛先"] in ("Cheap Names Ltd.", "Lab Hosting", "Lab Registrar K.K.", "フィッシング対策協議会")
     assert by_recipient["件数"].sum() == 6
-    reminders = at.dataframe[1].value  # sent 60 h ago, reminder interval 48 h
+    cases = at.dataframe[1].value  # one row per case, with its mode and its two clocks
+    assert set(cases["依頼の種類"]) <= {"ドメイン停止（フィッシング用ドメイン）", "コンテンツ削除（改ざんされた正規サイト）"}
+    reminders = at.dataframe[2].value  # sent 60 h ago, reminder interval 48 h
     assert set(reminders["ドメイン"]) == {"hoshizora-secure-login.asia"}
     assert any("中央値 25.0 時間" in c.value for c in at.caption)
 

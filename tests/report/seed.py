@@ -8,6 +8,10 @@ Six sites, eleven hostnames, eleven e-mails — the numbers management must see 
   failed, one draft waits for approval.
 - E ``hoshizora-secure.top``: scored 80, nobody has decided yet.
 - F ``hoshizora-sec.co``: a parked permutation, watched.
+
+Blocklists (``BlocklistSubmission``, as the ``blocklists`` job writes them): A listed 1.5 h after its
+first submission (Netcraft first, Web Risk later), B 0.5 h after; C's only submission was refused, so it
+has no clock.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from sqlmodel import Session, select
 from watcher.capture import triage
 from watcher.core import cases
 from watcher.core.models import (
+    BlocklistStatus,
+    BlocklistSubmission,
     Brand,
     Candidate,
     CandidateStatus,
@@ -65,6 +71,14 @@ def _req(s: Session, c: Candidate, recipient: str, kind: RecipientKind, status: 
     return r
 
 
+def _listing(s: Session, c: Candidate, service: str, submitted: datetime, listed: datetime | None,
+             status: BlocklistStatus = BlocklistStatus.LISTED) -> None:
+    assert c.id is not None
+    s.add(BlocklistSubmission(candidate_id=c.id, service=service, url=c.urls[0], status=status,
+                              submitted_at=submitted, listed_at=listed,
+                              time_to_listed_seconds=(listed - submitted).total_seconds() if listed else None))
+
+
 def seed_week(ctx) -> dict[str, int]:
     now = ctx.now()
     with ctx.session() as s:
@@ -93,6 +107,14 @@ def seed_week(ctx) -> dict[str, int]:
             for c in cands:
                 _to(s, c, [S.DOWN], down, "takedown-policy")
             ids[key] = cands[0].case_id or 0
+            b = sent + d(minutes=2)
+            if key == "A":
+                _listing(s, cands[1], "netcraft", b, b + d(hours=1, minutes=30))
+                _listing(s, cands[0], "webrisk", b + d(minutes=1), b + d(hours=3))
+            elif key == "B":
+                _listing(s, cands[0], "webrisk", b, b + d(minutes=30))
+            else:
+                _listing(s, cands[0], "apwg", b, None, BlocklistStatus.FAILED)
         dd = [_cand(s, bid, dom, now - d(days=1)) for dom in
               ["hoshizora-sec.co.jp.login-check.cn", "www.hoshizora-sec.co.jp.login-check.cn"]]
         for c in dd:

@@ -49,10 +49,14 @@ def test_counts_are_per_site_and_match_the_database(make_ctx, lab_smtp, clock) -
     assert int(figures["sites_new_sites"]) == len(sites) == 6
     assert int(figures["sites_open_sites"]) == 1  # D
     assert figures["median_hours_to_down"] == "9.0" and figures["p90_hours_to_down"] == "30.0"
+    # Time to blocklisted, per site, from the blocklist submissions: A 1.5 h (its first listing, on the
+    # www. hostname), B 0.5 h; C's refused submission starts no clock.
+    assert figures["median_hours_to_blocklisted"] == "1.0" and figures["p90_hours_to_blocklisted"] == "1.5"
     assert figures["takedown_sites_requested"] == "3"  # three sites asked, with eight e-mails between them
     site_rows = list(csv.DictReader(io.StringIO(Path(summary["html"]).with_name(
         Path(summary["html"]).stem + "-sites.csv").read_bytes().decode("utf-8-sig"))))
     assert len(site_rows) == 4 and {r["site"] for r in site_rows} == {f.site for f in confirmed}
+    assert sorted(r["ttb_hours"] for r in site_rows if r["ttb_hours"]) == ["0.5", "1.5"]
 
 
 def test_the_first_page_is_summary_trends_and_decisions_in_japanese_then_english(make_ctx, lab_smtp, clock):

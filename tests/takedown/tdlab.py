@@ -56,7 +56,7 @@ def lab_settings(tmp_path: Path, world: World, **sections: dict[str, Any]) -> An
         "dns": {"nameservers": ["127.0.0.1"], "port": world.dns.port, "timeout": 2.0, "retries": 0},
         # For the snapshot job's crawler, when it runs the re-checks (see check_gone).
         "crawl": {"proxy": world.web.proxy_url, "ca_file": world.web.ca_file, "page_timeout_seconds": 10.0},
-        "takedown": {"always_inform": [JPCERT], "requester_name": "ブランド保護チーム 山田",
+        "takedown": {"cert_parties": ["jpcert"], "requester_name": "ブランド保護チーム 山田",
                      "requester_phone": "+81-3-0000-0000"},
     }
     for k, v in sections.items():
@@ -105,7 +105,9 @@ def take_snapshot(ctx: Context, world: World, cand: Candidate, *, password: bool
     r = httpx.get(f"{world.rdap.url}domain/{cand.registrable}", timeout=5)
     rdap = r.json() if r.status_code == 200 else {}
     with httpx.Client(proxy=world.web.proxy_url, timeout=5) as web:
-        page = web.get(f"http://{cand.domain}/")
+        # The reported URL itself (a kit may sit in a path of someone else's site), as plain HTTP.
+        target = cand.urls[0] if cand.urls else f"http://{cand.domain}/"
+        page = web.get(target.replace("https://", "http://", 1))
     shot = ctx.evidence.put(png((20, 60, 140), f"clone of the login page at {cand.domain}"))
     html = ctx.evidence.put(page.content)
     forms = [{"action": "/login", "fields": [{"type": "text"}, {"type": "password"}]}] if password else []

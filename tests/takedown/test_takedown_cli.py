@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -31,10 +32,9 @@ from_address = "brand-security@hzsec.com"
 bootstrap_file = "{s.rdap.bootstrap_file}"
 ip_bootstrap_file = "{s.rdap.ip_bootstrap_file}"
 allow_http = true
-[[takedown.always_inform]]
-name = "JPCERT/CC"
-email = "phishing@jpcert.test"
-language = "ja"
+[takedown]
+parties_file = "data/lab/takedown-parties.json"
+cert_parties = ["jpcert"]
 """, encoding="utf-8")
     return str(p)
 
@@ -53,7 +53,8 @@ def test_cli_confirm_show_approve_send_reply(ctx, world, tmp_path):
 
     out = runner.invoke(app, ["--config", cfg, "takedown", "show", "3"])
     assert out.exit_code == 0, out.output
-    assert "Subject: 【フィッシングサイト停止のお願い】" in out.output and "screenshot.png" in out.output
+    assert "Subject: 【フィッシングサイト停止のお願い】" in out.output, out.output
+    assert re.search(r"screenshot\.[0-9a-f]{64}\.png", out.output)  # each evidence file named by its sha256
 
     out = runner.invoke(app, ["--config", cfg, "takedown", "approve", "--all", PHISH])
     assert out.exit_code == 0 and out.output.count("queued TD-") == 3

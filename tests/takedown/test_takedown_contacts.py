@@ -123,7 +123,8 @@ def test_the_snapshot_jobs_format_and_a_free_hosting_service(ctx):
         )
         s.add(snap)
         s.flush()
-        kept, cut = facts.recipients_for(ctx, s, c, snap)
+        who = facts.recipients_for(ctx, s, c, snap)
+        kept, cut = who.recipients, who.cuts
     rows = [(r.kind, r.name, r.address, r.language) for r in kept]
     assert rows == [("registrar", "Cheap Names Ltd.", "abuse@cheapnames.test", "en"),
                     ("hosting", "Cloudflare Pages / Workers", "abuse@cloudflare.test", "en"),

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.takedown.tdlab import PHISH, add_candidate, check_gone, sha, take_snapshot, wait_for
+from tests.takedown.xarf import validate
 from watcher.core.models import (
     Candidate,
     CandidateStatus,
@@ -52,23 +53,23 @@ def test_confirmed_lookalike_is_reported_suspended_and_closed(ctx, world, clock)
     for rcpt, m in msgs.items():
         msg = m.message
         assert msg["Message-ID"] == by[rcpt].message_id
-        files = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
-        assert files["screenshot.png"] == shot  # the evidence file itself, byte for byte
-        assert files["side-by-side.png"][:8] == b"\x89PNG\r\n\x1a\n"
-        report = json.loads(files["report.json"])
-        assert report["Report"]["SourceDomain"] == PHISH
-        assert report["Report"]["SourceIps"] == ["203.0.113.10"]
-        hashes = {e["Role"]: e["Sha256"] for e in report["Report"]["Evidence"]}
+        files = {a.get_filename().split(".", 1)[0]: a.get_payload(decode=True) for a in msg.iter_attachments()}
+        assert files["screenshot"] == shot  # the evidence file itself, byte for byte
+        assert files["side_by_side"][:8] == b"\x89PNG\r\n\x1a\n"
+        report = json.loads(files["xarf"])
+        validate(report)
+        assert report["source_identifier"] == PHISH and report["dns_records"] == {"a": ["203.0.113.10"]}
+        hashes = {e["role"]: e["sha256"] for e in report["omamori"]["evidence_files"]}
         assert hashes["screenshot"] == sha(shot) and hashes["html"] == snap.html_sha256
-        assert hashes["side_by_side"] == sha(files["side-by-side.png"])
-        assert report["Report"]["EvidenceCaptured"]["jst"].endswith("+09:00")
+        assert hashes["side_by_side"] == sha(files["side_by_side"])
+        assert report["omamori"]["times_jst"]["evidence_captured"].endswith("+09:00")
 
     ja = msgs["phishing@jpcert.test"].message
     assert ja["Subject"].startswith("【フィッシングサイト停止のお願い】hoshizora-sec-login.top（ほしぞら証券株式会社を装うサイト）")
     assert b"=?utf-8?" in msgs["phishing@jpcert.test"].raw.split(b"\r\n\r\n")[0].lower()  # RFC 2047 on the wire
     text = ja.get_body(("plain",)).get_content()
     assert "hxxps://hoshizora-sec-login[.]top/login" in text
-    assert "パスワード入力欄があるログインフォーム" in text  # the snapshot's reason as written
+    assert "パスワードを入力させるフォームがあります" in text  # the snapshot's reason, in the letter's language
     assert "ブランド保護チーム 山田" in text
     en = msgs["abuse@cheapnames.test"].message.get_body(("plain",)).get_content()
     assert "Please suspend the domain name" in en and "the page looks like the official login page" in en
@@ -118,8 +119,8 @@ def test_the_loop_with_the_real_snapshot_job(make_ctx, world, clock):
     assert out["sent"] >= 2
     shot = ctx.evidence.get(snap.screenshot_sha256)
     for m in world.smtp.messages():
-        files = {a.get_filename(): a.get_content() for a in m.message.iter_attachments()}
-        assert files["screenshot.png"] == shot
+        files = {a.get_filename().split(".", 1)[0]: a.get_payload(decode=True) for a in m.message.iter_attachments()}
+        assert files["screenshot"] == shot
     wait_for(lambda: "client hold" in (world.rdap.domain(PHISH).statuses if world.rdap.domain(PHISH) else []))
     for _ in range(2):
         clock.advance(hours=4)

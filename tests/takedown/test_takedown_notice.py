@@ -8,8 +8,10 @@ import email.policy
 import io
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import jsonschema
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,6 +22,7 @@ from sqlmodel import Session
 
 from takedown import notice
 from tests.takedown.tdlab import add_candidate, png, take_snapshot
+from tests.takedown.xarf import validate
 from watcher.core.models import Candidate
 from watcher.takedowns import outbox, requests
 
@@ -50,12 +53,30 @@ def test_templates_render_in_both_languages(language):
         assert "Please suspend the domain name" in text and "2026-11-24 15:30 UTC (00:30 JST)" in text
 
 
-def test_xarf_summary_has_utc_and_jst():
-    s = notice.xarf_summary(FACTS, recipient_kind="hosting")
-    assert s["Report"]["ReportType"] == "Phishing"
-    assert s["Report"]["FirstSeen"] == {"utc": "2026-11-24T15:30:00Z", "jst": "2026-11-25T00:30:00+09:00"}
-    assert s["Report"]["Evidence"] == [{"Role": "screenshot", "FileName": "screenshot.png",
-                                        "ContentType": "image/png", "Sha256": "ab" * 32}]
+REPORT_ID = "0b6f8a52-5d6c-4f1e-9a0b-3c2d1e0f9a8b"
+
+
+def test_the_xarf_report_passes_the_published_schema_and_carries_the_evidence():
+    facts = replace(FACTS, requester_email="brand-security@hzsec.com")
+    r = notice.xarf_report(facts, report_id=REPORT_ID, recipient_kind="hosting", payloads={"ab" * 32: b"\x89PNG"})
+    validate(r)
+    assert (r["category"], r["type"], r["xarf_version"]) == ("content", "phishing", "4.2.0")
+    assert r["timestamp"] == "2026-11-24T15:30:00Z" and r["domain"] == "hoshizora-sec-login.top"
+    assert r["omamori"]["times_jst"]["first_seen"] == "2026-11-25T00:30:00+09:00"
+    assert r["evidence"] == [{"content_type": "image/png", "description": "screenshot: screenshot.png",
+                              "payload": "iVBORw==", "hash": "sha256:" + "ab" * 32, "size": 4}]
+    # A file not inlined is still listed with its hash; the report without any payload still validates.
+    bare = notice.xarf_report(facts, report_id=REPORT_ID)
+    validate(bare)
+    assert bare["evidence"] == [] and bare["omamori"]["evidence_files"][0]["sha256"] == "ab" * 32
+
+
+def test_the_legacy_summary_fails_the_schema():
+    """0.1's "X-ARF" layout (v4 label, dates as objects) is what importers rejected: the check catches it."""
+    legacy = {"Version": "4", "Report": {"ReportClass": "Content", "ReportType": "Phishing",
+                                         "Date": {"utc": "2026-11-24T15:30:00Z"}}}
+    with pytest.raises(jsonschema.ValidationError):
+        validate(legacy)
 
 
 def test_side_by_side_is_one_png_with_both_pages():
@@ -134,8 +155,9 @@ def test_smime_signature_verifies(make_ctx, world, tmp_path):
 
 
 def test_an_idn_is_named_in_ascii_and_as_seen():
-    from dataclasses import replace
-
-    facts = replace(FACTS, domain="xn--hoshizora-se-khk.com", domain_unicode="hoshizora-seс.com")
+    facts = replace(FACTS, domain="xn--hoshizora-se-khk.com", domain_unicode="hoshizora-seс.com",
+                    requester_email="brand-security@hzsec.com")
     assert "xn--hoshizora-se-khk.com (hoshizora-seс.com)" in notice.subject(facts, "en")
-    assert notice.xarf_summary(facts)["Report"]["SourceDomain"] == "xn--hoshizora-se-khk.com"
+    r = notice.xarf_report(facts, report_id=REPORT_ID)
+    validate(r)  # the schema's domain pattern has no room for "--": the name is the source identifier
+    assert r["source_identifier"] == "xn--hoshizora-se-khk.com" and "domain" not in r

@@ -338,6 +338,18 @@ def fresh_registration(ev: Evidence) -> list[Reason]:
     return []
 
 
+# Discovery reasons that say the NAME looks like the brand. A report or a feed also gives discovery
+# points, but says nothing about the name: "the name imitates the brand" must follow from these only.
+LEXICAL_KINDS = frozenset({"keyword", "flattened", "embedded", "permutation", "edit_distance", "homoglyph", "combo", "lapsed",
+                           "confusable", "token", "dropcatch"})
+
+
+def lexical_points(reasons: list[dict[str, Any]]) -> int:
+    """The discovery points earned by the name itself (``LEXICAL_KINDS``), not by who reported it."""
+    return sum(int(r.get("points") or 0) for r in reasons
+               if isinstance(r, dict) and str(r.get("kind", "")).lower() in LEXICAL_KINDS)
+
+
 def lookalike_name(ev: Evidence) -> list[Reason]:
     if ev.match_points <= 0:
         return []

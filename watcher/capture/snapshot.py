@@ -377,7 +377,7 @@ def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], h
                 return None
         cand = s.get(Candidate, cid)
         assert cand is not None
-        best = _best(ctx, records, brs, rdap, cand.match_points)
+        best = _best(ctx, records, brs, rdap, scoring.lexical_points(cand.reasons))
         if best is None:
             assessment = scoring.Assessment(0, Verdict.UNREACHABLE, [])
             rec: dict[str, Any] = {}

@@ -133,6 +133,11 @@ def parse_domain(data: Any, name: str) -> Registration:
     abuse = abuse or _find_abuse(ents)
     reg.abuse_email = abuse.get("email", "")
     reg.abuse_phone = abuse.get("tel", "")
+    owner = next((e for e in ents if "registrant" in _roles(e)), None)
+    if owner is not None:  # a hacked site's owner is asked to remove the kit (when the registry shows them)
+        card = vcard(owner)
+        reg.extra = {**reg.extra, "registrant": card.get("fn") or card.get("org") or "",
+                     "registrant_email": card.get("email", "")}
     ns = data.get("nameservers")
     reg.nameservers = sorted({str(n.get("ldhName", "")).lower().rstrip(".")
                               for n in (ns if isinstance(ns, list) else []) if isinstance(n, dict)} - {""})

@@ -19,8 +19,11 @@ from watcher.core.models import (
     RequestStatus,
     TakedownRequest,
 )
+from watcher.takedowns.blocklists import case_times
+from watcher.takedowns.blocklists import run as run_blocklists
 from watcher.takedowns.followup import run, time_to_down
 from watcher.takedowns.outbox import render_message, send_due
+from watcher.takedowns.replies import read_mailbox
 from watcher.takedowns.requests import (
     AlreadyReported,
     TakedownError,
@@ -161,6 +164,45 @@ def reply(request_id: int, file: Annotated[Path, typer.Option("--file", exists=T
                      bounce=bounce)
         s.commit()
     typer.echo(f"reply attached to TD-{request_id}")
+
+
+@cli.command()
+def cases() -> None:
+    """Every case with requests: its mode, answers, and time to blocklisted beside time to down."""
+    from rich.table import Table
+
+    ctx = context()
+    t = Table("domain", "status", "mode", "requests", "ticket", "bounced", "to read", "listed by",
+              "to blocklisted", "to down")
+    with ctx.session() as s:
+        ids = s.exec(select(TakedownRequest.candidate_id).distinct()).all()
+        for cand in s.exec(select(Candidate).where(col(Candidate.id).in_(ids)).order_by(col(Candidate.id))).all():
+            reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cand.id)).all()
+            times = case_times(s, cand)
+            t.add_row(cand.domain, cand.status.value, times["mode"], str(len(reqs)),
+                      ", ".join(sorted({r.ticket for r in reqs if r.ticket})),
+                      str(sum(r.status == RequestStatus.FAILED for r in reqs)),
+                      str(sum(r.needs_person for r in reqs)), ", ".join(times["listed_by"]),
+                      _duration(times["time_to_blocklisted_seconds"]), _duration(times["time_to_down_seconds"]))
+    console.print(t)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+@cli.command()
+def mailbox() -> None:
+    """Read the takedown mailbox now: bounces, tickets and replies are attached to their requests."""
+    typer.echo(json.dumps(read_mailbox(context())))
+
+
+@cli.command("blocklists")
+def blocklists_cmd() -> None:
+    """Submit confirmed URLs to the browser blocklists now, and ask which are listed."""
+    typer.echo(json.dumps(run_blocklists(context())))
 
 
 @cli.command()

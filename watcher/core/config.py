@@ -230,6 +230,11 @@ class ImapSettings(Section):
     # (and the raw mail in the evidence store), so a mail with 100,000 links cannot flood the crawler.
     max_urls_per_mail: int = Field(20, ge=1, le=500)
     dmarc_dir: OptPath = None
+    # The folder where answers to takedown requests land (the Reply-To of the requests): bounces,
+    # auto-replies with ticket numbers, people's replies. Read by the ``takedown_replies`` job; "" = off.
+    takedown_folder: str = ""
+    # A CA bundle for the IMAP server's certificate (a private CA; the lab's). Empty: the system's.
+    ca_file: OptPath = None
 
 
 class FeedSettings(Section):
@@ -275,6 +280,42 @@ class TakedownSettings(Section):
     max_send_attempts: int = Field(6, ge=1)
     requester_name: str = "Brand Security Team"
     requester_phone: str = ""
+    # Reference tables (data/README.md): CERTs and .jp fallbacks, designated .jp registrars, shorteners.
+    parties_file: Path = Path("data/takedown-parties.json")
+    jp_registrars_file: Path = Path("data/jp-registrars.json")
+    shorteners_file: Path = Path("data/shorteners.json")
+    # Parties of ``parties_file`` told about every confirmed site (JPCERT/CC, the Council of
+    # Anti-Phishing Japan), besides ``always_inform``. [] to inform nobody by default.
+    cert_parties: list[str] = ["jpcert", "antiphishing"]
+    # Evidence attached to a request (page HTML, screenshots, the lure, the XARF report), at most this
+    # many bytes in all; what does not fit is named by its sha256 in the letter and the report.
+    max_attachment_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
+    # Evidence files up to this size are also inlined (base64) in the XARF report's ``evidence``.
+    xarf_inline_bytes: int = Field(1024 * 1024, ge=0, le=5 * 1024 * 1024)
+    # Hacked-site mode (takedown.policy.site_mode): a registration at least this old...
+    hacked_min_age_days: int = Field(365, ge=30)
+
+
+class BlocklistSettings(Section):
+    """Browser blocklists: customers are protected within minutes, long before a takedown.
+
+    A service is used when its key (or, for Netcraft, the reporter address) is set; keys belong in
+    the environment: ``OMAMORI_BLOCKLISTS__WEBRISK_API_KEY``, ``..._NETCRAFT_API_KEY``, ``..._APWG_TOKEN``.
+    """
+
+    # Google Web Risk Submission API (projects.uris.submit) and lookup (uris.search).
+    webrisk_url: str = "https://webrisk.googleapis.com"
+    webrisk_project: str = ""  # the Google Cloud project number allowed to submit
+    webrisk_api_key: SecretStr = SecretStr("")
+    # Netcraft's report API v3 (report/urls, submission/<uuid>/urls).
+    netcraft_url: str = "https://report.netcraft.com"
+    netcraft_email: str = ""  # the reporter address Netcraft credits and notifies
+    netcraft_api_key: SecretStr = SecretStr("")
+    # APWG eCrime eXchange (members only): phish submissions and lookups.
+    apwg_member: bool = False
+    apwg_url: str = "https://api.ecrimex.net"
+    apwg_token: SecretStr = SecretStr("")
+    timeout: float = Field(20.0, gt=0)
 
 
 class AxfrSource(Section):
@@ -536,6 +577,8 @@ class JobsSettings(Section):
     intake: JobSettings = _job(300)
     snapshot: JobSettings = _job(120)
     takedowns: JobSettings = _job(300)
+    blocklists: JobSettings = _job(300)
+    takedown_replies: JobSettings = _job(300)
     inventory: JobSettings = _job(86400)
     mailauth: JobSettings = _job(86400)
     dmarc_reports: JobSettings = _job(3600)
@@ -569,6 +612,7 @@ class Settings(Section):
     smtp: SmtpSettings = SmtpSettings()
     imap: ImapSettings = ImapSettings()
     takedown: TakedownSettings = TakedownSettings()
+    blocklists: BlocklistSettings = BlocklistSettings()
     inventory: InventorySettings = InventorySettings()
     report: ReportSettings = ReportSettings()
     mail: MailSettings = MailSettings()

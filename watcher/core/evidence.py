@@ -50,5 +50,12 @@ class EvidenceStore:
         except ValueError:
             return False
 
+    def size(self, sha256: str) -> int:
+        """The file's size in bytes (0 if it is not stored)."""
+        try:
+            return self.path(sha256).stat().st_size
+        except (OSError, ValueError):
+            return 0
+
     def verify(self, sha256: str) -> bool:
         return hashlib.sha256(self.get(sha256)).hexdigest() == sha256

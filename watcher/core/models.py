@@ -141,6 +141,8 @@ class FindingKind(StrEnum):
     TAKEDOWN_SEND_UNCERTAIN = "takedown_send_uncertain"
     TAKEDOWN_SEND_FAILED = "takedown_send_failed"
     TAKEDOWN_STALLED = "takedown_stalled"
+    TAKEDOWN_NO_REGISTRAR = "takedown_no_registrar"  # a .jp name whose designated registrar has no address
+    TAKEDOWN_BOUNCED = "takedown_bounced"  # a delivery status notification: the request did not arrive
 
     @property
     def group(self) -> FindingGroup:
@@ -159,7 +161,8 @@ _FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
                                        _K.NONSENDING_AUTH, _K.MAIL_WARNING, _K.DMARC_REPORT_AUTH, _K.BIMI_LOGO,
                                        _K.BIMI_CERT, _K.SMIME, _K.MESSAGE_LINK)},
     **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,
-                                           _K.TAKEDOWN_SEND_FAILED, _K.TAKEDOWN_STALLED)},
+                                           _K.TAKEDOWN_SEND_FAILED, _K.TAKEDOWN_STALLED, _K.TAKEDOWN_NO_REGISTRAR,
+                                           _K.TAKEDOWN_BOUNCED)},
 }
 _FINDING_GROUPS.update({k: FindingGroup.OWNED for k in FindingKind if k not in _FINDING_GROUPS})
 
@@ -230,7 +233,22 @@ class RecipientKind(StrEnum):
     HOSTING = "hosting"
     CDN = "cdn"
     CERT = "cert"  # JPCERT/CC, anti-phishing council, other always-informed parties
+    SHORTENER = "shortener"  # the URL shortener of a link in the lure
+    OWNER = "owner"  # a hacked site's owner (asked to remove the content)
     OTHER = "other"
+
+
+class TakedownMode(StrEnum):
+    """What a case asks for (``takedown.policy.site_mode``)."""
+
+    SUSPEND = "suspend"  # a phishing domain: the registrar suspends it, the host removes it
+    REMOVE_CONTENT = "remove_content"  # a hacked site: the host and the owner remove the kit at its path
+
+
+class BlocklistStatus(StrEnum):
+    SUBMITTED = "submitted"  # accepted by the service, not listed yet
+    LISTED = "listed"  # the service's lookup lists the URL
+    FAILED = "failed"  # the service refused the submission (the answer says why)
 
 
 class AlertStatus(StrEnum):
@@ -432,6 +450,31 @@ class TakedownRequest(SQLModel, table=True):
     closed_at: datetime | None = when()
     time_to_down_seconds: float | None = None
     replies: list[dict[str, Any]] = json_list()
+    mode: TakedownMode = Field(default=TakedownMode.SUSPEND, sa_type=EnumText(TakedownMode), nullable=False,
+                               sa_column_kwargs={"server_default": "suspend"})
+    # The desk's ticket, from its auto-reply: kept so reminders thread to it and quote it.
+    ticket: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    ticket_message_id: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
+    # A person's reply arrived: someone must read it (the dashboard flags it).
+    needs_person: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class BlocklistSubmission(SQLModel, table=True):
+    """One URL submitted to one browser blocklist, with the service's answer and when it was listed."""
+
+    __tablename__ = "blocklist_submission"
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    service: str = Field(index=True, max_length=32)  # webrisk | netcraft | apwg
+    url: str = Field(max_length=2048)
+    status: BlocklistStatus = enum(BlocklistStatus, BlocklistStatus.SUBMITTED, index=True)
+    external_id: str = ""  # the service's id: operation name, submission uuid, eCX id
+    submitted_at: datetime = when(nullable=False, default_now=True)
+    listed_at: datetime | None = when()
+    last_checked_at: datetime | None = when()
+    time_to_listed_seconds: float | None = None
+    answer: dict[str, Any] = json_dict()  # the service's last answer, as it said it
+    error: str = ""
 
 
 class Finding(SQLModel, table=True):

@@ -33,6 +33,7 @@ from watcher.core.models import (
     RequestStatus,
     Severity,
 )
+from watcher.takedowns.blocklists import first_listing
 
 SEVERE = (Severity.CRITICAL, Severity.HIGH)
 
@@ -72,35 +73,16 @@ def down_seconds(session: Session, f: CaseFacts) -> float | None:
 
 
 def blocklist_hours(session: Session, f: CaseFacts) -> float | None:
-    """Hours from the first blocklist submission of the site to its first listing.
-
-    Reads ``BlocklistSubmission`` (submitted_at, listed_at) once the takedown side records browser
-    blocklist submissions; until that table exists there is nothing to count and this says None.
-    """
-    from watcher.core import models
-
-    table: Any = getattr(models, "BlocklistSubmission", None)
-    ids = f.candidate_ids()
-    if table is None or not ids:
+    """Hours from the site's first accepted blocklist submission to its first listing
+    (``takedowns.blocklists.first_listing``, the clock the dashboard shows too); None while unlisted."""
+    submitted, listed = first_listing(session, f.candidate_ids())
+    if submitted is None or listed is None:
         return None
-    rows = list(session.exec(select(table).where(col(table.candidate_id).in_(ids))))
-    submitted = [r.submitted_at for r in rows if r.submitted_at]
-    listed = [r.listed_at for r in rows if getattr(r, "listed_at", None)]
-    if not submitted or not listed:
-        return None
-    return hours(max(0.0, (min(listed) - min(submitted)).total_seconds()))
+    return hours(max(0.0, (listed - submitted).total_seconds()))
 
 
 def _listed_at(session: Session, f: CaseFacts) -> datetime | None:
-    from watcher.core import models
-
-    table: Any = getattr(models, "BlocklistSubmission", None)
-    ids = f.candidate_ids()
-    if table is None or not ids:
-        return None
-    listed = [r.listed_at for r in session.exec(select(table).where(col(table.candidate_id).in_(ids)))
-              if getattr(r, "listed_at", None)]
-    return min(listed) if listed else None
+    return first_listing(session, f.candidate_ids())[1]
 
 
 @dataclass

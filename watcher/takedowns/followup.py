@@ -30,7 +30,7 @@ from watcher.core.models import (
     TakedownRequest,
 )
 from watcher.takedowns.facts import facts_for, latest_snapshot
-from watcher.takedowns.outbox import reminder_id, render_message, send_due
+from watcher.takedowns.outbox import render_message, send_due
 from watcher.takedowns.requests import (
     AUTO_ACTOR,
     OPEN,
@@ -130,11 +130,15 @@ def _remind(ctx: Context) -> dict[str, int]:
             if claimed.rowcount != 1:
                 continue
             s.refresh(req)
-            facts = facts_for(ctx, s, cand, snap, reference=f"TD-{req.id}", auto=req.auto)
-            text = notice.reminder_body(facts, req.language, req.recipient_name, sent_at=req.sent_at, checked_at=now)
+            facts = facts_for(ctx, s, cand, snap, reference=f"TD-{req.id}", auto=req.auto, language=req.language,
+                              mode=req.mode.value, kind=req.recipient_kind.value)
+            text = notice.reminder_body(facts, req.language, req.recipient_name, sent_at=req.sent_at, checked_at=now,
+                                        ticket=req.ticket)
+            message_id = ctx.mailer.new_message_id()
             try:
-                ctx.mailer.send(render_message(ctx, req, reminder=True, body=text,
-                                               subject=notice.subject(facts, req.language, reminder=True)))
+                ctx.mailer.send(render_message(ctx, req, reminder=True, body=text, message_id=message_id,
+                                               subject=notice.subject(facts, req.language, reminder=True,
+                                                                      ticket=req.ticket)))
             except (TemporaryFailure, PermanentFailure, OSError, KeyError) as e:
                 if isinstance(e, TemporaryFailure):  # not sent: the next run tries again
                     req.reminders_sent -= 1
@@ -143,8 +147,8 @@ def _remind(ctx: Context) -> dict[str, int]:
                 counts["remind_failed"] += 1
             else:
                 record(s, POLICY_ACTOR, "takedown.reminded", req,
-                       {"n": req.reminders_sent, "message_id": reminder_id(req.message_id, req.reminders_sent)},
-                       at=now)
+                       {"n": req.reminders_sent, "message_id": message_id, "in_reply_to":
+                        req.ticket_message_id or req.message_id, "ticket": req.ticket}, at=now)
                 counts["reminded"] += 1
             s.add(req)
             s.commit()

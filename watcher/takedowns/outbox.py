@@ -7,6 +7,8 @@ then talks SMTP, then records SENT; a row left SENDING by a crash is never re-se
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -36,8 +38,12 @@ log = logging.getLogger("omamori.takedowns")
 
 
 def render_message(ctx: Context, req: TakedownRequest, *, reminder: bool = False,
-                   body: str | None = None, subject: str | None = None) -> EmailMessage:
-    """Exactly what will be sent for ``req`` (the mailer adds an S/MIME signature when configured)."""
+                   body: str | None = None, subject: str | None = None, message_id: str = "") -> EmailMessage:
+    """Exactly what will be sent for ``req`` (the mailer adds an S/MIME signature when configured).
+
+    A reminder is a new message: its own ``Date`` (now) and ``Message-ID`` (``message_id``), a reply
+    (``In-Reply-To``) to the desk's ticket when its auto-reply gave one, else to the request, and
+    ``References`` to both, so the desk's system files it in the same ticket."""
     smtp = ctx.settings.smtp
     msg = EmailMessage()
     msg["From"] = formataddr((smtp.from_name, smtp.from_address))
@@ -46,21 +52,26 @@ def render_message(ctx: Context, req: TakedownRequest, *, reminder: bool = False
         msg["Reply-To"] = smtp.reply_to
     msg["Subject"] = subject or req.subject
     sent_at = parse_date(req.sent_at) if isinstance(req.sent_at, str) else req.sent_at  # a dict from a UI cache
-    msg["Date"] = format_datetime(sent_at or ctx.now())
     if reminder:
-        msg["Message-ID"] = reminder_id(req.message_id, req.reminders_sent)
-        msg["In-Reply-To"] = req.message_id
-        msg["References"] = req.message_id
+        msg["Date"] = format_datetime(ctx.now())
+        msg["Message-ID"] = message_id or reminder_id(req.message_id, req.reminders_sent)
+        msg["In-Reply-To"] = req.ticket_message_id or req.message_id
+        msg["References"] = " ".join(dict.fromkeys(i for i in (req.message_id, req.ticket_message_id) if i))
     else:
+        msg["Date"] = format_datetime(sent_at or ctx.now())
         msg["Message-ID"] = req.message_id
     msg["X-Omamori-Reference"] = f"TD-{req.id}"
     text = body if body is not None else req.body
     # Non-ASCII text goes base64: intact through any relay, and safe inside an S/MIME signature.
     msg.set_content(text, charset="utf-8", cte=None if text.isascii() else "base64")
     for a in req.attachments:
+        data = ctx.evidence.get(a["sha256"])
         maintype, _, subtype = str(a.get("content_type", "application/octet-stream")).partition("/")
-        msg.add_attachment(ctx.evidence.get(a["sha256"]), maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=a["filename"])
+        if (maintype, subtype) == ("message", "rfc822"):  # the lure, as a message a desk's tools can open
+            msg.add_attachment(email.message_from_bytes(data, policy=email.policy.default),
+                               filename=a["filename"])
+        else:
+            msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=a["filename"])
     return msg
 
 

@@ -28,6 +28,7 @@ dashboard and the CLI decide the transaction. ``send_due`` and ``run`` manage th
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,11 +49,12 @@ from watcher.core.models import (
     RecipientKind,
     RequestStatus,
     Severity,
+    TakedownMode,
     TakedownRequest,
     utcnow,
 )
 from watcher.core.texts import Text, text
-from watcher.takedowns.facts import evidence_files, facts_for, latest_snapshot, recipients_for
+from watcher.takedowns.facts import evidence_files, facts_for, latest_snapshot, recipients_for, site_mode
 
 log = logging.getLogger("omamori.takedowns")
 
@@ -95,26 +97,46 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
                    auto: bool = False) -> list[TakedownRequest]:
     """Draft one request per recipient of ``level`` for the candidate's whole case (one site, however
     many hostnames: idempotent, a recipient with an open request about any hostname of the site is
-    not drafted again; after a close — down, then back up — it is). Returns the new drafts."""
+    not drafted again; after a close — down, then back up — it is). Returns the new drafts.
+
+    The case's mode (``takedown.policy.site_mode``: suspend a phishing domain, or have a hacked
+    site's host and owner remove the content) is decided with its first requests and kept by the
+    later ones (escalations, re-drafts), so one case never asks for both."""
     snap = latest_snapshot(session, cand)
     if snap is None:
         raise TakedownError(f"{cand.domain}: no snapshot yet; a request needs evidence (check it first)")
     now = ctx.now()
+    previous = _case_requests(session, cand)
     # One open request per recipient; a closed one (the site went down, then came back) may be asked again.
-    asked = {r.recipient.lower() for r in _case_requests(session, cand) if r.status != R.CLOSED}
-    recipients, cuts = recipients_for(ctx, session, cand, snap)
-    new = [r for r in recipients if r.level == level and r.address.lower() not in asked]
+    asked = {r.recipient.lower() for r in previous if r.status != R.CLOSED}
+    open_modes = [r.mode for r in previous if r.status != R.CLOSED]
+    checks: list[tuple[str, bool]] = []
+    home: dict[str, Any] = {}
+    if open_modes:
+        mode = open_modes[0].value
+    else:
+        mode, checks, home = site_mode(ctx, cand, snap)
+    who = recipients_for(ctx, session, cand, snap, mode)
+    new = [r for r in who.recipients if r.level == level and r.address.lower() not in asked]
+    if level == 0 and who.registry_fallback:
+        table = str(ctx.settings.takedown.jp_registrars_file)
+        open_finding(session, FindingKind.TAKEDOWN_NO_REGISTRAR, cand.domain,
+                     text("takedown.no_registrar_title", domain=cand.domain), severity=Severity.MEDIUM, now=now,
+                     detail=text("takedown.no_registrar_detail", registrar=who.registrar.name or "?", table=table),
+                     data={"candidate_id": cand.id, "registrar": who.registrar.name})
     if level == 0 and not asked and not new:
         # Nobody to ask (no RDAP abuse contact, no network contact, nothing configured): a person must.
         open_finding(session, FindingKind.TAKEDOWN_NO_RECIPIENT, cand.domain,
                      text("takedown.no_recipient", domain=cand.domain),
                      severity=Severity.HIGH, now=now, data={"candidate_id": cand.id,
-                                                             "cut": [c.recipient.address for c in cuts]},
-                     detail=text("takedown.no_recipient_cuts", cuts=[cut_text(c) for c in cuts]) if cuts
+                                                             "cut": [c.recipient.address for c in who.cuts]},
+                     detail=text("takedown.no_recipient_cuts", cuts=[cut_text(c) for c in who.cuts]) if who.cuts
                      else text("takedown.no_recipient_detail"))
     if not new:
         return []
-    for c in cuts:
+    if checks:
+        record(session, actor, "takedown.mode", cand, {"mode": mode, "checks": dict(checks), "home": home}, at=now)
+    for c in who.cuts:
         record(session, actor, "takedown.recipient_cut", cand, {"recipient": c.recipient.address,
                                                                 "kind": c.recipient.kind, "why": c.why,
                                                                 "code": c.code}, at=now)
@@ -126,31 +148,66 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
             candidate_id=cand.id, snapshot_id=snap.id, recipient=r.address, recipient_name=r.name,
             recipient_kind=RecipientKind(r.kind), channel=Channel(r.channel), language=r.language,
             status=R.DRAFT, message_id=ctx.mailer.new_message_id(), escalation_level=level, auto=auto,
-            created_by=actor, created_at=now,
+            created_by=actor, created_at=now, mode=TakedownMode(mode),
         )
         session.add(req)
         session.flush()  # the id is the reference in the subject
-        facts = facts_for(ctx, session, cand, snap, reference=f"TD-{req.id}", auto=auto, evidence=evidence)
+        attached, withheld = fit_attachments(ctx, [e for e in evidence if r.kind in LURE_KINDS or e.role != "lure"])
+        facts = facts_for(ctx, session, cand, snap, reference=f"TD-{req.id}", auto=auto, evidence=attached,
+                          language=r.language, mode=mode, kind=r.kind, source=r.source, short_links=who.short_links)
         facts.urls = site_urls(session, cand, facts.urls)
-        summary = notice.xarf_summary(facts, recipient_kind=r.kind)
-        summary_sha = ctx.evidence.put(notice.xarf_json(summary))
-        facts.evidence = [*evidence, notice.EvidenceFile("summary", "report.json", summary_sha, "application/json")]
+        facts.withheld = withheld
+        inline = ctx.settings.takedown.xarf_inline_bytes
+        payloads = {e.sha256: ctx.evidence.get(e.sha256) for e in attached if e.size <= inline}
+        summary = notice.xarf_report(facts, report_id=str(uuid.uuid4()), recipient_kind=r.kind, sent_at=now,
+                                     payloads=payloads)
+        data = notice.xarf_json(summary)
+        summary_sha = ctx.evidence.put(data)
+        facts.evidence = [*attached, notice.EvidenceFile(
+            "summary", notice.evidence_filename("xarf", summary_sha, "application/json"), summary_sha,
+            "application/json", len(data))]
         req.subject = notice.subject(facts, r.language)
         req.body = notice.body(facts, r.language, r.kind, r.name)
         req.attachments = [
             {"filename": e.filename, "sha256": e.sha256, "content_type": e.content_type, "role": e.role,
+             "size": e.size,
              # The summary's entry also carries the URLs, for web-form fields without a file read.
              **({"urls": facts.urls, "ips": facts.ips} if e.role == "summary" else {})}
-            for e in facts.evidence if e.role in ("screenshot", "side_by_side", "summary")
+            for e in facts.evidence
         ]
         session.add(req)
         record(session, actor, "takedown.drafted", req,
                {"candidate": cand.domain, "recipient": r.address, "kind": r.kind, "channel": r.channel,
-                "language": r.language, "source": r.source, "level": level, "auto": auto,
-                "message_id": req.message_id}, at=now)
+                "language": r.language, "source": r.source, "level": level, "auto": auto, "mode": mode,
+                "message_id": req.message_id, "attached": [e.filename for e in attached],
+                "withheld": [e.sha256 for e in withheld]}, at=now)
         drafts.append(req)
     session.flush()
     return drafts
+
+
+# The lure (the customer's phishing mail) goes to those who act on mail and links, not to the registrar.
+LURE_KINDS = frozenset({"cert", "hosting", "cdn", "shortener", "owner"})
+# What an abuse desk looks at first; what does not fit the size limit is named by its hash instead.
+ATTACH_ORDER = ("screenshot", "side_by_side", "html", "lure", "fullpage", "favicon")
+SUMMARY_RESERVE = 32 * 1024  # the XARF report's own text
+
+
+def fit_attachments(ctx: Context, files: list[notice.EvidenceFile]
+                    ) -> tuple[list[notice.EvidenceFile], list[notice.EvidenceFile]]:
+    """(attached, withheld): the evidence files in ``ATTACH_ORDER`` while they fit
+    ``takedown.max_attachment_bytes``, counting each file twice when the XARF report inlines it."""
+    ts = ctx.settings.takedown
+    budget = ts.max_attachment_bytes - SUMMARY_RESERVE
+    attached, withheld = [], []
+    for f in sorted(files, key=lambda f: ATTACH_ORDER.index(f.role) if f.role in ATTACH_ORDER else 99):
+        cost = f.size + (f.size * 4 // 3 + 4 if f.size <= ts.xarf_inline_bytes else 0)
+        if cost <= budget:
+            attached.append(f)
+            budget -= cost
+        else:
+            withheld.append(f)
+    return attached, withheld
 
 
 def site_urls(session: Session, cand: Candidate, urls: list[str]) -> list[str]:
@@ -177,9 +234,12 @@ class ConfirmPreview:
     verdict: str = ""
     page_kind: str = ""
     open_requests: int = 0
+    mode: str = contacts.SUSPEND  # what the letters ask: suspend the domain, or remove a hacked site's kit
 
 
-EXPECTED_KINDS = (contacts.REGISTRAR, contacts.HOSTING)
+# A phishing domain is suspended by its registrar; a hacked site's kit is removed by its host and owner.
+EXPECTED_KINDS = {contacts.SUSPEND: (contacts.REGISTRAR, contacts.HOSTING),
+                  contacts.REMOVE_CONTENT: (contacts.HOSTING, contacts.OWNER)}
 
 
 def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmPreview:
@@ -194,16 +254,21 @@ def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmP
         return out
     out.page_kind = str((snap.capture or {}).get("page_kind") or "")
     out.claims = [r for r in [*(snap.reasons or []), *(cand.reasons or [])] if int(r.get("points") or 0) > 0]
-    recipients, out.cuts = recipients_for(ctx, session, cand, snap)
-    out.recipients = [r for r in recipients if r.level == 0]
-    for kind in EXPECTED_KINDS:
+    out.mode = site_mode(ctx, cand, snap)[0]
+    who = recipients_for(ctx, session, cand, snap, out.mode)
+    out.cuts = who.cuts
+    out.recipients = [r for r in who.recipients if r.level == 0]
+    for kind in EXPECTED_KINDS[out.mode]:
         if any(r.kind == kind for r in out.recipients):
             continue
         cut = next((c for c in out.cuts if c.recipient.kind == kind), None)
         if cut is not None:
             out.missing.append((kind, cut_text(cut)))
         elif kind == contacts.REGISTRAR:
-            out.missing.append((kind, text("takedown.no_registrar_contact")))
+            out.missing.append((kind, text("takedown.no_registrar_contact_jp") if who.registry_fallback
+                                else text("takedown.no_registrar_contact")))
+        elif kind == contacts.OWNER:
+            out.missing.append((kind, text("takedown.no_owner_contact")))
         else:
             out.missing.append((kind, text("takedown.no_network_contact")))
     return out
