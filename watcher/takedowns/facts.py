@@ -320,9 +320,9 @@ def name_reason(cand: Candidate, official: Sequence[str], lang: str) -> list[str
 
 
 def facts_for(ctx: Context, session: Session, cand: Candidate, snap: Snapshot, *, reference: str,
-              auto: bool, evidence: Sequence[notice.EvidenceFile] = (), language: str = "en",
-              mode: str = contacts.SUSPEND, kind: str = contacts.OTHER, source: str = "",
-              short_links: Sequence[str] = ()) -> notice.NoticeFacts:
+              auto: bool, evidence: Sequence[notice.EvidenceFile] = (), mode: str = contacts.SUSPEND,
+              kind: str = contacts.OTHER, source: str = "", short_links: Sequence[str] = ()) -> notice.NoticeFacts:
+    """The letter's facts for one recipient kind in ``mode``; the claims and the ask in both languages."""
     row, spec = brand_of(ctx, session, cand)
     capture = snap.capture or {}
     urls = list(dict.fromkeys([*cand.urls, *([capture["final_url"]] if capture.get("final_url") else [])]))

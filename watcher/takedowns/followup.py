@@ -130,7 +130,7 @@ def _remind(ctx: Context) -> dict[str, int]:
             if claimed.rowcount != 1:
                 continue
             s.refresh(req)
-            facts = facts_for(ctx, s, cand, snap, reference=f"TD-{req.id}", auto=req.auto, language=req.language,
+            facts = facts_for(ctx, s, cand, snap, reference=f"TD-{req.id}", auto=req.auto,
                               mode=req.mode.value, kind=req.recipient_kind.value)
             text = notice.reminder_body(facts, req.language, req.recipient_name, sent_at=req.sent_at, checked_at=now,
                                         ticket=req.ticket)

@@ -154,7 +154,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
         session.flush()  # the id is the reference in the subject
         attached, withheld = fit_attachments(ctx, [e for e in evidence if r.kind in LURE_KINDS or e.role != "lure"])
         facts = facts_for(ctx, session, cand, snap, reference=f"TD-{req.id}", auto=auto, evidence=attached,
-                          language=r.language, mode=mode, kind=r.kind, source=r.source, short_links=who.short_links)
+                          mode=mode, kind=r.kind, source=r.source, short_links=who.short_links)
         facts.urls = site_urls(session, cand, facts.urls)
         facts.withheld = withheld
         inline = ctx.settings.takedown.xarf_inline_bytes
