@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import TYPE_CHECKING, Any
 
 import ahocorasick
@@ -361,7 +361,8 @@ class Matcher:
                 uni = ".".join(idna.decode(lab) if lab.startswith("xn--") else lab for lab in labels)
             except (idna.IDNAError, UnicodeError, ValueError):
                 uni = s
-        self._domains(uni, hits)
+        for end, (textual, payload) in self.domains_auto.iter(uni):  # rarely anything: no call for none
+            self._domain(uni, end, textual, payload, hits)
         uni_labels = labels if uni is s else uni.split(".")
         where = _Where(uni, len(uni_labels))
         for i, label in enumerate(uni_labels[:-1] if len(uni_labels) > 1 else uni_labels):
@@ -377,20 +378,20 @@ class Matcher:
         slug, reasons = hits.best()
         return Match(slug, reasons, sum(r.points for r in reasons), name=s, wildcard=wildcard)
 
-    def _domains(self, uni: str, hits: _Hits) -> None:
+    def _domain(self, uni: str, end: int, textual: str, payload: tuple[tuple[str, str, str], ...],
+                hits: _Hits) -> None:
         """An official domain flattened into a label, or embedded whole in a longer name."""
-        for end, (textual, payload) in self.domains_auto.iter(uni):
-            start = end - len(textual) + 1
-            label_start = uni.rfind(".", 0, start) + 1
-            label_end = uni.find(".", end + 1)
-            label = uni[label_start:len(uni) if label_end < 0 else label_end]
-            for kind, slug, source in payload:
-                if kind == "flattened":
-                    if uni.count(".", start, end + 1) == 0:
-                        hits.add(slug, "flattened", text("discovery.flattened", domain=source, label=label))
-                elif uni != textual and (start == 0 or not uni[start - 1].isalnum()):
-                    # at a label's start: "au.com" in "rehau.com" is another name, not ours embedded
-                    hits.add(slug, "embedded", text("discovery.embedded", domain=source))
+        start = end - len(textual) + 1
+        label_start = uni.rfind(".", 0, start) + 1
+        label_end = uni.find(".", end + 1)
+        label = uni[label_start:len(uni) if label_end < 0 else label_end]
+        for kind, slug, source in payload:
+            if kind == "flattened":
+                if uni.count(".", start, end + 1) == 0:
+                    hits.add(slug, "flattened", text("discovery.flattened", domain=source, label=label))
+            elif uni != textual and (start == 0 or not uni[start - 1].isalnum()):
+                # at a label's start: "au.com" in "rehau.com" is another name, not ours embedded
+                hits.add(slug, "embedded", text("discovery.embedded", domain=source))
 
     def _label(self, label: str, index: int, where: _Where, hits: _Hits) -> None:
         """Every brand word in one label: exact (glued or not), short as a word, one or two edits."""
@@ -431,14 +432,18 @@ class Matcher:
         if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
             done |= self._edits(label, toks, done, hits, index, where)
         if len(flat) > INSIDE_FROM:
-            self._inside(label, flat, bounds, done, hits, index, where)
+            halves = self.halves.iter(flat)
+            first = next(halves, None)  # most labels hold no half of a brand word: no call then
+            if first is not None:
+                self._inside(label, flat, bounds, done, hits, index, where, chain((first,), halves))
 
     def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits, index: int,
-                where: _Where) -> None:
+                where: _Where, halves: Iterable[tuple[int, Any]]) -> None:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
-        the word is there intact; the windows around it are compared."""
+        the word is there intact (``halves``: where the halves automaton found one); the windows around
+        it are compared."""
         seen: set[str] = set()
-        for end, (half, entries) in self.halves.iter(flat):
+        for end, (half, entries) in halves:
             for w, which in entries:
                 if w.slug in done or w.slug in seen:
                     continue
