@@ -102,6 +102,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "wf_description": ("本文", "description"),
     "wf_evidence_sha256": ("証拠ファイル（SHA-256）", "evidence files (SHA-256)"),
     "wf_reference": ("参照番号", "reference"),
+    "address": ("宛先アドレス", "Address"),
     # capture profiles of a reference page
     "profile_desktop": ("PC", "desktop"),
     "profile_mobile": ("スマートフォン", "mobile"),

@@ -256,3 +256,13 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
 def finding_subject(subject: str) -> str:
     """A finding's subject as people name it: a takedown request is TD-<id>, not its internal key."""
     return "TD-" + subject.removeprefix("request:") if subject.startswith("request:") else subject
+
+
+# The names takedown.contacts gives a recipient it knows only by its kind (no name in RDAP or the table).
+GENERIC_RECIPIENTS = frozenset({"Hosting service", "Hosting network", "Registrar"})
+
+
+def recipient_name(ui: UI, name: Any, kind: Any) -> str:
+    """A recipient's name; one known only by its kind is called by the kind, in the reader's language."""
+    name = str(name or "")
+    return label(ui, "rk", kind) if not name or name in GENERIC_RECIPIENTS else name

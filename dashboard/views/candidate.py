@@ -183,7 +183,10 @@ def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
     not_phishing = str(cand["verdict"]) in NOT_PHISHING or page_kind in ("parked", "for_sale", "empty", "suspended")
     primary = "watch" if not_phishing and _allowed(cand, "watch") else (
         "dismiss" if not_phishing else "confirm")
-    if not_phishing:
+    closed = str(cand["status"]) in ("dismissed", "down")
+    if closed:  # a closed case is decided: the one thing left to do is to reopen it
+        primary = "reopen" if _allowed(cand, "reopen") else ""
+    elif not_phishing:
         st.info(ui.t("not_phishing_hint", verdict=widgets.verdict_label(ui, cand["verdict"])))
     st.text_input(ui.t("reason"), key=f"reason_{cid}")
     b = st.columns([3, 1.2, 1.2, 1.4, 1.4])
@@ -201,6 +204,7 @@ def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
                 type="primary" if primary == "dismiss" else "secondary",
                 on_click=_decide, args=(ui, cid, "dismiss", f"reason_{cid}"))
     b[3].button(ui.t("reopen"), key="act_reopen", disabled=not _allowed(cand, "reopen"),
+                type="primary" if primary == "reopen" else "secondary",
                 on_click=_decide, args=(ui, cid, "reopen", f"reason_{cid}"))
     b[4].button(ui.t("recheck"), key="act_recheck", on_click=_recheck, args=(ui, cid))
     widgets.action_result()
@@ -216,7 +220,7 @@ def _actions(ui: UI, cand: dict[str, Any], snap: dict[str, Any] | None) -> None:
 
 REVIEW = "confirm_review"
 # The names takedown.contacts gives a recipient it knows only by its kind: the kind, shown beside, says it.
-GENERIC = frozenset({"Hosting service", "Hosting network", "Registrar"})
+GENERIC = widgets.GENERIC_RECIPIENTS
 
 
 def _open_review(cid: int) -> None:

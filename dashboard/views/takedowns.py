@@ -39,8 +39,10 @@ def render(ui: UI) -> None:
     with left:
         st.markdown(f"#### {ui.t('open_by_recipient')}")
         rows = [{**r, "age": widgets.age_hours(r["oldest"], now),
+                 "recipient_name": widgets.recipient_name(ui, r["recipient_name"], r["recipient_kind"]),
                  "recipient_kind": widgets.label(ui, "rk", r["recipient_kind"])} for r in ov["by_recipient"]]
-        widgets.table(rows, {"recipient_name": ui.t("recipient"), "recipient": "", "recipient_kind": ui.t("kind"),
+        widgets.table(rows, {"recipient_name": ui.t("recipient"), "recipient": ui.t("address"),
+                             "recipient_kind": ui.t("kind"),
                              "count": ui.t("count"), "age": ui.t("oldest") + " · " + ui.t("age_hours")},
                       key="by_recipient", empty=ui.t("no_data"))
     with right:
