@@ -263,8 +263,9 @@ def prepare(world: Any, state_dir: Path) -> Path:
 
 # What the demo's analyst does at the keyboard, as anyone would: seconds after start -> command.
 OPERATOR_STEPS: tuple[tuple[float, tuple[str, ...]], ...] = (
-    (170.0, ("takedown", "confirm", "xn--hoshizora-se-khk.com",
-             "--reason", "analyst: the logo-only homoglyph clone is ours to take down")),
+    # The hacked shop names no brand, so the auto rule leaves it to a person (the clones it confirms).
+    (170.0, ("takedown", "confirm", "yamada-koumuten.com",
+             "--reason", "analyst: a kit in a path of a hacked shop, imitating our login page")),
 )
 
 
