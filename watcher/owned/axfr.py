@@ -9,13 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import dns.exception
-import dns.name
 import dns.query
 import dns.zone
 
-from watcher.core.brands import add_owned
 from watcher.core.models import OwnedSource
-from watcher.core.names import InvalidName, is_within, normalize_host
+from watcher.owned.zonefile import adopt, host_names
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
@@ -32,13 +30,7 @@ def transfer(zone: str, server: str, timeout: float = TIMEOUT) -> list[str]:
                                   relativize=False)
     except (dns.exception.DNSException, OSError, EOFError, ValueError) as e:
         raise ValueError(f"AXFR of {zone} from {server}: {type(e).__name__}: {e}"[:300]) from None
-    names = []
-    for n in z.nodes:
-        text = (n if isinstance(n, dns.name.Name) else dns.name.from_text(str(n))).to_text(omit_final_dot=True).lower()
-        if any(label.startswith(("_", "*")) for label in text.split(".")):
-            continue
-        names.append(text)
-    return sorted(set(names))
+    return host_names(z)
 
 
 def import_axfr(run: CheckRun) -> None:
@@ -50,20 +42,5 @@ def import_axfr(run: CheckRun) -> None:
         except ValueError as e:
             run.note("axfr", str(e))
             continue
-        added = 0
-        for name in names:
-            brand_id = run.brand_of(name)
-            brand = brands.get(brand_id) if brand_id is not None else None
-            if brand is None or not any(is_within(name, d) for d in brand.spec.get("official_domains", [])):
-                continue
-            try:
-                normalize_host(name, allow_wildcard=False, allow_ip=False)
-            except InvalidName:
-                continue
-            run.saw(name, OwnedSource.AXFR.value)
-            if add_owned(run.session, brand, name, OwnedSource.AXFR, actor=run.ctx.actor) is not None:
-                added += 1
-        run.counts["owned_added_axfr"] += added
+        run.counts["owned_added_axfr"] += adopt(run, brands, names, OwnedSource.AXFR)
         run.counts["axfr_names"] += len(names)
-        if added:
-            run.forget_hosts()

@@ -20,6 +20,7 @@ from watcher.core.names import InvalidName, is_within, normalize_host
 from watcher.core.texts import text
 
 if TYPE_CHECKING:
+    from watcher.core.models import Brand
     from watcher.owned.checks import CheckRun
 
 MAX_ZONE_BYTES = 50 * 1024 * 1024
@@ -47,14 +48,40 @@ def zone_names(path: Path) -> tuple[str, list[str]]:
     except (dns.exception.DNSException, ValueError) as e:
         raise ValueError(f"{type(e).__name__}: {e}") from None
     origin_text = zone.origin.to_text(omit_final_dot=True).lower() if zone.origin else ""
-    names = []
+    return origin_text, host_names(zone)
+
+
+def host_names(zone: dns.zone.Zone) -> list[str]:
+    """The zone's host names, sorted, without service labels (``_dmarc``) or wildcards."""
+    names = set()
     for name in zone.nodes:
         text_name = (name if isinstance(name, dns.name.Name) else dns.name.from_text(str(name))).to_text(
             omit_final_dot=True).lower()
-        if any(label.startswith(("_", "*")) for label in text_name.split(".")):
+        if not any(label.startswith(("_", "*")) for label in text_name.split(".")):
+            names.add(text_name)
+    return sorted(names)
+
+
+def adopt(run: CheckRun, brands: dict[int, Brand], names: list[str], source: OwnedSource,
+          origin: str | None = None) -> int:
+    """Add each name inside its brand's official domains to the inventory; returns how many were new.
+    The zone's origin, when known, decides the brand before the name itself."""
+    added = 0
+    for name in names:
+        brand_id = (run.brand_of(origin) if origin else None) or run.brand_of(name)
+        brand = brands.get(brand_id) if brand_id is not None else None
+        if brand is None or not any(is_within(name, d) for d in brand.spec.get("official_domains", [])):
             continue
-        names.append(text_name)
-    return origin_text, sorted(set(names))
+        try:
+            normalize_host(name, allow_wildcard=False, allow_ip=False)
+        except InvalidName:
+            continue
+        run.saw(name, source.value)
+        if add_owned(run.session, brand, name, source, actor=run.ctx.actor) is not None:
+            added += 1
+    if added:
+        run.forget_hosts()
+    return added
 
 
 def import_zone_files(run: CheckRun) -> None:
@@ -72,19 +99,4 @@ def import_zone_files(run: CheckRun) -> None:
                      detail=text("owned.zonefile_unreadable.detail", path=str(path), error=str(e)[:300]))
             continue
         run.ok(kind, subject)
-        added = 0
-        for name in names:
-            brand_id = run.brand_of(origin) or run.brand_of(name)
-            brand = brands.get(brand_id) if brand_id is not None else None
-            if brand is None or not any(is_within(name, d) for d in brand.spec.get("official_domains", [])):
-                continue
-            try:
-                normalize_host(name, allow_wildcard=False, allow_ip=False)
-            except InvalidName:
-                continue
-            run.saw(name, OwnedSource.ZONEFILE.value)
-            if add_owned(run.session, brand, name, OwnedSource.ZONEFILE, actor=run.ctx.actor) is not None:
-                added += 1
-        run.counts["owned_added_zonefile"] += added
-        if added:
-            run.forget_hosts()
+        run.counts["owned_added_zonefile"] += adopt(run, brands, names, OwnedSource.ZONEFILE, origin)
