@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._procs import stop_all
+
 ROOT = Path(__file__).resolve().parent.parent
 LOOKALIKES = 20
 NOISE_PER_SECOND = 700
@@ -115,13 +117,7 @@ def run() -> dict[str, Any]:
                 read = sum(p.entries_processed + p.entries_failed for p in s.exec(select(LogPosition)))
             engine.dispose()
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs, grace=20)
         world.stop()
         pg.stop()
     to_score, to_sent = list(scored.values()), list(sent.values())

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._cpu import TreeCPU
+from bench._procs import stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 3
@@ -152,14 +153,7 @@ def run() -> dict[str, Any]:
                 time.sleep(2)
             wall = time.monotonic() - t0
             load_end = os.getloadavg()
-            for p in procs:  # stopped and waited for: their CPU time is counted
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_all(procs, grace=60)  # stopped and waited for: their CPU time is counted
             used.__exit__(None, None, None)
             workers_cpu, self_cpu = used.seconds, _self_cpu() - self0
             snapshots_with_page = _count(engine, "SELECT count(*) FROM snapshot WHERE taken_at >= :t "
@@ -191,13 +185,7 @@ def run() -> dict[str, Any]:
                 out["note"] = f"stopped at the time limit with {done:,} of {total:,} checked"
     finally:
         stop.set()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs, grace=30)
         world.stop()
         pg.stop()
     return {

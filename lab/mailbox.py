@@ -38,16 +38,22 @@ def _reply_to(orig: EmailMessage) -> str:
     return str(orig.get("Reply-To") or orig.get("From") or "")
 
 
-def build_autoreply(raw: bytes, desk: str, ticket: str, now: Any) -> bytes:
+def _answer(raw: bytes, desk: str, subject_prefix: str, now: Any) -> EmailMessage:
+    """A desk's answer to ``raw``: to its Reply-To (or From), threaded to its Message-ID."""
     orig = _original(raw)
     msg = EmailMessage()
     msg["From"] = desk
     msg["To"] = _reply_to(orig)
-    msg["Subject"] = f"[Ticket#{ticket}] Re: {orig.get('Subject', '')}"
+    msg["Subject"] = f"{subject_prefix}Re: {orig.get('Subject', '')}"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=desk.partition("@")[2] or "desk.test")
     msg["In-Reply-To"] = str(orig.get("Message-ID", ""))
     msg["References"] = str(orig.get("Message-ID", ""))
+    return msg
+
+
+def build_autoreply(raw: bytes, desk: str, ticket: str, now: Any) -> bytes:
+    msg = _answer(raw, desk, f"[Ticket#{ticket}] ", now)
     msg["Auto-Submitted"] = "auto-replied"
     msg["X-Ticket-ID"] = ticket
     msg.set_content(f"Thank you for your report. It has been received and assigned ticket number {ticket}.\n"
@@ -81,15 +87,7 @@ def build_dsn(raw: bytes, recipient: str, status: str, diagnostic: str, now: Any
 
 
 def build_reply(raw: bytes, desk: str, text: str, now: Any) -> bytes:
-    orig = _original(raw)
-    msg = EmailMessage()
-    msg["From"] = desk
-    msg["To"] = _reply_to(orig)
-    msg["Subject"] = f"Re: {orig.get('Subject', '')}"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=desk.partition("@")[2] or "desk.test")
-    msg["In-Reply-To"] = str(orig.get("Message-ID", ""))
-    msg["References"] = str(orig.get("Message-ID", ""))
+    msg = _answer(raw, desk, "", now)
     msg.set_content(text)
     return msg.as_bytes(policy=email.policy.SMTP)
 
