@@ -7,6 +7,7 @@ can mutate zones, sites and logs freely; each starts in milliseconds. `lab_pki` 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ from lab.webhooks import LabSyslog, LabWebhooks
 from lab.whois import LabWhois
 from lab.world import DEFAULT_SCENARIO, World
 
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Until the lab's own background work (a timer, a sequencer, a desk) is done: returns as soon as
+    ``predicate()`` holds, fails after ``timeout`` seconds. A wait, not a measurement."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the lab")
 
 @pytest.fixture(scope="session")
 def lab_pki() -> Iterator[LabPKI]:

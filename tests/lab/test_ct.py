@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 
 import httpx
 import pytest
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from lab.ct import LabCTLog
 from lab.pki import UNEXPECTED_CA
+from lab.testing import wait_for
 from tests.lab import rfc6962 as ref
 
 POISON = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.3")
@@ -189,9 +189,7 @@ def test_log_list_describes_both_apis(lab_ct: LabCTLog, client: httpx.Client) ->
 
 def test_sequencer_grows_the_log_with_noise(lab_ct: LabCTLog) -> None:
     lab_ct.noise_rate = 200
-    deadline = time.monotonic() + 30  # generous: a loaded machine is slow, a working lab is quick
-    while lab_ct.sth.size < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: lab_ct.sth.size >= 20, timeout=30)
     assert lab_ct.sth.size >= 20
     lab_ct.noise_rate = 0
 

@@ -10,7 +10,6 @@ import smtplib
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,6 +18,7 @@ import dns.resolver
 import httpx
 import pytest
 
+from lab.testing import wait_for
 from lab.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,9 +66,7 @@ def test_scenario_state(lab_world: Callable[..., World]) -> None:
 
 def test_timed_events_and_fire_pending(lab_world: Callable[..., World]) -> None:
     world = lab_world(time_scale=0.1)  # "+1s" happens after 0.1 s
-    deadline = time.monotonic() + 30  # generous: a loaded machine is slow, a working lab is quick
-    while world.pending() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: not world.pending(), timeout=30)
     assert not world.pending()
     assert all("error" not in e for e in world.timeline)
     world.ct.integrate()
@@ -88,9 +86,7 @@ def test_takedown_request_leads_to_suspension(lab_world: Callable[..., World]) -
     m.set_content("https://www.hoshizora-sec-login.top/ はほしぞら証券を装ったフィッシングサイトです。")
     with smtplib.SMTP(world.smtp.host, world.smtp.port) as s:
         s.send_message(m)
-    deadline = time.monotonic() + 30
-    while "suspended" not in world.registrations["hoshizora-sec-login.top"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: "suspended" in world.registrations["hoshizora-sec-login.top"], timeout=30)
     with pytest.raises(dns.resolver.NXDOMAIN):
         _resolver(world).resolve("www.hoshizora-sec-login.top", "A")
     assert "client hold" in httpx.get(world.rdap.url + "domain/hoshizora-sec-login.top").json()["status"]
@@ -162,9 +158,7 @@ def test_cli_up_serves_until_interrupted(tmp_path: Path) -> None:
                              "--endpoints-file", str(ep_file)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        deadline = time.monotonic() + 15
-        while not ep_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(ep_file.exists, timeout=15)
         ep = json.loads(ep_file.read_text())
         assert httpx.get(ep["ct"]["rfc6962_url"] + "ct/v1/get-sth").status_code == 200
     finally:

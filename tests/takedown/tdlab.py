@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,16 +159,6 @@ def check_gone(ctx: Context, world: World, cand_id: int) -> Candidate:
         s.add(c)
         s.commit()
         return c
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """For the lab's own background timer (the registrar's desk), the one real wait in these tests."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the lab")
 
 
 def sha(data: bytes) -> str:

@@ -26,8 +26,9 @@ import pytest
 from sqlmodel import Session, select
 
 from lab.smtp import StoredMessage
+from lab.testing import wait_for
 from lab.world import World
-from tests.takedown.tdlab import add_candidate, lab_settings, png, take_snapshot, wait_for
+from tests.takedown.tdlab import add_candidate, lab_settings, png, take_snapshot
 from tests.takedown.xarf import validate
 from watcher.core.models import (
     BlocklistStatus,

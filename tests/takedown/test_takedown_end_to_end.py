@@ -9,7 +9,8 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from tests.takedown.tdlab import PHISH, add_candidate, check_gone, sha, take_snapshot, wait_for
+from lab.testing import wait_for
+from tests.takedown.tdlab import PHISH, add_candidate, check_gone, sha, take_snapshot
 from tests.takedown.xarf import validate
 from watcher.core.models import (
     Candidate,
