@@ -235,6 +235,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "fk_bimi": ("BIMI", "BIMI"),
     "fk_mta_sts": ("MTA-STS", "MTA-STS"),
     "fk_tlsrpt": ("TLS-RPT", "TLS-RPT"),
+    "fk_tls_delivery": ("TLS配送の失敗", "TLS delivery failures"),
     "fk_nonsending_auth": ("送信しないドメインの認証設定", "non-sending domain authentication"),
     "fk_mail_warning": ("メール認証の警告", "mail authentication warning"),
     "fk_dmarc_report_auth": ("DMARC レポート受信の承認なし", "DMARC report destination not authorised"),
