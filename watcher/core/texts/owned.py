@@ -16,6 +16,18 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Chain: {chain}. Evidence: {proof} (HTTP {status}). Anyone with an account at {service} can claim this "
         "resource and publish pages, or receive mail and certificates, under our host name. Confidence: "
         "{confidence} (signature from {sources}). Remove the record or claim the resource back."),
+    "owned.takeover.possible.title": (
+        "{host} は {service} 上の削除済みリソースを指している可能性があります（乗っ取りの可能性・要確認）",
+        "{host} may point to a released {service} resource (possible subdomain takeover, verify)"),
+    "owned.takeover.possible.detail": (
+        "CNAME: {chain}。{service} が自社のエラーページ（HTTP {status}）を返し、当社の内容（ブランド名等）が"
+        "ありません。サービスの「未使用」ページの文言とは一致しないため確度は低（要確認）です（{sources}）。"
+        "{service} の管理画面でこのホスト名が当社のリソースに割り当てられているか確認し、使っていなければ"
+        "レコードを削除してください。",
+        "Chain: {chain}. {service} answers with an error page of its own (HTTP {status}) and none of our "
+        "content (brand names, keywords). The page does not carry the service's known \"unclaimed\" words, "
+        "so confidence is low: verify (signature from {sources}). Check in {service}'s console that this host "
+        "name is still attached to a resource of ours; if it is not in use, remove the record."),
     "owned.takeover.nxdomain.title": (
         "{host} のCNAME先 {target}{service} が存在しません",
         "CNAME of {host} points to {target}{service}, which does not exist"),
