@@ -337,6 +337,8 @@ def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactor
     at.text_input(key=f"reason_{cid}").input("the customer's own test page")
     at.button(key="act_dismiss").click().run()
     assert status_of(ctx, cid) == CandidateStatus.DISMISSED
+    # A closed case is decided: reopening is the primary action, never "watch" (nor confirm).
+    assert [b.key for b in at.button if b.proto.type == "primary"] == ["act_reopen"]
     ev = [e for e in events(ctx, "candidate.status", cid) if e.detail["to"] == "dismissed"][-1]
     assert ev.actor == "dashboard:analyst" and ev.detail["reason"] == "the customer's own test page"
 
