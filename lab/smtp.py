@@ -205,13 +205,22 @@ class LabSMTP:
             desk.reports.append(report)
 
             def act(domain: str = d, report: dict[str, Any] = report) -> None:
-                report["acted_at"] = dt.datetime.now(dt.UTC).isoformat()
-                desk.on_report(domain)
+                # Stamped once the desk has done it: a test waiting on acted_at sees the suspension in place.
+                try:
+                    desk.on_report(domain)
+                finally:
+                    report["acted_at"] = dt.datetime.now(dt.UTC).isoformat()
 
             timer = threading.Timer(desk.delay, act)
             timer.daemon = True
             self._timers.append(timer)
             timer.start()
+
+    def desks_idle(self) -> bool:
+        """Every report a desk read has been acted on (no suspension or removal still to come)."""
+        with self._lock:
+            desks = list(self.desks.values())
+        return all(r["acted_at"] for desk in desks for r in list(desk.reports))
 
     # --- reading ------------------------------------------------------------------------------
 

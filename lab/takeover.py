@@ -64,7 +64,8 @@ def _evidence(sig: dict[str, Any]) -> str | None:
     types = [p["type"] for p in sig.get("proofs", [])]
     recognisable = bool(sig.get("cnames") or sig.get("cname_regex") or sig.get("addresses"))
     ex = sig.get("example") or {}
-    if "http" in types and (recognisable or ex.get("body")) and "status" in ex:
+    # ``provider_error`` (the provider's own error page, a possible takeover) is shown by a page too.
+    if ("http" in types or "provider_error" in types) and (recognisable or ex.get("body")) and "status" in ex:
         return "http"
     if "nxdomain" in types and ex.get("cname"):
         return "nxdomain"

@@ -270,6 +270,24 @@ def test_health_view_shows_the_phishing_url_feeds(app: AppFactory, world: tuple[
     assert list(feeds["フィード"]) == ["jpcert"] and list(feeds["読んだ行"]) == [412]
 
 
+def test_health_view_shows_a_run_s_notes_in_the_reader_s_language(app: AppFactory,
+                                                                     world: tuple[Context, Seeded]) -> None:
+    from watcher.core.models import JobState
+    from watcher.core.texts import text
+
+    ctx, _ids = world
+    note = text("owned.note", check="axfr", note=text("owned.note.axfr_failed", error="REFUSED"))
+    with ctx.session() as s:
+        state = s.exec(select(JobState).where(JobState.name == "inventory")).one()
+        state.last_summary = {"owned": 12, "notes": [note.as_dict()]}
+        s.add(state)
+        s.commit()
+    at = app("viewer", nav="health")
+    assert not at.exception
+    jobs = at.dataframe[1].value.set_index("ジョブ")
+    assert jobs.loc["inventory", "前回のメモ"] == "axfr: ゾーン転送に失敗しました（REFUSED）"
+
+
 # ---------------------------------------------------------------- actions
 
 
@@ -319,6 +337,8 @@ def test_analyst_watches_dismisses_with_reason_notes_and_rechecks(app: AppFactor
     at.text_input(key=f"reason_{cid}").input("the customer's own test page")
     at.button(key="act_dismiss").click().run()
     assert status_of(ctx, cid) == CandidateStatus.DISMISSED
+    # A closed case is decided: reopening is the primary action, never "watch" (nor confirm).
+    assert [b.key for b in at.button if b.proto.type == "primary"] == ["act_reopen"]
     ev = [e for e in events(ctx, "candidate.status", cid) if e.detail["to"] == "dismissed"][-1]
     assert ev.actor == "dashboard:analyst" and ev.detail["reason"] == "the customer's own test page"
 

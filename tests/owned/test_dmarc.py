@@ -247,3 +247,35 @@ def test_failure_and_tls_reports_from_the_folder(make_ctx, tmp_path: Path) -> No
                                                                        "dmarc", "口座確認")
         t = s.exec(select(TlsReport)).one()
         assert t.policies[0]["failure"] == 3 and t.policies[0]["failures"][0]["result_type"] == "starttls-not-supported"
+
+
+def test_failed_tls_deliveries_open_a_finding_that_a_later_clean_report_resolves(make_ctx, tmp_path: Path) -> None:
+    from lab.reports import tls_report
+    from watcher.core.models import Finding, FindingKind, FindingStatus, Severity
+
+    folder = tmp_path / "tlsrpt"
+    folder.mkdir()
+    ctx = make_ctx(imap={"dmarc_dir": str(folder)})
+    day = [datetime(2026, 11, d, tzinfo=UTC) for d in (23, 24, 25)]
+    mx = "mail.hoshizora-sec.co.jp"
+
+    def tls_finding() -> Finding:
+        with Session(ctx.engine) as s:
+            return s.exec(select(Finding).where(Finding.kind == FindingKind.TLS_DELIVERY)).one()
+
+    (folder / "24.json.gz").write_bytes(tls_report("hoshizora-sec.co.jp", mx, day[1], day[1], 40,
+                                                   [("certificate-expired", "192.0.2.1", 12)]))
+    dmarc.ingest(ctx)
+    f = tls_finding()
+    assert (f.subject, f.status, f.severity) == ("hoshizora-sec.co.jp", FindingStatus.OPEN, Severity.HIGH)
+    assert "12" in f.title and "certificate-expired" in f.detail and f.data["results"] == {"certificate-expired": 12}
+
+    # The day before, arriving late, was clean: it says nothing about today.
+    (folder / "23.json.gz").write_bytes(tls_report("hoshizora-sec.co.jp", mx, day[0], day[0], 50, [],
+                                                   org="Microsoft"))
+    dmarc.ingest(ctx)
+    assert tls_finding().status == FindingStatus.OPEN
+
+    (folder / "25.json.gz").write_bytes(tls_report("hoshizora-sec.co.jp", mx, day[2], day[2], 50, []))
+    dmarc.ingest(ctx)
+    assert tls_finding().status == FindingStatus.RESOLVED

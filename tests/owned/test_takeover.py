@@ -159,3 +159,44 @@ def test_an_address_the_provider_publishes_is_recognised_without_a_cname(make_ct
     f = finding(ctx, "takeover_cname", "jobs.hoshizora-sec.co.jp")
     assert f is not None and f.data["service"] == "SmartJobBoard" and "52.16.160.97" in f.detail
     assert not is_open(ctx, "takeover_cname", "careers.hoshizora-sec.co.jp")
+
+
+def test_a_recognised_provider_s_own_error_page_is_a_possible_takeover_to_verify(make_ctx, lab_dns, lab_web) -> None:
+    # GitHub Pages reworded its "no site here" page: the signature's words are absent, the provider's
+    # 404 (which echoes our host name) is there, and none of the firm's words are.
+    world(lab_dns)
+    pages = {
+        "docs": (404, "<h1>404</h1><p>No Pages site is published at docs.hoshizora-sec.co.jp.</p>"),
+        # The firm's own 404 on its (claimed) site names the firm: not a takeover.
+        "help": (404, "<title>ページが見つかりません | ほしぞら証券</title>"),
+        "status": (503, "<h1>503 Service Unavailable</h1>"),  # an outage of a claimed site says the same
+        "blog": (200, "<h1>Hello</h1>"),  # answers: someone's content, not an error
+    }
+    for label, (status, body) in pages.items():
+        host = f"{label}.hoshizora-sec.co.jp"
+        lab_dns.set(host, "CNAME", f"hoshizora-{label}.github.io")
+        lab_dns.set(f"hoshizora-{label}.github.io", "A", "198.51.100.30")
+        lab_web.publish(host, "canned", status=status, headers={}, body=body)
+    ctx = make_ctx(dns=lab_dns, web=lab_web)
+    with Session(ctx.engine) as s:
+        brand = s.exec(select(Brand).where(Brand.slug == "hoshizora")).one()
+        for label in pages:
+            add_owned(s, brand, f"{label}.hoshizora-sec.co.jp", OwnedSource.ZONEFILE)
+        s.commit()
+    run_checks(ctx, (takeover.check_cname,), sources=(source_dns,))
+    f = finding(ctx, "takeover_cname", "docs.hoshizora-sec.co.jp")
+    assert f is not None and f.data["possible"] is True and f.data["confidence"] == "low"
+    assert f.data["service"] == "Github" and f.data["http_status"] == 404 and f.severity == Severity.MEDIUM
+    assert f.title_text["key"] == "owned.takeover.possible.title" and "verify" in f.title
+    for label in ("help", "status", "blog"):
+        assert not is_open(ctx, "takeover_cname", f"{label}.hoshizora-sec.co.jp"), label
+
+
+def test_services_only_their_documentation_names_are_recognised_by_it() -> None:
+    by_cname = {n: s.service for n, s in signatures.for_cname(
+        ["hz.b-cdn.net", "target.substack-custom-domains.com", "hz.forms.cs.zohohost.jp", "hz.myjetbrains.com"])}
+    assert by_cname == {"hz.b-cdn.net": "Bunny CDN", "target.substack-custom-domains.com": "Substack",
+                        "hz.forms.cs.zohohost.jp": "Zoho Forms", "hz.myjetbrains.com": "JetBrains"}
+    bunny = next(s for s in signatures.load() if s.service == "Bunny CDN")
+    assert bunny.detectable and bunny.confidence == "low" and [p.type for p in bunny.proofs] == ["provider_error"]
+    assert any(src.startswith("provider documentation: https://docs.bunny.net/") for src in bunny.sources)

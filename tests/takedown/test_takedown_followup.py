@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from lab.testing import wait_for
 from takedown import policy
 from tests.takedown.tdlab import JPCERT, add_candidate, take_snapshot
 from watcher.capture.triage import transition
@@ -197,6 +198,9 @@ def test_a_site_that_comes_back_gets_new_requests(ctx, world, clock):
         transition(s, c, CandidateStatus.DOWN, actor="snapshot", now=ctx.now())
         s.commit()
     assert followup.run(ctx)["closed"] == 3
+    # The registrar's desk suspends the name a moment after the report (a lab timer): the site can
+    # only come back after that, or the suspension would land on the comeback and hide its address.
+    wait_for(world.smtp.desks_idle, timeout=30)
     clock.advance(days=3)
     world.dns.set_rcode(cand.domain, None)  # the site comes back (its name resolves again)
     take_snapshot(ctx, world, cand)

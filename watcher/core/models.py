@@ -129,6 +129,7 @@ class FindingKind(StrEnum):
     BIMI = "bimi"
     MTA_STS = "mta_sts"
     TLSRPT = "tlsrpt"
+    TLS_DELIVERY = "tls_delivery"  # SMTP TLS reports show senders failing to deliver to us over TLS
     NONSENDING_AUTH = "nonsending_auth"
     MAIL_WARNING = "mail_warning"  # one checkdmarc warning about one aspect of one domain
     DMARC_REPORT_AUTH = "dmarc_report_auth"  # an outside rua/ruf destination has not authorised our reports
@@ -157,7 +158,7 @@ _K = FindingKind
 _FINDING_GROUPS: dict[FindingKind, FindingGroup] = {
     **{k: FindingGroup.SELF for k in (_K.JOB_FAILING, _K.FEED_SILENT, _K.CT_LOG_STALE, _K.CT_LOG_INVALID,
                                         _K.CT_LOG_LAGGING)},
-    **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT,
+    **{k: FindingGroup.MAIL for k in (_K.SPF, _K.DKIM, _K.DMARC, _K.BIMI, _K.MTA_STS, _K.TLSRPT, _K.TLS_DELIVERY,
                                        _K.NONSENDING_AUTH, _K.MAIL_WARNING, _K.DMARC_REPORT_AUTH, _K.BIMI_LOGO,
                                        _K.BIMI_CERT, _K.SMIME, _K.MESSAGE_LINK)},
     **{k: FindingGroup.TAKEDOWN for k in (_K.TAKEDOWN_NO_RECIPIENT, _K.TAKEDOWN_SEND_UNCERTAIN,

@@ -23,7 +23,7 @@ from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity
 from watcher.core.names import is_within
-from watcher.core.texts import Text
+from watcher.core.texts import Text, text
 
 log = logging.getLogger("omamori.owned")
 
@@ -36,12 +36,15 @@ class CheckRun:
     session: Session
     now: datetime
     counts: Counter[str] = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
+    # What the run could not do or decide, as stored texts (``owned.note``), for the job's summary.
+    notes: list[dict[str, Any]] = field(default_factory=list)
     _hosts: list[OwnedDomain] | None = None
     _registrations: dict[str, Any] = field(default_factory=dict)
     # Results a check keeps for later checks of the same run or for the job's summary.
     cache: dict[str, Any] = field(default_factory=dict)
     _brands: dict[int, Brand] | None = None
+    # One owned apex (a queue task's share of the inventory): only it and its hosts are checked.
+    scope: str | None = None
 
     # --- what the checks look at ----------------------------------------------------------------
 
@@ -51,8 +54,13 @@ class CheckRun:
     def hosts(self) -> list[OwnedDomain]:
         """Owned names still ours (not lapsed) and still seen by some inventory source (not gone)."""
         if self._hosts is None:
-            self._hosts = [d for d in self.domains() if not d.lapsed and d.gone_at is None]
+            self._hosts = [d for d in self.domains() if not d.lapsed and d.gone_at is None
+                           and (self.scope is None or d.apex == self.scope)]
         return self._hosts
+
+    def our_apexes(self) -> set[str]:
+        """Every apex still ours, whatever the scope (a CNAME to another of our domains stays inside)."""
+        return {d.apex for d in self.domains() if not d.lapsed and d.gone_at is None}
 
     def tracked(self) -> list[OwnedDomain]:
         """Every name the sources look for again: not lapsed, gone ones included (they may come back)."""
@@ -127,23 +135,27 @@ class CheckRun:
 
     def error(self, kind: str, subject: str, exc: BaseException | str | None) -> None:
         """A check could not decide (network error): keep whatever finding is open, note why."""
-        text = exc if isinstance(exc, str) else "no answer" if exc is None else f"{type(exc).__name__}: {exc}"
-        self.note(kind, f"{subject}: {text}")
+        why: str | Text = (exc[:300] if isinstance(exc, str) else text("owned.note.no_answer") if exc is None
+                           else f"{type(exc).__name__}: {exc}"[:300])
+        self.note(kind, text("owned.note.undecided", subject=subject, error=why))
 
-    def note(self, kind: str, text: str) -> None:
+    def note(self, kind: str, said: Text) -> None:
+        """Something the run could not do or decide: a sentence of the catalogue, stored as such in the
+        job's summary and rendered in the reader's language where it is shown."""
         self.counts["errors"] += 1
-        self.notes.append(f"{kind}: {text}"[:500])
-        log.warning("%s: %s", kind, text)
+        stored = text("owned.note", check=kind, note=said)
+        self.notes.append(stored.as_dict())
+        log.warning("%s", stored.render("en")[:500])
 
 
 Check = Callable[[CheckRun], None]
 
 
 def run_checks(ctx: Context, checks: tuple[Check, ...], *, sources: tuple[Check, ...] = (),
-               job: str = "inventory") -> dict[str, Any]:
+               job: str = "inventory", scope: str | None = None) -> dict[str, Any]:
     started = ctx.now()
     with ctx.session() as s:
-        run = CheckRun(ctx, s, started)
+        run = CheckRun(ctx, s, started, scope=scope)
         for step in (*sources, *checks):
             ctx.run.check()  # each check commits whole; the ones not reached run next time
             try:
@@ -152,7 +164,7 @@ def run_checks(ctx: Context, checks: tuple[Check, ...], *, sources: tuple[Check,
             except Exception as e:  # one broken check must not hide the others' results
                 s.rollback()
                 run.forget_hosts()
-                run.note(step.__name__, f"crashed: {type(e).__name__}: {e}")
+                run.note(step.__name__, text("owned.note.crashed", error=f"{type(e).__name__}: {e}"[:300]))
                 log.exception("%s: %s crashed", job, step.__name__)
                 record(s, ctx.actor, f"{job}.check_failed", None,
                        {"check": step.__name__, "error": f"{type(e).__name__}: {e}"[:1000]}, at=started)

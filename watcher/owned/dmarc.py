@@ -42,7 +42,7 @@ from watcher.context import Context
 from watcher.core.events import record
 from watcher.core.models import DmarcFailureReport, DmarcReport, TlsReport
 from watcher.core.names import is_within
-from watcher.owned import failure_reports, reportfiles, tlsrpt
+from watcher.owned import failure_reports, reportfiles, tls_delivery, tlsrpt
 from watcher.owned.reportfiles import MAX_INPUT_BYTES, Refused, from_email
 
 log = logging.getLogger("omamori.dmarc")
@@ -286,6 +286,7 @@ def _store_tls(session: Session, ctx: Context, doc: reportfiles.Document, raw_sh
     session.add(TlsReport(key=rep.key, org_name=rep.org_name, report_id=rep.report_id, domain=rep.domains[0],
                           begin_at=rep.begin_at, end_at=rep.end_at, policies=rep.policies, received_at=ctx.now(),
                           raw_sha256=raw_sha))
+    tls_delivery.judge(session, ctx, rep)
     return True
 
 

@@ -23,11 +23,13 @@ from typing import Any
 
 import yaml
 
-from watcher.owned.signatures import Proof, Signature
+from watcher.owned.signatures import ERROR_STATUSES, Proof, Signature
 
 CANITAKEOVER = "https://github.com/EdOverflow/can-i-take-over-xyz"
 NUCLEI = "https://github.com/projectdiscovery/nuclei-templates"
 DOCS = "provider documentation"
+# can-i-take-over-xyz's "status" column for a service only documentation names (no upstream entry).
+DOCUMENTED_STATUS = "Provider documentation only (claimability not confirmed)"
 DNS_TEMPLATES = ("dns/azure-takeover-detection.yaml", "dns/elasticbeanstalk-takeover.yaml",
                  "dns/servfail-refused-hosts.yaml", "dns/can-i-take-over-dns.yaml",
                  "dns/dns-saas-service-detection.yaml")
@@ -62,42 +64,88 @@ NAMES: dict[str, str] = {
     "teamwork": "Teamwork", "vend": "Vend", "wasabi-bucket": "Wasabi", "wishpond": "Wishpond",
     "wufoo": "Wufoo", "aws-ec2-cname": "AWS/EC2 public host name", "bigcartel": "Big Cartel",
 }
-# Custom-domain CNAME targets as each provider documents them, for services whose upstream entry has
-# none (so a dangling pointer is recognised before its page is read).
-KNOWN_CNAMES: dict[str, tuple[str, ...]] = {
-    "Shopify": ("shops.myshopify.com", "myshopify.com"),
-    "Vercel": ("cname.vercel-dns.com", "vercel-dns.com", "vercel.app"),
-    "Webflow": ("proxy.webflow.com", "proxy-ssl.webflow.com"),
-    "Wix": ("wixdns.net",),
-    "Heroku": ("herokuapp.com", "herokudns.com", "herokussl.com"),
-    "Github": ("github.io", "github.map.fastly.net"),
-    "Tumblr": ("domains.tumblr.com",),
-    "Zendesk": ("zendesk.com",),
-    "HubSpot": ("hs-sites.com", "hubspot.net", "sites.hubspot.net"),
-    "Intercom": ("custom.intercom.help",),
-    "Pantheon": ("pantheonsite.io",),
-    "Canny": ("cname.canny.io",),
-    "Cargo Collective": ("cargocollective.com",),
-    "Kinsta": ("kinsta.cloud",),
-    "Readthedocs": ("readthedocs.io",),
-    "Pingdom": ("stats.pingdom.com",),
-    "Teamwork": ("teamwork.com",),
-    "Tilda": ("tilda.ws",),
-    "UserVoice": ("uservoice.com",),
-    "Campaign Monitor": ("createsend.com",),
-    "Mailgun": ("mailgun.org",),
-    "Smugsmug": ("domains.smugmug.com",),
-    "Wufoo": ("wufoo.com",),
-    "Leadpages": ("custom-proxy.leadpages.net", "leadpages.net"),
-    "Framer": ("sites.framer.app",),
-    "Google Sites": ("ghs.googlehosted.com",),
-    "redirect.pizza": ("redirect.pizza",),
-    "Netlify": ("netlify.app", "netlify.com"),
-    "Frontify": ("frontify.com",),
-    "Better Stack Uptime": ("betteruptime.com", "statuspage.betteruptime.com"),
-    "Squadcast": ("statuspage.squadcast.com",),
-    "Short.io": ("cname.short.io",),
-    "Help Juice": ("helpjuice.com",),
+# Custom-domain CNAME targets as each provider documents them (service -> (targets, where it is said)),
+# for services whose upstream entry has none, so a dangling pointer is recognised before its page is read.
+# A host name is a fact: where only another tool's list names it, that list is cited for the name alone.
+SUBJACK = "https://github.com/haccer/subjack (main.go CNAME list: host names only)"
+KNOWN_CNAMES: dict[str, tuple[tuple[str, ...], str]] = {
+    "Shopify": (("shops.myshopify.com", "myshopify.com"), ""),
+    "Vercel": (("cname.vercel-dns.com", "vercel-dns.com", "vercel.app"), ""),
+    "Webflow": (("proxy.webflow.com", "proxy-ssl.webflow.com"), ""),
+    "Wix": (("wixdns.net",), ""),
+    "Heroku": (("herokuapp.com", "herokudns.com", "herokussl.com"), ""),
+    "Github": (("github.io", "github.map.fastly.net"), ""),
+    "Tumblr": (("domains.tumblr.com",), ""),
+    "Zendesk": (("zendesk.com",), ""),
+    "HubSpot": (("hs-sites.com", "hubspot.net", "sites.hubspot.net"), ""),
+    "Intercom": (("custom.intercom.help",), ""),
+    "Pantheon": (("pantheonsite.io",), ""),
+    "Canny": (("cname.canny.io",), ""),
+    "Cargo Collective": (("cargocollective.com",), ""),
+    "Kinsta": (("kinsta.cloud",), ""),
+    "Readthedocs": (("readthedocs.io",), ""),
+    "Pingdom": (("stats.pingdom.com",), ""),
+    "Teamwork": (("teamwork.com",), ""),
+    "Tilda": (("tilda.ws",), ""),
+    "UserVoice": (("uservoice.com",), ""),
+    "Campaign Monitor": (("createsend.com",), ""),
+    "Mailgun": (("mailgun.org",), ""),
+    "Smugsmug": (("domains.smugmug.com",), ""),
+    "Wufoo": (("wufoo.com",), ""),
+    "Leadpages": (("custom-proxy.leadpages.net", "leadpages.net"), ""),
+    "Framer": (("sites.framer.app",), ""),
+    "Google Sites": (("ghs.googlehosted.com",), ""),
+    "redirect.pizza": (("redirect.pizza",), ""),
+    "Netlify": (("netlify.app", "netlify.com"), ""),
+    "Frontify": (("frontify.com",), ""),
+    "Better Stack Uptime": (("betteruptime.com", "statuspage.betteruptime.com"), ""),
+    "Squadcast": (("statuspage.squadcast.com",), ""),
+    "Short.io": (("cname.short.io",), ""),
+    "Help Juice": (("helpjuice.com",), ""),
+    # Services upstream knows by their page alone (no CNAME of theirs), named here with where it is said.
+    "JetBrains": (("myjetbrains.com",), "https://github.com/JetBrains/youtrack-mobile (CLOUD_DOMAIN = "
+                  "'myjetbrains.com', the InCloud YouTrack host); " + SUBJACK),
+    "Getresponse": (("gr8.com",), SUBJACK),
+    "Big Cartel": (("bigcartel.com",), "https://help.bigcartel.com/articles/14-using-a-custom-domain (a CNAME to "
+                   "<shop>.bigcartel.com)"),
+    "Clever Cloud": (("domain.clever-cloud.com", "clever-cloud.com", "cleverapps.io"),
+                     "https://www.clever-cloud.com/doc/ (Apps Management, custom domain names: a CNAME to "
+                     "domain.clever-cloud.com; cleverapps.io sub-domains)"),
+    "Aha!": (("ideas.aha.io", "aha.io"), SUBJACK + "; aha.io is the provider's own domain"),
+    "HelpDocs": (("helpdocs.io",), "https://support.helpdocs.io/ (Setting Up a Custom Domain); helpdocs.io is the "
+                 "provider's own domain"),
+    "Simplebooklet": (("simplebooklet.com",), SUBJACK),
+    "Táve": (("clientaccess.tave.com", "tave.com"), SUBJACK),
+    "AfterShip": (("aftership.com",), SUBJACK),
+    "Proposify": (("proposify.biz",), SUBJACK),
+    "Wishpond": (("wishpond.com",), SUBJACK),
+    "Vend": (("vendecommerce.com",), SUBJACK),
+}
+# Services no upstream signature describes, recognised by the custom-domain target their documentation
+# names. Nothing licence-clean says what their "unclaimed" page reads, nor that anyone can claim a
+# released name there, so the only proof is the generic one (``provider_error``: the provider answers
+# with an error of its own and none of the firm's words) and the finding says "possible, verify".
+DOCUMENTED_SERVICES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "Bunny CDN": (("b-cdn.net",), (), "https://docs.bunny.net/cdn/quickstart (a pull zone named mysite answers as "
+                  "mysite.b-cdn.net); https://docs.bunny.net/cdn/custom-hostname"),
+    "Substack": (("target.substack-custom-domains.com",), (),
+                 "https://blog.nietaanraken.nl/posts/substack-domain-takeover (Substack's custom-domain CNAME "
+                 "target, and how a released one is claimed)"),
+    "Lovable": (("lovable.app",), (), "https://dev.to/tielec-takashi/setting-up-custom-domains-in-lovable-subdomain-"
+                "design-atxt-records-3ee5 (projects answer as <project>.lovable.app)"),
+    "Thinkific": (("thinkific.com",), (), SUBJACK),
+    "Brightcove Gallery": (("bcvp0rtal.com", "brightcovegallery.com", "gallery.video"), (),
+                           "https://gallery.support.brightcove.com/settings/configuring-custom-domains-and-ssl.html "
+                           "(Brightcove-provided portal domains); " + SUBJACK),
+    # Zoho maps a custom domain with a CNAME to <app>.cs.zohohost.<data centre's domain> (documented for
+    # Subscriptions as subscriptions.cs.zohohost.com); Forms follows the same scheme in each data centre.
+    "Zoho Forms": (("forms.cs.zohohost.com",), (r"(^|\.)forms\.cs\.zohohost\.(com|eu|in|com\.au|ca|jp|com\.cn)$",),
+                   "https://www.zoho.com/subscriptions/help/set-domain-mapping.html (the <app>.cs.zohohost.com "
+                   "custom-domain scheme)"),
+    "Brandpad": (("brandpad.io",), (), "brandpad.io is the provider's own domain (no provider documentation reachable "
+                 "here; named by dnsReaper, a coverage reference)"),
+    "Bettermode": (("domains.bettermode.io",), (), "host name only, named by dnsReaper (a coverage reference; no "
+                   "provider documentation reachable here)"),
 }
 # Endpoint names as the provider documents them, where a suffix list cannot say it (regional endpoints).
 KNOWN_REGEX: dict[str, tuple[str, ...]] = {
@@ -137,6 +185,9 @@ REGEX_EXAMPLES: dict[str, str] = {
     "AWS/Elastic Beanstalk": "hz-app.ap-northeast-1.elasticbeanstalk.com",
     "AWS/EC2 public host name": "ec2-198-51-100-7.ap-northeast-1.compute.amazonaws.com",
 }
+# What the lab serves for a service known only by its documented CNAME: a bare error page, none of the
+# firm's words (what a provider answers for a name it no longer maps to anyone).
+GENERIC_ERROR_PAGE = "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
 _REGEXY = re.compile(r"\\\.|\.\*|\(\?|\[\^|\\d|\\s|\|")
 
 
@@ -360,7 +411,17 @@ def _from_dns_template(items: dict[str, _Item], path: str, doc: Mapping[str, Any
 # --- the result ------------------------------------------------------------------------------------
 
 
+def _documented(it: _Item, known: tuple[tuple[str, ...], str]) -> None:
+    cnames, url = known
+    it.add("cnames", cnames)
+    source = f"{DOCS}: {url}" if url else DOCS
+    if source not in it.sources:
+        it.sources.append(source)
+
+
 def _confidence(it: _Item, proof: dict[str, Any]) -> str:
+    if proof["type"] == "provider_error":
+        return "low"  # the provider's generic error: says the resource is gone, not that anyone can claim it
     if proof["type"] in ("nxdomain", "ns_refused"):
         return "high" if it.status == "Vulnerable" else "medium"
     when = proof.get("when", [])
@@ -397,6 +458,8 @@ def _example(it: _Item, sid: str) -> dict[str, Any]:
     # A service known by its page alone is found by a specific proof only: show the lab that one.
     proof = next((p for p in http if recognisable or Proof.from_dict(p).specific), http[0] if http else None)
     if proof is None:
+        if any(p["type"] == "provider_error" for p in it.proofs):
+            out.update({"status": 404, "headers": {}, "body": GENERIC_ERROR_PAGE})
         return out
     lines: list[str] = []
     headers: dict[str, str] = {}
@@ -438,18 +501,30 @@ def convert(fingerprints: list[dict[str, Any]], templates: Mapping[str, tuple[st
             raise ValueError(f"{path}: not YAML: {e}") from None
         if isinstance(doc, dict) and path != "dns/servfail-refused-hosts.yaml":
             _from_template(items, path, doc, commit)
+    for name, (cnames, regexes, url) in DOCUMENTED_SERVICES.items():
+        it = items.setdefault(name, _Item(name))
+        it.add("cname_regex", regexes)
+        it.status = it.status or DOCUMENTED_STATUS
+        it.reference = it.reference or url.split(" ")[0]
+        it.add_proof({"type": "provider_error"})
+        _documented(it, (cnames, url))
     out = []
     for name in sorted(items, key=str.lower):
         it = items[name]
-        known = KNOWN_CNAMES.get(name, ())
-        if known or name in KNOWN_REGEX:
-            it.add("cnames", known)
-            it.add("cname_regex", KNOWN_REGEX.get(name, ()))
-            it.sources.append(DOCS)
-        vulnerable = it.status in ("Vulnerable", "Edge case") or it.nuclei
+        if name in KNOWN_CNAMES:
+            _documented(it, KNOWN_CNAMES[name])
+        if name in KNOWN_REGEX:
+            it.add("cname_regex", KNOWN_REGEX[name])
+            if DOCS not in it.sources:
+                it.sources.append(DOCS)
+        vulnerable = it.status in ("Vulnerable", "Edge case", DOCUMENTED_STATUS) or it.nuclei
         proofs = it.proofs
         if not proofs:
             continue
+        if vulnerable and (it.cnames or it.cname_regex) and any(p["type"] == "http" for p in proofs):
+            # When the page's words differ from the signature's, the provider's own error page still says
+            # something: a possible takeover, to verify (the engine checks the firm's words are absent).
+            it.add_proof({"type": "provider_error"})
         sid = _slug(name)
         best = min((_confidence(it, p) for p in proofs), key=["high", "medium", "low"].index)
         status = it.status or "nuclei template"
@@ -521,7 +596,14 @@ def services_doc(items: list[dict[str, Any]], sources: list[dict[str, Any]]) -> 
                                 + (s["commit"][:12] if re.fullmatch(r"[0-9a-f]{40}", s.get("commit", "")) else
                                    "per template, recorded in data/takeover-signatures.json") + ")"
                                 for s in sources) + "; *provider documentation*: custom-domain host names as "
-        "each provider documents them (the converter's `KNOWN_CNAMES`/`KNOWN_REGEX`).",
+        "each provider documents them (the converter's `KNOWN_CNAMES`, `KNOWN_REGEX`, `DOCUMENTED_SERVICES`; "
+        "the page that says so is in the row's sources; a host name is a fact, nothing else of another tool is "
+        "taken).",
+        "",
+        "The weakest proof, *the provider answers with an error of its own*, is a possible takeover to verify "
+        "(low confidence): a recognised provider's error page (HTTP " + "/".join(map(str, sorted(ERROR_STATUSES)))
+        + ") that carries none of the firm's words, when the signature's own words are not on it (reworded, "
+        "translated or redesigned pages). Services only documentation names have no other proof.",
         "",
         "| service | recognised by | proof of a dangling record | confidence | status | sources |",
         "|---|---|---|---|---|---|",

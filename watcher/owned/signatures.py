@@ -6,7 +6,8 @@ can-i-take-over-xyz and projectdiscovery's nuclei templates) says
 - how to recognise the service: CNAME suffixes or regular expressions, NS host patterns, addresses;
 - what proves the record dangling, as alternatives (``proofs``): an HTTP answer (conditions on the
   body, headers, status, all of which must hold), NXDOMAIN of the CNAME target, or a delegated
-  zone that the provider's name servers refuse (SERVFAIL/REFUSED);
+  zone that the provider's name servers refuse (SERVFAIL/REFUSED), or — weakest — the recognised
+  provider's own error page with none of the firm's words (``provider_error``: a possible takeover);
 - how sure the proof is (``confidence``) and whether the service can be claimed by anyone
   (``vulnerable``).
 
@@ -30,6 +31,10 @@ SIGNATURES = DATA / "takeover-signatures.json"
 # A body-only signature (no CNAME/NS/address to recognise the service by) is tried on every host whose
 # CNAME leaves our domains, so its words must be specific: a short word would match ordinary pages.
 MIN_SPECIFIC = 16
+# The answers a ``provider_error`` proof accepts: what a shared front end says for a name it maps to
+# nobody. 5xx is left out (an outage of a claimed site says the same), redirects too (a claimed site
+# sending visitors to its login), and 401 (a claimed site asking for a password).
+ERROR_STATUSES = frozenset({400, 403, 404, 409, 410, 421})
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ class Condition:
 
 @dataclass(frozen=True)
 class Proof:
-    """What proves the record dangling: ``http`` (every condition holds), ``nxdomain`` or ``ns_refused``."""
+    """What proves the record dangling: ``http`` (every condition holds), ``nxdomain``, ``ns_refused``, or
+    ``provider_error`` (the recognised provider's own error page, none of the firm's words: possible only)."""
 
     type: str
     when: tuple[Condition, ...] = ()
@@ -113,6 +119,9 @@ class Proof:
             return "NXDOMAIN of the CNAME target"
         if self.type == "ns_refused":
             return "the provider's name servers refuse the zone (SERVFAIL/REFUSED)"
+        if self.type == "provider_error":
+            return ("the provider answers with an error of its own (HTTP " + "/".join(map(str, sorted(ERROR_STATUSES)))
+                    + ") and none of the firm's words: a possible takeover, to verify")
         parts = []
         for c in self.when:
             vals = " / ".join(f"“{v[:80]}”" for v in c.values)
@@ -205,6 +214,8 @@ class Signature:
         if self.proof("nxdomain") and (self.cnames or self.cname_regex):
             return True
         if self.proof("ns_refused") and self.ns:
+            return True
+        if self.proof("provider_error") and (self.cnames or self.cname_regex):
             return True
         return bool(self.http_proofs) and (self.recognisable or self.body_only)
 

@@ -7,7 +7,9 @@ Guideline IV.4(4)②. Engine v2 is driven by the signatures in ``data/takeover-s
   recognised service whose names anyone can create, or a domain anyone can register — or the host
   answers with a service's "unclaimed" page (body, headers and status as the signature says). Every
   host whose chain leaves our domains is fetched: services without a CNAME pattern of their own
-  (custom domains on shared addresses) are recognised by their page alone, with specific words only;
+  (custom domains on shared addresses) are recognised by their page alone, with specific words only.
+  When a recognised provider answers with an error of its own and none of the firm's words, but not
+  with the signature's words, the finding is a *possible* takeover (low confidence, "verify");
 - ``takeover_ns``: a delegation to name servers that do not exist, or that refuse the zone
   (SERVFAIL/REFUSED) — at a provider whose accounts can create any zone, a takeover;
 - ``takeover_mx``: an MX record naming a host that does not exist.
@@ -38,6 +40,7 @@ MAX_CHAIN = 10
 UNDECIDED = ("timeout", "error", "servfail", "loop")
 PAGE_LIMIT = 256 * 1024
 SEVERITY = {"high": Severity.CRITICAL, "medium": Severity.HIGH, "low": Severity.MEDIUM}
+Answer = tuple[int, str, str]  # status, headers as text, body
 
 
 def severity_of(sig: Signature) -> Severity:
@@ -66,10 +69,11 @@ async def cname_chain(resolver: Any, name: str) -> tuple[list[str], str]:
 
 
 def _probe(run: CheckRun, host: str, candidates: list[Signature],
-           preferred: int) -> tuple[tuple[Signature, Proof, int] | None, bool, str]:
-    """(hit, answered at all, error) for http://host/ then https://host/ through the configured proxy;
-    HTTPS is asked only when HTTP proved nothing (some services answer only on one of them)."""
-    answered, error = False, ""
+           preferred: int) -> tuple[tuple[Signature, Proof, int] | None, list[Answer], str]:
+    """(hit, answers, error) for http://host/ then https://host/ through the configured proxy; HTTPS is
+    asked only when HTTP proved nothing (some services answer only on one of them)."""
+    answers: list[Answer] = []
+    error = ""
     for scheme in ("http", "https"):
         try:
             with run.ctx.http(timeout=10.0, follow_redirects=False) as client, \
@@ -79,11 +83,36 @@ def _probe(run: CheckRun, host: str, candidates: list[Signature],
         except httpx.HTTPError as e:
             error = f"{scheme}: {type(e).__name__}: {e}"[:300]
             continue
-        answered = True
+        answers.append(answer)
         hit = match_answers([answer], candidates, preferred)
         if hit is not None:
-            return hit, True, ""
-    return None, answered, error
+            return hit, answers, ""
+    return None, answers, error
+
+
+def firm_words(run: CheckRun, host: str) -> list[str]:
+    """Words any page of the firm's would carry: the brand's names and keywords, the domain's label."""
+    brand = run.brands().get(run.brand_of(host) or -1)
+    words = [brand.name, brand.name_ja, *(brand.spec.get("keywords") or [])] if brand else []
+    words.append((registrable(host) or host).split(".")[0])
+    # A word of two letters matches anything; two kanji/kana are a name.
+    return sorted({w.lower() for w in words if len(w) >= (3 if w.isascii() else 2)})
+
+
+def provider_error(answers: list[Answer], words: list[str], names: list[str]) -> int | None:
+    """The status when every answer is an error of the provider's own (``ERROR_STATUSES``) showing none
+    of the firm's ``words`` — once the host's own ``names``, which error pages often echo, are taken out."""
+    if not answers:
+        return None
+    for status, _, body in answers:
+        if status not in signatures.ERROR_STATUSES:
+            return None
+        text = body.lower()
+        for name in names:
+            text = text.replace(name.lower(), " ")
+        if any(w in text for w in words):
+            return None
+    return answers[0][0]
 
 
 def match_answers(answers: list[tuple[int, str, str]], candidates: list[Signature],
@@ -122,7 +151,7 @@ def _attack(service: Signature | None, target: str) -> Text:
 
 
 def _leaves_our_domains(run: CheckRun, chain: list[str]) -> bool:
-    ours = {d.apex for d in run.hosts()}
+    ours = run.our_apexes()
     return any(not any(is_within(n, a) for a in ours) for n in chain)
 
 
@@ -160,13 +189,21 @@ def check_cname(run: CheckRun) -> None:
         # Then every service by its page alone (specific proofs only), so a target name that no pattern
         # knows (a new regional endpoint) is still caught; recognised services win a tie.
         candidates += [s for s in by_page if s not in candidates and any(p.specific for p in s.http_proofs)]
-        if not candidates:
+        # Last, the weakest evidence: the recognised provider's own error page (its words differ from the
+        # signature's: another wording, language or design), only for a service recognised by its CNAME.
+        generic = next(((n, s) for n, s in recognised if s.vulnerable and s.proof("provider_error")), None)
+        if not candidates and generic is None:
             run.ok(kind, subject)
             continue
-        hit, answered, error = _probe(run, subject, candidates, preferred)
-        if not answered:
-            run.note("takeover_fetch_errors", f"{subject}: {error}")
+        hit, answers, error = _probe(run, subject, candidates, preferred)
+        if not answers:
+            run.note("takeover_fetch_errors", text("owned.note.fetch_failed", host=subject, error=error))
             continue  # cannot tell: leave any open finding as it is
+        if hit is None and generic is not None:
+            code = provider_error(answers, firm_words(run, subject), [subject, *chain])
+            if code is not None:
+                _possible(run, subject, chain, generic, code, data)
+                continue
         if hit is None:
             run.ok(kind, subject)
             continue
@@ -180,6 +217,21 @@ def check_cname(run: CheckRun) -> None:
                  detail=text("owned.takeover.unclaimed.detail", chain=" → ".join([subject, *chain, *addresses]),
                              proof=proof.describe(), status=code, service=sig.service,
                              confidence=sig.confidence, sources=", ".join(sig.sources)))
+
+
+def _possible(run: CheckRun, subject: str, chain: list[str], found: tuple[str, Signature], code: int,
+              data: dict[str, Any]) -> None:
+    """A possible takeover: the recognised provider answers with its own error, none of the firm's words."""
+    target, sig = found
+    proof = sig.proof("provider_error") or Proof("provider_error")
+    data.update({"service": sig.service, "signature": sig.id, "target": target, "http_status": code,
+                 "proof": proof.as_dict(), "confidence": "low", "possible": True, "sources": list(sig.sources),
+                 "service_status": sig.status})
+    run.fail(FindingKind.TAKEOVER_CNAME, subject,
+             text("owned.takeover.possible.title", host=subject, service=sig.service),
+             severity=SEVERITY["low"], data=data,
+             detail=text("owned.takeover.possible.detail", chain=" → ".join([subject, *chain]), status=code,
+                         service=sig.service, sources=", ".join(sig.sources)))
 
 
 def _nxdomain(run: CheckRun, subject: str, chain: list[str], recognised: list[tuple[str, Signature]],

@@ -88,6 +88,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "mail.mta_sts.invalid": ("ポリシーファイルが不正です: {error}", "the policy file is invalid: {error}"),
     "mail.tlsrpt.missing": ("TLS-RPT未設定です（{error}）。TLS配送の失敗や格下げに気付けません",
                             "no valid TLS-RPT record ({error}): failed or downgraded TLS deliveries go unnoticed"),
+    "mail.tls_delivery.title": ("{domain}: TLS配送の失敗 {failed}/{total} セッション（SMTP TLSレポート）",
+                                "{domain}: {failed} of {total} TLS deliveries failed (SMTP TLS report)"),
+    "mail.tls_delivery.detail": ("{org} の報告（{begin}〜{end}、ポリシー {policy}）: {results}。当社宛てのメールが"
+                                 "拒否されたか平文で届いています。証明書の期限・MXとMTA-STSポリシーの一致・経路上の"
+                                 "STARTTLS除去を確認してください",
+                                 "reported by {org} ({begin} to {end}, policy {policy}): {results}. Mail to the "
+                                 "firm was refused or sent in clear: check the certificate's expiry, that the MX "
+                                 "hosts match the MTA-STS policy, and whether STARTTLS is stripped on the path"),
     # BIMI
     "mail.bimi.missing": ("BIMI未設定です（{error}）。お客様のメール画面に当社ロゴが出ず、フィッシングとの見分けに"
                           "使えません（ベストプラクティス）",

@@ -1,0 +1,79 @@
+"""Failed TLS deliveries to us, read from SMTP TLS reports (RFC 8460), as Findings.
+
+A report with failed sessions means a sender could not deliver to our MX over TLS as our MTA-STS or
+DANE policy asks: mail to the firm was refused or, with a testing policy, sent in clear — an expired
+certificate, an MX missing from the policy, or an attacker on the path stripping STARTTLS. The stored
+report alone is read by nobody, so each policy domain with failures opens one Finding, and the next
+later report with only successful sessions for that domain resolves it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from watcher.context import Context
+from watcher.core.findings import finding_key, open_finding, resolve_finding
+from watcher.core.models import Brand, Finding, FindingKind, Severity
+from watcher.core.names import is_within
+from watcher.core.texts import text
+from watcher.owned.tlsrpt import TlsReportData
+
+# Results that say the certificate or the policy was wrong, not that a session merely broke off.
+CERTIFICATE_RESULTS = frozenset({"certificate-expired", "certificate-host-mismatch", "certificate-not-trusted",
+                                 "validation-failure", "sts-webpki-invalid", "sts-policy-invalid",
+                                 "tlsa-invalid", "dnssec-invalid", "dane-required"})
+# A share of failed sessions above this is an outage or an attack on the path, not background noise.
+HIGH_SHARE = 0.05
+
+
+def _brand_id(session: Session, domain: str) -> int | None:
+    for b in session.exec(select(Brand).order_by(Brand.slug)):
+        spec = b.spec or {}
+        if any(is_within(domain, d) for d in (*spec.get("official_domains", ()), *spec.get("sending_domains", ()))):
+            return b.id
+    return None
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat() if when else ""
+
+
+def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
+    """Open or resolve the TLS-delivery Finding of each policy domain this new report covers."""
+    for pol in rep.policies:
+        domain = pol.get("domain") or ""
+        if not domain or _brand_id(session, domain) is None:
+            continue  # a report also covering someone else's domain: theirs to read
+        failed, ok = int(pol.get("failure") or 0), int(pol.get("success") or 0)
+        if failed == 0:
+            _resolve_if_newer(session, ctx, domain, rep)
+            continue
+        kinds = Counter[str]()
+        for d in pol.get("failures") or []:
+            kinds[d.get("result_type") or "unknown"] += int(d.get("count") or 0)
+        results = ", ".join(f"{k} ({n})" for k, n in kinds.most_common(5)) or "-"
+        share = failed / max(1, failed + ok)
+        severity = (Severity.HIGH if share >= HIGH_SHARE or CERTIFICATE_RESULTS & set(kinds) else Severity.MEDIUM)
+        open_finding(
+            session, FindingKind.TLS_DELIVERY, domain,
+            text("mail.tls_delivery.title", domain=domain, failed=failed, total=failed + ok),
+            severity=severity,
+            detail=text("mail.tls_delivery.detail", org=rep.org_name or "-", policy=pol.get("type") or "-",
+                        results=results, begin=_iso(rep.begin_at)[:10], end=_iso(rep.end_at)[:10]),
+            data={"org": rep.org_name, "report_id": rep.report_id, "end_at": _iso(rep.end_at),
+                  "failed": failed, "succeeded": ok, "results": dict(kinds), "mx": pol.get("mx") or []},
+            brand_id=_brand_id(session, domain), now=ctx.now(), actor=ctx.actor)
+
+
+def _resolve_if_newer(session: Session, ctx: Context, domain: str, rep: TlsReportData) -> None:
+    # Reports arrive out of order (each sender mails its own day): an older clean report must not
+    # close a Finding that a newer failing one opened.
+    f = session.exec(select(Finding).where(Finding.key == finding_key(FindingKind.TLS_DELIVERY, domain))).first()
+    if f is None:
+        return
+    if (f.data or {}).get("end_at", "") <= _iso(rep.end_at):
+        resolve_finding(session, FindingKind.TLS_DELIVERY, domain, now=ctx.now(), actor=ctx.actor,
+                        note=f"clean TLS report {rep.org_name}!{rep.report_id}"[:200])
