@@ -86,6 +86,15 @@ def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any
     return out
 
 
+def _prefetch_rdap(ctx: Context, cands: list[Candidate], dns: dict[str, dict[str, Any]]) -> None:
+    """The batch's stored RDAP answers in one query (the lookups below then mostly hit memory)."""
+    try:
+        addresses = [a for c in cands for a in DnsProfile.from_dict(dns[c.domain]).addresses[:1]]
+        ctx.rdap.prefetch(domains=[c.registrable or c.domain for c in cands], addresses=addresses)
+    except Exception as e:  # lookup_rdap says what is wrong with the client, per candidate
+        log.debug("rdap prefetch: %s", e)
+
+
 def classify_hosting(addresses: list[str], cnames: list[str], nameservers: list[str], host: str) -> dict[str, Any]:
     try:
         from watcher.clients.hosting import classify
@@ -262,6 +271,7 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system", *,
     if not cands:
         return []
     dns = _resolve_all(ctx, sorted({c.domain for c in cands}))
+    _prefetch_rdap(ctx, cands, dns)
     rdap: dict[int, dict[str, Any]] = {}
     hosting: dict[int, dict[str, Any]] = {}
     targets: list[dict[str, Any]] = []
