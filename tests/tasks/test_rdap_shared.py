@@ -40,11 +40,13 @@ def test_two_workers_ask_the_registry_once_per_name_and_share_its_pace(pg_url, t
     assert lab_rdap.requests == 3
     assert waits["two"][-1] > 30 and waits["one"][-1] > waits["two"][-1] + 30
 
-    # A crawler batch reads what is stored in one query; only the name nobody asked goes out.
-    one.rdap.prefetch(domains=names, addresses=["192.0.2.10"])
-    for n in names:
-        assert one.rdap.domain(n).exists
+    # A crawler batch reads what is stored in one query; only the name nobody asked goes out, and
+    # its answer is written with the batch's (one upsert), for the other worker to read.
+    with one.rdap.batch(domains=names, addresses=["192.0.2.10"]):
+        for n in names:
+            assert one.rdap.domain(n).exists
     assert lab_rdap.requests == 4
+    assert two.rdap.domain(names[3]).exists and lab_rdap.requests == 4
     # A name that is not registered is an answer too; a failure is not (asked again next time).
     assert two.rdap.domain("hoshizora-nowhere.com").exists is False
     assert one.rdap.domain("hoshizora-nowhere.com").exists is False and lab_rdap.requests == 5

@@ -5,7 +5,7 @@ raise: a failure is in ``.error``, a name that is not registered has ``.exists =
 finds each TLD's server in the shipped IANA bootstrap snapshot (``rdap.bootstrap_file``, refreshed by
 ``omamori data refresh rdap-dns``; ``rdap.overrides`` win), keeps answers for ``rdap.cache_hours``
 (in memory, and with an ``AnswerStore`` in the database for every host: a name is asked once per TTL
-by the whole cluster; ``prefetch`` reads a batch's answers in one query), spaces its requests to one
+by the whole cluster; ``batch`` reads a crawler batch's answers in one query and writes in one), spaces its requests to one
 server by ``rdap.requests_per_minute`` (shared by every host through ``reserve``) and, on 429,
 waits what Retry-After says (bounded) before one more try. TLDs in ``rdap.whois_servers`` (``.jp``:
 JPRS runs no RDAP service) are asked over port 43 and parsed into the same ``Registration``.
@@ -22,7 +22,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -235,6 +236,7 @@ class RdapClient:
         self._cache: dict[tuple[str, str], tuple[datetime, Any]] = {}
         self._last: dict[str, float] = {}  # server host -> monotonic time of the last request
         self._lock = threading.Lock()
+        self._local = threading.local()  # a thread's crawler batch (``batch``)
         # RDAP servers redirect (registry to registrar, RIR to RIR): every hop passes the fetch guard.
         transport = transport or GuardedTransport(Guard(settings, proxy=False))
         self._http = httpx.Client(timeout=self.conf.timeout, follow_redirects=True, transport=transport,
@@ -291,7 +293,7 @@ class RdapClient:
             hit = self._cache.get(key)
         if hit and self.clock.now() - hit[0] < self._ttl():
             return hit[1]
-        if self.answers is not None and self.conf.cache_hours > 0:
+        if self.answers is not None and self.conf.cache_hours > 0 and key not in self._batch_state("looked"):
             self._load_shared(key[0], [key[1]])
             with self._lock:
                 hit = self._cache.get(key)
@@ -318,17 +320,31 @@ class RdapClient:
         now = self.clock.now()
         with self._lock:
             self._cache[key] = (now, value)
+        pending = self._batch_state("pending")
+        if pending is not None:  # written with the rest of the batch
+            pending[key] = (now, value)
+            return
         if self.answers is not None and self.conf.cache_hours > 0:
             try:
                 self.answers.save(key[0], {key[1]: value.as_dict()}, at=now)
             except Exception as e:
                 log.warning("shared RDAP answers unavailable (%s): %s kept in this process only", e, key[1])
 
-    def prefetch(self, *, domains: Sequence[str] = (), addresses: Sequence[str] = ()) -> None:
-        """Read the stored answers of a batch's names and addresses in one query each (a crawler
-        batch asks for ten at once; one query, not ten). Never raises."""
-        if self.answers is None or self.conf.cache_hours <= 0:
+    def _batch_state(self, name: str) -> Any:
+        state = getattr(self._local, "batch", None)
+        if state is None:
+            return set() if name == "looked" else None
+        return state[name]
+
+    @contextmanager
+    def batch(self, *, domains: Sequence[str] = (), addresses: Sequence[str] = ()) -> Iterator[None]:
+        """Lookups of one crawler batch (in this thread): the stored answers of its names and
+        addresses are read in one query each, and the answers it asked for are written in one
+        upsert at the end, not one round trip per name each way. Never raises of its own."""
+        if self.answers is None or self.conf.cache_hours <= 0 or getattr(self._local, "batch", None) is not None:
+            yield
             return
+        looked: set[tuple[str, str]] = set()
         now = self.clock.now()
         for kind, keys in (("domain", [self._target(d) for d in domains]), ("ip", [self._address(a) for a in addresses])):
             with self._lock:
@@ -336,6 +352,22 @@ class RdapClient:
                                                                  and now - hit[0] < self._ttl())})
             if missing:
                 self._load_shared(kind, missing)
+                looked.update((kind, k) for k in missing)
+        pending: dict[tuple[str, str], tuple[datetime, Any]] = {}
+        self._local.batch = {"looked": looked, "pending": pending}
+        try:
+            yield
+        finally:
+            self._local.batch = None
+            for kind in ("domain", "ip"):
+                mine = {k: v for (kd, k), v in pending.items() if kd == kind}
+                if not mine:
+                    continue
+                try:
+                    self.answers.save(kind, {k: v.as_dict() for k, (_, v) in mine.items()},
+                                      at=min(at for at, _ in mine.values()))
+                except Exception as e:
+                    log.warning("shared RDAP answers unavailable (%s): %d kept in this process only", e, len(mine))
 
     @staticmethod
     def _address(value: str) -> str:
