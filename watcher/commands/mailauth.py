@@ -40,7 +40,7 @@ def check_cmd(lang: Lang = None) -> None:
             problems = "; ".join(render_stored(p, language, str(p)) for p in st.get("problems", []))
             console.print(f"  {aspect:17} {mark} {escape(problems)}", highlight=False)
     for note in result.get("notes", []):
-        console.print(f"  [yellow]note[/] {escape(note)}", highlight=False)
+        console.print(f"  [yellow]note[/] {escape(render_stored(note, language, str(note)))}", highlight=False)
 
 
 @cli.command("ingest")
