@@ -207,7 +207,7 @@ def speed_served(ctx: Any, pages: int = 48, workers: int = 1, batch: int = 12) -
     ok = sum(bool(r.get("ok") and r.get("browser_used")) for r in results)
     return {"workers": workers, "pages": len(results), "captured_in_browser": ok, "seconds": round(wall, 1),
             "cpu_seconds": round(cpu, 1), "pages_per_minute": round(60 * ok / wall, 1),
-            "pages_per_cpu_minute": round(60 * ok / max(cpu, 0.01), 1)}
+            "pages_per_cpu_minute": round(60 * ok / max(cpu, 0.01), 1), "split": used.split()}
 
 
 def hash_rate(n: int = 3000) -> dict[str, float]:
@@ -301,7 +301,7 @@ def dnstwist_ratio(web: Any, pages: int = 24) -> dict[str, Any]:
         done = int(json.loads(out.stdout.strip().splitlines()[-1])["done"])
     except (ValueError, KeyError, IndexError):
         return {"dnstwist": f"failed: {out.stderr.strip()[-300:]}"}
-    return {"dnstwist_pages_per_minute": round(60 * done / wall, 1), "dnstwist_pages": done,
+    return {"dnstwist_pages_per_minute": round(60 * done / wall, 1), "dnstwist_pages": done, "dnstwist_split": used.split(),
             "dnstwist_cpu_seconds": round(cpu, 1), "dnstwist_pages_per_cpu_minute": round(60 * done / max(cpu, 0.01), 1)}
 
 
@@ -310,6 +310,10 @@ def _table(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def _split(split: dict[str, float] | None) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in (split or {}).items() if v >= 0.05) or "n/a"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -377,6 +381,9 @@ def run() -> dict[str, Any]:
                   + _table(speed_rows) + "\n\nCapture throughput with 1, 2 and 3 long-lived crawlers (each "
                   f"pinned to a core, round robin over {os.cpu_count()} cores; 48 pages each; one round):\n\n"
                   + _table(worker_rows) + "\n\n"
+                  "Where the CPU went (seconds per process kind, bench/_cpu.py; the rounds above): omamori's "
+                  f"long-lived crawler, {ll['captured_in_browser']} pages: {_split(ll.get('split'))}; dnstwist, "
+                  f"{dt.get('dnstwist_pages', 0)} pages: {_split(dt.get('dnstwist_split'))}.\n\n"
                   "dnstwist's path keeps a screenshot and one pHash per page; omamori's keeps the redirect chain, "
                   "TLS, forms, text, links, a viewport and a full-page screenshot, the HTML, the favicon and six "
                   "hashes, waits for the page to settle, and guards every request. Both through the lab proxy."),
