@@ -28,7 +28,7 @@ def _label(pid: int) -> str:
     if name.startswith("python"):
         return "python"
     kind = next((a.decode(errors="replace").split("=", 1)[1] for a in argv if a.startswith(b"--type=")), "")
-    if "chrom" in name:
+    if name.startswith(("chromium", "chrome")) and name != "chromedriver":
         return f"chromium {kind or 'main'}"
     return name
 
