@@ -36,7 +36,7 @@ from watcher.core.texts import text
 from watcher.discovery import feeds, intake, permutations, pivots
 from watcher.discovery.ct import certstream
 from watcher.discovery.ct import jobs as ct_jobs
-from watcher.owned import inventory, mailauth, template_watch
+from watcher.owned import mailauth, template_watch
 from watcher.report import customer_alerts, weekly
 from watcher.sharing import share
 from watcher.takedowns import blocklists, followup, replies
@@ -67,7 +67,7 @@ JOBS: tuple[Job, ...] = (
     Job("takedowns", followup.run, "send queued requests, reminders and escalations; close when down"),
     Job("blocklists", blocklists.run, "submit confirmed phishing URLs to browser blocklists; check until listed"),
     Job("takedown_replies", replies.run, "read answers to takedown requests: bounces, tickets, replies"),
-    Job("inventory", inventory.run, "check owned domains: expiry, locks, drop-catch, takeover"),
+    Job("inventory", runtime.inventory_job, "check owned domains: expiry, locks, drop-catch, takeover"),
     Job("mailauth", mailauth.run, "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
     Job("dmarc_reports", mailauth.ingest_reports, "ingest DMARC aggregate, failure and TLS reports; name the senders"),
     Job("message_lint", template_watch.run, "lint the firm's mail and SMS templates for login links"),

@@ -42,6 +42,8 @@ class CheckRun:
     # Results a check keeps for later checks of the same run or for the job's summary.
     cache: dict[str, Any] = field(default_factory=dict)
     _brands: dict[int, Brand] | None = None
+    # One owned apex (a queue task's share of the inventory): only it and its hosts are checked.
+    scope: str | None = None
 
     # --- what the checks look at ----------------------------------------------------------------
 
@@ -51,8 +53,13 @@ class CheckRun:
     def hosts(self) -> list[OwnedDomain]:
         """Owned names still ours (not lapsed) and still seen by some inventory source (not gone)."""
         if self._hosts is None:
-            self._hosts = [d for d in self.domains() if not d.lapsed and d.gone_at is None]
+            self._hosts = [d for d in self.domains() if not d.lapsed and d.gone_at is None
+                           and (self.scope is None or d.apex == self.scope)]
         return self._hosts
+
+    def our_apexes(self) -> set[str]:
+        """Every apex still ours, whatever the scope (a CNAME to another of our domains stays inside)."""
+        return {d.apex for d in self.domains() if not d.lapsed and d.gone_at is None}
 
     def tracked(self) -> list[OwnedDomain]:
         """Every name the sources look for again: not lapsed, gone ones included (they may come back)."""
@@ -140,10 +147,10 @@ Check = Callable[[CheckRun], None]
 
 
 def run_checks(ctx: Context, checks: tuple[Check, ...], *, sources: tuple[Check, ...] = (),
-               job: str = "inventory") -> dict[str, Any]:
+               job: str = "inventory", scope: str | None = None) -> dict[str, Any]:
     started = ctx.now()
     with ctx.session() as s:
-        run = CheckRun(ctx, s, started)
+        run = CheckRun(ctx, s, started, scope=scope)
         for step in (*sources, *checks):
             ctx.run.check()  # each check commits whole; the ones not reached run next time
             try:

@@ -14,6 +14,7 @@ crashing check is recorded and the rest go on.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -131,26 +132,59 @@ SOURCES: tuple[Check, ...] = (source_config, zonefile.import_zone_files, axfr.im
 # --- checks --------------------------------------------------------------------------------------
 
 
-# Registration needs RDAP (issue of the RDAP client); the rest needs only DNS and HTTP.
-CHECKS: tuple[Check, ...] = (
+# Each owned apex on its own (its registration, its hosts' DNS and pages): with a task queue, one task
+# per apex (``tasks.catalog.owned_check``), so the work spreads over the workers and a failure retries
+# one domain, not the inventory. Registration needs RDAP; the rest needs only DNS and HTTP.
+DOMAIN_CHECKS: tuple[Check, ...] = (
     registration.check_expiry,
     registration.check_locks,
     registration.check_registry_lock,
     registration.check_dnssec,
     registration.check_nameservers,
-    dropcatch.check_dropcatch,
     takeover.check_cname,
     takeover.check_ns,
     takeover.check_mx,
     hygiene.check_dangling_address,
     hygiene.check_caa,
+)
+# Checks over the whole fleet (the lapsed names, each brand's short codes and published list): run
+# with the sources, where the inventory is refreshed.
+FLEET_CHECKS: tuple[Check, ...] = (
+    dropcatch.check_dropcatch,
     shortcode.check_short_codes,
     published.check_published_list,
 )
+CHECKS: tuple[Check, ...] = (*DOMAIN_CHECKS, *FLEET_CHECKS)
+
+
+def refresh(ctx: Context) -> dict[str, Any]:
+    """The inventory's sources, then the fleet checks (the part that is not one domain's)."""
+    return run_checks(ctx, FLEET_CHECKS, sources=SOURCES)
+
+
+def apexes(ctx: Context) -> list[str]:
+    """The owned apexes the domain checks cover (one task each with a queue)."""
+    with ctx.session() as s:
+        rows = s.exec(select(OwnedDomain.apex).where(OwnedDomain.lapsed == False,  # noqa: E712
+                                                     col(OwnedDomain.gone_at).is_(None)).distinct())
+        return sorted(set(rows))
+
+
+def check_domain(ctx: Context, apex: str) -> dict[str, Any]:
+    """Every domain check of one owned apex and its hosts. Safe to run twice: a check opens or
+    resolves its finding by (kind, subject), so a retried run updates the same rows."""
+    return run_checks(ctx, DOMAIN_CHECKS, scope=apex.lower().rstrip("."))
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    """The daily inventory job: refresh the inventory, then every check in CHECKS."""
-    return run_checks(ctx, CHECKS, sources=SOURCES)
-
-
+    """The daily inventory job without a queue (``omamori job inventory``, tests): refresh the
+    inventory, then every domain check here, in one run over all apexes."""
+    fleet, domains = refresh(ctx), run_checks(ctx, DOMAIN_CHECKS)
+    counts: Counter[str] = Counter()
+    for part in (fleet, domains):
+        counts.update({k: v for k, v in part.items() if k != "owned" and isinstance(v, int)})
+    out: dict[str, Any] = {"owned": domains["owned"], **dict(sorted(counts.items()))}
+    notes = [*fleet.get("notes", []), *domains.get("notes", [])]
+    if notes:
+        out["notes"] = notes[:50]
+    return out

@@ -151,7 +151,7 @@ def _attack(service: Signature | None, target: str) -> Text:
 
 
 def _leaves_our_domains(run: CheckRun, chain: list[str]) -> bool:
-    ours = {d.apex for d in run.hosts()}
+    ours = run.our_apexes()
     return any(not any(is_within(n, a) for a in ours) for n in chain)
 
 

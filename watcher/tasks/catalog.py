@@ -16,6 +16,7 @@ from typing import Any
 from watcher.capture import snapshot
 from watcher.context import Context
 from watcher.core import lease
+from watcher.owned import inventory
 from watcher.takedowns import followup
 
 log = logging.getLogger("omamori.tasks")
@@ -84,11 +85,18 @@ def dispatch(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def owned_check(ctx: Context, apex: str) -> dict[str, Any]:
+    """Every domain check of one owned apex and its hosts (the ``inventory`` job defers one per apex).
+    Retried whole: each check opens or resolves its finding by (kind, subject), never a second one."""
+    return inventory.check_domain(ctx, apex)
+
+
 TASKS: tuple[Task, ...] = (
     Task("check", check, "check claimed candidates: DNS, RDAP, capture, score, triage", 1800),
     Task("check_new", check_new, "check newly discovered candidates now", 1800),
     Task("dispatch", dispatch, "claim due candidates and defer their checks", 300),
     Task("takedowns", takedowns, "auto rule, requests and the outbox, now", 900),
+    Task("owned_check", owned_check, "check one owned domain: registration, takeover, hygiene", 900),
 )
 
 

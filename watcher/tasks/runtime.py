@@ -9,6 +9,7 @@ from typing import Any
 
 from watcher.capture import snapshot
 from watcher.context import Context
+from watcher.owned import inventory
 from watcher.tasks import catalog
 from watcher.tasks.nudge import QueueNudge
 from watcher.tasks.queue import Queue, ThreadQueue
@@ -73,6 +74,19 @@ def snapshot_job(ctx: Context) -> dict[str, Any]:
     if isinstance(ctx.nudge, QueueNudge):
         return catalog.dispatch(ctx)
     return snapshot.run_due(ctx)
+
+
+def inventory_job(ctx: Context) -> dict[str, Any]:
+    """The ``inventory`` job: refresh the inventory and run the fleet checks here; with a queue, then
+    one ``owned_check`` task per owned apex (any worker does it); without one, every domain check here."""
+    if not isinstance(ctx.nudge, QueueNudge):
+        return inventory.run(ctx)
+    out = inventory.refresh(ctx)
+    apexes = inventory.apexes(ctx)
+    for apex in apexes:  # the lock: an apex whose task still waits (a slow queue) is not queued twice
+        ctx.nudge.queue.defer(catalog.task("owned_check"), lock=f"owned:{apex}", apex=apex)
+    out["tasks"] = len(apexes)
+    return out
 
 
 def queue_job(ctx: Context) -> dict[str, Any]:

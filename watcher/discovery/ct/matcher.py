@@ -298,6 +298,12 @@ class Matcher:
         for h, entries in halves.items():
             self.halves.add_word(h, (h, tuple(entries)))
         _ready(self.halves)
+        # Brand words and their halves in one automaton, saying only "something is here": most labels
+        # hold neither, and are done with one call (and a look at their ends for a lookalike).
+        self._any = ahocorasick.Automaton()
+        for f in (*words, *halves):
+            self._any.add_word(f, None)
+        _ready(self._any)
         self._edit_min = EDIT1_FROM
         self._edit_max = max((len(f) for f in words if f.isascii()), default=0) + 2
         self._edit_cache: dict[str, tuple[tuple[_Word, int], ...]] = {}
@@ -408,6 +414,10 @@ class Matcher:
         toks, flat, bounds = read(readable)
         if not toks:
             return
+        if next(self._any.iter(flat), None) is None:  # no brand word, no half of one: only a lookalike
+            if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
+                self._edits(label, toks, set(), hits, index, where)
+            return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
         for end, (f, lst) in self.auto.iter(flat):
@@ -437,7 +447,7 @@ class Matcher:
             if first is not None:
                 self._inside(label, flat, bounds, done, hits, index, where, chain((first,), halves))
 
-    def _inside(self, label: str, flat: str, bounds: frozenset[int], done: set[str], hits: _Hits, index: int,
+    def _inside(self, label: str, flat: str, bounds: tuple[int, ...], done: set[str], hits: _Hits, index: int,
                 where: _Where, halves: Iterable[tuple[int, Any]]) -> None:
         """One edit of a brand word of 6+ letters inside a longer word (``jabonkoptions``): one half of
         the word is there intact (``halves``: where the halves automaton found one); the windows around
@@ -472,7 +482,7 @@ class Matcher:
                                                            d=1, target=w.shown, what=w.what))
                     break
 
-    def _exact(self, w: _Word, label: str, literal: str, flat: str, start: int, stop: int, bounds: frozenset[int],
+    def _exact(self, w: _Word, label: str, literal: str, flat: str, start: int, stop: int, bounds: tuple[int, ...],
                found: list[tuple[int, int, _Word]], index: int, where: _Where) -> Text | None:
         if w.short:
             whole = start in bounds and stop in bounds
@@ -622,7 +632,7 @@ class Matcher:
 _LEFT2, _RIGHT2 = frozenset({"my"}), frozenset({"co", "jp"})
 
 
-def _left_word(flat: str, start: int, bounds: frozenset[int]) -> str:
+def _left_word(flat: str, start: int, bounds: tuple[int, ...]) -> str:
     """A finance/login word just before ``start`` that is itself a word there (it starts at a token
     edge or after another such word): "my" + "jcb", not "auto" + "pepsia"."""
     w = word_before(flat, start)
@@ -632,7 +642,7 @@ def _left_word(flat: str, start: int, bounds: frozenset[int]) -> str:
     return w if s in bounds or word_before(flat, s) else ""
 
 
-def _right_word(flat: str, stop: int, bounds: frozenset[int]) -> str:
+def _right_word(flat: str, stop: int, bounds: tuple[int, ...]) -> str:
     w = word_after(flat, stop)
     if not w and flat[stop:stop + 4] in PREFIXES and len(flat) - stop >= 6:
         return flat[stop:stop + 4] + "…"  # a misspelt finance word: "jcb" + "servies", "au" + "suppoit"
@@ -642,7 +652,7 @@ def _right_word(flat: str, stop: int, bounds: frozenset[int]) -> str:
     return w if e in bounds or word_after(flat, e) else ""
 
 
-def _token_around(bounds: frozenset[int], start: int, stop: int) -> tuple[int, int]:
+def _token_around(bounds: tuple[int, ...], start: int, stop: int) -> tuple[int, int]:
     """Where the token (or the run of glued tokens) holding ``flat[start:stop]`` begins and ends."""
     return max(b for b in bounds if b <= start), min(b for b in bounds if b >= stop)
 
@@ -651,19 +661,19 @@ def _brand_beside(w: _Word, start: int, stop: int, found: list[tuple[int, int, _
     return any(o.slug == w.slug and o is not w and (e == start or s == stop) for s, e, o in found)
 
 
-def _beside_ordinary(w: _Word, flat: str, start: int, stop: int, bounds: frozenset[int],
+def _beside_ordinary(w: _Word, flat: str, start: int, stop: int, bounds: tuple[int, ...],
                      found: list[tuple[int, int, _Word]]) -> bool:
     """A short word alone as a token, beside a token that is an ordinary English word, and with no
     finance/login word or other word of the brand in the label: an acronym of something else."""
     if any(o.slug == w.slug and o is not w for _s, _e, o in found):
         return False
-    spans = list(pairwise(sorted(bounds)))
+    spans = list(pairwise(bounds))
     if any(word_after(flat[a:z], 0) == flat[a:z] for a, z in spans):
         return False
     return any(ordinary(flat[a:z]) for a, z in spans if z == start or a == stop)
 
 
-def _in_phrase(w: _Word, flat: str, start: int, stop: int, bounds: frozenset[int],
+def _in_phrase(w: _Word, flat: str, start: int, stop: int, bounds: tuple[int, ...],
                found: list[tuple[int, int, _Word]]) -> bool:
     """A brand word that is English itself glued to English words (``appleinsider``), or one letter and
     an English word whose letter ends the word before it (``huaweicloud``)."""

@@ -30,7 +30,6 @@ JOIN_WORDS: Final = frozenset({
     "safety", "guard", "status", "record", "detail", "details", "access", "manage", "private", "personal",
     "connect", "contact", "japan", "nippon", "ginko", "ginkou", "kaiin", "kojin", "riyou", "meisai", "shop", "store", "smart",
 })
-_MAX_WORD = max(len(w) for w in JOIN_WORDS)
 
 _FOLD_CHARS = str.maketrans({"i": "l", "1": "l", "|": "l", "0": "o"})
 _FOLD_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
@@ -48,8 +47,14 @@ def fold(text: str) -> str:
 
 _FOLDED_WORDS: Final = frozenset(fold(w) for w in JOIN_WORDS)
 # Their first and last two letters: most tokens begin and end with neither, and need no further look.
-_STARTS: Final = frozenset(w[:2] for w in _FOLDED_WORDS)
-_ENDS: Final = frozenset(w[-2:] for w in _FOLDED_WORDS)
+# Each maps to the lengths of the words that begin (end) so, longest first: a word is looked for only
+# at the lengths some word has there (about four slices instead of fourteen).
+_AFTER: Final = {k: tuple(sorted({len(w) for w in _FOLDED_WORDS if w[:2] == k}, reverse=True))
+                 for k in {w[:2] for w in _FOLDED_WORDS}}
+_BEFORE: Final = {k: tuple(sorted({len(w) for w in _FOLDED_WORDS if w[-2:] == k}, reverse=True))
+                  for k in {w[-2:] for w in _FOLDED_WORDS}}
+_STARTS: Final = frozenset(_AFTER)
+_ENDS: Final = frozenset(_BEFORE)
 JOIN_STARTS: Final = _STARTS  # a token that starts with none of these begins with no join word
 JOIN_ENDS: Final = _ENDS
 # The first four letters of the longer finance/login words: a misspelt one still starts right.
@@ -63,37 +68,43 @@ def tokens(label: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
-def read(label: str) -> tuple[tuple[str, ...], str, frozenset[int]]:
+def read(label: str) -> tuple[tuple[str, ...], str, tuple[int, ...]]:
     """A label's tokens, the tokens joined (hyphens gone, folded), and where one token ends and the
-    next begins in that string."""
+    next begins in that string (ascending, 0 and its length included)."""
+    if label.isalpha():  # most labels: letters only, one token (no split, no join)
+        f = fold(label)
+        return (f,), f, (0, len(f))
     toks = tuple(t for t in _SPLIT.split(fold(label)) if t)
-    if len(toks) == 1:  # most labels: one token
-        return toks, toks[0], frozenset((0, len(toks[0])))
+    if len(toks) == 1:
+        return toks, toks[0], (0, len(toks[0]))
     flat = "".join(toks)
-    bounds = {0}
+    bounds = [0]
     pos = 0
     for t in toks:
         pos += len(t)
-        bounds.add(pos)
-    return toks, flat, frozenset(bounds)
+        bounds.append(pos)
+    return toks, flat, tuple(bounds)
 
 
 def word_before(text: str, end: int) -> str:
     """A join word that ends at ``end`` in the folded ``text`` (the longest), or ""."""
-    if text[end - 2:end] not in _ENDS:
+    sizes = _BEFORE.get(text[end - 2:end]) if end >= 2 else None
+    if sizes is None:
         return ""
-    for n in range(min(_MAX_WORD, end), 1, -1):
-        if text[end - n:end] in _FOLDED_WORDS:
+    for n in sizes:
+        if n <= end and text[end - n:end] in _FOLDED_WORDS:
             return text[end - n:end]
     return ""
 
 
 def word_after(text: str, start: int) -> str:
     """A join word that starts at ``start`` in ``text`` (the longest), or ""."""
-    if text[start:start + 2] not in _STARTS:
+    sizes = _AFTER.get(text[start:start + 2])
+    if sizes is None:
         return ""
-    for n in range(min(_MAX_WORD, len(text) - start), 1, -1):
-        if text[start:start + n] in _FOLDED_WORDS:
+    room = len(text) - start
+    for n in sizes:
+        if n <= room and text[start:start + n] in _FOLDED_WORDS:
             return text[start:start + n]
     return ""
 
