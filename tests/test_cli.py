@@ -70,7 +70,7 @@ def test_add_reports_a_url(tmp_path, db_url):
         assert s.exec(select(Event).where(Event.action == "candidate.discovered")).one().actor.startswith("cli:")
     engine.dispose()
     out = runner.invoke(app, ["--config", str(cfg), "add", "https://trade.hoshizora-sec.co.jp/login"])
-    assert out.exit_code == 1 and "ours" in out.output
+    assert out.exit_code == 1 and "追加しませんでした" in out.output and "ours" in out.output  # the reason as recorded
 
 
 def test_a_config_error_is_one_line_and_exit_2(tmp_path):
@@ -95,8 +95,8 @@ def test_an_unknown_job_is_named(tmp_path):
 
 def test_db_upgrade_is_repeatable(tmp_path):
     cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
-    first = runner.invoke(app, ["--config", str(cfg), "db", "upgrade"])
-    again = runner.invoke(app, ["--config", str(cfg), "db", "upgrade"])
+    first = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "db", "upgrade"])
+    again = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "db", "upgrade"])
     head = head_revision()
     assert first.exit_code == 0 and f"empty -> {head}" in first.output
     assert again.exit_code == 0 and f"{head} -> {head}" in again.output
