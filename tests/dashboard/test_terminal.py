@@ -33,8 +33,9 @@ def _cli(ctx: Context, *args: str, code: int = 0) -> str:
 @pytest.fixture(autouse=True)
 def _wide(monkeypatch: pytest.MonkeyPatch) -> None:
     # A wide terminal: a table cell cut mid-word would read as a stray English fragment.
+    # (rich's private _width: setting .width would outlive the test as a fixed 80 columns for every later one)
     for console in (invocation.console, invocation.err):
-        monkeypatch.setattr(console, "width", 300)
+        monkeypatch.setattr(console, "_width", 300)
 
 
 def test_candidates_list_waits_first_filters_and_says_how_many_more(world: tuple[Context, Seeded]) -> None:
