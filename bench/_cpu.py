@@ -17,6 +17,22 @@ from types import TracebackType
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _label(pid: int) -> str:
+    """What a process is, for the split: its name, and a Chromium child's ``--type`` (renderer, gpu...)."""
+    try:
+        # A zygote's child rewrites its command line as one space-separated string.
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
+    except OSError:
+        return "?"
+    name = Path(argv[0].decode(errors="replace")).name if argv and argv[0] else "?"
+    if name.startswith("python"):
+        return "python"
+    kind = next((a.decode(errors="replace").split("=", 1)[1] for a in argv if a.startswith(b"--type=")), "")
+    if "chrom" in name:
+        return f"chromium {kind or 'main'}"
+    return name
+
+
 def _tree(root: int) -> dict[int, float]:
     """pid -> CPU seconds of every process below ``root``."""
     parent: dict[int, int] = {}
@@ -51,6 +67,7 @@ class TreeCPU:
         self.interval = interval
         self.seconds = 0.0
         self._seen: dict[int, float] = {}
+        self._labels: dict[int, str] = {}
         self._base: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-cpu", daemon=True)
@@ -59,6 +76,9 @@ class TreeCPU:
         for pid, cpu in _tree(os.getpid()).items():
             if cpu >= self._seen.get(pid, 0.0):
                 self._seen[pid] = cpu
+            label = _label(pid)  # read again each time: a zygote's child renames itself once forked
+            if label != "?":
+                self._labels[pid] = label
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -75,3 +95,12 @@ class TreeCPU:
         self._thread.join()
         self._sample()
         self.seconds = sum(cpu - self._base.get(pid, 0.0) for pid, cpu in self._seen.items())
+
+    def split(self) -> dict[str, float]:
+        """CPU seconds per kind of process (python, node, chromium main / renderer / gpu-process...),
+        largest first: where a measurement's CPU went."""
+        out: dict[str, float] = {}
+        for pid, cpu in self._seen.items():
+            label = self._labels.get(pid, "?")
+            out[label] = out.get(label, 0.0) + cpu - self._base.get(pid, 0.0)
+        return dict(sorted(((k, round(v, 2)) for k, v in out.items()), key=lambda kv: -kv[1]))

@@ -242,6 +242,7 @@ def _row(name: str, cases: list[Any], found: dict[tuple[str, str], Any], peer: d
     claimed = [c for c in cases if not c.dangling]
     om = [c for c in dangling if (c.kind, c.host) in found]
     om_right = [c for c in om if right(c, found[(c.kind, c.host)])]
+    om_possible = [c for c in om if found[(c.kind, c.host)].get("possible")]
     om_fp = [c for c in claimed if (c.kind, c.host) in found]
     pf = [c for c in dangling if peer.get(c.host)]
     pf_named = [c for c in pf if peer.get(c.host) != "GENERIC"]
@@ -251,7 +252,9 @@ def _row(name: str, cases: list[Any], found: dict[tuple[str, str], Any], peer: d
         return f"{k}/{n} ({100 * k / n:.0f}%)" if n else "-"
 
     return {"records": name, "dangling / claimed": f"{len(dangling)} / {len(claimed)}",
-            "omamori found": pct(len(om), len(dangling)), "omamori named the service": pct(len(om_right), len(dangling)),
+            "omamori found": pct(len(om), len(dangling)),
+            "of which 'possible, verify' (provider's own error page)": f"{len(om_possible)}/{len(om)}" if om else "-",
+            "omamori named the service": pct(len(om_right), len(dangling)),
             "omamori false positives": pct(len(om_fp), len(claimed)) if claimed else "-",
             f"{PEER} flagged": pct(len(pf), len(dangling)), f"{PEER} by a named signature": pct(len(pf_named), len(dangling)),
             f"{PEER} false positives": pct(len(p_fp), len(claimed)) if claimed else "-",
@@ -343,5 +346,11 @@ def run() -> dict[str, Any]:
                   "miss on the other tool's records means the two tools' fingerprints differ (different text, or a "
                   "service one of them does not know), not necessarily a miss on the real service's page. omamori "
                   "takes fingerprints only from MIT / CC BY sources and provider documentation; the peer's own and "
-                  "dnsReaper-derived fingerprints (GPL) are a coverage reference, never copied."),
+                  "dnsReaper-derived fingerprints (GPL) are a coverage reference, never copied. 'Possible, verify': "
+                  "omamori's weakest tier, a recognised provider's own 4xx answer (400/403/404/409/410/421) with none "
+                  "of the firm's words and not the signature's words; it is reported at low confidence (medium "
+                  "severity), never as proven. On these records (thin pages of a signature's words) it finds what the "
+                  "words would not; its cost on real claimed sites that answer 4xx at / cannot be measured here (no "
+                  "internet): every claimed twin above serves the firm's page, so its false-positive column is the "
+                  "lab's, not the world's."),
     }

@@ -37,11 +37,15 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def image_hashes(img: Image.Image) -> dict[str, str]:
-    """pHash, dHash, wHash, colour hash (hex strings: imagehash.hex_to_hash reads them back)."""
+    """pHash, dHash, wHash, colour hash (hex strings: imagehash.hex_to_hash reads them back).
+
+    The grey image is made once: imagehash converts to "L" in each hash, and a second conversion of
+    an "L" image is a copy, so the hashes are the same bits at less cost."""
+    grey = img.convert("L")
     return {
-        "phash": str(imagehash.phash(img)),
-        "dhash": str(imagehash.dhash(img)),
-        "whash": str(imagehash.whash(img)),
+        "phash": str(imagehash.phash(grey)),
+        "dhash": str(imagehash.dhash(grey)),
+        "whash": str(imagehash.whash(grey)),
         "colorhash": str(imagehash.colorhash(img, binbits=3)),
     }
 

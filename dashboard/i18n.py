@@ -413,6 +413,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "failures_n": ("連続失敗", "Failures in a row"),
     "runs": ("実行回数", "Runs"),
     "summary": ("内容", "What it does"),
+    "last_notes": ("前回のメモ", "Last run's notes"),
     "actor": ("実行者", "Actor"),
     "at": ("日時", "When"),
     "reporter": ("報告元", "Reported by"),

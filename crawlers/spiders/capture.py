@@ -9,6 +9,7 @@ huge and endless pages end within the per-page budget instead of stalling the ba
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from typing import Any, Protocol
@@ -29,7 +30,28 @@ log = logging.getLogger("crawlers.capture")
 GUARD: dict[str, Any] = {"lab_mode": False, "max_redirects": 8, "policy": Policy(), "gate": None}
 _CLOSING: set[asyncio.Future[None]] = set()  # pages closed from errbacks (kept referenced until done)
 
-EXTRACT_JS = """(opts) => {
+# One round trip from "loaded" to "ready for the screenshot": settle (no resource finished for
+# ``quiet`` ms, within ``max``), stop the page, read what a reviewer needs, then prepare the screenshot
+# as Playwright's ``animations="disabled"`` does (finite animations finished, infinite ones cancelled,
+# fonts given a moment; the caret is left alone: hiding it writes a style into the markup kept as
+# evidence, and a caret is a pixel column to an 8x8 hash). Playwright's screenshot would do the last part in every
+# frame with four more round trips; the page's HTML stays a separate ``page.content()``, which runs in
+# Playwright's isolated world, so a page cannot forge its own markup through a patched prototype.
+CAPTURE_JS = """async (o) => {
+  if (o.settle) {
+    await new Promise((done) => {
+      const start = performance.now();
+      let timer = null, obs = null;
+      const finish = () => { try { obs.disconnect(); } catch (e) {} done(true); };
+      const again = () => {
+        clearTimeout(timer);
+        timer = setTimeout(finish, Math.max(0, Math.min(o.quiet, o.max - (performance.now() - start))));
+      };
+      try { obs = new PerformanceObserver(again); obs.observe({type: 'resource', buffered: false}); } catch (e) {}
+      again();
+    });
+  }
+  try { window.stop(); } catch (e) {}
   const skip = ['hidden', 'submit', 'button', 'image', 'reset'];
   const field = (i) => ({type: (i.type || 'text').toLowerCase(), name: i.name || '', id: i.id || '',
     label: [((i.labels && i.labels[0]) ? i.labels[0].innerText : ''), i.placeholder || '',
@@ -41,9 +63,9 @@ EXTRACT_JS = """(opts) => {
   const loose = [...document.querySelectorAll('input[type=password]')].filter(i => !i.form);
   if (loose.length) forms.push({action: '', method: 'script', fields: loose.slice(0, 10).map(field)});
   const body = document.body;
-  const text = body ? (body.innerText || '').slice(0, opts.maxText) : '';
-  const links = [...new Set([...document.links].slice(0, opts.maxLinks * 2).map(a => a.href)
-    .filter(h => h.startsWith('http')))].slice(0, opts.maxLinks);
+  const text = body ? (body.innerText || '').slice(0, o.maxText) : '';
+  const links = [...new Set([...document.links].slice(0, o.maxLinks * 2).map(a => a.href)
+    .filter(h => h.startsWith('http')))].slice(0, o.maxLinks);
   const resources = performance.getEntriesByType('resource').slice(0, 500).map(e => e.name);
   const images = [...document.images].slice(0, 50).map(img => {
     const r = img.getBoundingClientRect();
@@ -51,26 +73,36 @@ EXTRACT_JS = """(opts) => {
             y: Math.round(r.y + scrollY), w: Math.round(r.width), h: Math.round(r.height)};
   });
   const icon = document.querySelector('link[rel~="icon"]');
+  try {
+    for (const a of document.getAnimations().slice(0, 1000)) {
+      if (!a.effect || a.playbackRate === 0) continue;
+      try { Number.isFinite(a.effect.getComputedTiming().endTime) ? a.finish() : a.cancel(); } catch (e) {}
+    }
+    await Promise.race([document.fonts.ready, new Promise((r) => setTimeout(r, o.fontsMs))]);
+  } catch (e) {}
   const de = document.documentElement;
   return {title: document.title || '', forms, text, links, resources, images,
           favicon_url: icon ? icon.href : new URL('/favicon.ico', location.href).href,
           height: Math.max(de ? de.scrollHeight : 0, body ? body.scrollHeight : 0)};
 }"""
-
-
 QUIET_MS = 200
-QUIET_JS = """(o) => new Promise((done) => {
-  const start = performance.now();
-  let timer = null;
-  const finish = () => { try { obs.disconnect(); } catch (e) {} done(true); };
-  const again = () => {
-    clearTimeout(timer);
-    timer = setTimeout(finish, Math.max(0, Math.min(o.quiet, o.max - (performance.now() - start))));
-  };
-  const obs = new PerformanceObserver(again);
-  try { obs.observe({type: 'resource', buffered: false}); } catch (e) {}
-  again();
-})"""
+FONTS_MS = 500
+
+
+async def screenshots(page: Any, vw: int, vh: int, height: int) -> tuple[bytes, bytes]:
+    """(viewport, full page) PNGs; one capture when the page fits the viewport (the full page is the
+    viewport then). Straight from CDP with ``optimizeForSpeed``: a faster zlib setting, still lossless,
+    so the pixels and every image hash are those of a default PNG (the file is about a quarter
+    larger); Playwright's screenshot cannot ask for it and spends more round trips (see CAPTURE_JS)."""
+    cdp = await page.context.new_cdp_session(page)
+    shot = base64.b64decode((await cdp.send("Page.captureScreenshot",
+                                            {"format": "png", "optimizeForSpeed": True}))["data"])
+    if height <= vh:
+        return shot, shot
+    full = base64.b64decode((await cdp.send("Page.captureScreenshot", {
+        "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": vw, "height": height, "scale": 1}}))["data"])
+    return shot, full
 
 
 class Writer(Protocol):
@@ -210,19 +242,14 @@ class CaptureSpider(scrapy.Spider):
                 loaded = True
             except Exception:  # a timeout here is normal for hostile pages
                 pass
-        if loaded and settle_ms > 0:
-            # Settled: no resource finished for QUIET_MS after "load" (scripts fetching more, late
-            # images), within settle_ms. Playwright's "networkidle" waits 500 ms of silence on every
-            # page, however still it is; most pages are quiet far sooner.
-            try:
-                await asyncio.wait_for(page.evaluate(QUIET_JS, {"quiet": min(QUIET_MS, settle_ms), "max": settle_ms}),
-                                       timeout=settle_ms / 1000 + 1)
-            except Exception:  # a page that never settles is captured as it is
-                pass
-        log.debug("settled %.2fs", time.monotonic() - t0)
-        await page.evaluate("() => window.stop()")
-        log.debug("stopped %.2fs", time.monotonic() - t0)
-        facts: dict[str, Any] = await page.evaluate(EXTRACT_JS, {"maxText": job.max_text, "maxLinks": job.max_links})
+        opts = {"settle": loaded and settle_ms > 0, "quiet": min(QUIET_MS, settle_ms), "max": settle_ms,
+                "maxText": job.max_text, "maxLinks": job.max_links, "fontsMs": FONTS_MS}
+        facts: dict[str, Any]
+        try:
+            facts = await asyncio.wait_for(page.evaluate(CAPTURE_JS, opts), timeout=settle_ms / 1000 + 3)
+        except Exception:  # e.g. a script navigated the page while it settled: take it as it is now
+            facts = await page.evaluate(CAPTURE_JS, {**opts, "settle": False})
+        log.debug("extracted %.2fs", time.monotonic() - t0)
         # The favicon is fetched (same proxy, guarded, capped) while the screenshots are taken.
         favicon_url = facts.pop("favicon_url", "")
         ua = job.user_agents.get(response.meta["target"].profile, "")
@@ -231,19 +258,14 @@ class CaptureSpider(scrapy.Spider):
             fallback.fetch_bytes, job, favicon_url, ua, MAX_FAVICON_BYTES, policy=GUARD["policy"],
             proxy=gate.url if gate is not None else job.proxy))
                         if favicon_url.startswith("http") else None)
-        log.debug("extracted %.2fs", time.monotonic() - t0)
         html = await page.content()
         log.debug("content %.2fs", time.monotonic() - t0)
         raw_html = html.encode("utf-8", "replace")
         truncated = len(raw_html) > job.max_bytes
         html = raw_html[: job.max_bytes].decode("utf-8", "ignore")
         vw, vh = page.viewport_size["width"], page.viewport_size["height"]
-        shot = await page.screenshot(type="png", animations="disabled")
         height = min(int(facts.pop("height", vh) or vh), job.max_page_height)
-        full = shot
-        if height > vh:
-            full = await page.screenshot(type="png", full_page=True, animations="disabled",
-                                         clip={"x": 0, "y": 0, "width": vw, "height": height})
+        shot, full = await screenshots(page, vw, vh, height)
         log.debug("screenshots %.2fs", time.monotonic() - t0)
         favicon = await favicon_task if favicon_task is not None else None
         final_url = page.url

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.ui import UI
+from watcher.core.texts import render_stored
 from watcher.schedule import JOBS
 
 RECENT = timedelta(hours=24)  # failures this recent keep the view from saying "no problems"
@@ -78,16 +79,28 @@ def render(ui: UI) -> None:
         rows.append({"name": name, "ok": "NG" if failing else ("OK" if r.get("last_ok_at") else "—"),
                      "last_started_at": r.get("last_started_at"), "last_ok_at": r.get("last_ok_at"),
                      "failures": failing, "runs": r.get("runs", 0), "last_error": r.get("last_error", ""),
-                     "summary": widgets.label(ui, "job", name) if name in summaries else ""})
+                     "summary": widgets.label(ui, "job", name) if name in summaries else "",
+                     "notes": _notes(ui, (r.get("last_summary") or {}).get("notes"))})
     widgets.table(rows, {"ok": "", "name": ui.t("jobs"), "last_started_at": ui.t("last_run"),
                          "last_ok_at": ui.t("last_ok"), "failures": ui.t("failures_n"), "runs": ui.t("runs"),
-                         "last_error": ui.t("detail"), "summary": ui.t("summary")}, key="jobs")
+                         "last_error": ui.t("detail"), "notes": ui.t("last_notes"), "summary": ui.t("summary")},
+                  key="jobs", wrap=("notes",))
 
     st.markdown(f"#### {ui.t('job_failures')}")
     fails = [{"at": r["at"], "job": r["detail"].get("job", "") or r["detail"].get("logger", ""),
               "error": r["detail"].get("error", "") or _logged(r["detail"])} for r in h["failures"]]
     widgets.table(fails, {"at": ui.t("at"), "job": ui.t("where"), "error": ui.t("detail")}, key="failures",
                   empty=ui.t("none"), wrap=("error",))
+
+
+def _notes(ui: UI, notes: Any, shown: int = 3) -> str:
+    """A run's notes (what it could not do or decide; stored catalogue sentences), in the reader's language;
+    an older run's plain strings as they are."""
+    if not isinstance(notes, list) or not notes:
+        return ""
+    said = [render_stored(n, ui.lang, fallback=str(n)) for n in notes[:shown]]
+    more = f" (+{len(notes) - shown})" if len(notes) > shown else ""
+    return " / ".join(said) + more
 
 
 def _logged(detail: dict[str, Any]) -> str:

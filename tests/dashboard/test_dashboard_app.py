@@ -284,6 +284,24 @@ def test_health_view_shows_the_phishing_url_feeds(app: AppFactory, world: tuple[
     assert list(feeds["フィード"]) == ["jpcert"] and list(feeds["読んだ行"]) == [412]
 
 
+def test_health_view_shows_a_run_s_notes_in_the_reader_s_language(app: AppFactory,
+                                                                     world: tuple[Context, Seeded]) -> None:
+    from watcher.core.models import JobState
+    from watcher.core.texts import text
+
+    ctx, _ids = world
+    note = text("owned.note", check="axfr", note=text("owned.note.axfr_failed", error="REFUSED"))
+    with ctx.session() as s:
+        state = s.exec(select(JobState).where(JobState.name == "inventory")).one()
+        state.last_summary = {"owned": 12, "notes": [note.as_dict()]}
+        s.add(state)
+        s.commit()
+    at = app("viewer", nav="health")
+    assert not at.exception
+    jobs = at.dataframe[1].value.set_index("ジョブ")
+    assert jobs.loc["inventory", "前回のメモ"] == "axfr: ゾーン転送に失敗しました（REFUSED）"
+
+
 # ---------------------------------------------------------------- actions
 
 

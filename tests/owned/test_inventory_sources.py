@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from watcher.core.models import Event, OwnedDomain, OwnedSource
+from watcher.core.texts import render_stored
 from watcher.owned.axfr import import_axfr
 from watcher.owned.checks import run_checks
 from watcher.owned.inventory import mark_gone, source_config, source_dns
@@ -31,7 +32,10 @@ def test_axfr_adds_the_zone_s_hosts_and_a_refused_transfer_is_a_note(make_ctx, l
     assert rows["legacy-ir.hoshizora-sec.co.jp"].source == OwnedSource.AXFR
     assert "_dmarc.hoshizora-sec.co.jp" not in rows
     assert summary["owned_added_axfr"] == 1
-    assert any("kaede-sec.co.jp" in n and "REFUSED" in n for n in summary["notes"]), summary["notes"]
+    # The run's notes are catalogue sentences, in both languages.
+    notes = {lang: [render_stored(n, lang) for n in summary["notes"]] for lang in ("ja", "en")}
+    assert any("kaede-sec.co.jp" in n and "REFUSED" in n and "zone transfer failed" in n for n in notes["en"]), notes
+    assert any("ゾーン転送に失敗しました" in n for n in notes["ja"]), notes
 
 
 def test_a_name_no_source_sees_is_marked_gone_then_back(make_ctx, lab_dns) -> None:

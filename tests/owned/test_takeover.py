@@ -200,3 +200,8 @@ def test_services_only_their_documentation_names_are_recognised_by_it() -> None:
     bunny = next(s for s in signatures.load() if s.service == "Bunny CDN")
     assert bunny.detectable and bunny.confidence == "low" and [p.type for p in bunny.proofs] == ["provider_error"]
     assert any(src.startswith("provider documentation: https://docs.bunny.net/") for src in bunny.sources)
+    # A closed Zendesk help center redirects to Zendesk's own "help center closed" page; ours redirects home.
+    zendesk = next(s for s in signatures.load() if s.service == "Zendesk")
+    assert zendesk.http_hit(301, "Location: https://www.zendesk.com/help-center-closed/?utm_source=x", "")
+    assert not zendesk.http_hit(301, "Location: https://support.hoshizora-sec.co.jp/hc/ja", "")
+    assert signatures.for_cname(["studio.vsco.page"])[0][1].service == "Táve"

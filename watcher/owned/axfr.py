@@ -13,6 +13,7 @@ import dns.query
 import dns.zone
 
 from watcher.core.models import OwnedSource
+from watcher.core.texts import text
 from watcher.owned.zonefile import adopt, host_names
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def import_axfr(run: CheckRun) -> None:
         try:
             names = transfer(src.zone, src.server)
         except ValueError as e:
-            run.note("axfr", str(e))
+            run.note("axfr", text("owned.note.axfr_failed", error=str(e)[:300]))
             continue
         run.counts["owned_added_axfr"] += adopt(run, brands, names, OwnedSource.AXFR)
         run.counts["axfr_names"] += len(names)

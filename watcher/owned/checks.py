@@ -23,7 +23,7 @@ from watcher.core.events import record
 from watcher.core.findings import open_finding, resolve_finding
 from watcher.core.models import Brand, FindingKind, OwnedDomain, Severity
 from watcher.core.names import is_within
-from watcher.core.texts import Text
+from watcher.core.texts import Text, text
 
 log = logging.getLogger("omamori.owned")
 
@@ -36,7 +36,8 @@ class CheckRun:
     session: Session
     now: datetime
     counts: Counter[str] = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
+    # What the run could not do or decide, as stored texts (``owned.note``), for the job's summary.
+    notes: list[dict[str, Any]] = field(default_factory=list)
     _hosts: list[OwnedDomain] | None = None
     _registrations: dict[str, Any] = field(default_factory=dict)
     # Results a check keeps for later checks of the same run or for the job's summary.
@@ -134,13 +135,17 @@ class CheckRun:
 
     def error(self, kind: str, subject: str, exc: BaseException | str | None) -> None:
         """A check could not decide (network error): keep whatever finding is open, note why."""
-        text = exc if isinstance(exc, str) else "no answer" if exc is None else f"{type(exc).__name__}: {exc}"
-        self.note(kind, f"{subject}: {text}")
+        why: str | Text = (exc[:300] if isinstance(exc, str) else text("owned.note.no_answer") if exc is None
+                           else f"{type(exc).__name__}: {exc}"[:300])
+        self.note(kind, text("owned.note.undecided", subject=subject, error=why))
 
-    def note(self, kind: str, text: str) -> None:
+    def note(self, kind: str, said: Text) -> None:
+        """Something the run could not do or decide: a sentence of the catalogue, stored as such in the
+        job's summary and rendered in the reader's language where it is shown."""
         self.counts["errors"] += 1
-        self.notes.append(f"{kind}: {text}"[:500])
-        log.warning("%s: %s", kind, text)
+        stored = text("owned.note", check=kind, note=said)
+        self.notes.append(stored.as_dict())
+        log.warning("%s", stored.render("en")[:500])
 
 
 Check = Callable[[CheckRun], None]
@@ -159,7 +164,7 @@ def run_checks(ctx: Context, checks: tuple[Check, ...], *, sources: tuple[Check,
             except Exception as e:  # one broken check must not hide the others' results
                 s.rollback()
                 run.forget_hosts()
-                run.note(step.__name__, f"crashed: {type(e).__name__}: {e}")
+                run.note(step.__name__, text("owned.note.crashed", error=f"{type(e).__name__}: {e}"[:300]))
                 log.exception("%s: %s crashed", job, step.__name__)
                 record(s, ctx.actor, f"{job}.check_failed", None,
                        {"check": step.__name__, "error": f"{type(e).__name__}: {e}"[:1000]}, at=started)

@@ -76,7 +76,7 @@ def check_published_list(run: CheckRun) -> None:
             run.error(FindingKind.OFFICIAL_LIST_EXTRA, brand.slug, f"{page}: {type(e).__name__}: {e}")
             continue
         if status >= 400:
-            run.note("official_list", f"{page}: HTTP {status}")
+            run.note("official_list", text("owned.note.official_list_http", page=page, status=status))
             continue
         listed = listed_names(body, ctype)
         rows = list(run.session.exec(select(OwnedDomain).where(OwnedDomain.brand_id == brand.id)))

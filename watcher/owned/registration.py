@@ -108,7 +108,7 @@ def check_expiry(run: CheckRun) -> None:
         else:
             run.ok(FindingKind.REGISTRATION_RECREATED, d.name)
         if d.expires_at is None:
-            run.note("expiry", f"{d.name}: registry gave no expiry date")
+            run.note("expiry", text("owned.note.no_expiry", domain=d.name))
             continue
         days = (d.expires_at - run.now).total_seconds() / 86400
         band = expiry_band(days, warn)
@@ -131,7 +131,7 @@ def check_locks(run: CheckRun) -> None:
         statuses = {s.lower() for s in reg.statuses}
         if "whois" in str(getattr(reg, "source", "")).lower() and not any("prohibited" in s for s in statuses):
             # JPRS-style WHOIS publishes no EPP statuses: a missing lock there is unknown, not absent.
-            run.note("locks", f"{d.name}: the registry's WHOIS does not publish locks; check them at the registrar")
+            run.note("locks", text("owned.note.locks_unpublished", domain=d.name))
             continue
         for kind, status, sev, why in (
             (FindingKind.LOCK_TRANSFER, TRANSFER_LOCK, Severity.HIGH, "owned.lock_transfer.detail"),

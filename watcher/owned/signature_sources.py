@@ -115,11 +115,22 @@ KNOWN_CNAMES: dict[str, tuple[tuple[str, ...], str]] = {
     "HelpDocs": (("helpdocs.io",), "https://support.helpdocs.io/ (Setting Up a Custom Domain); helpdocs.io is the "
                  "provider's own domain"),
     "Simplebooklet": (("simplebooklet.com",), SUBJACK),
-    "Táve": (("clientaccess.tave.com", "tave.com"), SUBJACK),
+    "Táve": (("clientaccess.tave.com", "tave.com", "vsco.page"), SUBJACK + "; vsco.page: VSCO Workspace (formerly "
+             "Táve) studio sites answer as <studio>.vsco.page (public sites such as emphotography.vsco.page)"),
     "AfterShip": (("aftership.com",), SUBJACK),
     "Proposify": (("proposify.biz",), SUBJACK),
     "Wishpond": (("wishpond.com",), SUBJACK),
     "Vend": (("vendecommerce.com",), SUBJACK),
+}
+# What the provider itself answers for a released name, where upstream's words miss it (service ->
+# (proof, where it is seen)). A behaviour, not another tool's text: Zendesk sends a help center that no
+# longer exists to its own "help center closed" page (the redirect public test suites assert).
+DOCUMENTED_PROOFS: dict[str, tuple[dict[str, Any], str]] = {
+    "Zendesk": ({"type": "http", "when": [{"part": "status", "any": ["301", "302"]},
+                                          {"part": "header", "any": ["zendesk.com/help-center-closed",
+                                                                     "zendesk.com/app/help-center-closed"], "ci": True}]},
+                "https://www.zendesk.com/help-center-closed/ (where Zendesk redirects a closed or unknown help "
+                "center; asserted by public test suites of Zendesk integrations)"),
 }
 # Services no upstream signature describes, recognised by the custom-domain target their documentation
 # names. Nothing licence-clean says what their "unclaimed" page reads, nor that anyone can claim a
@@ -513,6 +524,11 @@ def convert(fingerprints: list[dict[str, Any]], templates: Mapping[str, tuple[st
         it = items[name]
         if name in KNOWN_CNAMES:
             _documented(it, KNOWN_CNAMES[name])
+        if name in DOCUMENTED_PROOFS:
+            proof, url = DOCUMENTED_PROOFS[name]
+            it.add_proof(proof)
+            if f"{DOCS}: {url}" not in it.sources:
+                it.sources.append(f"{DOCS}: {url}")
         if name in KNOWN_REGEX:
             it.add("cname_regex", KNOWN_REGEX[name])
             if DOCS not in it.sources:

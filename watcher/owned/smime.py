@@ -303,7 +303,7 @@ def check_notices(run: CheckRun) -> None:
     folder = run.ctx.settings.path(conf.notice_samples)
     files = sorted(p for p in folder.glob("*.eml") if p.is_file())[:MAX_SAMPLES] if folder.is_dir() else []
     if not files:
-        run.note("smime", f"{folder}: no .eml samples to check")
+        run.note("smime", text("owned.note.smime_no_samples", folder=str(folder)))
         return
     roots = trust_roots(run)
     brands = list(run.session.exec(select(Brand)))

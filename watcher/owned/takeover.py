@@ -197,7 +197,7 @@ def check_cname(run: CheckRun) -> None:
             continue
         hit, answers, error = _probe(run, subject, candidates, preferred)
         if not answers:
-            run.note("takeover_fetch_errors", f"{subject}: {error}")
+            run.note("takeover_fetch_errors", text("owned.note.fetch_failed", host=subject, error=error))
             continue  # cannot tell: leave any open finding as it is
         if hit is None and generic is not None:
             code = provider_error(answers, firm_words(run, subject), [subject, *chain])

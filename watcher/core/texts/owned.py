@@ -5,6 +5,25 @@ from __future__ import annotations
 from typing import Final
 
 TEXTS: Final[dict[str, tuple[str, str]]] = {
+    # notes of a check run (checks.CheckRun.note): the job's summary, shown in the dashboard and the CLI
+    "owned.note": ("{check}: {note}", "{check}: {note}"),
+    "owned.note.undecided": ("{subject}: 判定できませんでした（{error}）。開いている指摘はそのままです",
+                             "{subject}: could not decide ({error}); any open finding stays as it is"),
+    "owned.note.no_answer": ("応答なし", "no answer"),
+    "owned.note.crashed": ("チェックが異常終了しました（{error}）。他のチェックの結果は有効です",
+                           "the check crashed ({error}); the other checks' results stand"),
+    "owned.note.no_expiry": ("{domain}: レジストリが有効期限を返しませんでした",
+                             "{domain}: the registry gave no expiry date"),
+    "owned.note.locks_unpublished": (
+        "{domain}: レジストリのWHOISはロック状態を公開していません。レジストラで確認してください",
+        "{domain}: the registry's WHOIS does not publish locks; check them at the registrar"),
+    "owned.note.fetch_failed": ("{host}: ページを取得できませんでした（{error}）。判定は次回に持ち越します",
+                                "{host}: the page could not be fetched ({error}); decided on the next run"),
+    "owned.note.official_list_http": ("{page}: 公式一覧ページが HTTP {status} を返しました",
+                                      "{page}: the official list page answered HTTP {status}"),
+    "owned.note.smime_no_samples": ("{folder}: 確認する .eml のサンプルがありません",
+                                    "{folder}: no .eml samples to check"),
+    "owned.note.axfr_failed": ("ゾーン転送に失敗しました（{error}）", "zone transfer failed ({error})"),
     # takeover (engine v2, data/takeover-signatures.json)
     "owned.takeover.unclaimed.title": (
         "{host} は {service} 上の未使用リソースを指しています（乗っ取り可能）",
