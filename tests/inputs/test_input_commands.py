@@ -54,7 +54,8 @@ def test_match_reports_bad_lines_and_matches_the_rest(config: Path, observe) -> 
     area="input commands",
 )
 def test_match_without_brands_says_so(tmp_path: Path, observe) -> None:
-    out = runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "match"], input="hoshizora.top\n")
+    out = runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "--lang", "en", "match"],
+                        input="hoshizora.top\n")
     _no_traceback(out.output)
     assert out.exit_code == 2 and "no brands to match against" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
