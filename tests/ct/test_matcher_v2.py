@@ -121,3 +121,31 @@ def test_english_words_beside_a_brand_word_in_the_registrable_label_name_somethi
     for name in ("lanternlogin.top", "lantern7x.top", "lanternfestival.k7x2.top", "ltb-refund.com",
                  "ltb-gardens.k7x2.top", "ltb-xk29.com", "ipocket-login.com", "my-ipocket.top"):
         assert kinds(m, name, "lantern") & {"keyword", "edit_distance", "homoglyph"}, name
+
+
+def test_a_name_a_checked_registry_gave_an_institution_is_its_own() -> None:
+    m = Matcher(BRANDS, with_permutations=False)
+    # Universities and governments get their names only after the registry checked who they are.
+    for name in ("hzsec.ac.in", "hoshizora.ac.jp", "hoshizora.go.jp", "hoshi-zora.edu", "tbm-card.gov.uk"):
+        assert m.match(name) is None, name
+    # Phishing on a hacked university site sits in a subdomain label; a company suffix is not enough.
+    assert kinds(m, "hoshizora-login.ee.example.ac.jp", "hoshizora")
+    assert kinds(m, "hosizora-sec.co.jp", "hoshizora")
+
+
+def test_a_lookalike_of_a_compound_keeps_the_brands_own_part() -> None:
+    m = Matcher(BRANDS, with_permutations=False)
+    assert m.match("tbncard.com") is None  # "tbm" + "card" with the brand's letters changed: "tbn"
+    assert kinds(m, "tbmcadr-login.top", "tsubame")  # the edit falls on the finance word
+    # Letters glued after a word only the fold makes are another word ("appie|r" is not "apple|r").
+    pilot = Matcher([BrandSpec(slug="pilot", name="Pilot", keywords=["pilot"], official_domains=["pilot.jp"])],
+                    with_permutations=False)
+    assert pilot.match("p1lotex.com") is None and pilot.match("kopiiotex.com") is None
+    assert kinds(pilot, "p1lot-login.top", "pilot") and kinds(pilot, "pilotex.com", "pilot")
+
+
+def test_permutations_that_name_something_else_are_not_kept() -> None:
+    m = Matcher([BrandSpec(slug="kumo", name="Kumo", keywords=[], official_domains=["icloud.jp", "aeon.jp",
+                                                                                     "eki-net.com"])])
+    assert not {"cloud.jp", "eon.jp", "aon.jp", "cdn-net.com"} & set(m.perms)  # an English word, short
+    assert {"lcloud.jp", "aeon.tk", "eki-net.tk"} <= set(m.perms)  # a look-alike letter, another suffix

@@ -25,6 +25,7 @@ chooses with ``omamori brands suggest-exceptions`` against a benign list.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -57,6 +58,7 @@ from watcher.discovery.ct.tokens import (
     word_after,
     word_before,
 )
+from watcher.discovery.ct.vetted import vetted
 from watcher.discovery.fuzzers import permutations
 
 if TYPE_CHECKING:
@@ -147,6 +149,7 @@ class _Word:
     short: bool = False  # its distinctive part is 4 letters or fewer: never a fragment of a longer word
     common: bool = False  # an English word itself (apple, chase): glued to another English word it is a phrase
     lead: bool = False  # one letter and an English word (icloud): without that letter, it is the word
+    own: str = ""  # the brand's own part without its finance/login words ("au" of "aupay"), when shorter
 
 
 def edits_allowed(word: str, distinct: str) -> int:
@@ -226,7 +229,7 @@ class Matcher:
                 # The "i-" and "e-" of product names (iCloud, eTax): the rest is the English word.
                 lead = shown.isascii() and len(f) >= EDIT1_FROM and f[0] in "le" and ordinary(f[1:])
                 lst.append(_Word(slug, f, shown, what, edits_allowed(f, distinct) if editable else 0, short,
-                                 common, lead))
+                                 common, lead, distinct if distinct != f else ""))
 
         def domain(textual: str, kind: str, slug: str, source: str) -> None:
             lst = domains.setdefault(textual, [])
@@ -245,7 +248,8 @@ class Matcher:
                 self.skeleton_targets[label] = (b.slug, d)
                 if with_permutations and len(label) > 2:  # "au.com" -> "eu.com" is another name, not a typo
                     for p in permutations(d):
-                        self.perms.setdefault(p.name, (b.slug, p.fuzzer, d))
+                        if _telling(p.name, p.fuzzer, label):
+                            self.perms.setdefault(p.name, (b.slug, p.fuzzer, d))
             for h in b.official_hosts:
                 self.owned.setdefault(h, (b.slug, False))
             for g in b.group_domains:
@@ -260,6 +264,11 @@ class Matcher:
         for own in self.owned:
             self.perms.pop(own, None)
         self._known = frozenset({*self.owned, *self.lapsed, *self.perms})  # one lookup for the three
+        # A brand word is a compound (its own part and a finance word) only when that part is another
+        # word of the same brand: "aupay" is "au" + "pay", "apple" is not "app" + "le".
+        for lst in words.values():
+            lst[:] = [w if not w.own or any(o.slug == w.slug for o in words.get(w.own, ()))
+                      else dataclasses.replace(w, own="") for w in lst]
         self.words = words
         self.auto = ahocorasick.Automaton()
         for f, lst in words.items():
@@ -435,6 +444,8 @@ class Matcher:
                 prev = best.get(w.slug)
                 if prev is None or stop - start > prev[1] - prev[0]:
                     best[w.slug] = (start, stop, w, said)
+            if best and where.held_by_vetted(index):
+                return  # "nta.ac.in": a name its registry gave to the holder it checked
             for slug, (_s, _e, _w, said) in best.items():
                 kind = "keyword" if said.key.startswith(("discovery.keyword", "discovery.short")) else "homoglyph"
                 hits.add(slug, kind, said)
@@ -471,8 +482,11 @@ class Matcher:
                     if a not in bounds and not word_before(flat, a):
                         continue  # inside a word, the brand comes first ("jabonk|options") or after a word
                     if DamerauLevenshtein.distance(part, w.folded, score_cutoff=1) != 1 or not phisher_edit(
-                            part, w.folded, 1) or _ordinary_edit(part, w) or self._excepted(w.slug, flat, a, b):
+                            part, w.folded, 1) or _ordinary_edit(part, w) or not _keeps_own(part, w) or (
+                            self._excepted(w.slug, flat, a, b)):
                         continue
+                    if where.held_by_vetted(index):
+                        return
                     if where.registrable(index):
                         t0, t1 = _token_around(bounds, a, b)
                         if phrase(flat[t0:t1]):
@@ -512,6 +526,8 @@ class Matcher:
             return text(key, keyword=w.shown, label=label)
         if start not in bounds and not word_before(flat, start):
             return None  # only the fold makes it, in the middle of a word ("globalcloud" is not "icloud")
+        if stop not in bounds and not word_after(flat, stop):
+            return None  # only the fold makes it, and letters run on: another word ("appie|r", "1|6|clouds")
         return text("discovery.reads_as", label=label, reads=flat, keyword=w.shown, what=w.what)
 
     def _excepted(self, slug: str, flat: str, start: int, end: int) -> bool:
@@ -539,6 +555,8 @@ class Matcher:
                 self._token_edits.clear()
             self._token_edits[toks] = found
         out: set[str] = set()
+        if found and where.held_by_vetted(index):
+            return out
         for part, w, d in found:
             if w.slug in done or self._excepted_part(w.slug, part, toks):
                 continue
@@ -607,7 +625,8 @@ class Matcher:
             if abs(len(w.folded) - n) > w.edits:
                 continue
             dist = DamerauLevenshtein.distance(part, w.folded, score_cutoff=w.edits)
-            if 0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits) and not _ordinary_edit(part, w):
+            if (0 < dist <= w.edits and phisher_edit(part, w.folded, w.edits) and not _ordinary_edit(part, w)
+                    and _keeps_own(part, w)):
                 out[(w.slug, w.folded)] = (w, dist)
         result = tuple(out.values())
         if len(self._edit_cache) > _CACHE_MAX:
@@ -625,6 +644,29 @@ class Matcher:
         words = [w for w in COMBO_WORDS if w in s]
         if words:
             hits.add(slug, "combo", text("discovery.combo", words=", ".join(repr(w) for w in words[:4])))
+
+
+# dnstwist's fuzzers that change the letters of a label (the others change its shape: a hyphen, the
+# suffix, an added word, a look-alike character).
+_LETTER_FUZZERS = frozenset({"addition", "bitsquatting", "insertion", "omission", "repetition", "replacement",
+                             "transposition", "vowel-swap"})
+
+
+def _telling(name: str, fuzzer: str, label: str) -> bool:
+    """Whether a typosquat permutation of an official domain still tells of the brand: a three- or
+    four-letter label with a letter changed is another short name (``aon``/``eon`` of ``aeon``,
+    ``koddi`` of ``kddi``: short names are dense); one that is an English word is that word
+    (``cloud`` of ``icloud``); a dictionary word that replaced the brand's own part leaves nothing of
+    it (``cdn-net`` of ``eki-net``); a name under a suffix whose registry vets its holder
+    (``nta.ac.in``) is that holder's."""
+    if len(label) <= SHORT and fuzzer in _LETTER_FUZZERS:
+        return False
+    mine, theirs = _flat(label), _flat(name.split(".")[0])
+    if theirs != mine and ordinary(theirs):
+        return False
+    if fuzzer == "dictionary" and core(mine) not in theirs:
+        return False
+    return not _suffix_of_tail(".".join(name.split(".")[-4:]))[1]
 
 
 # Two-letter words that may stand beside a short keyword: "my" before it, "co"/"jp" after it
@@ -689,6 +731,25 @@ def _in_phrase(w: _Word, flat: str, start: int, stop: int, bounds: tuple[int, ..
                 or (right and not word_after(flat, stop) and phrase(right)))
 
 
+def _keeps_own(part: str, w: _Word) -> bool:
+    """A lookalike of a brand word glued to a finance word (``aupay``, ``chasebank``) keeps the brand's
+    own part as a word of its length would: intact under 5 letters, within one edit at 5-6 (the other
+    edits fall on the finance word); from 7 letters it takes the edits the whole word allows
+    (``raikuen-bank``); its own letters swapped are still it (``mizohu-bank``). Other edits of a short
+    own part make another name: ``ai-pay`` is not ``au pay``,
+    ``chimebank`` is not ``chase bank``."""
+    own = w.own
+    n = len(own)
+    if not own or n >= GLUED_FROM or own in part:
+        return True
+    if n < EDIT1_FROM:
+        return False
+    letters = sorted(own)
+    return any(DamerauLevenshtein.distance(part[i:i + m], own, score_cutoff=1) <= 1
+               or (m == n and sorted(part[i:i + m]) == letters)  # its letters swapped: "mizohu"
+               for m in (n - 1, n, n + 1) for i in range(len(part) - m + 1))
+
+
 def _ordinary_edit(part: str, w: _Word) -> bool:
     """A lookalike that is an English word itself ("applied"), or one that keeps the English word of a
     one-letter brand word and changes its letter ("mycloud", "acloud"), is that word."""
@@ -717,36 +778,40 @@ def phisher_edit(part: str, word: str, allowed: int) -> bool:
 
 
 class _Where:
-    """Which label is the registrable one, worked out only when a reason needs to say it (the
+    """Which label is the registrable one, and whether its registry vets its holder
+    (``watcher.discovery.ct.vetted``), worked out only when a reason needs to say it (the
     public-suffix lookup costs more than the rest of a match)."""
 
-    __slots__ = ("count", "index", "uni")
+    __slots__ = ("count", "index", "uni", "vetted")
 
     def __init__(self, uni: str, count: int) -> None:
-        self.uni, self.count, self.index = uni, count, -2
+        self.uni, self.count, self.index, self.vetted = uni, count, -2, False
 
     def registrable(self, index: int) -> bool:
         if self.index == -2:
-            self.index = self.count - 1 - _suffix_labels(self.uni)
+            labels, self.vetted = _suffix_of_tail(".".join(self.uni.split(".")[-4:]))
+            self.index = self.count - 1 - labels
         return index == self.index
 
-
-def _suffix_labels(uni: str) -> int:
-    """Labels of the public suffix (co.jp has two), so the registrable label can be named; looked up
-    on the last four labels, which repeat from name to name (com, co.jp, top)."""
-    return _suffix_of_tail(".".join(uni.split(".")[-4:]))
+    def held_by_vetted(self, index: int) -> bool:
+        """The label is the registrable one under a suffix whose registry vets who holds it
+        (``nta.ac.in``, ``ntt.ac.jp``): its holder's own name, not a lookalike."""
+        return self.registrable(index) and self.vetted
 
 
 @lru_cache(maxsize=4096)
-def _suffix_of_tail(tail: str) -> int:
+def _suffix_of_tail(tail: str) -> tuple[int, bool]:
+    """Labels of the public suffix (co.jp has two), so the registrable label can be named, and whether
+    its registry vets holders; looked up on the last four labels, which repeat from name to name (com,
+    co.jp, top)."""
     try:
         n = normalize_host(tail, allow_wildcard=False)
     except InvalidName:
-        return 1
+        return 1, False
     if not n.suffix:
-        return 1
+        return 1, False
     count = n.suffix.count(".") + 1
-    return count if count < len(tail.split(".")) else 1
+    return (count, vetted(n.suffix)) if count < len(tail.split(".")) else (1, False)
 
 
 # ----------------------------------------------------------------------------------------------
