@@ -90,7 +90,8 @@ def test_the_terminal_speaks_the_configured_language(world: tuple[Context, Seede
         ("status",), ("jobs",), ("candidates", "list"), ("candidates", "list", "--scope", "all", "--limit", "4"),
         ("candidates", "show", "hoshizora-sec-login.top"), ("takedown", "list"), ("takedown", "cases"),
         ("case", "list"), ("inventory", "list"), ("mailauth", "ready"), ("mailauth", "senders"),
-        ("mailauth", "failures"), ("mailauth", "tls"))}
+        ("mailauth", "failures"), ("mailauth", "tls"), ("brands", "list"), ("db", "current"), ("feeds", "list"),
+        ("alerts", "list"))}
     reported = "hoshizora-secure-login.asia"  # its requests are out: confirming it again is refused
     for args, code in ((("takedown", "confirm", reported), 1), (("takedown", "confirm", "nowhere.example"), 2),
                        (("takedown", "approve", "99999"), 2), (("takedown", "approve"), 2),
@@ -99,7 +100,8 @@ def test_the_terminal_speaks_the_configured_language(world: tuple[Context, Seede
         said[" ".join(args)] = _cli(ctx, *args, code=code)
     assert "実行しませんでした" in said[f"takedown confirm {reported}"]
     assert "候補" in said["candidates list"] and "ID" in said["candidates list"]
-    allowed = ALLOWED_DATA | {"sqlite"}  # the database URL's scheme
+    # The database URL's scheme, the brands' slugs (what --brand takes), the data/ folder of the repository.
+    allowed = ALLOWED_DATA | {"sqlite", "hoshizora", "kaede", "data"}
     left = [f"omamori {cmd}: {w}" for cmd, out in said.items() for w in english_words(out, allowed=allowed)]
     assert not left, "\n".join(left)
     assert "requests" in _cli(ctx, "--lang", "en", "takedown", "confirm", reported, code=1)  # --lang en: English
