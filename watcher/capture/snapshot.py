@@ -65,14 +65,14 @@ def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(d, default=str))
 
 
-def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any]:
+def lookup_rdap(ctx: Context, domain: str, address: str | None, *, nxdomain: bool = False) -> dict[str, Any]:
     try:
         client = ctx.rdap
     except Exception as e:  # the RDAP module may not be built or configured yet: say so and go on
         return {"error": f"rdap: not available ({type(e).__name__})"}
     out: dict[str, Any] = {}
     try:
-        reg = _json_safe(_as_dict(client.domain(domain)))
+        reg = _json_safe(_as_dict(client.domain(domain, nxdomain=nxdomain)))
         reg.pop("raw", None)  # the parsed facts are the record; the raw JSON stays with the RDAP client
         out["domain"] = reg
     except Exception as e:
@@ -283,8 +283,11 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system", *,
     targets: list[dict[str, Any]] = []
     with _rdap_batch(ctx, cands, dns):
         for c in cands:
-            addrs = DnsProfile.from_dict(dns[c.domain]).addresses
-            rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None)
+            prof = DnsProfile.from_dict(dns[c.domain])
+            addrs = prof.addresses
+            # "Not registered" stands longer only for the registrable name itself not resolving.
+            rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None,
+                                          nxdomain=prof.nxdomain and _host(c.domain) == (c.registrable or c.domain))
     for c in cands:
         d = dns[c.domain]
         addrs = DnsProfile.from_dict(d).addresses

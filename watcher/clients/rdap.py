@@ -288,24 +288,37 @@ class RdapClient:
     def _ttl(self) -> timedelta:
         return timedelta(hours=self.conf.cache_hours)
 
-    def _cached(self, key: tuple[str, str]) -> Any:
+    def _horizon(self) -> timedelta:
+        """The oldest answer any caller may use (a "not registered" one for an NXDOMAIN name)."""
+        return timedelta(hours=max(self.conf.cache_hours, self.conf.unregistered_cache_hours))
+
+    def _fresh(self, hit: tuple[datetime, Any] | None, nxdomain: bool) -> bool:
+        if hit is None:
+            return False
+        age = self.clock.now() - hit[0]
+        if age < self._ttl():
+            return True
+        return (nxdomain and getattr(hit[1], "exists", True) is False
+                and age < timedelta(hours=self.conf.unregistered_cache_hours))
+
+    def _cached(self, key: tuple[str, str], *, nxdomain: bool = False) -> Any:
         with self._lock:
             hit = self._cache.get(key)
-        if hit and self.clock.now() - hit[0] < self._ttl():
-            return hit[1]
+        if self._fresh(hit, nxdomain):
+            return hit[1] if hit else None
         if self.answers is not None and self.conf.cache_hours > 0 and key not in self._batch_state("looked"):
             self._load_shared(key[0], [key[1]])
             with self._lock:
                 hit = self._cache.get(key)
-            if hit and self.clock.now() - hit[0] < self._ttl():
-                return hit[1]
+            if self._fresh(hit, nxdomain):
+                return hit[1] if hit else None
         return None
 
     def _load_shared(self, kind: str, keys: list[str]) -> None:
         """Answers other hosts (or this one) stored, into this process's memory."""
         assert self.answers is not None
         try:
-            found = self.answers.load(kind, keys, newer_than=self.clock.now() - self._ttl())
+            found = self.answers.load(kind, keys, newer_than=self.clock.now() - self._horizon())
         except Exception as e:  # the database hiccuped: ask the server, as without a shared cache
             log.warning("shared RDAP answers unavailable (%s): asking the servers", e)
             return
@@ -349,7 +362,7 @@ class RdapClient:
         for kind, keys in (("domain", [self._target(d) for d in domains]), ("ip", [self._address(a) for a in addresses])):
             with self._lock:
                 missing = sorted({k for k in keys if k and not ((hit := self._cache.get((kind, k)))
-                                                                 and now - hit[0] < self._ttl())})
+                                                                 and now - hit[0] < self._horizon())})
             if missing:
                 self._load_shared(kind, missing)
                 looked.update((kind, k) for k in missing)
@@ -438,8 +451,11 @@ class RdapClient:
 
     # --- the API ------------------------------------------------------------------------------
 
-    def domain(self, name: str) -> Registration:
-        """Registration facts of ``name``'s registrable domain. Never raises."""
+    def domain(self, name: str, *, nxdomain: bool = False) -> Registration:
+        """Registration facts of ``name``'s registrable domain. Never raises.
+
+        ``nxdomain``: the caller's DNS has no such name, so a "not registered" answer up to
+        ``rdap.unregistered_cache_hours`` old still stands (``rdap.cache_hours`` for every other)."""
         try:
             n = normalize_host(name)
         except InvalidName as e:
@@ -447,7 +463,7 @@ class RdapClient:
         target = n.registrable or n.ascii
         if n.is_ip:
             return Registration(name=target, error="an IP address has no domain registration")
-        cached = self._cached(("domain", target))
+        cached = self._cached(("domain", target), nxdomain=nxdomain)
         if cached is not None:
             return cached
         try:

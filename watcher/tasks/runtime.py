@@ -99,7 +99,7 @@ def queue_job(ctx: Context) -> dict[str, Any]:
 
     pgqueue.ensure_schema(ctx.engine)
     out = pgqueue.retry_stalled(ctx)
-    hours = ctx.settings.rdap.cache_hours
+    hours = max(ctx.settings.rdap.cache_hours, ctx.settings.rdap.unregistered_cache_hours)
     # The shared RDAP answers no host would use any more (names no longer checked).
     out["rdap_answers_pruned"] = AnswerStore(ctx.engine).prune(before=ctx.now() - timedelta(hours=hours))
     return out
