@@ -516,8 +516,11 @@ class Matcher:
                 return text("discovery.short_alone", keyword=w.shown, label=label)
             return text("discovery.short_beside", keyword=w.shown, word=left or right, label=label)
         if (w.shown.isascii() and len(w.folded) < GLUED_FROM and start not in bounds and stop not in bounds
-                and not word_before(flat, start) and not word_after(flat, stop)):
-            return None  # a word of 5-6 letters inside a longer one on both sides ("r|apple|r")
+                and not word_before(flat, start) and not word_after(flat, stop) and not where.cheap_tld()):
+            # A word of 5-6 letters inside a longer one on both sides ("r|apple|r") is a fragment of
+            # another word, except under a TLD where phishing against Japan is mostly registered
+            # ("move|aupay|isco.shop"): popular names there are few.
+            return None
         if ((w.common or w.lead) and (start not in bounds or stop not in bounds) and where.registrable(index)
                 and _in_phrase(w, flat, start, stop, bounds, found)):
             return None  # "apple|insider", "pine|apple", "huawe|icloud": English, not the brand
@@ -757,16 +760,17 @@ def _ordinary_edit(part: str, w: _Word) -> bool:
 
 
 _VOWELS = frozenset("aeoul")  # folded: "i" reads as "l"
-# Letters romaji spells either way (oriko/orico, saizon/saison, vpass/bpass) or that look alike turned
-# (n/u, m/n).
+# Letters romaji spells either way (oriko/orico, saizon/saison, vpass/bpass), that look alike turned
+# (n/u, m/n) or mirrored (b/d, p/q: "jadank").
 _SWAPS = frozenset({("c", "k"), ("k", "c"), ("s", "z"), ("z", "s"), ("b", "v"), ("v", "b"), ("n", "u"), ("u", "n"),
-                    ("m", "n"), ("n", "m")})
+                    ("m", "n"), ("n", "m"), ("b", "d"), ("d", "b"), ("p", "q"), ("q", "p")})
 
 
 def phisher_edit(part: str, word: str, allowed: int) -> bool:
     """A one-edit lookalike made the way phishers make them: a letter inserted, dropped or doubled, two
-    letters swapped, a vowel for a vowel (dnstwist's vowel-swap) or a romaji spelling variant (c/k,
-    s/z, b/v, n/m, n/u); look-alike letters are already folded. Any other letter for a letter ("pcloud", "origo") is another word. From 9 letters (two
+    letters swapped, a vowel for a vowel (dnstwist's vowel-swap), a romaji spelling variant (c/k,
+    s/z, b/v, n/m) or a letter turned or mirrored (n/u, b/d, p/q); look-alike letters are already
+    folded. Any other letter for a letter ("pcloud", "origo") is another word. From 9 letters (two
     edits allowed) any edit counts."""
     if allowed >= 2 or len(part) != len(word):
         return True
@@ -792,6 +796,9 @@ class _Where:
             labels, self.vetted = _suffix_of_tail(".".join(self.uni.split(".")[-4:]))
             self.index = self.count - 1 - labels
         return index == self.index
+
+    def cheap_tld(self) -> bool:
+        return self.uni[self.uni.rfind(".") + 1:] in CHEAP_TLDS
 
     def held_by_vetted(self, index: int) -> bool:
         """The label is the registrable one under a suffix whose registry vets who holds it
