@@ -349,7 +349,8 @@ class Matcher:
             except InvalidName:
                 return None
         labels = s.split(".")
-        hits = _Hits()
+        # Made only when something is found (most names: nothing), in the order things are found.
+        hits: _Hits | None = None
         # Own and group names first: they are never candidates whatever else they look like.
         pos = -1
         for i in range(len(labels) - 1):
@@ -363,6 +364,7 @@ class Matcher:
                 key = "discovery.owned_group" if group else "discovery.owned_official"
                 return Match(slug, [Reason.said("owned", text(key, suffix=suffix, brand=slug))], 0, owned=True,
                              name=s, group=group, wildcard=wildcard)
+            hits = hits or _Hits()
             lapsed = self.lapsed.get(suffix)
             if lapsed is not None:
                 hits.add(lapsed, "lapsed", text("discovery.lapsed", suffix=suffix, brand=lapsed))
@@ -377,12 +379,24 @@ class Matcher:
             except (idna.IDNAError, UnicodeError, ValueError):
                 uni = s
         for end, (textual, payload) in self.domains_auto.iter(uni):  # rarely anything: no call for none
+            hits = hits or _Hits()
             self._domain(uni, end, textual, payload, hits)
         uni_labels = labels if uni is s else uni.split(".")
-        where = _Where(uni, len(uni_labels))
+        where: _Where | None = None
+        anything, shortest = self._any.iter, self._edit_min - 1
         for i, label in enumerate(uni_labels[:-1] if len(uni_labels) > 1 else uni_labels):
+            if label.isascii() and label.isalpha():
+                # Most labels: letters only, no brand word nor half of one in them, and no end of one a
+                # lookalike could keep: done here, without a call.
+                flat = fold(label)
+                if next(anything(flat), None) is None:
+                    if len(flat) >= shortest and self._may_edit(flat):
+                        hits, where = hits or _Hits(), where or _Where(uni, len(uni_labels))
+                        self._edits(label, (flat,), set(), hits, i, where)
+                    continue
+            hits, where = hits or _Hits(), where or _Where(uni, len(uni_labels))
             self._label(label, i, where, hits)
-        if not hits.reasons:
+        if hits is None or not hits.reasons:
             return None
         for slug in list(hits.reasons):
             kinds = hits.kinds(slug)
@@ -420,13 +434,23 @@ class Matcher:
                     readable = "".join(c for c in readable if c.isascii())
                 else:  # Japanese (or another script): read as written, full-width folded
                     readable = unicodedata.normalize("NFKC", label).lower()
-        toks, flat, bounds = read(readable)
-        if not toks:
-            return
-        if next(self._any.iter(flat), None) is None:  # no brand word, no half of one: only a lookalike
-            if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
-                self._edits(label, toks, set(), hits, index, where)
-            return
+        toks: tuple[str, ...]
+        bounds: tuple[int, ...]
+        if readable.isalpha():  # most labels: letters only, one token, read without the cache
+            flat = fold(readable)
+            if next(self._any.iter(flat), None) is None:  # no brand word, no half of one
+                if len(flat) >= self._edit_min - 1 and self._may_edit(flat):
+                    self._edits(label, (flat,), set(), hits, index, where)
+                return
+            toks, bounds = (flat,), (0, len(flat))
+        else:
+            toks, flat, bounds = read(readable)
+            if not toks:
+                return
+            if next(self._any.iter(flat), None) is None:  # only a lookalike could be here
+                if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
+                    self._edits(label, toks, set(), hits, index, where)
+                return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
         for end, (f, lst) in self.auto.iter(flat):
