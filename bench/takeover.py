@@ -347,7 +347,7 @@ def run() -> dict[str, Any]:
                   "service one of them does not know), not necessarily a miss on the real service's page. omamori "
                   "takes fingerprints only from MIT / CC BY sources and provider documentation; the peer's own and "
                   "dnsReaper-derived fingerprints (GPL) are a coverage reference, never copied. 'Possible, verify': "
-                  "omamori's weakest tier, a recognised provider's own 4xx answer (400/403/404/409/410/421) with none "
+                  "omamori's weakest tier, a recognised provider's own 4xx answer (400/404/409/410/421; not 401/403, a resource that refuses us exists) with none "
                   "of the firm's words and not the signature's words; it is reported at low confidence (medium "
                   "severity), never as proven. On these records (thin pages of a signature's words) it finds what the "
                   "words would not; its cost on real claimed sites that answer 4xx at / cannot be measured here (no "

@@ -137,8 +137,8 @@ class RecordWriter:
 
 
 def scrapy_settings(job: Job, schemes: set[str] | None = None, gate_url: str = "") -> dict[str, Any]:
-    """Scrapy + scrapy-playwright settings. Only the schemes the batch's targets use get a browser
-    handler (each handler starts its own Playwright driver and browser); contexts are created on
+    """Scrapy + scrapy-playwright settings. Only the schemes the batch's targets use get the browser
+    handler (one instance for all of them: one Playwright driver and browser); contexts are created on
     first use from each request's ``playwright_context_kwargs``, which also recreates them, fully
     configured, after a browser restart."""
     root = os.geteuid() == 0
@@ -155,15 +155,18 @@ def scrapy_settings(job: Job, schemes: set[str] | None = None, gate_url: str = "
     elif job.proxy:
         launch["proxy"] = {"server": job.proxy}
     return {
-        "DOWNLOAD_HANDLERS": {s: "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-                              for s in (schemes or {"http", "https"})},
+        # One handler (one driver, one browser) for every scheme, and pages pooled (crawlers.handler).
+        "DOWNLOAD_HANDLERS": {s: "crawlers.handler.CaptureHandler" for s in (schemes or {"http", "https"})},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_CONTEXTS": {},
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(job.page_timeout * 1000),
         "PLAYWRIGHT_ABORT_REQUEST": "crawlers.spiders.capture.should_abort",
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": job.concurrency,
+        # The page pool bounds the pages of a context (crawlers.handler); scrapy-playwright's own bound
+        # waits for a page to close, and a pooled page is not closed.
+        "CAPTURE_PAGES_PER_CONTEXT": job.concurrency,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1_000_000,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
         "CONCURRENT_REQUESTS": job.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": job.concurrency,

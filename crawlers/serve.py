@@ -29,6 +29,7 @@ from typing import Any
 
 from crawlers.extract import host_of
 from crawlers.gate import Gate
+from crawlers.handler import DEFAULT_CONTEXT, POOL
 from crawlers.job import Job, Target
 from crawlers.netguard import Policy
 from crawlers.run import RecordWriter, after_browser, scrapy_settings
@@ -45,6 +46,7 @@ class Batch:
     pending: set[str]
     started: float = field(default_factory=time.monotonic)
     contexts: list[Any] = field(default_factory=list)
+    context_names: set[str] = field(default_factory=set)
 
 
 class ServeSpider(CaptureSpider):
@@ -123,6 +125,8 @@ class ServeSpider(CaptureSpider):
         for b in self.batches.values():
             if b.writer is writer and page.context not in b.contexts:
                 b.contexts.append(page.context)
+            if b.writer is writer:
+                b.context_names.add(meta.get("playwright_context") or DEFAULT_CONTEXT)
 
     async def _finish(self, batch: Batch, popped: bool = False) -> None:
         if not popped and self.batches.pop(batch.id, None) is None:
@@ -133,12 +137,16 @@ class ServeSpider(CaptureSpider):
                                     browser_ok=self.browser_ok)
         except Exception:  # a failure here must still answer the batch (its records so far stand)
             log.exception("batch %s: the fallback failed", batch.id)
+        for name in batch.context_names:  # its pooled pages close with its contexts
+            POOL.forget(name)
         for ctx in batch.contexts:
             try:
                 await asyncio.wait_for(ctx.close(), timeout=5)
             except Exception:
                 pass
         batch.writer.fh.close()
+        log.info("batch %s done: %d records; %d pages reused by this crawler so far", batch.id,
+                 len(batch.writer.done), POOL.reused)
         print(json.dumps({"done": batch.id, "records": len(batch.writer.done),
                           "seconds": round(time.monotonic() - batch.started, 2)}), flush=True)
 

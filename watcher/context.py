@@ -28,6 +28,7 @@ from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings, load_settings
 from watcher.core.db import make_engine, session_scope, upgrade
 from watcher.core.evidence import EvidenceStore
+from watcher.core.rdapcache import AnswerStore
 from watcher.core.runcontrol import UNBOUNDED, RunControl
 
 
@@ -86,7 +87,10 @@ class Context:
         # write lock (drafting a takedown asks RDAP inside its transaction): 15 s per lookup, then an
         # error instead of the registrar. Shared slots are for PostgreSQL, where workers are many hosts.
         shared = engine.dialect.name != "sqlite"
-        return RdapClient(self.settings, clock=self.clock, reserve=reserve if shared else None)
+        # Answers likewise: on PostgreSQL every host reads what any host asked (one ask per name per
+        # rdap.cache_hours for the cluster); SQLite's one process keeps them in its memory.
+        return RdapClient(self.settings, clock=self.clock, reserve=reserve if shared else None,
+                          answers=AnswerStore(engine) if shared else None)
 
     @cached_property
     def mailer(self) -> Mailer:

@@ -1,4 +1,4 @@
-"""The capture spider: one Playwright page per target, everything a reviewer needs kept as evidence.
+"""The capture spider: a Playwright page per target (pooled), everything a reviewer needs kept as evidence.
 
 Each target yields exactly one record through ``writer``: a page (browser, or the plain-HTTP
 fallback run by ``crawlers.run`` when the browser failed), or an error. Navigation waits only for the
@@ -12,6 +12,7 @@ import asyncio
 import base64
 import logging
 import time
+import weakref
 from typing import Any, Protocol
 
 import scrapy
@@ -20,6 +21,7 @@ from scrapy.http import Response
 from crawlers import fallback
 from crawlers.extract import finish_forms, host_of
 from crawlers.guard import NotAnAddress, host_address
+from crawlers.handler import DEFAULT_CONTEXT, POOL
 from crawlers.imaging import MAX_FAVICON_BYTES
 from crawlers.job import Job, Target, context_options
 from crawlers.netguard import LOCAL_NAMES, Policy, urlscheme
@@ -89,12 +91,42 @@ QUIET_MS = 200
 FONTS_MS = 500
 
 
+_CDP: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # page -> its CDP session
+
+
+async def cdp_session(page: Any) -> Any:
+    """The page's CDP session, opened once per page (a pooled page keeps it across targets)."""
+    session = _CDP.get(page)
+    if session is None:
+        session = _CDP[page] = await page.context.new_cdp_session(page)
+    return session
+
+
+async def recycle(page: Any, context: str) -> None:
+    """Put a captured page back in the pool as a new tab would be: its document replaced by
+    about:blank (the hostile page's scripts and timers end with it), ``window.name`` emptied (Chromium
+    carries it across sites in one tab: a kit could mark the crawler for the next site) and the tab's
+    history reset (a long ``history.length`` says "crawler"). Anything failing closes the page."""
+    try:
+        await asyncio.wait_for(_blank(page), timeout=5)
+    except Exception:
+        await _close_quietly(page)
+        return
+    POOL.put(context, page)
+
+
+async def _blank(page: Any) -> None:
+    await page.goto("about:blank", wait_until="commit")
+    await page.evaluate("() => { window.name = ''; }")
+    await (await cdp_session(page)).send("Page.resetNavigationHistory")
+
+
 async def screenshots(page: Any, vw: int, vh: int, height: int) -> tuple[bytes, bytes]:
     """(viewport, full page) PNGs; one capture when the page fits the viewport (the full page is the
     viewport then). Straight from CDP with ``optimizeForSpeed``: a faster zlib setting, still lossless,
     so the pixels and every image hash are those of a default PNG (the file is about a quarter
     larger); Playwright's screenshot cannot ask for it and spends more round trips (see CAPTURE_JS)."""
-    cdp = await page.context.new_cdp_session(page)
+    cdp = await cdp_session(page)
     shot = base64.b64decode((await cdp.send("Page.captureScreenshot",
                                             {"format": "png", "optimizeForSpeed": True}))["data"])
     if height <= vh:
@@ -217,15 +249,14 @@ class CaptureSpider(scrapy.Spider):
         except Exception as e:  # any failure of one page becomes that page's record
             reason = f"{type(e).__name__}: {e}".strip()[:300] or type(e).__name__
             writer.browser_failed(target, f"browser capture failed: {reason}")
-        else:
-            # Hashing the screenshots and writing the evidence is CPU and disk work: a thread does it
-            # while the event loop drives the other pages (the writer is thread-safe).
-            await asyncio.to_thread(writer.page, target, facts)
-        finally:
-            try:
-                await asyncio.wait_for(page.close(), timeout=5)
-            except Exception:  # a dead page or browser: the handler restarts it
-                pass
+            await _close_quietly(page)  # a page that failed is never reused
+            return
+        # Captured: the page is blanked for the next target of its context (crawlers.handler) while a
+        # thread hashes the screenshots and writes the evidence (CPU and disk work, off the event
+        # loop; the writer is thread-safe).
+        recycled = asyncio.ensure_future(recycle(page, response.meta.get("playwright_context") or DEFAULT_CONTEXT))
+        await asyncio.to_thread(writer.page, target, facts)
+        await recycled
 
     async def _capture(self, page: Any, response: Response) -> dict[str, Any]:
         job = self.job

@@ -170,6 +170,8 @@ def test_a_recognised_provider_s_own_error_page_is_a_possible_takeover_to_verify
         # The firm's own 404 on its (claimed) site names the firm: not a takeover.
         "help": (404, "<title>ページが見つかりません | ほしぞら証券</title>"),
         "status": (503, "<h1>503 Service Unavailable</h1>"),  # an outage of a claimed site says the same
+        # A resource of ours that refuses its root (private, behind a firewall) exists: not released.
+        "assets": (403, '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'),
         "blog": (200, "<h1>Hello</h1>"),  # answers: someone's content, not an error
     }
     for label, (status, body) in pages.items():
@@ -188,7 +190,7 @@ def test_a_recognised_provider_s_own_error_page_is_a_possible_takeover_to_verify
     assert f is not None and f.data["possible"] is True and f.data["confidence"] == "low"
     assert f.data["service"] == "Github" and f.data["http_status"] == 404 and f.severity == Severity.MEDIUM
     assert f.title_text["key"] == "owned.takeover.possible.title" and "verify" in f.title
-    for label in ("help", "status", "blog"):
+    for label in ("help", "status", "assets", "blog"):
         assert not is_open(ctx, "takeover_cname", f"{label}.hoshizora-sec.co.jp"), label
 
 

@@ -62,6 +62,7 @@ def test_the_tasks_of_a_dead_worker_are_queued_again(pg_url, tmp_path, clock):
                                    "VALUES (now() - interval '1 hour') RETURNING id")).scalar()
         conn.execute(sa.text("UPDATE procrastinate.procrastinate_jobs SET status = 'doing', worker_id = :w, "
                              "attempts = 1"), {"w": wid})
-    assert runtime.queue_job(ctx) == {"retried": 1, "workers_pruned": 1}
+    out = runtime.queue_job(ctx)
+    assert (out["retried"], out["workers_pruned"]) == (1, 1)
     assert [(n, st) for n, st, _ in _jobs(ctx)] == [("dispatch", "todo")]
     ctx.engine.dispose()

@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import secrets
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,14 +65,14 @@ def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(d, default=str))
 
 
-def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any]:
+def lookup_rdap(ctx: Context, domain: str, address: str | None, *, nxdomain: bool = False) -> dict[str, Any]:
     try:
         client = ctx.rdap
     except Exception as e:  # the RDAP module may not be built or configured yet: say so and go on
         return {"error": f"rdap: not available ({type(e).__name__})"}
     out: dict[str, Any] = {}
     try:
-        reg = _json_safe(_as_dict(client.domain(domain)))
+        reg = _json_safe(_as_dict(client.domain(domain, nxdomain=nxdomain)))
         reg.pop("raw", None)  # the parsed facts are the record; the raw JSON stays with the RDAP client
         out["domain"] = reg
     except Exception as e:
@@ -84,6 +85,16 @@ def lookup_rdap(ctx: Context, domain: str, address: str | None) -> dict[str, Any
         except Exception as e:
             out["ip_error"] = f"rdap ip lookup failed: {type(e).__name__}: {e}"[:300]
     return out
+
+
+def _rdap_batch(ctx: Context, cands: list[Candidate], dns: dict[str, dict[str, Any]]) -> AbstractContextManager[None]:
+    """The batch's RDAP lookups as one batch: stored answers read in one query, new ones written in one."""
+    try:
+        addresses = [a for c in cands for a in DnsProfile.from_dict(dns[c.domain]).addresses[:1]]
+        return ctx.rdap.batch(domains=[c.registrable or c.domain for c in cands], addresses=addresses)
+    except Exception as e:  # lookup_rdap says what is wrong with the client, per candidate
+        log.debug("rdap batch: %s", e)
+        return nullcontext()
 
 
 def classify_hosting(addresses: list[str], cnames: list[str], nameservers: list[str], host: str) -> dict[str, Any]:
@@ -256,19 +267,30 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system", *,
     """
     settings = ctx.settings
     with ctx.session() as s:
-        cands = [c for c in (s.get(Candidate, i) for i in ids) if c is not None
+        by_id = {c.id: c for c in s.exec(select(Candidate).where(col(Candidate.id).in_(list(ids))))}
+        cands = [c for c in (by_id.get(i) for i in ids) if c is not None
                  and (claim is None or c.next_check_at == claim)]
         refs_by_brand = brand_refs(ctx, s)
+        # Which of them ever had a live capture (the others have no evidence to keep): one query.
+        ever_live = set(s.exec(select(Snapshot.candidate_id).where(
+            col(Snapshot.candidate_id).in_([c.id for c in cands]), col(Snapshot.reachable).is_(True),
+            col(Snapshot.gone).is_(False)).distinct()))
     if not cands:
         return []
     dns = _resolve_all(ctx, sorted({c.domain for c in cands}))
     rdap: dict[int, dict[str, Any]] = {}
     hosting: dict[int, dict[str, Any]] = {}
     targets: list[dict[str, Any]] = []
+    with _rdap_batch(ctx, cands, dns):
+        for c in cands:
+            prof = DnsProfile.from_dict(dns[c.domain])
+            addrs = prof.addresses
+            # "Not registered" stands longer only for the registrable name itself not resolving.
+            rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None,
+                                          nxdomain=prof.nxdomain and _host(c.domain) == (c.registrable or c.domain))
     for c in cands:
         d = dns[c.domain]
         addrs = DnsProfile.from_dict(d).addresses
-        rdap[c.id or 0] = lookup_rdap(ctx, c.registrable or c.domain, addrs[0] if addrs else None)
         recs = d.get("records") or {}
         hosting[c.id or 0] = classify_hosting(addrs, recs.get("CNAME", []), recs.get("NS", []), c.domain)
         if DnsProfile.from_dict(d).nxdomain:
@@ -290,14 +312,24 @@ def check_candidates(ctx: Context, ids: list[int], actor: str = "system", *,
     by_cand: dict[int, list[dict[str, Any]]] = {}
     for r in records:
         by_cand.setdefault(int(str(r["id"]).split("|")[0]), []).append(r)
-    snaps: list[Snapshot] = []
+    # Scoring (SIFT, image hashes) before any transaction: the batch's writes then go in one short
+    # transaction (one commit for the batch, not one per candidate), each still behind its claim.
+    scored: dict[int, tuple[list[_BrandRef], _Scored]] = {}
     for c in cands:
-        cid = c.id or 0
         brs = [refs_by_brand[c.brand_id]] if c.brand_id in refs_by_brand else list(refs_by_brand.values())
-        snap = _finish(ctx, cid, dns[c.domain], rdap[cid], hosting[cid], by_cand.get(cid, []), brs, actor,
-                       claim=claim)
-        if snap is not None:
-            snaps.append(snap)
+        records_c = by_cand.get(c.id or 0, [])
+        scored[c.id or 0] = (brs, (list(c.reasons or []), _best(ctx, records_c, brs, rdap[c.id or 0],
+                                                                scoring.lexical_points(c.reasons))))
+    done: dict[int, Snapshot] = {}
+    with ctx.transaction() as s:
+        for c in sorted(cands, key=lambda c: c.id or 0):  # one lock order for every writer of a batch
+            cid = c.id or 0
+            brs, pre = scored[cid]
+            snap = _finish(ctx, cid, dns[c.domain], rdap[cid], hosting[cid], by_cand.get(cid, []), brs, actor,
+                           claim=claim, session=s, scored=pre, ever_live=cid in ever_live)
+            if snap is not None:
+                done[cid] = snap
+    snaps = [done[c.id or 0] for c in cands if (c.id or 0) in done]
     phishing = [sn.candidate_id for sn in snaps if sn.verdict == Verdict.PHISHING]
     if phishing:
         ctx.nudge.takedowns(phishing)  # the auto rule and the requests go now, not at the next run
@@ -359,71 +391,87 @@ def _hashes(rec: dict[str, Any]) -> dict[str, Any]:
     return hashes
 
 
+# The reasons a candidate was scored with, and the best capture's assessment (None: nothing captured).
+_Scored = tuple[list[dict[str, Any]], "tuple[scoring.Assessment, dict[str, Any]] | None"]
+
+
 def _finish(ctx: Context, cid: int, dns: dict[str, Any], rdap: dict[str, Any], hosting: dict[str, Any],
             records: list[dict[str, Any]], brs: list[_BrandRef], actor: str, *,
-            claim: datetime | None = None) -> Snapshot | None:
+            claim: datetime | None = None, session: Session | None = None,
+            scored: _Scored | None = None, ever_live: bool = True) -> Snapshot | None:
     """Score the captures, decide whether the site is gone, store the Snapshot, move the candidate.
 
+    In ``session`` (the batch's transaction; its own otherwise), with the scoring already done when
+    ``scored`` is given (done again if the candidate's reasons changed meanwhile); ``ever_live``
+    False says no earlier capture was live (no evidence to keep: not looked for).
     None when ``claim`` no longer holds (the candidate was claimed again, or already checked)."""
+    if session is None:
+        with ctx.transaction() as s:
+            return _finish(ctx, cid, dns, rdap, hosting, records, brs, actor, claim=claim, session=s, scored=scored,
+                           ever_live=ever_live)
+    s = session
     now = ctx.now()
-    with ctx.transaction() as s:
-        if claim is not None:
-            # First statement of the transaction: it locks the row (PostgreSQL) or the database
-            # (SQLite), so of two checks racing for one candidate exactly one commits a Snapshot.
-            held = s.execute(sa.update(Candidate).where(col(Candidate.id) == cid, col(Candidate.next_check_at) == claim)
-                             .values(next_check_at=now)).rowcount  # type: ignore[attr-defined]
-            if held != 1:
-                log.info("candidate %s: claim lost, its check is not recorded", cid)
-                return None
-        cand = s.get(Candidate, cid)
-        assert cand is not None
+    if claim is not None:
+        # Before anything else of this candidate: it locks the row (PostgreSQL) or the database
+        # (SQLite) until the commit, so of two checks racing for one candidate exactly one commits
+        # a Snapshot.
+        held = s.execute(sa.update(Candidate).where(col(Candidate.id) == cid, col(Candidate.next_check_at) == claim)
+                         .values(next_check_at=now)).rowcount  # type: ignore[attr-defined]
+        if held != 1:
+            log.info("candidate %s: claim lost, its check is not recorded", cid)
+            return None
+    cand = s.get(Candidate, cid)
+    assert cand is not None
+    if scored is not None and scored[0] == list(cand.reasons or []):
+        best = scored[1]
+    else:
         best = _best(ctx, records, brs, rdap, scoring.lexical_points(cand.reasons))
-        if best is None:
-            assessment = scoring.Assessment(0, Verdict.UNREACHABLE, [])
-            rec: dict[str, Any] = {}
-        else:
-            assessment, rec = best
-        gone_said = gone_text(dns, rdap, rec, assessment.page_kind)
-        gone_why = gone_said.render("en") if gone_said else ""
-        if best is None:
-            assessment.reasons.append(Reason.said("unreachable", gone_said or text("capture.nothing_captured"))
-                                      .as_dict())
-        status = int(rec.get("status") or 0)
-        reachable = bool(rec.get("ok")) and status < 400 and not gone_why
-        verdict = assessment.verdict
-        if gone_why and verdict not in (Verdict.SUSPENDED, Verdict.PHISHING):
-            on_hold = any(h.replace("_", " ") in HOLD_STATUSES for h in rdap_statuses(rdap))
-            verdict = Verdict.SUSPENDED if on_hold else Verdict.UNREACHABLE
-        reasons = list(assessment.reasons)
-        if gone_said:
-            reasons.append(Reason.said("gone", gone_said).as_dict())
-        if "error" in rdap and rdap["error"].startswith("rdap: not available"):
-            reasons.append(Reason.said("rdap", text("capture.rdap_unavailable", error=rdap["error"])).as_dict())
-        files = rec.get("files") or {}
-        snap = Snapshot(
-            candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting,
-            capture=_capture_facts(rec, records, assessment.page_kind),
-            screenshot_sha256=files.get("screenshot", ""), fullpage_sha256=files.get("fullpage", ""),
-            html_sha256=files.get("html", ""), favicon_sha256=files.get("favicon", ""), hashes=_hashes(rec),
-            reachable=reachable, gone=bool(gone_why), score=assessment.score, verdict=verdict, reasons=reasons,
-            error="" if rec.get("ok") else str(rec.get("error", "") or gone_why)[:500],
-        )
-        s.add(snap)
-        s.flush()
-        cand.last_snapshot_id, cand.last_checked_at = snap.id, now
-        evidence = None if reachable else live_evidence(s, cid)
-        if evidence is None:
-            cand.score, cand.verdict = snap.score, verdict
-        else:  # gone or unreachable now: the case keeps the score and verdict of its last live capture
-            cand.score, cand.verdict = evidence.score, evidence.verdict
-        created = (rdap.get("domain") or {}).get("created_at")
-        if created and cand.registered_at is None:
-            cand.registered_at = parse_date(str(created))
-        after_snapshot(s, cand, snap, actor=actor, now=now, recheck_hours=ctx.settings.takedown.recheck_hours,
-                       down_confirmations=ctx.settings.takedown.down_confirmations)
-        cases.join_same_page(s, cand, snap, now=now, actor=actor)
-        record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
-                                                  "score": snap.score, "gone": snap.gone}, at=now)
+    if best is None:
+        assessment = scoring.Assessment(0, Verdict.UNREACHABLE, [])
+        rec: dict[str, Any] = {}
+    else:
+        assessment, rec = best
+    gone_said = gone_text(dns, rdap, rec, assessment.page_kind)
+    gone_why = gone_said.render("en") if gone_said else ""
+    if best is None:
+        assessment.reasons.append(Reason.said("unreachable", gone_said or text("capture.nothing_captured"))
+                                  .as_dict())
+    status = int(rec.get("status") or 0)
+    reachable = bool(rec.get("ok")) and status < 400 and not gone_why
+    verdict = assessment.verdict
+    if gone_why and verdict not in (Verdict.SUSPENDED, Verdict.PHISHING):
+        on_hold = any(h.replace("_", " ") in HOLD_STATUSES for h in rdap_statuses(rdap))
+        verdict = Verdict.SUSPENDED if on_hold else Verdict.UNREACHABLE
+    reasons = list(assessment.reasons)
+    if gone_said:
+        reasons.append(Reason.said("gone", gone_said).as_dict())
+    if "error" in rdap and rdap["error"].startswith("rdap: not available"):
+        reasons.append(Reason.said("rdap", text("capture.rdap_unavailable", error=rdap["error"])).as_dict())
+    files = rec.get("files") or {}
+    snap = Snapshot(
+        candidate_id=cid, taken_at=now, dns=dns, rdap=rdap, hosting=hosting,
+        capture=_capture_facts(rec, records, assessment.page_kind),
+        screenshot_sha256=files.get("screenshot", ""), fullpage_sha256=files.get("fullpage", ""),
+        html_sha256=files.get("html", ""), favicon_sha256=files.get("favicon", ""), hashes=_hashes(rec),
+        reachable=reachable, gone=bool(gone_why), score=assessment.score, verdict=verdict, reasons=reasons,
+        error="" if rec.get("ok") else str(rec.get("error", "") or gone_why)[:500],
+    )
+    s.add(snap)
+    s.flush()
+    cand.last_snapshot_id, cand.last_checked_at = snap.id, now
+    evidence = None if reachable or not ever_live else live_evidence(s, cid)
+    if evidence is None:
+        cand.score, cand.verdict = snap.score, verdict
+    else:  # gone or unreachable now: the case keeps the score and verdict of its last live capture
+        cand.score, cand.verdict = evidence.score, evidence.verdict
+    created = (rdap.get("domain") or {}).get("created_at")
+    if created and cand.registered_at is None:
+        cand.registered_at = parse_date(str(created))
+    after_snapshot(s, cand, snap, actor=actor, now=now, recheck_hours=ctx.settings.takedown.recheck_hours,
+                   down_confirmations=ctx.settings.takedown.down_confirmations)
+    cases.join_same_page(s, cand, snap, now=now, actor=actor)
+    record(s, actor, "snapshot.taken", cand, {"snapshot_id": snap.id, "verdict": verdict.value,
+                                              "score": snap.score, "gone": snap.gone}, at=now)
     return snap
 
 

@@ -3,8 +3,10 @@
 ``RdapClient.domain(name) -> Registration`` and ``.ip(address) -> Network`` are synchronous and never
 raise: a failure is in ``.error``, a name that is not registered has ``.exists == False``. The client
 finds each TLD's server in the shipped IANA bootstrap snapshot (``rdap.bootstrap_file``, refreshed by
-``omamori data refresh rdap-dns``; ``rdap.overrides`` win), keeps answers in memory for
-``rdap.cache_hours``, spaces its requests to one server by ``rdap.requests_per_minute`` and, on 429,
+``omamori data refresh rdap-dns``; ``rdap.overrides`` win), keeps answers for ``rdap.cache_hours``
+(in memory, and with an ``AnswerStore`` in the database for every host: a name is asked once per TTL
+by the whole cluster; ``batch`` reads a crawler batch's answers in one query and writes in one), spaces its requests to one
+server by ``rdap.requests_per_minute`` (shared by every host through ``reserve``) and, on 429,
 waits what Retry-After says (bounded) before one more try. TLDs in ``rdap.whois_servers`` (``.jp``:
 JPRS runs no RDAP service) are asked over port 43 and parsed into the same ``Registration``.
 
@@ -20,7 +22,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from watcher.clients.records import Network, Registration, epp_status, parse_dat
 from watcher.core.clock import Clock, SystemClock
 from watcher.core.config import Settings
 from watcher.core.names import InvalidName, normalize_host
+from watcher.core.rdapcache import AnswerStore
 
 log = logging.getLogger("omamori.rdap")
 
@@ -216,8 +220,11 @@ class RdapClient:
     def __init__(self, settings: Settings, clock: Clock | None = None, *,
                  transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 reserve: Callable[[str, float], float] | None = None) -> None:
+                 reserve: Callable[[str, float], float] | None = None,
+                 answers: AnswerStore | None = None) -> None:
         self.settings = settings
+        # Answers shared through the database (None: this process's memory only).
+        self.answers = answers
         # Shared spacing (``reserve(key, gap) -> seconds to wait``, rows in the database) so every
         # host together keeps to requests_per_minute per server; None: this process alone.
         self.reserve = reserve
@@ -229,6 +236,7 @@ class RdapClient:
         self._cache: dict[tuple[str, str], tuple[datetime, Any]] = {}
         self._last: dict[str, float] = {}  # server host -> monotonic time of the last request
         self._lock = threading.Lock()
+        self._local = threading.local()  # a thread's crawler batch (``batch``)
         # RDAP servers redirect (registry to registrar, RIR to RIR): every hop passes the fetch guard.
         transport = transport or GuardedTransport(Guard(settings, proxy=False))
         self._http = httpx.Client(timeout=self.conf.timeout, follow_redirects=True, transport=transport,
@@ -277,18 +285,117 @@ class RdapClient:
 
     # --- cache and politeness -----------------------------------------------------------------
 
-    def _cached(self, key: tuple[str, str]) -> Any:
+    def _ttl(self) -> timedelta:
+        return timedelta(hours=self.conf.cache_hours)
+
+    def _horizon(self) -> timedelta:
+        """The oldest answer any caller may use (a "not registered" one for an NXDOMAIN name)."""
+        return timedelta(hours=max(self.conf.cache_hours, self.conf.unregistered_cache_hours))
+
+    def _fresh(self, hit: tuple[datetime, Any] | None, nxdomain: bool) -> bool:
+        if hit is None:
+            return False
+        age = self.clock.now() - hit[0]
+        if age < self._ttl():
+            return True
+        return (nxdomain and getattr(hit[1], "exists", True) is False
+                and age < timedelta(hours=self.conf.unregistered_cache_hours))
+
+    def _cached(self, key: tuple[str, str], *, nxdomain: bool = False) -> Any:
         with self._lock:
             hit = self._cache.get(key)
-        if hit and self.clock.now() - hit[0] < timedelta(hours=self.conf.cache_hours):
-            return hit[1]
+        if self._fresh(hit, nxdomain):
+            return hit[1] if hit else None
+        if self.answers is not None and self.conf.cache_hours > 0 and key not in self._batch_state("looked"):
+            self._load_shared(key[0], [key[1]])
+            with self._lock:
+                hit = self._cache.get(key)
+            if self._fresh(hit, nxdomain):
+                return hit[1] if hit else None
         return None
+
+    def _load_shared(self, kind: str, keys: list[str]) -> None:
+        """Answers other hosts (or this one) stored, into this process's memory."""
+        assert self.answers is not None
+        try:
+            found = self.answers.load(kind, keys, newer_than=self.clock.now() - self._horizon())
+        except Exception as e:  # the database hiccuped: ask the server, as without a shared cache
+            log.warning("shared RDAP answers unavailable (%s): asking the servers", e)
+            return
+        with self._lock:
+            for k, (at, data) in found.items():
+                value = Registration.from_dict(data, k) if kind == "domain" else Network.from_dict(data, k)
+                self._cache[(kind, k)] = (at, value)
 
     def _store(self, key: tuple[str, str], value: Any) -> None:
         if getattr(value, "error", ""):
             return  # failures are retried next time, not remembered
+        now = self.clock.now()
         with self._lock:
-            self._cache[key] = (self.clock.now(), value)
+            self._cache[key] = (now, value)
+        pending = self._batch_state("pending")
+        if pending is not None:  # written with the rest of the batch
+            pending[key] = (now, value)
+            return
+        if self.answers is not None and self.conf.cache_hours > 0:
+            try:
+                self.answers.save(key[0], {key[1]: value.as_dict()}, at=now)
+            except Exception as e:
+                log.warning("shared RDAP answers unavailable (%s): %s kept in this process only", e, key[1])
+
+    def _batch_state(self, name: str) -> Any:
+        state = getattr(self._local, "batch", None)
+        if state is None:
+            return set() if name == "looked" else None
+        return state[name]
+
+    @contextmanager
+    def batch(self, *, domains: Sequence[str] = (), addresses: Sequence[str] = ()) -> Iterator[None]:
+        """Lookups of one crawler batch (in this thread): the stored answers of its names and
+        addresses are read in one query each, and the answers it asked for are written in one
+        upsert at the end, not one round trip per name each way. Never raises of its own."""
+        if self.answers is None or self.conf.cache_hours <= 0 or getattr(self._local, "batch", None) is not None:
+            yield
+            return
+        looked: set[tuple[str, str]] = set()
+        now = self.clock.now()
+        for kind, keys in (("domain", [self._target(d) for d in domains]), ("ip", [self._address(a) for a in addresses])):
+            with self._lock:
+                missing = sorted({k for k in keys if k and not ((hit := self._cache.get((kind, k)))
+                                                                 and now - hit[0] < self._horizon())})
+            if missing:
+                self._load_shared(kind, missing)
+                looked.update((kind, k) for k in missing)
+        pending: dict[tuple[str, str], tuple[datetime, Any]] = {}
+        self._local.batch = {"looked": looked, "pending": pending}
+        try:
+            yield
+        finally:
+            self._local.batch = None
+            for kind in ("domain", "ip"):
+                mine = {k: v for (kd, k), v in pending.items() if kd == kind}
+                if not mine:
+                    continue
+                try:
+                    self.answers.save(kind, {k: v.as_dict() for k, (_, v) in mine.items()},
+                                      at=min(at for at, _ in mine.values()))
+                except Exception as e:
+                    log.warning("shared RDAP answers unavailable (%s): %d kept in this process only", e, len(mine))
+
+    @staticmethod
+    def _address(value: str) -> str:
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            return ""
+
+    @staticmethod
+    def _target(name: str) -> str:
+        try:
+            n = normalize_host(name)
+        except InvalidName:
+            return ""
+        return "" if n.is_ip else (n.registrable or n.ascii)
 
     def _pace(self, host: str) -> None:
         """Space requests to one server by 60 / requests_per_minute seconds (real time: politeness)."""
@@ -344,8 +451,11 @@ class RdapClient:
 
     # --- the API ------------------------------------------------------------------------------
 
-    def domain(self, name: str) -> Registration:
-        """Registration facts of ``name``'s registrable domain. Never raises."""
+    def domain(self, name: str, *, nxdomain: bool = False) -> Registration:
+        """Registration facts of ``name``'s registrable domain. Never raises.
+
+        ``nxdomain``: the caller's DNS has no such name, so a "not registered" answer up to
+        ``rdap.unregistered_cache_hours`` old still stands (``rdap.cache_hours`` for every other)."""
         try:
             n = normalize_host(name)
         except InvalidName as e:
@@ -353,7 +463,7 @@ class RdapClient:
         target = n.registrable or n.ascii
         if n.is_ip:
             return Registration(name=target, error="an IP address has no domain registration")
-        cached = self._cached(("domain", target))
+        cached = self._cached(("domain", target), nxdomain=nxdomain)
         if cached is not None:
             return cached
         try:

@@ -97,6 +97,10 @@ class RdapSettings(Section):
     timeout: float = Field(10.0, gt=0)
     requests_per_minute: int = Field(30, ge=1, description="per RDAP server")
     cache_hours: float = Field(12.0, ge=0)
+    # A name DNS does not know (NXDOMAIN) whose registry said "not registered": that answer stands this
+    # long for every host (a registration shows in DNS, where the check looks every time). A watch list
+    # is mostly such names; asking each at every re-check is what bounded a cycle at 30 a minute.
+    unregistered_cache_hours: float = Field(720.0, ge=0)
     allow_http: bool = False
 
 

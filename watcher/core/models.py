@@ -647,6 +647,17 @@ class RateSlot(SQLModel, table=True):
     next_at: datetime = when(nullable=False, default_now=True)
 
 
+class RdapAnswer(SQLModel, table=True):
+    """An RDAP/WHOIS answer (its parsed facts) shared by every host: a name is asked once per
+    ``rdap.cache_hours`` by the whole cluster (``watcher/core/rdapcache.py``)."""
+
+    __tablename__ = "rdap_answer"
+    kind: str = Field(primary_key=True, max_length=16)  # "domain" | "ip"
+    key: str = Field(primary_key=True, max_length=253)  # the registrable domain or the address
+    answer: dict[str, Any] = json_dict()  # Registration.as_dict / Network.as_dict, without "raw"
+    fetched_at: datetime = when(nullable=False, index=True, default_now=True)
+
+
 class PermutationState(SQLModel, table=True):
     """Each generated lookalike name and whether it existed at the last scan (to see new ones)."""
 

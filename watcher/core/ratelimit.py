@@ -26,6 +26,16 @@ def reserve(engine: sa.Engine, key: str, gap_seconds: float, *, now: datetime | 
     now = now or datetime.now(UTC)
     gap = timedelta(seconds=max(0.0, gap_seconds))
     table = RateSlot.__table__  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        # One statement: the row lock orders racing workers, no read-then-write round trips.
+        start = sa.case((sa.and_(table.c.next_at > now, table.c.next_at < now + _MAX_AHEAD), table.c.next_at),
+                        else_=sa.literal(now, type_=table.c.next_at.type))
+        with engine.begin() as conn:
+            taken = conn.execute(table.update().where(table.c.key == key)
+                                 .values(next_at=start + sa.literal(gap, sa.Interval()))
+                                 .returning(table.c.next_at)).scalar_one_or_none()
+        if taken is not None:
+            return max(0.0, (taken - gap - now).total_seconds())
     for _ in range(50):  # contention is between a handful of workers: a few rounds at most
         with engine.begin() as conn:
             old = conn.execute(sa.select(table.c.next_at).where(table.c.key == key)).scalar_one_or_none()

@@ -121,6 +121,16 @@ KNOWN_CNAMES: dict[str, tuple[tuple[str, ...], str]] = {
     "Proposify": (("proposify.biz",), SUBJACK),
     "Wishpond": (("wishpond.com",), SUBJACK),
     "Vend": (("vendecommerce.com",), SUBJACK),
+    "Mashery": (("mashery.com",), SUBJACK),
+    "Meteor Galaxy": (("galaxy-ingress.meteor.com",), "https://galaxy-guide.meteor.com/dns.html (a CNAME to "
+                      "galaxy-ingress.meteor.com, or <region>.galaxy-ingress.meteor.com)"),
+    "lemlist": (("custom.lemlist.com",), "lemlist's custom tracking domain: a CNAME to custom.lemlist.com (its "
+                "setup screen, repeated in public setup guides)"),
+    "JazzHR": (("applytojob.com",), "JazzHR career pages answer as <company>.applytojob.com (the provider's own "
+               "domain)"),
+    "Wasabi": (("wasabisys.com",), "wasabisys.com is the provider's own domain (bucket endpoints s3.<region>."
+               "wasabisys.com)"),
+    "Cargo": (("cargo.site",), "Cargo sites answer as <site>.cargo.site (the provider's own domain)"),
 }
 # What the provider itself answers for a released name, where upstream's words miss it (service ->
 # (proof, where it is seen)). A behaviour, not another tool's text: Zendesk sends a help center that no

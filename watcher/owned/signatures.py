@@ -33,8 +33,9 @@ SIGNATURES = DATA / "takeover-signatures.json"
 MIN_SPECIFIC = 16
 # The answers a ``provider_error`` proof accepts: what a shared front end says for a name it maps to
 # nobody. 5xx is left out (an outage of a claimed site says the same), redirects too (a claimed site
-# sending visitors to its login), and 401 (a claimed site asking for a password).
-ERROR_STATUSES = frozenset({400, 403, 404, 409, 410, 421})
+# sending visitors to its login), and 401/403: a resource that refuses us exists (a private S3 bucket
+# answers 403 AccessDenied at its root; a firewall in front of a claimed site answers 403).
+ERROR_STATUSES = frozenset({400, 404, 409, 410, 421})
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from watcher.capture import snapshot
 from watcher.context import Context
+from watcher.core.rdapcache import AnswerStore
 from watcher.owned import inventory
 from watcher.tasks import catalog
 from watcher.tasks.nudge import QueueNudge
@@ -96,4 +98,8 @@ def queue_job(ctx: Context) -> dict[str, Any]:
     from watcher.tasks import pgqueue
 
     pgqueue.ensure_schema(ctx.engine)
-    return pgqueue.retry_stalled(ctx)
+    out = pgqueue.retry_stalled(ctx)
+    hours = max(ctx.settings.rdap.cache_hours, ctx.settings.rdap.unregistered_cache_hours)
+    # The shared RDAP answers no host would use any more (names no longer checked).
+    out["rdap_answers_pruned"] = AnswerStore(ctx.engine).prune(before=ctx.now() - timedelta(hours=hours))
+    return out
