@@ -94,10 +94,11 @@ def test_the_suggest_exceptions_command(ctx, tmp_path, monkeypatch) -> None:  # 
     monkeypatch.setattr("watcher.commands.brands.context", lambda *a, **k: ctx)
     benign = tmp_path / "benign.txt"
     benign.write_text("1,hoshizoranews.com\n2,example.com\n3,kaedecafe.jp\n", encoding="utf-8")
-    out = CliRunner().invoke(app, ["brands", "suggest-exceptions", "--benign", str(benign)])
+    out = CliRunner().invoke(app, ["--lang", "en", "brands", "suggest-exceptions", "--benign", str(benign)])
     assert out.exit_code == 0, out.output
     assert "hoshizora\thoshizoranews" in out.output and "example" not in out.output
-    missing = CliRunner().invoke(app, ["brands", "suggest-exceptions", "--benign", str(tmp_path / "none.txt")])
+    missing = CliRunner().invoke(app, ["--lang", "en", "brands", "suggest-exceptions", "--benign",
+                                       str(tmp_path / "none.txt")])
     assert missing.exit_code == 2 and "read the benign list" in " ".join(missing.output.split())
 
 
