@@ -149,3 +149,12 @@ def test_permutations_that_name_something_else_are_not_kept() -> None:
                                                                                      "eki-net.com"])])
     assert not {"cloud.jp", "eon.jp", "aon.jp", "cdn-net.com"} & set(m.perms)  # an English word, short
     assert {"lcloud.jp", "aeon.tk", "eki-net.tk"} <= set(m.perms)  # a look-alike letter, another suffix
+
+
+def test_under_a_tld_phishing_favours_a_short_brand_word_counts_buried_in_a_longer_word(m: Matcher) -> None:
+    assert kinds(m, "movehzsecorto.shop", "hoshizora") & {"keyword"}  # where phishing against Japan registers
+    assert m.match("movehzsecorto.com") is None  # elsewhere a fragment of another word
+
+
+def test_a_mirrored_letter_is_a_phishers_edit(m: Matcher) -> None:
+    assert kinds(m, "tsudame-login.top", "tsubame") & {"edit_distance"}  # b for d
