@@ -1,0 +1,21 @@
+"""The re-check cycle twice over the same candidates: the second cycle finds the RDAP answers the
+first stored in the database (``rdap_answer``), as every cycle after the first does in production.
+
+    OMAMORI_BENCH_RECHECK_CANDIDATES=10000 OMAMORI_BENCH_RECHECK_LIVE=100 python -m bench recheck_warm
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from bench import recheck
+
+
+def run() -> dict[str, Any]:
+    out = recheck.run(warm=True)
+    total = out.get("candidates", 0)
+    out["title"] = f"Re-check cycle, then again (answers stored): {total:,} candidates on {recheck.WORKERS} workers"
+    out["command"] = (f"OMAMORI_BENCH_RECHECK_CANDIDATES={total} OMAMORI_BENCH_RECHECK_LIVE="
+                      f"{os.environ.get('OMAMORI_BENCH_RECHECK_LIVE', '')} python -m bench recheck_warm")
+    return out
