@@ -97,7 +97,7 @@ def _cycle(ctx: Any, engine: Any, total: int, procs: list[subprocess.Popen[bytes
     return time.monotonic() - t0, done, samples, start_at
 
 
-def run(*, warm: bool = False) -> dict[str, Any]:
+def run(*, warm: bool = False, default_total: int = 100000) -> dict[str, Any]:
     """One cycle; with ``warm``, then a second one over the same candidates (the answers the first
     stored are what production has at every cycle after the first)."""
     from sqlmodel import select
@@ -112,7 +112,7 @@ def run(*, warm: bool = False) -> dict[str, Any]:
     from watcher.core.models import Brand
     from watcher.tasks import runtime
 
-    total = int(os.environ.get("OMAMORI_BENCH_RECHECK_CANDIDATES", "100000"))
+    total = int(os.environ.get("OMAMORI_BENCH_RECHECK_CANDIDATES", str(default_total)))
     n_live = min(total, int(os.environ.get("OMAMORI_BENCH_RECHECK_LIVE", str(max(1, total // 100)))))
     load_start = os.getloadavg()
     pg = PgCluster()

@@ -6,16 +6,15 @@ first stored in the database (``rdap_answer``), as every cycle after the first d
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from bench import recheck
 
 
 def run() -> dict[str, Any]:
-    out = recheck.run(warm=True)
+    out = recheck.run(warm=True, default_total=10000)  # two cycles: 10,000 unless told otherwise
     total = out.get("candidates", 0)
     out["title"] = f"Re-check cycle, then again (answers stored): {total:,} candidates on {recheck.WORKERS} workers"
     out["command"] = (f"OMAMORI_BENCH_RECHECK_CANDIDATES={total} OMAMORI_BENCH_RECHECK_LIVE="
-                      f"{os.environ.get('OMAMORI_BENCH_RECHECK_LIVE', '')} python -m bench recheck_warm")
+                      f"{out.get('of which live pages (browser capture)', '')} python -m bench recheck_warm")
     return out
