@@ -26,7 +26,7 @@ from watcher.core.models import Candidate, TakedownRequest
 from watcher.discovery import intake
 from watcher.sharing import evidence
 from watcher.takedowns import requests
-from watcher.takedowns.requests import AlreadyReported
+from watcher.takedowns.requests import AlreadyReported, TakedownError
 
 log = logging.getLogger("omamori.dashboard")
 
@@ -61,7 +61,8 @@ def _run(ui: UI, action: str, work: Callable[[Session], str | None],
         refused(ui, obj[1] if obj else None, action, ui.t("already_reported"), obj=obj)
         return False
     except Exception as e:  # shown to the person, who can correct and retry; nothing half-written
-        refused(ui, obj[1] if obj else None, action, ui.t("failed", error=esc(str(e) or type(e).__name__)),
+        why = e.said.render(ui.lang) if isinstance(e, TakedownError | triage.InvalidTransition) else str(e) or type(e).__name__
+        refused(ui, obj[1] if obj else None, action, ui.t("failed", error=esc(why)),
                 obj=obj)
         return False
     data.clear()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from watcher.core.texts import selfwatch
+
 LANGS: Final = ("ja", "en")
 LANG_NAMES: Final = {"ja": "日本語", "en": "English"}
 
@@ -172,35 +174,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "ev_finding_opened": ("検出事項", "finding opened"),
     "ev_finding_resolved": ("解決", "finding resolved"),
     "ev_permutation_registered": ("新規登録", "newly registered"),
-    # job summaries (the health view)
-    "job_ct_poll": ("CT ログの新しいエントリを読み、照合します", "read new entries of every CT log and match them"),
-    "job_permutations": ("類似ドメインを生成して名前解決します", "generate typosquat permutations and resolve them"),
-    "job_intake": ("通報用メールボックスとフィードから報告を読み込みます", "read reports from the abuse mailbox and feeds"),
-    "job_feeds": ("フィッシング URL フィードを取得します", "pull the phishing URL feeds"),
-    "job_pivots": ("確定した案件の関連（証明書・ドメイン・アドレス・ページ）を調べます",
-                   "look for siblings of confirmed cases: certificate, domain, address, page"),
-    "job_snapshot": ("確認期限の候補を確認します（DNS・RDAP・キャプチャ・スコア・判定）",
-                     "check due candidates: DNS, RDAP, capture, score, triage"),
-    "job_takedowns": ("依頼の送信・督促・エスカレーション、停止の確認", "send requests, reminders and escalations; close when down"),
-    "job_blocklists": ("確定したフィッシング URL をブラウザのブロックリストに登録し、掲載を確認します",
-                       "submit confirmed phishing URLs to the browser blocklists; check when they are listed"),
-    "job_takedown_replies": ("通報用メールボックスを読みます（不達通知・受付番号・返信）",
-                             "read the takedown mailbox: bounces, ticket numbers, replies"),
-    "job_inventory": ("保有ドメインを確認します（期限・ロック・ドロップキャッチ・乗っ取り）",
-                      "check owned domains: expiry, locks, drop-catch, takeover"),
-    "job_mailauth": ("送信ドメインの SPF・DKIM・DMARC・BIMI・MTA-STS を確認します",
-                     "check SPF, DKIM, DMARC, BIMI, MTA-STS of sending domains"),
-    "job_dmarc_reports": ("DMARC 集計レポートを取り込みます", "ingest DMARC aggregate reports"),
-    "job_weekly_report": ("週次レポートを送ります（週に一度）", "send the weekly report when it is due"),
-    "job_health": ("omamori 自身の監視（フィード・ログ・ジョブ）", "omamori watches itself: feeds, logs, jobs"),
-    "job_alerts": ("チームへの通知（新しい案件・承認・停滞・検出事項）",
-                   "tell the team: new cases, approvals, stalled takedowns, findings"),
-    "job_publish": ("顧客向け注意喚起ページと公式ドメイン一覧を公開します",
-                    "customer alert page and official-domains list, when they change"),
-    "job_queue": ("停止したワーカーのタスクをキューに戻します", "put the tasks of dead workers back in the queue"),
-    "job_share": ("確定案件を STIX で共有し、MISP に送ります", "STIX bundles of confirmed cases; push them to MISP"),
-    "job_message_lint": ("当社のメール・SMS テンプレートにログインリンクがないか点検します",
-                         "lint the firm's mail and SMS templates for login links"),
+    # job summaries (the health view): the catalogue's, which the terminal speaks too
+    **{f"job_{k.removeprefix('self.job.')}": v for k, v in selfwatch.TEXTS.items() if k.startswith("self.job.")},
     # finding kinds
     "fk_job_failing": ("ジョブの連続失敗", "job failing"),
     "fk_feed_silent": ("フィード停止", "feed silent"),

@@ -43,9 +43,9 @@ def test_the_installed_entry_point_runs():
 
 def test_brands_sync_then_status(tmp_path, db_url):
     cfg = config_file(tmp_path, db_url)
-    out = runner.invoke(app, ["--config", str(cfg), "brands", "sync"])
+    out = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "brands", "sync"])
     assert out.exit_code == 0, out.output
-    assert "brands_added: 2" in out.output
+    assert "brands synced: 2 added" in out.output
     out = runner.invoke(app, ["--config", str(cfg), "status", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
@@ -70,7 +70,7 @@ def test_add_reports_a_url(tmp_path, db_url):
         assert s.exec(select(Event).where(Event.action == "candidate.discovered")).one().actor.startswith("cli:")
     engine.dispose()
     out = runner.invoke(app, ["--config", str(cfg), "add", "https://trade.hoshizora-sec.co.jp/login"])
-    assert out.exit_code == 1 and "ours" in out.output
+    assert out.exit_code == 1 and "追加しませんでした" in out.output and "ours" in out.output  # the reason as recorded
 
 
 def test_a_config_error_is_one_line_and_exit_2(tmp_path):
@@ -78,19 +78,25 @@ def test_a_config_error_is_one_line_and_exit_2(tmp_path):
     p.write_text("[dns]\nport = 'x'\n")
     out = runner.invoke(app, ["--config", str(p), "status"])
     assert out.exit_code == 2
-    assert "config error" in out.output and "dns.port" in out.output
+    assert "設定エラー" in out.output and "dns.port" in out.output  # the config cannot say its language: Japanese
+    out = runner.invoke(app, ["--config", str(p), "--lang", "en", "status"])
+    assert out.exit_code == 2 and "config error" in out.output
 
 
 def test_an_unknown_job_is_named(tmp_path):
     cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     out = runner.invoke(app, ["--config", str(cfg), "job", "nope"])
+    assert out.exit_code == 2 and "ジョブ 'nope' はありません" in out.output
+    out = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "job", "nope"])
     assert out.exit_code == 2 and "no job 'nope'" in out.output
+    out = runner.invoke(app, ["--config", str(cfg), "--lang", "fr", "job", "nope"])
+    assert out.exit_code == 2 and "use ja or en" in out.output
 
 
 def test_db_upgrade_is_repeatable(tmp_path):
     cfg = config_file(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
-    first = runner.invoke(app, ["--config", str(cfg), "db", "upgrade"])
-    again = runner.invoke(app, ["--config", str(cfg), "db", "upgrade"])
+    first = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "db", "upgrade"])
+    again = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "db", "upgrade"])
     head = head_revision()
     assert first.exit_code == 0 and f"empty -> {head}" in first.output
     assert again.exit_code == 0 and f"{head} -> {head}" in again.output

@@ -2,7 +2,8 @@
 
 It imports every command module (``watcher/commands/``) and puts their commands and groups on one
 Typer app; the modules know nothing of each other or of this file. ``--config`` (or
-``OMAMORI_CONFIG``) is handed to ``commands.invocation``, which every command asks for its Context.
+``OMAMORI_CONFIG``) and ``--lang`` (or ``OMAMORI_LANG``) are handed to ``commands.invocation``, which
+every command asks for its Context and its reader's language.
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ app = typer.Typer(
 def _root(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="config file (default data/config.toml)",
                                                 envvar="OMAMORI_CONFIG")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="ja or en: the language of what omamori prints "
+                                             "(default: the config's service.language)", envvar="OMAMORI_LANG")]
+    = None,
 ) -> None:
-    invocation.set_config(config)
+    invocation.set_config(config, lang)
 
 
 # Single commands: the service and the look at one name.

@@ -62,11 +62,12 @@ def test_logs_read_and_backfill(lab_ct, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     row = json.loads(runner.invoke(app, ["-c", str(cfg), "ct", "logs", "--json"]).stdout.splitlines()[0])
     assert row["next_index"] == row["tree_size"] == lab_ct.sth.size and row["behind"] == 0
-    out = runner.invoke(app, ["-c", str(cfg), "ct", "backfill", "--start", str(idx - 5), "--end", str(idx + 5)])
+    out = runner.invoke(app, ["-c", str(cfg), "--lang", "en", "ct", "backfill", "--start", str(idx - 5), "--end",
+                              str(idx + 5)])
     assert out.exit_code == 0, out.output
     assert "read: 10" in out.stdout and "matched: 1" in out.stdout
     since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
-    out = runner.invoke(app, ["-c", str(cfg), "ct", "backfill", "--since", since, "--log", "Lab"])
+    out = runner.invoke(app, ["-c", str(cfg), "--lang", "en", "ct", "backfill", "--since", since, "--log", "Lab"])
     assert out.exit_code == 0 and f"read: {lab_ct.sth.size:,}" in out.stdout, out.output
     out = runner.invoke(app, ["-c", str(cfg), "ct", "backfill"])
     assert out.exit_code == 2

@@ -133,7 +133,7 @@ def test_the_commands_say_what_happened(lab_ct, tmp_path: Path, observe) -> None
     lab_ct.add_certificate("hoshizora-sec-after.top")
     lab_ct.integrate()
     cfg = _config(tmp_path, write_log_list(lab_ct, tmp_path / "logs.json"))
-    read = runner.invoke(app, ["-c", str(cfg), "ct", "read"])
+    read = runner.invoke(app, ["-c", str(cfg), "--lang", "en", "ct", "read"])
     assert read.exit_code == 0 and "1 bad entries recorded" in read.output, read.output
     lab_ct.add_certificate("hoshizora-sec-later.top")
     lab_ct.integrate()

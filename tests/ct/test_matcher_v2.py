@@ -94,10 +94,11 @@ def test_the_suggest_exceptions_command(ctx, tmp_path, monkeypatch) -> None:  # 
     monkeypatch.setattr("watcher.commands.brands.context", lambda *a, **k: ctx)
     benign = tmp_path / "benign.txt"
     benign.write_text("1,hoshizoranews.com\n2,example.com\n3,kaedecafe.jp\n", encoding="utf-8")
-    out = CliRunner().invoke(app, ["brands", "suggest-exceptions", "--benign", str(benign)])
+    out = CliRunner().invoke(app, ["--lang", "en", "brands", "suggest-exceptions", "--benign", str(benign)])
     assert out.exit_code == 0, out.output
     assert "hoshizora\thoshizoranews" in out.output and "example" not in out.output
-    missing = CliRunner().invoke(app, ["brands", "suggest-exceptions", "--benign", str(tmp_path / "none.txt")])
+    missing = CliRunner().invoke(app, ["--lang", "en", "brands", "suggest-exceptions", "--benign",
+                                       str(tmp_path / "none.txt")])
     assert missing.exit_code == 2 and "read the benign list" in " ".join(missing.output.split())
 
 
@@ -148,3 +149,12 @@ def test_permutations_that_name_something_else_are_not_kept() -> None:
                                                                                      "eki-net.com"])])
     assert not {"cloud.jp", "eon.jp", "aon.jp", "cdn-net.com"} & set(m.perms)  # an English word, short
     assert {"lcloud.jp", "aeon.tk", "eki-net.tk"} <= set(m.perms)  # a look-alike letter, another suffix
+
+
+def test_under_a_tld_phishing_favours_a_short_brand_word_counts_buried_in_a_longer_word(m: Matcher) -> None:
+    assert kinds(m, "movehzsecorto.shop", "hoshizora") & {"keyword"}  # where phishing against Japan registers
+    assert m.match("movehzsecorto.com") is None  # elsewhere a fragment of another word
+
+
+def test_a_mirrored_letter_is_a_phishers_edit(m: Matcher) -> None:
+    assert kinds(m, "tsudame-login.top", "tsubame") & {"edit_distance"}  # b for d

@@ -61,7 +61,7 @@ def test_a_stalled_log_opens_a_finding_within_one_poll(lab_ct, tmp_path: Path, o
     assert out.exit_code == 0, out.output
     logs = json.loads(out.stdout)["ct_logs"]
     assert logs[0]["behind_entries"] == 300 and "503" in logs[0]["error"]
-    table = runner.invoke(app, ["-c", str(cfg), "status"]).stdout
+    table = runner.invoke(app, ["-c", str(cfg), "--lang", "en", "status"]).stdout
     assert "behind" in table and "300" in table
     observe(f"one poll: job ok={result['ok']} ({result['error'][:50]}...), Finding {f.kind} "
             f"'{f.title}', status shows 300 entries behind")

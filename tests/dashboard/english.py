@@ -1,6 +1,6 @@
 """Finds English left in a Japanese page or letter: what a person reads must be in one language.
 
-What is not language is taken out first: quoted material, URLs, e-mail addresses, domain names, hashes, numbers,
+What is not language is taken out first: quoted material, URLs, commands and options as typed, e-mail addresses, domain names, hashes, numbers,
 identifiers (snake_case, kebab-case, dotted event names), and the technical terms a Japanese analyst
 reads as they are (DNS, DMARC, pHash...). What remains and is an English word of three letters or
 more, in lower case as words in a sentence are, is reported with its context.
@@ -24,6 +24,8 @@ _STRIP = [
     # quoted as evidence (「This domain may be for sale」).
     re.compile(r"「[^」]*」|'[^'\n]{1,80}'"),
     re.compile(r"https?\\?://\S+|hxxps?://\S+"),  # URLs (defanged, or escaped for Markdown, too)
+    re.compile(r"`[^`\n]*`"),  # a command as the reader types it (`omamori candidates list --scope all`)
+    re.compile(r"(?<![\w-])--[a-z][\w-]*"),  # an option of a command (--limit)
     re.compile(r"\b[A-Z]\w*(?:Error|Exception): [^\n]*"),  # an exception as raised (a job's error, as recorded)
     re.compile(r"\b(?:image|text|application|audio|video|multipart|message)/[\w.+-]+"),  # media types
     re.compile(r"(?<![\w/])/[\w./%?=&-]+"),  # URL paths (/hoshizora/login.php)

@@ -195,6 +195,13 @@ def said(kind: str, domain: str) -> Text:
     }.get(kind) or text("capture.lookalike_name", points=30)
 
 
+# Steps the machine took lately (hours ago), not a person: the home view's "handled automatically since
+# you last looked" shows them. The auto rule confirmed kaede-sec-login.top when a re-check found the
+# clone live, and its requests went out an hour later (the registrar's is answered since).
+RECENT: dict[str, dict[S, tuple[str, float]]] = {
+    "kaede-sec-login.top": {S.CONFIRMED: ("auto-rule", 21.0), S.REPORTED: ("takedown-policy", 20.0)},
+}
+
 PATHS: dict[S, list[S]] = {
     S.NEW: [], S.CHECKED: [S.CHECKED], S.WATCHING: [S.CHECKED, S.WATCHING], S.CONFIRMED: [S.CHECKED, S.CONFIRMED],
     S.REPORTED: [S.CHECKED, S.CONFIRMED, S.REPORTED], S.DOWN: [S.CHECKED, S.CONFIRMED, S.REPORTED, S.DOWN],
@@ -212,7 +219,7 @@ def seed(ctx: Context) -> Seeded:
         for b in brands.values():
             s.add(b)
         for i, spec in enumerate(CANDIDATES):
-            out.candidates[spec[0]] = _candidate(ctx, s, brands, spec, now - timedelta(hours=6 * (i + 1)))
+            out.candidates[spec[0]] = _candidate(ctx, s, brands, spec, now - timedelta(hours=6 * (i + 1)), now)
         s.flush()
         _requests(s, out, now)
         _owned(s, now)
@@ -234,7 +241,8 @@ def _references(ctx: Context, brands: dict[str, Brand]) -> None:
                         for i, url in enumerate(b.spec.get("reference_pages") or [])]
 
 
-def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[Any, ...], seen: datetime) -> int:
+def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[Any, ...], seen: datetime,
+               now: datetime) -> int:
     domain, status, verdict, source, score, reasons, slug = spec
     reg = ".".join(domain.split(".")[-2:]) if not domain.endswith((".co.jp", ".co")) else domain
     cand = Candidate(domain=domain, registrable=reg, unicode=domain.encode().decode("idna") if domain.startswith("xn--") else "",
@@ -264,7 +272,11 @@ def _candidate(ctx: Context, s: Session, brands: dict[str, Brand], spec: tuple[A
         actor = "dashboard:analyst" if step in (S.WATCHING, S.DISMISSED) else (
             "dashboard:approver" if step == S.CONFIRMED else "system")
         reason = "ドメイン販売ページ" if step == S.WATCHING else ("一般の店舗で当社とは無関係" if step == S.DISMISSED else "")
-        transition(s, cand, step, actor=actor, reason=reason, now=t)
+        at = t
+        if step in RECENT.get(domain, {}):
+            actor, hours = RECENT[domain][step]
+            at = now - timedelta(hours=hours)
+        transition(s, cand, step, actor=actor, reason=reason, now=at)
         t += timedelta(hours=1)
     if status == S.DOWN:
         cand.down_count = 2
@@ -315,7 +327,7 @@ def _snapshot(ctx: Context, cand: Candidate, verdict: Verdict, score: int, reaso
 def _requests(s: Session, out: Seeded, now: datetime) -> None:
     def req(domain: str, recipient: str, name: str, kind: RecipientKind, status: RequestStatus, *,
             sent_h: float | None = None, closed_h: float | None = None, ttd_h: float | None = None,
-            channel: Channel = Channel.EMAIL, error: str = "") -> None:
+            channel: Channel = Channel.EMAIL, error: str = "", by: str = "dashboard:approver") -> None:
         cid = out.candidates[domain]
         cand = s.get(Candidate, cid)
         snap = latest_snapshot(s, cand) if cand else None  # the evidence: the last capture of the live site
@@ -327,7 +339,7 @@ def _requests(s: Session, out: Seeded, now: datetime) -> None:
             body=f"ご担当者様\n\n{domain} は当社（ほしぞら証券）を装ったフィッシングサイトです。停止をお願いいたします。\n",
             attachments=[{"filename": "screenshot.png", "sha256": snap.screenshot_sha256, "content_type": "image/png",
                           "role": "screenshot"}] if snap else [],
-            created_by="dashboard:approver", created_at=created,
+            created_by=by, created_at=created,
             sent_at=None if sent_h is None else now - timedelta(hours=sent_h),
             closed_at=None if closed_h is None else now - timedelta(hours=closed_h),
             time_to_down_seconds=None if ttd_h is None else ttd_h * 3600,
@@ -344,13 +356,13 @@ def _requests(s: Session, out: Seeded, now: datetime) -> None:
     req("hzsec-account-verify.top", "https://www.antiphishing.test/report", "フィッシング対策協議会", RecipientKind.CERT,
         RequestStatus.DRAFT, channel=Channel.WEBFORM)
     req("kaede-sec-login.top", "abuse@lab-hosting.test", "Lab Hosting", RecipientKind.HOSTING, RequestStatus.FAILED,
-        error="550 5.1.1 mailbox unavailable (after 6 attempts)")
+        error="550 5.1.1 mailbox unavailable (after 6 attempts)", by="auto-rule")
     req("hoshizora-secure-login.asia", "abuse@cheapnames.test", "Cheap Names Ltd.", RecipientKind.REGISTRAR,
         RequestStatus.SENT, sent_h=60)
     req("hoshizora-secure-login.asia", "https://www.antiphishing.test/report", "フィッシング対策協議会",
         RecipientKind.CERT, RequestStatus.SENT, sent_h=60, channel=Channel.WEBFORM)
     req("kaede-sec-login.top", "abuse@lab-registrar.test", "Lab Registrar K.K.", RecipientKind.REGISTRAR,
-        RequestStatus.ANSWERED, sent_h=20)
+        RequestStatus.ANSWERED, sent_h=20, by="auto-rule")
     req("hoshizora-sec-mypage.cn", "abuse@example-cdn.test", "Example CDN", RecipientKind.CDN, RequestStatus.CLOSED,
         sent_h=100, closed_h=80, ttd_h=20)
     req("hoshizora-sec-mypage.cn", "abuse@cheapnames.test", "Cheap Names Ltd.", RecipientKind.REGISTRAR,

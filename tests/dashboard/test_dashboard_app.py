@@ -169,6 +169,20 @@ def test_candidate_view_shows_evidence_reasons_facts_and_timeline(app: AppFactor
     assert not [b for b in at.button if b.key and b.key.startswith("act_")]
 
 
+def test_home_shows_what_was_handled_automatically_since_the_last_look(app: AppFactory,
+                                                                       world: tuple[Context, Seeded]) -> None:
+    _, ids = world
+    at = app("approver", nav="home")
+    auto = [b for b in at.button if str(b.key).startswith("home_auto_")]
+    # The seed's auto rule confirmed kaede-sec-login.top 21 h ago and its requests went out an hour later;
+    # a first visit looks back one day. Older machine moves (the case taken down three days ago) are not news.
+    assert [b.label.split(" · ", 1)[1] for b in auto] == ["kaede-sec-login.top → 通報済み",
+                                                         "kaede-sec-login.top → 確定"]
+    auto[0].click().run()
+    assert at.session_state["nav"] == "candidate"
+    assert at.session_state["candidate_id"] == ids.candidates["kaede-sec-login.top"]
+
+
 def test_every_view_renders_in_both_languages(app: AppFactory) -> None:
     at = app("admin")
     for lang, titles in (("ja", ["今やること", "トリアージ", "候補ドメイン", "テイクダウン", "保有ドメイン", "メール認証",

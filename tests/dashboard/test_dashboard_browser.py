@@ -159,6 +159,8 @@ def test_the_analysts_day(served: tuple[str, Path], tmp_path: Path) -> None:
         # 1. The first view: what needs me now.
         page.get_by_role("heading", name="今やること", level=2).wait_for(timeout=60_000)
         _settle(page)
+        # What the auto rule did in the last day is there, each a link to its case.
+        page.get_by_role("button", name=re.compile("kaede-sec-login.top → 通報済み")).wait_for(timeout=60_000)
         page.screenshot(path=out / "home.png")
         _japanese_only(page, "the first view")
 

@@ -123,5 +123,5 @@ def test_the_feeds_command_lists_and_pulls(feed_ctx, monkeypatch):
     assert '"feed": "jpcert"' in out.output and '"candidates_created": 3' in out.output
     listed = CliRunner().invoke(app, ["feeds", "list"])
     assert listed.exit_code == 0 and "jpcert" in listed.output and "200" in listed.output
-    bad = CliRunner().invoke(app, ["feeds", "pull", "nope"])
+    bad = CliRunner().invoke(app, ["--lang", "en", "feeds", "pull", "nope"])
     assert bad.exit_code == 2 and "no feed 'nope'" in bad.output

@@ -51,7 +51,7 @@ def test_discovery_story_on_the_small_world(make_ctx: Any, lab_world: Any, tmp_p
     assert reg.registrar == "Lab Registrar K.K." and reg.abuse_email == "abuse@lab-registrar.test"
     jp = ctx.rdap.domain("hoshizora-sec.co.jp")  # .jp: WHOIS, JPRS layout
     assert jp.source == "whois" and jp.exists and jp.created_at is not None
-    lines = registration_lines(ctx, "www.hoshizora-sec-login.top")
+    lines = registration_lines(ctx, "www.hoshizora-sec-login.top", "en")
     assert any("registrar: Cheap Names Ltd." in line for line in lines)
     assert any(line.startswith("network of ") and "abuse@lab-hosting.test" in line for line in lines)
 

@@ -35,7 +35,7 @@ def _no_traceback(output: str) -> None:
 def test_match_reports_bad_lines_and_matches_the_rest(config: Path, observe) -> None:
     junk = bytes(random.Random(14).randrange(256) for _ in range(3000)).replace(b"\n", b" ")
     data = b"\n".join([GOOD[0].encode(), b"http://[bad", junk, GOOD[1].encode(), b"x" * 10_000, GOOD[2].encode()])
-    out = runner.invoke(app, ["-c", str(config), "match", "--json"], input=data)
+    out = runner.invoke(app, ["-c", str(config), "--lang", "en", "match", "--json"], input=data)
     _no_traceback(out.output)
     assert out.exit_code == 0
     rows = [json.loads(line) for line in out.stdout.splitlines()]
@@ -54,7 +54,8 @@ def test_match_reports_bad_lines_and_matches_the_rest(config: Path, observe) -> 
     area="input commands",
 )
 def test_match_without_brands_says_so(tmp_path: Path, observe) -> None:
-    out = runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "match"], input="hoshizora.top\n")
+    out = runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "--lang", "en", "match"],
+                        input="hoshizora.top\n")
     _no_traceback(out.output)
     assert out.exit_code == 2 and "no brands to match against" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1

@@ -26,9 +26,11 @@ def _one_line(out) -> str:  # type: ignore[no-untyped-def]
     area="configuration",
 )
 def test_run_refuses_to_start_without_brands(tmp_path: Path, observe) -> None:
-    out = runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "run"])
+    out = runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "--lang", "en", "run"])
     line = _one_line(out)
     assert out.exit_code == 2 and "no-such-brands.toml does not exist" in line and "--allow-no-brands" in line
+    ja = _one_line(runner.invoke(app, ["-c", str(write_config(tmp_path, brands=None)), "run"]))  # the config's ja
+    assert "起動しません" in ja and "no-such-brands.toml が存在しません" in ja
     observe(f"exit 2: {line[:150]}...")
 
 
@@ -55,7 +57,7 @@ def test_run_without_brands_on_purpose_gets_past_the_check(tmp_path: Path, monke
 )
 def test_a_database_that_does_not_work_is_one_line(tmp_path: Path, kind: str, url: str, expect: str, observe) -> None:
     cfg = write_config(tmp_path, extra=f'[database]\nurl = "{url}"')
-    out = runner.invoke(app, ["-c", str(cfg), "status"])
+    out = runner.invoke(app, ["-c", str(cfg), "--lang", "en", "status"])
     line = _one_line(out)
     assert out.exit_code == 2 and line.startswith("database error:") and expect in line
     assert "s3cret" not in line and "database.url" in line

@@ -401,5 +401,5 @@ webrisk_api_key = "lab-key"
     assert out.exit_code == 0 and json.loads(out.output)["autoreply"] == 1, out.output
     out = runner.invoke(app, ["--config", str(cfg), "takedown", "blocklists"])
     assert out.exit_code == 0 and json.loads(out.output)["submitted"] == 1, out.output
-    out = runner.invoke(app, ["--config", str(cfg), "takedown", "cases"], env={"COLUMNS": "250"})
+    out = runner.invoke(app, ["--config", str(cfg), "--lang", "en", "takedown", "cases"], env={"COLUMNS": "250"})
     assert out.exit_code == 0 and PHISH in out.output and "CN-1001" in out.output and "suspend" in out.output

@@ -44,29 +44,29 @@ def test_cli_confirm_show_approve_send_reply(ctx, world, tmp_path):
     take_snapshot(ctx, world, cand)
     cfg = _config(tmp_path, ctx, world)
 
-    out = runner.invoke(app, ["--config", cfg, "takedown", "confirm", PHISH, "--reason", "clone"])
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "confirm", PHISH, "--reason", "clone"])
     assert out.exit_code == 0, out.output
     assert out.output.count("drafted TD-") == 3
 
-    out = runner.invoke(app, ["--config", cfg, "takedown", "list"], env={"COLUMNS": "250"})
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "list"], env={"COLUMNS": "250"})
     assert out.exit_code == 0 and "abuse@cheapnames.test" in out.output and "draft" in out.output
 
-    out = runner.invoke(app, ["--config", cfg, "takedown", "show", "3"])
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "show", "3"])
     assert out.exit_code == 0, out.output
     assert "Subject: 【フィッシングサイト停止のお願い】" in out.output, out.output
     assert re.search(r"screenshot\.[0-9a-f]{64}\.png", out.output)  # each evidence file named by its sha256
 
-    out = runner.invoke(app, ["--config", cfg, "takedown", "approve", "--all", PHISH])
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "approve", "--all", PHISH])
     assert out.exit_code == 0 and out.output.count("queued TD-") == 3
 
-    out = runner.invoke(app, ["--config", cfg, "takedown", "send"])
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "send"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output.strip().splitlines()[-1])["sent"] == 3
     assert len(world.smtp.messages()) == 3
 
     reply = tmp_path / "reply.txt"
     reply.write_text("We have suspended the domain.", encoding="utf-8")
-    out = runner.invoke(app, ["--config", cfg, "takedown", "reply", "1", "--file", str(reply)])
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "reply", "1", "--file", str(reply)])
     assert out.exit_code == 0, out.output
-    out = runner.invoke(app, ["--config", cfg, "takedown", "list", "--status", "answered"], env={"COLUMNS": "250"})
+    out = runner.invoke(app, ["--config", cfg, "--lang", "en", "takedown", "list", "--status", "answered"], env={"COLUMNS": "250"})
     assert "abuse@cheapnames.test" in out.output

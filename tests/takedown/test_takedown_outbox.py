@@ -140,8 +140,8 @@ def test_permanent_failure_is_recorded_and_opens_a_finding(ctx, world, tmp_path,
     cfg = tmp_path / "status.toml"
     cfg.write_text(f'[service]\nstate_dir = "{tmp_path / "state"}"\nbrands_file = "{EXAMPLE_BRANDS}"\n'
                    f'[database]\nurl = "{ctx.settings.database_url}"\n', encoding="utf-8")
-    shown = CliRunner().invoke(app, ["--config", str(cfg), "status"])
-    assert shown.exit_code == 0 and "takedown_send_failed" in shown.output and f"TD-{req.id}" in shown.output
+    shown = CliRunner().invoke(app, ["--config", str(cfg), "status"])  # the config's language: Japanese
+    assert shown.exit_code == 0 and f"TD-{req.id}: 削除依頼 TD-{req.id}" in shown.output and "送信できませんでした" in shown.output
 
     world.smtp.reject_recipient("abuse@cheapnames.test", None)  # fixed: a person re-sends it
     with Session(ctx.engine) as s:
@@ -151,7 +151,7 @@ def test_permanent_failure_is_recorded_and_opens_a_finding(ctx, world, tmp_path,
     with Session(ctx.engine) as s:
         assert s.exec(select(Finding).where(Finding.kind == "takedown_send_failed")).one().status == \
             FindingStatus.RESOLVED
-    line = next(ln for ln in shown.output.splitlines() if "takedown_send_failed" in ln)
+    line = next(ln for ln in shown.output.splitlines() if f"TD-{req.id}:" in ln)
     observe(f"request status failed after 1 attempt; Finding opened: '{finding.title}'; status shows '{line.strip()[:90]}'; "
             "resolved after the re-send went out")
 

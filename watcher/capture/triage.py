@@ -15,6 +15,7 @@ from watcher.capture.score import NOT_LIVE
 from watcher.core import cases
 from watcher.core.events import record
 from watcher.core.models import Candidate, CandidateStatus, Snapshot, Verdict, utcnow
+from watcher.core.texts import Text, text
 
 S = CandidateStatus
 
@@ -49,7 +50,11 @@ DECISIONS: dict[str, CandidateStatus] = {
 
 
 class InvalidTransition(ValueError):
-    pass
+    """A decision the candidate's status does not allow; ``said`` is the sentence in either language."""
+
+    def __init__(self, said: Text) -> None:
+        super().__init__(said.render("en"))
+        self.said = said
 
 
 def next_check(status: CandidateStatus, now: datetime, recheck_hours: float | None = None) -> datetime | None:
@@ -72,7 +77,8 @@ def transition(
     now = now or utcnow()
     old = cand.status
     if to not in ALLOWED[old]:
-        raise InvalidTransition(f"candidate {cand.domain}: cannot go from {old.value} to {to.value}")
+        raise InvalidTransition(text("capture.err.transition", domain=cand.domain,
+                                     old=text(f"capture.status.{old.value}"), new=text(f"capture.status.{to.value}")))
     cand.status = to
     if old != to:
         cand.status_changed_at = now
@@ -95,9 +101,9 @@ def decide(
 ) -> Candidate:
     """A person's decision: confirm, watch, dismiss (a reason is required), reopen."""
     if decision not in DECISIONS:
-        raise InvalidTransition(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
+        raise InvalidTransition(text("capture.err.unknown_decision", decision=decision, choices=", ".join(DECISIONS)))
     if decision == "dismiss" and not reason.strip():
-        raise InvalidTransition("dismissing needs a reason (it is kept in the audit log)")
+        raise InvalidTransition(text("capture.err.dismiss_reason"))
     return transition(session, cand, DECISIONS[decision], actor=actor, reason=reason, now=now)
 
 

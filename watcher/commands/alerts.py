@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlmodel import col, select
 
 from watcher.alerts import engine
-from watcher.commands.invocation import console, context, err
+from watcher.commands.invocation import console, context, err, lang, say, word
 from watcher.core.models import Alert, AlertDelivery
 from watcher.core.texts import render_stored
 
@@ -20,15 +20,15 @@ cli = typer.Typer(help="Alerts to the team: list what was sent, test a channel."
 def list_cmd(limit: Annotated[int, typer.Option(help="how many, newest first")] = 30) -> None:
     """The latest alerts and where each went."""
     ctx = context()
-    lang = ctx.settings.service.language
+    language = lang()
     with ctx.session() as s:
         alerts = list(s.exec(select(Alert).order_by(col(Alert.id).desc()).limit(limit)))
         deliveries = {a.id: list(s.exec(select(AlertDelivery).where(AlertDelivery.alert_id == a.id))) for a in alerts}
-    t = Table("id", "at (UTC)", "rule", "kind", "severity", "title", "channels")
+    t = Table(*(say(f"cli.col.{c}") for c in ("id", "at_utc", "rule", "kind", "severity", "title", "channels")))
     for a in alerts:
         chans = ", ".join(f"{d.channel}:{d.status.value}" for d in deliveries[a.id])
-        t.add_row(str(a.id), f"{a.created_at:%Y-%m-%d %H:%M}", a.rule, a.kind, a.severity.value,
-                  render_stored(a.title_text, lang, a.key), chans)
+        t.add_row(str(a.id), f"{a.created_at:%Y-%m-%d %H:%M}", a.rule, a.kind, word("severity", a.severity),
+                  render_stored(a.title_text, language, a.key), chans)
     console.print(t)
 
 

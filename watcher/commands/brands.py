@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from sqlmodel import Session
 
-from watcher.commands.invocation import actor, console, context, err
+from watcher.commands.invocation import actor, console, context, err, say
 from watcher.core.brands import sync_brands
 
 cli = typer.Typer(help="The protected brands (data/brands.toml).", no_args_is_help=True)
@@ -19,10 +20,11 @@ def brands_sync() -> None:
 
     ctx = context()
     if not ctx.brands:
-        err.print(f"[yellow]no brands in {ctx.settings.path(ctx.settings.service.brands_file)}[/]")
+        err.print(f"[yellow]{escape(say('cli.brands.none', path=str(ctx.settings.path(ctx.settings.service.brands_file))))}[/]")
     with Session(ctx.engine) as s:
         counts = sync_brands(s, ctx.brands, actor=actor())
-    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    console.print(escape(say("cli.brands.synced", added=counts.get("brands_added", 0),
+                             updated=counts.get("brands_updated", 0), domains=counts.get("domains_added", 0))))
 
 
 @cli.command("list")
@@ -51,11 +53,11 @@ def brands_suggest_exceptions(
     try:
         lines = benign.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as e:
-        err.print(f"[red]{benign}: cannot read the benign list ({e.strerror}); pass a readable file[/]")
+        err.print(f"[red]{escape(say('cli.brands.unreadable', path=str(benign), error=e.strerror or type(e).__name__))}[/]")
         raise typer.Exit(2) from None
     found = suggest(Matcher(list(ctx.brands), with_permutations=False), lines, brand=brand or None)
     if not found:
-        console.print("no benign entry is flagged through a brand word")
+        console.print(say("cli.brands.none_flagged"))
         return
     for s in found:
-        typer.echo(f"{s.brand}\t{s.word}\t(from {s.example}: {s.reason})")
+        typer.echo(say("cli.brands.suggestion", brand=s.brand, word=s.word, example=s.example, reason=s.reason))

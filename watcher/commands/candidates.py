@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -16,11 +16,12 @@ from rich.table import Table
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from watcher.commands.invocation import console, context, err
+from watcher.commands.invocation import console, context, err, lang, say, word
 from watcher.core.casefacts import live_evidence
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Source, TakedownRequest, Verdict
 from watcher.core.names import show_name, try_normalize
 from watcher.core.reasons import reason_text
+from watcher.core.texts import t
 
 cli = typer.Typer(help="Candidates: the triage queue and one candidate's evidence.", no_args_is_help=True)
 
@@ -37,14 +38,19 @@ def _official(s: Session) -> list[str]:
     return out
 
 
+def _fail(sentence: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]{escape(sentence)}[/]")
+    raise typer.Exit(code)
+
+
 def _choices(values: list[str] | None, enum: Any, what: str) -> list[Any]:
     out = []
     for v in values or []:
         try:
             out.append(enum(v))
         except ValueError:
-            err.print(f"[red]unknown {what} {escape(v)!r}[/]; use one of: {', '.join(e.value for e in enum)}")
-            raise typer.Exit(2) from None
+            _fail(say("cli.cand.unknown_choice", what=say(f"cli.cand.what.{what}"), value=v,
+                      choices=", ".join(f"`{e.value}`" for e in enum)))
     return out
 
 
@@ -63,8 +69,7 @@ def list_cmd(
 ) -> None:
     """The queue: live cases first, highest score first; closed ones after them."""
     if scope not in SCOPES:
-        err.print(f"[red]unknown scope {escape(scope)!r}[/]; use one of: {', '.join(SCOPES)}")
-        raise typer.Exit(2)
+        _fail(say("cli.cand.unknown_choice", what=say("cli.cand.what.scope"), value=scope, choices=", ".join(f"`{k}`" for k in SCOPES)))
     statuses = _choices(status, CandidateStatus, "status") or list(SCOPES[scope])
     verdicts = _choices(verdict, Verdict, "verdict")
     sources = _choices(source, Source, "source")
@@ -78,8 +83,7 @@ def list_cmd(
         if brand:
             b = s.exec(select(Brand).where(Brand.slug == brand)).first()
             if b is None:
-                err.print(f"[red]no brand {escape(brand)!r}[/]; `omamori brands list` shows them")
-                raise typer.Exit(2)
+                _fail(say("cli.cand.no_brand", brand=brand))
             where.append(col(Candidate.brand_id) == b.id)
         if contains.strip():
             where.append(col(Candidate.domain).contains(contains.strip().lower(), autoescape=True))
@@ -96,22 +100,24 @@ def list_cmd(
              "score": c.score, "source": c.source.value, "first_seen_at": c.first_seen_at.isoformat()}
             for c in rows]}, ensure_ascii=False))
         return
-    t = Table("id", "domain", "score", "status", "verdict", "source", "first seen (UTC)",
-              title=f"candidates ({scope}): {len(rows)} of {total}")
+    t = Table(*(say(f"cli.col.{c}") for c in ("id", "domain", "score", "status", "verdict", "source", "first_seen")),
+              title=say("cli.cand.title", scope=word("scope", scope), n=len(rows), total=total))
     for c in rows:
         shown = show_name(c.domain, official)
-        name = escape(shown.plain()) + (f" [yellow]looks like {escape(shown.looks_like)}[/]" if shown.looks_like else "")
-        t.add_row(str(c.id), name, str(c.score), c.status.value, c.verdict.value, c.source.value,
-                  f"{c.first_seen_at:%Y-%m-%d %H:%M}")
+        name = escape(shown.plain()) + (f" [yellow]{escape(say('cli.cand.looks_like', official=shown.looks_like))}[/]"
+                                        if shown.looks_like else "")
+        t.add_row(str(c.id), name, str(c.score), word("status", c.status), word("verdict", c.verdict),
+                  word("source", c.source), f"{c.first_seen_at:%Y-%m-%d %H:%M}")
     console.print(t)
     if total > len(rows):
-        console.print(f"… and {total - len(rows)} more (--limit, or narrow with --status/--verdict/--contains)")
+        console.print(escape(say("cli.cand.more", n=total - len(rows))), highlight=False)
 
 
 @cli.command("show")
 def show_cmd(
     name: Annotated[str, typer.Argument(help="domain (Unicode or A-label) or candidate id")],
-    lang: Annotated[str, typer.Option(help="ja or en: the language of the reasons")] = "en",
+    in_lang: Annotated[str | None, typer.Option("--lang", help="ja or en: the language of the reasons and the text "
+                                                 "(default: omamori --lang, else service.language)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """One candidate: verdict, score, why, its evidence (the last live capture) and its requests."""
@@ -122,14 +128,15 @@ def show_cmd(
             n = try_normalize(name)
             cand = s.exec(select(Candidate).where(Candidate.domain == (n.ascii if n else name.lower()))).first()
         if cand is None:
-            err.print(f"[red]no candidate {escape(name)!r}[/]; `omamori candidates list --scope all` lists them")
-            raise typer.Exit(1)
+            _fail(say("cli.cand.not_found", name=name), code=1)
         assert cand.id is not None
         evidence = live_evidence(s, cand.id)
         latest = s.get(Snapshot, cand.last_snapshot_id) if cand.last_snapshot_id else None
         reqs = list(s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cand.id)
                            .order_by(col(TakedownRequest.id))))
         shown = show_name(cand.domain, _official(s))
+    language = (in_lang or lang()).strip().lower()
+    language = language if language in ("ja", "en") else lang()
     snap = evidence or latest
     reasons = [*(cand.reasons or []), *((snap.reasons if snap else None) or [])]
     if as_json:
@@ -138,31 +145,40 @@ def show_cmd(
             "status": cand.status.value, "verdict": cand.verdict.value, "score": cand.score,
             "evidence": {"snapshot_id": snap.id, "taken_at": snap.taken_at.isoformat(), "score": snap.score,
                          "screenshot_sha256": snap.screenshot_sha256} if snap else None,
-            "reasons": [{"kind": r.get("kind"), "points": r.get("points", 0), "text": reason_text(r, lang)}
+            "reasons": [{"kind": r.get("kind"), "points": r.get("points", 0), "text": reason_text(r, language)}
                         for r in reasons],
             "requests": [{"id": r.id, "recipient": r.recipient, "status": r.status.value} for r in reqs],
         }, ensure_ascii=False, default=str))
         return
-    console.print(f"[bold]{escape(shown.plain())}[/]  (candidate {cand.id})")
+    def tell(key: str, **params: Any) -> str:
+        return escape(t(key, language, **params))
+
+    def w(kind: str, value: Any) -> str:
+        return word(kind, value, language)
+
+    console.print(f"[bold]{escape(shown.plain())}[/]" + tell("cli.cand.heading", name="", id=cand.id))
     if shown.looks_like or shown.mixed_script:
         console.print(f"  [yellow]{escape(shown.bracketed())}"
-                      + (f" looks like {escape(shown.looks_like)}" if shown.looks_like else "")
-                      + (f"; mixes {' + '.join(x for x in shown.scripts if x)}" if shown.mixed_script else "") + "[/]")
-    console.print(f"  status {cand.status.value} · verdict {cand.verdict.value} · score {cand.score} · "
-                  f"source {cand.source.value} · first seen {cand.first_seen_at:%Y-%m-%d %H:%M} UTC")
+                      + (" " + tell("cli.cand.looks_like", official=shown.looks_like) if shown.looks_like else "")
+                      + ("; " + tell("cli.cand.mixes", scripts=" + ".join(x for x in shown.scripts if x))
+                         if shown.mixed_script else "") + "[/]")
+    console.print("  " + tell("cli.cand.facts", status=w("status", cand.status), verdict=w("verdict", cand.verdict),
+                              score=cand.score, source=w("source", cand.source),
+                              first_seen=f"{cand.first_seen_at:%Y-%m-%d %H:%M}"))
     if snap is not None:
-        live = "the last capture while live" if evidence is not None else "the latest check (never seen live)"
-        console.print(f"  evidence: snapshot {snap.id} at {snap.taken_at:%Y-%m-%d %H:%M} UTC ({live}), score "
-                      f"{snap.score}, screenshot sha256 {snap.screenshot_sha256[:16] or '-'}")
+        which = t("cli.cand.evidence_live" if evidence is not None else "cli.cand.evidence_never_live", language)
+        console.print("  " + tell("cli.cand.evidence", id=snap.id, at=f"{snap.taken_at:%Y-%m-%d %H:%M}", which=which,
+                                  score=snap.score, sha=snap.screenshot_sha256[:16] or "-"))
     if latest is not None and snap is not None and latest.id != snap.id:
-        console.print(f"  latest check: {latest.taken_at:%Y-%m-%d %H:%M} UTC, {latest.verdict.value}"
-                      + (" (gone)" if latest.gone else ""))
-    t = Table("points", "why", title="reasons")
+        console.print("  " + tell("cli.cand.latest_gone" if latest.gone else "cli.cand.latest",
+                                  at=f"{latest.taken_at:%Y-%m-%d %H:%M}", verdict=w("verdict", latest.verdict)))
+    table = Table(tell("cli.col.points"), tell("cli.col.why"), title=tell("cli.cand.reasons"))
     for r in sorted(reasons, key=lambda r: -int(r.get("points") or 0)):
-        t.add_row(str(r.get("points", 0)), escape(reason_text(r, lang)))
-    console.print(t)
+        table.add_row(str(r.get("points", 0)), escape(reason_text(r, language)))
+    console.print(table)
     if reqs:
-        t = Table("request", "recipient", "kind", "status", title="takedown requests")
+        table = Table(*(tell(f"cli.col.{c}") for c in ("request", "recipient", "kind", "status")),
+                      title=tell("cli.cand.requests"))
         for q in reqs:
-            t.add_row(f"TD-{q.id}", escape(q.recipient), q.recipient_kind.value, q.status.value)
-        console.print(t)
+            table.add_row(f"TD-{q.id}", escape(q.recipient), w("recipient", q.recipient_kind), w("request", q.status))
+        console.print(table)

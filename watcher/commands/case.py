@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from watcher.commands.invocation import actor, console, context, err
+from watcher.commands.invocation import actor, console, context, err, say, word
 from watcher.core.casefacts import case_facts, live_cases
 from watcher.sharing import evidence, share
 
@@ -26,9 +27,10 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
-    t = Table("case", "site", "status", "confirmed", "hostnames")
+    t = Table(*(say(f"cli.col.{c}") for c in ("case", "site", "status", "confirmed", "hostnames")))
     for r in rows:
-        t.add_row(str(r["case"]), r["site"], r["status"], "yes" if r["confirmed"] else "", " ".join(r["hostnames"]))
+        t.add_row(str(r["case"]), r["site"], word("case_status", r["status"]), say("cli.yes") if r["confirmed"] else "",
+                  " ".join(r["hostnames"]))
     console.print(t)
 
 
@@ -40,7 +42,7 @@ def export_cmd(case_id: Annotated[int, typer.Argument(help="case id (`omamori ca
     try:
         path = evidence.export(ctx, case_id, out, actor=actor())
     except evidence.BundleError as e:
-        err.print(f"[red]{e}[/]")
+        err.print(f"[red]{escape(say('cli.case.bundle_error', error=str(e)))}[/]")
         raise typer.Exit(2) from None
     console.print(str(path))
 
@@ -52,7 +54,7 @@ def share_cmd(case_id: Annotated[int, typer.Argument(help="case id (`omamori cas
     with ctx.session() as s:
         facts = case_facts(s, case_id)
         if facts is None:
-            err.print(f"[red]no case {case_id}; `omamori case list` lists them[/]")
+            err.print(f"[red]{escape(say('cli.case.no_case', id=case_id))}[/]")
             raise typer.Exit(2)
         result = share.share_case(ctx, s, facts, actor=actor())
         s.commit()

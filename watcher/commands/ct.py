@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlmodel import Session, select
 
-from watcher.commands.invocation import console, context, err
+from watcher.commands.invocation import console, context, err, lang, say, word
+from watcher.core.reasons import reason_text
 
 if TYPE_CHECKING:
     from watcher.context import Context
@@ -31,7 +32,7 @@ def _logs(ctx: Context, only: str | None) -> list[LogInfo]:
     if only:
         logs = [lg for lg in logs if only.lower() in lg.description.lower() or only in lg.url or only == lg.log_id]
         if not logs:
-            err.print(f"[red]no log matching {only!r} in the log list[/]")
+            err.print(f"[red]{escape(say('cli.ct.no_log', only=only))}[/]")
             raise typer.Exit(2)
     return logs
 
@@ -56,11 +57,12 @@ def logs_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         for r in rows:
             print(json.dumps(r, default=str, ensure_ascii=False))
         return
-    t = Table("log", "api", "next index", "tree size", "behind", "failed", "state", "verified (UTC)", "last error",
-              title="CT logs")
+    t = Table(*(say(f"cli.col.{c}") for c in ("ct_log", "api", "next_index", "tree_size", "behind", "failed", "state",
+                                                "verified", "last_error")), title=say("cli.ct.title"))
     for r in rows:
+        state = say("cli.ct.not_read_yet") if r["state"] == "not read yet" else word("ctstate", r["state"])
         t.add_row(r["log"], r["api"], _n(r["next_index"]), _n(r["tree_size"]), _n(r["behind"]), str(r["failed"]),
-                  r["state"], f"{r['verified_at']:%Y-%m-%d %H:%M}" if r["verified_at"] else "-", r["error"][:50])
+                  state, f"{r['verified_at']:%Y-%m-%d %H:%M}" if r["verified_at"] else "-", r["error"][:50])
     console.print(t)
 
 
@@ -91,13 +93,14 @@ def read_cmd(
                 prog.update(task, advance=n, total=end)
 
             res = LogReader(ctx, info).run(max_entries=limit, progress=step)
-            prog.update(task, description=f"{info.description}: {res.read} read, {res.matched} matched"
-                        + (f", {res.failed} bad entries recorded" if res.failed else "")
-                        + (f", [red]{res.error[:60]}[/]" if res.error else ""))
+            prog.update(task, description=escape(say("cli.ct.progress", log=info.description, read=res.read,
+                                                      matched=res.matched)
+                                                  + (say("cli.ct.bad_entries", n=res.failed) if res.failed else ""))
+                        + (f", [red]{escape(res.error[:60])}[/]" if res.error else ""))
             if res.error:
                 failed.append(f"{info.description}: {res.error[:200]}")
     for line in failed:
-        err.print(f"[red]not read: {line}[/] (see `omamori ct logs`; the next run retries)", highlight=False)
+        err.print(f"[red]{escape(say('cli.ct.not_read', what=line))}[/]", highlight=False)
     if failed:
         raise typer.Exit(1)
 
@@ -113,7 +116,7 @@ def backfill_cmd(
     from watcher.discovery.ct.reader import LogReader
 
     if (since is None) == (start is None):
-        err.print("[red]give either --since DATE or --start N [--end M][/]")
+        err.print(f"[red]{escape(say('cli.ct.since_or_start'))}[/]")
         raise typer.Exit(2)
     when = None
     if since is not None:
@@ -121,7 +124,7 @@ def backfill_cmd(
             when = datetime.fromisoformat(since).replace(tzinfo=UTC) if len(since) <= 10 else \
                 datetime.fromisoformat(since).astimezone(UTC)
         except ValueError:
-            err.print(f"[red]--since {since!r} is not a date (YYYY-MM-DD)[/]")
+            err.print(f"[red]{escape(say('cli.ct.not_a_date', since=since))}[/]")
             raise typer.Exit(2) from None
     ctx = context()
     total = {"read": 0, "matched": 0, "candidates": 0, "failed": 0}
@@ -133,7 +136,7 @@ def backfill_cmd(
             except Exception as e:  # one log's trouble is reported, the others go on
                 err.print(f"{info.description}: [red]{type(e).__name__}: {e}[/]")
                 continue
-            task = prog.add_task(f"{info.description} from {first:,}", total=None)
+            task = prog.add_task(escape(say("cli.ct.from", log=info.description, first=f"{first:,}")), total=None)
 
             def step(n: int, last: int, task: TaskID = task, first: int = first) -> None:
                 prog.update(task, advance=n, total=last - first)
@@ -143,7 +146,7 @@ def backfill_cmd(
                 total[k] += getattr(res, k)
             if res.error:
                 err.print(f"{info.description}: [red]{res.error}[/]")
-    console.print(", ".join(f"{k}: {v:,}" for k, v in total.items()))
+    console.print(say("cli.ct.totals", **{k: f"{v:,}" for k, v in total.items()}), highlight=False)
 
 
 def match(
@@ -163,14 +166,13 @@ def match(
     ctx = context()
     if not ctx.brands:
         where = ctx.settings.path(ctx.settings.service.brands_file)
-        err.print(f"[red]no brands to match against:[/] {escape(str(where))} has no \\[\\[brand]] or does not exist "
-                  "(copy data/brands.example.toml and edit it, or pass -c a config that names one)")
+        err.print(f"[red]{escape(say('cli.match.no_brands', path=str(where)))}[/]")
         raise typer.Exit(2)
     m = matcher_for(ctx)
     try:
         stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     except OSError as e:
-        err.print(f"[red]{escape(file)}: cannot read: {escape(str(e.strerror or e))}[/]")
+        err.print(f"[red]{escape(say('cli.match.unreadable', path=file, error=str(e.strerror or e)))}[/]")
         raise typer.Exit(2) from None
     found = bad = lines = 0
 
@@ -180,17 +182,18 @@ def match(
         if as_json:
             print(json.dumps({"line": n, "input": shown, "error": why}, ensure_ascii=False))
         else:
-            err.print(f"[yellow]line {n}:[/] {escape(repr(shown))}: {escape(why)}", highlight=False)
+            err.print(f"[yellow]{escape(say('cli.match.line', n=n))}[/] {escape(repr(shown))}: {escape(why)}",
+                      highlight=False)
 
     with stream:
         for n, raw in bounded_lines(stream, max_line):
             lines += 1
             enc = sniff(raw) if n == 1 and raw else None
             if enc and enc.startswith(("utf-16", "utf-32")):
-                err.print(f"[red]{escape(file)}: {enc} text; give UTF-8 (e.g. iconv -f {enc.upper()} -t UTF-8)[/]")
+                err.print(f"[red]{escape(say('cli.match.encoding', path=file, enc=enc, upper=enc.upper()))}[/]")
                 raise typer.Exit(2)
             if raw is None:
-                report_bad(n, "", f"longer than {max_line:,} characters; skipped")
+                report_bad(n, "", say("cli.match.too_long", max=f"{max_line:,}"))
                 continue
             text = raw.decode("utf-8", "replace").lstrip("\ufeff").strip()
             if not text or text.startswith("#"):
@@ -210,10 +213,11 @@ def match(
             if as_json:
                 print(json.dumps({"line": n, "input": text, **res.as_dict()}, ensure_ascii=False))
             elif res.owned:
-                console.print(f"[green]ours[/] {escape(text)} ({res.brand}): {escape(res.reasons[0].detail)}",
-                              highlight=False)
+                console.print(f"[green]{escape(say('cli.match.ours'))}[/] {escape(text)} ({res.brand}): "
+                              f"{escape(reason_text(res.reasons[0].as_dict(), lang()))}", highlight=False)
             else:
-                console.print(f"[bold red]{res.brand}[/] {escape(text)}  [bold]{res.points}[/] points", highlight=False)
+                console.print(f"[bold red]{res.brand}[/] {escape(text)}  [bold]{escape(say('cli.match.points', points=res.points))}[/]",
+                              highlight=False)
                 for r in res.reasons:
-                    console.print(f"    {r.kind}: {escape(r.detail)} (+{r.points})", highlight=False)
-    err.print(f"{lines} line(s): {found} matching name(s), {bad} bad line(s) reported")
+                    console.print(f"    {r.kind}: {escape(reason_text(r.as_dict(), lang()))} (+{r.points})", highlight=False)
+    err.print(escape(say("cli.match.summary", lines=lines, found=found, bad=bad)))

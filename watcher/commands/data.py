@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from watcher.commands.invocation import context
+from watcher.commands.invocation import context, say
 from watcher.core.config import ROOT
 from watcher.owned import signatures
 from watcher.owned.signature_sources import services_doc
@@ -42,7 +42,7 @@ def refresh_cmd(
     ctx = context()
     chosen = [r for r in REFERENCE if name in (r.name, "all")]
     if not chosen:
-        typer.echo(f"no reference file {name!r}; see `omamori data list`", err=True)
+        typer.echo(say("cli.data.unknown", name=name), err=True)
         raise typer.Exit(2)
     with ctx.http() as client:
         def fetch(url: str) -> bytes:
@@ -54,7 +54,7 @@ def refresh_cmd(
             try:
                 typer.echo(json.dumps(refresh(ref, fetch, source_url)))
             except Exception as e:
-                typer.echo(f"{ref.name}: not refreshed: {type(e).__name__}: {e}", err=True)
+                typer.echo(say("cli.data.not_refreshed", name=ref.name, error=f"{type(e).__name__}: {e}"), err=True)
                 raise typer.Exit(1) from None
 
 
@@ -67,6 +67,6 @@ def takeover_doc_cmd(
     doc = services_doc(raw["items"], raw.get("sources", []))
     if write:
         TAKEOVER_DOC.write_text(doc, encoding="utf-8")
-        typer.echo(f"wrote {TAKEOVER_DOC}")
+        typer.echo(say("cli.data.wrote", path=TAKEOVER_DOC))
     else:
         typer.echo(doc, nl=False)

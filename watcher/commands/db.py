@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from watcher.commands.invocation import console, context
+from watcher.commands.invocation import console, context, say
 from watcher.core.db import current_revision, head_revision, upgrade
 
 cli = typer.Typer(help="The database: schema migrations.", no_args_is_help=True)
@@ -19,7 +19,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     ctx = context(migrate=False)
     before = current_revision(ctx.engine)
     upgrade(ctx.engine, revision)
-    console.print(f"schema: {before or 'empty'} -> {current_revision(ctx.engine)}")
+    console.print(say("cli.db.schema", before=before or say("cli.db.empty"), after=current_revision(ctx.engine)),
+                  highlight=False)
 
 
 @cli.command("current")
@@ -27,6 +28,7 @@ def db_current() -> None:
     """Print the schema revision of the database and of this code."""
 
     ctx = context(migrate=False)
-    console.print(f"database: {current_revision(ctx.engine) or 'empty'}; code: {head_revision()}")
+    console.print(say("cli.db.current", db=current_revision(ctx.engine) or say("cli.db.empty"), code=head_revision()),
+                  highlight=False)
 
 

@@ -6,10 +6,11 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from watcher.commands.invocation import console, context, err
+from watcher.commands.invocation import console, context, err, say
 from watcher.core.models import FeedState
 from watcher.discovery import feeds
 
@@ -22,15 +23,16 @@ def list_cmd() -> None:
     ctx = context()
     with ctx.session() as s:
         states = {st.name: st for st in s.exec(select(FeedState))}
-    t = Table("feed", "format", "enabled", "last answer", "last new content", "rows", "error")
+    t = Table(*(say(f"cli.col.{c}") for c in ("feed", "format", "enabled", "last_answer", "last_change", "rows", "error")))
     for f in ctx.settings.feeds:
         st = states.get(f.name)
-        t.add_row(f.name, f.format, "yes" if f.enabled else "no",
-                  f"{st.last_status} at {st.last_fetch_at:%Y-%m-%d %H:%M}" if st and st.last_fetch_at else "-",
+        t.add_row(f.name, f.format, say("cli.yes" if f.enabled else "cli.no"),
+                  say("cli.feeds.fetched", status=st.last_status, at=f"{st.last_fetch_at:%Y-%m-%d %H:%M}")
+                  if st and st.last_fetch_at else "-",
                   f"{st.last_change_at:%Y-%m-%d %H:%M}" if st and st.last_change_at else "-",
                   str(st.rows_total) if st else "0", (st.last_error if st else "")[:60])
     if not ctx.settings.feeds:
-        err.print("no feeds configured: add [[feeds]] entries to the config (see data/config.example.toml)")
+        err.print(escape(say("cli.feeds.none")))
     console.print(t)
 
 
@@ -40,8 +42,8 @@ def pull_cmd(name: Annotated[str, typer.Argument(help="one feed's name; all enab
     ctx = context()
     chosen = [f for f in ctx.settings.feeds if f.name == name or (not name and f.enabled)]
     if not chosen:
-        known = ", ".join(f.name for f in ctx.settings.feeds) or "none configured"
-        err.print(f"[red]no feed {name!r}: the feeds are {known}[/]")
+        known = ", ".join(f.name for f in ctx.settings.feeds) or say("cli.none")
+        err.print(f"[red]{escape(say('cli.feeds.unknown', name=name, known=known))}[/]")
         raise typer.Exit(2)
     failed = False
     for f in chosen:

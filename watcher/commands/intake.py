@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from watcher.commands.invocation import context
+from watcher.commands.invocation import context, say
 from watcher.core.inputs import InputRefused
 from watcher.discovery.intake import (
     MAX_FEED_BYTES,
@@ -74,7 +74,7 @@ def feed_cmd(
     for p in problems:
         typer.echo(f"  {p}", err=True)
     if summary["errors"] > len(problems):
-        typer.echo(f"  ... and {summary['errors'] - len(problems)} more (see the feed.imported event)", err=True)
+        typer.echo(say("cli.intake.more", n=summary["errors"] - len(problems)), err=True)
 
 
 @cli.command("imap")
@@ -83,13 +83,13 @@ def imap_cmd() -> None:
 
     ctx = context()
     if not ctx.settings.imap.host:
-        typer.echo("[imap] host is not set in the config", err=True)
+        typer.echo(say("cli.intake.no_imap"), err=True)
         raise typer.Exit(2)
     try:
         with _progress_bar("IMAP") as bar:
             task = bar.add_task("imap", total=None)
             summary = read_imap(ctx, progress=lambda d, t: bar.update(task, completed=d, total=t))
     except (imaplib.IMAP4.error, OSError, RuntimeError) as e:
-        typer.echo(f"IMAP failed: {type(e).__name__}: {e}", err=True)
+        typer.echo(say("cli.intake.imap_failed", error=f"{type(e).__name__}: {e}"), err=True)
         raise typer.Exit(1) from None
     _print(summary)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from watcher.commands.invocation import console, context, err
+from watcher.commands.invocation import console, context, err, say, word
 from watcher.core.models import OwnedDomain
 from watcher.owned.inventory import run
 from watcher.owned.registration import accept_nameservers
@@ -31,15 +32,26 @@ def run_cmd() -> None:
 def list_cmd() -> None:
     """Show the owned domains with registrar, expiry, locks and whether they are gone from every source."""
     ctx = context()
-    t = Table("name", "source", "registrar", "expires", "locks", "dnssec", "state")
+    # No outer edge: the Japanese headers are wide, and a domain name must fit an 80-column terminal
+    # whole (folded, never cut with "…": a cut name reads as another name).
+    t = Table(show_edge=False, pad_edge=False)
+    for c in ("name", "source", "registrar", "expires", "locks", "dnssec", "state"):
+        t.add_column(say(f"cli.col.{c}"), overflow="fold" if c == "name" else "ellipsis")
     with ctx.session() as s:
         for d in s.exec(select(OwnedDomain).order_by(OwnedDomain.apex, OwnedDomain.name)):
-            locks = ", ".join(x for x in d.statuses if "prohibited" in x)
-            t.add_row(d.name, d.source.value, d.registrar or "-",
+            locks = " ".join(_epp(x) for x in d.statuses if "prohibited" in x.lower())
+            t.add_row(d.name, word("owned_source", d.source), d.registrar or "-",
                       d.expires_at.strftime("%Y-%m-%d") if d.expires_at else "-", locks or "-",
-                      {True: "yes", False: "no", None: "-"}[d.dnssec],
-                      "lapsed" if d.lapsed else f"gone {d.gone_at:%Y-%m-%d}" if d.gone_at else "")
+                      {True: say("cli.yes"), False: say("cli.no"), None: "-"}[d.dnssec],
+                      say("cli.owned.lapsed") if d.lapsed
+                      else say("cli.owned.gone", date=f"{d.gone_at:%Y-%m-%d}") if d.gone_at else "")
     console.print(t)
+
+
+def _epp(status: str) -> str:
+    """An RDAP status as its EPP code (RFC 5731: ``clientTransferProhibited``), the same in either language."""
+    words = status.replace("_", " ").split()
+    return "".join([words[0].lower(), *(w.capitalize() for w in words[1:])]) if len(words) > 1 else status
 
 
 @cli.command("accept-ns")
@@ -50,6 +62,6 @@ def accept_ns_cmd(domain: Annotated[str, typer.Argument(help="owned domain whose
         ok = accept_nameservers(s, domain, actor=ctx.actor, now=ctx.now())
         s.commit()
     if not ok:
-        err.print(f"[red]{domain} is not an owned apex with known name servers[/]")
+        err.print(f"[red]{escape(say('cli.owned.not_apex', domain=domain))}[/]")
         raise typer.Exit(1)
-    console.print(f"{domain}: name servers accepted")
+    console.print(escape(say("cli.owned.ns_accepted", domain=domain)))

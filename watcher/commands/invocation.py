@@ -1,7 +1,10 @@
-"""One invocation of ``omamori``: the ``--config`` it was given and the Context built from it.
+"""One invocation of ``omamori``: the ``--config`` it was given, the Context built from it, and the
+reader's language.
 
 Every command asks ``context()`` for its Context, so ``omamori --config X <any command>`` uses X
-everywhere; the Context is built once per invocation, on first use.
+everywhere; the Context is built once per invocation, on first use. Every sentence a command prints
+goes through ``say(key, ...)`` (the text catalogue, ``watcher/core/texts/terminal.py``) in ``lang()``:
+``--lang`` / ``OMAMORI_LANG``, else the config's ``service.language``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import getpass
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import typer
 from alembic.util.exc import CommandError as AlembicError
@@ -20,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from watcher.context import Context, build_context
 from watcher.core.config import ConfigError, load_settings, running_demo_config
+from watcher.core.texts import CATALOGUE, LANGS, render_stored, t
 
 # highlight=False: a domain or a path is data, not something for rich to colour. soft_wrap on stderr:
 # an error is one line, whatever the terminal's width (a log collector keeps it whole).
@@ -31,6 +36,8 @@ class _Invocation:
     config: Path | None = None
     ctx: Context | None = None
     pinned: Context | None = None  # a Context given by the program that embeds the CLI (a test)
+    lang: str | None = None  # --lang / OMAMORI_LANG; None: the config's service.language
+    config_lang: str | None = None
 
 
 def pin(ctx: Context | None) -> None:
@@ -38,10 +45,55 @@ def pin(ctx: Context | None) -> None:
     _Invocation.pinned = ctx
 
 
-def set_config(path: Path | None) -> None:
-    """Called by the root command with ``--config`` (or ``OMAMORI_CONFIG``); forgets any earlier Context."""
+def set_config(path: Path | None, lang: str | None = None) -> None:
+    """Called by the root command with ``--config`` (or ``OMAMORI_CONFIG``) and ``--lang`` (or
+    ``OMAMORI_LANG``); forgets any earlier Context."""
     _Invocation.config = path
     _Invocation.ctx = None
+    _Invocation.config_lang = None
+    _Invocation.lang = None
+    if lang is not None and lang.strip():
+        if lang.strip().lower() not in LANGS:
+            err.print(f"[red]{escape(t('cli.bad_lang', 'en', lang=lang))}[/]")
+            raise typer.Exit(2)
+        _Invocation.lang = lang.strip().lower()
+
+
+def lang() -> str:
+    """The reader's language: ``--lang`` / ``OMAMORI_LANG``, else the config's ``service.language``
+    (Japanese, the default, when the config cannot be read: the error itself says why)."""
+    if _Invocation.lang is not None:
+        return _Invocation.lang
+    ctx = _Invocation.pinned or _Invocation.ctx
+    if ctx is not None:
+        return ctx.settings.service.language
+    if _Invocation.config_lang is None:
+        try:
+            _Invocation.config_lang = load_settings(_Invocation.config).service.language
+        except Exception:  # a broken config is reported by context(); the sentence still needs a language
+            _Invocation.config_lang = "ja"
+    return _Invocation.config_lang
+
+
+def say(key: str, /, **params: Any) -> str:
+    """The catalogue's sentence ``key`` in the reader's language (plain text: escape it for rich markup)."""
+    return t(key, lang(), **params)
+
+
+# The catalogue's words of a vocabulary that is not the terminal's own.
+_WORDS = {"request": "takedown.status", "status": "capture.status"}
+
+
+def word(kind: str, value: Any, language: str | None = None) -> str:
+    """An enum value as the reader reads it (``cli.<kind>.<value>``), or the value itself if it has no word."""
+    v = str(getattr(value, "value", value))
+    key = f"{_WORDS.get(kind, 'cli.' + kind)}.{v}"
+    return t(key, language or lang()) if key in CATALOGUE else v
+
+
+def said(stored: Any, fallback: str = "") -> str:
+    """A stored catalogue text (a finding's title, a reason) in the reader's language."""
+    return render_stored(stored, lang(), fallback)
 
 
 def config_path() -> Path | None:
@@ -56,17 +108,18 @@ def context(migrate: bool = True) -> Context:
         settings = None
         demo = running_demo_config() if _Invocation.config is None and "OMAMORI_CONFIG" not in os.environ else None
         if demo is not None:
-            err.print(f"[dim]using the running demo's config: {escape(str(demo))}[/]")
+            err.print(f"[dim]{escape(say('cli.using_demo', path=str(demo)))}[/]")
         try:
             settings = load_settings(_Invocation.config)
             _Invocation.ctx = build_context(settings, migrate=migrate)
         except ConfigError as e:
-            err.print(f"[red]config error:[/] {escape(str(e))}")
+            err.print(f"[red]{escape(say('cli.config_error'))}[/] {escape(str(e))}")
             raise typer.Exit(2) from None
         except (SQLAlchemyError, AlembicError, OSError, ValueError, ImportError) as e:
             if settings is None:
                 raise
-            err.print(f"[red]database error:[/] {escape(database_problem(settings.database_url, e))}")
+            problem = database_problem(settings.database_url, e)
+            err.print(f"[red]{escape(say('cli.database_error'))}[/] {escape(problem)}")
             raise typer.Exit(2) from None
     return _Invocation.ctx
 
@@ -79,18 +132,16 @@ def hide_password(url: str) -> str:
 
 
 def database_problem(url: str, e: BaseException) -> str:
-    """One line: which database (password hidden), what went wrong, what to do."""
+    """One line: which database (password hidden), what went wrong (the driver's words), what to do."""
     cause = getattr(e, "orig", None) or e
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
     if isinstance(e, ArgumentError | NoSuchModuleError | ImportError):
-        fix = ("write database.url (or OMAMORI_DATABASE__URL) as sqlite:///PATH or "
-               "postgresql+psycopg://USER@HOST/DATABASE, or leave it empty for SQLite in the state folder")
+        fix = "cli.db.fix_url"
     elif isinstance(e, OSError):
-        fix = "the folder of the SQLite file must exist and be writable (service.state_dir or database.url)"
+        fix = "cli.db.fix_folder"
     else:
-        fix = ("check database.url (or OMAMORI_DATABASE__URL): the server must be running and reachable, the "
-               "database and role must exist (README, 'From SQLite to PostgreSQL')")
-    return f"cannot use {hide_password(url)}: {type(cause).__name__}: {first}; {fix}"
+        fix = "cli.db.fix_server"
+    return say("cli.db.cannot_use", url=hide_password(url), error=f"{type(cause).__name__}: {first}", fix=say(fix))
 
 
 def user() -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, select
 
-from watcher.commands.invocation import context
+from watcher.commands.invocation import context, say
 from watcher.core.models import PermutationState
 from watcher.discovery.fuzzers import permutations
 from watcher.discovery.permutations import (
@@ -68,4 +68,4 @@ def registered_cmd() -> None:
     with Session(ctx.engine) as s:
         for st in s.exec(select(PermutationState).where(PermutationState.exists == True)  # noqa: E712
                          .order_by(PermutationState.name)):
-            typer.echo(f"{st.name}\t{st.fuzzer}\tfirst seen {_when(st.first_seen_existing_at)}")
+            typer.echo(f"{st.name}\t{st.fuzzer}\t" + say("cli.perm.first_seen", date=_when(st.first_seen_existing_at)))

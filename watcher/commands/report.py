@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from watcher.commands.invocation import console, context
+from watcher.commands.invocation import console, context, say
 from watcher.report.customer_alerts import render_customer_alerts
 from watcher.report.official_domains import render_official_domains
 from watcher.report.weekly import mail_weekly, render_weekly
@@ -28,7 +28,7 @@ def weekly_cmd(mail: Annotated[bool, typer.Option("--mail/--no-mail", help="mail
         console.print(str(p), highlight=False)
     if mail:
         mid = mail_weekly(ctx, data, paths)
-        console.print(f"mailed: {mid}" if mid else "not mailed: report.recipients is empty", highlight=False)
+        console.print(say("cli.report.mailed", id=mid) if mid else say("cli.report.not_mailed"), highlight=False)
 
 
 @cli.command("official-domains")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import threading
 from pathlib import Path
@@ -16,12 +17,12 @@ from rich.table import Table
 from sqlmodel import Session, col, func, select
 
 from watcher.commands import story as storyteller
-from watcher.commands.invocation import actor, console, context, err
+from watcher.commands.invocation import actor, console, context, err, lang, said, say, word
 from watcher.context import Context
 from watcher.core import errorlog, lease
 from watcher.core.brands import sync_brands
-from watcher.core.models import Candidate, Finding, FindingStatus, JobState, Lease
-from watcher.core.texts import t as say
+from watcher.core.models import Candidate, CandidateStatus, Finding, FindingStatus, JobState, Lease
+from watcher.core.texts import CATALOGUE
 from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
 from watcher.tasks import runtime
@@ -61,10 +62,8 @@ def run(
     ctx = context()
     if not ctx.brands and not (allow_no_brands or ctx.settings.service.allow_no_brands):
         path = ctx.settings.path(ctx.settings.service.brands_file)
-        why = "does not exist" if not path.exists() else "has no [[brand]]"
-        err.print(f"[red]not starting:[/] no brands to protect: {escape(str(path))} {escape(why)}. Copy "
-                  "data/brands.example.toml there and edit it (service.brands_file names it), or start with "
-                  "--allow-no-brands (service.allow_no_brands = true) to run without brands on purpose")
+        why = say("cli.run.no_file" if not path.exists() else "cli.run.no_entries")
+        err.print(f"[red]{escape(say('cli.run.no_brands', path=str(path), why=why))}[/]")
         raise typer.Exit(2)
     if story and log_file is None:
         log_file = ctx.settings.state_dir / "omamori.log"
@@ -93,9 +92,8 @@ def run(
 
     teller: threading.Thread | None = None
     if story:
-        console.print(escape(say("story.running", ctx.settings.service.language, jobs=len(JOBS), log=log_file)),
-                      soft_wrap=True)
-        teller = storyteller.start(ctx, stop,
+        console.print(escape(say("story.running", jobs=len(JOBS), log=log_file)), soft_wrap=True)
+        teller = storyteller.start(ctx, stop, lang=lang(),
                                    emit=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
     # The task queue works on every instance, active or standby (on PostgreSQL with
     # tasks.worker_in_run; an in-process queue only serves this process's own jobs).
@@ -151,8 +149,8 @@ def job_cmd(
     setup_logging(ctx.settings.service.log_level)
     try:
         job(name)
-    except KeyError as e:
-        err.print(f"[red]{e.args[0]}[/]")
+    except KeyError:
+        err.print(f"[red]{escape(say('cli.job.unknown', name=name))}[/]")
         raise typer.Exit(2) from None
     recorder = errorlog.install(ctx.engine)
     try:
@@ -172,10 +170,11 @@ def jobs_cmd() -> None:
     """List the jobs and their intervals."""
 
     settings = context(migrate=False).settings
-    t = Table("job", "every", "enabled", "what it does")
+    t = Table(*(say(f"cli.col.{c}") for c in ("job", "every", "enabled", "what")))
     for j in JOBS:
         conf = getattr(settings.jobs, j.name)
-        t.add_row(j.name, _duration(conf.interval_seconds), "yes" if conf.enabled else "no", j.summary)
+        t.add_row(j.name, _duration(conf.interval_seconds), say("cli.yes" if conf.enabled else "cli.no"),
+                  say(f"self.job.{j.name}") if f"self.job.{j.name}" in CATALOGUE else j.summary)
     console.print(t)
 
 
@@ -208,36 +207,54 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             "ct_logs": [lag.as_dict() for lag in logs],
         }, default=str, ensure_ascii=False))
         return
-    console.print(f"database: {ctx.engine.url.render_as_string(hide_password=True)}", highlight=False)
-    t = Table("job", "last run (UTC)", "last ok", "failures", "last error", title="jobs")
+    console.print(say("cli.status.database", url=ctx.engine.url.render_as_string(hide_password=True)),
+                  highlight=False)
+    t = Table(*(say(f"cli.col.{c}") for c in ("job", "last_run", "last_ok", "failures", "last_error")),
+              title=say("cli.status.jobs"))
     for j in JOBS:
         st = states.get(j.name)
         t.add_row(j.name, _ts(st.last_finished_at if st else None), _ts(st.last_ok_at if st else None),
                   str(st.consecutive_failures if st else 0), escape(st.last_error[:60] if st else ""))
     console.print(t)
     total = sum(by_status.values())
-    console.print(f"candidates: {total} in all" + (" (" + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items()))
-                                                   + ")" if by_status else ""))
-    severities = ", ".join(f"{sev}={by_severity[sev]}" for sev in SEVERITY_ORDER if by_severity.get(sev))
-    console.print(f"open findings: {n_findings}" + (f" ({severities})" if severities else ""))
-    console.print("tasks: " + (", ".join(f"{k}={v}" for k, v in sorted(tasks.items())) or "none"), highlight=False)
+    ordered = sorted(by_status.items(), key=lambda kv: list(CandidateStatus).index(CandidateStatus(kv[0])))
+    counts = _counts((word("status", k), v) for k, v in ordered)
+    console.print(escape(say("cli.status.candidates", total=total)
+                         + (say("cli.status.by_status", counts=counts) if by_status else "")), highlight=False)
+    severities = _counts((word("severity", sev), by_severity[sev]) for sev in SEVERITY_ORDER if by_severity.get(sev))
+    console.print(escape(say("cli.status.findings", n=n_findings)
+                         + (say("cli.status.by_status", counts=severities) if severities else "")), highlight=False)
+    console.print(escape(say("cli.status.tasks", counts=_counts((word("task", k), v) for k, v in sorted(tasks.items()))
+                             or say("cli.none"))), highlight=False)
     for f in findings:
         colour = SEVERITY_COLOUR.get(f.severity.value, "")
-        tag = escape(f"[{f.severity.value}]")  # rich would read [critical] as markup and print nothing
-        console.print(f"  [{colour}]{tag}[/] {escape(f.kind)} {escape(f.subject)}: {escape(f.title)}"
-                      if colour else f"  {tag} {escape(f.kind)} {escape(f.subject)}: {escape(f.title)}",
-                      highlight=False)
+        tag = escape(f"[{word('severity', f.severity)}]")  # rich would read [critical] as markup and print nothing
+        line = f"{tag} {escape(_subject(f.subject))}: {escape(said(f.title_text, f.title or f.kind))}"
+        console.print(f"  [{colour}]{line}[/]" if colour else f"  {line}", highlight=False)
     if n_findings > len(findings):
-        console.print(f"  … and {n_findings - len(findings)} more (the dashboard's views list them all)")
+        console.print("  " + escape(say("cli.status.more", n=n_findings - len(findings))), highlight=False)
     if logs:
         limits = ctx.settings.ct
-        t = Table("CT log", "behind (entries)", "behind for (min)", "state", "last error",
-                  title=f"CT logs (watchdog limits: {limits.lag_max_entries:,} entries, {limits.lag_max_minutes:g} min)")
+        t = Table(*(say(f"cli.col.{c}") for c in ("ct_log", "behind_entries", "behind_minutes", "state", "last_error")),
+                  title=say("cli.status.ct_logs", entries=f"{limits.lag_max_entries:,}",
+                            minutes=f"{limits.lag_max_minutes:g}"))
         for lag in logs:
             late = lag.entries > limits.lag_max_entries or lag.minutes > limits.lag_max_minutes
             style = "[red]" if late else ""
-            t.add_row(lag.log, f"{style}{lag.entries:,}", f"{style}{lag.minutes:.0f}", lag.state, lag.error[:60])
+            t.add_row(lag.log, f"{style}{lag.entries:,}", f"{style}{lag.minutes:.0f}", word("ctstate", lag.state),
+                      lag.error[:60])
         console.print(t)
+
+
+def _subject(subject: str) -> str:
+    """A finding's subject as a person names it: a request is TD-<id>, as in its letter's subject."""
+    return re.sub(r"^request:(\d+)$", r"TD-\1", subject)
+
+
+def _counts(pairs: Any) -> str:
+    """``new=3, checked=4`` (en) or ``新規 3、確認待ち 4`` (ja)."""
+    parts = [say("cli.status.count", what=what, n=n) for what, n in pairs]
+    return say("cli.list_sep").join(parts)
 
 
 STATUS_FINDINGS = 20  # findings listed by `omamori status`; the rest are counted

@@ -224,8 +224,9 @@ def _clock(at: datetime) -> str:
     return f"{at:%H:%M:%S}"
 
 
-def start(ctx: Context, stop: threading.Event, emit: Callable[[str], None] = print) -> threading.Thread:
-    story = Story(ctx, emit)
+def start(ctx: Context, stop: threading.Event, emit: Callable[[str], None] = print,
+          lang: str | None = None) -> threading.Thread:
+    story = Story(ctx, emit, lang)
     t = threading.Thread(target=story.run, args=(stop,), name="omamori-story", daemon=True)
     t.start()
     return t

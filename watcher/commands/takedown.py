@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import sqlalchemy as sa
 import typer
 from rich.markup import escape
 from sqlmodel import Session, col, select
 
-from watcher.commands.invocation import actor, console, context, err
+from watcher.capture.triage import InvalidTransition
+from watcher.commands.invocation import actor, console, context, err, lang, say, word
 from watcher.core.models import (
     Candidate,
     Channel,
@@ -54,8 +55,21 @@ def _candidate(s: Session, domain: str) -> Candidate:
         name = normalize_host(domain).ascii
     cand = s.exec(select(Candidate).where(Candidate.domain == name)).first()
     if cand is None:
-        raise typer.BadParameter(f"no candidate {domain}")
+        _refuse(say("cli.td.no_candidate", domain=domain), code=2)
     return cand
+
+
+def _refuse(sentence: str, code: int = 1) -> NoReturn:
+    """One line in the reader's language (not click's English usage box), then exit."""
+    err.print(f"[red]{escape(say('cli.refused'))}[/] {escape(sentence)}")
+    raise typer.Exit(code)
+
+
+def _request(s: Session, request_id: int) -> TakedownRequest:
+    req = s.get(TakedownRequest, request_id)
+    if req is None:
+        _refuse(say("cli.td.no_request", id=request_id), code=2)
+    return req
 
 
 
@@ -69,12 +83,18 @@ def list_cmd(status: Annotated[str, typer.Option(help="only this status")] = "")
         q = (select(TakedownRequest, Candidate)
              .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id)))
         if status:
+            if status not in {r.value for r in RequestStatus}:
+                _refuse(say("cli.cand.unknown_choice", what=say("cli.cand.what.status"), value=status,
+                            choices=", ".join(f"`{r.value}`" for r in RequestStatus)), code=2)
             q = q.where(TakedownRequest.status == RequestStatus(status))
         rows = s.exec(q.order_by(sa.desc(col(TakedownRequest.id)))).all()
-    t = Table("id", "domain", "recipient", "kind", "lang", "status", "sent", "attempts", "error")
+    t = Table(*(say(f"cli.col.{c}") for c in ("id", "domain", "recipient", "kind", "language", "status", "sent",
+                                                "attempts", "error")))
     for req, cand in rows:
-        t.add_row(str(req.id), cand.domain, req.recipient, req.recipient_kind.value, req.language, req.status.value,
-                  f"{req.sent_at:%Y-%m-%d %H:%M}" if req.sent_at else "", str(req.attempts), req.last_error[:40])
+        t.add_row(str(req.id), cand.domain, req.recipient, word("recipient", req.recipient_kind), req.language,
+                  word("request", req.status),
+                  f"{req.sent_at:%Y-%m-%d %H:%M}" if req.sent_at else "", str(req.attempts),
+                  say("cli.quoted", text=req.last_error[:40]) if req.last_error else "")  # the server's words
     console.print(t)
 
 
@@ -83,9 +103,7 @@ def show(request_id: int) -> None:
     """Show a request: the message exactly as it will be sent (or the web-form fields)."""
     ctx = context()
     with ctx.session() as s:
-        req = s.get(TakedownRequest, request_id)
-        if req is None:
-            raise typer.BadParameter(f"no request {request_id}")
+        req = _request(s, request_id)
         typer.echo(f"# TD-{req.id} {req.status.value} {req.channel.value} -> {req.recipient} ({req.recipient_kind.value})")
         if req.channel == Channel.WEBFORM:
             for k, v in webform_fields(req).items():
@@ -97,7 +115,7 @@ def show(request_id: int) -> None:
         typer.echo("")
         typer.echo(req.body)
         for a in req.attachments:
-            typer.echo(f"[attachment] {a['filename']} {a['content_type']} sha256={a['sha256']}")
+            typer.echo(say("cli.td.attachment", name=a["filename"], type=a["content_type"], sha=a["sha256"]))
 
 
 @cli.command("confirm")
@@ -109,15 +127,17 @@ def confirm_cmd(domain: str, reason: Annotated[str, typer.Option(help="why (kept
         try:
             drafts = confirm(ctx, s, cand, actor=actor(), reason=reason)
         except AlreadyReported as e:  # not a mistake in the command: the case is further along
-            err.print(f"refused: {escape(str(e))}; `omamori candidates show {escape(cand.domain)}` shows its requests")
-            raise typer.Exit(1) from None
-        except (TakedownError, ValueError) as e:
-            raise typer.BadParameter(str(e)) from None
+            _refuse(say("cli.td.already_reported", why=e.said, domain=cand.domain))
+        except TakedownError as e:
+            _refuse(e.said.render(lang()))
+        except InvalidTransition as e:  # a decision the case's status does not allow
+            _refuse(e.said.render(lang()))
         s.commit()
         for d in drafts:
-            typer.echo(f"drafted TD-{d.id} -> {d.recipient} ({d.recipient_kind.value}, {d.language}, {d.channel.value})")
+            typer.echo(say("cli.td.drafted", id=d.id, recipient=d.recipient, kind=word("recipient", d.recipient_kind),
+                           language=d.language, channel=word("channel", d.channel)))
         if not drafts:
-            typer.echo("no new requests (already drafted, or no recipient found)")
+            typer.echo(say("cli.td.no_drafts"))
 
 
 @cli.command("approve")
@@ -129,19 +149,17 @@ def approve_cmd(request_id: Annotated[int | None, typer.Argument()] = None,
         if all_for:
             done = approve_all(ctx, s, _candidate(s, all_for), actor=actor())
         elif request_id is not None:
-            req = s.get(TakedownRequest, request_id)
-            if req is None:
-                raise typer.BadParameter(f"no request {request_id}")
+            req = _request(s, request_id)
             try:
                 done = [approve(ctx, s, req, actor=actor())]
             except TakedownError as e:
-                raise typer.BadParameter(str(e)) from None
+                _refuse(e.said.render(lang()))
         else:
-            raise typer.BadParameter("give a request ID or --all DOMAIN")
+            _refuse(say("cli.td.approve_what"), code=2)
         s.commit()
     for r in done:
-        typer.echo(f"queued TD-{r.id} -> {r.recipient}" + (" (web form: fill it by hand)" if r.channel == Channel.WEBFORM
-                                                           else ""))
+        typer.echo(say("cli.td.queued_webform" if r.channel == Channel.WEBFORM else "cli.td.queued", id=r.id,
+                       recipient=r.recipient))
 
 
 @cli.command()
@@ -157,13 +175,14 @@ def reply(request_id: int, file: Annotated[Path, typer.Option("--file", exists=T
     """Attach a reply or bounce (a text or .eml file) to a request."""
     ctx = context()
     with ctx.session() as s:
-        req = s.get(TakedownRequest, request_id)
-        if req is None:
-            raise typer.BadParameter(f"no request {request_id}")
-        attach_reply(s, req, file.read_text(encoding="utf-8", errors="replace"), actor=actor(), now=ctx.now(),
-                     bounce=bounce)
+        req = _request(s, request_id)
+        try:
+            attach_reply(s, req, file.read_text(encoding="utf-8", errors="replace"), actor=actor(), now=ctx.now(),
+                         bounce=bounce)
+        except TakedownError as e:
+            _refuse(e.said.render(lang()))
         s.commit()
-    typer.echo(f"reply attached to TD-{request_id}")
+    typer.echo(say("cli.td.reply_attached", id=request_id))
 
 
 @cli.command()
@@ -172,14 +191,14 @@ def cases() -> None:
     from rich.table import Table
 
     ctx = context()
-    t = Table("domain", "status", "mode", "requests", "ticket", "bounced", "to read", "listed by",
-              "to blocklisted", "to down")
+    t = Table(*(say(f"cli.col.{c}") for c in ("domain", "status", "mode", "requests", "ticket", "bounced", "to_read",
+                                                "listed_by", "to_blocklisted", "to_down")))
     with ctx.session() as s:
         ids = s.exec(select(TakedownRequest.candidate_id).distinct()).all()
         for cand in s.exec(select(Candidate).where(col(Candidate.id).in_(ids)).order_by(col(Candidate.id))).all():
             reqs = s.exec(select(TakedownRequest).where(TakedownRequest.candidate_id == cand.id)).all()
             times = case_times(s, cand)
-            t.add_row(cand.domain, cand.status.value, times["mode"], str(len(reqs)),
+            t.add_row(cand.domain, word("status", cand.status), word("mode", times["mode"]), str(len(reqs)),
                       ", ".join(sorted({r.ticket for r in reqs if r.ticket})),
                       str(sum(r.status == RequestStatus.FAILED for r in reqs)),
                       str(sum(r.needs_person for r in reqs)), ", ".join(times["listed_by"]),
@@ -190,7 +209,8 @@ def cases() -> None:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+    return say("cli.td.minutes", n=f"{seconds / 60:.1f}") if seconds < 7200 else say("cli.td.hours",
+                                                                                     n=f"{seconds / 3600:.1f}")
 
 
 @cli.command()
@@ -210,12 +230,13 @@ def submitted(request_id: int) -> None:
     """Mark a web-form request submitted (or an uncertain email confirmed sent)."""
     ctx = context()
     with ctx.session() as s:
-        req = s.get(TakedownRequest, request_id)
-        if req is None:
-            raise typer.BadParameter(f"no request {request_id}")
-        mark_submitted(ctx, s, req, actor=actor())
+        req = _request(s, request_id)
+        try:
+            mark_submitted(ctx, s, req, actor=actor())
+        except TakedownError as e:
+            _refuse(e.said.render(lang()))
         s.commit()
-    typer.echo(f"TD-{request_id} marked sent")
+    typer.echo(say("cli.td.marked_sent", id=request_id))
 
 
 __all__ = [

@@ -8,8 +8,9 @@ import threading
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from watcher.commands.invocation import context, err
+from watcher.commands.invocation import context, err, say
 from watcher.commands.service import setup_logging
 from watcher.core import lease
 from watcher.tasks import runtime
@@ -26,8 +27,7 @@ def worker(
     setup_logging(ctx.settings.service.log_level)
     log = logging.getLogger("omamori.worker")
     if runtime.backend(ctx) != "procrastinate":
-        err.print("[red]omamori worker needs the PostgreSQL task queue[/] (database.url = postgresql+psycopg://...); "
-                  "with SQLite, `omamori run` works the tasks itself.")
+        err.print(f"[red]{escape(say('cli.worker.needs_pg'))}[/]")
         raise typer.Exit(2)
     if concurrency is not None:
         ctx.settings.tasks.concurrency = concurrency

@@ -68,7 +68,12 @@ OPEN = (R.DRAFT, R.QUEUED, R.SENDING, R.SENT, R.ANSWERED)
 
 
 class TakedownError(ValueError):
-    """A request that cannot be drafted or moved (shown to the person who asked)."""
+    """A request that cannot be drafted or moved (shown to the person who asked, in their language:
+    ``said.render(lang)``; ``str()`` is the English, for logs)."""
+
+    def __init__(self, said: Text) -> None:
+        super().__init__(said.render("en"))
+        self.said = said
 
 
 # ---------------------------------------------------------------- drafting and decisions
@@ -104,7 +109,7 @@ def draft_requests(ctx: Context, session: Session, cand: Candidate, *, actor: st
     later ones (escalations, re-drafts), so one case never asks for both."""
     snap = latest_snapshot(session, cand)
     if snap is None:
-        raise TakedownError(f"{cand.domain}: no snapshot yet; a request needs evidence (check it first)")
+        raise TakedownError(text("takedown.err.no_snapshot", domain=cand.domain))
     now = ctx.now()
     previous = _case_requests(session, cand)
     # One open request per recipient; a closed one (the site went down, then came back) may be asked again.
@@ -281,7 +286,7 @@ def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reas
     if cand.status == CandidateStatus.REPORTED:
         n = sum(1 for r in _case_requests(session, cand) if r.status != R.CLOSED)
         if n:
-            raise AlreadyReported(f"{cand.domain} is already reported ({n} open requests): nothing to confirm")
+            raise AlreadyReported(text("takedown.err.already_reported", domain=cand.domain, n=n))
     if cand.status not in (CandidateStatus.CONFIRMED, CandidateStatus.REPORTED):
         decide(session, cand, "confirm", actor=actor, reason=reason, now=ctx.now())
     if latest_snapshot(session, cand) is None:
@@ -296,7 +301,7 @@ def approve(ctx: Context, session: Session, req: TakedownRequest, *, actor: str)
     """DRAFT -> QUEUED. An email goes out with the next outbox run; a web form waits, queued, for a
     person to paste ``webform_fields`` and call ``mark_submitted``."""
     if req.status != R.DRAFT:
-        raise TakedownError(f"request {req.id} is {req.status.value}, only a draft can be approved")
+        raise TakedownError(text("takedown.err.not_draft", id=req.id, status=text(f"takedown.status.{req.status.value}")))
     now = ctx.now()
     req.status = R.QUEUED
     req.next_attempt_at = now if req.channel == Channel.EMAIL else None
@@ -315,9 +320,9 @@ def approve_all(ctx: Context, session: Session, cand: Candidate, *, actor: str) 
 def withdraw(session: Session, req: TakedownRequest, *, actor: str, reason: str,
              now: datetime | None = None) -> TakedownRequest:
     if not reason.strip():
-        raise TakedownError("withdrawing needs a reason (it is kept in the audit log)")
+        raise TakedownError(text("takedown.err.withdraw_reason"))
     if req.status in (R.SENDING, R.CLOSED):
-        raise TakedownError(f"request {req.id} is {req.status.value}; it cannot be withdrawn now")
+        raise TakedownError(text("takedown.err.not_withdrawable", id=req.id, status=text(f"takedown.status.{req.status.value}")))
     now = now or utcnow()
     old = req.status
     req.status, req.closed_at, req.next_attempt_at = R.CLOSED, now, None
@@ -331,7 +336,7 @@ def attach_reply(session: Session, req: TakedownRequest, text: str, *, actor: st
     """Attach a reply pasted by a person: a sent request becomes ANSWERED. A bounce (``bounce=True``,
     the recipient's server refused it after accepting) makes it FAILED, with the bounce as the reason."""
     if not text.strip():
-        raise TakedownError("an empty reply")
+        raise TakedownError(Text("takedown.err.empty_reply"))  # `text` is the reply here
     now = now or utcnow()
     req.replies = [*req.replies, {"at": now.isoformat(), "by": actor, "text": text.strip()[:20000],
                                   "bounce": bounce}]
@@ -348,7 +353,7 @@ def attach_reply(session: Session, req: TakedownRequest, text: str, *, actor: st
 def mark_answered(session: Session, req: TakedownRequest, *, actor: str,
                   now: datetime | None = None) -> TakedownRequest:
     if req.status not in (R.SENT, R.ANSWERED):
-        raise TakedownError(f"request {req.id} is {req.status.value}; only a sent request can be answered")
+        raise TakedownError(text("takedown.err.not_sent", id=req.id, status=text(f"takedown.status.{req.status.value}")))
     now = now or utcnow()
     req.status = R.ANSWERED
     session.add(req)
@@ -359,7 +364,7 @@ def mark_answered(session: Session, req: TakedownRequest, *, actor: str,
 def mark_submitted(ctx: Context, session: Session, req: TakedownRequest, *, actor: str) -> TakedownRequest:
     """A person submitted the web form (or confirmed an uncertain email went out): now SENT."""
     if req.status not in (R.DRAFT, R.QUEUED, R.SENDING):
-        raise TakedownError(f"request {req.id} is {req.status.value}; it cannot be marked sent")
+        raise TakedownError(text("takedown.err.not_markable", id=req.id, status=text(f"takedown.status.{req.status.value}")))
     now = ctx.now()
     old = req.status
     req.status, req.sent_at, req.next_attempt_at = R.SENT, now, None
@@ -373,7 +378,7 @@ def mark_submitted(ctx: Context, session: Session, req: TakedownRequest, *, acto
 def resend(ctx: Context, session: Session, req: TakedownRequest, *, actor: str) -> TakedownRequest:
     """Re-queue an uncertain (SENDING) or FAILED request with the SAME Message-ID (see the docstring)."""
     if req.status not in (R.SENDING, R.FAILED):
-        raise TakedownError(f"request {req.id} is {req.status.value}; only uncertain or failed ones are re-sent")
+        raise TakedownError(text("takedown.err.not_resendable", id=req.id, status=text(f"takedown.status.{req.status.value}")))
     now = ctx.now()
     old = req.status
     req.status, req.next_attempt_at, req.attempts = R.QUEUED, now, 0 if old == R.FAILED else req.attempts

@@ -29,12 +29,14 @@ from watcher.core.texts import (
     sharing,
     story,
     takedown,
+    terminal,
 )
 
 Lang = Literal["ja", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("ja", "en")
 
-AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing, story)
+AREAS: Final = (common, discovery, capture, owned, mail, takedown, selfwatch, alerts, report, sharing, story,
+         terminal)
 
 
 def _union() -> dict[str, tuple[str, str]]:

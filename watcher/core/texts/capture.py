@@ -57,4 +57,19 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "capture.rdap_unavailable": ("RDAP を利用できません: {error}", "RDAP is not available: {error}"),
     "capture.our_page_via_proxy": ("{proxy} を通した当社の公式ページ {original}（クローンではありません）",
                                    "our own page {original} seen through {proxy} (not a clone)"),
+    # --- a candidate's status, as a person reads it
+    "capture.status.new": ("新規", "new"),
+    "capture.status.checked": ("確認待ち", "checked"),
+    "capture.status.watching": ("監視中", "watching"),
+    "capture.status.confirmed": ("確定", "confirmed"),
+    "capture.status.reported": ("通報済み", "reported"),
+    "capture.status.down": ("停止", "down"),
+    "capture.status.dismissed": ("対象外", "dismissed"),
+    # --- a decision the candidate's status does not allow (InvalidTransition)
+    "capture.err.transition": ("{domain}: 「{old}」から「{new}」には変更できません",
+                               "candidate {domain}: cannot go from {old} to {new}"),
+    "capture.err.unknown_decision": ("判断 {decision!r} はありません。使えるもの: {choices}",
+                                     "unknown decision {decision!r}; use one of {choices}"),
+    "capture.err.dismiss_reason": ("対象外にするには理由が必要です（監査ログに残ります）",
+                                   "dismissing needs a reason (it is kept in the audit log)"),
 }

@@ -349,7 +349,8 @@ class Matcher:
             except InvalidName:
                 return None
         labels = s.split(".")
-        hits = _Hits()
+        # Made only when something is found (most names: nothing), in the order things are found.
+        hits: _Hits | None = None
         # Own and group names first: they are never candidates whatever else they look like.
         pos = -1
         for i in range(len(labels) - 1):
@@ -363,6 +364,7 @@ class Matcher:
                 key = "discovery.owned_group" if group else "discovery.owned_official"
                 return Match(slug, [Reason.said("owned", text(key, suffix=suffix, brand=slug))], 0, owned=True,
                              name=s, group=group, wildcard=wildcard)
+            hits = hits or _Hits()
             lapsed = self.lapsed.get(suffix)
             if lapsed is not None:
                 hits.add(lapsed, "lapsed", text("discovery.lapsed", suffix=suffix, brand=lapsed))
@@ -377,12 +379,24 @@ class Matcher:
             except (idna.IDNAError, UnicodeError, ValueError):
                 uni = s
         for end, (textual, payload) in self.domains_auto.iter(uni):  # rarely anything: no call for none
+            hits = hits or _Hits()
             self._domain(uni, end, textual, payload, hits)
         uni_labels = labels if uni is s else uni.split(".")
-        where = _Where(uni, len(uni_labels))
+        where: _Where | None = None
+        anything, shortest = self._any.iter, self._edit_min - 1
         for i, label in enumerate(uni_labels[:-1] if len(uni_labels) > 1 else uni_labels):
+            if label.isascii() and label.isalpha():
+                # Most labels: letters only, no brand word nor half of one in them, and no end of one a
+                # lookalike could keep: done here, without a call.
+                flat = fold(label)
+                if next(anything(flat), None) is None:
+                    if len(flat) >= shortest and self._may_edit(flat):
+                        hits, where = hits or _Hits(), where or _Where(uni, len(uni_labels))
+                        self._edits(label, (flat,), set(), hits, i, where)
+                    continue
+            hits, where = hits or _Hits(), where or _Where(uni, len(uni_labels))
             self._label(label, i, where, hits)
-        if not hits.reasons:
+        if hits is None or not hits.reasons:
             return None
         for slug in list(hits.reasons):
             kinds = hits.kinds(slug)
@@ -420,13 +434,23 @@ class Matcher:
                     readable = "".join(c for c in readable if c.isascii())
                 else:  # Japanese (or another script): read as written, full-width folded
                     readable = unicodedata.normalize("NFKC", label).lower()
-        toks, flat, bounds = read(readable)
-        if not toks:
-            return
-        if next(self._any.iter(flat), None) is None:  # no brand word, no half of one: only a lookalike
-            if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
-                self._edits(label, toks, set(), hits, index, where)
-            return
+        toks: tuple[str, ...]
+        bounds: tuple[int, ...]
+        if readable.isalpha():  # most labels: letters only, one token, read without the cache
+            flat = fold(readable)
+            if next(self._any.iter(flat), None) is None:  # no brand word, no half of one
+                if len(flat) >= self._edit_min - 1 and self._may_edit(flat):
+                    self._edits(label, (flat,), set(), hits, index, where)
+                return
+            toks, bounds = (flat,), (0, len(flat))
+        else:
+            toks, flat, bounds = read(readable)
+            if not toks:
+                return
+            if next(self._any.iter(flat), None) is None:  # only a lookalike could be here
+                if len(flat) >= self._edit_min - 1 and (len(toks) > 1 or self._may_edit(flat)):
+                    self._edits(label, toks, set(), hits, index, where)
+                return
         done: set[str] = set()
         found: list[tuple[int, int, _Word]] = []
         for end, (f, lst) in self.auto.iter(flat):
@@ -516,8 +540,11 @@ class Matcher:
                 return text("discovery.short_alone", keyword=w.shown, label=label)
             return text("discovery.short_beside", keyword=w.shown, word=left or right, label=label)
         if (w.shown.isascii() and len(w.folded) < GLUED_FROM and start not in bounds and stop not in bounds
-                and not word_before(flat, start) and not word_after(flat, stop)):
-            return None  # a word of 5-6 letters inside a longer one on both sides ("r|apple|r")
+                and not word_before(flat, start) and not word_after(flat, stop) and not where.cheap_tld()):
+            # A word of 5-6 letters inside a longer one on both sides ("r|apple|r") is a fragment of
+            # another word, except under a TLD where phishing against Japan is mostly registered
+            # ("move|aupay|isco.shop"): popular names there are few.
+            return None
         if ((w.common or w.lead) and (start not in bounds or stop not in bounds) and where.registrable(index)
                 and _in_phrase(w, flat, start, stop, bounds, found)):
             return None  # "apple|insider", "pine|apple", "huawe|icloud": English, not the brand
@@ -757,16 +784,17 @@ def _ordinary_edit(part: str, w: _Word) -> bool:
 
 
 _VOWELS = frozenset("aeoul")  # folded: "i" reads as "l"
-# Letters romaji spells either way (oriko/orico, saizon/saison, vpass/bpass) or that look alike turned
-# (n/u, m/n).
+# Letters romaji spells either way (oriko/orico, saizon/saison, vpass/bpass), that look alike turned
+# (n/u, m/n) or mirrored (b/d, p/q: "jadank").
 _SWAPS = frozenset({("c", "k"), ("k", "c"), ("s", "z"), ("z", "s"), ("b", "v"), ("v", "b"), ("n", "u"), ("u", "n"),
-                    ("m", "n"), ("n", "m")})
+                    ("m", "n"), ("n", "m"), ("b", "d"), ("d", "b"), ("p", "q"), ("q", "p")})
 
 
 def phisher_edit(part: str, word: str, allowed: int) -> bool:
     """A one-edit lookalike made the way phishers make them: a letter inserted, dropped or doubled, two
-    letters swapped, a vowel for a vowel (dnstwist's vowel-swap) or a romaji spelling variant (c/k,
-    s/z, b/v, n/m, n/u); look-alike letters are already folded. Any other letter for a letter ("pcloud", "origo") is another word. From 9 letters (two
+    letters swapped, a vowel for a vowel (dnstwist's vowel-swap), a romaji spelling variant (c/k,
+    s/z, b/v, n/m) or a letter turned or mirrored (n/u, b/d, p/q); look-alike letters are already
+    folded. Any other letter for a letter ("pcloud", "origo") is another word. From 9 letters (two
     edits allowed) any edit counts."""
     if allowed >= 2 or len(part) != len(word):
         return True
@@ -792,6 +820,9 @@ class _Where:
             labels, self.vetted = _suffix_of_tail(".".join(self.uni.split(".")[-4:]))
             self.index = self.count - 1 - labels
         return index == self.index
+
+    def cheap_tld(self) -> bool:
+        return self.uni[self.uni.rfind(".") + 1:] in CHEAP_TLDS
 
     def held_by_vetted(self, index: int) -> bool:
         """The label is the registrable one under a suffix whose registry vets who holds it
