@@ -230,8 +230,10 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
     action = str(e.get("action", ""))
     if action in ("candidate.status", "case.status") and "to" in d:
         said = f"{label(ui, 'st', d.get('from', ''))} → {label(ui, 'st', d.get('to', ''))}"
-        if d.get("reason"):
-            said += f"（{d['reason']}）" if ui.lang == "ja" else f" ({d['reason']})"
+        reason = (render_stored(d["reason_text"], ui.lang, fallback=str(d.get("reason", "")))
+                  if isinstance(d.get("reason_text"), dict) else str(d.get("reason") or ""))
+        if reason:
+            said += f"（{reason}）" if ui.lang == "ja" else f" ({reason})"
     elif action == "candidate.note":
         said = str(d.get("text", ""))
     elif "text" in d and isinstance(d["text"], dict):

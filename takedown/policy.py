@@ -76,15 +76,16 @@ def has_password_form(capture: Mapping[str, Any]) -> bool:
 
 
 def auto_rule(*, verdict: str, snapshot_reasons: Iterable[Mapping[str, Any]], capture: Mapping[str, Any],
-              candidate_reasons: Iterable[Mapping[str, Any]]) -> tuple[bool, list[str]]:
-    """(overwhelming?, the conditions met/missed in words) — see the module docstring."""
+              candidate_reasons: Iterable[Mapping[str, Any]]) -> tuple[bool, dict[str, bool]]:
+    """(overwhelming?, each condition by name: verdict, impersonation, password_form, lookalike — met or
+    not; the service words them in the reader's language) — see the module docstring."""
     kinds = _kinds(snapshot_reasons)
     visual = any(w in k for k in kinds for w in VISUAL_WORDS) or bool(IMPERSONATION_KINDS & set(kinds))
     password = any(w in k for k in kinds for w in PASSWORD_WORDS) or has_password_form(capture)
     lookalike = bool(LOOKALIKE_KINDS & {*_kinds(candidate_reasons), *kinds})
-    checks = [("verdict phishing", str(verdict).lower() == "phishing"), ("impersonates the brand (visual, logo, favicon, html, name)", visual),
-              ("password form", password), ("lookalike name", lookalike)]
-    return all(ok for _, ok in checks), [f"{name}: {'yes' if ok else 'no'}" for name, ok in checks]
+    checks = {"verdict": str(verdict).lower() == "phishing", "impersonation": visual, "password_form": password,
+              "lookalike": lookalike}
+    return all(checks.values()), checks
 
 
 # ---------------------------------------------------------------- hacked site or phishing domain

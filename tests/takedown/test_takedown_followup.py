@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from dashboard.ui import UI
+from dashboard.widgets import event_row
 from lab.testing import wait_for
 from takedown import policy
 from tests.takedown.tdlab import JPCERT, add_candidate, take_snapshot
 from watcher.capture.triage import transition
+from watcher.core.config import UserSettings
 from watcher.core.models import (
     Candidate,
     CandidateStatus,
@@ -40,8 +43,16 @@ def test_auto_rule_confirms_and_sends_when_evidence_is_overwhelming(make_ctx, wo
         events = s.exec(select(Event).where(Event.actor == "auto-rule")).all()
         actions = {e.action for e in events}
         assert {"candidate.status", "takedown.drafted", "takedown.approved"} <= actions
-        reason = next(e.detail["reason"] for e in events if e.action == "candidate.status")
-        assert "password form: yes" in reason and "lookalike name: yes" in reason
+        change = next(e for e in events if e.action == "candidate.status")
+        assert "password form: yes" in change.detail["reason"] and "lookalike name: yes" in change.detail["reason"]
+        # The timeline shows the service's reasons in the reader's language, not the English of the log.
+        ja = UI(ctx=ctx, settings=ctx.settings, user=UserSettings(name="analyst", role="analyst"), lang="ja")
+        said = event_row(ja, {"action": change.action, "actor": change.actor, "detail": change.detail})["said"]
+        assert "自動ルール" in said and "パスワード入力欄 はい" in said and "password" not in said
+        sent = next(e for e in s.exec(select(Event).where(Event.action == "candidate.status")).all()
+                    if e.detail["to"] == "reported")
+        assert "通報を送信済み" in event_row(ja, {"action": sent.action, "actor": sent.actor,
+                                                     "detail": sent.detail})["said"]
     texts = [m.text() for m in world.smtp.messages()]
     assert all("automatic rule" in t or "自動判定ルール" in t for t in texts)
 

@@ -8,6 +8,7 @@ Every move is an Event with its actor and reason. Dashboard and CLI decisions go
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -70,7 +71,7 @@ def transition(
     to: CandidateStatus,
     *,
     actor: str,
-    reason: str = "",
+    reason: str | Text = "",
     now: datetime | None = None,
     recheck_hours: float | None = None,
 ) -> Candidate:
@@ -91,18 +92,23 @@ def transition(
     cand.next_check_at = next_check(to, now, recheck_hours)
     session.add(cand)
     if old != to:
-        record(session, actor, "candidate.status", cand, {"from": old.value, "to": to.value, "reason": reason}, at=now)
+        # The reason as words (English, for logs and the API) and, when the service wrote it, as a
+        # catalogue text the timeline renders in the reader's language.
+        data: dict[str, Any] = {"from": old.value, "to": to.value, "reason": str(reason)}
+        if isinstance(reason, Text):
+            data["reason_text"] = reason.as_dict()
+        record(session, actor, "candidate.status", cand, data, at=now)
         cases.refresh_status(session, cand, now=now, actor=actor)
     return cand
 
 
 def decide(
-    session: Session, cand: Candidate, decision: str, *, actor: str, reason: str = "", now: datetime | None = None
+    session: Session, cand: Candidate, decision: str, *, actor: str, reason: str | Text = "", now: datetime | None = None
 ) -> Candidate:
     """A person's decision: confirm, watch, dismiss (a reason is required), reopen."""
     if decision not in DECISIONS:
         raise InvalidTransition(text("capture.err.unknown_decision", decision=decision, choices=", ".join(DECISIONS)))
-    if decision == "dismiss" and not reason.strip():
+    if decision == "dismiss" and not str(reason).strip():
         raise InvalidTransition(text("capture.err.dismiss_reason"))
     return transition(session, cand, DECISIONS[decision], actor=actor, reason=reason, now=now)
 
@@ -130,20 +136,20 @@ def after_snapshot(session: Session, cand: Candidate, snap: Snapshot, *, actor: 
         not_live = snap.verdict in (Verdict.PARKED, Verdict.SUSPENDED, Verdict.UNREACHABLE) or (
             snap.capture.get("page_kind") in NOT_LIVE)
         to = S.WATCHING if not_live and snap.verdict != Verdict.PHISHING else S.CHECKED
-        transition(session, cand, to, actor=actor, reason=f"snapshot {snap.id}: {snap.verdict.value}, score {snap.score}",
-                   now=now)
+        transition(session, cand, to, actor=actor, now=now, reason=text(
+            "capture.reason.snapshot", id=snap.id, verdict=text(f"cli.verdict.{snap.verdict.value}"), score=snap.score))
     elif st in (S.CONFIRMED, S.REPORTED, S.DOWN):
         if snap.gone:
             cand.down_count += 1
             if st == S.DOWN or cand.down_count >= down_confirmations:
                 transition(session, cand, S.DOWN, actor=actor, now=now,
-                           reason=f"gone {cand.down_count} checks in a row (snapshot {snap.id})")
+                           reason=text("capture.reason.gone", n=cand.down_count, id=snap.id))
             else:
                 cand.next_check_at = next_check(st, now, recheck_hours)
         else:
             cand.down_count = 0
             if st == S.DOWN:
-                transition(session, cand, S.CHECKED, actor=actor, now=now, reason=f"back up (snapshot {snap.id})")
+                transition(session, cand, S.CHECKED, actor=actor, now=now, reason=text("capture.reason.back_up", id=snap.id))
             else:
                 cand.next_check_at = next_check(st, now, recheck_hours)
     else:  # dismissed: keep the decision; the snapshot is recorded for the file

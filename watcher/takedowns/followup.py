@@ -29,6 +29,7 @@ from watcher.core.models import (
     Snapshot,
     TakedownRequest,
 )
+from watcher.core.texts import text
 from watcher.takedowns.facts import facts_for, latest_snapshot
 from watcher.takedowns.outbox import render_message, send_due
 from watcher.takedowns.requests import (
@@ -67,7 +68,8 @@ def _auto_candidates(ctx: Context) -> int:
             if not ok:
                 continue
             try:
-                confirm(ctx, s, cand, actor=AUTO_ACTOR, reason="auto rule: " + "; ".join(why), auto=True)
+                confirm(ctx, s, cand, actor=AUTO_ACTOR, auto=True, reason=text(
+                    "takedown.reason.auto_rule", **{k: text("cli.yes" if met else "cli.no") for k, met in why.items()}))
                 approve_all(ctx, s, cand, actor=AUTO_ACTOR)
                 s.commit()
                 n += 1

@@ -188,7 +188,7 @@ def _mark_reported(ctx: Context) -> int:
             col(TakedownRequest.status).in_([R.SENT, R.ANSWERED]))
         for cand in s.exec(select(Candidate).where(Candidate.status == CandidateStatus.CONFIRMED,
                                                    col(Candidate.id).in_(sent))).all():
-            transition(s, cand, CandidateStatus.REPORTED, actor=POLICY_ACTOR, reason="takedown requests sent",
+            transition(s, cand, CandidateStatus.REPORTED, actor=POLICY_ACTOR, reason=text("takedown.reason.sent"),
                        now=now, recheck_hours=ctx.settings.takedown.recheck_hours)
             n += 1
         s.commit()

@@ -279,7 +279,7 @@ def preview_confirm(ctx: Context, session: Session, cand: Candidate) -> ConfirmP
     return out
 
 
-def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reason: str = "",
+def confirm(ctx: Context, session: Session, cand: Candidate, *, actor: str, reason: str | Text = "",
             auto: bool = False) -> list[TakedownRequest]:
     """A person's (or the auto rule's) decision that ``cand`` is phishing, then the drafts. A case
     whose requests are out already is refused (``AlreadyReported``): its requests say what was sent."""

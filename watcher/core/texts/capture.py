@@ -65,6 +65,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "capture.status.reported": ("通報済み", "reported"),
     "capture.status.down": ("停止", "down"),
     "capture.status.dismissed": ("対象外", "dismissed"),
+    # why a status changed, when the service changed it (the timeline shows it beside the change)
+    "capture.reason.snapshot": ("スナップショット {id}: {verdict}、スコア {score}", "snapshot {id}: {verdict}, score {score}"),
+    "capture.reason.gone": ("{n} 回続けて停止を確認（スナップショット {id}）", "gone {n} checks in a row (snapshot {id})"),
+    "capture.reason.back_up": ("サイトが復活（スナップショット {id}）", "back up (snapshot {id})"),
     # --- a decision the candidate's status does not allow (InvalidTransition)
     "capture.err.transition": ("{domain}: 「{old}」から「{new}」には変更できません",
                                "candidate {domain}: cannot go from {old} to {new}"),

@@ -102,6 +102,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "takedown.no_network_contact": ("IP アドレスの RDAP にネットワークの不正利用窓口がありません",
                                     "IP RDAP named no abuse contact for the network"),
     "takedown.recipient_cut": ("{who} は宛先から除外されました（{why}）", "{who} was left out ({why})"),
+    "takedown.reason.auto_rule": ("自動ルール: フィッシング判定 {verdict}、ブランドのなりすまし {impersonation}、"
+                                  "パスワード入力欄 {password_form}、類似名 {lookalike}",
+                                  "auto rule: verdict phishing: {verdict}; impersonates the brand: {impersonation}; "
+                                  "password form: {password_form}; lookalike name: {lookalike}"),
+    "takedown.reason.sent": ("通報を送信済み", "takedown requests sent"),
     "takedown.cut_invalid_email": ("メールアドレスとして正しくありません", "not a valid email address"),
     "takedown.cut_own_address": ("当社（公式・グループ）ドメインのアドレスです", "it is the firm's own address (official or group domain)"),
     "takedown.cut_phisher_address": ("通報対象のドメイン自体のアドレスで、送ると犯人に知られます",
