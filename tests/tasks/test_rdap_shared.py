@@ -71,3 +71,32 @@ def test_two_workers_ask_the_registry_once_per_name_and_share_its_pace(pg_url, t
     for c in (one, two):
         c.rdap.close()
         c.engine.dispose()
+
+
+def test_a_recheck_of_a_dead_name_reads_the_registrys_not_registered_for_a_month(
+        pg_url, tmp_path, clock, lab_dns, lab_rdap) -> None:
+    from sqlmodel import Session
+
+    from watcher.capture import snapshot
+    from watcher.core.models import Source
+    from watcher.discovery.discover import OwnedIndex, Sighting, discover
+
+    sections = lab_sections(dns=lab_dns, rdap=lab_rdap)
+    sections["rdap"].update(cache_hours=12)
+    settings = make_settings(tmp_path, pg_url, **sections)
+    one = build_context(settings, clock=clock)
+    with Session(one.engine, expire_on_commit=False) as s:  # a lookalike nobody registered: NXDOMAIN
+        cid = discover(s, Sighting("hoshizora-gone.top", Source.CT), OwnedIndex([]), now=one.now()).candidate.id
+        s.commit()
+    first = snapshot.check_candidate(one, cid)
+    assert first.rdap["domain"]["exists"] is False and lab_rdap.requests == 1
+    clock.advance(days=7)  # the next re-check, on another worker, long past rdap.cache_hours
+    two = build_context(settings, clock=clock)
+    again = snapshot.check_candidate(two, cid)
+    assert again.rdap["domain"]["exists"] is False and lab_rdap.requests == 1
+    clock.advance(days=24)  # a month on: asked again
+    snapshot.check_candidate(two, cid)
+    assert lab_rdap.requests == 2
+    for c in (one, two):
+        c.rdap.close()
+        c.engine.dispose()
