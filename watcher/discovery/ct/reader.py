@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from watcher.clients.http import Guard, GuardedTransport
@@ -345,9 +346,15 @@ class LogReader:
         now = self.ctx.now()
         try:
             counts = self.ingest.apply(s, hits, now)
-        except Exception:
-            # One hit the database refuses must not hold the log back: write them one by one.
-            log.exception("%s: writing a batch of matches failed; writing them one by one", self.info.description)
+        except Exception as exc:
+            # One hit the database refuses must not hold the log back: write them one by one. A name
+            # another reader (certstream, another log) created in the same instant is the usual cause
+            # and no fault: one by one, the second writer adds its source to the first's candidate.
+            if isinstance(exc, IntegrityError):
+                log.info("%s: a match was written by another reader at the same time; writing the batch one by "
+                         "one", self.info.description)
+            else:
+                log.exception("%s: writing a batch of matches failed; writing them one by one", self.info.description)
             s.rollback()
             counts, refused = self._apply_one_by_one(s, hits, now)
             bad.extend(refused)
