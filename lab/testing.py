@@ -27,7 +27,7 @@ from lab.whois import LabWhois
 from lab.world import DEFAULT_SCENARIO, World
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "the lab") -> None:
     """Until the lab's own background work (a timer, a sequencer, a desk) is done: returns as soon as
     ``predicate()`` holds, fails after ``timeout`` seconds. A wait, not a measurement."""
     end = time.monotonic() + timeout
@@ -35,7 +35,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         if predicate():
             return
         time.sleep(0.05)
-    raise AssertionError("timed out waiting for the lab")
+    raise AssertionError(f"timed out waiting for {what} ({timeout} s)")
 
 @pytest.fixture(scope="session")
 def lab_pki() -> Iterator[LabPKI]:

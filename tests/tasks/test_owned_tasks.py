@@ -6,13 +6,13 @@ the process's threads). A task retried (its worker died) finds the same rows: no
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from lab.testing import wait_for
 from tests.conftest import make_settings
 from tests.owned.conftest import is_open, lab_sections
 from tests.owned.test_inventory_job import registrations
@@ -54,15 +54,6 @@ def _jobs(ctx: Context) -> list[tuple[str, str, str]]:
             "ORDER BY id"))]
 
 
-def _wait(pred, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout} s")
-
-
 @pytest.mark.postgres
 def test_each_owned_apex_is_a_task_any_worker_does_and_a_retry_does_nothing_twice(
         pg_url, tmp_path, clock, lab_dns, lab_web, lab_rdap, lab_whois) -> None:
@@ -87,7 +78,7 @@ def test_each_owned_apex_is_a_task_any_worker_does_and_a_retry_does_nothing_twic
                for i in range(2)]
     for w in workers:
         w.start()
-    _wait(lambda: all(st == "succeeded" for _, st, _ in _jobs(ctx)), 120, "every owned_check done")
+    wait_for(lambda: all(st == "succeeded" for _, st, _ in _jobs(ctx)), 120, "every owned_check done")
     assert is_open(ctx, "takeover_mx", "hzsec.com")  # the lab world's MX to a dead provider
     with Session(ctx.engine) as s:
         row = s.exec(select(OwnedDomain).where(OwnedDomain.name == "hzsec.com")).one()
@@ -115,7 +106,7 @@ def test_on_sqlite_the_same_tasks_run_in_the_process(tmp_path, clock, lab_dns, l
     assert running.backend == "inprocess"
     result = run_job(ctx, "inventory", actor="test")
     assert result["ok"] and result["tasks"] == len(inventory.apexes(ctx))
-    _wait(lambda: is_open(ctx, "takeover_mx", "hzsec.com"), 60, "the in-process owned_check of hzsec.com")
+    wait_for(lambda: is_open(ctx, "takeover_mx", "hzsec.com"), 60, "the in-process owned_check of hzsec.com")
     running.close()  # waits for the tasks still running
     inline = build_context(make_settings(tmp_path / "inline", "", **lab_sections(
         dns=lab_dns, web=lab_web, rdap=lab_rdap, whois=lab_whois)), clock=clock)
