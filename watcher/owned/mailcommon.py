@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from watcher.core.config import DnsSettings
 from watcher.core.models import Brand, FindingKind, Severity
+from watcher.core.names import is_within
 from watcher.core.texts import Text, text
 
 if TYPE_CHECKING:
@@ -54,6 +55,15 @@ def sending_domains(run: CheckRun) -> list[tuple[Brand, str, list[str]]]:
         for d in b.spec.get("sending_domains") or []:
             out.append((b, d, list(b.spec.get("dkim_selectors") or [])))
     return out
+
+
+def brand_of_mail_domain(brands: list[Brand], domain: str) -> Brand | None:
+    """The brand whose sending or official domains hold ``domain`` (a sender's, a report's policy domain)."""
+    for b in brands:
+        if any(is_within(domain, d) for d in (b.spec.get("sending_domains") or [])
+               + (b.spec.get("official_domains") or [])):
+            return b
+    return None
 
 
 def posture(run: CheckRun, domain: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from watcher.core.models import Brand, FindingKind, Severity
 from watcher.core.names import is_within
 from watcher.core.texts import text
 from watcher.owned import der
+from watcher.owned.mailcommon import brand_of_mail_domain
 from watcher.owned.markcert import verify_chain
 
 if TYPE_CHECKING:
@@ -285,14 +286,6 @@ def trust_roots(run: CheckRun) -> list[x509.Certificate]:
     return list(x509.load_pem_x509_certificates(path.read_bytes()))
 
 
-def _brand_of(brands: list[Brand], sender_domain: str) -> Brand | None:
-    for b in brands:
-        if any(is_within(sender_domain, d) for d in (b.spec.get("sending_domains") or [])
-               + (b.spec.get("official_domains") or [])):
-            return b
-    return None
-
-
 def check_notices(run: CheckRun) -> None:
     """The mailauth job's S/MIME step: one finding per sample notice that is not properly signed."""
     from sqlmodel import select
@@ -318,7 +311,7 @@ def check_notices(run: CheckRun) -> None:
             continue
         result = verify_message(raw, run.now, roots, firm)
         sender = parseaddr(str(email.message_from_bytes(raw[:65536], policy=email.policy.default).get("From", "")))[1]
-        brand = _brand_of(brands, sender.rsplit("@", 1)[-1].lower())
+        brand = brand_of_mail_domain(brands, sender.rsplit("@", 1)[-1].lower())
         data = {"file": path.name, "signer": result.signer, "issuer": result.issuer,
                 "not_after": result.not_after.isoformat() if result.not_after else None,
                 "sha256": hashlib.sha256(raw).hexdigest()}

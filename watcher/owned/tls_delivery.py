@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from watcher.context import Context
 from watcher.core.findings import finding_key, open_finding, resolve_finding
 from watcher.core.models import Brand, Finding, FindingKind, Severity
-from watcher.core.names import is_within
 from watcher.core.texts import text
+from watcher.owned.mailcommon import brand_of_mail_domain
 from watcher.owned.tlsrpt import TlsReportData
 
 # Results that say the certificate or the policy was wrong, not that a session merely broke off.
@@ -29,23 +29,17 @@ CERTIFICATE_RESULTS = frozenset({"certificate-expired", "certificate-host-mismat
 HIGH_SHARE = 0.05
 
 
-def _brand_id(session: Session, domain: str) -> int | None:
-    for b in session.exec(select(Brand).order_by(Brand.slug)):
-        spec = b.spec or {}
-        if any(is_within(domain, d) for d in (*spec.get("official_domains", ()), *spec.get("sending_domains", ()))):
-            return b.id
-    return None
-
-
 def _iso(when: datetime | None) -> str:
     return when.isoformat() if when else ""
 
 
 def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
     """Open or resolve the TLS-delivery Finding of each policy domain this new report covers."""
+    brands = list(session.exec(select(Brand).order_by(Brand.slug)))
     for pol in rep.policies:
         domain = pol.get("domain") or ""
-        if not domain or _brand_id(session, domain) is None:
+        brand = brand_of_mail_domain(brands, domain) if domain else None
+        if brand is None:
             continue  # a report also covering someone else's domain: theirs to read
         failed, ok = int(pol.get("failure") or 0), int(pol.get("success") or 0)
         if failed == 0:
@@ -65,7 +59,7 @@ def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
                         results=results, begin=_iso(rep.begin_at)[:10], end=_iso(rep.end_at)[:10]),
             data={"org": rep.org_name, "report_id": rep.report_id, "end_at": _iso(rep.end_at),
                   "failed": failed, "succeeded": ok, "results": dict(kinds), "mx": pol.get("mx") or []},
-            brand_id=_brand_id(session, domain), now=ctx.now(), actor=ctx.actor)
+            brand_id=brand.id, now=ctx.now(), actor=ctx.actor)
 
 
 def _resolve_if_newer(session: Session, ctx: Context, domain: str, rep: TlsReportData) -> None:
