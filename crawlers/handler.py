@@ -1,37 +1,48 @@
-"""scrapy-playwright's download handler, shared by http and https, with a pool of pages.
+"""Scrapy's download handler for http and https: Playwright on Chromium, one browser, a page pool.
 
-Two costs of the stock handler are the crawler's, not the evidence's:
+The handler does what the capture needs and nothing per sub-request. scrapy-playwright, which this
+replaces, costs the crawler about 100 ms of CPU per page that no evidence needs: a Python round trip
+for every request the page makes (its route hook, each asking for the request's raw headers to apply
+Scrapy's), listeners on every request and response, and the whole HTML read once at "commit" and
+never used (the spider reads it after the page settled). Here:
 
-- Scrapy builds one handler per scheme, and each starts its own Playwright driver (a node process)
-  and, on its first request, its own Chromium. Here one instance serves both schemes: one driver,
-  one browser, and a batch of http and https targets shares its contexts.
-- A page per target: creating and closing a page costs more CPU than the navigation that replaces
-  it (CDP target, renderer setup, Playwright's page objects). A page whose capture is done goes back
-  to ``POOL`` under its context's name, and the next target of that context navigates it. Only a page
-  of the same browser context is reused, and contexts stay per batch (``crawlers.serve`` closes them,
-  with their pages, when the batch is done), so no cookie, storage or cache crosses a batch, as
-  before. A navigation replaces the page's document, scripts and timers; a page that failed, crashed
-  or was refused is closed, never pooled.
+- One instance serves both schemes (Scrapy builds a handler per scheme): one Playwright driver (a
+  node process), one Chromium, and a batch of http and https targets shares its contexts.
+- Navigation is ``page.goto(wait_until="commit")``; the Scrapy response carries the main response's
+  status, raw headers, redirect chain and TLS details, and no body (the spider reads the page).
+- The page's own requests are not hooked: every connection Chromium makes goes through the crawler's
+  gate (``crawlers.gate``), which judges it. Media and event streams (endless, and nothing a reviewer
+  needs) are refused inside Chromium by a CDP ``Fetch`` filter on those resource types only, so Python
+  hears of no other request.
+- A page pool (``POOL``): creating and closing a page costs more CPU than the navigation that replaces
+  it, so a captured page serves the next target of the same browser context. Contexts stay per batch
+  (``crawlers.serve`` closes them, with their pages, when the batch is done): no cookie, storage or
+  cache crosses a batch. A page that failed, crashed or was refused is closed, never pooled.
+- A browser that dies (an OOM kill) is launched again for the next request; its contexts are made
+  again from each request's options.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from typing import Any
 
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import Crawler
-from scrapy.http import Request
-from scrapy.spiders import Spider
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy.http import Headers, HtmlResponse, Request, Response
 
-DEFAULT_CONTEXT = "default"  # scrapy-playwright's name for a request without playwright_context
+log = logging.getLogger("crawlers.handler")
+
+DEFAULT_CONTEXT = "default"
+# Refused inside Chromium (CDP Fetch patterns): an endless stream, or bytes no reviewer needs.
+REFUSED_TYPES = ("Media", "EventSource")
 
 
 class PagePool:
-    """The pages of each context (by name): at most ``limit`` alive per context (scrapy-playwright's
-    ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` did this by closing pages), the idle ones handed to the next
-    target of the same context, never to another context. Event-loop only (no locks needed)."""
+    """The pages of each context (by name): at most ``limit`` alive per context, the idle ones handed
+    to the next target of the same context, never to another context. Event-loop only (no locks)."""
 
     def __init__(self, limit: int = 2) -> None:
         self.limit = limit
@@ -112,16 +123,56 @@ class PagePool:
 
 
 POOL = PagePool()
+_CDP: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # page -> its CDP session
 _SHARED: weakref.WeakKeyDictionary[Crawler, CaptureHandler] = weakref.WeakKeyDictionary()
+_PENDING: set[asyncio.Future[Any]] = set()  # fire-and-forget CDP answers, referenced until done
 
 
-class CaptureHandler(ScrapyPlaywrightDownloadHandler):
+async def cdp_session(page: Any) -> Any:
+    """The page's CDP session, opened once per page (a pooled page keeps it across targets)."""
+    session = _CDP.get(page)
+    if session is None:
+        session = _CDP[page] = await page.context.new_cdp_session(page)
+    return session
+
+
+async def refuse_streams(page: Any) -> None:
+    """Media and event streams fail inside Chromium; only those requests reach Python."""
+    cdp = await cdp_session(page)
+
+    def paused(event: dict[str, Any]) -> None:
+        task = asyncio.ensure_future(cdp.send("Fetch.failRequest", {"requestId": event["requestId"],
+                                                                     "errorReason": "BlockedByClient"}))
+        _PENDING.add(task)
+        task.add_done_callback(_forget_pending)
+
+    cdp.on("Fetch.requestPaused", paused)
+    await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": t} for t in REFUSED_TYPES]})
+
+
+def _forget_pending(task: asyncio.Future[Any]) -> None:
+    _PENDING.discard(task)
+    if not task.cancelled():
+        task.exception()  # a page closed meanwhile: nothing to refuse any more
+
+
+class CaptureHandler(BaseDownloadHandler):
+    """Settings: ``CAPTURE_LAUNCH_OPTIONS`` (Playwright's ``chromium.launch``), ``CAPTURE_PAGES_PER_CONTEXT``.
+    Request meta: ``context`` (a name), ``context_options`` (Playwright's ``new_context``), ``budget_ms``
+    (every page operation's default timeout and the navigation's); it sets ``page`` (before navigating,
+    so an errback can close it), ``redirect_urls``/``redirect_reasons`` and ``security_details``."""
+
     lazy = False
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._closed = False
+        self.launch_options: dict[str, Any] = dict(crawler.settings.getdict("CAPTURE_LAUNCH_OPTIONS"))
         POOL.limit = crawler.settings.getint("CAPTURE_PAGES_PER_CONTEXT", 2)
+        self.playwright: Any = None
+        self.browser: Any = None
+        self.contexts: dict[str, Any] = {}
+        self._lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureHandler:
@@ -130,25 +181,100 @@ class CaptureHandler(ScrapyPlaywrightDownloadHandler):
             handler = _SHARED[crawler] = cls(crawler)
         return handler
 
-    async def _create_page(self, request: Request, spider: Spider) -> Any:
-        context = request.meta.get("playwright_context") or DEFAULT_CONTEXT
-        page = await POOL.acquire(context)
+    async def _context(self, name: str, options: dict[str, Any]) -> Any:
+        async with self._lock:
+            if self.browser is None or not self.browser.is_connected():
+                await self._launch()
+            ctx = self.contexts.get(name)
+            if ctx is None:
+                ctx = self.contexts[name] = await self.browser.new_context(**options)
+                ctx.on("close", lambda c=ctx, n=name: self.contexts.pop(n, None) if self.contexts.get(n) is c else None)
+            return ctx
+
+    async def _launch(self) -> None:
+        if self.playwright is None:
+            from playwright.async_api import async_playwright
+
+            self.playwright = await async_playwright().start()
+        self.contexts.clear()
+        self.browser = await self.playwright.chromium.launch(**self.launch_options)
+        self.browser.on("disconnected", self._disconnected)
+        log.info("browser started (%s)", self.browser.version)
+
+    def _disconnected(self, browser: Any) -> None:
+        if browser is self.browser:
+            log.warning("the browser disconnected; the next target starts a new one")
+            self.browser = None
+            self.contexts.clear()
+            POOL.idle.clear()
+
+    async def _page(self, name: str, options: dict[str, Any], budget_ms: int) -> Any:
+        page = await POOL.acquire(name)
         if page is not None:
-            # Only the previous target's request hook goes (scrapy-playwright adds one per
-            # navigation, and skips removing it for a page it has just created).
-            await page.unroute("**")
             return page
+        page = None
         try:
-            page = await super()._create_page(request, spider)
+            ctx = await self._context(name, options)
+            page = await ctx.new_page()
+            page.set_default_timeout(budget_ms)
+            await refuse_streams(page)
         except BaseException:
-            POOL.failed(context)
+            POOL.failed(name)
+            if page is not None:
+                await _close_quietly(page)
             raise
-        POOL.created(context, page)
+        POOL.created(name, page)
         return page
 
-    async def _close(self) -> None:
+    async def download_request(self, request: Request) -> Response:
+        meta = request.meta
+        name = meta.get("context") or DEFAULT_CONTEXT
+        budget_ms = int(meta.get("budget_ms") or 20000)
+        page = await self._page(name, meta.get("context_options") or {}, budget_ms)
+        meta["page"] = page
+        response = await page.goto(request.url, wait_until="commit", timeout=budget_ms)
+        if response is None:  # same-document navigation: not possible from about:blank, but typed so
+            return HtmlResponse(url=page.url, status=200, body=b"", request=request, flags=["browser"])
+        urls, reasons = [], []
+        hop = response.request.redirected_from
+        while hop is not None:
+            answer = await hop.response()
+            urls.append(hop.url)
+            reasons.append(None if answer is None else answer.status)
+            hop = hop.redirected_from
+        if urls:
+            meta["redirect_urls"], meta["redirect_reasons"] = urls[::-1], reasons[::-1]
+        if response.url.lower().startswith("https:"):
+            try:
+                meta["security_details"] = await response.security_details()
+            except Exception:  # the page navigated away meanwhile: no TLS facts, the capture goes on
+                meta["security_details"] = None
+        headers = Headers(await response.all_headers())
+        headers.pop("Content-Encoding", None)  # the body is not Scrapy's to decode (there is none)
+        return HtmlResponse(url=page.url, status=response.status, headers=headers, body=b"", request=request,
+                            flags=["browser"])
+
+    async def close(self) -> None:
         if self._closed:  # Scrapy closes the handler once per scheme it serves
             return
         self._closed = True
         POOL.idle.clear()
-        await super()._close()
+        for ctx in list(self.contexts.values()):
+            try:
+                await asyncio.wait_for(ctx.close(), timeout=5)
+            except Exception:
+                pass
+        if self.browser is not None:
+            try:
+                await asyncio.wait_for(self.browser.close(), timeout=10)
+            except Exception:
+                pass
+        if self.playwright is not None:
+            await self.playwright.stop()
+
+
+async def _close_quietly(page: Any) -> None:
+    try:
+        await asyncio.wait_for(page.close(), timeout=5)
+    except Exception:
+        pass

@@ -33,7 +33,7 @@ def open_image(data: bytes) -> Image.Image:
         img.load()
     except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError) as e:
         raise ValueError(f"not a usable image: {type(e).__name__}: {e}"[:200]) from None
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")  # a screenshot is RGB already: no copy
 
 
 def image_hashes(img: Image.Image) -> dict[str, str]:

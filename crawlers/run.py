@@ -2,7 +2,7 @@
 
 Every target gets exactly one record line, written as soon as it is known (so a crash mid-batch
 loses nothing already captured). Evidence files land in the job's ``out_dir`` named by sha256.
-The browser runs under Scrapy + scrapy-playwright; a target the browser could not capture is
+The browser runs under Scrapy with its own Playwright handler (``crawlers.handler``); a target the browser could not capture is
 fetched again over plain HTTP (no screenshot), and the record says why.
 """
 
@@ -137,10 +137,10 @@ class RecordWriter:
 
 
 def scrapy_settings(job: Job, schemes: set[str] | None = None, gate_url: str = "") -> dict[str, Any]:
-    """Scrapy + scrapy-playwright settings. Only the schemes the batch's targets use get the browser
-    handler (one instance for all of them: one Playwright driver and browser); contexts are created on
-    first use from each request's ``playwright_context_kwargs``, which also recreates them, fully
-    configured, after a browser restart."""
+    """Scrapy settings: the browser handler (``crawlers.handler``: one instance for every scheme the
+    batch uses, so one Playwright driver and one browser) and the limits. Contexts are created on first
+    use from each request's ``context_options``, which also recreates them, fully configured, after a
+    browser restart."""
     root = os.geteuid() == 0
     sandbox = job.sandbox == "on" or (job.sandbox == "auto" and not root)
     if not sandbox:
@@ -155,19 +155,18 @@ def scrapy_settings(job: Job, schemes: set[str] | None = None, gate_url: str = "
     elif job.proxy:
         launch["proxy"] = {"server": job.proxy}
     return {
-        # One handler (one driver, one browser) for every scheme, and pages pooled (crawlers.handler).
+        # One handler (one driver, one browser) for every scheme, and pages pooled (crawlers.handler);
+        # no other scheme is fetched, so no other handler is loaded.
         "DOWNLOAD_HANDLERS": {s: "crawlers.handler.CaptureHandler" for s in (schemes or {"http", "https"})},
+        "DOWNLOAD_HANDLERS_BASE": {},
+        # Chromium does redirects, cookies, compression, headers and the proxy, and the response Scrapy
+        # gets has no body: Scrapy's middlewares for those would act on nothing, at a cost per page.
+        "DOWNLOADER_MIDDLEWARES_BASE": {},
+        "SPIDER_MIDDLEWARES_BASE": {"scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25},
+        "EXTENSIONS_BASE": {"scrapy.extensions.corestats.CoreStats": 0},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
-        "PLAYWRIGHT_CONTEXTS": {},
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(job.page_timeout * 1000),
-        "PLAYWRIGHT_ABORT_REQUEST": "crawlers.spiders.capture.should_abort",
-        # The page pool bounds the pages of a context (crawlers.handler); scrapy-playwright's own bound
-        # waits for a page to close, and a pooled page is not closed.
+        "CAPTURE_LAUNCH_OPTIONS": launch,
         "CAPTURE_PAGES_PER_CONTEXT": job.concurrency,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1_000_000,
-        "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
         "CONCURRENT_REQUESTS": job.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": job.concurrency,
         # Scrapy's defaults (1 GiB, 20 redirects, 180 s) are far too generous for hostile sites.

@@ -126,7 +126,7 @@ class ServeSpider(CaptureSpider):
             if b.writer is writer and page.context not in b.contexts:
                 b.contexts.append(page.context)
             if b.writer is writer:
-                b.context_names.add(meta.get("playwright_context") or DEFAULT_CONTEXT)
+                b.context_names.add(meta.get("context") or DEFAULT_CONTEXT)
 
     async def _finish(self, batch: Batch, popped: bool = False) -> None:
         if not popped and self.batches.pop(batch.id, None) is None:

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import logging
 import time
-import weakref
 from typing import Any, Protocol
 
 import scrapy
@@ -20,11 +19,10 @@ from scrapy.http import Response
 
 from crawlers import fallback
 from crawlers.extract import finish_forms, host_of
-from crawlers.guard import NotAnAddress, host_address
-from crawlers.handler import DEFAULT_CONTEXT, POOL
+from crawlers.handler import DEFAULT_CONTEXT, POOL, cdp_session
 from crawlers.imaging import MAX_FAVICON_BYTES
 from crawlers.job import Job, Target, context_options
-from crawlers.netguard import LOCAL_NAMES, Policy, urlscheme
+from crawlers.netguard import Policy
 
 log = logging.getLogger("crawlers.capture")
 
@@ -91,17 +89,6 @@ QUIET_MS = 200
 FONTS_MS = 500
 
 
-_CDP: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # page -> its CDP session
-
-
-async def cdp_session(page: Any) -> Any:
-    """The page's CDP session, opened once per page (a pooled page keeps it across targets)."""
-    session = _CDP.get(page)
-    if session is None:
-        session = _CDP[page] = await page.context.new_cdp_session(page)
-    return session
-
-
 async def recycle(page: Any, context: str) -> None:
     """Put a captured page back in the pool as a new tab would be: its document replaced by
     about:blank (the hostile page's scripts and timers end with it), ``window.name`` emptied (Chromium
@@ -144,49 +131,6 @@ class Writer(Protocol):
     def browser_failed(self, target: Target, reason: str) -> None: ...
 
 
-async def should_abort(request: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the guard for every request the page makes, plus the redirect cap."""
-    url = request.url
-    scheme = urlscheme(url)
-    if scheme in ("data", "blob", "about"):
-        return False
-    if scheme not in ("http", "https"):
-        return True
-    hops, prev = 0, request.redirected_from
-    while prev is not None:
-        hops += 1
-        prev = prev.redirected_from
-    if hops > GUARD["max_redirects"]:
-        log.info("aborted %s: more than %d redirects", url[:200], GUARD["max_redirects"])
-        return True
-    if request.resource_type in ("media", "websocket", "eventsource"):
-        return True  # nothing a reviewer needs, and an endless stream
-    # The gate judges (and resolves, once) every connection; here only what needs no lookup —
-    # address literals in any spelling, local names — so a page's blocked requests are named in the
-    # log. A lookup here would be a second one, and a rebinding name server would see it.
-    host = host_of(url)
-    why = "" if GUARD["lab_mode"] else _literal_refusal(GUARD["policy"], host)
-    if why:
-        log.warning("aborted sub-request %s: %s", url[:200], why)
-        return True
-    return False
-
-
-def _literal_refusal(policy: Policy, host: str) -> str:
-    try:
-        literal = host_address(host)
-    except NotAnAddress as e:
-        return f"refused {host}: {e}"
-    if literal is None:
-        return f"refused {host}: a local name" if host in LOCAL_NAMES or host.endswith(".localhost") else ""
-    return policy.check_host(host).refusal
-
-
-async def init_page(page: Any, request: scrapy.Request) -> None:
-    """playwright_page_init_callback: bounded default timeouts on every page operation."""
-    page.set_default_timeout(request.meta["budget_ms"])
-
-
 class CaptureSpider(scrapy.Spider):
     name = "capture"
 
@@ -207,12 +151,8 @@ class CaptureSpider(scrapy.Spider):
         contexts = context_options(self.job)
         profile = t.profile if t.profile in contexts else "desktop"
         meta: dict[str, Any] = {
-            "target": t, "started": time.monotonic(), "budget_ms": ms,
-            "playwright": True, "playwright_include_page": True, "playwright_context": context or profile,
-            "playwright_context_kwargs": contexts[profile],
-            "playwright_page_goto_kwargs": {"wait_until": "commit", "timeout": ms},
-            "playwright_page_init_callback": "crawlers.spiders.capture.init_page",
-            "download_timeout": self.job.page_timeout + 5,
+            "target": t, "started": time.monotonic(), "budget_ms": ms, "context": context or profile,
+            "context_options": contexts[profile], "download_timeout": self.job.page_timeout + 5,
         }
         if writer is not None:
             meta["writer"] = writer
@@ -225,7 +165,7 @@ class CaptureSpider(scrapy.Spider):
 
     async def parse_page(self, response: Response) -> None:
         target: Target = response.meta["target"]
-        page = response.meta["playwright_page"]
+        page = response.meta["page"]
         self.page_opened(response.meta, page)
         writer = self.writer_for(response.meta)
         remaining = self.job.page_timeout - (time.monotonic() - response.meta["started"])
@@ -254,7 +194,7 @@ class CaptureSpider(scrapy.Spider):
         # Captured: the page is blanked for the next target of its context (crawlers.handler) while a
         # thread hashes the screenshots and writes the evidence (CPU and disk work, off the event
         # loop; the writer is thread-safe).
-        recycled = asyncio.ensure_future(recycle(page, response.meta.get("playwright_context") or DEFAULT_CONTEXT))
+        recycled = asyncio.ensure_future(recycle(page, response.meta.get("context") or DEFAULT_CONTEXT))
         await asyncio.to_thread(writer.page, target, facts)
         await recycled
 
@@ -311,7 +251,7 @@ class CaptureSpider(scrapy.Spider):
             "redirects": redirects,
             "headers": {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")[:500]
                         for k, v in list(response.headers.items())[:60]},
-            "tls": _tls(response.meta.get("playwright_security_details")),
+            "tls": _tls(response.meta.get("security_details")),
             "forms": finish_forms(facts.get("forms", []), final_url),
             "resource_hosts": sorted({h for h in map(host_of, resources) if h} - {""}),
             "html": html,
@@ -329,7 +269,7 @@ class CaptureSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         request = failure.request
         target: Target = request.meta["target"]
-        page = request.meta.get("playwright_page")
+        page = request.meta.get("page")
         if page is not None:
             _CLOSING.add(task := asyncio.ensure_future(_close_quietly(page)))
             task.add_done_callback(_CLOSING.discard)
