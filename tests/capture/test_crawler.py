@@ -1,7 +1,8 @@
 """The crawler against the lab's web hosts: one browser batch shared by the module's tests.
 
 The batch holds a redirect chain, a redirect chain longer than the cap, a slow page, a huge page,
-an endless page, a 410 page and the same clone twice (evidence stored once).
+an endless page, a 410 page, a page that opens a video and an event stream, and the same clone twice
+(evidence stored once).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from watcher.context import Context
 
 pytestmark = [pytest.mark.browser, needs_browser]
 
+# A video and an event stream: endless, and nothing a reviewer needs.
+STREAMS = ("<html><head><title>streams</title></head><body><p>live</p>"
+           "<video src='/movie.mp4' autoplay muted></video><img src='/still.png'>"
+           "<script>new EventSource('/events');</script></body></html>")
+
 SITES = {
     "redirect.test": ("redirect", {"hops": 3}),
     "loop.test": ("redirect", {"hops": 12}),
@@ -27,6 +33,7 @@ SITES = {
     "gone.test": ("gone", {}),
     "clone-a.test": ("clone-exact", {}),
     "clone-b.test": ("clone-exact", {}),
+    "streams.test": ("page", {"body": STREAMS}),
 }
 
 
@@ -41,13 +48,22 @@ def batch(lab: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
     targets.append({"id": "mobile", "url": "http://clone-a.test/", "addresses": [], "profile": "mobile"})
     t0 = time.monotonic()
     records = capture_batch(ctx, targets)
-    return {"records": {r["id"]: r for r in records}, "seconds": time.monotonic() - t0, "ctx": ctx}
+    return {"records": {r["id"]: r for r in records}, "seconds": time.monotonic() - t0, "ctx": ctx,
+            "requests": list(web.requests)}
 
 
 def test_every_target_yields_one_record(batch: dict[str, Any]) -> None:
     assert set(batch["records"]) == {*SITES, "mobile"}
     # 8 hostile-ish pages, 2 at a time, each capped at 10 s: the batch cannot stall.
     assert batch["seconds"] < 120
+
+
+def test_media_and_event_streams_are_refused_inside_the_browser(batch: dict[str, Any]) -> None:
+    r = batch["records"]["streams.test"]
+    assert r["ok"] and r["browser_used"] and r["title"] == "streams", r.get("error")
+    asked = {path for _m, _s, host, path in batch["requests"] if host == "streams.test"}
+    assert "/still.png" in asked  # the page's other requests go out (through the gate)
+    assert not asked & {"/movie.mp4", "/events"}, asked
 
 
 def test_redirect_chain_is_recorded(batch: dict[str, Any]) -> None:
