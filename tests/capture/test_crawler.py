@@ -108,7 +108,7 @@ def test_the_clone_is_captured_with_forms_and_evidence(batch: dict[str, Any]) ->
     assert r["title"] == "ログイン｜ほしぞら証券"
     (form,) = r["forms"]
     assert form["has_password"] and form["posts_to_host"] == "clone-a.test" and form["method"] == "post"
-    assert {"phash", "dhash", "whash", "colorhash", "ssdeep", "tlsh"} <= set(r["hashes"])
+    assert {"phash", "dhash", "colorhash", "ssdeep", "tlsh"} <= set(r["hashes"])
     assert any(i["alt"] == "ほしぞら証券" and i["w"] > 0 for i in r["images"])
 
 

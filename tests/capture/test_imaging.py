@@ -24,6 +24,5 @@ def test_one_grey_conversion_gives_imagehash_own_hashes() -> None:
     assert image_hashes(page) == {
         "phash": str(imagehash.phash(page)),
         "dhash": str(imagehash.dhash(page)),
-        "whash": str(imagehash.whash(page)),
         "colorhash": str(imagehash.colorhash(page, binbits=3)),
     }
