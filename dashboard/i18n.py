@@ -52,7 +52,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "v_mailauth": ("メール認証", "Mail authentication"),
     "v_reports": ("レポート", "Reports"),
     "v_health": ("稼働状況", "Health"),
-    # statuses and verdicts
+    # statuses (a verdict's words are the catalogue's capture.verdict.*: widgets.verdict_label)
     "st_new": ("新規", "new"),
     "st_checked": ("確認待ち", "checked"),
     "st_watching": ("監視中", "watching"),
@@ -60,13 +60,6 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "st_reported": ("通報済み", "reported"),
     "st_down": ("停止", "down"),
     "st_dismissed": ("対象外", "dismissed"),
-    "vd_unknown": ("不明", "unknown"),
-    "vd_phishing": ("フィッシング", "phishing"),
-    "vd_suspicious": ("不審", "suspicious"),
-    "vd_parked": ("パーキング", "parked"),
-    "vd_suspended": ("停止済み", "suspended"),
-    "vd_benign": ("無害", "benign"),
-    "vd_unreachable": ("到達不可", "unreachable"),
     "rs_draft": ("下書き", "draft"),
     "rs_queued": ("送信待ち", "queued"),
     "rs_sending": ("送信中", "sending"),

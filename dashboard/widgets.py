@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard.ui import UI
 from watcher.core.names import ShownName, show_name
-from watcher.core.texts import render_stored
+from watcher.core.texts import CATALOGUE, render_stored, t
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
 
@@ -51,11 +51,14 @@ def status_label(ui: UI, status: Any) -> str:
 
 
 def verdict_label(ui: UI, verdict: Any) -> str:
-    return ui.t(f"vd_{verdict}")
+    """A verdict in the user's language: the catalogue's words, the ones the terminal and the story use."""
+    v = str(getattr(verdict, "value", verdict))
+    key = f"capture.verdict.{v}"
+    return t(key, ui.lang) if key in CATALOGUE else v
 
 
 def label(ui: UI, prefix: str, value: Any) -> str:
-    """A translated enum value (``st_``, ``vd_``, ``rs_``, ``sv_``, ``src_``), or the value itself."""
+    """A translated enum value (``st_``, ``rs_``, ``sv_``, ``src_``), or the value itself."""
     v = str(getattr(value, "value", value))
     text = ui.t(f"{prefix}_{v}")
     return v if text == f"{prefix}_{v}" else text
@@ -244,7 +247,7 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
         if d.get("source"):
             shown["source"] = label(ui, "src", str(d["source"]))
         if d.get("verdict"):
-            shown["verdict"] = label(ui, "vd", str(d["verdict"]))
+            shown["verdict"] = verdict_label(ui, d["verdict"])
         if d.get("code"):  # a recipient left out: why, from the catalogue
             shown["why"] = render_stored({"key": f"takedown.cut_{d['code']}", "params": {}}, ui.lang,
                                          fallback=str(d.get("why", "")))

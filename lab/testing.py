@@ -27,15 +27,22 @@ from lab.whois import LabWhois
 from lab.world import DEFAULT_SCENARIO, World
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "the lab") -> None:
-    """Until the lab's own background work (a timer, a sequencer, a desk) is done: returns as soon as
-    ``predicate()`` holds, fails after ``timeout`` seconds. A wait, not a measurement."""
-    end = time.monotonic() + timeout
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "the lab", *, every: float = 0.05,
+             explain: Callable[[], str] | None = None) -> float:
+    """Until background work (the lab's timer, sequencer or desk; a service under test) is done: returns
+    as soon as ``predicate()`` holds, checking every ``every`` seconds, and fails after ``timeout``
+    seconds, with ``explain()`` (a subprocess's log, say) appended to the message.
+
+    Returns the seconds it waited, for a test to report as an observation (a wait, not a measurement:
+    speed is measured by the benchmarks)."""
+    start = time.monotonic()
+    end = start + timeout
     while time.monotonic() < end:
         if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what} ({timeout} s)")
+            return time.monotonic() - start
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what} ({timeout} s)" + (f"\n{explain()}" if explain else ""))
+
 
 @pytest.fixture(scope="session")
 def lab_pki() -> Iterator[LabPKI]:

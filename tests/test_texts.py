@@ -6,6 +6,7 @@ import string
 
 import pytest
 
+from watcher.context import Context
 from watcher.core.reasons import Reason, reason_text
 from watcher.core.texts import AREAS, CATALOGUE, MissingText, Text, render_stored, t, text
 
@@ -48,3 +49,30 @@ def test_a_list_of_sentences_renders_joined_also_after_storage() -> None:
     stored = text("owned.dropcatch.detail", why=why).as_dict()
     assert render_stored(stored, "en").startswith("registered again on 2026-11-01, DNS answers for it.")
     assert render_stored(stored, "ja").startswith("2026-11-01 に再登録、DNSが応答しています。")
+
+
+def test_every_verdict_has_one_word_in_each_language_that_terminal_story_and_dashboard_share(ctx: Context) -> None:
+    from dashboard.i18n import LABELS
+    from dashboard.ui import UI
+    from dashboard.widgets import verdict_label
+    from watcher.commands.invocation import word
+    from watcher.commands.story import Story
+    from watcher.core.config import UserSettings
+    from watcher.core.models import Verdict
+
+    for lang in ("ja", "en"):
+        dashboard = UI(ctx, ctx.settings, UserSettings(name="reader", role="viewer"), lang)
+        story = Story(ctx, emit=lambda line: None, lang=lang)
+        for v in Verdict:
+            said = t(f"capture.verdict.{v.value}", lang)
+            assert said != f"capture.verdict.{v.value}"
+            assert word("verdict", v, lang) == verdict_label(dashboard, v) == story._word("verdict", v.value) == said
+    copies = [k for k in CATALOGUE if k.startswith(("cli.verdict.", "story.verdict."))]
+    assert not copies and not [k for k in LABELS if k.startswith("vd_")]
+
+
+def test_a_snapshot_reason_stored_under_the_former_verdict_key_still_reads() -> None:
+    stored = {"key": "capture.reason.snapshot",
+              "params": {"id": 7, "verdict": {"key": "cli.verdict.phishing", "params": {}}, "score": 85}}
+    assert render_stored(stored, "ja") == "スナップショット 7: フィッシング、スコア 85"
+    assert render_stored(stored, "en") == "snapshot 7: phishing, score 85"

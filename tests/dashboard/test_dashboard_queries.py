@@ -31,13 +31,13 @@ def test_every_label_used_in_the_code_exists_in_both_languages() -> None:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"""ui\.t\(\s*["']([a-z_0-9]+)["']""", text))
         used |= set(re.findall(r"""\btr\([^,()]+(?:\[[^\]]+\])?,\s*["']([a-z_0-9]+)["']""", text))
-    # Keys built at run time: views, statuses, verdicts, roles, age choices, CSV exports.
+    # Keys built at run time: views, statuses, roles, age choices, CSV exports.
     from dashboard.views import VIEWS
     from dashboard.views.triage import AGES
-    from watcher.core.models import CandidateStatus, Verdict
+    from watcher.core.models import CandidateStatus
 
     used |= {f"v_{v}" for v in VIEWS} | {f"st_{s.value}" for s in CandidateStatus} | set(AGES)
-    used |= {f"vd_{v.value}" for v in Verdict} | {f"role_{r}" for r in ("viewer", "analyst", "approver", "admin")}
+    used |= {f"role_{r}" for r in ("viewer", "analyst", "approver", "admin")}
     used |= {f"csv_{name}" for name in q.EXPORTS}
     from watcher.core.models import RequestStatus, Severity, Source
 

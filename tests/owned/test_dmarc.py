@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from watcher.core.models import DmarcReport, Event
+from watcher.context import Context
+from watcher.core.models import DmarcReport, Event, Finding, FindingKind
 from watcher.owned import dmarc
 
 HERE = Path(__file__).parent / "dmarc"
@@ -279,3 +281,65 @@ def test_failed_tls_deliveries_open_a_finding_that_a_later_clean_report_resolves
     (folder / "25.json.gz").write_bytes(tls_report("hoshizora-sec.co.jp", mx, day[2], day[2], 50, []))
     dmarc.ingest(ctx)
     assert tls_finding().status == FindingStatus.RESOLVED
+
+
+class TlsReports:
+    """A folder of SMTP TLS reports for hoshizora-sec.co.jp, each read as it is dropped in."""
+
+    def __init__(self, make_ctx: Callable[..., Context], folder: Path) -> None:
+        folder.mkdir()
+        self.folder, self.ctx = folder, make_ctx(imap={"dmarc_dir": str(folder)})
+
+    def arrives(self, day: int, failed: int, org: str = "Google Inc.") -> None:
+        from lab.reports import tls_report
+
+        when = datetime(2026, 11, day, tzinfo=UTC)
+        failures = [("certificate-expired", "192.0.2.1", failed)] if failed else []
+        (self.folder / f"{org}-{day}.json.gz").write_bytes(
+            tls_report("hoshizora-sec.co.jp", "mail.hoshizora-sec.co.jp", when, when, 40, failures, org=org))
+        assert dmarc.ingest(self.ctx)["folder"]["by_kind"] == {"tls": 1}
+
+    def finding(self) -> Finding:
+
+        with Session(self.ctx.engine) as s:
+            return s.exec(select(Finding).where(Finding.kind == FindingKind.TLS_DELIVERY)).one()
+
+
+def test_an_older_failing_tls_report_does_not_reopen_a_finding_a_newer_clean_report_resolved(
+        make_ctx, tmp_path: Path) -> None:
+    from watcher.core.models import FindingStatus
+
+    reports = TlsReports(make_ctx, tmp_path / "tlsrpt")
+    reports.arrives(24, failed=12)
+    reports.arrives(26, failed=0)
+    resolved = reports.finding()
+    assert resolved.status == FindingStatus.RESOLVED and resolved.data["end_at"].startswith("2026-11-24")
+
+    # Another sender's report of the 25th, mailed late: the 26th already said deliveries work again.
+    reports.arrives(25, failed=7, org="Microsoft")
+    f = reports.finding()
+    assert (f.status, f.times_opened, f.resolved_at) == (FindingStatus.RESOLVED, 1, resolved.resolved_at)
+    assert (f.data, f.detail, f.title) == (resolved.data, resolved.detail, resolved.title)
+
+
+def test_a_newer_failing_tls_report_reopens_the_finding_and_its_dates_never_go_backwards(
+        make_ctx, tmp_path: Path) -> None:
+    from watcher.core.models import FindingStatus
+
+    reports = TlsReports(make_ctx, tmp_path / "tlsrpt")
+    reports.arrives(24, failed=12)
+    reports.arrives(25, failed=0)
+    assert reports.finding().status == FindingStatus.RESOLVED
+
+    reports.arrives(27, failed=3)
+    f = reports.finding()
+    assert (f.status, f.times_opened, f.resolved_at) == (FindingStatus.OPEN, 2, None)
+    assert f.data["end_at"].startswith("2026-11-27") and "2026-11-27" in f.detail and "3" in f.title
+
+    # An older failing report while the newer one holds the Finding open: neither dates nor counts move back.
+    reports.arrives(26, failed=9, org="Microsoft")
+    later = reports.finding()
+    assert (later.status, later.data, later.detail, later.title) == (FindingStatus.OPEN, f.data, f.detail, f.title)
+    # Nor does an older clean report close it.
+    reports.arrives(26, failed=0, org="Yahoo")
+    assert reports.finding().status == FindingStatus.OPEN

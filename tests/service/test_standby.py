@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from lab.testing import wait_for
 from tests.conftest import EXAMPLE_BRANDS
 from watcher.core.config import ROOT
 from watcher.core.db import make_engine, upgrade
@@ -51,15 +52,6 @@ def _holder(engine) -> str:
         return row.holder if row is not None else ""
 
 
-def _wait(pred, timeout: float, what: str) -> float:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if pred():
-            return time.monotonic() - t0
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
-
-
 def _runs(engine) -> list:
     with Session(engine) as s:
         events = s.exec(select(Event).where(col(Event.action).in_(["job.ran", "job.failed"]))
@@ -80,10 +72,10 @@ def test_one_active_scheduler_per_database_and_a_standby_that_takes_over(tmp_pat
     first = _start(config, tmp_path / "first.log")
     second = None
     try:
-        _wait(lambda: _holder(engine).startswith(f"run:{os.uname().nodename[:60]}:{first.pid}:"), 60,
-              "the first instance takes the lease")
+        wait_for(lambda: _holder(engine).startswith(f"run:{os.uname().nodename[:60]}:{first.pid}:"), 60,
+                 "the first instance takes the lease")
         second = _start(config, tmp_path / "second.log")
-        _wait(lambda: "standby" in (tmp_path / "second.log").read_text(), 60, "the second instance waits")
+        wait_for(lambda: "standby" in (tmp_path / "second.log").read_text(), 60, "the second instance waits")
         time.sleep(3 * INTERVAL)
         runs = _runs(engine)
         assert len(runs) >= 2
@@ -93,11 +85,11 @@ def test_one_active_scheduler_per_database_and_a_standby_that_takes_over(tmp_pat
 
         first.send_signal(signal.SIGKILL)
         first.wait()
-        took = _wait(lambda: _holder(engine).startswith(f"run:{os.uname().nodename[:60]}:{second.pid}:"), 60,
-                     "the standby takes over")
+        took = wait_for(lambda: _holder(engine).startswith(f"run:{os.uname().nodename[:60]}:{second.pid}:"), 60,
+                        "the standby takes over")
         assert took < 10  # lease (2 s) + standby poll (0.3 s) + start
         before = len(_runs(engine))
-        _wait(lambda: len(_runs(engine)) > before, 20, "the new active instance runs the jobs")
+        wait_for(lambda: len(_runs(engine)) > before, 20, "the new active instance runs the jobs")
         runs = _runs(engine)
         gaps = [(b - a).total_seconds() for a, b in pairwise(runs)]
         assert min(gaps) >= INTERVAL * 0.5, gaps

@@ -137,7 +137,7 @@ def after_snapshot(session: Session, cand: Candidate, snap: Snapshot, *, actor: 
             snap.capture.get("page_kind") in NOT_LIVE)
         to = S.WATCHING if not_live and snap.verdict != Verdict.PHISHING else S.CHECKED
         transition(session, cand, to, actor=actor, now=now, reason=text(
-            "capture.reason.snapshot", id=snap.id, verdict=text(f"cli.verdict.{snap.verdict.value}"), score=snap.score))
+            "capture.reason.snapshot", id=snap.id, verdict=text(f"capture.verdict.{snap.verdict.value}"), score=snap.score))
     elif st in (S.CONFIRMED, S.REPORTED, S.DOWN):
         if snap.gone:
             cand.down_count += 1

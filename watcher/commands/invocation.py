@@ -81,7 +81,7 @@ def say(key: str, /, **params: Any) -> str:
 
 
 # The catalogue's words of a vocabulary that is not the terminal's own.
-_WORDS = {"request": "takedown.status", "status": "capture.status"}
+_WORDS = {"request": "takedown.status", "status": "capture.status", "verdict": "capture.verdict"}
 
 
 def word(kind: str, value: Any, language: str | None = None) -> str:

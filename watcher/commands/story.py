@@ -26,13 +26,15 @@ from sqlmodel import Session, col, select
 from watcher.context import Context
 from watcher.core.models import Candidate, Event, Finding, FindingGroup, FindingKind, TakedownRequest
 from watcher.core.names import show_name
-from watcher.core.texts import render_stored, t
+from watcher.core.texts import CATALOGUE, render_stored, t
 
 WATCHED = ("candidate.discovered", "snapshot.taken", "candidate.status", "takedown.sent", "finding.opened",
            "job.failed", "error.logged")
 OWNED_KINDS = {k.value for k in (*FindingKind.of_group(FindingGroup.OWNED), *FindingKind.of_group(FindingGroup.MAIL))}
 # Verdicts worth a line when a capture shows them; parked and unreachable pages are routine.
 SHOWN_VERDICTS = ("phishing", "suspicious")
+# Vocabularies the story shares with the rest of omamori rather than wording them its own way.
+WORDS_ELSEWHERE = {"verdict": "capture.verdict"}
 WINDOW = 10.0  # seconds a kind's lines wait for company
 OWNED_WINDOW = 60.0
 VERBS = ("found", "captured", "confirmed", "sent", "down", "dismissed")
@@ -78,8 +80,8 @@ class Story:
 
     def _word(self, group: str, value: str) -> str:
         """A vocabulary word (a source, a verdict, a recipient kind) in the story's language."""
-        said = self._t(f"story.{group}.{value}")
-        return value if said == f"story.{group}.{value}" else said
+        key = f"{WORDS_ELSEWHERE.get(group, 'story.' + group)}.{value}"
+        return t(key, self.lang) if key in CATALOGUE else value
 
     def _verb(self, verb: str) -> str:
         word = self._t(f"story.verb.{verb.lower()}")

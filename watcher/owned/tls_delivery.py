@@ -5,6 +5,10 @@ DANE policy asks: mail to the firm was refused or, with a testing policy, sent i
 certificate, an MX missing from the policy, or an attacker on the path stripping STARTTLS. The stored
 report alone is read by nobody, so each policy domain with failures opens one Finding, and the next
 later report with only successful sessions for that domain resolves it.
+
+Reports arrive out of order (each sender mails its own day, some days late), so the Finding's data
+keeps ``seen_until``: the latest report end date read for the policy domain, failing or clean. A
+report ending before it says nothing about now: it neither reopens, resolves nor rewrites the Finding.
 """
 
 from __future__ import annotations
@@ -33,17 +37,35 @@ def _iso(when: datetime | None) -> str:
     return when.isoformat() if when else ""
 
 
+def _seen_until(f: Finding | None) -> str:
+    """The latest report end date already read for this policy domain ("" when none)."""
+    data = f.data if f is not None else None
+    if not data:
+        return ""
+    # Findings written before seen_until existed carry only the failing report's end_at.
+    return str(data.get("seen_until") or data.get("end_at") or "")
+
+
 def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
     """Open or resolve the TLS-delivery Finding of each policy domain this new report covers."""
     brands = list(session.exec(select(Brand).order_by(Brand.slug)))
+    end = _iso(rep.end_at)
     for pol in rep.policies:
         domain = pol.get("domain") or ""
         brand = brand_of_mail_domain(brands, domain) if domain else None
         if brand is None:
             continue  # a report also covering someone else's domain: theirs to read
+        f = session.exec(select(Finding).where(Finding.key == finding_key(FindingKind.TLS_DELIVERY, domain))).first()
+        seen = _seen_until(f)
+        if end < seen:
+            continue  # older than what the Finding already says: history, not news
         failed, ok = int(pol.get("failure") or 0), int(pol.get("success") or 0)
         if failed == 0:
-            _resolve_if_newer(session, ctx, domain, rep)
+            if f is not None:
+                f.data = {**(f.data or {}), "seen_until": end}
+                session.add(f)
+                resolve_finding(session, FindingKind.TLS_DELIVERY, domain, now=ctx.now(), actor=ctx.actor,
+                                note=f"clean TLS report {rep.org_name}!{rep.report_id}"[:200])
             continue
         kinds = Counter[str]()
         for d in pol.get("failures") or []:
@@ -56,18 +78,7 @@ def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
             text("mail.tls_delivery.title", domain=domain, failed=failed, total=failed + ok),
             severity=severity,
             detail=text("mail.tls_delivery.detail", org=rep.org_name or "-", policy=pol.get("type") or "-",
-                        results=results, begin=_iso(rep.begin_at)[:10], end=_iso(rep.end_at)[:10]),
-            data={"org": rep.org_name, "report_id": rep.report_id, "end_at": _iso(rep.end_at),
+                        results=results, begin=_iso(rep.begin_at)[:10], end=end[:10]),
+            data={"org": rep.org_name, "report_id": rep.report_id, "end_at": end, "seen_until": end,
                   "failed": failed, "succeeded": ok, "results": dict(kinds), "mx": pol.get("mx") or []},
             brand_id=brand.id, now=ctx.now(), actor=ctx.actor)
-
-
-def _resolve_if_newer(session: Session, ctx: Context, domain: str, rep: TlsReportData) -> None:
-    # Reports arrive out of order (each sender mails its own day): an older clean report must not
-    # close a Finding that a newer failing one opened.
-    f = session.exec(select(Finding).where(Finding.key == finding_key(FindingKind.TLS_DELIVERY, domain))).first()
-    if f is None:
-        return
-    if (f.data or {}).get("end_at", "") <= _iso(rep.end_at):
-        resolve_finding(session, FindingKind.TLS_DELIVERY, domain, now=ctx.now(), actor=ctx.actor,
-                        note=f"clean TLS report {rep.org_name}!{rep.report_id}"[:200])

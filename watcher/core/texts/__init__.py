@@ -51,6 +51,17 @@ def _union() -> dict[str, tuple[str, str]]:
 
 CATALOGUE: Final[dict[str, tuple[str, str]]] = _union()
 
+# Key families renamed after texts were stored under them (old prefix -> new): a stored Text keeps its
+# key forever (the audit log's reasons), so it is read under the new name rather than shown as a key.
+RENAMED: Final[dict[str, str]] = {"cli.verdict.": "capture.verdict."}
+
+
+def _renamed(key: str) -> str:
+    for old, new in RENAMED.items():
+        if key.startswith(old):
+            return new + key.removeprefix(old)
+    return key
+
 
 class MissingText(KeyError):
     """A key that is not in the catalogue (a test fails on it; at run time the key itself is shown)."""
@@ -58,7 +69,7 @@ class MissingText(KeyError):
 
 def t(key: str, lang: str = "en", /, **params: Any) -> str:
     """The sentence ``key`` in ``lang`` (``ja`` or ``en``), its ``{placeholders}`` filled."""
-    pair = CATALOGUE.get(key)
+    pair = CATALOGUE.get(key) or CATALOGUE.get(_renamed(key))
     if pair is None:
         return key if not params else f"{key} {params}"
     text = pair[0] if lang == "ja" else pair[1]

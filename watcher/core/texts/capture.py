@@ -57,6 +57,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "capture.rdap_unavailable": ("RDAP を利用できません: {error}", "RDAP is not available: {error}"),
     "capture.our_page_via_proxy": ("{proxy} を通した当社の公式ページ {original}（クローンではありません）",
                                    "our own page {original} seen through {proxy} (not a clone)"),
+    # --- a capture's verdict, as a person reads it (the terminal, the story and the dashboard use these)
+    "capture.verdict.unknown": ("不明", "unknown"),
+    "capture.verdict.phishing": ("フィッシング", "phishing"),
+    "capture.verdict.suspicious": ("不審", "suspicious"),
+    "capture.verdict.parked": ("パーキング", "parked"),
+    "capture.verdict.suspended": ("停止済み", "suspended"),
+    "capture.verdict.benign": ("無害", "benign"),
+    "capture.verdict.unreachable": ("到達不可", "unreachable"),
     # --- a candidate's status, as a person reads it
     "capture.status.new": ("新規", "new"),
     "capture.status.checked": ("確認待ち", "checked"),

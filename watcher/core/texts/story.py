@@ -39,8 +39,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "story.unreadable": ("（ストーリー: データベースを読めませんでした: {error}）",
                          "(story: could not read the database: {error})"),
     # words of a vocabulary
-    "story.verdict.phishing": ("フィッシング", "phishing"),
-    "story.verdict.suspicious": ("不審", "suspicious"),
     "story.source.ct": ("CT ログ", "ct"),
     "story.source.certstream": ("certstream", "certstream"),
     "story.source.permutation": ("類似ドメイン生成", "permutation"),

@@ -32,13 +32,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "cli.list_sep": ("、", ", "),
     "cli.quoted": ("「{text}」", "“{text}”"),
     # --- words of a vocabulary (enum values as a person reads them) -------------------------------
-    "cli.verdict.unknown": ("不明", "unknown"),
-    "cli.verdict.phishing": ("フィッシング", "phishing"),
-    "cli.verdict.suspicious": ("不審", "suspicious"),
-    "cli.verdict.parked": ("パーキング", "parked"),
-    "cli.verdict.suspended": ("停止済み", "suspended"),
-    "cli.verdict.benign": ("無害", "benign"),
-    "cli.verdict.unreachable": ("到達不可", "unreachable"),
     "cli.source.ct": ("CT ログ", "CT log"),
     "cli.source.certstream": ("certstream", "certstream"),
     "cli.source.permutation": ("類似ドメイン生成", "permutation"),

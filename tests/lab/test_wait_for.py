@@ -1,0 +1,21 @@
+"""lab.testing.wait_for: the one wait of the tests, which says how long it waited and why it gave up."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lab.testing import wait_for
+
+
+def test_a_wait_returns_the_seconds_it_waited_once_the_work_is_done() -> None:
+    done_at = time.monotonic() + 0.2
+    waited = wait_for(lambda: time.monotonic() >= done_at, timeout=5, what="the timer")
+    assert 0.2 <= waited < 5
+    assert wait_for(lambda: True, every=60) < 60  # already done: it does not sleep first
+
+
+def test_a_wait_that_times_out_names_what_it_waited_for_and_explains() -> None:
+    with pytest.raises(AssertionError, match=r"(?s)timed out waiting for the standby \(0.2 s\)\n--- run-a.log"):
+        wait_for(lambda: False, timeout=0.2, what="the standby", every=0.05, explain=lambda: "--- run-a.log\nbye")
