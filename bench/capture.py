@@ -385,7 +385,7 @@ def run() -> dict[str, Any]:
                   f"long-lived crawler, {ll['captured_in_browser']} pages: {_split(ll.get('split'))}; dnstwist, "
                   f"{dt.get('dnstwist_pages', 0)} pages: {_split(dt.get('dnstwist_split'))}.\n\n"
                   "dnstwist's path keeps a screenshot and one pHash per page; omamori's keeps the redirect chain, "
-                  "TLS, forms, text, links, a viewport and a full-page screenshot, the HTML, the favicon and six "
+                  "TLS, forms, text, links, a viewport and a full-page screenshot, the HTML, the favicon and five "
                   "hashes, waits for the page to settle, and guards every request. Both through the lab proxy."),
         "rows": rows,
     }
