@@ -18,6 +18,7 @@ far are in its records file.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -161,6 +162,9 @@ def serve(job: Job) -> int:
         process = CrawlerProcess(settings=scrapy_settings(job, {"http", "https"}, gate.url),
                                  install_root_handler=True)
         process.crawl(ServeSpider, job=job, policy=policy, gate=gate)
+        # What exists now (Scrapy, Twisted, Playwright, numpy, the settings) lives as long as the process:
+        # frozen, no full collection walks it again (about 7% of the crawler's Python CPU on the lab).
+        gc.freeze()
         process.start()
     finally:
         gate.stop()
