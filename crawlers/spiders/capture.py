@@ -35,8 +35,8 @@ _CLOSING: set[asyncio.Future[None]] = set()  # pages closed from errbacks (kept 
 # as Playwright's ``animations="disabled"`` does (finite animations finished, infinite ones cancelled,
 # fonts given a moment; the caret is left alone: hiding it writes a style into the markup kept as
 # evidence, and a caret is a pixel column to an 8x8 hash). Playwright's screenshot would do the last part in every
-# frame with four more round trips; the page's HTML stays a separate ``page.content()``, which runs in
-# Playwright's isolated world, so a page cannot forge its own markup through a patched prototype.
+# frame with four more round trips; the page's HTML is read apart (``markup_of``), serialised by Chromium
+# itself, so a page cannot forge its own markup through a patched prototype.
 CAPTURE_JS = """async (o) => {
   if (o.settle) {
     await new Promise((done) => {
@@ -106,6 +106,15 @@ async def _blank(page: Any) -> None:
     await page.goto("about:blank", wait_until="commit")
     await page.evaluate("() => { window.name = ''; }")
     await (await cdp_session(page)).send("Page.resetNavigationHistory")
+
+
+async def markup_of(page: Any) -> str:
+    """The page's HTML as it is now (doctype included), serialised by Chromium itself (CDP
+    ``DOM.getOuterHTML``): a page cannot forge it through a patched prototype, and no script of
+    Playwright's has to be injected into every new document to read it, as ``page.content()`` does."""
+    cdp = await cdp_session(page)
+    root = (await cdp.send("DOM.getDocument", {"depth": 0}))["root"]
+    return str((await cdp.send("DOM.getOuterHTML", {"nodeId": root["nodeId"]}))["outerHTML"])
 
 
 async def screenshots(page: Any, vw: int, vh: int, height: int) -> tuple[bytes, bytes]:
@@ -229,7 +238,7 @@ class CaptureSpider(scrapy.Spider):
             fallback.fetch_bytes, job, favicon_url, ua, MAX_FAVICON_BYTES, policy=GUARD["policy"],
             proxy=gate.url if gate is not None else job.proxy))
                         if favicon_url.startswith("http") else None)
-        html = await page.content()
+        html = await markup_of(page)
         log.debug("content %.2fs", time.monotonic() - t0)
         raw_html = html.encode("utf-8", "replace")
         truncated = len(raw_html) > job.max_bytes

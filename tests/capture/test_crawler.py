@@ -24,6 +24,14 @@ STREAMS = ("<html><head><title>streams</title></head><body><p>live</p>"
            "<video src='/movie.mp4' autoplay muted></video><img src='/still.png'>"
            "<script>new EventSource('/events');</script></body></html>")
 
+# A page that patches the DOM's serialisers to show a reviewer something else.
+FORGER = ("<!DOCTYPE html><html><head><title>forger</title></head><body><form action='/steal'>"
+          "<input type='password' name='pw'></form><script>"
+          "Object.defineProperty(Element.prototype, 'outerHTML', {get() { return '<html>harmless</html>'; }});"
+          "Object.defineProperty(Element.prototype, 'innerHTML', {get() { return 'harmless'; }});"
+          "XMLSerializer.prototype.serializeToString = () => '<html>harmless</html>';"
+          "</script></body></html>")
+
 SITES = {
     "redirect.test": ("redirect", {"hops": 3}),
     "loop.test": ("redirect", {"hops": 12}),
@@ -34,6 +42,7 @@ SITES = {
     "clone-a.test": ("clone-exact", {}),
     "clone-b.test": ("clone-exact", {}),
     "streams.test": ("page", {"body": STREAMS}),
+    "forger.test": ("page", {"body": FORGER}),
 }
 
 
@@ -64,6 +73,13 @@ def test_media_and_event_streams_are_refused_inside_the_browser(batch: dict[str,
     asked = {path for _m, _s, host, path in batch["requests"] if host == "streams.test"}
     assert "/still.png" in asked  # the page's other requests go out (through the gate)
     assert not asked & {"/movie.mp4", "/events"}, asked
+
+
+def test_the_kept_html_is_the_page_itself_whatever_its_scripts_patch(batch: dict[str, Any]) -> None:
+    r = batch["records"]["forger.test"]
+    kept = batch["ctx"].evidence.path(r["files"]["html"]).read_text(encoding="utf-8")
+    assert kept.startswith("<!DOCTYPE html>") and "name=\"pw\"" in kept and "action=\"/steal\"" in kept, kept[:300]
+    assert "harmless</html>" not in kept.split("<script>")[0]
 
 
 def test_redirect_chain_is_recorded(batch: dict[str, Any]) -> None:
