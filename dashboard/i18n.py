@@ -433,6 +433,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "idn_name": ("国際化ドメイン名", "internationalised name"),
     "alabel": ("A ラベル（Punycode）", "A-label (punycode)"),
     "col_warning": ("注意", "Warning"),
+    "col_feed": ("フィード", "Feed"),
     "scope_waiting": ("判断待ち", "Waiting for a decision"),
     "queue_scope": ("表示", "Show"),
     "feed": ("certstream フィード", "certstream feed"),
