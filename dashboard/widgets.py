@@ -13,7 +13,8 @@ import streamlit as st
 
 from dashboard.ui import UI
 from watcher.core.names import ShownName, show_name
-from watcher.core.texts import CATALOGUE, render_stored, t
+from watcher.core.texts import render_stored
+from watcher.core.texts import word as shared_word
 
 _MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
 
@@ -46,19 +47,23 @@ def reset_pager(key: str) -> None:
     st.session_state[f"page_{key}"] = 0
 
 
+def word(ui: UI, kind: str, value: Any) -> str:
+    """A value of a vocabulary every reader shows (``texts.WORDS``: a verdict, a status, a request status, a
+    source, a severity, a recipient kind) in the user's language: the catalogue's word, the one the terminal
+    and the story use."""
+    return shared_word(kind, value, ui.lang)
+
+
 def status_label(ui: UI, status: Any) -> str:
-    return ui.t(f"st_{status}")
+    return word(ui, "status", status)
 
 
 def verdict_label(ui: UI, verdict: Any) -> str:
-    """A verdict in the user's language: the catalogue's words, the ones the terminal and the story use."""
-    v = str(getattr(verdict, "value", verdict))
-    key = f"capture.verdict.{v}"
-    return t(key, ui.lang) if key in CATALOGUE else v
+    return word(ui, "verdict", verdict)
 
 
 def label(ui: UI, prefix: str, value: Any) -> str:
-    """A translated enum value (``st_``, ``rs_``, ``sv_``, ``src_``), or the value itself."""
+    """A translated enum value the dashboard alone words (``fk_``, ``ch_``, ``osrc_``...), or the value itself."""
     v = str(getattr(value, "value", value))
     text = ui.t(f"{prefix}_{v}")
     return v if text == f"{prefix}_{v}" else text
@@ -232,7 +237,7 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
     d = e.get("detail") or {}
     action = str(e.get("action", ""))
     if action in ("candidate.status", "case.status") and "to" in d:
-        said = f"{label(ui, 'st', d.get('from', ''))} → {label(ui, 'st', d.get('to', ''))}"
+        said = f"{word(ui, 'status', d.get('from', ''))} → {word(ui, 'status', d.get('to', ''))}"
         reason = (render_stored(d["reason_text"], ui.lang, fallback=str(d.get("reason", "")))
                   if isinstance(d.get("reason_text"), dict) else str(d.get("reason") or ""))
         if reason:
@@ -245,7 +250,7 @@ def event_row(ui: UI, e: dict[str, Any]) -> dict[str, Any]:
         # Words of a vocabulary in the reader's language; what a server or a person wrote, as written.
         shown = {**d}
         if d.get("source"):
-            shown["source"] = label(ui, "src", str(d["source"]))
+            shown["source"] = word(ui, "source", str(d["source"]))
         if d.get("verdict"):
             shown["verdict"] = verdict_label(ui, d["verdict"])
         if d.get("code"):  # a recipient left out: why, from the catalogue
@@ -270,4 +275,4 @@ GENERIC_RECIPIENTS = frozenset({"Hosting service", "Hosting network", "Registrar
 def recipient_name(ui: UI, name: Any, kind: Any) -> str:
     """A recipient's name; one known only by its kind is called by the kind, in the reader's language."""
     name = str(name or "")
-    return label(ui, "rk", kind) if not name or name in GENERIC_RECIPIENTS else name
+    return word(ui, "recipient", kind) if not name or name in GENERIC_RECIPIENTS else name

@@ -61,7 +61,7 @@ def _summary(ui: UI, cand: dict[str, Any]) -> None:
     facts.markdown(
         f"{ui.t('status')}: :blue-badge[{widgets.status_label(ui, cand['status'])}] · "
         f"{ui.t('verdict')}: :{colour}-badge[{widgets.verdict_label(ui, cand['verdict'])}] · "
-        f"{ui.t('source')}: :gray-badge[{widgets.label(ui, 'src', cand['source'])}] · {ui.t('brand')}: **{brand_name}**")
+        f"{ui.t('source')}: :gray-badge[{widgets.word(ui, 'source', cand['source'])}] · {ui.t('brand')}: **{brand_name}**")
     st.caption(f"{ui.t('col_first_seen')}: {widgets.when(cand['first_seen_at'])} · "
                f"{ui.t('col_last_checked')}: {widgets.when(cand['last_checked_at']) or '—'}")
 
@@ -251,12 +251,12 @@ def _review(ui: UI, cand: dict[str, Any], not_phishing: bool) -> None:
         st.markdown(f"**{ui.t('letter_recipients')}**")
         if p.recipients:
             st.markdown("\n".join(f"- {widgets.esc('' if r.name in GENERIC else r.name)} "
-                                   f"<{widgets.esc(r.email or r.form_url)}> · {widgets.label(ui, 'rk', r.kind)}"
+                                   f"<{widgets.esc(r.email or r.form_url)}> · {widgets.word(ui, 'recipient', r.kind)}"
                                    for r in p.recipients))
         else:
             st.warning(ui.t("no_recipient"))
         for kind, why in p.missing:
-            st.warning(ui.t("recipient_missing", kind=widgets.label(ui, "rk", kind), why=why.render(ui.lang)))
+            st.warning(ui.t("recipient_missing", kind=widgets.word(ui, "recipient", kind), why=why.render(ui.lang)))
         c1, c2 = st.columns([2, 1])
         c1.button(ui.t("confirm"), key="act_confirm_go", type="primary",
                   on_click=_decide, args=(ui, cid, "confirm", f"reason_{cid}"))

@@ -49,7 +49,7 @@ def render(ui: UI) -> None:
     if h["feeds"]:
         st.markdown(f"#### {ui.t('url_feeds')}")
         fr = [{**r, "silent_h": widgets.age_hours(r["last_change_at"], now)} for r in h["feeds"]]
-        widgets.table(fr, {"name": ui.t("src_feed"), "last_status": ui.t("last_answer"),
+        widgets.table(fr, {"name": ui.t("col_feed"), "last_status": ui.t("last_answer"),
                            "last_fetch_at": ui.t("last_run"), "last_change_at": ui.t("last_new"),
                            "silent_h": ui.t("age_hours"), "rows_total": ui.t("rows_read"),
                            "last_error": ui.t("detail")}, key="feeds")

@@ -57,7 +57,7 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('home_owned')}")
     owned = c["owned"]
     for col, sev in zip(st.columns(len(SEVERITIES)), SEVERITIES, strict=True):
-        col.button(f"{widgets.label(ui, 'sv', sev)}: {owned.get(sev, 0)}", key=f"home_sev_{sev}", width="stretch",
+        col.button(f"{widgets.word(ui, 'severity', sev)}: {owned.get(sev, 0)}", key=f"home_sev_{sev}", width="stretch",
                    type="primary" if sev in ("critical", "high") and owned.get(sev) else "secondary",
                    on_click=_go, args=("owned",), kwargs={"owned_severity": sev})
 

@@ -34,11 +34,11 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('priority_findings')}")
     severities = [None, "critical", "high", "medium", "low", "info"]
     sev = st.selectbox(ui.t("severity"), severities, key="owned_severity",
-                       format_func=lambda v: ui.t("all") if v is None else widgets.label(ui, "sv", v),
+                       format_func=lambda v: ui.t("all") if v is None else widgets.word(ui, "severity", v),
                        on_change=widgets.reset_pager, args=("owned_findings",))
     found = [f for f in d["findings"] if sev is None or str(f["severity"]) == sev]
     start = int(st.session_state.get("page_owned_findings", 0)) * ui.page_size
-    findings = [{**f, "severity": widgets.label(ui, "sv", f["severity"]), "kind": widgets.label(ui, "fk", f["kind"]),
+    findings = [{**f, "severity": widgets.word(ui, "severity", f["severity"]), "kind": widgets.label(ui, "fk", f["kind"]),
                  "title": widgets.finding_title(ui, f)} for f in found[start:start + ui.page_size]]
     widgets.table(findings, {"severity": ui.t("severity"), "kind": ui.t("kind"), "subject": ui.t("subject"),
                              "title": ui.t("title"), "opened_at": ui.t("opened")},

@@ -42,7 +42,7 @@ def _one(ui: UI, req: dict[str, Any]) -> None:
     rid = int(req["id"])
     status = str(req["status"])
     title = widgets.esc(f"#{rid} · {req['recipient_name'] or req['recipient']} · "
-                        f"{widgets.label(ui, 'rk', req['recipient_kind'])} · {widgets.label(ui, 'rs', status)}")
+                        f"{widgets.word(ui, 'recipient', req['recipient_kind'])} · {widgets.word(ui, 'request', status)}")
     with st.expander(title, expanded=status == RequestStatus.DRAFT.value):
         st.caption(f"{ui.t('recipient')}: {widgets.esc(req['recipient'])} · {ui.t('channel')}: "
                    f"{widgets.label(ui, 'ch', req['channel'])} · {widgets.when(req['created_at'])} · "

@@ -31,7 +31,7 @@ def render(ui: UI) -> None:
     outcomes = ov["outcomes"]
     cols = st.columns(max(1, len(outcomes)))
     for col, (status, n) in zip(cols, sorted(outcomes.items()), strict=False):
-        col.metric(widgets.label(ui, "rs", status), f"{n:,}")
+        col.metric(widgets.word(ui, "request", status), f"{n:,}")
     if not outcomes:
         st.caption(ui.t("no_data"))
 
@@ -40,7 +40,7 @@ def render(ui: UI) -> None:
         st.markdown(f"#### {ui.t('open_by_recipient')}")
         rows = [{**r, "age": widgets.age_hours(r["oldest"], now),
                  "recipient_name": widgets.recipient_name(ui, r["recipient_name"], r["recipient_kind"]),
-                 "recipient_kind": widgets.label(ui, "rk", r["recipient_kind"])} for r in ov["by_recipient"]]
+                 "recipient_kind": widgets.word(ui, "recipient", r["recipient_kind"])} for r in ov["by_recipient"]]
         widgets.table(rows, {"recipient_name": ui.t("recipient"), "recipient": ui.t("address"),
                              "recipient_kind": ui.t("kind"),
                              "count": ui.t("count"), "age": ui.t("oldest") + " · " + ui.t("age_hours")},
@@ -51,7 +51,7 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('td_cases')}")
     cases = [{**r, "mode": t(f"takedown.mode.{r['mode']}", ui.lang) if r["mode"] else "",
-              "status": widgets.label(ui, "st", r["status"])} for r in ov["cases"]]
+              "status": widgets.word(ui, "status", r["status"])} for r in ov["cases"]]
     widgets.table(cases, {"domain": ui.t("col_domain"), "status": ui.t("status"), "mode": ui.t("td_mode"),
                           "requests": ui.t("count"), "blocklists": ui.t("td_listed"),
                           "time_to_blocklisted_min": ui.t("td_blocklisted"), "time_to_down_h": ui.t("td_down"),
@@ -73,8 +73,8 @@ def render(ui: UI) -> None:
     page, total = data.open_requests_page(ui.db, ui.page_size, offset)
     for r in page:
         r["age"] = widgets.age_hours(r["created_at"], now)
-        r["status"] = widgets.label(ui, "rs", r["status"])
-        r["recipient_kind"] = widgets.label(ui, "rk", r["recipient_kind"])
+        r["status"] = widgets.word(ui, "request", r["status"])
+        r["recipient_kind"] = widgets.word(ui, "recipient", r["recipient_kind"])
         r["channel"] = widgets.label(ui, "ch", r["channel"])
     widgets.table(page, {"id": ui.t("col_id"), "domain": ui.t("col_domain"), "recipient": ui.t("recipient"),
                          "recipient_kind": ui.t("kind"), "channel": ui.t("channel"), "status": ui.t("status"),

@@ -79,7 +79,7 @@ def render(ui: UI) -> None:
                            on_change=widgets.reset_pager, args=("queue",))
         c4, c5, c6 = st.columns(3)
         sources = c4.multiselect(ui.t("source"), [s.value for s in Source], key="f_source", placeholder=ui.t("all"),
-                                 format_func=lambda s: widgets.label(ui, "src", s),
+                                 format_func=lambda s: widgets.word(ui, "source", s),
                                  on_change=widgets.reset_pager, args=("queue",))
         verdicts = c5.multiselect(ui.t("verdict"), [v.value for v in Verdict], key="f_verdict", placeholder=ui.t("all"),
                                   format_func=lambda v: widgets.verdict_label(ui, v),
@@ -101,7 +101,7 @@ def render(ui: UI) -> None:
         r["brand"] = brand_names.get(r["brand_id"], "")
         r["status_l"] = widgets.status_label(ui, r["status"])
         r["verdict_l"] = widgets.verdict_label(ui, r["verdict"])
-        r["source_l"] = widgets.label(ui, "src", r["source"])
+        r["source_l"] = widgets.word(ui, "source", r["source"])
         r["shown"], r["warning"] = widgets.name_cell(ui, r["domain"])
     widgets.table(rows, {"id": ui.t("col_id"), "shown": ui.t("col_domain"), "warning": ui.t("col_warning"),
                          "score": ui.t("col_score"),

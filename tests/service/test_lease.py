@@ -88,3 +88,29 @@ def test_a_keeper_waits_as_standby_then_takes_over(engine):
     assert second.wait(stop, poll=0, on_standby=standby)
     assert told == ["first"] and second.held.token == 2
     assert not first.renew() and first.lost.is_set()
+
+
+def test_a_standby_asks_again_every_poll_and_takes_the_lease_at_its_first_ask_after_it_expired(engine):
+    now = [T0]
+    ttl, poll = timedelta(seconds=2), timedelta(seconds=0.3)
+    first = lease.Keeper(engine, "scheduler", ttl=ttl.total_seconds(), now=lambda: now[0], holder="first")
+    second = lease.Keeper(engine, "scheduler", ttl=ttl.total_seconds(), now=lambda: now[0], holder="second")
+    assert first.try_acquire()  # and then dies: nothing renews it
+    asked: list[float | None] = []
+
+    class Polls(threading.Event):
+        """The stop event, whose waits are the standby's pauses between asks: each moves the logical
+        clock on by the pause instead of sleeping (a stand-in for time, so nothing here is timed)."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            asked.append(timeout)
+            now[0] += timedelta(seconds=timeout or 0)
+            return False
+
+    assert second.wait(Polls(), poll=poll.total_seconds(), on_standby=lambda live: None)
+    assert set(asked) == {poll.total_seconds()}
+    taken = lease.current(engine, "scheduler", now=now[0])
+    assert taken is not None and taken.holder == "second" and taken.token == 2
+    # Not before the first holder's lease ran out, and at the first ask after that.
+    assert T0 + ttl <= taken.acquired_at < T0 + ttl + poll
+    assert taken.expires_at - taken.acquired_at == ttl

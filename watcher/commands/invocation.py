@@ -24,7 +24,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from watcher.context import Context, build_context
 from watcher.core.config import ConfigError, load_settings, running_demo_config
-from watcher.core.texts import CATALOGUE, LANGS, render_stored, t
+from watcher.core.texts import CATALOGUE, LANGS, WORDS, render_stored, t
+from watcher.core.texts import word as shared_word
 
 # highlight=False: a domain or a path is data, not something for rich to colour. soft_wrap on stderr:
 # an error is one line, whatever the terminal's width (a log collector keeps it whole).
@@ -80,14 +81,13 @@ def say(key: str, /, **params: Any) -> str:
     return t(key, lang(), **params)
 
 
-# The catalogue's words of a vocabulary that is not the terminal's own.
-_WORDS = {"request": "takedown.status", "status": "capture.status", "verdict": "capture.verdict"}
-
-
 def word(kind: str, value: Any, language: str | None = None) -> str:
-    """An enum value as the reader reads it (``cli.<kind>.<value>``), or the value itself if it has no word."""
+    """An enum value as the reader reads it: a shared vocabulary's word (``texts.WORDS``, the story's and the
+    dashboard's too), else the terminal's own ``cli.<kind>.<value>``, else the value itself."""
+    if kind in WORDS:
+        return shared_word(kind, value, language or lang())
     v = str(getattr(value, "value", value))
-    key = f"{_WORDS.get(kind, 'cli.' + kind)}.{v}"
+    key = f"cli.{kind}.{v}"
     return t(key, language or lang()) if key in CATALOGUE else v
 
 

@@ -26,15 +26,13 @@ from sqlmodel import Session, col, select
 from watcher.context import Context
 from watcher.core.models import Candidate, Event, Finding, FindingGroup, FindingKind, TakedownRequest
 from watcher.core.names import show_name
-from watcher.core.texts import CATALOGUE, render_stored, t
+from watcher.core.texts import render_stored, t, word
 
 WATCHED = ("candidate.discovered", "snapshot.taken", "candidate.status", "takedown.sent", "finding.opened",
            "job.failed", "error.logged")
 OWNED_KINDS = {k.value for k in (*FindingKind.of_group(FindingGroup.OWNED), *FindingKind.of_group(FindingGroup.MAIL))}
 # Verdicts worth a line when a capture shows them; parked and unreachable pages are routine.
 SHOWN_VERDICTS = ("phishing", "suspicious")
-# Vocabularies the story shares with the rest of omamori rather than wording them its own way.
-WORDS_ELSEWHERE = {"verdict": "capture.verdict"}
 WINDOW = 10.0  # seconds a kind's lines wait for company
 OWNED_WINDOW = 60.0
 VERBS = ("found", "captured", "confirmed", "sent", "down", "dismissed")
@@ -78,16 +76,16 @@ class Story:
     def _t(self, key: str, **params: Any) -> str:
         return t(key, self.lang, **params)
 
-    def _word(self, group: str, value: str) -> str:
-        """A vocabulary word (a source, a verdict, a recipient kind) in the story's language."""
-        key = f"{WORDS_ELSEWHERE.get(group, 'story.' + group)}.{value}"
-        return t(key, self.lang) if key in CATALOGUE else value
+    def _word(self, kind: str, value: str) -> str:
+        """A vocabulary word (a source, a verdict, a recipient kind, a severity) in the story's language: the
+        catalogue's shared one (``texts.WORDS``), as the terminal and the dashboard say it."""
+        return word(kind, value, self.lang)
 
     def _verb(self, verb: str) -> str:
-        word = self._t(f"story.verb.{verb.lower()}")
+        shown = self._t(f"story.verb.{verb.lower()}")
         # Japanese letters take two columns of a terminal: pad to the same width as the English verbs.
-        width = sum(2 if ord(c) > 0x2E80 else 1 for c in word)
-        return word + " " * max(1, 10 - width)
+        width = sum(2 if ord(c) > 0x2E80 else 1 for c in shown)
+        return shown + " " * max(1, 10 - width)
 
     def _at(self, clock: str, verb: str, said: str) -> str:
         return f"{clock}  {self._verb(verb)}{said}"
@@ -101,7 +99,7 @@ class Story:
             if verb in self.held and (flush or now - self.held[verb][0] >= WINDOW):
                 out.append(self._said(verb, self.held.pop(verb)[1]))
         if self.owned and (flush or now - (self.owned_since or now) >= OWNED_WINDOW):
-            counts = self._sep().join(self._t(f"story.severity.{sev}", n=self.owned[sev])
+            counts = self._sep().join(self._t("story.counted", word=self._word("severity", sev), n=self.owned[sev])
                                for sev in ("critical", "high", "medium", "low", "info") if self.owned[sev])
             out.append(self._at(self.owned_clock, "owned", self._t("story.owned", counts=counts)))
             self.owned.clear()
@@ -189,7 +187,7 @@ class Story:
             if req is None:
                 return None
             case = target.domain if target is not None else "?"
-            self.sent.setdefault(case, []).append(f"TD-{req.id} {self._word('kind', req.recipient_kind.value)}")
+            self.sent.setdefault(case, []).append(f"TD-{req.id} {self._word('recipient', req.recipient_kind.value)}")
             return "sent", case
         if e.action == "finding.opened":
             f = findings.get(e.object_id)

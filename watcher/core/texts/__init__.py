@@ -63,6 +63,26 @@ def _renamed(key: str) -> str:
     return key
 
 
+# The vocabularies every reader shows (the terminal, the story, the dashboard): a kind of enum value ->
+# the catalogue family of its words. One word per value and language, so a status reads the same in
+# `omamori candidates list`, in `omamori run --story` and on the triage page.
+WORDS: Final[dict[str, str]] = {
+    "verdict": "capture.verdict",
+    "status": "capture.status",
+    "request": "takedown.status",
+    "source": "discovery.source",
+    "severity": "common.severity",
+    "recipient": "takedown.recipient",
+}
+
+
+def word(kind: str, value: Any, lang: str = "en") -> str:
+    """An enum value of a shared vocabulary (``WORDS``) in ``lang``; the value itself if it has no word."""
+    v = str(getattr(value, "value", value))
+    key = f"{WORDS[kind]}.{v}"
+    return t(key, lang) if key in CATALOGUE else v
+
+
 class MissingText(KeyError):
     """A key that is not in the catalogue (a test fails on it; at run time the key itself is shown)."""
 

@@ -63,4 +63,13 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "discovery.newly_registered": ("{since} 以降に新しく登録されました", "newly registered since {since}"),
     "discovery.dropcaught": ("当社が手放したドメイン {name} が再登録されました: {why}",
                              "our lapsed domain {name} was registered again: {why}"),
+    # --- where a candidate came from, as a person reads it (the terminal, the story and the dashboard use these)
+    "discovery.source.ct": ("CT ログ", "CT log"),
+    "discovery.source.certstream": ("certstream", "certstream"),
+    "discovery.source.permutation": ("類似ドメイン生成", "permutation"),
+    "discovery.source.report": ("通報", "report"),
+    "discovery.source.feed": ("フィード", "feed"),
+    "discovery.source.dropcatch": ("ドロップキャッチ", "drop-catch"),
+    "discovery.source.pivot": ("ピボット", "pivot"),
+    "discovery.source.manual": ("手動", "manual"),
 }

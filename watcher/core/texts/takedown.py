@@ -143,4 +143,12 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                                   "request {id} is {status}; it cannot be marked sent"),
     "takedown.err.not_resendable": ("依頼 {id} は「{status}」です。再送できるのは送信未確認か失敗した依頼だけです",
                                     "request {id} is {status}; only uncertain or failed ones are re-sent"),
+    # --- who a request goes to, as a person reads it (the terminal, the story and the dashboard use these)
+    "takedown.recipient.registrar": ("レジストラ", "registrar"),
+    "takedown.recipient.hosting": ("ホスティング", "hosting"),
+    "takedown.recipient.cdn": ("CDN", "CDN"),
+    "takedown.recipient.cert": ("CERT", "CERT"),
+    "takedown.recipient.shortener": ("短縮URL事業者", "link shortener"),
+    "takedown.recipient.owner": ("サイト所有者", "site owner"),
+    "takedown.recipient.other": ("その他", "other"),
 }
