@@ -330,18 +330,20 @@ def run() -> dict[str, Any]:
         dt: dict[str, Any] = {}
         ll: dict[str, Any] = {}
         for _round in range(2):
-            sp = max(sp, speed(ctx, web), key=lambda r: r.get("pages_per_minute", 0))
+            sp = max(sp, speed(ctx, web, concurrency=2), key=lambda r: r.get("pages_per_minute", 0))
             sp4 = max(sp4, speed(ctx, web, concurrency=4), key=lambda r: r.get("pages_per_minute", 0))
             ll = max(ll, speed_served(ctx, pages=48, workers=1), key=lambda r: r.get("pages_per_minute", 0))
             dt = max(dt, dnstwist_ratio(web, pages=sp["pages"]), key=lambda r: r.get("dnstwist_pages_per_minute", 0))
         # A worker's long-lived crawler, then 2 and 3 of them on the machine's cores (one round each).
         served = {1: ll, **{w: speed_served(ctx, pages=48 * w, workers=w) for w in (2, 3)}}
+        ctx_conc = ctx.settings.crawl.concurrency
         rates = hash_rate()
     rows = [{"host": r["host"], "lab kind": r["kind"], "set": r["set"], "verdict": r["verdict"], "score": r["score"],
              "reasons (points)": r["reasons"]} for r in q["rows"]]
     d_wall, d_cpu = dt.get("dnstwist_pages_per_minute"), dt.get("dnstwist_pages_per_cpu_minute")
     speed_rows = [
-        {"path (one core: taskset)": "omamori, a worker's long-lived crawler (crawl.concurrency = 2, 4 batches of 12)",
+        {"path (one core: taskset)": "omamori, a worker's long-lived crawler (crawl.concurrency = "
+                                     f"{ctx_conc}, the default; 4 batches of 12)",
          "pages / wall minute": ll["pages_per_minute"], "pages / CPU minute (= per core)": ll["pages_per_cpu_minute"],
          "vs dnstwist (wall / CPU)": f"{_ratio(ll['pages_per_minute'], d_wall)} / "
                                      f"{_ratio(ll['pages_per_cpu_minute'], d_cpu)}"},

@@ -155,8 +155,10 @@ class CrawlSettings(Section):
     max_redirects: int = Field(8, ge=0)
     max_page_height: int = Field(6000, ge=600)
     batch_size: int = Field(20, ge=1)
-    # Pages open at once in the one browser of a batch.
-    concurrency: int = Field(2, ge=1, le=8)
+    # Pages open at once in the one browser of a batch (of a worker's crawler). Four keep one core busy
+    # while pages load and settle: on one core 225 pages a minute against 183 with two, at the same CPU
+    # per page (BENCHMARKS.md "Capture"); each open page is a renderer (about 100 MB).
+    concurrency: int = Field(4, ge=1, le=8)
     # A worker keeps one crawler process (and its browser) per task slot between batches, with fresh
     # browser contexts per batch; off: a new crawler per batch (seconds of start-up each time).
     keep_browser: bool = True
