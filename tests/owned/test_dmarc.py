@@ -290,11 +290,11 @@ class TlsReports:
         folder.mkdir()
         self.folder, self.ctx = folder, make_ctx(imap={"dmarc_dir": str(folder)})
 
-    def arrives(self, day: int, failed: int, org: str = "Google Inc.") -> None:
+    def arrives(self, day: int, failed: int, org: str = "Google Inc.", result: str = "certificate-expired") -> None:
         from lab.reports import tls_report
 
         when = datetime(2026, 11, day, tzinfo=UTC)
-        failures = [("certificate-expired", "192.0.2.1", failed)] if failed else []
+        failures = [(result, "192.0.2.1", failed)] if failed else []
         (self.folder / f"{org}-{day}.json.gz").write_bytes(
             tls_report("hoshizora-sec.co.jp", "mail.hoshizora-sec.co.jp", when, when, 40, failures, org=org))
         assert dmarc.ingest(self.ctx)["folder"]["by_kind"] == {"tls": 1}
@@ -303,6 +303,18 @@ class TlsReports:
 
         with Session(self.ctx.engine) as s:
             return s.exec(select(Finding).where(Finding.kind == FindingKind.TLS_DELIVERY)).one()
+
+    def a_person_accepts(self) -> Finding:
+        """The Finding's status set to accepted, as a person's decision stores it (no command writes it yet)."""
+        from watcher.core.models import FindingStatus
+
+        with Session(self.ctx.engine) as s:
+            f = s.exec(select(Finding).where(Finding.kind == FindingKind.TLS_DELIVERY)).one()
+            f.status = FindingStatus.ACCEPTED
+            s.add(f)
+            s.commit()
+            s.refresh(f)
+            return f
 
 
 def test_an_older_failing_tls_report_does_not_reopen_a_finding_a_newer_clean_report_resolved(
@@ -343,3 +355,60 @@ def test_a_newer_failing_tls_report_reopens_the_finding_and_its_dates_never_go_b
     # Nor does an older clean report close it.
     reports.arrives(26, failed=0, org="Yahoo")
     assert reports.finding().status == FindingStatus.OPEN
+
+
+def test_an_accepted_tls_finding_stays_accepted_while_later_reports_are_no_worse(make_ctx, tmp_path: Path) -> None:
+    from watcher.core.models import FindingStatus, Severity
+
+    reports = TlsReports(make_ctx, tmp_path / "tlsrpt")
+    reports.arrives(24, failed=12)
+    accepted = reports.a_person_accepts()
+    assert accepted.severity == Severity.HIGH
+
+    reports.arrives(25, failed=20)  # as bad: certificates still fail, another report id, another day
+    reports.arrives(26, failed=1, result="starttls-not-supported")  # milder: one session broke off
+    f = reports.finding()
+    assert (f.status, f.times_opened, f.severity) == (FindingStatus.ACCEPTED, 1, Severity.HIGH)
+    # The Finding reads as the person accepted it; only the latest date read moves on.
+    assert (f.title, f.detail) == (accepted.title, accepted.detail)
+    assert {**f.data, "seen_until": accepted.data["seen_until"]} == accepted.data
+    assert f.data["seen_until"].startswith("2026-11-26")
+
+    reports.arrives(27, failed=0)  # clean: nothing to resolve, the decision stands for the next failure
+    reports.arrives(28, failed=9)
+    assert reports.finding().status == FindingStatus.ACCEPTED
+
+
+def test_an_accepted_tls_finding_reopens_when_certificate_failures_make_it_worse(make_ctx, tmp_path: Path) -> None:
+    from watcher.core.models import FindingStatus, Severity
+
+    reports = TlsReports(make_ctx, tmp_path / "tlsrpt")
+    reports.arrives(24, failed=1, result="starttls-not-supported")  # 1 of 41 sessions: background noise
+    assert reports.a_person_accepts().severity == Severity.MEDIUM
+    reports.arrives(25, failed=1, result="starttls-not-supported")
+    assert reports.finding().status == FindingStatus.ACCEPTED
+
+    reports.arrives(26, failed=3)  # certificate-expired: mail to us refused, not what was accepted
+    f = reports.finding()
+    assert (f.status, f.severity, f.times_opened) == (FindingStatus.OPEN, Severity.HIGH, 2)
+    assert f.data["results"] == {"certificate-expired": 3} and "2026-11-26" in f.detail
+    with Session(reports.ctx.engine) as s:
+        assert s.exec(select(Event).where(Event.action == "finding.reopened", Event.object_id == f.id)).one()
+
+
+@pytest.mark.parametrize("clean_first", [False, True], ids=["failing-then-clean", "clean-then-failing"])
+def test_a_failing_tls_report_wins_over_a_clean_one_for_the_same_day(
+        make_ctx, tmp_path: Path, clean_first: bool) -> None:
+    from watcher.core.models import FindingStatus
+
+    reports = TlsReports(make_ctx, tmp_path / "tlsrpt")
+    reports.arrives(23, failed=5)  # open since the day before
+    same_day = [lambda: reports.arrives(24, failed=7, org="Microsoft"), lambda: reports.arrives(24, failed=0)]
+    for arrives in reversed(same_day) if clean_first else same_day:
+        arrives()
+    f = reports.finding()
+    # One sender delivered cleanly, another could not on the same day: the failure stands.
+    assert f.status == FindingStatus.OPEN and f.data["end_at"].startswith("2026-11-24") and "7" in f.title
+
+    reports.arrives(25, failed=0)  # a later clean day resolves it
+    assert reports.finding().status == FindingStatus.RESOLVED

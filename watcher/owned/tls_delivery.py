@@ -9,6 +9,14 @@ later report with only successful sessions for that domain resolves it.
 Reports arrive out of order (each sender mails its own day, some days late), so the Finding's data
 keeps ``seen_until``: the latest report end date read for the policy domain, failing or clean. A
 report ending before it says nothing about now: it neither reopens, resolves nor rewrites the Finding.
+Several senders report the same day: a clean report resolves only a failure reported for an earlier
+day (``end_at``), so one sender's clean day never hides another's failures of that day.
+
+A person may accept the failures (a testing policy, a known partner's old MTA). Like every finding
+writer, the decision lasts until the facts change; here the facts are how bad the failures are, not
+which report said so (each has its own id and dates): a later report as bad or milder keeps the
+Finding accepted as the person saw it, only ``seen_until`` moves on; a worse one (certificates failing,
+or 5% of sessions) reopens it.
 """
 
 from __future__ import annotations
@@ -20,9 +28,9 @@ from sqlmodel import Session, select
 
 from watcher.context import Context
 from watcher.core.findings import finding_key, open_finding, resolve_finding
-from watcher.core.models import Brand, Finding, FindingKind, Severity
+from watcher.core.models import Brand, Finding, FindingKind, FindingStatus, Severity
 from watcher.core.texts import text
-from watcher.owned.mailcommon import brand_of_mail_domain
+from watcher.owned.mailcommon import SEVERITY_ORDER, brand_of_mail_domain
 from watcher.owned.tlsrpt import TlsReportData
 
 # Results that say the certificate or the policy was wrong, not that a session merely broke off.
@@ -62,10 +70,12 @@ def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
         failed, ok = int(pol.get("failure") or 0), int(pol.get("success") or 0)
         if failed == 0:
             if f is not None:
+                failed_until = str((f.data or {}).get("end_at") or "")
                 f.data = {**(f.data or {}), "seen_until": end}
                 session.add(f)
-                resolve_finding(session, FindingKind.TLS_DELIVERY, domain, now=ctx.now(), actor=ctx.actor,
-                                note=f"clean TLS report {rep.org_name}!{rep.report_id}"[:200])
+                if end > failed_until:  # the same day's failures from another sender still stand
+                    resolve_finding(session, FindingKind.TLS_DELIVERY, domain, now=ctx.now(), actor=ctx.actor,
+                                    note=f"clean TLS report {rep.org_name}!{rep.report_id}"[:200])
             continue
         kinds = Counter[str]()
         for d in pol.get("failures") or []:
@@ -73,6 +83,12 @@ def judge(session: Session, ctx: Context, rep: TlsReportData) -> None:
         results = ", ".join(f"{k} ({n})" for k, n in kinds.most_common(5)) or "-"
         share = failed / max(1, failed + ok)
         severity = (Severity.HIGH if share >= HIGH_SHARE or CERTIFICATE_RESULTS & set(kinds) else Severity.MEDIUM)
+        if (f is not None and f.status == FindingStatus.ACCEPTED
+                and SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(f.severity)):
+            f.data = {**(f.data or {}), "seen_until": end}
+            f.last_seen_at = ctx.now()
+            session.add(f)
+            continue  # the risk a person accepted, reported again
         open_finding(
             session, FindingKind.TLS_DELIVERY, domain,
             text("mail.tls_delivery.title", domain=domain, failed=failed, total=failed + ok),
