@@ -52,16 +52,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "v_mailauth": ("メール認証", "Mail authentication"),
     "v_reports": ("レポート", "Reports"),
     "v_health": ("稼働状況", "Health"),
-    # (the words of a verdict, a status, a request status, a severity, a source and a recipient kind are the
-    # catalogue's, shared with the terminal and the story: widgets.word, texts.WORDS)
-    # channels, owned-domain sources, yes/no
-    "ch_email": ("メール", "e-mail"),
-    "ch_webform": ("Web フォーム", "web form"),
-    # CT log states (LogPosition.state) and APIs
-    "ctstate_active": ("稼働中", "active"),
-    "ctstate_stale": ("停滞", "stale"),
-    "ctstate_failing": ("読み取り失敗", "failing"),
-    "ctstate_retired": ("廃止", "retired"),
+    # (the words of a verdict, a status, a request status, a severity, a source, a recipient kind, a channel, a
+    # CT log state and an owned domain's source are the catalogue's, shared with the terminal and the story:
+    # widgets.word, texts.WORDS)
+    # CT log APIs
     "ctapi_rfc6962": ("RFC 6962", "RFC 6962"),
     "ctapi_static": ("Static CT API", "Static CT API"),
     # the fields of a recipient's web form (watcher.takedowns.requests.webform_fields)
@@ -75,12 +69,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     # capture profiles of a reference page
     "profile_desktop": ("PC", "desktop"),
     "profile_mobile": ("スマートフォン", "mobile"),
-    "osrc_config": ("設定", "config"),
-    "osrc_dns": ("DNS", "DNS"),
-    "osrc_ct": ("CT ログ", "CT log"),
-    "osrc_zonefile": ("ゾーンファイル", "zone file"),
-    "osrc_axfr": ("ゾーン転送（AXFR）", "zone transfer (AXFR)"),
-    "osrc_lapsed": ("失効", "lapsed"),
+    # yes/no
     "yes": ("はい", "yes"),
     "yn_True": ("あり", "yes"),
     "yn_False": ("なし", "no"),

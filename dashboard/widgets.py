@@ -49,8 +49,8 @@ def reset_pager(key: str) -> None:
 
 def word(ui: UI, kind: str, value: Any) -> str:
     """A value of a vocabulary every reader shows (``texts.WORDS``: a verdict, a status, a request status, a
-    source, a severity, a recipient kind) in the user's language: the catalogue's word, the one the terminal
-    and the story use."""
+    source, a severity, a recipient kind, a channel, a CT log state, an owned domain's source) in the user's
+    language: the catalogue's word, the one the terminal and the story use."""
     return shared_word(kind, value, ui.lang)
 
 
@@ -63,7 +63,7 @@ def verdict_label(ui: UI, verdict: Any) -> str:
 
 
 def label(ui: UI, prefix: str, value: Any) -> str:
-    """A translated enum value the dashboard alone words (``fk_``, ``ch_``, ``osrc_``...), or the value itself."""
+    """A translated enum value the dashboard alone words (``fk_``, ``ctapi_``, ``profile_``...), or the value itself."""
     v = str(getattr(value, "value", value))
     text = ui.t(f"{prefix}_{v}")
     return v if text == f"{prefix}_{v}" else text

@@ -51,12 +51,26 @@ def test_a_list_of_sentences_renders_joined_also_after_storage() -> None:
     assert render_stored(stored, "ja").startswith("2026-11-01 に再登録、DNSが応答しています。")
 
 
-@pytest.mark.parametrize(("kind", "enum"), [
+# A CT log's state is a plain string column (LogPosition.state), not an enum: its values, as the reader sets them.
+CT_LOG_STATES = ("active", "stale", "failing", "retired")
+
+
+SHARED_VOCABULARIES = [
     ("verdict", "Verdict"), ("status", "CandidateStatus"), ("request", "RequestStatus"), ("source", "Source"),
-    ("severity", "Severity"), ("recipient", "RecipientKind"),
-])
+    ("severity", "Severity"), ("recipient", "RecipientKind"), ("channel", "Channel"), ("owned_source", "OwnedSource"),
+    ("ctstate", CT_LOG_STATES),
+]
+
+
+def test_every_shared_vocabulary_is_checked_below() -> None:
+    from watcher.core.texts import WORDS
+
+    assert {kind for kind, _ in SHARED_VOCABULARIES} == set(WORDS)
+
+
+@pytest.mark.parametrize(("kind", "enum"), SHARED_VOCABULARIES)
 def test_every_value_of_a_shared_vocabulary_has_one_word_in_each_language_that_terminal_story_and_dashboard_share(
-        ctx: Context, kind: str, enum: str) -> None:
+        ctx: Context, kind: str, enum: str | tuple[str, ...]) -> None:
     from dashboard.ui import UI
     from dashboard.widgets import word as dashboard_word
     from watcher.commands.invocation import word as terminal_word
@@ -68,19 +82,23 @@ def test_every_value_of_a_shared_vocabulary_has_one_word_in_each_language_that_t
     for lang in ("ja", "en"):
         dashboard = UI(ctx, ctx.settings, UserSettings(name="reader", role="viewer"), lang)
         story = Story(ctx, emit=lambda line: None, lang=lang)
-        for v in getattr(models, enum):
-            said = t(f"{WORDS[kind]}.{v.value}", lang)
-            assert said != f"{WORDS[kind]}.{v.value}", (kind, v)
-            assert terminal_word(kind, v, lang) == dashboard_word(dashboard, kind, v) == story._word(kind, v.value) == said
+        for v in getattr(models, enum) if isinstance(enum, str) else enum:
+            value = str(getattr(v, "value", v))
+            said = t(f"{WORDS[kind]}.{value}", lang)
+            assert said != f"{WORDS[kind]}.{value}", (kind, v)
+            assert terminal_word(kind, v, lang) == dashboard_word(dashboard, kind, v) == story._word(kind, value) == said
 
 
 def test_the_copies_of_the_shared_words_are_gone() -> None:
     from dashboard.i18n import LABELS
 
     copies = [k for k in CATALOGUE if k.startswith(("cli.verdict.", "story.verdict.", "cli.source.", "story.source.",
-                                                    "cli.severity.", "story.severity.", "cli.recipient.", "story.kind."))]
+                                                    "cli.severity.", "story.severity.", "report.severity.",
+                                                    "cli.recipient.", "story.kind.", "cli.channel.", "cli.ctstate.",
+                                                    "cli.owned_source."))]
     assert not copies
-    assert not [k for k in LABELS if k.startswith(("vd_", "st_", "rs_", "sv_", "src_", "rk_"))]
+    assert not [k for k in LABELS if k.startswith(("vd_", "st_", "rs_", "sv_", "src_", "rk_", "ch_", "ctstate_",
+                                                   "osrc_"))]
 
 
 def test_the_shared_words_read_well_to_a_brand_security_desk() -> None:

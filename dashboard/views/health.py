@@ -57,7 +57,7 @@ def render(ui: UI) -> None:
     st.markdown(f"#### {ui.t('ct_logs')}")
     # Per-log lag as the watchdog sees it (watcher.discovery.ct.watchdog): entries behind the verified
     # tree head, and for how long the position has been behind.
-    logs = [{**r, "state": widgets.label(ui, "ctstate", r["state"]), "api": widgets.label(ui, "ctapi", r["api"]),
+    logs = [{**r, "state": widgets.word(ui, "ctstate", r["state"]), "api": widgets.label(ui, "ctapi", r["api"]),
              "lag": max(0, (r["tree_size"] or 0) - (r["next_index"] or 0)),
              "lag_min": _minutes_since(r.get("behind_since"), now),
              "growth_h": widgets.age_hours(r["last_growth_at"], now)} for r in h["logs"]]

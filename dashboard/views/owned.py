@@ -62,7 +62,7 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('inventory')}")
     rows = [{**r, "days": (r["expires_at"] - now).days if r["expires_at"] else None,
-             "locks": _locks(r["statuses"]), "source": widgets.label(ui, "osrc", r["source"]),
+             "locks": _locks(r["statuses"]), "source": widgets.word(ui, "owned_source", r["source"]),
              "lapsed": ui.t("yes") if r["lapsed"] else "", "dnssec": widgets.label(ui, "yn", r["dnssec"])}
             for r in d["rows"]]
     widgets.table(rows, {"name": ui.t("col_domain"), "registrar": ui.t("registrar"), "expires_at": ui.t("expires"),

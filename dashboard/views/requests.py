@@ -45,7 +45,7 @@ def _one(ui: UI, req: dict[str, Any]) -> None:
                         f"{widgets.word(ui, 'recipient', req['recipient_kind'])} · {widgets.word(ui, 'request', status)}")
     with st.expander(title, expanded=status == RequestStatus.DRAFT.value):
         st.caption(f"{ui.t('recipient')}: {widgets.esc(req['recipient'])} · {ui.t('channel')}: "
-                   f"{widgets.label(ui, 'ch', req['channel'])} · {widgets.when(req['created_at'])} · "
+                   f"{widgets.word(ui, 'channel', req['channel'])} · {widgets.when(req['created_at'])} · "
                    f"{widgets.esc(widgets.actor_label(ui, str(req['created_by'])))}")
         if str(req["channel"]) == "webform":
             _webform(ui, req)

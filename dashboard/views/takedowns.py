@@ -75,7 +75,7 @@ def render(ui: UI) -> None:
         r["age"] = widgets.age_hours(r["created_at"], now)
         r["status"] = widgets.word(ui, "request", r["status"])
         r["recipient_kind"] = widgets.word(ui, "recipient", r["recipient_kind"])
-        r["channel"] = widgets.label(ui, "ch", r["channel"])
+        r["channel"] = widgets.word(ui, "channel", r["channel"])
     widgets.table(page, {"id": ui.t("col_id"), "domain": ui.t("col_domain"), "recipient": ui.t("recipient"),
                          "recipient_kind": ui.t("kind"), "channel": ui.t("channel"), "status": ui.t("status"),
                          "age": ui.t("age_hours"), "reminders_sent": ui.t("reminders_n"),

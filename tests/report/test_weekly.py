@@ -14,7 +14,17 @@ from sqlmodel import select
 from tests.report.seed import seed_week
 from watcher.context import build_context
 from watcher.core.casefacts import live_cases
-from watcher.core.models import CandidateStatus, CaseStatus, OwnedDomain, ReportRun, ReportStatus
+from watcher.core.findings import open_finding
+from watcher.core.models import (
+    CandidateStatus,
+    CaseStatus,
+    FindingKind,
+    OwnedDomain,
+    ReportRun,
+    ReportStatus,
+    Severity,
+)
+from watcher.core.texts import text, word
 from watcher.report import period
 from watcher.report import weekly as report
 
@@ -141,3 +151,20 @@ def test_a_missed_report_is_sent_late_once_and_a_failed_one_again(make_ctx, lab_
     assert sent["due"] and sent["late"] and len(lab_smtp.messages()) == 1
     assert not report.weekly(ctx)["due"]
     assert period.last_slot(SLOT + timedelta(days=2), "wed", "09:00", period.ZoneInfo("Asia/Tokyo")) == SLOT
+
+
+def test_a_severe_finding_reads_in_the_same_severity_words_as_the_terminal_and_the_dashboard(make_ctx, clock) -> None:
+    clock.set(SLOT)
+    ctx = make_ctx(report={**MGMT, "pdf": False})
+    with ctx.session() as s:
+        title = text("owned.expiry.soon.title", domain="hoshizora-sec.co.jp", days=5, when="2026-11-30")
+        open_finding(s, FindingKind.EXPIRY, "hoshizora-sec.co.jp", title, severity=Severity.CRITICAL,
+                     now=SLOT - timedelta(days=1))
+        s.commit()
+    data, paths = report.render_weekly(ctx, SLOT, start=SLOT - timedelta(days=7), end=SLOT)
+    ja, en = report.decision_lines(data, "ja")[0], report.decision_lines(data, "en")[0]
+    assert ja.startswith(f"{word('severity', Severity.CRITICAL, 'ja')}：") and ja.startswith("緊急：")
+    assert en.startswith(f"{word('severity', Severity.CRITICAL, 'en')}: ") and en.startswith("critical: ")
+    assert any("うち緊急・高 1 件" in line for line in report.happened(data, "ja"))
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "<td>緊急 / critical</td>" in page and "重大" not in page  # the open findings table too

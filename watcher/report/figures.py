@@ -33,6 +33,7 @@ from watcher.core.models import (
     RequestStatus,
     Severity,
 )
+from watcher.core.texts import WORDS
 from watcher.takedowns.blocklists import first_listing
 
 SEVERE = (Severity.CRITICAL, Severity.HIGH)
@@ -196,7 +197,7 @@ def decisions(session: Session, *, high_score: int) -> list[dict[str, Any]]:
     for fnd in session.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)):
         if fnd.severity in SEVERE and fnd.kind.group != FindingGroup.TAKEDOWN:
             out.append({"rank": 0 if fnd.severity == Severity.CRITICAL else 4, "key": "report.decide.finding",
-                        "params": {"severity": {"key": f"report.severity.{fnd.severity.value}", "params": {}},
+                        "params": {"severity": {"key": f"{WORDS['severity']}.{fnd.severity.value}", "params": {}},
                                    "title": fnd.title_text or fnd.title}})
     out.sort(key=lambda d: d["rank"])
     return out

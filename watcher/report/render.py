@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from watcher.core.texts import render_stored, t
+from watcher.core.texts import render_stored, t, word
 
 TEMPLATES = Path(__file__).parent / "templates"
 SEV_COLOURS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#558b2f", "info": "#607d8b"}
@@ -26,6 +26,8 @@ def env() -> Environment:
     # Every sentence of a page comes from the text catalogue: {{ t("report.title", lang) }}.
     env.globals["t"] = t
     env.globals["stored"] = render_stored
+    # A severity, a source... in the words every reader sees (texts.WORDS): {{ word("severity", f.severity, lang) }}.
+    env.globals["word"] = word
     return env
 
 

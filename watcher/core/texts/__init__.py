@@ -73,6 +73,9 @@ WORDS: Final[dict[str, str]] = {
     "source": "discovery.source",
     "severity": "common.severity",
     "recipient": "takedown.recipient",
+    "channel": "takedown.channel",
+    "ctstate": "discovery.ct_log_state",
+    "owned_source": "owned.source",
 }
 
 

@@ -242,4 +242,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "owned.dropcatch.dns_answers_lookup_failed": ("DNSが応答しています（登録情報の照会に失敗: {error}）",
                                                   "DNS answers for it (registration lookup failed: {error})"),
     "owned.dropcatch.registered": ("レジストリに登録済みと記載されています", "the registry lists it as registered"),
+    # --- how an owned domain came to be known (OwnedSource), as a person reads it (the terminal and the dashboard)
+    "owned.source.config": ("設定", "config"),
+    "owned.source.dns": ("DNS", "DNS"),
+    "owned.source.ct": ("CT ログ", "CT log"),
+    "owned.source.zonefile": ("ゾーンファイル", "zone file"),
+    "owned.source.axfr": ("ゾーン転送（AXFR）", "zone transfer (AXFR)"),
+    "owned.source.lapsed": ("失効", "lapsed"),
 }

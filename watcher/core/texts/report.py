@@ -32,7 +32,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                                          "No site was listed on a browser blocklist this week."),
     "report.happened.open_sites": ("週末時点で対応中のサイトは {n} 件です。", "{n} sites are still being handled."),
     "report.happened.findings": ("自社ドメイン・メール認証の指摘：新規 {opened} 件、解消 {resolved} 件、"
-                                 "未対応 {open} 件（うち重大・高 {severe} 件）。",
+                                 "未対応 {open} 件（うち緊急・高 {severe} 件）。",
                                  "Findings on our domains and mail authentication: {opened} new, {resolved} "
                                  "resolved, {open} open ({severe} critical or high)."),
     "report.happened.reject": ("DMARC p=reject に移行できる送信ドメイン：{ready} / {total}。",
@@ -48,7 +48,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "report.metric.down_sites": ("停止したサイト", "Sites taken down"),
     "report.metric.open_sites": ("対応中のサイト（週末）", "Sites still open (end of week)"),
     "report.metric.median_ttd": ("停止までの時間 中央値（時間）", "Median time to down (h)"),
-    "report.metric.severe_findings": ("重大・高の未対応指摘（週末）", "Open critical/high findings (end of week)"),
+    "report.metric.severe_findings": ("緊急・高の未対応指摘（週末）", "Open critical/high findings (end of week)"),
     "report.decide.approve": ("テイクダウン依頼の承認：{site}（{n} 件が承認待ち）",
                               "Approve takedown requests: {site} ({n} waiting)"),
     "report.decide.review": ("偽サイトかの判断：{site}（スコア {score}）",
@@ -60,11 +60,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
                              "Decide to move DMARC to p=reject: {domains}"),
     "report.decide.none": ("判断が必要な事項はありません。", "Nothing needs a decision."),
     "report.decide.more": ("ほか {n} 件は添付の一覧をご覧ください。", "{n} more in the attached lists."),
-    "report.severity.critical": ("重大", "Critical"),
-    "report.severity.high": ("高", "High"),
-    "report.severity.medium": ("中", "Medium"),
-    "report.severity.low": ("低", "Low"),
-    "report.severity.info": ("情報", "Info"),
     "report.hours_na": ("－", "–"),
     # the detail pages
     "report.h.sites": ("サイト別のテイクダウン状況（今週）", "Takedowns by site (this week)"),

@@ -151,4 +151,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "takedown.recipient.shortener": ("短縮URL事業者", "link shortener"),
     "takedown.recipient.owner": ("サイト所有者", "site owner"),
     "takedown.recipient.other": ("その他", "other"),
+    # --- how a request goes out, as a person reads it (the terminal and the dashboard use these)
+    "takedown.channel.email": ("メール", "e-mail"),
+    "takedown.channel.webform": ("Web フォーム", "web form"),
 }

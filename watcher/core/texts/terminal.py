@@ -32,21 +32,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "cli.list_sep": ("、", ", "),
     "cli.quoted": ("「{text}」", "“{text}”"),
     # --- words of the terminal's own vocabularies (enum values as a person reads them); the words of a
-    # vocabulary every reader shows (verdict, status, source, severity, recipient...) are texts.WORDS' ----
-    "cli.channel.email": ("メール", "e-mail"),
-    "cli.channel.webform": ("Web フォーム", "web form"),
+    # vocabulary every reader shows (verdict, status, source, severity, recipient, channel, CT log state,
+    # owned-domain source) are texts.WORDS' -------------------------------------------------------
     "cli.mode.suspend": ("ドメイン停止", "suspend"),
     "cli.mode.remove_content": ("コンテンツ削除", "remove content"),
-    "cli.ctstate.active": ("稼働中", "active"),
-    "cli.ctstate.stale": ("停滞", "stale"),
-    "cli.ctstate.failing": ("読み取り失敗", "failing"),
-    "cli.ctstate.retired": ("廃止", "retired"),
-    "cli.owned_source.config": ("設定", "config"),
-    "cli.owned_source.dns": ("DNS", "DNS"),
-    "cli.owned_source.ct": ("CT ログ", "CT log"),
-    "cli.owned_source.zonefile": ("ゾーンファイル", "zone file"),
-    "cli.owned_source.axfr": ("ゾーン転送（AXFR）", "zone transfer (AXFR)"),
-    "cli.owned_source.lapsed": ("失効", "lapsed"),
     "cli.case_status.open": ("対応中", "open"),
     "cli.case_status.closed": ("終了", "closed"),
     "cli.case_status.merged": ("統合済み", "merged"),
