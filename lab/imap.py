@@ -190,10 +190,13 @@ class _Handler(socketserver.StreamRequestHandler):
     def _drip(self, data: bytes) -> None:
         """The fault of a server that never stops and never finishes: one byte every drip_seconds, so
         no single read ever waits long enough for a socket timeout."""
+        owner = self.server.owner
+        owner.drip_total += len(data)
         for i in range(len(data)):
             self.wfile.write(data[i:i + 1])
             self.wfile.flush()
-            if self.server.owner.stopping.wait(self.server.owner.drip_seconds):
+            owner.dripped += 1
+            if owner.stopping.wait(owner.drip_seconds):
                 return
 
     def _store(self, tag: str, box: list[StoredMail], rest: str, uid_mode: bool, readonly: bool) -> None:
@@ -264,6 +267,8 @@ class LabIMAP(TCPService):
         self.lock = threading.RLock()
         self.commands: list[str] = []
         self.drip_seconds = 0.0  # > 0: FETCH answers trickle out one byte at a time (a fault to survive)
+        self.dripped = 0  # bytes trickled out so far, of drip_total asked for
+        self.drip_total = 0
         self.stopping = threading.Event()
 
     def _make_server(self) -> OwnedTCPServer:

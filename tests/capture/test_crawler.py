@@ -62,9 +62,9 @@ def batch(lab: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
 
 
 def test_every_target_yields_one_record(batch: dict[str, Any]) -> None:
+    # Hostile-ish pages, each capped at its budget: the batch cannot stall (pytest's timeout is the
+    # backstop; no stopwatch here, the machine is shared).
     assert set(batch["records"]) == {*SITES, "mobile"}
-    # 8 hostile-ish pages, 2 at a time, each capped at 10 s: the batch cannot stall.
-    assert batch["seconds"] < 120
 
 
 def test_media_and_event_streams_are_refused_inside_the_browser(batch: dict[str, Any]) -> None:

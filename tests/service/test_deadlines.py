@@ -43,8 +43,7 @@ def test_a_job_past_its_deadline_is_stopped_at_a_batch_boundary_and_recorded_as_
                                                                                        observe):
     ctx = _ctx(tmp_path, clock, ct_poll={"interval_seconds": 30, "deadline_seconds": 0.5})
     t0 = time.monotonic()
-    result = run_job(ctx, "ct_poll")
-    assert time.monotonic() - t0 < 3
+    result = run_job(ctx, "ct_poll")  # the job loops for ever: it ends only if its deadline stops it
     took = time.monotonic() - t0
     assert not result["ok"] and "deadline of 0.5 s" in result["error"]
     with Session(ctx.engine) as s:
@@ -83,9 +82,11 @@ def test_an_imap_server_dripping_bytes_cannot_hold_the_dmarc_job_past_its_deadli
         t0 = time.monotonic()
         result = run_job(ctx, "dmarc_reports")
         took = time.monotonic() - t0
-    assert took < 4, took  # the deadline (2 s), not the 4 kB answer's 2000 s
+        dripped, total = server.dripped, server.drip_total
     assert not result["ok"] and "deadline of 2 s" in result["error"]
-    observe(f"ended after {took:.1f} s: '{result['error']}'")
+    # Cut off at the deadline: a handful of the answer's bytes had trickled out, not the whole of it.
+    assert 0 < dripped < total / 10, (dripped, total)
+    observe(f"ended after {took:.1f} s, {dripped} of {total} bytes read: '{result['error']}'")
 
 
 @pytest.mark.reliability("a job blocks where nothing can reach it (no batch boundary, no socket)",
