@@ -58,6 +58,7 @@ CT_LOG_STATES = ("active", "stale", "failing", "retired")
 SHARED_VOCABULARIES = [
     ("verdict", "Verdict"), ("status", "CandidateStatus"), ("request", "RequestStatus"), ("source", "Source"),
     ("severity", "Severity"), ("recipient", "RecipientKind"), ("channel", "Channel"), ("owned_source", "OwnedSource"),
+    ("finding_status", "FindingStatus"),
     ("ctstate", CT_LOG_STATES),
 ]
 
