@@ -21,6 +21,7 @@ from dashboard.ui import UI, flash
 from dashboard.widgets import esc
 from watcher.capture import snapshot, triage
 from watcher.context import Context
+from watcher.core import findings
 from watcher.core.events import record
 from watcher.core.models import Candidate, TakedownRequest
 from watcher.discovery import intake
@@ -36,6 +37,8 @@ ROLES: dict[str, str] = {
     "submit": "analyst", "attach_reply": "analyst", "export_case": "analyst",
     "confirm": "approver", "draft": "approver", "approve": "approver", "approve_all": "approver",
     "withdraw": "approver", "mark_submitted": "approver", "resend": "approver",
+    # Accepting a risk closes a finding until its facts change: the same weight as confirming.
+    "accept_finding": "approver", "reopen_finding": "analyst",
 }
 
 
@@ -61,7 +64,7 @@ def _run(ui: UI, action: str, work: Callable[[Session], str | None],
         refused(ui, obj[1] if obj else None, action, ui.t("already_reported"), obj=obj)
         return False
     except Exception as e:  # shown to the person, who can correct and retry; nothing half-written
-        why = e.said.render(ui.lang) if isinstance(e, TakedownError | triage.InvalidTransition) else str(e) or type(e).__name__
+        why = e.said.render(ui.lang) if isinstance(e, TakedownError | triage.InvalidTransition | findings.FindingDecisionError) else str(e) or type(e).__name__
         refused(ui, obj[1] if obj else None, action, ui.t("failed", error=esc(why)),
                 obj=obj)
         return False
@@ -223,6 +226,26 @@ def attach_reply(ui: UI, request_id: int, text: str) -> bool:
         requests.attach_reply(s, _request(s, request_id), text, actor=ui.actor, now=ui.ctx.now())
 
     return _run(ui, "attach_reply", work)
+
+
+# ---------------------------------------------------------------- findings about our domains and mail
+
+
+def accept_finding(ui: UI, finding_id: int, reason: str) -> bool:
+    """Accept a finding's risk (``watcher.core.findings.accept_finding``): closed until its facts change."""
+    def work(s: Session) -> str:
+        f = findings.accept_finding(s, finding_id, actor=ui.actor, reason=reason, now=ui.ctx.now())
+        return ui.t("finding_accepted", id=finding_id, subject=esc(f.subject))
+
+    return _run(ui, "accept_finding", work, ("finding", finding_id))
+
+
+def reopen_finding(ui: UI, finding_id: int, reason: str = "") -> bool:
+    def work(s: Session) -> str:
+        f = findings.reopen_finding(s, finding_id, actor=ui.actor, reason=reason, now=ui.ctx.now())
+        return ui.t("finding_reopened", id=finding_id, subject=esc(f.subject))
+
+    return _run(ui, "reopen_finding", work, ("finding", finding_id))
 
 
 # ---------------------------------------------------------------- reports from people

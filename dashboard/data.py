@@ -113,6 +113,11 @@ def owned(db: str, limit: int, offset: int) -> dict[str, Any]:
             "certificates": q.owned_certificates(e)}
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def decidable_findings(db: str) -> list[q.Row]:
+    return q.decidable_findings(engine(db))
+
+
 @st.cache_data(ttl=SLOW_TTL, show_spinner=False)
 def mail(db: str, sending_domains: tuple[str, ...], since: datetime) -> dict[str, Any]:
     e = engine(db)

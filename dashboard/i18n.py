@@ -283,6 +283,14 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "last_reminder": ("最終督促", "Last reminder"),
     "escalation": ("段階", "Level"),
     # owned
+    "decide_finding": ("指摘のリスク受容・再開", "Accept a finding's risk, or reopen it"),
+    "decide_finding_help": ("受容した指摘は、チェックが同じ事実を見る間は閉じたままで、事実が変われば再び開きます。",
+                            "An accepted finding stays closed while its check sees the same facts, and opens "
+                            "again when they change."),
+    "accept_risk": ("リスクを受容", "Accept the risk"),
+    "reopen_finding": ("再開", "Reopen"),
+    "finding_accepted": ("指摘 {id}（{subject}）のリスクを受容しました。", "Finding {id} ({subject}) accepted."),
+    "finding_reopened": ("指摘 {id}（{subject}）を再開しました。", "Finding {id} ({subject}) reopened."),
     "priority_findings": ("要対応（乗っ取り・ドロップキャッチ優先）", "Findings (takeover and drop-catch first)"),
     "inventory": ("保有ドメイン一覧", "Inventory"),
     "gone_at": ("消滅を確認", "Gone since"),

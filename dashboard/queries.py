@@ -365,6 +365,16 @@ def owned_findings(engine: Engine) -> list[Row]:
     return sorted(rows, key=lambda r: (r["kind"] not in URGENT_OWNED, _severity_rank(r["severity"])))
 
 
+def decidable_findings(engine: Engine, limit: int = 500) -> list[Row]:
+    """Open and accepted findings about our domains and our mail: what a person may accept or reopen."""
+    stmt = sa.select(col(Finding.id), col(Finding.kind), col(Finding.subject), col(Finding.severity),
+                     col(Finding.status), col(Finding.title), col(Finding.title_text)) \
+        .where(col(Finding.status).in_([FindingStatus.OPEN, FindingStatus.ACCEPTED]),
+               col(Finding.kind).not_in([*SELF_KINDS, *TAKEDOWN_KINDS]))
+    rows = _rows(engine, stmt.order_by(col(Finding.opened_at)).limit(limit))
+    return sorted(rows, key=lambda r: (str(r["status"]) != FindingStatus.OPEN, _severity_rank(r["severity"])))
+
+
 # ---------------------------------------------------------------- mail authentication
 
 

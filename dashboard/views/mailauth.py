@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.queries import MAIL_MECHANISMS
 from dashboard.ui import UI
+from dashboard.views.owned import decide_findings
 
 DMARC_DAYS = 30
 HEADERS = {"spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC", "bimi": "BIMI", "mta_sts": "MTA-STS", "tlsrpt": "TLS-RPT"}
@@ -38,6 +39,7 @@ def render(ui: UI) -> None:
     widgets.table(rows, {"domain": ui.t("sending_domain"), **HEADERS}, key="mail_state", empty=ui.t("no_data"))
     if checked:
         st.caption(ui.t("mail_checked_at", at=widgets.when(m['checked_at'])))
+    decide_findings(ui, "mail")
 
     _road_to_reject(ui, since)
     _reports(ui, since)

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import actions, data, widgets
 from dashboard.ui import UI
 
 # Registry locks among the statuses, as RDAP ("client transfer prohibited") or EPP ("clientTransferProhibited")
@@ -45,6 +45,7 @@ def render(ui: UI) -> None:
                   key="owned_findings", empty=ui.t("all_clear"), wrap=("title",))
     if len(found) > ui.page_size:
         widgets.pager(ui, "owned_findings", len(found))
+    decide_findings(ui, "owned")
 
     st.markdown(f"#### {ui.t('expiry_timeline')}")
     if d["expiry"]:
@@ -77,3 +78,38 @@ def render(ui: UI) -> None:
                                       "not_after": ui.t("cert_not_after"), "log": ui.t("ct_log"),
                                       "first_seen_at": ui.t("first_seen")},
                   key="owned_certs", empty=ui.t("no_data"))
+
+
+def decide_findings(ui: UI, key: str) -> None:
+    """Pick an open or accepted finding (our domains, our mail) and accept its risk with a reason, or reopen it.
+    Shown on the owned-domains and the mail pages (``key`` keeps their widgets apart)."""
+    rows = {int(r["id"]): r for r in data.decidable_findings(ui.db)}
+    if not rows or not ui.can("analyst"):
+        return
+    with st.expander(ui.t("decide_finding")):
+        st.caption(ui.t("decide_finding_help"))
+
+        def shown(fid: int) -> str:
+            r = rows[fid]
+            return (f"#{fid} {widgets.word(ui, 'finding_status', r['status'])} · {widgets.label(ui, 'fk', r['kind'])} · "
+                    f"{r['subject']} · {widgets.finding_title(ui, r)}")
+
+        st.selectbox(ui.t("finding"), list(rows), key=f"{key}_finding_pick", format_func=shown)
+        st.text_input(ui.t("reason"), key=f"{key}_finding_reason")
+        c1, c2 = st.columns(2)
+        c1.button(ui.t("accept_risk"), key=f"{key}_finding_accept", type="primary", disabled=not ui.can("approver"),
+                  on_click=_accept, args=(ui, key))
+        c2.button(ui.t("reopen_finding"), key=f"{key}_finding_reopen", on_click=_reopen, args=(ui, key))
+
+
+# Button callbacks: Streamlit ignores what a callback returns, and the actions return whether they succeeded.
+def _accept(ui: UI, key: str) -> None:
+    fid = st.session_state.get(f"{key}_finding_pick")
+    if fid is not None and actions.accept_finding(ui, int(fid), str(st.session_state.get(f"{key}_finding_reason", ""))):
+        st.session_state[f"{key}_finding_reason"] = ""
+
+
+def _reopen(ui: UI, key: str) -> None:
+    fid = st.session_state.get(f"{key}_finding_pick")
+    if fid is not None and actions.reopen_finding(ui, int(fid), str(st.session_state.get(f"{key}_finding_reason", ""))):
+        st.session_state[f"{key}_finding_reason"] = ""
