@@ -22,7 +22,7 @@ INVOCATIONS: tuple[tuple[str, ...], ...] = (
     ("ct", "logs"), ("permutations", "registered"), ("intake", "eml", "{templates}"),
     ("capture", "references", "--brand", "no-such-brand"), ("takedown", "list"), ("inventory", "list"),
     ("mailauth", "senders"), ("report", "official-domains"), ("data", "refresh", "ct-log-list"),
-    ("case", "list"), ("alerts", "list"), ("feeds", "list"), ("candidates", "list"),
+    ("case", "list"), ("alerts", "list"), ("feeds", "list"), ("candidates", "list"), ("findings", "list"),
 )
 NO_CONTEXT = {"user"}  # `user hash-password` reads a password and builds no Context
 

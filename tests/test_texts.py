@@ -58,6 +58,7 @@ CT_LOG_STATES = ("active", "failing", "retired")  # a stale log is a Finding, no
 SHARED_VOCABULARIES = [
     ("verdict", "Verdict"), ("status", "CandidateStatus"), ("request", "RequestStatus"), ("source", "Source"),
     ("severity", "Severity"), ("recipient", "RecipientKind"), ("channel", "Channel"), ("owned_source", "OwnedSource"),
+    ("finding_status", "FindingStatus"),
     ("ctstate", CT_LOG_STATES),
 ]
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from watcher.core.events import record
-from watcher.core.models import Finding, FindingKind, FindingStatus, Severity, utcnow
-from watcher.core.texts import Text
+from watcher.core.models import Event, Finding, FindingKind, FindingStatus, Severity, utcnow
+from watcher.core.texts import Text, text
 
 
 def finding_key(kind: FindingKind, subject: str) -> str:
@@ -76,6 +76,68 @@ def resolve_finding(
     session.add(f)
     record(session, actor, "finding.resolved", f, {"kind": kind, "subject": subject, "note": note}, at=now)
     return f
+
+
+class FindingDecisionError(ValueError):
+    """A person's decision the finding does not allow; ``said`` is the sentence in either language."""
+
+    def __init__(self, said: Text) -> None:
+        super().__init__(said.render("en"))
+        self.said = said
+
+
+def _decidable(session: Session, finding_id: int) -> Finding:
+    f = session.get(Finding, finding_id)
+    if f is None:
+        raise FindingDecisionError(text("common.finding.not_found", id=finding_id))
+    if f.status == FindingStatus.RESOLVED:
+        raise FindingDecisionError(text("common.finding.resolved", id=finding_id))
+    return f
+
+
+def accept_finding(
+    session: Session, finding_id: int, *, actor: str, reason: str, now: datetime | None = None
+) -> Finding:
+    """A person accepts the risk of an open finding: it stays closed until its check sees other facts
+    (``open_finding`` compares ``data``, so nothing is added to it here); who and why are in the Event."""
+    reason = reason.strip()
+    if not reason:
+        raise FindingDecisionError(text("common.finding.no_reason", id=finding_id))
+    f = _decidable(session, finding_id)
+    if f.status == FindingStatus.ACCEPTED:
+        last = accepted_by(session, finding_id)
+        raise FindingDecisionError(text("common.finding.already_accepted", id=finding_id,
+                                        by=last.get("by", "?"), reason=last.get("reason", "")))
+    now = now or utcnow()
+    f.status = FindingStatus.ACCEPTED
+    session.add(f)
+    record(session, actor, "finding.accepted", f, {"kind": f.kind, "subject": f.subject, "reason": reason}, at=now)
+    return f
+
+
+def reopen_finding(session: Session, finding_id: int, *, actor: str, reason: str = "",
+                   now: datetime | None = None) -> Finding:
+    """A person takes an acceptance back: the finding is open again, counted as opened once more."""
+    f = _decidable(session, finding_id)
+    if f.status != FindingStatus.ACCEPTED:
+        raise FindingDecisionError(text("common.finding.not_accepted", id=finding_id))
+    now = now or utcnow()
+    f.status, f.opened_at = FindingStatus.OPEN, now
+    f.times_opened += 1
+    session.add(f)
+    record(session, actor, "finding.reopened", f,
+           {"kind": f.kind, "subject": f.subject, "reason": reason.strip()}, at=now)
+    return f
+
+
+def accepted_by(session: Session, finding_id: int) -> dict[str, Any]:
+    """Who accepted the finding, when and why (its last ``finding.accepted`` Event); {} if nobody did."""
+    ev = session.exec(select(Event).where(Event.object_type == "finding", Event.object_id == finding_id,
+                                          Event.action == "finding.accepted")
+                      .order_by(col(Event.id).desc())).first()
+    if ev is None:
+        return {}
+    return {"by": ev.actor, "at": ev.at, "reason": (ev.detail or {}).get("reason", "")}
 
 
 def open_findings(session: Session, kind: FindingKind | None = None) -> list[Finding]:

@@ -76,6 +76,7 @@ WORDS: Final[dict[str, str]] = {
     "channel": "takedown.channel",
     "ctstate": "discovery.ct_log_state",
     "owned_source": "owned.source",
+    "finding_status": "common.finding_status",
 }
 
 

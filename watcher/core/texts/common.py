@@ -14,4 +14,18 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "common.severity.medium": ("中", "medium"),
     "common.severity.low": ("低", "low"),
     "common.severity.info": ("情報", "info"),
+    # --- a person's decision on a finding (omamori findings accept|reopen, the dashboard)
+    "common.finding_status.open": ("未対応", "open"),
+    "common.finding_status.accepted": ("リスク受容", "accepted"),
+    "common.finding_status.resolved": ("解消", "resolved"),
+    "common.finding.not_found": ("指摘 {id} はありません。`omamori findings list` で一覧を表示します",
+                                 "no finding {id}; `omamori findings list` lists them"),
+    "common.finding.resolved": ("指摘 {id} は解消済みです。受容も再開もできません",
+                                "finding {id} is already resolved: nothing to accept or reopen"),
+    "common.finding.already_accepted": ("指摘 {id} は受容済みです（{by}: {reason}）",
+                                        "finding {id} is already accepted ({by}: {reason})"),
+    "common.finding.not_accepted": ("指摘 {id} は受容されていません（未対応のままです）",
+                                    "finding {id} is not accepted (it is open)"),
+    "common.finding.no_reason": ("指摘 {id} を受容するには理由が必要です: --reason \"...\" を付けてください",
+                                 "accepting finding {id} needs a reason: add --reason \"...\""),
 }
