@@ -52,7 +52,7 @@ def test_a_list_of_sentences_renders_joined_also_after_storage() -> None:
 
 
 # A CT log's state is a plain string column (LogPosition.state), not an enum: its values, as the reader sets them.
-CT_LOG_STATES = ("active", "stale", "failing", "retired")
+CT_LOG_STATES = ("active", "failing", "retired")  # a stale log is a Finding, not a state
 
 
 SHARED_VOCABULARIES = [

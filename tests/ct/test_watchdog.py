@@ -89,3 +89,38 @@ def test_a_log_behind_for_too_long_opens_a_finding(lab_ct, tmp_path: Path) -> No
     assert f is not None and f.data["behind_entries"] == 5 and f.data["behind_minutes"] == 31
     assert "31" in f.title
     ctx.engine.dispose()
+
+
+@pytest.mark.reliability(
+    "a lagging CT log is taken off the log list (excluded in config), then put back",
+    "off the list: retired, its lag finding resolved, no stale or lag finding about a log nobody reads; "
+    "back on the list: watched again",
+    area="CT logs",
+)
+def test_a_log_taken_off_the_list_is_retired_and_no_longer_cried_about(lab_ct, tmp_path: Path, observe) -> None:
+    from watcher.core.models import LogPosition
+
+    clock = FrozenClock()
+    ctx, _cfg = _ctx(lab_ct, tmp_path, clock, lag_max_entries=100)
+    lab_ct.add_noise(10)
+    lab_ct.integrate()
+    assert run_job(ctx, "ct_poll")["ok"]
+    lab_ct.stall_entries()
+    lab_ct.add_noise(300)
+    lab_ct.integrate()
+    assert run_job(ctx, "ct_poll")["lagging_logs"] == 1
+    with Session(ctx.engine) as s:
+        [pos] = s.exec(select(LogPosition)).all()
+    ctx.settings.ct.exclude_logs = [pos.log_id]
+    clock.advance(minutes=ctx.settings.ct.stale_after_minutes + 1)  # long enough to be "stale" if still watched
+    result = run_job(ctx, "ct_poll")
+    assert result["ok"] and result["retired_logs"] == [pos.description]
+    with Session(ctx.engine) as s:
+        assert s.exec(select(LogPosition)).one().state == "retired"
+        assert [f.status for f in s.exec(select(Finding))] == [FindingStatus.RESOLVED]
+    ctx.settings.ct.exclude_logs = []
+    result = run_job(ctx, "ct_poll")
+    with Session(ctx.engine) as s:
+        assert s.exec(select(LogPosition)).one().state != "retired"
+    assert result["lagging_logs"] == 1 and _lagging(ctx) is not None and _lagging(ctx).status == FindingStatus.OPEN
+    observe(f"off the list: retired ({pos.description}), lag finding resolved; back: lagging again")

@@ -426,7 +426,7 @@ def _health(s: Session, now: datetime) -> None:
                       updated_at=now, entries_processed=1_204_311, entries_failed=3))
     s.add(LogPosition(log_id="bGFiLWxvZy0yCg==", url="https://ct.lab.test/2026h2/", description="Lab 2026h2",
                       api="static", next_index=88_000, tree_size=88_000, verified_at=now - timedelta(hours=3),
-                      last_growth_at=now - timedelta(hours=3), updated_at=now, state="stale", entries_processed=88_000))
+                      last_growth_at=now - timedelta(hours=3), updated_at=now, entries_processed=88_000))  # not grown for 3 h: a ct_log_stale Finding
     for name, ok_ago, failures, err in (("ct_poll", 1, 0, ""), ("snapshot", 2, 0, ""), ("takedowns", 5, 0, ""),
                                         ("inventory", 600, 0, ""), ("mailauth", 700, 0, ""), ("health", 3, 0, ""),
                                         ("permutations", 1500, 3, "TimeoutError: resolver did not answer")):

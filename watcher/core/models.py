@@ -600,7 +600,7 @@ class LogPosition(SQLModel, table=True):
     verified_at: datetime | None = when()
     last_growth_at: datetime | None = when()
     updated_at: datetime = when(nullable=False, default_now=True)
-    state: str = "active"  # active, stale, failing, retired
+    state: str = "active"  # active, failing, retired (no longer listed: not watched); staleness is a Finding
     last_error: str = ""
     entries_processed: int = 0
     entries_failed: int = 0

@@ -74,7 +74,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "discovery.source.manual": ("手動", "manual"),
     # --- a CT log's state as read (LogPosition.state), as a person reads it (the terminal and the dashboard)
     "discovery.ct_log_state.active": ("稼働中", "active"),
-    "discovery.ct_log_state.stale": ("停滞", "stale"),
     "discovery.ct_log_state.failing": ("読み取り失敗", "failing"),
-    "discovery.ct_log_state.retired": ("廃止", "retired"),
+    "discovery.ct_log_state.retired": ("読み取り対象外", "not read (off the list)"),
 }

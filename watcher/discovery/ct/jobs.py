@@ -10,7 +10,7 @@ from watcher.context import Context
 from watcher.core.jobresult import JobIncomplete
 from watcher.discovery.ct import loglist
 from watcher.discovery.ct.reader import check_stale, read_logs
-from watcher.discovery.ct.watchdog import check_lag
+from watcher.discovery.ct.watchdog import check_lag, retire_unlisted
 
 # One pass reads at most this many entries per log, so a job run stays bounded after a long pause;
 # the next run goes on from the saved position.
@@ -28,8 +28,10 @@ def poll(ctx: Context) -> dict[str, Any]:
     and the run is recorded as failed, never as "ok"."""
     if not ctx.settings.ct.read_logs:
         return {"skipped": "ct.read_logs is off"}
-    results = read_logs(ctx, configured_logs(ctx), max_entries=MAX_ENTRIES_PER_RUN, stop=ctx.run.event)
+    logs = configured_logs(ctx)
+    results = read_logs(ctx, logs, max_entries=MAX_ENTRIES_PER_RUN, stop=ctx.run.event)
     with Session(ctx.engine) as s:
+        retired = retire_unlisted(ctx, s, [lg.log_id for lg in logs])
         stale = check_stale(ctx, s)
         lagging = check_lag(ctx, s)
     failed = [r for r in results if r.error]
@@ -42,6 +44,7 @@ def poll(ctx: Context) -> dict[str, Any]:
         "logs_with_errors": [r.log for r in failed],
         "stale_logs": stale,
         "lagging_logs": lagging,
+        **({"retired_logs": retired} if retired else {}),
     }
     if failed:
         raise JobIncomplete(f"{len(failed)} of {len(results)} CT logs not read: "

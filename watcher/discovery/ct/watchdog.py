@@ -69,3 +69,26 @@ def check_lag(ctx: Context, s: Session) -> int:
             resolve_finding(s, FindingKind.CT_LOG_LAGGING, pos.url, now=now, actor="ct")
     s.commit()
     return lagging
+
+
+def retire_unlisted(ctx: Context, s: Session, listed: list[str]) -> list[str]:
+    """A log no longer read (gone from the log list, retired upstream, or excluded in config) is
+    ``retired``: the stale and lag checks pass it by and its open findings are resolved, instead of
+    crying "stale" about a log nobody reads any more. Listed again, it is ``active`` and watched as
+    before. Returns the descriptions retired now; the caller's session is committed."""
+    now = ctx.now()
+    keep = set(listed)
+    retired = []
+    for pos in s.exec(select(LogPosition)):
+        if pos.log_id in keep and pos.state == "retired":
+            pos.state = "active"
+            s.add(pos)
+        elif pos.log_id not in keep and pos.state != "retired":
+            pos.state = "retired"
+            s.add(pos)
+            for kind in (FindingKind.CT_LOG_STALE, FindingKind.CT_LOG_LAGGING):
+                resolve_finding(s, kind, pos.url, now=now, actor="ct")
+            retired.append(pos.description or pos.url)
+    s.commit()
+    return retired
+
