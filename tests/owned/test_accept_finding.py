@@ -116,7 +116,7 @@ def test_the_cli_lists_accepts_and_reopens_in_japanese_and_english(expiring: Any
     out = run(cli.app, ["--lang", "ja", "findings", "list", "--severity", "high"])
     assert out.exit_code == 0 and "リスク受容" in out.output and "hzsec.com" in out.output
     out = run(cli.app, ["--lang", "en", "findings", "list", "--group", "nosuch"])
-    assert out.exit_code == 2 and "no group 'nosuch'; use one of `self`" in out.output
+    assert out.exit_code == 2 and "unknown group 'nosuch'; use one of: `self`" in out.output
 
     out = run(cli.app, ["--lang", "en", "findings", "reopen", str(fid)])
     assert out.exit_code == 0 and f"finding {fid} (expiry hzsec.com) reopened" in out.output

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from watcher.commands.invocation import console, context, err, lang, say, word
+from watcher.commands.invocation import choices, console, context, fail, lang, say, word
 from watcher.core.casefacts import live_evidence
 from watcher.core.models import Brand, Candidate, CandidateStatus, Snapshot, Source, TakedownRequest, Verdict
 from watcher.core.names import show_name, try_normalize
@@ -38,22 +38,6 @@ def _official(s: Session) -> list[str]:
     return out
 
 
-def _fail(sentence: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]{escape(sentence)}[/]")
-    raise typer.Exit(code)
-
-
-def _choices(values: list[str] | None, enum: Any, what: str) -> list[Any]:
-    out = []
-    for v in values or []:
-        try:
-            out.append(enum(v))
-        except ValueError:
-            _fail(say("cli.cand.unknown_choice", what=say(f"cli.cand.what.{what}"), value=v,
-                      choices=", ".join(f"`{e.value}`" for e in enum)))
-    return out
-
-
 @cli.command("list")
 def list_cmd(
     scope: Annotated[str, typer.Option(help="waiting (new, checked) | live | closed (down, dismissed) | all")]
@@ -69,10 +53,10 @@ def list_cmd(
 ) -> None:
     """The queue: live cases first, highest score first; closed ones after them."""
     if scope not in SCOPES:
-        _fail(say("cli.cand.unknown_choice", what=say("cli.cand.what.scope"), value=scope, choices=", ".join(f"`{k}`" for k in SCOPES)))
-    statuses = _choices(status, CandidateStatus, "status") or list(SCOPES[scope])
-    verdicts = _choices(verdict, Verdict, "verdict")
-    sources = _choices(source, Source, "source")
+        fail(say("cli.unknown_choice", what=say("cli.what.scope"), value=scope, choices=", ".join(f"`{k}`" for k in SCOPES)))
+    statuses = choices(status, CandidateStatus, "status") or list(SCOPES[scope])
+    verdicts = choices(verdict, Verdict, "verdict")
+    sources = choices(source, Source, "source")
     ctx = context()
     with ctx.session() as s:
         where: list[Any] = [col(Candidate.status).in_(statuses)]
@@ -83,7 +67,7 @@ def list_cmd(
         if brand:
             b = s.exec(select(Brand).where(Brand.slug == brand)).first()
             if b is None:
-                _fail(say("cli.cand.no_brand", brand=brand))
+                fail(say("cli.cand.no_brand", brand=brand))
             where.append(col(Candidate.brand_id) == b.id)
         if contains.strip():
             where.append(col(Candidate.domain).contains(contains.strip().lower(), autoescape=True))
@@ -128,7 +112,7 @@ def show_cmd(
             n = try_normalize(name)
             cand = s.exec(select(Candidate).where(Candidate.domain == (n.ascii if n else name.lower()))).first()
         if cand is None:
-            _fail(say("cli.cand.not_found", name=name), code=1)
+            fail(say("cli.cand.not_found", name=name), code=1)
         assert cand.id is not None
         evidence = live_evidence(s, cand.id)
         latest = s.get(Snapshot, cand.last_snapshot_id) if cand.last_snapshot_id else None

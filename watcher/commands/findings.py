@@ -8,14 +8,14 @@ facts and opens again when they change (``watcher.core.findings``); who accepted
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
-from watcher.commands.invocation import actor, console, context, err, lang, said, say, word
+from watcher.commands.invocation import actor, choices, console, context, fail, lang, said, say, word
 from watcher.core.findings import FindingDecisionError, accept_finding, accepted_by, reopen_finding
 from watcher.core.models import Finding, FindingGroup, FindingKind, FindingStatus, Severity
 
@@ -23,22 +23,6 @@ cli = typer.Typer(help="Findings (own domains, mail, omamori itself): list, acce
                   no_args_is_help=True)
 
 STANDING = (FindingStatus.OPEN, FindingStatus.ACCEPTED)
-
-
-def _fail(sentence: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]{escape(sentence)}[/]")
-    raise typer.Exit(code)
-
-
-def _choices(values: list[str] | None, enum: Any, what: str) -> list[Any]:
-    out = []
-    for v in values or []:
-        try:
-            out.append(enum(v))
-        except ValueError:
-            _fail(say("cli.findings.unknown_choice", what=say(f"cli.findings.what.{what}"), value=v,
-                      choices=", ".join(f"`{e.value}`" for e in enum)))
-    return out
 
 
 @cli.command("list")
@@ -52,9 +36,9 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Open and accepted findings, the most severe first; accepted ones say who accepted them and why."""
-    groups = _choices(group, FindingGroup, "group")
-    severities = _choices(severity, Severity, "severity")
-    statuses = _choices(status, FindingStatus, "status") or list(STANDING)
+    groups = choices(group, FindingGroup, "group")
+    severities = choices(severity, Severity, "severity")
+    statuses = choices(status, FindingStatus, "status") or list(STANDING)
     kinds = [k for k in FindingKind if not groups or k.group in groups]
     rank = {s: i for i, s in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO))}
     with context().session() as s:
@@ -91,7 +75,7 @@ def _decide(finding_id: int, decide: Any, key: str) -> None:
         try:
             f = decide(s, finding_id, ctx.now())
         except FindingDecisionError as e:
-            _fail(e.said.render(lang()), code=1)
+            fail(e.said.render(lang()), code=1)
         console.print(escape(say(key, id=f.id, kind=f.kind.value, subject=f.subject)), highlight=False)
         s.commit()
 

@@ -13,7 +13,7 @@ import getpass
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from alembic.util.exc import CommandError as AlembicError
@@ -154,3 +154,23 @@ def user() -> str:
 def actor() -> str:
     """Who did it, for the audit log: ``cli:<login>``."""
     return f"cli:{user()}"
+
+
+def fail(sentence: str, code: int = 2) -> NoReturn:
+    """One red line on stderr and the exit code: a refusal, never a traceback."""
+    err.print(f"[red]{escape(sentence)}[/]")
+    raise typer.Exit(code)
+
+
+def choices(values: list[str] | None, enum: Any, what: str) -> list[Any]:
+    """The values of a repeatable choice option as ``enum`` members; an unknown one is refused with
+    the choices named (``what``: the option, a ``cli.what.*`` word)."""
+    out = []
+    for v in values or []:
+        try:
+            out.append(enum(v))
+        except ValueError:
+            fail(say("cli.unknown_choice", what=say(f"cli.what.{what}"), value=v,
+                     choices=", ".join(f"`{e.value}`" for e in enum)))
+    return out
+

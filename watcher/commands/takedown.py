@@ -84,7 +84,7 @@ def list_cmd(status: Annotated[str, typer.Option(help="only this status")] = "")
              .join(Candidate, col(Candidate.id) == col(TakedownRequest.candidate_id)))
         if status:
             if status not in {r.value for r in RequestStatus}:
-                _refuse(say("cli.cand.unknown_choice", what=say("cli.cand.what.status"), value=status,
+                _refuse(say("cli.unknown_choice", what=say("cli.what.status"), value=status,
                             choices=", ".join(f"`{r.value}`" for r in RequestStatus)), code=2)
             q = q.where(TakedownRequest.status == RequestStatus(status))
         rows = s.exec(q.order_by(sa.desc(col(TakedownRequest.id)))).all()
