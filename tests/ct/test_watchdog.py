@@ -28,6 +28,17 @@ def _ctx(lab_ct, tmp_path: Path, clock: FrozenClock, **ct: object) -> tuple[Cont
     return build_context(load_settings(cfg, environ={}), clock=clock), cfg
 
 
+def _caught_up_then_stalled(lab_ct, ctx: Context) -> None:  # type: ignore[no-untyped-def]
+    """One poll reads the log to its head; then the log signs 300 more entries it will not serve."""
+    lab_ct.add_noise(10)
+    lab_ct.integrate()
+    assert run_job(ctx, "ct_poll")["ok"]  # caught up: nothing to say
+    assert _lagging(ctx) is None
+    lab_ct.stall_entries()
+    lab_ct.add_noise(300)
+    lab_ct.integrate()
+
+
 def _lagging(ctx: Context) -> Finding | None:
     with Session(ctx.engine) as s:
         return s.exec(select(Finding).where(Finding.kind == FindingKind.CT_LOG_LAGGING)).first()
@@ -43,13 +54,7 @@ def _lagging(ctx: Context) -> Finding | None:
 def test_a_stalled_log_opens_a_finding_within_one_poll(lab_ct, tmp_path: Path, observe) -> None:
     clock = FrozenClock()
     ctx, cfg = _ctx(lab_ct, tmp_path, clock, lag_max_entries=100)
-    lab_ct.add_noise(10)
-    lab_ct.integrate()
-    assert run_job(ctx, "ct_poll")["ok"]  # caught up: nothing to say
-    assert _lagging(ctx) is None
-    lab_ct.stall_entries()
-    lab_ct.add_noise(300)
-    lab_ct.integrate()
+    _caught_up_then_stalled(lab_ct, ctx)
     result = run_job(ctx, "ct_poll")
     assert not result["ok"] and "not read" in result["error"] and result["lagging_logs"] == 1
     f = _lagging(ctx)
@@ -102,12 +107,7 @@ def test_a_log_taken_off_the_list_is_retired_and_no_longer_cried_about(lab_ct, t
 
     clock = FrozenClock()
     ctx, _cfg = _ctx(lab_ct, tmp_path, clock, lag_max_entries=100)
-    lab_ct.add_noise(10)
-    lab_ct.integrate()
-    assert run_job(ctx, "ct_poll")["ok"]
-    lab_ct.stall_entries()
-    lab_ct.add_noise(300)
-    lab_ct.integrate()
+    _caught_up_then_stalled(lab_ct, ctx)
     assert run_job(ctx, "ct_poll")["lagging_logs"] == 1
     with Session(ctx.engine) as s:
         [pos] = s.exec(select(LogPosition)).all()
