@@ -125,7 +125,7 @@ class PagePool:
 POOL = PagePool()
 _CDP: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # page -> its CDP session
 _SHARED: weakref.WeakKeyDictionary[Crawler, CaptureHandler] = weakref.WeakKeyDictionary()
-_PENDING: set[asyncio.Future[Any]] = set()  # fire-and-forget CDP answers, referenced until done
+_BACKGROUND: set[asyncio.Future[Any]] = set()  # fire-and-forget work, referenced until done
 
 
 async def cdp_session(page: Any) -> Any:
@@ -141,19 +141,32 @@ async def refuse_streams(page: Any) -> None:
     cdp = await cdp_session(page)
 
     def paused(event: dict[str, Any]) -> None:
-        task = asyncio.ensure_future(cdp.send("Fetch.failRequest", {"requestId": event["requestId"],
-                                                                     "errorReason": "BlockedByClient"}))
-        _PENDING.add(task)
-        task.add_done_callback(_forget_pending)
+        in_background(cdp.send("Fetch.failRequest", {"requestId": event["requestId"], "errorReason": "BlockedByClient"}))
 
     cdp.on("Fetch.requestPaused", paused)
     await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": t} for t in REFUSED_TYPES]})
 
 
-def _forget_pending(task: asyncio.Future[Any]) -> None:
-    _PENDING.discard(task)
+def in_background(coro: Any) -> None:
+    """Run ``coro`` without waiting for it (from a callback that cannot await), kept referenced until
+    done; its failure (a page closed meanwhile) is nobody's to hear."""
+    task = asyncio.ensure_future(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    _BACKGROUND.discard(task)
     if not task.cancelled():
-        task.exception()  # a page closed meanwhile: nothing to refuse any more
+        task.exception()
+
+
+async def close_quietly(thing: Any, timeout: float = 5) -> None:
+    """Close a page, a context or the browser, bounded; one that is gone already (or hangs) is no error."""
+    try:
+        await asyncio.wait_for(thing.close(), timeout=timeout)
+    except Exception:
+        pass
 
 
 class CaptureHandler(BaseDownloadHandler):
@@ -221,7 +234,7 @@ class CaptureHandler(BaseDownloadHandler):
         except BaseException:
             POOL.failed(name)
             if page is not None:
-                await _close_quietly(page)
+                await close_quietly(page)
             raise
         POOL.created(name, page)
         return page
@@ -260,21 +273,8 @@ class CaptureHandler(BaseDownloadHandler):
         self._closed = True
         POOL.idle.clear()
         for ctx in list(self.contexts.values()):
-            try:
-                await asyncio.wait_for(ctx.close(), timeout=5)
-            except Exception:
-                pass
+            await close_quietly(ctx)
         if self.browser is not None:
-            try:
-                await asyncio.wait_for(self.browser.close(), timeout=10)
-            except Exception:
-                pass
+            await close_quietly(self.browser, timeout=10)
         if self.playwright is not None:
             await self.playwright.stop()
-
-
-async def _close_quietly(page: Any) -> None:
-    try:
-        await asyncio.wait_for(page.close(), timeout=5)
-    except Exception:
-        pass

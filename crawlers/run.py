@@ -190,7 +190,7 @@ def _crawl(job: Job, targets: list[Target], writer: RecordWriter, policy: Policy
 
     from crawlers.spiders import capture
 
-    capture.GUARD.update(lab_mode=job.lab_mode, max_redirects=job.max_redirects, policy=policy, gate=gate)
+    capture.GUARD.update(policy=policy, gate=gate)
     schemes = {t.url.split(":", 1)[0].lower() for t in targets}
     process = CrawlerProcess(settings=scrapy_settings(job, schemes, gate.url), install_root_handler=True)
     process.crawl(capture.CaptureSpider, job=job, targets=targets, writer=writer)

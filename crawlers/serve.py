@@ -30,7 +30,7 @@ from typing import Any
 
 from crawlers.extract import host_of
 from crawlers.gate import Gate
-from crawlers.handler import DEFAULT_CONTEXT, POOL
+from crawlers.handler import DEFAULT_CONTEXT, POOL, close_quietly
 from crawlers.job import Job, Target
 from crawlers.netguard import Policy
 from crawlers.run import RecordWriter, after_browser, scrapy_settings
@@ -141,10 +141,7 @@ class ServeSpider(CaptureSpider):
         for name in batch.context_names:  # its pooled pages close with its contexts
             POOL.forget(name)
         for ctx in batch.contexts:
-            try:
-                await asyncio.wait_for(ctx.close(), timeout=5)
-            except Exception:
-                pass
+            await close_quietly(ctx)
         batch.writer.fh.close()
         log.info("batch %s done: %d records; %d pages reused by this crawler so far", batch.id,
                  len(batch.writer.done), POOL.reused)
@@ -157,7 +154,7 @@ def serve(job: Job) -> int:
 
     policy = job.policy()
     gate = Gate(policy, job.proxy).start()
-    GUARD.update(lab_mode=job.lab_mode, max_redirects=job.max_redirects, policy=policy, gate=gate)
+    GUARD.update(policy=policy, gate=gate)
     try:
         process = CrawlerProcess(settings=scrapy_settings(job, {"http", "https"}, gate.url),
                                  install_root_handler=True)

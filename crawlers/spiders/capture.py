@@ -19,7 +19,7 @@ from scrapy.http import Response
 
 from crawlers import fallback
 from crawlers.extract import finish_forms, host_of
-from crawlers.handler import DEFAULT_CONTEXT, POOL, cdp_session
+from crawlers.handler import DEFAULT_CONTEXT, POOL, cdp_session, close_quietly, in_background
 from crawlers.imaging import MAX_FAVICON_BYTES
 from crawlers.job import Job, Target, context_options
 from crawlers.netguard import Policy
@@ -27,8 +27,7 @@ from crawlers.netguard import Policy
 log = logging.getLogger("crawlers.capture")
 
 # Set by crawlers.run before the crawl; the abort predicate is loaded by path, so it reads this.
-GUARD: dict[str, Any] = {"lab_mode": False, "max_redirects": 8, "policy": Policy(), "gate": None}
-_CLOSING: set[asyncio.Future[None]] = set()  # pages closed from errbacks (kept referenced until done)
+GUARD: dict[str, Any] = {"policy": Policy(), "gate": None}
 
 # One round trip from "loaded" to "ready for the screenshot": settle (no resource finished for
 # ``quiet`` ms, within ``max``), stop the page, read what a reviewer needs, then prepare the screenshot
@@ -97,7 +96,7 @@ async def recycle(page: Any, context: str) -> None:
     try:
         await asyncio.wait_for(_blank(page), timeout=5)
     except Exception:
-        await _close_quietly(page)
+        await close_quietly(page)
         return
     POOL.put(context, page)
 
@@ -182,13 +181,13 @@ class CaptureSpider(scrapy.Spider):
         gate = GUARD["gate"]
         refused = gate.refusal_for(target.url, *hops, response.url, page.url) if gate is not None else ""
         if refused:  # the gate refused a hop of the main frame: the page shown is its 403, not evidence
-            await _close_quietly(page)
+            await close_quietly(page)
             writer.error(target, refused, redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
                               browser_used=True)
             return
         if len(hops) > self.job.max_redirects:
             # Chromium follows redirects before our route handler sees them: enforce the cap here.
-            await _close_quietly(page)
+            await close_quietly(page)
             writer.error(target, f"more than {self.job.max_redirects} redirects ({len(hops)})",
                               redirects=[{"url": u} for u in hops[: self.job.max_redirects + 1]],
                               browser_used=True)
@@ -198,7 +197,7 @@ class CaptureSpider(scrapy.Spider):
         except Exception as e:  # any failure of one page becomes that page's record
             reason = f"{type(e).__name__}: {e}".strip()[:300] or type(e).__name__
             writer.browser_failed(target, f"browser capture failed: {reason}")
-            await _close_quietly(page)  # a page that failed is never reused
+            await close_quietly(page)  # a page that failed is never reused
             return
         # Captured: the page is blanked for the next target of its context (crawlers.handler) while a
         # thread hashes the screenshots and writes the evidence (CPU and disk work, off the event
@@ -280,8 +279,7 @@ class CaptureSpider(scrapy.Spider):
         target: Target = request.meta["target"]
         page = request.meta.get("page")
         if page is not None:
-            _CLOSING.add(task := asyncio.ensure_future(_close_quietly(page)))
-            task.add_done_callback(_CLOSING.discard)
+            in_background(close_quietly(page))
         err = failure.value
         gate = GUARD["gate"]
         refused = gate.refusal_for(target.url, request.url) if gate is not None else ""
@@ -291,13 +289,6 @@ class CaptureSpider(scrapy.Spider):
             return
         writer.browser_failed(target, f"browser failed: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
                                    if str(err) else f"browser failed: {type(err).__name__}")
-
-
-async def _close_quietly(page: Any) -> None:
-    try:
-        await asyncio.wait_for(page.close(), timeout=5)
-    except Exception:
-        pass
 
 
 def _tls(details: dict[str, Any] | None) -> dict[str, Any]:
