@@ -29,6 +29,7 @@ import logging
 import weakref
 from typing import Any
 
+from playwright.async_api import Error as PlaywrightError
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.http import Headers, HtmlResponse, Request, Response
@@ -217,9 +218,30 @@ class CaptureHandler(BaseDownloadHandler):
     def _disconnected(self, browser: Any) -> None:
         if browser is self.browser:
             log.warning("the browser disconnected; the next target starts a new one")
+            self._forget_browser(browser)
+
+    def _forget_browser(self, browser: Any) -> None:
+        if browser is self.browser:
             self.browser = None
             self.contexts.clear()
             POOL.idle.clear()
+
+    async def _new_page(self, name: str, options: dict[str, Any]) -> Any:
+        """A page of context ``name``. A browser killed under us (an OOM kill) fails its open pages
+        before Playwright says it disconnected, and the next targets would meet its dead contexts:
+        a context found dead is made again, then the browser, so they are captured by a new one."""
+        for dead in ("context", "browser"):
+            ctx = None
+            try:
+                ctx = await self._context(name, options)
+                return await ctx.new_page()
+            except PlaywrightError:
+                async with self._lock:
+                    if ctx is not None and self.contexts.get(name) is ctx:
+                        del self.contexts[name]
+                    if ctx is None or dead == "browser":  # it could not even make a context, or still fails
+                        self._forget_browser(self.browser)
+        return await (await self._context(name, options)).new_page()
 
     async def _page(self, name: str, options: dict[str, Any], budget_ms: int) -> Any:
         page = await POOL.acquire(name)
@@ -227,8 +249,7 @@ class CaptureHandler(BaseDownloadHandler):
             return page
         page = None
         try:
-            ctx = await self._context(name, options)
-            page = await ctx.new_page()
+            page = await self._new_page(name, options)
             page.set_default_timeout(budget_ms)
             await refuse_streams(page)
         except BaseException:
