@@ -14,8 +14,8 @@ import streamlit as st
 from dashboard import actions, data, widgets
 from dashboard.ui import UI
 from dashboard.views.triage import WAITING, show_candidate, show_list
+from watcher.core.models import MOST_SEVERE_FIRST
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 SINCE = "_home_since"
 
 
@@ -56,7 +56,7 @@ def render(ui: UI) -> None:
 
     st.markdown(f"#### {ui.t('home_owned')}")
     owned = c["owned"]
-    for col, sev in zip(st.columns(len(SEVERITIES)), SEVERITIES, strict=True):
+    for col, sev in zip(st.columns(len(MOST_SEVERE_FIRST)), MOST_SEVERE_FIRST, strict=True):
         col.button(f"{widgets.word(ui, 'severity', sev)}: {owned.get(sev, 0)}", key=f"home_sev_{sev}", width="stretch",
                    type="primary" if sev in ("critical", "high") and owned.get(sev) else "secondary",
                    on_click=_go, args=("owned",), kwargs={"owned_severity": sev})

@@ -18,6 +18,7 @@ from takedown.notice import defang
 from watcher.context import Context
 from watcher.core.casefacts import CONFIRMED, CaseFacts, confirmation, live_cases, requests_of
 from watcher.core.models import (
+    SEVERITY_ORDER,
     Brand,
     CandidateStatus,
     CaseStatus,
@@ -29,8 +30,6 @@ from watcher.core.models import (
     Severity,
 )
 from watcher.core.texts import Text, text
-
-SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
 def rank(sev: Severity | str) -> int:

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from watcher.commands.invocation import actor, choices, console, context, fail, lang, said, say, word
 from watcher.core.findings import FindingDecisionError, accept_finding, accepted_by, reopen_finding
-from watcher.core.models import Finding, FindingGroup, FindingKind, FindingStatus, Severity
+from watcher.core.models import MOST_SEVERE_FIRST, Finding, FindingGroup, FindingKind, FindingStatus, Severity
 
 cli = typer.Typer(help="Findings (own domains, mail, omamori itself): list, accept a risk, reopen.",
                   no_args_is_help=True)
@@ -40,13 +40,12 @@ def list_cmd(
     severities = choices(severity, Severity, "severity")
     statuses = choices(status, FindingStatus, "status") or list(STANDING)
     kinds = [k for k in FindingKind if not groups or k.group in groups]
-    rank = {s: i for i, s in enumerate((Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO))}
     with context().session() as s:
         q = select(Finding).where(col(Finding.status).in_(statuses), col(Finding.kind).in_(kinds))
         if severities:
             q = q.where(col(Finding.severity).in_(severities))
         rows = sorted(s.exec(q.order_by(col(Finding.opened_at))), key=lambda f: (f.status != FindingStatus.OPEN,
-                                                                                 rank.get(f.severity, 9)))
+                                                                                 MOST_SEVERE_FIRST.index(f.severity)))
         accepted: dict[int | None, dict[str, Any]] = {
             f.id: accepted_by(s, f.id) for f in rows if f.status == FindingStatus.ACCEPTED and f.id is not None}
     if as_json:

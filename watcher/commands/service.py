@@ -21,7 +21,15 @@ from watcher.commands.invocation import actor, console, context, err, lang, said
 from watcher.context import Context
 from watcher.core import errorlog, lease
 from watcher.core.brands import sync_brands
-from watcher.core.models import Candidate, CandidateStatus, Finding, FindingStatus, JobState, Lease
+from watcher.core.models import (
+    MOST_SEVERE_FIRST,
+    Candidate,
+    CandidateStatus,
+    Finding,
+    FindingStatus,
+    JobState,
+    Lease,
+)
 from watcher.core.texts import CATALOGUE
 from watcher.discovery.ct.watchdog import lags
 from watcher.schedule import JOBS, build_scheduler, job, run_job, start_services
@@ -187,7 +195,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         states = {j.name: j for j in s.exec(select(JobState))}
         by_status = dict(s.exec(select(Candidate.status, func.count()).group_by(Candidate.status)).all())
         # Most severe first, then newest: a critical takeover must never fall off the end of the list.
-        rank = sa.case(*((col(Finding.severity) == sev, i) for i, sev in enumerate(SEVERITY_ORDER)), else_=9)
+        rank = sa.case(*((col(Finding.severity) == sev, i) for i, sev in enumerate(MOST_SEVERE_FIRST)), else_=9)
         findings = list(s.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)
                                .order_by(rank, col(Finding.opened_at).desc()).limit(STATUS_FINDINGS)))
         n_findings = s.exec(select(func.count()).select_from(Finding)
@@ -221,7 +229,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     counts = _counts((word("status", k), v) for k, v in ordered)
     console.print(escape(say("cli.status.candidates", total=total)
                          + (say("cli.status.by_status", counts=counts) if by_status else "")), highlight=False)
-    severities = _counts((word("severity", sev), by_severity[sev]) for sev in SEVERITY_ORDER if by_severity.get(sev))
+    severities = _counts((word("severity", sev), by_severity[sev]) for sev in MOST_SEVERE_FIRST if by_severity.get(sev))
     console.print(escape(say("cli.status.findings", n=n_findings)
                          + (say("cli.status.by_status", counts=severities) if severities else "")), highlight=False)
     console.print(escape(say("cli.status.tasks", counts=_counts((word("task", k), v) for k, v in sorted(tasks.items()))
@@ -258,7 +266,6 @@ def _counts(pairs: Any) -> str:
 
 
 STATUS_FINDINGS = 20  # findings listed by `omamori status`; the rest are counted
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 SEVERITY_COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow"}
 
 

@@ -265,11 +265,17 @@ class ReportStatus(StrEnum):
 
 
 class Severity(StrEnum):
+    """Least to most severe, in this order (``SEVERITY_ORDER``; ``MOST_SEVERE_FIRST`` for lists)."""
+
     INFO = "info"
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
+MOST_SEVERE_FIRST: tuple[Severity, ...] = SEVERITY_ORDER[::-1]
 
 
 class FindingStatus(StrEnum):

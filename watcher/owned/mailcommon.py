@@ -10,14 +10,13 @@ import dns.resolver
 from sqlmodel import select
 
 from watcher.core.config import DnsSettings
-from watcher.core.models import Brand, FindingKind, Severity
+from watcher.core.models import SEVERITY_ORDER, Brand, FindingKind, Severity
 from watcher.core.names import is_within
 from watcher.core.texts import Text, text
 
 if TYPE_CHECKING:
     from watcher.owned.checks import CheckRun
 
-SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 ASPECT_LABELS = {FindingKind.SPF: "SPF", FindingKind.DKIM: "DKIM", FindingKind.DMARC: "DMARC",
                  FindingKind.BIMI: "BIMI", FindingKind.BIMI_LOGO: "BIMI logo", FindingKind.BIMI_CERT: "BIMI VMC",
                  FindingKind.MTA_STS: "MTA-STS", FindingKind.TLSRPT: "TLS-RPT",

@@ -28,9 +28,9 @@ from sqlmodel import Session, select
 
 from watcher.context import Context
 from watcher.core.findings import finding_key, open_finding, resolve_finding
-from watcher.core.models import Brand, Finding, FindingKind, FindingStatus, Severity
+from watcher.core.models import SEVERITY_ORDER, Brand, Finding, FindingKind, FindingStatus, Severity
 from watcher.core.texts import text
-from watcher.owned.mailcommon import SEVERITY_ORDER, brand_of_mail_domain
+from watcher.owned.mailcommon import brand_of_mail_domain
 from watcher.owned.tlsrpt import TlsReportData
 
 # Results that say the certificate or the policy was wrong, not that a session merely broke off.

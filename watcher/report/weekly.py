@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from watcher.clients.smtp import MailError
 from watcher.context import Context
 from watcher.core.models import (
+    MOST_SEVERE_FIRST,
     Brand,
     Candidate,
     Event,
@@ -31,7 +32,6 @@ from watcher.core.models import (
     FindingStatus,
     JobState,
     OwnedDomain,
-    Severity,
 )
 from watcher.core.texts import LANGS, render_stored, t
 from watcher.owned import dmarc
@@ -42,7 +42,6 @@ from watcher.report.render import SEV_COLOURS, bar_chart, csv_bytes, env, local_
 log = logging.getLogger("omamori.report")
 
 ASPECTS = ("spf", "dkim", "dmarc", "bimi", "mta_sts", "tlsrpt")
-SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
 
 
 def _posture(session: Session, ctx: Context) -> list[dict[str, Any]]:
@@ -130,7 +129,7 @@ def collect_weekly(ctx: Context, session: Session, now: datetime, *, start: date
             "dnssec": d.dnssec, "checked": local_time(d.last_checked_at, tz, "%Y-%m-%d %H:%M"),
         })
     findings = list(session.exec(select(Finding).where(Finding.status == FindingStatus.OPEN)))
-    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.opened_at))
+    findings.sort(key=lambda f: (MOST_SEVERE_FIRST.index(f.severity), f.opened_at))
     by_sev = Counter(f.severity.value for f in findings)
     cands = list(session.exec(select(Candidate).where(Candidate.first_seen_at >= start,
                                                       Candidate.first_seen_at < end)))
@@ -165,7 +164,7 @@ def collect_weekly(ctx: Context, session: Session, now: datetime, *, start: date
         "expiring": [d for d in domains if d["expiring"] and not d["lapsed"]],
         "official_list_url": ctx.settings.report.official_list_url,
         "charts": {
-            "severity": bar_chart([(s.value, by_sev.get(s.value, 0)) for s in SEVERITIES], colours=SEV_COLOURS),
+            "severity": bar_chart([(s.value, by_sev.get(s.value, 0)) for s in MOST_SEVERE_FIRST], colours=SEV_COLOURS),
             "sources": bar_chart(sorted(by_source.items(), key=lambda kv: -kv[1])),
             "status": bar_chart(sorted(by_status.items(), key=lambda kv: -kv[1]), colour="#2e7d32"),
             "dmarc": bar_chart([(f"{d} ✓", v["aligned"]) for d, v in sorted(volume.items())]
